@@ -1,0 +1,646 @@
+import { randomUUID } from 'node:crypto';
+import { isDecision, isInteractionType, isRiskLevel, statusOfDecision } from './constants.js';
+import { canonicalJson, sha256 } from './canonical-json.js';
+import { HitlError } from './hitl-error.js';
+import { createMemoryStore, normalizeListQuery } from './memory-store.js';
+import { PolicyEngine } from './policy-engine.js';
+import type {
+  ApprovalPolicy,
+  ApprovalRecord,
+  ApprovalStore,
+  InteractionRequest,
+  InteractionResponse,
+  ListQuery,
+  ListResult,
+  Logger,
+  Manager,
+  ManagerEvent,
+  ManagerHooks,
+  ManagerOptions,
+  Notifier,
+  PolicyEvaluation,
+  RespondInput,
+  Scheduler,
+  StoreChange,
+  StoredRequest,
+  WaitOptions,
+} from './types.js';
+import {
+  invalidInput,
+  isPlain,
+  isPlainObject,
+  optionalPlainObject,
+  optionalString,
+  optionalTimeout,
+  optionalUnitInterval,
+  requireId,
+  requireNonEmptyString,
+} from './validation.js';
+
+/** setTimeout's largest delay; longer waits are re-armed in steps. */
+const MAX_TIMER_DELAY = 2_147_483_647;
+/** The latest instant a JavaScript Date can hold; a deadline past it never comes. */
+const MAX_DATE_MS = 8_640_000_000_000_000;
+const EXPIRY_RETRY_MS = 1_000;
+
+interface Waiter {
+  settle(record: ApprovalRecord): void;
+  fail(error: HitlError): void;
+}
+
+type DecisionHook = 'onApprove' | 'onReject' | 'onModify' | 'onTimeout' | 'onCancel';
+
+const hookOfStatus: Partial<Record<ApprovalRecord['status'], DecisionHook>> = {
+  approved: 'onApprove',
+  rejected: 'onReject',
+  modified: 'onModify',
+  expired: 'onTimeout',
+  cancelled: 'onCancel',
+};
+
+const eventOfStatus: Partial<Record<ApprovalRecord['status'], ManagerEvent['type']>> = {
+  approved: 'request-decided',
+  rejected: 'request-decided',
+  modified: 'request-decided',
+  expired: 'request-expired',
+  cancelled: 'request-cancelled',
+};
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Turns a store's unexpected failure into `store_unavailable`; HitlErrors pass through. */
+function storeFailure(error: unknown): HitlError {
+  if (HitlError.is(error)) return error;
+  return new HitlError('store_unavailable', `the approval store failed: ${errorMessage(error)}`, { cause: error });
+}
+
+/** A JSON copy of a JSON-safe object, so later changes by the caller cannot reach the stored record. */
+function jsonCopy(field: string, value: Record<string, unknown>): { copy: Record<string, unknown>; text: string } {
+  const text = canonicalJson(value, field);
+  return { copy: JSON.parse(text) as Record<string, unknown>, text };
+}
+
+function validateOptions(options: ManagerOptions): void {
+  if (!isPlain(options)) throw invalidInput('options', options, 'must be an object');
+  optionalTimeout('options.timeoutMs', options.timeoutMs);
+  if (options.onTimeout !== undefined && options.onTimeout !== 'error' && options.onTimeout !== 'reject') {
+    throw invalidInput('options.onTimeout', options.onTimeout, "must be 'error' or 'reject'");
+  }
+  if (options.defaultOutcome !== undefined && options.defaultOutcome !== 'review' && options.defaultOutcome !== 'deny') {
+    throw invalidInput('options.defaultOutcome', options.defaultOutcome, "must be 'review' or 'deny'");
+  }
+  if (options.notifiers !== undefined) {
+    if (!Array.isArray(options.notifiers)) throw invalidInput('options.notifiers', options.notifiers, 'must be an array');
+    options.notifiers.forEach((notifier: Notifier, index) => {
+      if (typeof notifier !== 'object' || notifier === null || typeof notifier.notify !== 'function') {
+        throw invalidInput(`options.notifiers[${index}]`, notifier, 'must be an object with a notify function');
+      }
+      requireNonEmptyString(`options.notifiers[${index}].name`, notifier.name);
+    });
+  }
+  if (options.policies !== undefined && !Array.isArray(options.policies)) {
+    throw invalidInput('options.policies', options.policies, 'must be an array');
+  }
+  const store = options.store;
+  if (store !== undefined) {
+    for (const method of ['create', 'get', 'list', 'decide', 'subscribe'] as const) {
+      if (typeof store !== 'object' || store === null || typeof store[method] !== 'function') {
+        throw invalidInput(`options.store.${method}`, store?.[method], 'must be a function (options.store must implement ApprovalStore)');
+      }
+    }
+  }
+  for (const name of ['now', 'generateId'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw invalidInput(`options.${name}`, options[name], 'must be a function');
+    }
+  }
+  if (options.hooks !== undefined && !isPlain(options.hooks)) throw invalidInput('options.hooks', options.hooks, 'must be an object');
+}
+
+/**
+ * Creates an approval manager: the policy engine, the request lifecycle and the events, on a store
+ * (memory by default). Managers share nothing unless you pass them the same store.
+ *
+ * @example
+ * ```ts
+ * import { createLogNotifier, createManager, RiskLevel } from '@hitl/core';
+ *
+ * const manager = createManager({ timeoutMs: 60_000, notifiers: [createLogNotifier(console)] });
+ * manager.addPolicy({ name: 'read-only-auto', toolPattern: 'get_*', minConfidence: 0.5, maxRiskLevel: RiskLevel.ReadOnly });
+ * manager.addPolicy({ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true });
+ *
+ * await manager.shouldApprove('get_weather', 0.95, RiskLevel.ReadOnly); // true
+ *
+ * // Somewhere else (an HTTP handler, say): await manager.respond(id, { decision: 'approve' });
+ * const response = await manager.requestInteraction({
+ *   toolName: 'delete_user',
+ *   description: 'Delete user 12345',
+ *   input: { user_id: '12345' },
+ *   riskLevel: RiskLevel.Irreversible,
+ *   confidence: 0.85,
+ * });
+ * ```
+ */
+export function createManager(options: ManagerOptions = {}): Manager {
+  validateOptions(options);
+  const {
+    timeoutMs = 300_000,
+    onTimeout = 'error',
+    notifiers = [],
+    policies = [],
+    defaultOutcome = 'review',
+    hooks = {} as ManagerHooks,
+    logger = console as Logger,
+    now = Date.now,
+    generateId = () => `hitl-${randomUUID()}`,
+  } = options;
+  const scheduler: Scheduler = options.scheduler ?? {
+    setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
+  const ownsStore = options.store === undefined;
+  const store: ApprovalStore = options.store ?? createMemoryStore();
+  const engine = new PolicyEngine(defaultOutcome);
+  for (const policy of policies) engine.add(policy);
+  const notifierList = [...notifiers];
+
+  const listeners = new Set<(event: ManagerEvent) => void>();
+  const waiters = new Map<string, Set<Waiter>>();
+  const expiryTimers = new Map<string, unknown>();
+  const notifyController = new AbortController();
+  let closed = false;
+
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  const ensureOpen = () => {
+    if (closed) throw new HitlError('cancelled', 'the manager is closed');
+  };
+
+  const reportError = (error: unknown, record?: ApprovalRecord) => {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    if (hooks.onError) {
+      try {
+        hooks.onError(failure, record);
+        return;
+      } catch (hookError) {
+        logger.error('hitl: onError hook threw', hookError);
+      }
+    }
+    logger.error(`hitl: ${failure.message}`, failure);
+  };
+
+  const runHook = (name: DecisionHook, record: ApprovalRecord) => {
+    const hook = hooks[name];
+    if (!hook) return;
+    try {
+      const result = hook.call(hooks, record);
+      if (result && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(undefined, (error: unknown) => reportError(error, record));
+      }
+    } catch (error) {
+      reportError(error, record);
+    }
+  };
+
+  const emit = (event: ManagerEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        reportError(error, event.record);
+      }
+    }
+  };
+
+  /** The response a waiter gets for a final record, or the error it fails with. */
+  const outcomeOf = (record: ApprovalRecord): InteractionResponse | HitlError => {
+    const id = record.request.id;
+    switch (record.status) {
+      case 'approved':
+      case 'rejected':
+      case 'modified':
+        return (
+          record.response ?? new HitlError('store_unavailable', `request '${id}' is ${record.status} but has no response`)
+        );
+      case 'expired':
+        if (onTimeout === 'reject') {
+          return (
+            record.response ?? {
+              requestId: id,
+              decision: 'reject',
+              feedback: record.closedReason ?? 'the request expired without a decision',
+              respondedAt: record.closedAt ?? record.expiresAt ?? iso(now()),
+              automatic: true,
+            }
+          );
+        }
+        return new HitlError('timeout', `request '${id}' expired at ${record.expiresAt ?? record.closedAt} without a decision`);
+      case 'cancelled':
+        return new HitlError('cancelled', `request '${id}' was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}`);
+      default:
+        return new HitlError('store_unavailable', `request '${id}' has an unknown status`);
+    }
+  };
+
+  const settleWaiters = (record: ApprovalRecord) => {
+    const set = waiters.get(record.request.id);
+    if (!set) return;
+    for (const waiter of [...set]) waiter.settle(record);
+  };
+
+  const clearExpiry = (id: string) => {
+    const handle = expiryTimers.get(id);
+    if (handle !== undefined) {
+      scheduler.clearTimeout(handle);
+      expiryTimers.delete(id);
+    }
+  };
+
+  const expire = async (id: string, expiresAt: string): Promise<void> => {
+    const closedAt = iso(now());
+    const closedReason = `no decision before ${expiresAt}`;
+    const patch: Parameters<ApprovalStore['decide']>[2] = { status: 'expired', closedAt, closedReason };
+    if (onTimeout === 'reject') {
+      patch.response = { requestId: id, decision: 'reject', feedback: `expired: ${closedReason}`, respondedAt: closedAt, automatic: true };
+    }
+    const record = await store.decide(id, 'pending', patch);
+    runHook('onTimeout', record);
+  };
+
+  const armExpiry = (id: string, deadline: number, expiresAt: string) => {
+    if (closed) return;
+    const delay = Math.min(Math.max(deadline - now(), 0), MAX_TIMER_DELAY);
+    const handle = scheduler.setTimeout(() => {
+      expiryTimers.delete(id);
+      if (closed) return;
+      if (now() < deadline) {
+        armExpiry(id, deadline, expiresAt);
+        return;
+      }
+      expire(id, expiresAt).catch((error: unknown) => {
+        if (HitlError.is(error, 'conflict') || HitlError.is(error, 'not_found')) return;
+        reportError(storeFailure(error));
+        if (!closed && !expiryTimers.has(id)) armExpiry(id, now() + EXPIRY_RETRY_MS, expiresAt);
+      });
+    }, delay);
+    expiryTimers.set(id, handle);
+  };
+
+  const scheduleExpiry = (record: ApprovalRecord) => {
+    if (record.status !== 'pending' || record.expiresAt === undefined) return;
+    const id = record.request.id;
+    if (expiryTimers.has(id)) return;
+    armExpiry(id, Date.parse(record.expiresAt), record.expiresAt);
+  };
+
+  const onStoreChange = (change: StoreChange) => {
+    const { record } = change;
+    if (change.type === 'created') emit({ type: 'request-created', record });
+    if (record.status === 'pending') return;
+    clearExpiry(record.request.id);
+    const eventType = eventOfStatus[record.status];
+    if (eventType) emit({ type: eventType, record } as ManagerEvent);
+    settleWaiters(record);
+  };
+  const unsubscribeStore = store.subscribe(onStoreChange);
+
+  const notify = (record: ApprovalRecord) => {
+    for (const notifier of notifierList) {
+      const fail = (error: unknown) => {
+        const failure = HitlError.is(error, 'notify_failed')
+          ? error
+          : new HitlError('notify_failed', `notifier '${notifier.name}' failed for request '${record.request.id}': ${errorMessage(error)}`, {
+              cause: error,
+            });
+        emit({ type: 'notify-failed', record, notifier: notifier.name, error: failure });
+        reportError(failure, record);
+      };
+      try {
+        Promise.resolve(notifier.notify(record, { signal: notifyController.signal })).then(undefined, fail);
+      } catch (error) {
+        fail(error);
+      }
+    }
+  };
+
+  const normalizeRequest = (request: InteractionRequest): { stored: StoredRequest; inputText: string } => {
+    if (!isPlain(request)) throw invalidInput('request', request, 'must be an object');
+    const id = request.id === undefined ? requireId('generated id', generateId()) : requireId('request.id', request.id);
+    const type = request.type ?? 'approval';
+    if (!isInteractionType(type)) throw invalidInput('request.type', type, "is not an interaction type ('approval', 'feedback', 'input' or 'annotation')");
+    const toolName = requireNonEmptyString('request.toolName', request.toolName);
+    const stored: StoredRequest = { id, type, toolName };
+    const description = optionalString('request.description', request.description);
+    if (description !== undefined) stored.description = description;
+    let inputText = '{}';
+    if (optionalPlainObject('request.input', request.input) !== undefined) {
+      const { copy, text } = jsonCopy('request.input', request.input as Record<string, unknown>);
+      stored.input = copy;
+      inputText = text;
+    }
+    if (request.riskLevel !== undefined) {
+      if (!isRiskLevel(request.riskLevel)) {
+        throw invalidInput('request.riskLevel', request.riskLevel, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+      }
+      stored.riskLevel = request.riskLevel;
+    }
+    const confidence = optionalUnitInterval('request.confidence', request.confidence);
+    if (confidence !== undefined) stored.confidence = confidence;
+    const timeout = optionalTimeout('request.timeoutMs', request.timeoutMs);
+    if (timeout !== undefined) stored.timeoutMs = timeout;
+    const requestedBy = optionalString('request.requestedBy', request.requestedBy);
+    if (requestedBy !== undefined) stored.requestedBy = requestedBy;
+    if (optionalPlainObject('request.metadata', request.metadata) !== undefined) {
+      stored.metadata = jsonCopy('request.metadata', request.metadata as Record<string, unknown>).copy;
+    }
+    return { stored, inputText };
+  };
+
+  const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
+    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel);
+    if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
+    const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
+    if (evaluation.policy !== undefined) result.policy = evaluation.policy;
+    return result;
+  };
+
+  const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
+    if (!hooks.onRequest) return;
+    let verdict: boolean | void;
+    try {
+      verdict = await hooks.onRequest(request, evaluation);
+    } catch (error) {
+      if (HitlError.is(error)) throw error;
+      throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (verdict === false) {
+      throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook`);
+    }
+  };
+
+  const submit = async (request: InteractionRequest): Promise<ApprovalRecord> => {
+    ensureOpen();
+    const { stored, inputText } = normalizeRequest(request);
+    const inputHash = sha256(inputText);
+    const id = stored.id;
+    if (request.id !== undefined) {
+      const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
+      if (existing) return sameRequest(existing, inputHash);
+    }
+    const evaluation = evaluateStored(stored);
+    await vet(stored, evaluation);
+    ensureOpen();
+
+    const createdMs = now();
+    const createdAt = iso(createdMs);
+    const record: ApprovalRecord = { request: stored, status: 'pending', evaluation, inputHash, createdAt };
+    if (evaluation.outcome === 'review') {
+      const policyTimeout = evaluation.policy === undefined ? undefined : engine.policyFor(stored.toolName)?.timeoutMs;
+      const timeout = stored.timeoutMs ?? policyTimeout ?? timeoutMs;
+      if (Number.isFinite(timeout) && createdMs + timeout < MAX_DATE_MS) record.expiresAt = iso(createdMs + timeout);
+    } else {
+      const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
+      record.status = statusOfDecision[decision];
+      record.closedAt = createdAt;
+      record.response = { requestId: id, decision, feedback: evaluation.reason, respondedAt: createdAt, automatic: true };
+    }
+
+    let result;
+    try {
+      result = await store.create(record);
+    } catch (error) {
+      throw storeFailure(error);
+    }
+    if (!result.created) return sameRequest(result.record, inputHash);
+    const created = result.record;
+    if (created.status === 'pending') {
+      scheduleExpiry(created);
+      notify(created);
+    } else {
+      const hook = hookOfStatus[created.status];
+      if (hook) runHook(hook, created);
+    }
+    return created;
+  };
+
+  /** An idempotent retry returns the existing record; the same id with other input is a conflict. */
+  const sameRequest = (existing: ApprovalRecord, inputHash: string): ApprovalRecord => {
+    if (existing.inputHash !== inputHash) {
+      throw new HitlError('conflict', `request '${existing.request.id}' already exists with different input`);
+    }
+    scheduleExpiry(existing);
+    return existing;
+  };
+
+  const waitFor = (id: string, waitOptions: WaitOptions = {}): Promise<InteractionResponse> => {
+    try {
+      ensureOpen();
+      requireId('id', id);
+      if (!isPlain(waitOptions)) throw invalidInput('options', waitOptions, 'must be an object');
+      optionalTimeout('options.timeoutMs', waitOptions.timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { signal, timeoutMs: waitTimeout } = waitOptions;
+    if (signal?.aborted) return Promise.reject(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`));
+
+    return new Promise<InteractionResponse>((resolve, reject) => {
+      let done = false;
+      let waitTimer: unknown;
+      const finish = (outcome: InteractionResponse | HitlError) => {
+        if (done) return;
+        done = true;
+        const set = waiters.get(id);
+        set?.delete(waiter);
+        if (set?.size === 0) waiters.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+        if (waitTimer !== undefined) scheduler.clearTimeout(waitTimer);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const waiter: Waiter = {
+        settle: (record) => finish(outcomeOf(record)),
+        fail: (error) => finish(error),
+      };
+      const onAbort = () => finish(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (waitTimeout !== undefined && Number.isFinite(waitTimeout)) {
+        waitTimer = scheduler.setTimeout(
+          () => finish(new HitlError('timeout', `stopped waiting for request '${id}' after ${waitTimeout} ms; it is still pending`)),
+          Math.min(waitTimeout, MAX_TIMER_DELAY),
+        );
+      }
+      let set = waiters.get(id);
+      if (!set) waiters.set(id, (set = new Set()));
+      set.add(waiter);
+
+      store.get(id).then(
+        (record) => {
+          if (done) return;
+          if (!record) finish(new HitlError('not_found', `request '${id}' does not exist`));
+          else if (record.status !== 'pending') finish(outcomeOf(record));
+          else scheduleExpiry(record);
+        },
+        (error: unknown) => finish(storeFailure(error)),
+      );
+    });
+  };
+
+  const cancel = async (id: string, reason?: string): Promise<ApprovalRecord> => {
+    ensureOpen();
+    requireId('id', id);
+    optionalString('reason', reason);
+    let record: ApprovalRecord;
+    try {
+      record = await store.decide(id, 'pending', { status: 'cancelled', closedAt: iso(now()), closedReason: reason ?? 'cancelled' });
+    } catch (error) {
+      throw storeFailure(error);
+    }
+    runHook('onCancel', record);
+    return record;
+  };
+
+  const responseOfDecided = (record: ApprovalRecord): InteractionResponse => {
+    const outcome = outcomeOf(record);
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  };
+
+  const requestInteraction = async (
+    request: InteractionRequest,
+    callOptions: { signal?: AbortSignal } = {},
+  ): Promise<InteractionResponse> => {
+    const signal = callOptions?.signal;
+    if (signal?.aborted) throw new HitlError('cancelled', `request for '${String(request?.toolName)}' was aborted before it was submitted`);
+    const record = await submit(request);
+    if (record.status !== 'pending') return responseOfDecided(record);
+    const id = record.request.id;
+    try {
+      return await waitFor(id, signal ? { signal } : {});
+    } catch (error) {
+      if (HitlError.is(error, 'cancelled') && signal?.aborted && !closed) {
+        await cancel(id, 'aborted by the requesting agent').catch(() => undefined);
+      }
+      throw error;
+    }
+  };
+
+  const respond = async (id: string, input: RespondInput): Promise<ApprovalRecord> => {
+    ensureOpen();
+    requireId('id', id);
+    if (!isPlain(input)) throw invalidInput('response', input, 'must be an object');
+    const { decision } = input;
+    if (!isDecision(decision)) throw invalidInput('decision', decision, "is not a decision ('approve', 'reject' or 'modify')");
+    const feedback = optionalString('feedback', input.feedback);
+    const respondedBy = optionalString('respondedBy', input.respondedBy);
+    const metadata = optionalPlainObject('metadata', input.metadata);
+    let modified: Record<string, unknown> | undefined;
+    if (decision === 'modify') {
+      if (input.modified === undefined) throw invalidInput('modified', input.modified, "is required when decision is 'modify'");
+      if (!isPlainObject(input.modified)) throw invalidInput('modified', input.modified, 'must be a plain object');
+      modified = jsonCopy('modified', input.modified).copy;
+    } else if (input.modified !== undefined) {
+      throw invalidInput('modified', input.modified, "is only allowed when decision is 'modify'");
+    }
+
+    let current: ApprovalRecord | undefined;
+    try {
+      current = await store.get(id);
+    } catch (error) {
+      throw storeFailure(error);
+    }
+    if (!current) throw new HitlError('not_found', `request '${id}' does not exist`);
+    if (current.status !== 'pending') throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+    if (respondedBy !== undefined && respondedBy === current.request.requestedBy) {
+      throw new HitlError('forbidden', `respondedBy '${respondedBy}' made request '${id}' and may not decide it`);
+    }
+    const decidedMs = now();
+    if (current.expiresAt !== undefined && decidedMs >= Date.parse(current.expiresAt)) {
+      await expire(id, current.expiresAt).catch(() => undefined);
+      throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`);
+    }
+    const respondedAt = iso(decidedMs);
+    const response: InteractionResponse = { requestId: id, decision, respondedAt };
+    if (feedback !== undefined) response.feedback = feedback;
+    if (modified !== undefined) response.modified = modified;
+    if (respondedBy !== undefined) response.respondedBy = respondedBy;
+    if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
+
+    let decided: ApprovalRecord;
+    try {
+      decided = await store.decide(id, 'pending', { status: statusOfDecision[decision], response, closedAt: respondedAt });
+    } catch (error) {
+      throw storeFailure(error);
+    }
+    const hook = hookOfStatus[decided.status];
+    if (hook) runHook(hook, decided);
+    return decided;
+  };
+
+  const manager: Manager = {
+    addPolicy(policy: ApprovalPolicy) {
+      engine.add(policy);
+    },
+    removePolicy(name: string) {
+      return engine.remove(name);
+    },
+    listPolicies() {
+      return engine.list();
+    },
+    evaluate(toolName, confidence, riskLevel) {
+      return engine.evaluate(toolName, confidence, riskLevel);
+    },
+    async shouldApprove(toolName, confidence, riskLevel) {
+      return engine.evaluate(toolName, confidence, riskLevel).outcome === 'approve';
+    },
+    submit,
+    waitFor,
+    requestInteraction,
+    respond,
+    async get(id: string) {
+      ensureOpen();
+      requireId('id', id);
+      try {
+        return await store.get(id);
+      } catch (error) {
+        throw storeFailure(error);
+      }
+    },
+    async list(query?: ListQuery): Promise<ListResult> {
+      ensureOpen();
+      const normalized = normalizeListQuery(query);
+      try {
+        return await store.list(normalized);
+      } catch (error) {
+        throw storeFailure(error);
+      }
+    },
+    cancel,
+    subscribe(listener) {
+      if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const handle of expiryTimers.values()) scheduler.clearTimeout(handle);
+      expiryTimers.clear();
+      unsubscribeStore();
+      notifyController.abort(new HitlError('cancelled', 'the manager is closed'));
+      for (const set of [...waiters.values()]) {
+        for (const waiter of [...set]) waiter.fail(new HitlError('cancelled', 'the manager was closed while waiting'));
+      }
+      waiters.clear();
+      listeners.clear();
+      if (ownsStore) await store.close?.();
+    },
+  };
+  return manager;
+}

@@ -1,0 +1,41 @@
+export {
+  Decision,
+  InteractionType,
+  RequestStatus,
+  RiskLevel,
+  RISK_ORDER,
+  isDecision,
+  isInteractionType,
+  isRequestStatus,
+  isRiskLevel,
+} from './constants.js';
+export { HitlError, type HitlErrorCode } from './hitl-error.js';
+export { createManager } from './approval-manager.js';
+export { createMemoryStore } from './memory-store.js';
+export { createLogNotifier } from './log-notifier.js';
+export { canonicalJson, hashInput } from './canonical-json.js';
+export type {
+  ApprovalPolicy,
+  ApprovalRecord,
+  ApprovalStore,
+  CreateResult,
+  DecidePatch,
+  InteractionRequest,
+  InteractionResponse,
+  ListQuery,
+  ListResult,
+  Logger,
+  Manager,
+  ManagerEvent,
+  ManagerEventType,
+  ManagerHooks,
+  ManagerOptions,
+  Notifier,
+  PolicyEvaluation,
+  PolicyOutcome,
+  RespondInput,
+  Scheduler,
+  StoreChange,
+  StoredRequest,
+  WaitOptions,
+} from './types.js';

@@ -1,0 +1,139 @@
+import { isRequestStatus } from './constants.js';
+import { HitlError } from './hitl-error.js';
+import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import { invalidInput, optionalString } from './validation.js';
+
+/** Freezes an object and everything reachable from it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/** Checks and fills in the defaults of a list query: limit 1..1000 (default 50), known status. */
+export function normalizeListQuery(query: ListQuery | undefined): Required<Pick<ListQuery, 'limit'>> & ListQuery {
+  const { status, toolName, cursor } = query ?? {};
+  const limit = query?.limit ?? 50;
+  if (status !== undefined && !isRequestStatus(status)) {
+    throw invalidInput('status', status, 'is not a request status (pending, approved, rejected, modified, expired, cancelled)');
+  }
+  optionalString('toolName', toolName);
+  optionalString('cursor', cursor);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
+  }
+  const normalized: Required<Pick<ListQuery, 'limit'>> & ListQuery = { limit };
+  if (status !== undefined) normalized.status = status;
+  if (toolName !== undefined) normalized.toolName = toolName;
+  if (cursor !== undefined) normalized.cursor = cursor;
+  return normalized;
+}
+
+const cursorPattern = /^m([0-9]{1,15})$/;
+
+/**
+ * The embedded store: records in this process's memory, gone when it exits. The default store of
+ * `createManager`. Share one between managers to simulate several instances in tests.
+ *
+ * @example
+ * ```ts
+ * import { createManager, createMemoryStore } from '@hitl/core';
+ * const store = createMemoryStore();
+ * const manager = createManager({ store });
+ * ```
+ */
+export function createMemoryStore(): ApprovalStore {
+  const records: ApprovalRecord[] = [];
+  const indexById = new Map<string, number>();
+  const listeners = new Set<(change: StoreChange) => void>();
+  let closed = false;
+
+  const ensureOpen = () => {
+    if (closed) throw new HitlError('store_unavailable', 'the memory store is closed');
+  };
+
+  const emit = (change: StoreChange) => {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own; the store's state is already consistent.
+      }
+    }
+  };
+
+  return {
+    async create(record: ApprovalRecord): Promise<CreateResult> {
+      ensureOpen();
+      const existing = indexById.get(record.request.id);
+      if (existing !== undefined) return { record: records[existing] as ApprovalRecord, created: false };
+      const stored = deepFreeze(record);
+      indexById.set(stored.request.id, records.length);
+      records.push(stored);
+      emit({ type: 'created', record: stored });
+      return { record: stored, created: true };
+    },
+
+    async get(id: string): Promise<ApprovalRecord | undefined> {
+      ensureOpen();
+      const index = indexById.get(id);
+      return index === undefined ? undefined : records[index];
+    },
+
+    async list(query: ListQuery): Promise<ListResult> {
+      ensureOpen();
+      const { status, toolName, limit, cursor } = normalizeListQuery(query);
+      let start = records.length - 1;
+      if (cursor !== undefined) {
+        const match = cursorPattern.exec(cursor);
+        if (!match) throw invalidInput('cursor', cursor, 'is not a cursor returned by list');
+        start = Math.min(Number(match[1]) - 1, records.length - 1);
+      }
+      const items: ApprovalRecord[] = [];
+      let lastIndex = -1;
+      for (let index = start; index >= 0; index--) {
+        const record = records[index] as ApprovalRecord;
+        if (status !== undefined && record.status !== status) continue;
+        if (toolName !== undefined && record.request.toolName !== toolName) continue;
+        if (items.length === limit) return { items, nextCursor: `m${lastIndex}` };
+        items.push(record);
+        lastIndex = index;
+      }
+      return { items };
+    },
+
+    async decide(id: string, expectedStatus, patch: DecidePatch): Promise<ApprovalRecord> {
+      ensureOpen();
+      const index = indexById.get(id);
+      if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
+      const current = records[index] as ApprovalRecord;
+      if (current.status !== expectedStatus) {
+        throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+      }
+      if (patch.status !== 'expired' && current.expiresAt !== undefined && Date.parse(patch.closedAt) >= Date.parse(current.expiresAt)) {
+        throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`);
+      }
+      const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
+      if (patch.response !== undefined) next.response = patch.response;
+      if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
+      const stored = deepFreeze(next);
+      records[index] = stored;
+      emit({ type: 'decided', record: stored });
+      return stored;
+    },
+
+    subscribe(listener: (change: StoreChange) => void): () => void {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { makeRe } from 'minimatch';
+import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
+import { HitlError } from './hitl-error.js';
+import type { ApprovalPolicy, PolicyEvaluation } from './types.js';
+import { invalidInput, isPlainObject, optionalTimeout, optionalUnitInterval, requireNonEmptyString, showValue } from './validation.js';
+
+interface CompiledPolicy {
+  readonly policy: Readonly<ApprovalPolicy>;
+  readonly matcher: RegExp;
+  readonly minConfidence: number;
+  readonly maxRiskRank: number;
+}
+
+const MAX_PATTERN_LENGTH = 1024;
+const MATCH_CACHE_LIMIT = 4096;
+const IRREVERSIBLE_RANK = rankOfRisk('irreversible') ?? 2;
+
+/**
+ * Finds what minimatch would silently take literally: an unclosed `[` class, unbalanced braces,
+ * a trailing backslash. Returns the problem, or undefined when the glob is well formed.
+ */
+function globSyntaxProblem(pattern: string): string | undefined {
+  let braceDepth = 0;
+  for (let index = 0; index < pattern.length; index++) {
+    const char = pattern[index];
+    if (char === '\\') {
+      if (index === pattern.length - 1) return 'ends with a lone backslash';
+      index++;
+    } else if (char === '[') {
+      let end = index + 1;
+      if (pattern[end] === '!' || pattern[end] === '^') end++;
+      if (pattern[end] === ']') end++;
+      while (end < pattern.length && pattern[end] !== ']') {
+        if (pattern[end] === '\\') end++;
+        end++;
+      }
+      if (end >= pattern.length) return `has an unclosed '[' at position ${index}`;
+      index = end;
+    } else if (char === '{') {
+      braceDepth++;
+    } else if (char === '}') {
+      if (braceDepth === 0) return `has an unmatched '}' at position ${index}`;
+      braceDepth--;
+    }
+  }
+  return braceDepth > 0 ? "has an unclosed '{'" : undefined;
+}
+
+/** Validates a policy and compiles its glob. Throws `HitlError('invalid_input')` naming the field. */
+export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
+  if (!isPlainObject(policy)) throw invalidInput('policy', policy, 'must be an object');
+  const name = requireNonEmptyString('policy.name', policy.name);
+  const field = (key: string) => `policy '${name}': ${key}`;
+  const pattern = requireNonEmptyString(field('toolPattern'), policy.toolPattern);
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    throw invalidInput(field('toolPattern'), pattern, `is longer than ${MAX_PATTERN_LENGTH} characters`);
+  }
+  const problem = globSyntaxProblem(pattern);
+  if (problem) throw invalidInput(field('toolPattern'), pattern, `is not a valid glob: it ${problem}`);
+  let matcher: RegExp | false;
+  try {
+    matcher = makeRe(pattern, { dot: true });
+  } catch (error) {
+    throw new HitlError('invalid_input', `${field('toolPattern')} ${showValue(pattern)} is not a valid glob`, { cause: error });
+  }
+  if (!matcher) throw invalidInput(field('toolPattern'), pattern, 'is not a valid glob');
+
+  const minConfidence = optionalUnitInterval(field('minConfidence'), policy.minConfidence) ?? 0;
+  for (const flag of ['requireExplicit', 'deny'] as const) {
+    if (policy[flag] !== undefined && typeof policy[flag] !== 'boolean') {
+      throw invalidInput(field(flag), policy[flag], 'must be a boolean');
+    }
+  }
+  if (policy.maxRiskLevel !== undefined && !isRiskLevel(policy.maxRiskLevel)) {
+    throw invalidInput(field('maxRiskLevel'), policy.maxRiskLevel, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+  }
+  if (policy.maxRiskLevel === undefined && !policy.requireExplicit && !policy.deny) {
+    throw new HitlError(
+      'invalid_input',
+      `${field('maxRiskLevel')} is required unless requireExplicit or deny is set (it caps what the policy auto-approves)`,
+    );
+  }
+  optionalTimeout(field('timeoutMs'), policy.timeoutMs);
+
+  const copy: ApprovalPolicy = { name, toolPattern: pattern };
+  if (policy.minConfidence !== undefined) copy.minConfidence = policy.minConfidence;
+  if (policy.maxRiskLevel !== undefined) copy.maxRiskLevel = policy.maxRiskLevel;
+  if (policy.requireExplicit !== undefined) copy.requireExplicit = policy.requireExplicit;
+  if (policy.deny !== undefined) copy.deny = policy.deny;
+  if (policy.timeoutMs !== undefined) copy.timeoutMs = policy.timeoutMs;
+  return {
+    policy: Object.freeze(copy),
+    matcher,
+    minConfidence,
+    maxRiskRank: rankOfRisk(policy.maxRiskLevel) ?? -1,
+  };
+}
+
+function formatConfidence(confidence: number): string {
+  return confidence.toFixed(2);
+}
+
+/**
+ * An ordered list of compiled policies. The first policy whose glob matches the tool name decides;
+ * which policy matches a tool name is cached, so repeated tool names cost one map lookup whatever
+ * the number of policies.
+ */
+export class PolicyEngine {
+  private compiled: CompiledPolicy[] = [];
+  private readonly matchCache = new Map<string, CompiledPolicy | null>();
+
+  constructor(private readonly defaultOutcome: 'review' | 'deny') {}
+
+  add(policy: ApprovalPolicy): void {
+    const compiled = compilePolicy(policy);
+    if (this.compiled.some((entry) => entry.policy.name === compiled.policy.name)) {
+      throw invalidInput('policy.name', compiled.policy.name, 'is already used by another policy');
+    }
+    this.compiled = [...this.compiled, compiled];
+    this.matchCache.clear();
+  }
+
+  remove(name: string): boolean {
+    const next = this.compiled.filter((entry) => entry.policy.name !== name);
+    if (next.length === this.compiled.length) return false;
+    this.compiled = next;
+    this.matchCache.clear();
+    return true;
+  }
+
+  list(): ApprovalPolicy[] {
+    return this.compiled.map((entry) => ({ ...entry.policy }));
+  }
+
+  /** The policy that decides for this tool, if any. */
+  policyFor(toolName: string): Readonly<ApprovalPolicy> | undefined {
+    return this.match(toolName)?.policy;
+  }
+
+  private match(toolName: string): CompiledPolicy | undefined {
+    const cached = this.matchCache.get(toolName);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = this.compiled.find((entry) => entry.matcher.test(toolName)) ?? null;
+    if (this.matchCache.size >= MATCH_CACHE_LIMIT) this.matchCache.clear();
+    this.matchCache.set(toolName, found);
+    return found ?? undefined;
+  }
+
+  evaluate(toolName: unknown, confidence: unknown, riskLevel: unknown): PolicyEvaluation {
+    if (typeof toolName !== 'string' || toolName === '') {
+      return { outcome: 'review', reason: `toolName ${showValue(toolName)} is not a non-empty string; a human must review` };
+    }
+    const entry = this.match(toolName);
+    if (!entry) {
+      return {
+        outcome: this.defaultOutcome,
+        reason: `no policy matches '${toolName}'; the default outcome is ${this.defaultOutcome}`,
+      };
+    }
+    const { policy } = entry;
+    const name = policy.name;
+    if (policy.deny) return { outcome: 'deny', policy: name, reason: `'${toolName}' is denied by policy '${name}'` };
+    if (policy.requireExplicit) {
+      return { outcome: 'review', policy: name, reason: `policy '${name}' requires explicit approval for '${toolName}'` };
+    }
+    const level = confidence ?? 0;
+    if (typeof level !== 'number' || !Number.isFinite(level) || level < 0 || level > 1) {
+      return { outcome: 'review', policy: name, reason: `confidence ${showValue(confidence)} is not a number between 0 and 1` };
+    }
+    const riskRank = riskLevel === undefined ? IRREVERSIBLE_RANK : rankOfRisk(riskLevel);
+    if (riskRank === undefined) {
+      return { outcome: 'review', policy: name, reason: `risk level ${showValue(riskLevel)} is unknown` };
+    }
+    if (level < entry.minConfidence) {
+      return {
+        outcome: 'review',
+        policy: name,
+        reason: `confidence ${formatConfidence(level)} is below ${formatConfidence(entry.minConfidence)} required by '${name}'`,
+      };
+    }
+    const risk = (riskLevel ?? 'irreversible') as RiskLevel;
+    if (riskRank > entry.maxRiskRank) {
+      return {
+        outcome: 'review',
+        policy: name,
+        reason: `risk '${risk}' is above '${policy.maxRiskLevel}' allowed by '${name}'`,
+      };
+    }
+    return {
+      outcome: 'approve',
+      policy: name,
+      reason: `auto-approved by '${name}': confidence ${formatConfidence(level)} >= ${formatConfidence(entry.minConfidence)}, risk '${risk}' <= '${policy.maxRiskLevel}'`,
+    };
+  }
+}

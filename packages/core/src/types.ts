@@ -1,0 +1,380 @@
+import type { Decision, InteractionType, RequestStatus, RiskLevel } from './constants.js';
+import type { HitlError } from './hitl-error.js';
+
+/**
+ * A rule that decides, from the tool's name, the model's confidence and the action's risk, whether a
+ * call runs at once, waits for a human, or is refused. Policies are tried in insertion order; the
+ * first whose `toolPattern` matches decides.
+ *
+ * @example
+ * ```ts
+ * const readOnly: ApprovalPolicy = {
+ *   name: 'read-only-auto',
+ *   toolPattern: '{get,search}_*',
+ *   minConfidence: 0.5,
+ *   maxRiskLevel: RiskLevel.ReadOnly,
+ * };
+ * ```
+ */
+export interface ApprovalPolicy {
+  /** Unique, non-empty. */
+  name: string;
+  /** A minimatch glob on the tool name: `'get_*'`, `'{get,list}_*'`, `'*'`. Compiled once. */
+  toolPattern: string;
+  /** In [0, 1], default 0. Auto-approval needs `confidence >= minConfidence`. */
+  minConfidence?: number;
+  /** The highest risk auto-approved. Required unless `requireExplicit` or `deny` is set. */
+  maxRiskLevel?: RiskLevel;
+  /** Matched tools always need a human. */
+  requireExplicit?: boolean;
+  /** Matched tools are rejected without asking anyone. */
+  deny?: boolean;
+  /** Overrides the manager's `timeoutMs` for requests this policy sends to review. */
+  timeoutMs?: number;
+}
+
+/** What the policies say about one call. */
+export type PolicyOutcome = 'approve' | 'review' | 'deny';
+
+/**
+ * The result of {@link Manager.evaluate}: the outcome, the policy that decided, and why.
+ *
+ * @example
+ * ```ts
+ * const { outcome, policy, reason } = manager.evaluate('get_weather', 0.4, 'read_only');
+ * // 'review', 'read-only-auto', "confidence 0.40 is below 0.50 required by 'read-only-auto'"
+ * ```
+ */
+export interface PolicyEvaluation {
+  outcome: PolicyOutcome;
+  /** The matched policy's name; absent when no policy matched. */
+  policy?: string;
+  reason: string;
+}
+
+/**
+ * What an agent asks a human for.
+ *
+ * @example
+ * ```ts
+ * const request: InteractionRequest = {
+ *   toolName: 'delete_user',
+ *   description: 'Delete user 12345',
+ *   input: { user_id: '12345' },
+ *   riskLevel: 'irreversible',
+ *   confidence: 0.85,
+ * };
+ * ```
+ */
+export interface InteractionRequest {
+  /** Generated when absent (`'hitl-'` + a random UUID). Letters, digits and `._:-`, at most 128 characters. */
+  id?: string;
+  /** Default `'approval'`. */
+  type?: InteractionType;
+  toolName: string;
+  description?: string;
+  /** The tool call's arguments: a JSON object. */
+  input?: Record<string, unknown>;
+  /** Absent means `'irreversible'` (fail closed). */
+  riskLevel?: RiskLevel;
+  /** In [0, 1]; absent means 0. */
+  confidence?: number;
+  /** Overrides the policy's and the manager's timeout. `Infinity` waits forever. */
+  timeoutMs?: number;
+  /** Who the agent acts for. That person may not approve their own request. */
+  requestedBy?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * A decision on a request: by a human, by a policy, or by a timeout (`automatic: true`).
+ *
+ * @example
+ * ```ts
+ * const response = await manager.requestInteraction(request);
+ * if (response.decision === 'modify') run(response.modified);
+ * ```
+ */
+export interface InteractionResponse {
+  requestId: string;
+  decision: Decision;
+  feedback?: string;
+  /** The edited input; present when `decision` is `'modify'`. */
+  modified?: Record<string, unknown>;
+  respondedBy?: string;
+  /** ISO 8601. */
+  respondedAt: string;
+  /** True when a policy or a timeout decided, not a human. */
+  automatic?: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+/** A stored request with its id and type filled in. */
+export type StoredRequest = Required<Pick<InteractionRequest, 'id' | 'type' | 'toolName'>> & InteractionRequest;
+
+/**
+ * A request as stored, with its status, the policy evaluation, the hash of its input and, once
+ * decided, the response. Records handed out by the stores are frozen.
+ *
+ * @example
+ * ```ts
+ * const record = await manager.submit({ toolName: 'delete_user', input: { user_id: '1' } });
+ * record.status; // 'pending'
+ * record.evaluation.reason; // "policy 'destructive' requires explicit approval for 'delete_user'"
+ * ```
+ */
+export interface ApprovalRecord {
+  request: StoredRequest;
+  status: RequestStatus;
+  evaluation: PolicyEvaluation;
+  /** sha256 (hex) of the canonical JSON of `request.input`: an approval binds to these exact arguments. */
+  inputHash: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; absent when the request never expires. */
+  expiresAt?: string;
+  response?: InteractionResponse;
+  /** Why an expired or cancelled request was closed. */
+  closedReason?: string;
+  /** ISO 8601: when the status left `pending`. */
+  closedAt?: string;
+}
+
+/** Filters and paging for {@link Manager.list} and {@link ApprovalStore.list}. */
+export interface ListQuery {
+  status?: RequestStatus;
+  toolName?: string;
+  /** 1..1000, default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of records, newest first. */
+export interface ListResult {
+  items: ApprovalRecord[];
+  /** Present when more records follow. */
+  nextCursor?: string;
+}
+
+/** The change applied by {@link ApprovalStore.decide}: the only way a status changes. */
+export interface DecidePatch {
+  status: Exclude<RequestStatus, 'pending'>;
+  response?: InteractionResponse;
+  closedReason?: string;
+  /** ISO 8601: when the decision was made, by the deciding manager's clock. */
+  closedAt: string;
+}
+
+/** What a store reports to its subscribers: a record was created, or its status changed. */
+export interface StoreChange {
+  type: 'created' | 'decided';
+  record: ApprovalRecord;
+}
+
+/** What {@link ApprovalStore.create} did: stored the new record, or found one with that id. */
+export interface CreateResult {
+  record: ApprovalRecord;
+  created: boolean;
+}
+
+/**
+ * Where records live. Implement it to keep approvals in your own database; `createMemoryStore()`
+ * is the embedded default and `@hitl/store-postgres` the durable, shared one.
+ *
+ * Rules every store keeps: `create` never overwrites (it returns the existing record instead);
+ * `decide` is atomic and the only way a status changes (a compare-and-set on `expectedStatus`),
+ * and refuses a non-expiry decision once `expiresAt` has passed; every change reaches `subscribe`
+ * listeners, including changes made by other processes sharing the store.
+ *
+ * @example
+ * ```ts
+ * const store: ApprovalStore = createMemoryStore();
+ * const manager = createManager({ store });
+ * ```
+ */
+export interface ApprovalStore {
+  create(record: ApprovalRecord): Promise<CreateResult>;
+  get(id: string): Promise<ApprovalRecord | undefined>;
+  list(query: ListQuery): Promise<ListResult>;
+  /**
+   * Moves a record from `expectedStatus` to `patch.status` atomically. Throws `HitlError` with
+   * `not_found` when there is no such record and `conflict` when its status is not `expectedStatus`
+   * or, for any decision but `expired`, when it has expired.
+   */
+  decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch): Promise<ApprovalRecord>;
+  subscribe(listener: (change: StoreChange) => void): () => void;
+  close?(): Promise<void>;
+}
+
+/**
+ * Tells humans that a request waits for them. `notify` may take as long as it likes: the manager
+ * never awaits it on the request path, and turns a rejection into a `notify-failed` event.
+ *
+ * @example
+ * ```ts
+ * const pager: Notifier = {
+ *   name: 'pager',
+ *   async notify(record, { signal }) {
+ *     await fetch('http://127.0.0.1:9000/page', { method: 'POST', body: JSON.stringify(record), signal });
+ *   },
+ * };
+ * ```
+ */
+export interface Notifier {
+  name: string;
+  notify(record: ApprovalRecord, context: { signal: AbortSignal }): Promise<void>;
+}
+
+/** The logger hitl writes to; `console` fits. */
+export interface Logger {
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+  info?(message: string, ...details: unknown[]): void;
+  debug?(message: string, ...details: unknown[]): void;
+}
+
+/** The event names a manager emits, noun then verb. */
+export type ManagerEventType =
+  | 'request-created'
+  | 'request-decided'
+  | 'request-expired'
+  | 'request-cancelled'
+  | 'notify-failed';
+
+/**
+ * What {@link Manager.subscribe} listeners receive.
+ *
+ * @example
+ * ```ts
+ * manager.subscribe((event) => {
+ *   if (event.type === 'request-decided') console.log(event.record.status);
+ * });
+ * ```
+ */
+export type ManagerEvent =
+  | { type: 'request-created'; record: ApprovalRecord }
+  | { type: 'request-decided'; record: ApprovalRecord }
+  | { type: 'request-expired'; record: ApprovalRecord }
+  | { type: 'request-cancelled'; record: ApprovalRecord }
+  | { type: 'notify-failed'; record: ApprovalRecord; notifier: string; error: HitlError };
+
+/**
+ * Callbacks run by the manager that made a transition. A hook that throws never changes the
+ * outcome; its error goes to `onError`. `onRequest` runs before anything is stored and may veto
+ * the request by returning `false` or throwing: `submit` then throws `HitlError('forbidden')`.
+ *
+ * @example
+ * ```ts
+ * const hooks: ManagerHooks = {
+ *   onRequest: (request) => request.toolName !== 'drop_database',
+ *   onApprove: (record) => audit.log('approved', record.request.id),
+ *   onError: (error) => console.error(error),
+ * };
+ * ```
+ */
+export interface ManagerHooks {
+  onRequest?(request: StoredRequest, evaluation: PolicyEvaluation): boolean | void | Promise<boolean | void>;
+  onApprove?(record: ApprovalRecord): void | Promise<void>;
+  onReject?(record: ApprovalRecord): void | Promise<void>;
+  onModify?(record: ApprovalRecord): void | Promise<void>;
+  onTimeout?(record: ApprovalRecord): void | Promise<void>;
+  onCancel?(record: ApprovalRecord): void | Promise<void>;
+  /** Hook and notifier failures; without it they are logged through `logger.error`. */
+  onError?(error: Error, record?: ApprovalRecord): void;
+}
+
+/** Timer functions the manager uses for expiry; `globalThis`'s by default. */
+export interface Scheduler {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * Options of {@link createManager}.
+ *
+ * @example
+ * ```ts
+ * const manager = createManager({
+ *   timeoutMs: 60_000,
+ *   onTimeout: 'reject',
+ *   notifiers: [createLogNotifier()],
+ *   policies: [{ name: 'reads', toolPattern: 'get_*', maxRiskLevel: 'read_only' }],
+ * });
+ * ```
+ */
+export interface ManagerOptions {
+  /** How long a request waits for a human, in ms. Default 300 000; `Infinity` waits forever. */
+  timeoutMs?: number;
+  /** On expiry `requestInteraction` throws `HitlError('timeout')` (`'error'`, default) or resolves with an automatic reject. */
+  onTimeout?: 'error' | 'reject';
+  notifiers?: Notifier[];
+  /** Added in order, as by `addPolicy`. */
+  policies?: ApprovalPolicy[];
+  /** The outcome for tools no policy matches. Default `'review'`. */
+  defaultOutcome?: 'review' | 'deny';
+  /** Default: a new `createMemoryStore()`, closed by `close()`. A store you pass is yours to close. */
+  store?: ApprovalStore;
+  hooks?: ManagerHooks;
+  logger?: Logger;
+  /** The clock, in ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /** The timers expiry runs on. Default the global `setTimeout`/`clearTimeout`. */
+  scheduler?: Scheduler;
+  /** Makes ids for requests submitted without one. Default `'hitl-' + crypto.randomUUID()`. */
+  generateId?: () => string;
+}
+
+/** A reviewer's answer, as given to {@link Manager.respond}. */
+export interface RespondInput {
+  decision: Decision;
+  feedback?: string;
+  /** Required when `decision` is `'modify'`: the input to run instead. */
+  modified?: Record<string, unknown>;
+  respondedBy?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Options of {@link Manager.waitFor}. */
+export interface WaitOptions {
+  /** Aborting stops waiting (`HitlError('cancelled')`) and leaves the record pending. */
+  signal?: AbortSignal;
+  /** Stop waiting after this long (`HitlError('timeout')`); the record itself stays as it is. */
+  timeoutMs?: number;
+}
+
+/**
+ * The approval manager: policies, requests, decisions and events. Create one with
+ * {@link createManager}; managers share nothing with each other unless they share a store.
+ */
+export interface Manager {
+  /**
+   * Adds a policy after the existing ones. Throws `HitlError('invalid_input')` naming the field
+   * when the policy is malformed; nothing is added then.
+   */
+  addPolicy(policy: ApprovalPolicy): void;
+  /** Removes a policy by name; returns whether one was removed. */
+  removePolicy(name: string): boolean;
+  /** The policies in evaluation order (copies). */
+  listPolicies(): ApprovalPolicy[];
+  /** What the policies say about a call. Synchronous; never throws for odd confidence or risk (they mean review). */
+  evaluate(toolName: string, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>): PolicyEvaluation;
+  /** `evaluate(...).outcome === 'approve'`. */
+  shouldApprove(toolName: string, confidence?: number, riskLevel?: RiskLevel): Promise<boolean>;
+  /** Stores a request and returns at once: decided when a policy decided, else pending. */
+  submit(request: InteractionRequest): Promise<ApprovalRecord>;
+  /** Resolves with the response once the record is decided. */
+  waitFor(id: string, options?: WaitOptions): Promise<InteractionResponse>;
+  /** `submit` + `waitFor`: blocks until a human (or a policy, or the timeout) decides. */
+  requestInteraction(request: InteractionRequest, options?: { signal?: AbortSignal }): Promise<InteractionResponse>;
+  /** Records a decision. Exactly one decision per request wins; the others get `conflict`. */
+  respond(id: string, input: RespondInput): Promise<ApprovalRecord>;
+  get(id: string): Promise<ApprovalRecord | undefined>;
+  list(query?: ListQuery): Promise<ListResult>;
+  /** Cancels a pending request; its waiters reject with `cancelled`. */
+  cancel(id: string, reason?: string): Promise<ApprovalRecord>;
+  /** Listens to events; returns the unsubscribe function. */
+  subscribe(listener: (event: ManagerEvent) => void): () => void;
+  /** Stops timers and subscriptions; pending waiters reject with `cancelled`. Records stay as they are. */
+  close(): Promise<void>;
+}

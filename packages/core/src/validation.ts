@@ -1,0 +1,75 @@
+import { HitlError } from './hitl-error.js';
+
+/** Shows a value in an error message: strings quoted and cut short, other kinds by their type. */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return `'${shown}'`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/** A `HitlError('invalid_input')` whose message names the field and the value. */
+export function invalidInput(field: string, value: unknown, problem: string): HitlError {
+  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
+}
+
+/** True for `{}`-style objects (not arrays, dates, class instances or null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return isPlain(value);
+}
+
+/** {@link isPlainObject} without narrowing, for values whose declared type should be kept. */
+export function isPlain(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+export function requireNonEmptyString(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw invalidInput(field, value, 'must be a non-empty string');
+  return value;
+}
+
+export function optionalString(field: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidInput(field, value, 'must be a string');
+  return value;
+}
+
+export function optionalPlainObject(field: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) throw invalidInput(field, value, 'must be a plain object');
+  return value;
+}
+
+export function optionalUnitInterval(field: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw invalidInput(field, value, 'must be a number between 0 and 1');
+  }
+  return value;
+}
+
+/** A positive duration in ms; `Infinity` allowed. 0, negatives and NaN are refused (never a silent "forever"). */
+export function optionalTimeout(field: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw invalidInput(field, value, 'must be a positive number of milliseconds (or Infinity)');
+  }
+  return value;
+}
+
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Request ids: letters, digits and `._:-`, starting with a letter or digit, at most 128 characters. */
+export function requireId(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !idPattern.test(value)) {
+    throw invalidInput(field, value, 'is not a valid request id (letters, digits and ._:- only, 1 to 128 characters)');
+  }
+  return value;
+}
