@@ -11,7 +11,7 @@ import {
   type ManagerEvent,
   type Notifier,
 } from './index.js';
-import { createManualClock, createRecordingNotifier, createTestManager, nextEvent } from './testing.js';
+import { createManualClock, createRecordingNotifier, createTestManager } from './testing.js';
 
 const managers: Manager[] = [];
 function track<T extends { manager: Manager }>(value: T): T {
