@@ -1,0 +1,50 @@
+import type { ApprovalRecord, InteractionType, RiskLevel } from '@hitl/core';
+
+/**
+ * The JSON body `createWebhookNotifier` sends by default: the pending request, camelCase. An
+ * absent risk level is sent as `'irreversible'` and an absent confidence as 0, as the policies
+ * read them. `description`, `expiresAt` and `metadata` are left out when the request has none.
+ */
+export interface WebhookPayload {
+  id: string;
+  type: InteractionType;
+  toolName: string;
+  description?: string;
+  input: Record<string, unknown>;
+  riskLevel: RiskLevel;
+  confidence: number;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; absent when the request never expires. */
+  expiresAt?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * The default webhook body for a record. Use it in your own `body` function to add fields.
+ *
+ * @example
+ * ```ts
+ * import { createWebhookNotifier, toWebhookPayload } from '@hitl/notifier-webhook';
+ *
+ * const notifier = createWebhookNotifier({
+ *   url: 'https://approvals.example.com/hooks/hitl',
+ *   body: (record) => ({ ...toWebhookPayload(record), reviewUrl: `https://approvals.example.com/r/${record.request.id}` }),
+ * });
+ * ```
+ */
+export function toWebhookPayload(record: ApprovalRecord): WebhookPayload {
+  const { request } = record;
+  return {
+    id: request.id,
+    type: request.type,
+    toolName: request.toolName,
+    ...(request.description === undefined ? {} : { description: request.description }),
+    input: request.input ?? {},
+    riskLevel: request.riskLevel ?? 'irreversible',
+    confidence: request.confidence ?? 0,
+    createdAt: record.createdAt,
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
+  };
+}

@@ -1,0 +1,63 @@
+import { HitlError } from '@hitl/core';
+
+/** The largest delay `setTimeout` accepts, in ms. */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** Shows a value in an error message: strings quoted and cut short, other kinds by their type. */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return `'${shown}'`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/** A `HitlError('invalid_input')` whose message names the field and the value. */
+export function invalidInput(field: string, value: unknown, problem: string): HitlError {
+  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
+}
+
+/** True for `{}`-style objects (not arrays, class instances or null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** An integer in [min, max], or the default when absent. */
+export function integerOption(field: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidInput(field, value, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** A finite number of ms in [min, MAX_TIMER_DELAY_MS], or the default when absent. */
+export function durationOption(field: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_DELAY_MS) {
+    throw invalidInput(field, value, `must be a number of ms from ${min} to ${MAX_TIMER_DELAY_MS}`);
+  }
+  return value;
+}
+
+/** A function, or the default when absent. */
+export function functionOption<T>(field: string, value: unknown, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'function') throw invalidInput(field, value, 'must be a function');
+  return value as T;
+}
+
+/** The message of an error, or the value as text. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+  }
+  return String(error);
+}
