@@ -369,6 +369,25 @@ describe('expiry', () => {
     expect(seenStatuses.has('0:approved') && seenStatuses.has('1:expired')).toBe(true);
   });
 
+  it('a decision or cancel past the deadline records the expiry even when no timer is running', async () => {
+    // The creating manager is gone, so nobody holds a timer for the request.
+    const clock = createManualClock();
+    const store = createMemoryStore();
+    const creator = createManager({ store, now: clock.now, scheduler: clock, timeoutMs: 1_000 });
+    const first = await creator.submit(deleteRequest);
+    const second = await creator.submit(deleteRequest);
+    await creator.close();
+    clock.advance(5_000);
+    const reviewer = track({ manager: createManager({ store, now: clock.now, scheduler: clock }) }).manager;
+    const lateApproval = await reviewer.respond(first.request.id, { decision: 'approve' }).catch((error: unknown) => error);
+    expect(HitlError.is(lateApproval, 'conflict')).toBe(true);
+    expect((lateApproval as Error).message).toBe(`request '${first.request.id}' expired at ${first.expiresAt}`);
+    expect(await codeOf(reviewer.cancel(second.request.id))).toBe('conflict');
+    expect((await reviewer.get(first.request.id))?.status).toBe('expired');
+    expect((await reviewer.get(second.request.id))?.status).toBe('expired');
+    await store.close?.();
+  });
+
   it('expires requests whose timeout is longer than one setTimeout can wait', async () => {
     const { manager, clock } = setup({ timeoutMs: 30 * 24 * 3600 * 1000 });
     const record = await manager.submit(deleteRequest);

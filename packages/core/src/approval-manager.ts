@@ -8,6 +8,7 @@ import type {
   ApprovalPolicy,
   ApprovalRecord,
   ApprovalStore,
+  DecidePatch,
   InteractionRequest,
   InteractionResponse,
   ListQuery,
@@ -261,7 +262,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const expire = async (id: string, expiresAt: string): Promise<void> => {
     const closedAt = iso(now());
     const closedReason = `no decision before ${expiresAt}`;
-    const patch: Parameters<ApprovalStore['decide']>[2] = { status: 'expired', closedAt, closedReason };
+    const patch: DecidePatch = { status: 'expired', closedAt, closedReason };
     if (onTimeout === 'reject') {
       patch.response = { requestId: id, decision: 'reject', feedback: `expired: ${closedReason}`, respondedAt: closedAt, automatic: true };
     }
@@ -490,16 +491,31 @@ export function createManager(options: ManagerOptions = {}): Manager {
     });
   };
 
+  /**
+   * `store.decide` from pending. When the store refuses because the request has expired, the
+   * expiry is recorded at once (whoever else was due to record it), so the request does not stay
+   * pending past its deadline; the caller still gets the `conflict`.
+   */
+  const decidePending = async (id: string, patch: DecidePatch): Promise<ApprovalRecord> => {
+    try {
+      return await store.decide(id, 'pending', patch);
+    } catch (error) {
+      const failure = storeFailure(error);
+      if (HitlError.is(failure, 'conflict')) {
+        const current = await store.get(id).catch(() => undefined);
+        if (current?.status === 'pending' && current.expiresAt !== undefined) {
+          await expire(id, current.expiresAt).catch(() => undefined);
+        }
+      }
+      throw failure;
+    }
+  };
+
   const cancel = async (id: string, reason?: string): Promise<ApprovalRecord> => {
     ensureOpen();
     requireId('id', id);
     optionalString('reason', reason);
-    let record: ApprovalRecord;
-    try {
-      record = await store.decide(id, 'pending', { status: 'cancelled', closedAt: iso(now()), closedReason: reason ?? 'cancelled' });
-    } catch (error) {
-      throw storeFailure(error);
-    }
+    const record = await decidePending(id, { status: 'cancelled', closedAt: iso(now()), closedReason: reason ?? 'cancelled' });
     runHook('onCancel', record);
     return record;
   };
@@ -558,24 +574,14 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (respondedBy !== undefined && respondedBy === current.request.requestedBy) {
       throw new HitlError('forbidden', `respondedBy '${respondedBy}' made request '${id}' and may not decide it`);
     }
-    const decidedMs = now();
-    if (current.expiresAt !== undefined && decidedMs >= Date.parse(current.expiresAt)) {
-      await expire(id, current.expiresAt).catch(() => undefined);
-      throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`);
-    }
-    const respondedAt = iso(decidedMs);
+    const respondedAt = iso(now());
     const response: InteractionResponse = { requestId: id, decision, respondedAt };
     if (feedback !== undefined) response.feedback = feedback;
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
     if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
 
-    let decided: ApprovalRecord;
-    try {
-      decided = await store.decide(id, 'pending', { status: statusOfDecision[decision], response, closedAt: respondedAt });
-    } catch (error) {
-      throw storeFailure(error);
-    }
+    const decided = await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
     const hook = hookOfStatus[decided.status];
     if (hook) runHook(hook, decided);
     return decided;
