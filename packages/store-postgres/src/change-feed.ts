@@ -1,0 +1,305 @@
+import pg from 'pg';
+import type { ClientConfig, Notification } from 'pg';
+import type { Logger, StoreChange } from '@hitl/core';
+import { rowToStored } from './records.js';
+import type { RecordRow, StoredRow } from './records.js';
+import type { StoreSql } from './sql.js';
+
+/** After a reconnect, changes are re-read from this many sequence numbers before the last one seen (commit order is not sequence order). */
+const CATCH_UP_MARGIN = 1_000n;
+/** Rows per catch-up query. */
+const CATCH_UP_PAGE = 1_000;
+/** Ids per read of notified rows. */
+const FETCH_BATCH = 500;
+/** How many records' last delivered change are remembered to drop duplicates. */
+const REMEMBERED_RECORDS = 10_000;
+
+/** Backoff between attempts to (re)connect the LISTEN connection. */
+export interface ReconnectOptions {
+  /** The first delay, in ms. Default 100. */
+  initialDelayMs?: number;
+  /** The longest delay, in ms; delays double up to it. Default 5 000. */
+  maxDelayMs?: number;
+}
+
+export interface ChangeFeedOptions {
+  sql: StoreSql;
+  /** The table's name for messages. */
+  tableName: string;
+  channel: string;
+  /** This store's id in NOTIFY payloads, so it can drop the echo of its own changes. */
+  origin: string;
+  clientConfig: ClientConfig;
+  reconnect: Required<ReconnectOptions>;
+  logger: Logger;
+  /** The store's subscribers, called once per change. */
+  listeners: ReadonlySet<(change: StoreChange) => void>;
+}
+
+/** The part of a store that turns changes (its own and, through LISTEN, everyone else's) into `StoreChange`s. */
+export interface ChangeFeed {
+  /** Opens the LISTEN connection; changes after sequence number `highWater` are delivered. */
+  start(highWater: bigint): void;
+  /** Delivers a change read from the database, unless this record's change was delivered already. */
+  deliver(stored: StoredRow, created: boolean): void;
+  /** {@link deliver} for a raw row; a row that is not a record is logged and skipped. */
+  deliverRow(row: RecordRow, created: boolean): void;
+  close(): Promise<void>;
+}
+
+interface NotifyPayload {
+  id: string;
+  kind: 'created' | 'decided';
+  origin: string;
+}
+
+function parsePayload(text: string | undefined): NotifyPayload | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as Partial<NotifyPayload> | null;
+    if (typeof value !== 'object' || value === null || typeof value.id !== 'string' || typeof value.origin !== 'string') return undefined;
+    if (value.kind !== 'created' && value.kind !== 'decided') return undefined;
+    return { id: value.id, kind: value.kind, origin: value.origin };
+  } catch {
+    return undefined;
+  }
+}
+
+function quoteChannel(channel: string): string {
+  return `"${channel}"`;
+}
+
+/**
+ * Creates the change feed of one store: a dedicated LISTEN connection (not from the pool) that
+ * reconnects with exponential backoff, re-LISTENs and then re-reads every row changed since the
+ * last change it saw, so nothing decided while it was away is missed. Notified rows are read in
+ * batches on that same connection; each change reaches the listeners once, whichever way it
+ * arrives (its own write, a notification, a catch-up read).
+ */
+export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
+  const { sql, tableName, channel, origin, clientConfig, reconnect, logger, listeners } = options;
+
+  /** Last change delivered per record id, oldest first (a bounded LRU). */
+  const delivered = new Map<string, bigint>();
+  /** Notified ids waiting to be read, with whether a creation was among their changes. */
+  const queue = new Map<string, boolean>();
+  let started = false;
+  let closed = false;
+  let baseline = 0n;
+  let highWater = 0n;
+  /** The connection being opened or in use. */
+  let client: pg.Client | undefined;
+  /** Set once `client` is listening. */
+  let listening = false;
+  let attempt = 0;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let readFailures = 0;
+  let fetching = false;
+  let catchUpNeeded = false;
+  let catchingUp = false;
+
+  const emit = (change: StoreChange) => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        logger.error('hitl: a store subscriber threw', error);
+      }
+    }
+  };
+
+  const remember = (id: string, changeSeq: bigint) => {
+    delivered.delete(id);
+    delivered.set(id, changeSeq);
+    if (delivered.size > REMEMBERED_RECORDS) {
+      const oldest = delivered.keys().next();
+      if (!oldest.done) delivered.delete(oldest.value);
+    }
+  };
+
+  const deliver = (stored: StoredRow, created: boolean) => {
+    const { record, changeSeq } = stored;
+    if (changeSeq > highWater) highWater = changeSeq;
+    const id = record.request.id;
+    const known = delivered.get(id);
+    if (known !== undefined && known >= changeSeq) return;
+    let type: StoreChange['type'];
+    if (known === undefined && created) type = 'created';
+    else if (record.status !== 'pending') type = 'decided';
+    else return;
+    remember(id, changeSeq);
+    emit({ type, record });
+  };
+
+  const deliverRow = (row: RecordRow, created: boolean) => {
+    let stored: StoredRow;
+    try {
+      stored = rowToStored(row, tableName);
+    } catch (error) {
+      logger.error(`hitl: skipped a change of ${tableName}`, error);
+      return;
+    }
+    deliver(stored, created);
+  };
+
+  /** Retries a failed read later (the connection is still up, so no reconnect will do it). */
+  const retryReadsLater = () => {
+    if (closed || retryTimer !== undefined) return;
+    const delay = Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * 2 ** Math.min(readFailures, 20));
+    readFailures++;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (catchUpNeeded) void catchUp();
+      else void fetchQueued();
+    }, delay);
+  };
+
+  const fetchQueued = async (): Promise<void> => {
+    const reader = client;
+    if (closed || fetching || catchingUp || queue.size === 0 || !listening || !reader) return;
+    fetching = true;
+    const batch = new Map<string, boolean>();
+    for (const [id, created] of queue) {
+      batch.set(id, created);
+      queue.delete(id);
+      if (batch.size === FETCH_BATCH) break;
+    }
+    let failed = false;
+    try {
+      const result = await reader.query<RecordRow>({ ...sql.getMany, values: [[...batch.keys()]] });
+      readFailures = 0;
+      if (!closed) for (const row of result.rows) deliverRow(row, batch.get(row.id) ?? false);
+    } catch (error) {
+      failed = true;
+      for (const [id, created] of batch) queue.set(id, (queue.get(id) ?? false) || created);
+      if (!closed && reader === client) {
+        logger.warn(`hitl: could not read changed rows of ${tableName}; retrying`, error);
+        retryReadsLater();
+      }
+    } finally {
+      fetching = false;
+    }
+    if (!failed) void fetchQueued();
+  };
+
+  /** Reads every row changed since the last change seen: what a dropped connection may have missed. */
+  const catchUp = async (): Promise<void> => {
+    const reader = client;
+    if (closed || catchingUp || !listening || !reader) return;
+    catchingUp = true;
+    catchUpNeeded = false;
+    const margin = highWater - CATCH_UP_MARGIN;
+    const createdAfter = margin > baseline ? margin : baseline;
+    let from = createdAfter;
+    try {
+      for (;;) {
+        const result = await reader.query<RecordRow>({ ...sql.changedSince, values: [from.toString(), CATCH_UP_PAGE] });
+        if (closed) return;
+        for (const row of result.rows) deliverRow(row, BigInt(row.seq) > createdAfter);
+        const last = result.rows.at(-1);
+        if (result.rows.length < CATCH_UP_PAGE || !last) break;
+        from = BigInt(last.change_seq);
+      }
+      readFailures = 0;
+    } catch (error) {
+      catchUpNeeded = true;
+      if (!closed && reader === client) {
+        logger.warn(`hitl: could not re-read the changes of ${tableName} after connecting; retrying`, error);
+        retryReadsLater();
+      }
+    } finally {
+      catchingUp = false;
+    }
+    void fetchQueued();
+  };
+
+  const onNotification = (message: Notification) => {
+    if (message.channel !== channel) return;
+    const payload = parsePayload(message.payload);
+    if (!payload) {
+      logger.debug?.(`hitl: ignored a notification on channel '${channel}' that hitl did not send`, message.payload);
+      return;
+    }
+    if (payload.origin === origin || listeners.size === 0) return;
+    queue.set(payload.id, (queue.get(payload.id) ?? false) || payload.kind === 'created');
+    void fetchQueued();
+  };
+
+  const scheduleReconnect = () => {
+    if (closed || reconnectTimer !== undefined) return;
+    const full = Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * 2 ** Math.min(attempt, 20));
+    attempt++;
+    const delay = Math.round(full / 2 + (Math.random() * full) / 2);
+    logger.warn(`hitl: the LISTEN connection of ${tableName} is down; reconnecting in ${delay} ms`);
+    // Not unref'd: while it waits it stands for the LISTEN socket, which keeps the process alive too.
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      void connect();
+    }, delay);
+  };
+
+  const connect = async (): Promise<void> => {
+    if (closed) return;
+    const connection = new pg.Client(clientConfig);
+    client = connection;
+    listening = false;
+    let lost = false;
+    const onLost = (error?: unknown) => {
+      if (lost) return;
+      lost = true;
+      connection.removeListener('notification', onNotification);
+      connection.end().catch(() => undefined);
+      if (client !== connection) return;
+      client = undefined;
+      listening = false;
+      if (!closed) {
+        if (error !== undefined) logger.warn(`hitl: lost the LISTEN connection of ${tableName}`, error);
+        scheduleReconnect();
+      }
+    };
+    connection.on('error', onLost);
+    connection.on('end', () => onLost(new Error('the connection ended')));
+    connection.on('notification', onNotification);
+    try {
+      await connection.connect();
+      await connection.query(`LISTEN ${quoteChannel(channel)}`);
+    } catch (error) {
+      onLost(error);
+      return;
+    }
+    if (closed || lost) {
+      connection.end().catch(() => undefined);
+      return;
+    }
+    listening = true;
+    if (attempt > 0) logger.info?.(`hitl: the LISTEN connection of ${tableName} is back after ${attempt} attempt(s)`);
+    attempt = 0;
+    await catchUp();
+  };
+
+  return {
+    start(initialHighWater) {
+      if (started || closed) return;
+      started = true;
+      baseline = initialHighWater;
+      if (initialHighWater > highWater) highWater = initialHighWater;
+      void connect();
+    },
+    deliver,
+    deliverRow,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (reconnectTimer !== undefined) clearTimeout(reconnectTimer);
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      reconnectTimer = undefined;
+      retryTimer = undefined;
+      queue.clear();
+      const connection = client;
+      client = undefined;
+      listening = false;
+      if (connection) await connection.end().catch(() => undefined);
+    },
+  };
+}

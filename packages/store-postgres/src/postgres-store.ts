@@ -1,0 +1,445 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { ClientConfig, Pool, PoolClient } from 'pg';
+import { HitlError, isRequestStatus } from '@hitl/core';
+import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
+import { createChangeFeed } from './change-feed.js';
+import type { ReconnectOptions } from './change-feed.js';
+import { decideParameters, insertParameters, rowToStored } from './records.js';
+import type { RecordRow } from './records.js';
+import { buildSql, defaultChannel, invalidInput, requireChannel, requireSchema, requireTable } from './sql.js';
+import type { Statement } from './sql.js';
+
+/** The settings every store takes, whichever way it connects. */
+export interface PostgresStoreSettings {
+  /** The schema of the table, created when missing. Default `'public'`. Lower-case letters, digits and `_`. */
+  schema?: string;
+  /** The table's name. Default `'hitl_requests'`. Lower-case letters, digits and `_`, at most 40 characters. */
+  table?: string;
+  /**
+   * The NOTIFY channel. Default `'hitl:<schema>.<table>'` (hashed when longer than 63 bytes). Every
+   * instance sharing the table must use the same one.
+   */
+  channel?: string;
+  /** How often this instance expires overdue requests, in ms. Default 1 000; `Infinity` turns the sweeper off. */
+  sweepIntervalMs?: number;
+  /** The most requests one sweep query expires. Default 500. */
+  sweepBatchSize?: number;
+  /** Backoff of the LISTEN connection's reconnects. */
+  reconnect?: ReconnectOptions;
+  /**
+   * Where the LISTEN connection connects. Default: the pool's own settings (or `connectionString`).
+   * Set it when the pool goes through a pooler that cannot LISTEN (PgBouncer in transaction mode).
+   */
+  listenerConfig?: ClientConfig;
+  /** Where reconnects and skipped rows are reported. Default `console`. */
+  logger?: Logger;
+}
+
+/**
+ * Options of {@link createPostgresStore}: a `pg` pool you own, or a connection string for a pool
+ * the store creates (and ends in `close()`), plus the {@link PostgresStoreSettings}.
+ */
+export type PostgresStoreOptions = PostgresStoreSettings &
+  ({ pool: Pool; connectionString?: undefined } | { connectionString: string; pool?: undefined });
+
+/** An {@link ApprovalStore} on PostgreSQL, with its lifecycle. */
+export interface PostgresStore extends ApprovalStore {
+  /** `"schema"."table"`, as the store's SQL names it. */
+  readonly tableName: string;
+  /**
+   * Runs the migrations (once per store; every method waits for them anyway) and starts the LISTEN
+   * connection and the sweeper. Call it at startup to fail fast when the database is unreachable.
+   */
+  migrate(): Promise<void>;
+  /** Expires every overdue pending request now, by the database's clock; resolves with how many. */
+  sweep(): Promise<number>;
+  /** Stops the sweeper, ends the LISTEN connection, and ends the pool if the store created it. */
+  close(): Promise<void>;
+}
+
+const cursorPattern = /^p(0|[1-9][0-9]{0,18})$/;
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+/** Sweep queries in one tick at most, so one tick never runs unbounded. */
+const MAX_SWEEP_ROUNDS = 10;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function positiveNumber(field: string, value: unknown, fallback: number, { allowInfinity = false } = {}): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || (!allowInfinity && !Number.isFinite(value))) {
+    throw invalidInput(field, value, `must be a positive number${allowInfinity ? ' (or Infinity)' : ''}`);
+  }
+  return value;
+}
+
+function validateOptions(options: unknown): asserts options is PostgresStoreOptions {
+  if (!isObject(options)) throw invalidInput('options', options, 'must be an object with pool or connectionString');
+  const { pool, connectionString } = options;
+  if (pool !== undefined && connectionString !== undefined) {
+    throw invalidInput('options.connectionString', connectionString, 'cannot be given together with options.pool');
+  }
+  if (pool === undefined && connectionString === undefined) {
+    throw invalidInput('options.pool', pool, 'is required (or options.connectionString)');
+  }
+  if (pool !== undefined && (!isObject(pool) || typeof pool.query !== 'function' || typeof pool.connect !== 'function')) {
+    throw invalidInput('options.pool', pool, 'must be a pg Pool');
+  }
+  if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString.trim() === '')) {
+    throw invalidInput('options.connectionString', connectionString, 'must be a non-empty string');
+  }
+  if (options.reconnect !== undefined && !isObject(options.reconnect)) throw invalidInput('options.reconnect', options.reconnect, 'must be an object');
+  if (options.listenerConfig !== undefined && !isObject(options.listenerConfig)) {
+    throw invalidInput('options.listenerConfig', options.listenerConfig, 'must be a pg client config object');
+  }
+  const logger = options.logger as Partial<Logger> | undefined;
+  if (logger !== undefined && (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
+    throw invalidInput('options.logger', logger, 'must have warn and error functions');
+  }
+}
+
+/**
+ * Creates an {@link ApprovalStore} on PostgreSQL, so approvals survive restarts and every instance
+ * behind a load balancer shares them. Pass it to `createManager({ store })`.
+ *
+ * - The table and its indexes are created on first use, under an advisory lock (safe when many
+ *   instances start at once), and never dropped.
+ * - `decide` is one `UPDATE … WHERE id = $1 AND status = $2 AND <not expired by the database clock>
+ *   RETURNING …`: exactly one decision wins, everywhere.
+ * - Every change is `NOTIFY`ed; each store keeps one LISTEN connection that reconnects with backoff
+ *   and re-reads what changed meanwhile, so a decision on one instance wakes `waitFor` on all others.
+ * - A sweeper expires overdue requests by the database clock, even when their instance is gone.
+ *
+ * @example
+ * ```ts
+ * import { createManager } from '@hitl/core';
+ * import { createPostgresStore } from '@hitl/store-postgres';
+ *
+ * const store = createPostgresStore({ connectionString: process.env.DATABASE_URL! });
+ * const manager = createManager({ store });
+ * const record = await manager.submit({ toolName: 'delete_user', input: { user_id: '42' } });
+ * // Any instance on the same database: await manager.respond(record.request.id, { decision: 'approve' });
+ * await manager.close();
+ * await store.close();
+ * ```
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  validateOptions(options);
+  const {
+    schema: schemaOption = 'public',
+    table: tableOption = 'hitl_requests',
+    sweepIntervalMs: sweepOption,
+    sweepBatchSize: batchOption,
+    reconnect: reconnectOption = {},
+    logger = console as Logger,
+  } = options;
+  const schema = requireSchema(schemaOption);
+  const table = requireTable(tableOption);
+  const channel = options.channel === undefined ? defaultChannel(schema, table) : requireChannel(options.channel);
+  const sweepIntervalMs = positiveNumber('options.sweepIntervalMs', sweepOption, 1_000, { allowInfinity: true });
+  const sweepBatchSize = positiveNumber('options.sweepBatchSize', batchOption, 500);
+  if (!Number.isInteger(sweepBatchSize) || sweepBatchSize > 10_000) {
+    throw invalidInput('options.sweepBatchSize', sweepBatchSize, 'must be an integer from 1 to 10000');
+  }
+  const initialDelayMs = positiveNumber('options.reconnect.initialDelayMs', reconnectOption.initialDelayMs, 100);
+  const maxDelayMs = positiveNumber('options.reconnect.maxDelayMs', reconnectOption.maxDelayMs, Math.max(5_000, initialDelayMs));
+  if (maxDelayMs < initialDelayMs) {
+    throw invalidInput('options.reconnect.maxDelayMs', maxDelayMs, `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`);
+  }
+
+  const sql = buildSql(schema, table);
+  const tableName = sql.qualifiedTable;
+  const origin = randomBytes(6).toString('hex');
+  const ownsPool = options.pool === undefined;
+  const pool: Pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      fallback_application_name: 'hitl-store-postgres',
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    });
+  const listenerConfig: ClientConfig = {
+    connectionTimeoutMillis: 10_000,
+    ...(options.listenerConfig ?? (ownsPool ? { connectionString: options.connectionString } : (pool.options as ClientConfig))),
+    fallback_application_name: 'hitl-store-postgres listener',
+    keepAlive: true,
+  };
+  const onPoolError = (error: Error) => {
+    logger.warn(`hitl: an idle connection of ${tableName}'s pool failed`, error);
+  };
+  pool.on('error', onPoolError);
+
+  const listeners = new Set<(change: StoreChange) => void>();
+  const feed = createChangeFeed({
+    sql,
+    tableName,
+    channel,
+    origin,
+    clientConfig: listenerConfig,
+    reconnect: { initialDelayMs, maxDelayMs },
+    logger,
+    listeners,
+  });
+
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let ready = false;
+  let readying: Promise<void> | undefined;
+  let sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  let sweeping: Promise<number> | undefined;
+
+  const closedError = () => new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} is closed`);
+
+  /** Database errors in the data class (bad text, out-of-range dates) are the caller's; the rest mean the store is unavailable. */
+  const failure = (action: string, error: unknown): HitlError => {
+    if (HitlError.is(error)) return error;
+    if (error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('22')) {
+      return new HitlError('invalid_input', `PostgreSQL refused to ${action}: ${error.message}`, { cause: error });
+    }
+    return new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} could not ${action}: ${messageOf(error)}`, { cause: error });
+  };
+
+  const run = async <Row extends object>(action: string, statement: Statement, values: unknown[]): Promise<Row[]> => {
+    try {
+      const result = await pool.query<Row>({ name: statement.name, text: statement.text, values });
+      return result.rows;
+    } catch (error) {
+      throw failure(action, error);
+    }
+  };
+
+  const migrateOnce = async (): Promise<void> => {
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw failure('connect to run its migrations', error);
+    }
+    let broken = false;
+    const latest = sql.migrations.at(-1)?.version ?? 0;
+    try {
+      const present = await client.query<{ present: string }>({ ...sql.migrationsTableExists, values: [sql.migrationsTableName] });
+      if (present.rows[0]?.present === 'true') {
+        const applied = await client.query<{ version: string }>(sql.appliedVersion);
+        if (Number(applied.rows[0]?.version) >= latest) return;
+      }
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [sql.lockKey]);
+        const schemaFound = await client.query({ ...sql.schemaExists, values: [schema] });
+        if (schemaFound.rowCount === 0) await client.query(sql.createSchema);
+        await client.query(sql.createMigrationsTable);
+        const applied = await client.query<{ version: string }>(sql.appliedVersion);
+        const version = Number(applied.rows[0]?.version ?? 0);
+        for (const migration of sql.migrations) {
+          if (migration.version <= version) continue;
+          await client.query(migration.sql);
+          await client.query(sql.recordMigration, [migration.version]);
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      }
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) broken = true;
+      throw failure('run its migrations', error);
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  const scheduleSweep = () => {
+    if (closed || !Number.isFinite(sweepIntervalMs) || sweepTimer !== undefined) return;
+    sweepTimer = setTimeout(() => {
+      sweepTimer = undefined;
+      sweepNow()
+        .catch((error: unknown) => {
+          if (!closed) logger.warn(`hitl: the sweeper of ${tableName} failed; it runs again in ${sweepIntervalMs} ms`, error);
+        })
+        .finally(scheduleSweep);
+    }, sweepIntervalMs);
+    sweepTimer.unref();
+  };
+
+  const initialize = async (): Promise<void> => {
+    await migrateOnce();
+    const [row] = await run<{ high_water: string }>('read its latest change', sql.highWater, []);
+    if (closed) return;
+    feed.start(BigInt(row?.high_water ?? '0'));
+    scheduleSweep();
+  };
+
+  const ensureReady = (): Promise<void> => {
+    if (closed) return Promise.reject(closedError());
+    if (ready) return Promise.resolve();
+    readying ??= initialize().then(
+      () => {
+        ready = true;
+      },
+      (error: unknown) => {
+        readying = undefined;
+        throw error;
+      },
+    );
+    return readying;
+  };
+
+  const sweepNow = (): Promise<number> => {
+    sweeping ??= (async () => {
+      let total = 0;
+      try {
+        for (let round = 0; round < MAX_SWEEP_ROUNDS && !closed; round++) {
+          const rows = await run<RecordRow>('expire overdue requests', sql.sweep, [sweepBatchSize, channel, origin]);
+          for (const row of rows) feed.deliverRow(row, false);
+          total += rows.length;
+          if (rows.length < sweepBatchSize) break;
+        }
+        return total;
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
+  };
+
+  const requireRecordId = (value: unknown): string => {
+    if (typeof value !== 'string' || value === '') throw invalidInput('id', value, 'must be a non-empty string');
+    return value;
+  };
+
+  const store: PostgresStore = {
+    tableName,
+
+    async create(record: ApprovalRecord): Promise<CreateResult> {
+      const parameters = insertParameters(record);
+      await ensureReady();
+      const [row] = await run<RecordRow>('store a request', sql.insert, [...parameters, channel, origin]);
+      if (row) {
+        const stored = rowToStored(row, tableName);
+        feed.deliver(stored, true);
+        return { record: stored.record, created: true };
+      }
+      const [existing] = await run<RecordRow>('read a request', sql.get, [parameters[0]]);
+      if (!existing) {
+        throw new HitlError('store_unavailable', `request '${String(parameters[0])}' was neither stored nor found in ${tableName}`);
+      }
+      return { record: rowToStored(existing, tableName).record, created: false };
+    },
+
+    async get(id: string): Promise<ApprovalRecord | undefined> {
+      requireRecordId(id);
+      await ensureReady();
+      const [row] = await run<RecordRow>('read a request', sql.get, [id]);
+      return row ? rowToStored(row, tableName).record : undefined;
+    },
+
+    async list(query: ListQuery = {}): Promise<ListResult> {
+      if (!isObject(query)) throw invalidInput('query', query, 'must be an object');
+      const { status, toolName, cursor } = query;
+      const limit = query.limit ?? 50;
+      if (status !== undefined && !isRequestStatus(status)) {
+        throw invalidInput('status', status, 'is not a request status (pending, approved, rejected, modified, expired, cancelled)');
+      }
+      if (toolName !== undefined && typeof toolName !== 'string') throw invalidInput('toolName', toolName, 'must be a string');
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
+      }
+      let before: string | undefined;
+      if (cursor !== undefined) {
+        const match = typeof cursor === 'string' ? cursorPattern.exec(cursor) : null;
+        if (!match || BigInt(match[1] as string) > MAX_BIGINT) throw invalidInput('cursor', cursor, 'is not a cursor returned by list');
+        before = match[1] as string;
+      }
+      await ensureReady();
+      const values: unknown[] = [];
+      if (status !== undefined) values.push(status);
+      if (toolName !== undefined) values.push(toolName);
+      if (before !== undefined) values.push(before);
+      values.push(limit + 1);
+      const statement = sql.list({ status: status !== undefined, toolName: toolName !== undefined, cursor: before !== undefined });
+      const rows = await run<RecordRow>('list requests', statement, values);
+      const page = rows.slice(0, limit).map((row) => rowToStored(row, tableName));
+      const result: ListResult = { items: page.map((stored) => stored.record) };
+      const last = page.at(-1);
+      if (rows.length > limit && last) result.nextCursor = `p${last.seq}`;
+      return result;
+    },
+
+    async decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch): Promise<ApprovalRecord> {
+      requireRecordId(id);
+      if (!isRequestStatus(expectedStatus)) throw invalidInput('expectedStatus', expectedStatus, 'is not a request status');
+      const [status, response, closedAt, closedReason] = decideParameters(patch);
+      await ensureReady();
+      const statement = status === 'expired' ? sql.decideExpired : sql.decide;
+      const [row] = await run<RecordRow>('decide a request', statement, [id, expectedStatus, status, response, closedAt, closedReason, channel, origin]);
+      if (row) {
+        const stored = rowToStored(row, tableName);
+        feed.deliver(stored, false);
+        return stored.record;
+      }
+      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]);
+      if (!current) throw new HitlError('not_found', `request '${id}' does not exist`);
+      if (current.status !== expectedStatus) throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+      const expiresAt = current.expires_ms === null ? undefined : new Date(Number(current.expires_ms)).toISOString();
+      if (status !== 'expired' && current.expired === 'true') {
+        throw new HitlError('conflict', `request '${id}' expired at ${expiresAt}`);
+      }
+      if (status === 'expired' && current.expired !== 'true') {
+        throw new HitlError(
+          'conflict',
+          expiresAt === undefined
+            ? `request '${id}' never expires`
+            : `request '${id}' has not expired yet by the database clock (it expires at ${expiresAt})`,
+        );
+      }
+      throw new HitlError('conflict', `request '${id}' changed while it was being decided`);
+    },
+
+    subscribe(listener: (change: StoreChange) => void): () => void {
+      if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
+      if (closed) throw closedError();
+      listeners.add(listener);
+      ensureReady().catch((error: unknown) => {
+        if (!closed) logger.warn(`hitl: the PostgreSQL store on ${tableName} could not start; it retries on its next use`, error);
+      });
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    migrate(): Promise<void> {
+      return ensureReady();
+    },
+
+    async sweep(): Promise<number> {
+      await ensureReady();
+      return sweepNow();
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        closed = true;
+        if (sweepTimer !== undefined) clearTimeout(sweepTimer);
+        sweepTimer = undefined;
+        listeners.clear();
+        await feed.close();
+        await readying?.catch(() => undefined);
+        await sweeping?.catch(() => undefined);
+        pool.removeListener('error', onPoolError);
+        if (ownsPool) await pool.end().catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+  return store;
+}

@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { HitlError } from '@hitl/core';
+
+/** Lower-case letters, digits and `_`, starting with a letter or `_`. */
+const identifierPattern = /^[a-z_][a-z0-9_]*$/;
+/** Letters, digits and `_.:-`: safe both as a quoted identifier (`LISTEN`) and as text (`pg_notify`). */
+const channelPattern = /^[A-Za-z0-9_.:-]{1,63}$/;
+
+/** PostgreSQL truncates identifiers at 63 bytes; derived names add up to 23 characters to the table's. */
+const MAX_SCHEMA_LENGTH = 63;
+const MAX_TABLE_LENGTH = 40;
+
+function showValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/** A `HitlError('invalid_input')` that names the field and its value. */
+export function invalidInput(field: string, value: unknown, problem: string): HitlError {
+  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
+}
+
+/** Checks a schema or table name strictly (no quoting tricks can get through) and returns it. */
+export function requireIdentifier(field: string, value: unknown, maxLength: number): string {
+  if (typeof value !== 'string' || !identifierPattern.test(value) || value.length > maxLength) {
+    throw invalidInput(
+      field,
+      value,
+      `is not a valid identifier (lower-case letters, digits and _, starting with a letter or _, at most ${maxLength} characters)`,
+    );
+  }
+  if (value.startsWith('pg_')) throw invalidInput(field, value, "must not start with 'pg_' (reserved by PostgreSQL)");
+  return value;
+}
+
+/** Double-quotes an identifier already checked by {@link requireIdentifier}. */
+function quote(identifier: string): string {
+  return `"${identifier}"`;
+}
+
+/** The default NOTIFY channel of a table: readable when it fits in 63 bytes, hashed otherwise. */
+export function defaultChannel(schema: string, table: string): string {
+  const readable = `hitl:${schema}.${table}`;
+  if (readable.length <= 63) return readable;
+  return `hitl:${createHash('sha256').update(`${schema}.${table}`).digest('hex').slice(0, 40)}`;
+}
+
+export function requireChannel(value: unknown): string {
+  if (typeof value !== 'string' || !channelPattern.test(value)) {
+    throw invalidInput('options.channel', value, 'is not a valid channel name (letters, digits and _.:-, 1 to 63 characters)');
+  }
+  return value;
+}
+
+export function requireSchema(value: unknown): string {
+  return requireIdentifier('options.schema', value, MAX_SCHEMA_LENGTH);
+}
+
+export function requireTable(value: unknown): string {
+  return requireIdentifier('options.table', value, MAX_TABLE_LENGTH);
+}
+
+/** A named statement: prepared once per connection, then one round trip per call. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+function statement(text: string): Statement {
+  return { name: `hitl_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
+}
+
+/** Timestamps are read as whole milliseconds since the epoch, exact for every date JavaScript can hold. */
+const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint::text`;
+
+/**
+ * Every column a record is built from. All of them come back as text, so pg's (process-wide) type
+ * parsers cannot change what the store sees.
+ */
+const RECORD_COLUMNS = [
+  'id',
+  'seq::text AS seq',
+  'change_seq::text AS change_seq',
+  'type',
+  'tool_name',
+  'status',
+  'request::text AS request',
+  'evaluation::text AS evaluation',
+  'input_hash',
+  `${epochMs('created_at')} AS created_ms`,
+  `${epochMs('expires_at')} AS expires_ms`,
+  `${epochMs('closed_at')} AS closed_ms`,
+  'closed_reason',
+  'response::text AS response',
+].join(', ');
+
+/** The NOTIFY sent with every change: small (id, status, kind, origin); listeners read the row. */
+const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
+  `pg_notify(${channelParameter}::text, json_build_object('id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text)::text) IS NULL AS notified`;
+
+/** One migration step: the version it brings the table to and its DDL. */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/** Every SQL text the store runs against one table, with its identifiers checked and quoted. */
+export interface StoreSql {
+  qualifiedTable: string;
+  /** The text the migration advisory lock key is hashed from. */
+  lockKey: string;
+  schemaExists: Statement;
+  migrationsTableExists: Statement;
+  /** The migrations table's name as `to_regclass` reads it. */
+  migrationsTableName: string;
+  appliedVersion: string;
+  createSchema: string;
+  createMigrationsTable: string;
+  recordMigration: string;
+  migrations: Migration[];
+  highWater: Statement;
+  insert: Statement;
+  get: Statement;
+  getMany: Statement;
+  decide: Statement;
+  decideExpired: Statement;
+  decideFailure: Statement;
+  sweep: Statement;
+  changedSince: Statement;
+  list(filters: { status: boolean; toolName: boolean; cursor: boolean }): Statement;
+}
+
+/** Builds the SQL of a store on `schema.table`; both must have passed {@link requireIdentifier}. */
+export function buildSql(schema: string, table: string): StoreSql {
+  const qualifiedTable = `${quote(schema)}.${quote(table)}`;
+  const sequence = `${quote(schema)}.${quote(`${table}_seq`)}`;
+  const migrationsTable = `${quote(schema)}.${quote(`${table}_migrations`)}`;
+  const sequenceLiteral = `'${sequence}'`;
+  const index = (suffix: string) => quote(`${table}_${suffix}`);
+
+  const migrations: Migration[] = [
+    {
+      version: 1,
+      sql: `
+CREATE SEQUENCE IF NOT EXISTS ${sequence} AS bigint;
+CREATE TABLE IF NOT EXISTS ${qualifiedTable} (
+  id text PRIMARY KEY,
+  seq bigint NOT NULL,
+  change_seq bigint NOT NULL,
+  type text NOT NULL,
+  tool_name text NOT NULL,
+  status text NOT NULL CONSTRAINT ${index('status_check')}
+    CHECK (status IN ('pending', 'approved', 'rejected', 'modified', 'expired', 'cancelled')),
+  request jsonb NOT NULL,
+  evaluation jsonb NOT NULL,
+  input_hash text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz,
+  closed_at timestamptz,
+  closed_reason text,
+  response jsonb
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ${index('seq_idx')} ON ${qualifiedTable} (seq);
+CREATE UNIQUE INDEX IF NOT EXISTS ${index('change_seq_idx')} ON ${qualifiedTable} (change_seq);
+CREATE INDEX IF NOT EXISTS ${index('status_seq_idx')} ON ${qualifiedTable} (status, seq);
+CREATE INDEX IF NOT EXISTS ${index('tool_name_seq_idx')} ON ${qualifiedTable} (tool_name, seq);
+CREATE INDEX IF NOT EXISTS ${index('pending_expiry_idx')} ON ${qualifiedTable} (expires_at) WHERE status = 'pending';
+COMMENT ON TABLE ${qualifiedTable} IS 'hitl approval requests (@hitl/store-postgres); change rows only through the store';`,
+    },
+  ];
+
+  const listStatements = new Map<string, Statement>();
+
+  return {
+    qualifiedTable,
+    lockKey: `hitl:${schema}.${table}`,
+    schemaExists: statement('SELECT 1 FROM pg_namespace WHERE nspname = $1'),
+    migrationsTableName: migrationsTable,
+    migrationsTableExists: statement('SELECT (to_regclass($1) IS NOT NULL)::text AS present'),
+    appliedVersion: `SELECT coalesce(max(version), 0)::text AS version FROM ${migrationsTable}`,
+    createSchema: `CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`,
+    createMigrationsTable: `CREATE TABLE IF NOT EXISTS ${migrationsTable} (
+  version integer PRIMARY KEY,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`,
+    recordMigration: `INSERT INTO ${migrationsTable} (version) VALUES ($1) ON CONFLICT (version) DO NOTHING`,
+    migrations,
+    highWater: statement(`SELECT coalesce(max(change_seq), 0)::text AS high_water FROM ${qualifiedTable}`),
+    insert: statement(`INSERT INTO ${qualifiedTable}
+  (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at, expires_at, closed_at, closed_reason, response)
+SELECT $1, n.value, n.value, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11, $12::jsonb
+FROM (SELECT nextval(${sequenceLiteral}) AS value) AS n
+ON CONFLICT (id) DO NOTHING
+RETURNING ${RECORD_COLUMNS}, ${notify('created', '$13', '$14')}`),
+    get: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE id = $1`),
+    getMany: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE id = ANY($1::text[]) ORDER BY change_seq`),
+    decide: statement(`UPDATE ${qualifiedTable}
+SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::timestamptz,
+    closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
+WHERE id = $1 AND status = $2 AND (expires_at IS NULL OR expires_at > now())
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8')}`),
+    decideExpired: statement(`UPDATE ${qualifiedTable}
+SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::timestamptz,
+    closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
+WHERE id = $1 AND status = $2 AND expires_at <= now()
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8')}`),
+    decideFailure: statement(`SELECT status, ${epochMs('expires_at')} AS expires_ms,
+  (expires_at IS NOT NULL AND expires_at <= now())::text AS expired
+FROM ${qualifiedTable} WHERE id = $1`),
+    sweep: statement(`UPDATE ${qualifiedTable}
+SET status = 'expired', closed_at = now(),
+    closed_reason = 'no decision before ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    change_seq = nextval(${sequenceLiteral})
+WHERE status = 'pending' AND id IN (
+  SELECT id FROM ${qualifiedTable}
+  WHERE status = 'pending' AND expires_at <= now()
+  ORDER BY expires_at
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3')}`),
+    changedSince: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY change_seq LIMIT $2`),
+    list(filters) {
+      const key = `${Number(filters.status)}${Number(filters.toolName)}${Number(filters.cursor)}`;
+      let found = listStatements.get(key);
+      if (!found) {
+        const conditions: string[] = [];
+        let parameter = 1;
+        if (filters.status) conditions.push(`status = $${parameter++}`);
+        if (filters.toolName) conditions.push(`tool_name = $${parameter++}`);
+        if (filters.cursor) conditions.push(`seq < $${parameter++}::bigint`);
+        const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+        found = statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable}${where} ORDER BY seq DESC LIMIT $${parameter}`);
+        listStatements.set(key, found);
+      }
+      return found;
+    },
+  };
+}
