@@ -1,0 +1,379 @@
+import { hashInput, HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
+import {
+  buildRequest,
+  compileAssessment,
+  errorMessage,
+  evaluateCall,
+  invalidInput,
+  isObject,
+  optionalIdPrefix,
+  requireManager,
+  requireOptions,
+  toRecordInput,
+  validateShaping,
+} from './assessment.js';
+import type {
+  ApprovalRequestSource,
+  ConfidenceOption,
+  RiskLevelOption,
+  ToolApprovalMessage,
+  ToolApprovalResponsePart,
+  ToolCallInfo,
+} from './types.js';
+
+const DEFAULT_ID_PREFIX = 'ai-approval:';
+const plainIdPattern = /^[A-Za-z0-9._:-]+$/;
+
+/**
+ * The manager request id that stands for an AI SDK `approvalId`: `idPrefix + approvalId`, or,
+ * when the approval id holds characters a request id may not, `idPrefix + 'h-'` and a hash of it.
+ *
+ * @example
+ * ```ts
+ * const record = await manager.get(approvalRequestId(part.approvalId));
+ * ```
+ */
+export function approvalRequestId(approvalId: string, options: { idPrefix?: string } = {}): string {
+  if (typeof approvalId !== 'string' || approvalId === '') throw invalidInput('approvalId', approvalId, 'must be a non-empty string');
+  const prefix = optionalIdPrefix('options.idPrefix', options?.idPrefix) ?? DEFAULT_ID_PREFIX;
+  const id = `${prefix}${approvalId}`;
+  if (plainIdPattern.test(approvalId) && id.length <= 128) return id;
+  return `${prefix}h-${hashInput({ approvalId }).slice(0, 48)}`;
+}
+
+/** One `tool-approval-request` with the tool call it is about. */
+export interface CollectedApprovalRequest extends ToolCallInfo {
+  approvalId: string;
+  /** ai 7: the request was decided by `toolApproval` at once (`'approved'` / `'denied'`). */
+  automatic: boolean;
+  /** ai 7: the reason the approval function gave. */
+  reason?: string;
+}
+
+interface ToolCallPart {
+  toolCallId: string;
+  toolName: string;
+  input: unknown;
+}
+
+function toolCallOf(value: unknown): ToolCallPart | undefined {
+  if (!isObject(value) || typeof value.toolCallId !== 'string' || typeof value.toolName !== 'string') return undefined;
+  return { toolCallId: value.toolCallId, toolName: value.toolName, input: value.input };
+}
+
+function contentOf(message: Record<string, unknown>): unknown[] {
+  return Array.isArray(message.content) ? message.content : [];
+}
+
+/**
+ * Reads the unanswered `tool-approval-request`s of a source: the output parts of a result
+ * (`{ approvalId, toolCall }`) or the parts of model messages (`{ approvalId, toolCallId }`,
+ * matched with the assistant's `tool-call` parts). Requests that already have a
+ * `tool-approval-response` in the source are left out.
+ */
+export async function collectApprovalRequests(source: ApprovalRequestSource | undefined): Promise<CollectedApprovalRequest[]> {
+  let items: unknown[];
+  if (Array.isArray(source)) {
+    items = source;
+  } else if (isObject(source)) {
+    const steps: unknown = await source.steps;
+    if (Array.isArray(steps) && steps.length > 0) {
+      items = steps.flatMap((step: unknown) => (isObject(step) && Array.isArray(step.content) ? (step.content as unknown[]) : []));
+    } else {
+      const content: unknown = await source.content;
+      if (!Array.isArray(content)) throw invalidInput('source.content', content, 'must be an array of content parts');
+      items = content;
+    }
+  } else {
+    throw invalidInput('source', source, 'must be a generateText/streamText result or an array of content parts or messages');
+  }
+
+  const toolCalls = new Map<string, ToolCallPart>();
+  const answered = new Set<string>();
+  const requests: Array<{ approvalId: string; toolCallId?: string; toolCall?: ToolCallPart; automatic: boolean; reason?: string }> = [];
+  const readPart = (part: unknown) => {
+    if (!isObject(part)) return;
+    if (part.type === 'tool-call') {
+      const call = toolCallOf(part);
+      if (call) toolCalls.set(call.toolCallId, call);
+    } else if (part.type === 'tool-approval-response' && typeof part.approvalId === 'string') {
+      answered.add(part.approvalId);
+    } else if (part.type === 'tool-approval-request' && typeof part.approvalId === 'string') {
+      const request: (typeof requests)[number] = { approvalId: part.approvalId, automatic: part.isAutomatic === true };
+      if (typeof part.reason === 'string') request.reason = part.reason;
+      const toolCall = toolCallOf(part.toolCall);
+      if (toolCall) request.toolCall = toolCall;
+      else if (typeof part.toolCallId === 'string') request.toolCallId = part.toolCallId;
+      requests.push(request);
+    }
+  };
+  for (const item of items) {
+    if (isObject(item) && typeof item.role === 'string') contentOf(item).forEach(readPart);
+    else readPart(item);
+  }
+
+  const collected = new Map<string, CollectedApprovalRequest>();
+  for (const request of requests) {
+    if (answered.has(request.approvalId) || request.automatic || collected.has(request.approvalId)) continue;
+    const toolCall = request.toolCall ?? (request.toolCallId === undefined ? undefined : toolCalls.get(request.toolCallId));
+    if (!toolCall) {
+      throw invalidInput(
+        'source',
+        request.approvalId,
+        `holds a tool-approval-request whose tool call ${request.toolCallId === undefined ? 'is missing' : `'${request.toolCallId}' is not in the source`}`,
+      );
+    }
+    const entry: CollectedApprovalRequest = { ...toolCall, approvalId: request.approvalId, automatic: false };
+    if (request.reason !== undefined) entry.reason = request.reason;
+    collected.set(request.approvalId, entry);
+  }
+  return [...collected.values()];
+}
+
+/** The answer a decided record gives to the SDK, or `undefined` while it is pending. */
+export interface RecordVerdict {
+  approved: boolean;
+  reason?: string;
+  /** The record's arguments or tool differ from the request's: refused. */
+  mismatch: boolean;
+}
+
+/** Compares a record with the tool call it is meant for and reads its decision. */
+export function verdictOf(record: ApprovalRecord, call: ToolCallInfo): RecordVerdict | undefined {
+  if (record.request.toolName !== call.toolName) {
+    return {
+      approved: false,
+      mismatch: true,
+      reason: `refused: request '${record.request.id}' was made for tool '${record.request.toolName}', not '${call.toolName}'`,
+    };
+  }
+  let hash: string | undefined;
+  try {
+    hash = hashInput(toRecordInput(call.input));
+  } catch {
+    hash = undefined;
+  }
+  if (hash !== record.inputHash) {
+    return {
+      approved: false,
+      mismatch: true,
+      reason: `refused: the arguments of tool call '${call.toolCallId}' are not the ones reviewed in request '${record.request.id}'`,
+    };
+  }
+  const response = record.response;
+  const feedback = response?.feedback !== undefined && response.feedback.trim() !== '' ? response.feedback : undefined;
+  switch (record.status) {
+    case 'pending':
+      return undefined;
+    case 'approved':
+      return feedback === undefined ? { approved: true, mismatch: false } : { approved: true, mismatch: false, reason: feedback };
+    case 'rejected':
+      return {
+        approved: false,
+        mismatch: false,
+        reason: feedback ?? (response?.automatic ? 'the call was rejected automatically' : 'a reviewer rejected the call'),
+      };
+    case 'modified': {
+      let edited: string;
+      try {
+        edited = JSON.stringify(response?.modified ?? {});
+      } catch {
+        edited = '(unreadable)';
+      }
+      return {
+        approved: false,
+        mismatch: false,
+        reason:
+          `a reviewer changed the arguments to ${edited}; an approval response cannot carry edited arguments, so this call was not run` +
+          `${feedback === undefined ? '' : ` (${feedback})`}. Call the tool again with the edited arguments if they still fit.`,
+      };
+    }
+    case 'expired':
+      return { approved: false, mismatch: false, reason: feedback ?? `no decision in time: ${record.closedReason ?? 'the request expired'}` };
+    case 'cancelled':
+      return { approved: false, mismatch: false, reason: `the request was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}` };
+    default:
+      return { approved: false, mismatch: false, reason: `the request has an unknown status` };
+  }
+}
+
+/**
+ * Options of {@link submitApprovalRequests}.
+ *
+ * @example
+ * ```ts
+ * const options: SubmitApprovalRequestsOptions = {
+ *   riskLevel: { delete_user: 'irreversible', send_email: 'data_modification' },
+ *   confidence: 0.8,
+ *   requestedBy: 'user:42',
+ * };
+ * ```
+ */
+export interface SubmitApprovalRequestsOptions {
+  /** Per tool name, one level for all, or a function of the call. Unknown tools count as `'irreversible'`. */
+  riskLevel: RiskLevelOption;
+  /** The model's confidence, in [0, 1]. Absent means 0. */
+  confidence?: ConfidenceOption;
+  /** The description reviewers see. Default: the tool name and its JSON arguments. */
+  describe?: (call: ToolCallInfo) => string;
+  /** Who the agent acts for; that person may not approve the request. */
+  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
+  /** Overrides the policy's and the manager's timeout. */
+  timeoutMs?: number;
+  /** Prefix of the request ids made from approval ids. Default `'ai-approval:'`. */
+  idPrefix?: string;
+}
+
+/**
+ * Stores the SDK's `tool-approval-request`s as manager requests, so reviewers can decide them
+ * (in the Express dashboard, say) long after the agent's call returned, in another process if the
+ * store is shared. Each request's id is {@link approvalRequestId}`(approvalId)`, its input the
+ * tool call's arguments (so its `inputHash` binds the decision to them) and its metadata
+ * `{ source: 'ai-sdk', approvalId, toolCallId }`.
+ *
+ * The manager's policies decide at once where they can: a `deny` policy stores the request as
+ * rejected, an approving policy as approved. Requests the SDK already decided (ai 7 automatic
+ * approvals) and requests already answered in the source are skipped. Submitting the same
+ * request again returns the stored record; the same approval id with other arguments throws
+ * `HitlError('conflict')`.
+ *
+ * @returns The records, in the order of the requests.
+ * @example
+ * ```ts
+ * const result = await generateText({ model, tools, messages });
+ * const records = await submitApprovalRequests(manager, result, { riskLevel: { delete_user: 'irreversible' } });
+ * await saveConversation([...messages, ...result.response.messages]);
+ * ```
+ */
+export async function submitApprovalRequests(
+  manager: Manager,
+  source: ApprovalRequestSource,
+  options: SubmitApprovalRequestsOptions,
+): Promise<ApprovalRecord[]> {
+  const checkedManager = requireManager(manager);
+  const checked = requireOptions(options);
+  const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
+  const shaping = validateShaping(checked);
+  const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
+  const requests = await collectApprovalRequests(source);
+  const records: ApprovalRecord[] = [];
+  for (const approval of requests) {
+    const call: ToolCallInfo = { toolName: approval.toolName, toolCallId: approval.toolCallId, input: approval.input };
+    const metadata: Record<string, unknown> = { source: 'ai-sdk', approvalId: approval.approvalId, toolCallId: approval.toolCallId };
+    if (approval.reason !== undefined) metadata.reason = approval.reason;
+    const request = buildRequest(call, evaluateCall(checkedManager, assessment, call), shaping, metadata);
+    request.id = approvalRequestId(approval.approvalId, idPrefix === undefined ? {} : { idPrefix });
+    records.push(await checkedManager.submit(request));
+  }
+  return records;
+}
+
+/**
+ * What {@link toApprovalResponses} returns.
+ *
+ * @example
+ * ```ts
+ * const { message, pending } = await toApprovalResponses(manager, conversation);
+ * if (pending.length === 0 && message) await generateText({ model, tools, messages: [...conversation, message] });
+ * ```
+ */
+export interface ApprovalResponses {
+  /** One `tool-approval-response` per decided request. */
+  responses: ToolApprovalResponsePart[];
+  /** `{ role: 'tool', content: responses }`, or `undefined` when nothing is decided yet. */
+  message: ToolApprovalMessage | undefined;
+  /** Approval ids still waiting for a reviewer (left out of `responses`). */
+  pending: string[];
+  /** Approval ids refused because their tool call no longer matches the reviewed request. */
+  refused: string[];
+}
+
+/**
+ * Turns the manager's decisions on stored approval requests into the `tool-approval-response`
+ * parts (and the `role: 'tool'` message) of the next `generateText` / `streamText` call:
+ *
+ * - approved: `approved: true` (the SDK then runs the tool);
+ * - rejected, expired, cancelled: `approved: false` with the reason, which the model reads;
+ * - modified: `approved: false`, with the edited arguments in the reason (an SDK approval
+ *   response cannot carry edited arguments);
+ * - pending: left out and listed in `pending`. The SDK refuses a prompt with a tool call that has
+ *   no result, so resume only when `pending` is empty;
+ * - a tool call whose arguments (or tool name) differ from the reviewed request's `inputHash`:
+ *   `approved: false`, listed in `refused`.
+ *
+ * Pass the messages you are about to send (or the result the requests came from), so the check
+ * covers exactly the arguments the SDK will run. A request that was never submitted throws
+ * `HitlError('not_found')`.
+ *
+ * @example
+ * ```ts
+ * // Hours later, in another process sharing the store:
+ * const conversation = await loadConversation();
+ * const { message, pending } = await toApprovalResponses(manager, conversation);
+ * if (pending.length === 0 && message) {
+ *   const next = await generateText({ model, tools, messages: [...conversation, message] });
+ * }
+ * ```
+ */
+export async function toApprovalResponses(
+  manager: Manager,
+  approvalRequests: ApprovalRequestSource,
+  options: { idPrefix?: string } = {},
+): Promise<ApprovalResponses> {
+  const checkedManager = requireManager(manager);
+  const idPrefix = optionalIdPrefix('options.idPrefix', requireOptions(options).idPrefix);
+  const requests = await collectApprovalRequests(approvalRequests);
+  const result: ApprovalResponses = { responses: [], message: undefined, pending: [], refused: [] };
+  for (const approval of requests) {
+    const id = approvalRequestId(approval.approvalId, idPrefix === undefined ? {} : { idPrefix });
+    const record = await checkedManager.get(id);
+    if (!record) {
+      throw new HitlError(
+        'not_found',
+        `approval '${approval.approvalId}' has no manager request '${id}': store it with submitApprovalRequests first`,
+      );
+    }
+    const verdict = verdictOf(record, approval);
+    if (!verdict) {
+      result.pending.push(approval.approvalId);
+      continue;
+    }
+    if (verdict.mismatch) result.refused.push(approval.approvalId);
+    const part: ToolApprovalResponsePart = { type: 'tool-approval-response', approvalId: approval.approvalId, approved: verdict.approved };
+    if (verdict.reason !== undefined) part.reason = verdict.reason;
+    result.responses.push(part);
+  }
+  if (result.responses.length > 0) result.message = { role: 'tool', content: result.responses };
+  return result;
+}
+
+/**
+ * Finds the approval response the messages hold for a tool call, if any: the `approvalId` of the
+ * assistant's `tool-approval-request` for `toolCallId`, answered in a `role: 'tool'` message.
+ */
+export function findApprovalResponse(messages: unknown, toolCallId: string): { approvalId: string; approved: boolean } | undefined {
+  if (!Array.isArray(messages)) return undefined;
+  const approvalIds = new Set<string>();
+  let found: { approvalId: string; approved: boolean } | undefined;
+  for (const message of messages) {
+    if (!isObject(message)) continue;
+    for (const part of contentOf(message)) {
+      if (!isObject(part) || typeof part.approvalId !== 'string') continue;
+      if (part.type === 'tool-approval-request' && part.toolCallId === toolCallId) approvalIds.add(part.approvalId);
+      else if (part.type === 'tool-approval-response' && approvalIds.has(part.approvalId) && found === undefined) {
+        // The SDK acts on the first response for a tool call; so do we.
+        found = { approvalId: part.approvalId, approved: part.approved === true };
+      }
+    }
+  }
+  return found;
+}
+
+/** Reads a record for the resume check; a store failure means "deny" (fail closed). */
+export async function recordFor(manager: Manager, id: string): Promise<ApprovalRecord | undefined | Error> {
+  try {
+    return await manager.get(id);
+  } catch (error) {
+    return new Error(`the approval record '${id}' could not be read: ${errorMessage(error)}`);
+  }
+}

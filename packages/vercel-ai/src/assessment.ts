@@ -1,0 +1,230 @@
+import { HitlError, isRiskLevel, type InteractionRequest, type Manager, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
+import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
+
+/** Shows a value in an error message: strings quoted and cut short, other kinds by their type. */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+export function invalidInput(field: string, value: unknown, problem: string): HitlError {
+  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (!isObject(value) || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+const managerMethods = ['evaluate', 'submit', 'requestInteraction', 'get'] as const;
+
+/** Throws `invalid_input` unless `value` looks like a `@hitl/core` manager. */
+export function requireManager(value: unknown, field = 'manager'): Manager {
+  if (!isObject(value)) throw invalidInput(field, value, 'must be a manager from createManager()');
+  for (const method of managerMethods) {
+    if (typeof value[method] !== 'function') {
+      throw invalidInput(`${field}.${method}`, value[method], 'must be a function (pass a manager from createManager())');
+    }
+  }
+  return value as unknown as Manager;
+}
+
+export function requireOptions(value: unknown, field = 'options'): Record<string, unknown> {
+  if (!isObject(value) || Array.isArray(value)) throw invalidInput(field, value, 'must be an object');
+  return value;
+}
+
+export function optionalFunction<T>(field: string, value: unknown): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw invalidInput(field, value, 'must be a function');
+  return value as T;
+}
+
+export function optionalTimeout(field: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw invalidInput(field, value, 'must be a positive number of milliseconds (or Infinity)');
+  }
+  return value;
+}
+
+const idPrefixPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export function optionalIdPrefix(field: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !idPrefixPattern.test(value)) {
+    throw invalidInput(field, value, 'must be 1 to 64 letters, digits or ._:- starting with a letter or digit');
+  }
+  return value;
+}
+
+/** Reads the risk level and the confidence of a call from the user's options. */
+export interface Assessment {
+  riskOf(call: ToolCallInfo): RiskLevel | undefined;
+  confidenceOf(call: ToolCallInfo): number | undefined;
+}
+
+function validConfidence(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1 ? value : undefined;
+}
+
+/**
+ * Validates `riskLevel` and `confidence` once and returns readers for them. At call time a
+ * function that throws or returns a bad value gives `undefined`: no risk level means
+ * 'irreversible' and no confidence means 0 to the manager (fail closed).
+ */
+export function compileAssessment(riskLevel: RiskLevelOption | undefined, confidence: ConfidenceOption | undefined, field = 'options'): Assessment {
+  let riskOf: Assessment['riskOf'];
+  if (isRiskLevel(riskLevel)) {
+    riskOf = () => riskLevel;
+  } else if (typeof riskLevel === 'function') {
+    riskOf = (call) => {
+      try {
+        const level = riskLevel(call);
+        return isRiskLevel(level) ? level : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+  } else if (isPlainObject(riskLevel)) {
+    const levels = new Map<string, RiskLevel>();
+    for (const [name, level] of Object.entries(riskLevel)) {
+      if (level === undefined) continue;
+      if (!isRiskLevel(level)) {
+        throw invalidInput(`${field}.riskLevel.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+      }
+      levels.set(name, level);
+    }
+    riskOf = (call) => levels.get(call.toolName);
+  } else {
+    throw invalidInput(
+      `${field}.riskLevel`,
+      riskLevel,
+      "must be a risk level ('read_only', 'data_modification' or 'irreversible'), a record of them by tool name, or a function",
+    );
+  }
+
+  let confidenceOf: Assessment['confidenceOf'];
+  if (confidence === undefined) {
+    confidenceOf = () => undefined;
+  } else if (typeof confidence === 'number') {
+    if (validConfidence(confidence) === undefined) throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1');
+    confidenceOf = () => confidence;
+  } else if (typeof confidence === 'function') {
+    confidenceOf = (call) => {
+      try {
+        return validConfidence(confidence(call));
+      } catch {
+        return undefined;
+      }
+    };
+  } else {
+    throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1 or a function');
+  }
+  return { riskOf, confidenceOf };
+}
+
+/** What the policies say about one call, with the risk and confidence they were asked about. */
+export interface CallEvaluation {
+  evaluation: PolicyEvaluation;
+  riskLevel: RiskLevel | undefined;
+  confidence: number | undefined;
+}
+
+/** `manager.evaluate` for a call. A throwing policy engine means review (fail closed). */
+export function evaluateCall(manager: Manager, assessment: Assessment, call: ToolCallInfo): CallEvaluation {
+  const riskLevel = assessment.riskOf(call);
+  const confidence = assessment.confidenceOf(call);
+  let evaluation: PolicyEvaluation;
+  try {
+    evaluation = manager.evaluate(call.toolName, confidence, riskLevel);
+  } catch (error) {
+    evaluation = { outcome: 'review', reason: `policy evaluation failed, so a human decides: ${errorMessage(error)}` };
+  }
+  return { evaluation, riskLevel, confidence };
+}
+
+/**
+ * The tool input as a manager record's `input` (a JSON object): objects as they are, anything
+ * else under `value`. The record's `inputHash` is computed from it.
+ */
+export function toRecordInput(input: unknown): Record<string, unknown> {
+  return isPlainObject(input) ? input : { value: input };
+}
+
+/** A one-line description of a call for reviewers: the tool name and its arguments. */
+export function defaultDescription(call: ToolCallInfo): string {
+  let args: string;
+  try {
+    args = JSON.stringify(call.input) ?? '';
+  } catch {
+    args = '(arguments that are not JSON)';
+  }
+  if (args.length > 500) args = `${args.slice(0, 497)}...`;
+  return `${call.toolName} ${args}`.trim();
+}
+
+/** Options shared by `withApproval` and `submitApprovalRequests` that shape the stored request. */
+export interface RequestShaping {
+  describe?: ((call: ToolCallInfo) => string) | undefined;
+  requestedBy?: string | ((call: ToolCallInfo) => string | undefined) | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export function validateShaping(options: Record<string, unknown>, field = 'options'): RequestShaping {
+  const describe = optionalFunction<(call: ToolCallInfo) => string>(`${field}.describe`, options.describe);
+  const requestedBy = options.requestedBy;
+  if (requestedBy !== undefined && typeof requestedBy !== 'string' && typeof requestedBy !== 'function') {
+    throw invalidInput(`${field}.requestedBy`, requestedBy, 'must be a string or a function');
+  }
+  const timeoutMs = optionalTimeout(`${field}.timeoutMs`, options.timeoutMs);
+  return { describe, requestedBy: requestedBy as RequestShaping['requestedBy'], timeoutMs };
+}
+
+/** The `InteractionRequest` for a call that needs a human. */
+export function buildRequest(call: ToolCallInfo, evaluated: CallEvaluation, shaping: RequestShaping, metadata: Record<string, unknown>): InteractionRequest {
+  const request: InteractionRequest = {
+    toolName: call.toolName,
+    input: toRecordInput(call.input),
+    description: describeCall(call, shaping.describe),
+    metadata,
+  };
+  if (evaluated.riskLevel !== undefined) request.riskLevel = evaluated.riskLevel;
+  if (evaluated.confidence !== undefined) request.confidence = evaluated.confidence;
+  if (shaping.timeoutMs !== undefined) request.timeoutMs = shaping.timeoutMs;
+  const requestedBy = requesterOf(call, shaping.requestedBy);
+  if (requestedBy !== undefined) request.requestedBy = requestedBy;
+  return request;
+}
+
+function describeCall(call: ToolCallInfo, describe: RequestShaping['describe']): string {
+  if (!describe) return defaultDescription(call);
+  try {
+    const text = describe(call);
+    return typeof text === 'string' && text.trim() !== '' ? text : defaultDescription(call);
+  } catch {
+    return defaultDescription(call);
+  }
+}
+
+function requesterOf(call: ToolCallInfo, requestedBy: RequestShaping['requestedBy']): string | undefined {
+  if (typeof requestedBy !== 'function') return requestedBy;
+  // A throwing requestedBy function is a configuration error: surface it rather than drop the
+  // self-approval guard silently.
+  const value = requestedBy(call);
+  if (value !== undefined && typeof value !== 'string') throw invalidInput('requestedBy(call)', value, 'must return a string or undefined');
+  return value;
+}

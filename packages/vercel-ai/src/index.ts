@@ -1,0 +1,28 @@
+export { withApproval, isToolRejection, type RejectionDetails, type WithApprovalOptions } from './with-approval.js';
+export {
+  needsApproval,
+  toolApproval,
+  type NeedsApprovalFunction,
+  type NeedsApprovalOptions,
+  type ToolApprovalDecision,
+  type ToolApprovalFunction,
+  type ToolApprovalOptions,
+} from './native-approval.js';
+export {
+  approvalRequestId,
+  submitApprovalRequests,
+  toApprovalResponses,
+  type ApprovalResponses,
+  type SubmitApprovalRequestsOptions,
+} from './approval-bridge.js';
+export type {
+  ApprovalRequestSource,
+  ConfidenceOption,
+  RiskLevelOption,
+  ToolApprovalMessage,
+  ToolApprovalResponsePart,
+  ToolCallInfo,
+  ToolLike,
+  ToolRejection,
+  ToolSetLike,
+} from './types.js';

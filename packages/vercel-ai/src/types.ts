@@ -1,0 +1,126 @@
+import type { RiskLevel } from '@hitl/core';
+
+/**
+ * One tool call as this package sees it: the tool's name, the SDK's tool call id and the
+ * arguments the model produced. The functions you pass as `riskLevel`, `confidence`,
+ * `describe` and `requestedBy` receive it.
+ *
+ * @example
+ * ```ts
+ * const riskLevel = (call: ToolCallInfo) => (call.toolName.startsWith('get_') ? 'read_only' : 'irreversible');
+ * ```
+ */
+export interface ToolCallInfo {
+  toolName: string;
+  toolCallId: string;
+  input: unknown;
+}
+
+/**
+ * How risky a call is: one level for every call, a level per tool name, or a function of the
+ * call. A tool the record does not name, a function that throws or returns something that is
+ * not a risk level all mean `'irreversible'` (fail closed).
+ *
+ * @example
+ * ```ts
+ * const riskLevel: RiskLevelOption = { get_weather: 'read_only', delete_user: 'irreversible' };
+ * ```
+ */
+export type RiskLevelOption<NAME extends string = string> =
+  | RiskLevel
+  | Partial<Record<NAME, RiskLevel>>
+  | ((call: ToolCallInfo) => RiskLevel | undefined);
+
+/**
+ * The model's confidence in a call, in [0, 1]: one number or a function of the call. Absent, a
+ * function that throws or a value outside [0, 1] all mean 0, as in `@hitl/core`.
+ *
+ * @example
+ * ```ts
+ * const confidence: ConfidenceOption = (call) => (call.toolName === 'get_weather' ? 0.95 : 0.5);
+ * ```
+ */
+export type ConfidenceOption = number | ((call: ToolCallInfo) => number | undefined);
+
+/**
+ * The parts of an AI SDK tool this package reads and replaces. Tools made with `tool()` from
+ * `ai` 6 and 7 fit it.
+ *
+ * @example
+ * ```ts
+ * const tools: Record<string, ToolLike> = { get_weather: tool({ inputSchema, execute }) };
+ * ```
+ */
+export interface ToolLike {
+  inputSchema?: unknown;
+  execute?: ((input: never, options: never) => unknown) | undefined;
+  toModelOutput?: ((options: never) => unknown) | undefined;
+}
+
+/**
+ * A tool set (`Record<name, tool>`), as passed to `generateText({ tools })`.
+ *
+ * @example
+ * ```ts
+ * const tools: ToolSetLike = { get_weather: weatherTool, delete_user: deleteUserTool };
+ * ```
+ */
+export type ToolSetLike = Record<string, ToolLike>;
+
+/**
+ * What a wrapped tool returns instead of running when a reviewer or a policy rejects the call.
+ * The SDK sends it to the model as the tool result, so the model reads why.
+ *
+ * @example
+ * ```ts
+ * const rejection: ToolRejection = { rejected: true, reason: 'not on a Sunday' };
+ * ```
+ */
+export interface ToolRejection {
+  rejected: true;
+  reason: string;
+}
+
+/**
+ * A `tool-approval-response` content part, as `ai` 6 and 7 read it from a `role: 'tool'` message.
+ *
+ * @example
+ * ```ts
+ * const part: ToolApprovalResponsePart = { type: 'tool-approval-response', approvalId: 'a1', approved: true };
+ * ```
+ */
+export interface ToolApprovalResponsePart {
+  type: 'tool-approval-response';
+  approvalId: string;
+  approved: boolean;
+  reason?: string;
+}
+
+/**
+ * The `role: 'tool'` message that carries approval responses into the next `generateText` or
+ * `streamText` call.
+ *
+ * @example
+ * ```ts
+ * const next = await generateText({ model, tools, messages: [...history, message] });
+ * ```
+ */
+export interface ToolApprovalMessage {
+  role: 'tool';
+  content: ToolApprovalResponsePart[];
+}
+
+/**
+ * Where approval requests are read from: a `generateText` result (or a finished `streamText`
+ * result; its `steps` or `content` are awaited), or an array of content parts and/or model
+ * messages (for example the conversation you are about to send).
+ *
+ * @example
+ * ```ts
+ * await submitApprovalRequests(manager, result, { riskLevel });
+ * await toApprovalResponses(manager, [...history, ...result.response.messages]);
+ * ```
+ */
+export type ApprovalRequestSource =
+  | readonly unknown[]
+  | { readonly steps?: unknown; readonly content?: unknown };
