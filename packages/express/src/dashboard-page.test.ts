@@ -1,0 +1,281 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createManager } from '@hitl/core';
+import type { InteractionRequest, InteractionResponse, Manager } from '@hitl/core';
+import { nextEvent } from '@hitl/core/testing';
+import express, { type Request } from 'express';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createReviewRouter, type ReviewRouterOptions } from './index.js';
+import { listen } from './test-support/http.js';
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(chromiumPath);
+const installHint = `Install it with "apt-get install -y chromium" (or point CHROMIUM_PATH at a Chromium binary).`;
+if (!hasChromium) {
+  if (process.env.CI) throw new Error(`The dashboard browser tests need Chromium, and there is none at ${chromiumPath}. ${installHint}`);
+  console.warn(`Skipping the dashboard browser tests: no Chromium at ${chromiumPath}. ${installHint}`);
+}
+
+function headerAuthenticate(httpRequest: Request) {
+  const id = httpRequest.get('x-reviewer');
+  return id ? { id } : null;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function serve(routerOptions: Partial<ReviewRouterOptions> = {}, mountPath = '/hitl') {
+  const manager = createManager({
+    timeoutMs: 600_000,
+    policies: [{ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true }],
+  });
+  const app = express();
+  app.use(mountPath, createReviewRouter({ manager, authenticate: headerAuthenticate, ...routerOptions }));
+  const server = await listen(app);
+  cleanups.push(async () => {
+    await server.close();
+    await manager.close();
+  });
+  return { manager, url: `${server.url}${mountPath}` };
+}
+
+describe('GET / (dashboard page over HTTP)', () => {
+  it('serves the page with a strict CSP whose fresh nonce is the one on the inline script and style', async () => {
+    const { url } = await serve();
+    const first = await request(url).get('/');
+    expect(first.status).toBe(200);
+    expect(first.headers['content-type']).toMatch(/^text\/html/);
+    const csp = String(first.headers['content-security-policy']);
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toMatch(/^[A-Za-z0-9+/=]{16,}$/);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(first.text).toContain(`<script nonce="${nonce}">`);
+    expect(first.text).toContain(`<style nonce="${nonce}">`);
+    expect(first.text.match(/<script/g)).toHaveLength(1);
+    const second = await request(url).get('/');
+    expect(String(second.headers['content-security-policy'])).not.toContain(nonce);
+  });
+
+  it('is not served when dashboard is false', async () => {
+    const { url } = await serve({ dashboard: false });
+    expect((await request(url).get('/')).status).toBe(404);
+    expect((await request(url).get('/requests').set('x-reviewer', 'alice')).status).toBe(200);
+  });
+});
+
+// Skipped only outside CI when no Chromium is installed (a CI run without it fails above).
+describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
+  let context: BrowserContext;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    userDataDir = await mkdtemp(join(tmpdir(), 'hitl-dashboard-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      timeout: 60_000,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  /** Opens the dashboard as `reviewer` and waits until its event stream is live. */
+  async function openDashboard(url: string, reviewer = 'alice'): Promise<{ page: Page; posts: string[]; pageErrors: string[] }> {
+    const page = await context.newPage();
+    cleanups.push(() => page.close());
+    const posts: string[] = [];
+    const pageErrors: string[] = [];
+    page.on('request', (sent) => {
+      if (sent.method() === 'POST') posts.push(sent.url());
+    });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    await page.setExtraHTTPHeaders({ 'x-reviewer': reviewer });
+    await page.goto(url);
+    await expectText(page.getByTestId('connection-status'), 'Live');
+    return { page, posts, pageErrors };
+  }
+
+  async function expectText(locator: Locator, text: string | RegExp): Promise<void> {
+    await locator.filter({ hasText: text }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  }
+
+  function card(page: Page, id: string) {
+    return page.locator(`[data-testid="request-card"][data-request-id="${id}"]`);
+  }
+
+  /** Starts a blocking requestInteraction and returns it with the id of its record once stored. */
+  async function ask(manager: Manager, request: InteractionRequest): Promise<{ id: string; waiting: Promise<InteractionResponse> }> {
+    const created = nextEvent(manager, 'request-created');
+    const waiting = manager.requestInteraction(request);
+    waiting.catch(() => undefined);
+    return { id: (await created).record.request.id, waiting };
+  }
+
+  it(
+    'shows a request submitted after the page loaded, live, and Approve resolves the waiting call',
+    async () => {
+      const { manager, url } = await serve({}, '/admin/hitl');
+      // No trailing slash: the page's relative URLs must still reach the router.
+      const { page, pageErrors } = await openDashboard(url);
+      await expectText(page.getByTestId('empty-state'), 'No pending requests');
+
+      const { id, waiting } = await ask(manager, {
+        toolName: 'delete_user',
+        description: 'Delete user 12345 and their files',
+        input: { user_id: '12345', hard: true },
+        riskLevel: 'irreversible',
+        confidence: 0.85,
+      });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await page.getByTestId('empty-state').isHidden()).toBe(true);
+      expect(await shown.getByTestId('request-tool').textContent()).toBe('delete_user');
+      expect(await shown.getByTestId('request-risk').textContent()).toBe('irreversible');
+      expect(await shown.getByTestId('request-confidence').textContent()).toBe('confidence 85%');
+      expect(await shown.getByTestId('request-description').textContent()).toBe('Delete user 12345 and their files');
+      expect(JSON.parse((await shown.getByTestId('request-input').textContent()) ?? '')).toEqual({ user_id: '12345', hard: true });
+      expect(await shown.getByTestId('request-reason').textContent()).toMatch(/destructive/);
+      expect(await shown.getByTestId('request-time-left').textContent()).toMatch(/^9m 5\ds left$|^10m 0s left$/);
+      await expectText(page.getByTestId('pending-count'), '1 pending');
+
+      await shown.getByTestId('approve-button').click();
+      await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+      await shown.waitFor({ state: 'detached', timeout: 20_000 });
+      expect(pageErrors).toEqual([]);
+    },
+    60_000,
+  );
+
+  it(
+    'Reject sends the feedback typed in the card',
+    async () => {
+      const { manager, url } = await serve();
+      const { page } = await openDashboard(`${url}/`, 'bob');
+      const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'all@example.com' }, riskLevel: 'data_modification' });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      await shown.getByLabel('Feedback (optional, sent with Reject)').fill('Not to the whole company');
+      await shown.getByTestId('reject-button').click();
+      await expect(waiting).resolves.toMatchObject({ decision: 'reject', feedback: 'Not to the whole company', respondedBy: 'bob' });
+    },
+    60_000,
+  );
+
+  it(
+    'Edit and approve refuses invalid JSON without sending anything, then sends the edited input',
+    async () => {
+      const { manager, url } = await serve();
+      const { page, posts } = await openDashboard(url);
+      const { id, waiting } = await ask(manager, { toolName: 'transfer_money', input: { amount: 1000, to: 'acct-1' } });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      await shown.getByTestId('edit-button').click();
+      const editor = shown.getByLabel('Edited input (a JSON object)');
+      expect(JSON.parse(await editor.inputValue())).toEqual({ amount: 1000, to: 'acct-1' });
+
+      await editor.fill('{ "amount": 10, ');
+      await shown.getByTestId('submit-modified-button').click();
+      await expectText(shown.getByTestId('card-error'), 'is not valid JSON');
+      await editor.fill('[10]');
+      await shown.getByTestId('submit-modified-button').click();
+      await expectText(shown.getByTestId('card-error'), 'must be a JSON object');
+      expect(posts).toEqual([]);
+      expect((await manager.get(id))?.status).toBe('pending');
+
+      await editor.fill('{ "amount": 10, "to": "acct-1" }');
+      await shown.getByTestId('submit-modified-button').click();
+      await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, respondedBy: 'alice' });
+      expect(posts).toHaveLength(1);
+      expect(posts[0]).toMatch(new RegExp(`/hitl/requests/${id}/respond$`));
+    },
+    60_000,
+  );
+
+  it(
+    'renders script and markup in untrusted fields as text and runs none of it',
+    async () => {
+      const { manager, url } = await serve();
+      const description = '<img src=x onerror="window.__pwned = 1"> please <b>approve</b>';
+      const input = {
+        note: '<script>window.__pwned = 2</script>',
+        html: '<svg onload="window.__pwned = 3"></svg>',
+        '<img src=y onerror=window.__pwned=4>': 'key',
+      };
+      // Submitted before the page loads (the list path) and after (the live path).
+      const before = await ask(manager, { toolName: 'delete_<b>all</b>', description, input, requestedBy: '<i>agent</i>' });
+      const { page, pageErrors } = await openDashboard(url);
+      const after = await ask(manager, { toolName: 'delete_<script>x</script>', description, input });
+      for (const id of [before.id, after.id]) {
+        const shown = card(page, id);
+        await shown.waitFor({ state: 'visible', timeout: 20_000 });
+        expect(await shown.getByTestId('request-description').textContent()).toBe(description);
+        expect(JSON.parse((await shown.getByTestId('request-input').textContent()) ?? '')).toEqual(input);
+        expect(await shown.locator('img, script, svg, b, i').count()).toBe(0);
+      }
+      expect(await card(page, before.id).getByTestId('request-tool').textContent()).toBe('delete_<b>all</b>');
+      expect(await card(page, before.id).getByTestId('request-requested-by').textContent()).toBe('<i>agent</i>');
+      expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(pageErrors).toEqual([]);
+      await manager.cancel(before.id);
+      await manager.cancel(after.id);
+    },
+    60_000,
+  );
+
+  it(
+    'loads requests that were pending before the page opened and drops those decided elsewhere',
+    async () => {
+      const { manager, url } = await serve();
+      const early = await ask(manager, { toolName: 'delete_repo', input: { name: 'legacy' } });
+      const { page } = await openDashboard(url);
+      const shown = card(page, early.id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      await manager.respond(early.id, { decision: 'reject', respondedBy: 'carol' });
+      await shown.waitFor({ state: 'detached', timeout: 20_000 });
+      await expectText(page.getByTestId('empty-state'), 'No pending requests');
+      await expect(early.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'carol' });
+    },
+    60_000,
+  );
+
+  it(
+    'shows the server’s refusal inline and keeps the request pending',
+    async () => {
+      const { manager, url } = await serve({ authorize: (reviewer, _record, action) => action === 'view' || reviewer.id === 'alice' });
+      const { page } = await openDashboard(url, 'bob');
+      const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' } });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      await shown.getByTestId('approve-button').click();
+      await expectText(shown.getByTestId('card-error'), /reviewer 'bob' may not approve .* \(403 forbidden\)/);
+      expect(await shown.getByTestId('approve-button').isEnabled()).toBe(true);
+      expect((await manager.get(id))?.status).toBe('pending');
+      await manager.cancel(id);
+    },
+    60_000,
+  );
+});
