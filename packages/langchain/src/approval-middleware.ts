@@ -1,0 +1,211 @@
+import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
+import { ToolMessage } from '@langchain/core/messages';
+import type { ToolCall } from '@langchain/core/messages/tool';
+import { createMiddleware } from 'langchain';
+import type { AgentMiddleware, ToolCallHandler, ToolCallRequest } from 'langchain';
+import type { ToolRejection } from './rejection.js';
+import {
+  askManager,
+  callbackFailure,
+  checkedConfidence,
+  checkedRisk,
+  defaultDescription,
+  inputRecord,
+  invalidOption,
+  isPromiseLike,
+  parseWithSchema,
+  rejectionText,
+  validateConfidenceOption,
+  validateOptionalFunction,
+  validateRequestedBy,
+  validateRiskOption,
+  validateSharedOptions,
+} from './review.js';
+import type { OnReject } from './review.js';
+
+/**
+ * The risk of each tool call: one level for every tool, a level per tool name (tools missing from
+ * the record count as `irreversible`), or a function of the call.
+ */
+export type RiskLevelOption = RiskLevel | Partial<Record<string, RiskLevel>> | ((toolCall: ToolCall, request: ToolCallRequest) => RiskLevel);
+
+/**
+ * The model's confidence in [0, 1]: fixed, or computed per call (from the call, the agent state or
+ * the runtime context). Absent counts as 0 for the policies.
+ */
+export type ConfidenceOption = number | ((toolCall: ToolCall, request: ToolCallRequest) => number | Promise<number>);
+
+/**
+ * Options of {@link approvalMiddleware}.
+ *
+ * @example
+ * ```ts
+ * const options: ApprovalMiddlewareOptions = {
+ *   manager,
+ *   riskLevel: { get_weather: 'read_only', delete_user: 'irreversible' },
+ *   confidence: 0.9,
+ *   requestedBy: (request) => String(request.runtime.context?.userId ?? ''),
+ * };
+ * ```
+ */
+export interface ApprovalMiddlewareOptions {
+  manager: Manager;
+  riskLevel: RiskLevelOption;
+  confidence?: ConfidenceOption;
+  /** What the reviewer reads. Default: the tool's description, then the call's arguments as JSON. */
+  describe?: (toolCall: ToolCall, request: ToolCallRequest) => string;
+  /** Who the agent acts for (that person may not approve their own request): fixed, or per run. */
+  requestedBy?: string | ((request: ToolCallRequest) => string | undefined);
+  /** `'message'` (default): a refused call becomes a `ToolMessage` with `status: 'error'`. `'throw'`: throws {@link ToolRejectedError}. */
+  onReject?: OnReject;
+  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
+  timeoutMs?: number;
+  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
+  formatRejection?: (rejection: ToolRejection) => string;
+  /** `true` stores auto-approved calls as records too (`manager.submit`). Default `false` (`manager.evaluate` only). */
+  audit?: boolean;
+  /** The middleware's name in the agent. Default `'HitlApprovalMiddleware'`. */
+  name?: string;
+}
+
+function validateOptions(options: unknown): asserts options is ApprovalMiddlewareOptions {
+  validateSharedOptions(options, 'options');
+  const { riskLevel, confidence, describe, requestedBy, name } = options as unknown as Record<string, unknown>;
+  validateRiskOption('options.riskLevel', riskLevel, true);
+  validateConfidenceOption('options.confidence', confidence);
+  validateOptionalFunction('options.describe', describe);
+  validateRequestedBy('options.requestedBy', requestedBy);
+  if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidOption('options.name', name, 'must be a non-empty string');
+}
+
+type Request = Parameters<ToolCallHandler>[0];
+type Handler = ToolCallHandler;
+type Result = ReturnType<Handler>;
+
+/**
+ * Middleware for LangChain's `createAgent` that sends every tool call the agent makes through the
+ * manager's policies (its `wrapToolCall` hook), whatever tools the agent has:
+ *
+ * - auto-approved calls run at once (one synchronous `manager.evaluate`);
+ * - calls that need review wait for a human; approve runs the call, modify validates the edited
+ *   arguments against the tool's schema and runs the call with them;
+ * - denied, rejected, expired (with `onTimeout: 'reject'`) or invalidly edited calls do not run: the
+ *   model receives a `ToolMessage` with `status: 'error'`, the call's `tool_call_id` and text such as
+ *   `"Rejected by reviewer: <feedback>"`.
+ *
+ * Parallel tool calls in one model turn are decided independently: one rejection leaves the others
+ * alone. Aborting the run's `signal` cancels pending requests. Errors this middleware throws
+ * (`HitlError('timeout')`, `HitlError('cancelled')`, `ToolRejectedError` with `onReject: 'throw'`) reach
+ * the caller of `agent.invoke` wrapped by LangChain in a `MiddlewareError` whose `cause` is the `HitlError`.
+ *
+ * @example
+ * ```ts
+ * import { createAgent } from 'langchain';
+ * import { approvalMiddleware } from '@hitl/langchain/middleware';
+ *
+ * const agent = createAgent({
+ *   model,
+ *   tools: [getWeather, deleteUser],
+ *   middleware: [
+ *     approvalMiddleware({
+ *       manager,
+ *       riskLevel: { get_weather: 'read_only', delete_user: 'irreversible' },
+ *       confidence: 0.9,
+ *     }),
+ *   ],
+ * });
+ * ```
+ */
+export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMiddleware {
+  validateOptions(options);
+  const { manager, riskLevel, confidence, describe, requestedBy, timeoutMs, audit = false, name = 'HitlApprovalMiddleware' } = options;
+
+  const riskOf = (toolCall: ToolCall, request: Request): RiskLevel => {
+    if (typeof riskLevel === 'string') return riskLevel;
+    if (typeof riskLevel !== 'function') return riskLevel[toolCall.name] ?? 'irreversible';
+    try {
+      return checkedRisk(toolCall.name, riskLevel(toolCall, request));
+    } catch (error) {
+      throw callbackFailure('riskLevel', toolCall.name, error);
+    }
+  };
+
+  const refuse = (rejection: ToolRejection, toolCall: ToolCall): ToolMessage =>
+    new ToolMessage({
+      content: rejectionText(rejection, options),
+      tool_call_id: toolCall.id ?? '',
+      name: toolCall.name,
+      status: 'error',
+    });
+
+  const review = async (request: Request, handler: Handler, level: RiskLevel, score: number | undefined): Promise<Awaited<Result>> => {
+    const { toolCall } = request;
+    const toolName = toolCall.name;
+    const input = inputRecord(toolCall.args);
+    const registered = request.tool as { description?: unknown; schema?: unknown } | undefined;
+    let description: string;
+    let requester: string | undefined;
+    try {
+      description = describe
+        ? describe(toolCall, request)
+        : defaultDescription(typeof registered?.description === 'string' ? registered.description : undefined, input);
+    } catch (error) {
+      throw callbackFailure('describe', toolName, error);
+    }
+    try {
+      requester = typeof requestedBy === 'function' ? requestedBy(request) : requestedBy;
+    } catch (error) {
+      throw callbackFailure('requestedBy', toolName, error);
+    }
+    const metadata: Record<string, unknown> = {};
+    if (toolCall.id !== undefined) metadata.toolCallId = toolCall.id;
+    const threadId = request.runtime?.configurable?.thread_id;
+    if (typeof threadId === 'string') metadata.threadId = threadId;
+    const interaction: InteractionRequest = { toolName, description, input, riskLevel: level, metadata };
+    if (score !== undefined) interaction.confidence = score;
+    if (requester !== undefined) interaction.requestedBy = requester;
+    if (timeoutMs !== undefined) interaction.timeoutMs = timeoutMs;
+
+    const verdict = await askManager(manager, interaction, request.runtime?.signal);
+    if (!verdict.run) return refuse(verdict.rejection, toolCall);
+    if (!verdict.modified) return handler(request);
+    // A tool the agent does not know (dynamically provided) is validated by itself when it runs.
+    const parsed = registered ? await parseWithSchema(registered.schema, verdict.modified) : ({ success: true } as const);
+    if (!parsed.success) {
+      const rejection: ToolRejection = {
+        reason: 'invalid_modification',
+        toolName,
+        requestId: verdict.requestId,
+        feedback: parsed.message,
+        response: verdict.response,
+      };
+      return refuse(rejection, toolCall);
+    }
+    return handler({ ...request, toolCall: { ...toolCall, args: verdict.modified } });
+  };
+
+  const decide = (request: Request, handler: Handler, rawConfidence: unknown): Result => {
+    const { toolCall } = request;
+    const score = checkedConfidence(toolCall.name, rawConfidence);
+    const level = riskOf(toolCall, request);
+    if (!audit && manager.evaluate(toolCall.name, score, level).outcome === 'approve') return handler(request);
+    return review(request, handler, level, score);
+  };
+
+  const wrapToolCall = (request: Request, handler: Handler): Result => {
+    if (typeof confidence !== 'function') return decide(request, handler, confidence);
+    let value: unknown;
+    try {
+      value = confidence(request.toolCall, request);
+    } catch (error) {
+      throw callbackFailure('confidence', request.toolCall.name, error);
+    }
+    if (!isPromiseLike(value)) return decide(request, handler, value);
+    return Promise.resolve(value).then(
+      (resolved) => decide(request, handler, resolved),
+      (error: unknown) => Promise.reject(callbackFailure('confidence', request.toolCall.name, error)),
+    );
+  };
+
+  return createMiddleware({ name, wrapToolCall });
+}

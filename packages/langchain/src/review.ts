@@ -1,0 +1,218 @@
+import { HitlError, isRiskLevel } from '@hitl/core';
+import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
+import { Validator } from '@langchain/core/utils/json_schema';
+import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
+import { defaultRejectionMessage, ToolRejectedError } from './rejection.js';
+import type { ToolRejection } from './rejection.js';
+
+/** What to do with a refused call: hand the model a message (default) or throw {@link ToolRejectedError}. */
+export type OnReject = 'message' | 'throw';
+
+/** The outcome of asking the manager about one call. */
+export type Verdict =
+  | { run: true; requestId: string; response: InteractionResponse; modified?: Record<string, unknown> }
+  | { run: false; rejection: ToolRejection };
+
+/** Options shared by `withApproval` and `approvalMiddleware`, validated once when the wrapper is built. */
+export interface SharedOptions {
+  manager: Manager;
+  onReject?: OnReject;
+  timeoutMs?: number;
+  formatRejection?: (rejection: ToolRejection) => string;
+  audit?: boolean;
+}
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'string') return `'${value}'`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export function invalidOption(field: string, value: unknown, problem: string): HitlError {
+  return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+function isUnitInterval(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
+}
+
+/** Checks the options every wrapper shares; throws `HitlError('invalid_input')` naming the field. */
+export function validateSharedOptions(options: unknown, field: string): asserts options is SharedOptions {
+  if (!isPlainObject(options)) throw invalidOption(field, options, 'must be an object');
+  const manager = options.manager as Partial<Manager> | undefined;
+  for (const method of ['evaluate', 'submit', 'waitFor', 'cancel'] as const) {
+    if (typeof manager !== 'object' || manager === null || typeof manager[method] !== 'function') {
+      throw new HitlError('invalid_input', `${field}.manager must be a Manager from createManager() (it has no ${method}() method)`);
+    }
+  }
+  const { onReject, timeoutMs, formatRejection, audit } = options;
+  if (onReject !== undefined && onReject !== 'message' && onReject !== 'throw') {
+    throw invalidOption(`${field}.onReject`, onReject, "must be 'message' or 'throw'");
+  }
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0)) {
+    throw invalidOption(`${field}.timeoutMs`, timeoutMs, 'must be a positive number of milliseconds (Infinity waits forever)');
+  }
+  if (formatRejection !== undefined && typeof formatRejection !== 'function') {
+    throw invalidOption(`${field}.formatRejection`, formatRejection, 'must be a function');
+  }
+  if (audit !== undefined && typeof audit !== 'boolean') throw invalidOption(`${field}.audit`, audit, 'must be a boolean');
+}
+
+export function validateConfidenceOption(field: string, value: unknown): void {
+  if (value === undefined || typeof value === 'function') return;
+  if (!isUnitInterval(value)) throw invalidOption(field, value, 'must be a number between 0 and 1 or a function');
+}
+
+export function validateRiskOption(field: string, value: unknown, allowRecord: boolean): void {
+  if (typeof value === 'function' || isRiskLevel(value)) return;
+  if (allowRecord && isPlainObject(value)) {
+    for (const [name, level] of Object.entries(value)) {
+      if (!isRiskLevel(level)) throw invalidOption(`${field}.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+    }
+    return;
+  }
+  const expected = allowRecord ? 'a risk level, a record of tool name to risk level, or a function' : 'a risk level or a function';
+  throw invalidOption(field, value, `must be ${expected}`);
+}
+
+export function validateOptionalFunction(field: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') throw invalidOption(field, value, 'must be a function');
+}
+
+export function validateRequestedBy(field: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function' && (typeof value !== 'string' || value === '')) {
+    throw invalidOption(field, value, 'must be a non-empty string or a function');
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The tool's description followed by its arguments as JSON. */
+export function defaultDescription(description: string | undefined, input: unknown): string {
+  let args: string;
+  try {
+    args = JSON.stringify(input) ?? String(input);
+  } catch {
+    args = String(input);
+  }
+  return description ? `${description}\nArguments: ${args}` : `Arguments: ${args}`;
+}
+
+/** Tool input as a JSON object for the request: objects as they are, anything else under `input`. */
+export function inputRecord(value: unknown): Record<string, unknown> {
+  return isPlainObject(value) ? value : { input: value };
+}
+
+/**
+ * Stores the request and, when no policy decided it at once, waits for a human. An aborted signal
+ * cancels the pending request and rethrows `HitlError('cancelled')`; an expiry throws
+ * `HitlError('timeout')` or, with `onTimeout: 'reject'`, comes back as a `timeout` rejection.
+ *
+ * Submit + waitFor (what `requestInteraction` does) rather than `requestInteraction` itself, so a
+ * rejection made by a policy at submit time is told apart from one made by the expiry timer.
+ */
+export async function askManager(manager: Manager, request: InteractionRequest, signal: AbortSignal | undefined): Promise<Verdict> {
+  if (signal?.aborted) {
+    throw new HitlError('cancelled', `the call to '${request.toolName}' was aborted before it was sent for review`);
+  }
+  const record = await manager.submit(request);
+  const requestId = record.request.id;
+  let response: InteractionResponse | undefined;
+  let automaticReason: 'policy' | 'timeout' = 'policy';
+  if (record.status === 'pending') {
+    automaticReason = 'timeout';
+    try {
+      response = await manager.waitFor(requestId, signal ? { signal } : {});
+    } catch (error) {
+      if (HitlError.is(error, 'cancelled') && signal?.aborted) {
+        await manager.cancel(requestId, 'the agent run was aborted').catch(() => undefined);
+      }
+      throw error;
+    }
+  } else {
+    response = record.response;
+  }
+  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
+  const toolName = request.toolName;
+  switch (response.decision) {
+    case 'approve':
+      return { run: true, requestId, response };
+    case 'modify':
+      if (!isPlainObject(response.modified)) {
+        return { run: false, rejection: { reason: 'invalid_modification', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
+      }
+      return { run: true, requestId, response, modified: response.modified };
+    default: {
+      const rejection: ToolRejection = { reason: response.automatic ? automaticReason : 'reviewer', toolName, requestId, response };
+      if (response.feedback !== undefined) rejection.feedback = response.feedback;
+      return { run: false, rejection };
+    }
+  }
+}
+
+/** The text for the model, or a thrown {@link ToolRejectedError} when `onReject` is `'throw'`. */
+export function rejectionText(rejection: ToolRejection, options: SharedOptions): string {
+  const message = options.formatRejection ? options.formatRejection(rejection) : defaultRejectionMessage(rejection);
+  if (options.onReject === 'throw') throw new ToolRejectedError(rejection, message);
+  return message;
+}
+
+/**
+ * Validates `value` against a tool schema the way LangChain does before running a tool: Zod (v3 or
+ * v4) schemas parse (and may transform), JSON schemas validate. No schema accepts anything.
+ */
+export async function parseWithSchema(
+  schema: unknown,
+  value: unknown,
+): Promise<{ success: true; data: unknown } | { success: false; message: string }> {
+  if (isInteropZodSchema(schema)) {
+    const result = await interopSafeParseAsync(schema, value);
+    if (result.success) return { success: true, data: result.data };
+    const details = result.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+    return { success: false, message: details.join('; ') };
+  }
+  if (typeof schema === 'object' && schema !== null) {
+    const result = new Validator(schema as ConstructorParameters<typeof Validator>[0]).validate(value);
+    if (result.valid) return { success: true, data: value };
+    const details = result.errors.map((error) => `${error.instanceLocation}: ${error.error}`);
+    return { success: false, message: details.join('; ') };
+  }
+  return { success: true, data: value };
+}
+
+/** A user callback failed: the call does not run (fail closed) and the error names the callback. */
+export function callbackFailure(callback: string, toolName: string, error: unknown): HitlError {
+  if (HitlError.is(error)) return error;
+  return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, { cause: error });
+}
+
+/** A confidence from a user callback; anything but `undefined` or a number in [0, 1] is refused. */
+export function checkedConfidence(toolName: string, value: unknown): number | undefined {
+  if (value === undefined || isUnitInterval(value)) return value;
+  throw new HitlError('invalid_input', `confidence for '${toolName}' is ${describeValue(value)}; it must be a number between 0 and 1`);
+}
+
+/** A risk level from a user callback; anything but a known level is refused. */
+export function checkedRisk(toolName: string, value: unknown): RiskLevel {
+  if (isRiskLevel(value)) return value;
+  throw new HitlError(
+    'invalid_input',
+    `riskLevel for '${toolName}' is ${describeValue(value)}; it must be 'read_only', 'data_modification' or 'irreversible'`,
+  );
+}
+
+export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
