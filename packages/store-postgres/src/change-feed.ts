@@ -7,6 +7,8 @@ import type { StoreSql } from './sql.js';
 
 /** After a reconnect, changes are re-read from this many sequence numbers before the last one seen (commit order is not sequence order). */
 const CATCH_UP_MARGIN = 1_000n;
+/** Appended to the LISTEN connection's `application_name`. */
+export const LISTENER_NAME = 'hitl-listener';
 /** Rows per catch-up query. */
 const CATCH_UP_PAGE = 1_000;
 /** Ids per read of notified rows. */
@@ -263,7 +265,10 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     connection.on('notification', onNotification);
     try {
       await connection.connect();
-      await connection.query(`LISTEN ${quoteChannel(channel)}`);
+      // Named in pg_stat_activity as '<application_name> hitl-listener', so operators can tell it apart.
+      await connection.query(
+        `LISTEN ${quoteChannel(channel)}; SELECT set_config('application_name', left(concat_ws(' ', nullif(current_setting('application_name'), ''), '${LISTENER_NAME}'), 63), false)`,
+      );
     } catch (error) {
       onLost(error);
       return;

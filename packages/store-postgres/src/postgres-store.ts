@@ -168,7 +168,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const listenerConfig: ClientConfig = {
     connectionTimeoutMillis: 10_000,
     ...(options.listenerConfig ?? (ownsPool ? { connectionString: options.connectionString } : (pool.options as ClientConfig))),
-    fallback_application_name: 'hitl-store-postgres listener',
+    fallback_application_name: 'hitl-store-postgres',
     keepAlive: true,
   };
   const onPoolError = (error: Error) => {

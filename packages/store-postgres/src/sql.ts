@@ -194,7 +194,7 @@ FROM (SELECT nextval(${sequenceLiteral}) AS value) AS n
 ON CONFLICT (id) DO NOTHING
 RETURNING ${RECORD_COLUMNS}, ${notify('created', '$13', '$14')}`),
     get: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE id = $1`),
-    getMany: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE id = ANY($1::text[]) ORDER BY change_seq`),
+    getMany: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE id = ANY($1::text[]) ORDER BY ${qualifiedTable}.change_seq`),
     decide: statement(`UPDATE ${qualifiedTable}
 SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::timestamptz,
     closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
@@ -220,7 +220,7 @@ WHERE status = 'pending' AND id IN (
   FOR UPDATE SKIP LOCKED
 )
 RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3')}`),
-    changedSince: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY change_seq LIMIT $2`),
+    changedSince: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY ${qualifiedTable}.change_seq LIMIT $2`),
     list(filters) {
       const key = `${Number(filters.status)}${Number(filters.toolName)}${Number(filters.cursor)}`;
       let found = listStatements.get(key);
@@ -231,7 +231,7 @@ RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3')}`),
         if (filters.toolName) conditions.push(`tool_name = $${parameter++}`);
         if (filters.cursor) conditions.push(`seq < $${parameter++}::bigint`);
         const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-        found = statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable}${where} ORDER BY seq DESC LIMIT $${parameter}`);
+        found = statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable}${where} ORDER BY ${qualifiedTable}.seq DESC LIMIT $${parameter}`);
         listStatements.set(key, found);
       }
       return found;
