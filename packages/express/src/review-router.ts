@@ -383,7 +383,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     let queue: Promise<void> = Promise.resolve();
 
     const write = (chunk: string) => {
-      if (closed) return;
+      if (closed || response.writableEnded) return;
       response.write(chunk);
       // A client that stopped reading is dropped; it reconnects and resumes (or resets).
       if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) response.end();
