@@ -7,6 +7,7 @@ import { DynamicStructuredTool, tool } from '@langchain/core/tools';
 import { createAgent, FakeToolCallingModel, HumanMessage } from 'langchain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { z as z3 } from 'zod/v3';
 import { ToolRejectedError, withApproval, wrapTools } from './index.js';
 import { createFixtureManager, createTools } from './test/fixtures.js';
 
@@ -406,6 +407,32 @@ describe('withApproval invoked directly', () => {
     await manager.respond(record.request.id, { decision: 'modify', modified: { input: 'archive' } });
     await expect(pending).resolves.toBe('results for archive');
     expect(body.mock.calls[0]?.[0]).toBe('archive');
+  });
+
+  it('validates edited arguments against JSON-schema and Zod v3 tools too', async () => {
+    const { manager, notifier } = setup();
+    const jsonBody = vi.fn(async (input: unknown) => `archived ${JSON.stringify(input)}`);
+    const archiveJson = tool(jsonBody, {
+      name: 'delete_archive',
+      description: 'Delete an archive',
+      schema: { type: 'object', properties: { year: { type: 'integer', minimum: 2000 } }, required: ['year'] },
+    });
+    const v3Body = vi.fn(async ({ path }: { path: string }) => `removed ${path}`);
+    const removeV3 = tool(v3Body, { name: 'delete_file', description: 'Delete a file', schema: z3.object({ path: z3.string().startsWith('/tmp/') }) });
+
+    const json = withApproval(archiveJson, { manager, riskLevel: 'irreversible' }).invoke({ year: 2020 });
+    await manager.respond((await notifier.next()).request.id, { decision: 'modify', modified: { year: 1999 } });
+    await expect(json).resolves.toMatch(/^Rejected: the reviewer's edited arguments are invalid: .*year.*/);
+    expect(jsonBody).not.toHaveBeenCalled();
+
+    const jsonValid = withApproval(archiveJson, { manager, riskLevel: 'irreversible' }).invoke({ year: 2020 });
+    await manager.respond((await notifier.next()).request.id, { decision: 'modify', modified: { year: 2021 } });
+    await expect(jsonValid).resolves.toBe('archived {"year":2021}');
+
+    const v3 = withApproval(removeV3, { manager, riskLevel: 'irreversible' }).invoke({ path: '/tmp/a' });
+    await manager.respond((await notifier.next()).request.id, { decision: 'modify', modified: { path: '/etc/passwd' } });
+    await expect(v3).resolves.toMatch(/^Rejected: the reviewer's edited arguments are invalid: path: /);
+    expect(v3Body).not.toHaveBeenCalled();
   });
 
   it('refuses bad arguments with invalid_input naming the field', () => {
