@@ -4,6 +4,16 @@ import type { ApprovalRecord, InteractionType, RiskLevel } from '@hitl/core';
  * The JSON body `createWebhookNotifier` sends by default: the pending request, camelCase. An
  * absent risk level is sent as `'irreversible'` and an absent confidence as 0, as the policies
  * read them. `description`, `expiresAt` and `metadata` are left out when the request has none.
+ *
+ * @example
+ * ```json
+ * {
+ *   "id": "hitl-6f0c...", "type": "approval", "toolName": "delete_user",
+ *   "description": "Delete user 12345", "input": { "user_id": "12345" },
+ *   "riskLevel": "irreversible", "confidence": 0.85,
+ *   "createdAt": "2026-01-01T00:00:00.000Z", "expiresAt": "2026-01-01T00:05:00.000Z"
+ * }
+ * ```
  */
 export interface WebhookPayload {
   id: string;

@@ -2,7 +2,16 @@ import { HitlError, type ApprovalRecord } from '@hitl/core';
 import { createNotifier, type WebhookNotifier, type WebhookNotifierOptions } from './webhook-notifier.js';
 import { invalidInput, isPlainObject } from './validation.js';
 
-/** Where a review link points: a dashboard address (the request id is added as `?request=<id>`), or a function of the record. */
+/**
+ * Where a review link points: a dashboard address (the request id is added as `?request=<id>`), or
+ * a function of the record.
+ *
+ * @example
+ * ```ts
+ * const byQuery: DashboardUrl = 'https://agents.example.com/hitl/'; // .../hitl/?request=hitl-...
+ * const byPath: DashboardUrl = (record) => `https://agents.example.com/hitl/requests/${record.request.id}`;
+ * ```
+ */
 export type DashboardUrl = string | URL | ((record: ApprovalRecord) => string);
 
 /**
@@ -24,7 +33,15 @@ export interface SlackNotifierOptions extends Omit<WebhookNotifierOptions, 'url'
   dashboardUrl?: DashboardUrl;
 }
 
-/** A Slack message: fallback `text` plus Block Kit `blocks`. */
+/**
+ * A Slack message: fallback `text` plus Block Kit `blocks`.
+ *
+ * @example
+ * ```ts
+ * const message: SlackMessage = toSlackMessage(record);
+ * message.text; // 'Approval needed: delete_user (risk irreversible, confidence 0.85)'
+ * ```
+ */
 export interface SlackMessage {
   text: string;
   blocks: Array<Record<string, unknown>>;

@@ -317,7 +317,7 @@ describe('verifyWebhook properties', () => {
     );
     // The genuine message and its harmless variants were generated too, and accepted.
     expect(accepted).toBeGreaterThan(500);
-  });
+  }, 120_000);
 
   it('throws only HitlError for any input at all (10,000 runs)', () => {
     fc.assert(
@@ -336,5 +336,5 @@ describe('verifyWebhook properties', () => {
       ),
       { numRuns: 10_000 },
     );
-  });
+  }, 120_000);
 });

@@ -8,6 +8,12 @@ import { functionOption, invalidInput, isPlainObject, showValue } from './valida
  * Request headers as a receiver has them: a Fetch `Headers` instance, or a plain object with keys
  * in any case (Node's `request.headers`, Express's `req.headers`). A header given more than once
  * is refused.
+ *
+ * @example
+ * ```ts
+ * const fromNode: WebhookHeaders = request.headers; // node:http IncomingMessage
+ * const fromFetch: WebhookHeaders = new Headers({ 'webhook-id': 'msg_1' });
+ * ```
  */
 export type WebhookHeaders =
   | { get(name: string): string | null | undefined }
@@ -16,6 +22,17 @@ export type WebhookHeaders =
 /**
  * Options of {@link verifyWebhook}. Give `secret` (one `whsec_...` string or a list) or `secrets`
  * (a list), not both.
+ *
+ * @example
+ * ```ts
+ * // In a Fetch-style handler (Hono, Next.js route handlers, Deno, Bun):
+ * const options: VerifyWebhookOptions = {
+ *   secrets: [process.env.HITL_WEBHOOK_SECRET!, process.env.HITL_WEBHOOK_SECRET_OLD!],
+ *   headers: request.headers,
+ *   rawBody: await request.arrayBuffer(),
+ * };
+ * const payload = verifyWebhook(options);
+ * ```
  */
 export interface VerifyWebhookOptions {
   /** The shared secret, `'whsec_'` + base64 of 24 to 64 bytes; a list accepts any of them. */

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { HitlError } from '@hitl/core';
 import { createManualClock, type ManualClock } from '@hitl/core/testing';
 import { Webhook } from 'standardwebhooks';
@@ -339,6 +340,33 @@ describe('the queue', () => {
     await until(() => hook.requests.length === 3, 'the third request');
     expect(deliveries[0]!.state).toBe('resolved');
     expect(JSON.parse(hook.requests[2]!.body.toString('utf8'))).toMatchObject({ id: 'request-2' });
+  });
+});
+
+describe('the caller signal', () => {
+  it('gets one abort listener however many deliveries share it, removed when they settle; aborting stops them all', async () => {
+    const hook = await receiver(hang);
+    const webhook = notifier({ url: hook.url, concurrency: 4 });
+    const controller = new AbortController();
+
+    const shared = Array.from({ length: 50 }, (_, index) =>
+      track(webhook.notify(pendingRecord(clock.now(), { id: `request-${index}` }), { signal: controller.signal })),
+    );
+    await until(() => hook.requests.length === 4, 'four requests');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort();
+    await settleIo();
+
+    expect(shared.every((delivery) => delivery.state === 'rejected')).toBe(true);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(await Promise.all(hook.requests.map((request) => request.aborted))).toEqual([true, true, true, true]);
+
+    const quiet = new AbortController();
+    const one = track(webhook.notify(pendingRecord(clock.now(), { id: 'quiet' }), { signal: quiet.signal }));
+    await until(() => hook.requests.length === 5, 'the fifth request');
+    hook.hanging.get(4)!.writeHead(200).end();
+    await one.promise;
+    expect(getEventListeners(quiet.signal, 'abort')).toHaveLength(0);
   });
 });
 

@@ -78,7 +78,16 @@ export interface WebhookNotifierOptions {
   scheduler?: Scheduler;
 }
 
-/** What {@link WebhookNotifier.stats} reports. */
+/**
+ * What {@link WebhookNotifier.stats} reports.
+ *
+ * @example
+ * ```ts
+ * const { pending, dropped, disabled } = webhook.stats();
+ * metrics.gauge('hitl.webhook.pending', pending);
+ * if (disabled) alert('the approvals webhook answered 410 Gone');
+ * ```
+ */
 export interface WebhookNotifierStats {
   /** Deliveries held now: waiting for a slot, sending, or waiting to retry. At most `maxQueue`. */
   pending: number;
@@ -96,7 +105,14 @@ export interface WebhookNotifierStats {
   disabled: boolean;
 }
 
-/** Options of {@link WebhookNotifier.close}. */
+/**
+ * Options of {@link WebhookNotifier.close}.
+ *
+ * @example
+ * ```ts
+ * const { abandoned } = await webhook.close({ deadlineMs: 5_000 });
+ * ```
+ */
 export interface WebhookCloseOptions {
   /** How long to let pending deliveries finish, in ms; the rest are abandoned. Default 10 000; 0 abandons at once. */
   deadlineMs?: number;
@@ -104,6 +120,16 @@ export interface WebhookCloseOptions {
 
 /**
  * A {@link Notifier} that POSTs to a webhook through a bounded queue, with stats and a `close`.
+ *
+ * @example
+ * ```ts
+ * const webhook: WebhookNotifier = createWebhookNotifier({ url: 'https://approvals.example.com/hooks/hitl' });
+ * const manager = createManager({ notifiers: [webhook] });
+ * process.on('SIGTERM', async () => {
+ *   await webhook.close({ deadlineMs: 5_000 }); // first: closing the manager aborts deliveries
+ *   await manager.close();
+ * });
+ * ```
  */
 export interface WebhookNotifier extends Notifier {
   /** Queue and delivery counters, for metrics and health checks. */
@@ -461,6 +487,37 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
     }
   };
 
+  /**
+   * One abort listener per caller signal, however many deliveries share it (the manager passes the
+   * same signal to every notification): a listener per delivery would make adding and removing
+   * them linear in the queue length, and trips Node's max-listeners warning.
+   */
+  const watched = new Map<AbortSignal, { deliveries: Set<Delivery>; onAbort: () => void }>();
+  const watch = (signal: AbortSignal, delivery: Delivery): (() => void) => {
+    let entry = watched.get(signal);
+    if (!entry) {
+      const deliveries = new Set<Delivery>();
+      const onAbort = () => {
+        watched.delete(signal);
+        for (const member of [...deliveries]) {
+          abandon(member, failure(member.requestId, `stopped after ${plural(member.attempts, 'attempt')}: the signal was aborted`, signal.reason));
+        }
+      };
+      entry = { deliveries, onAbort };
+      watched.set(signal, entry);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const current = entry;
+    current.deliveries.add(delivery);
+    return () => {
+      current.deliveries.delete(delivery);
+      if (current.deliveries.size === 0 && watched.get(signal) === current) {
+        watched.delete(signal);
+        signal.removeEventListener('abort', current.onAbort);
+      }
+    };
+  };
+
   const notify = (record: ApprovalRecord, context?: { signal?: AbortSignal }): Promise<void> => {
     const request = isPlainObject(record) ? record.request : undefined;
     if (!isPlainObject(request) || typeof request.id !== 'string') {
@@ -505,8 +562,6 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
     const expiresAtMs = record.expiresAt === undefined ? undefined : Date.parse(record.expiresAt);
     return new Promise<void>((resolve, reject) => {
       const controller = new AbortController();
-      const onSignalAbort = () =>
-        abandon(delivery, failure(requestId, `stopped after ${plural(delivery.attempts, 'attempt')}: the signal was aborted`, signal?.reason));
       const delivery: Delivery = {
         requestId,
         webhookId: `msg_${randomUUID().replace(/-/g, '')}`,
@@ -520,10 +575,10 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
           failed += 1;
           reject(error);
         },
-        detach: () => signal?.removeEventListener('abort', onSignalAbort),
+        detach: () => undefined,
       };
       live.add(delivery);
-      signal?.addEventListener('abort', onSignalAbort, { once: true });
+      if (signal) delivery.detach = watch(signal, delivery);
       run(delivery).then(
         () => settle(delivery),
         (error: unknown) =>
@@ -588,9 +643,9 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
  *   retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 },
  * });
  * const manager = createManager({ notifiers: [webhook] });
- * // ... on shutdown:
- * await manager.close();
+ * // ... on shutdown, let deliveries in flight finish first (closing the manager aborts them):
  * await webhook.close({ deadlineMs: 5_000 });
+ * await manager.close();
  * ```
  */
 export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookNotifier {
