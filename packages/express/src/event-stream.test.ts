@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { ApprovalRecord, Manager, ManagerOptions, Scheduler } from '@hitl/core';
 import { createManualClock, createRecordingNotifier, createTestManager, nextEvent, type ManualClock } from '@hitl/core/testing';
 import express, { type Request } from 'express';
@@ -180,6 +181,59 @@ describe('GET /events', () => {
     second.close();
     await vi.waitFor(() => expect(subscriptions()).toBe(0), { timeout: 5_000, interval: 5 });
     expect(routerClock.pendingTimers()).toBe(0);
+  });
+
+  it('attaches nothing when the client left while authenticate was still running', async () => {
+    let entered: () => void = () => undefined;
+    const authenticating = new Promise<void>((resolve) => (entered = resolve));
+    let answered: () => void = () => undefined;
+    const authenticated = new Promise<void>((resolve) => (answered = resolve));
+    const { server, subscriptions, routerClock } = await setup({
+      authenticate: async (httpRequest) => {
+        entered();
+        // Answer only once the client has hung up.
+        await new Promise((resolve) => httpRequest.socket.once('close', resolve));
+        setImmediate(answered);
+        return { id: 'alice' };
+      },
+    });
+    const client = http.get(`${server.url}/hitl/events`);
+    client.on('error', () => undefined);
+    await authenticating;
+    client.destroy();
+    await authenticated;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(subscriptions()).toBe(0);
+    expect(routerClock.pendingTimers()).toBe(0);
+  });
+
+  it('drops a client that stops reading once more than 1 MiB is queued for it', async () => {
+    const { server, submit, subscriptions } = await setup();
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get(`${server.url}/hitl/events`, { headers: { 'x-reviewer': 'alice' } }, resolve).on('error', reject);
+    });
+    response.pause();
+    await vi.waitFor(() => expect(subscriptions()).toBe(1), { timeout: 5_000, interval: 5 });
+    // 400 events of ~100 kB: far more than the socket buffers hold while the client does not read.
+    const blob = 'x'.repeat(100_000);
+    for (let index = 0; index < 400; index++) await submit({ input: { blob, index } });
+    let text = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (text += chunk));
+    response.resume();
+    await new Promise((resolve) => response.once('end', resolve));
+    const delivered = text.split('event: request-created').length - 1;
+    expect(delivered).toBeGreaterThan(0);
+    expect(delivered).toBeLessThan(400);
+    await vi.waitFor(() => expect(subscriptions()).toBe(0), { timeout: 5_000, interval: 5 });
+  });
+
+  it('answers HEAD with the stream headers and no stream', async () => {
+    const { server, subscriptions } = await setup();
+    const response = await request(server.url).head('/hitl/events').set('x-reviewer', 'alice');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(subscriptions()).toBe(0);
   });
 
   it('keeps recording for resumeWindowMs after the last client left, then releases the subscription', async () => {

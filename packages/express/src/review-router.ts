@@ -283,12 +283,12 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     return reviewer;
   };
 
-  const allowed = async (reviewer: TReviewer, record: ApprovalRecord, action: Parameters<NonNullable<typeof authorize>>[2]) => {
+  const allowed = async (reviewer: TReviewer, record: ApprovalRecord, action: ReviewAction) => {
     if (!authorize) return true;
     return (await authorize(reviewer, record, action)) === true;
   };
 
-  const requireAllowed = async (reviewer: TReviewer, record: ApprovalRecord, action: Parameters<NonNullable<typeof authorize>>[2]) => {
+  const requireAllowed = async (reviewer: TReviewer, record: ApprovalRecord, action: ReviewAction) => {
     if (!(await allowed(reviewer, record, action))) {
       throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not ${action} request '${record.request.id}'`);
     }
@@ -383,7 +383,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     let queue: Promise<void> = Promise.resolve();
 
     const write = (chunk: string) => {
-      if (closed || response.writableEnded) return;
+      if (closed || response.writableEnded || response.destroyed) return;
       response.write(chunk);
       // A client that stopped reading is dropped; it reconnects and resumes (or resets).
       if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) response.end();
@@ -419,6 +419,12 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
       'X-Accel-Buffering': 'no',
       'X-Content-Type-Options': 'nosniff',
     });
+    // The client may have left while authenticate ran: then there is nothing to attach.
+    if (response.destroyed || request.socket.destroyed) return;
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
     response.flushHeaders();
     request.socket.setNoDelay(true);
     const lastEventId = request.get('last-event-id');
