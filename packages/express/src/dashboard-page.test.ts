@@ -263,6 +263,19 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   );
 
   it(
+    'tells a reviewer without an identity why nothing loads',
+    async () => {
+      const { url } = await serve();
+      const page = await context.newPage();
+      cleanups.push(() => page.close());
+      await page.goto(url);
+      await expectText(page.getByTestId('notice'), /no reviewer identity.*\(401 unauthorized\)/);
+      await expectText(page.getByTestId('connection-status'), 'Disconnected');
+    },
+    60_000,
+  );
+
+  it(
     'shows the server’s refusal inline and keeps the request pending',
     async () => {
       const { manager, url } = await serve({ authorize: (reviewer, _record, action) => action === 'view' || reviewer.id === 'alice' });

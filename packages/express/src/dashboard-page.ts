@@ -379,6 +379,8 @@ const script = `
       if (source.readyState === EventSource.CLOSED) {
         setStatus('offline', 'Disconnected, retrying…');
         source.close();
+        // The stream does not say why it was refused; the list request shows it (401, 403...).
+        load();
         reconnectTimer = setTimeout(connect, 5000);
       } else {
         setStatus('connecting', 'Reconnecting…');
