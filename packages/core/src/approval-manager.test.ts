@@ -616,6 +616,23 @@ describe('notifiers never fail or delay a request', () => {
     expect(signal?.aborted).toBe(true);
   });
 
+  it('a delivery cut short by close() is not reported as a failure', async () => {
+    const errors: Error[] = [];
+    const failures: ManagerEvent[] = [];
+    const polite: Notifier = {
+      name: 'polite',
+      notify: (_record, { signal }) =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
+    };
+    const manager = createManager({ notifiers: [polite], hooks: { onError: (error) => void errors.push(error) } });
+    manager.subscribe((event) => event.type === 'notify-failed' && failures.push(event));
+    await manager.submit(deleteRequest);
+    await manager.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toEqual([]);
+    expect(failures).toEqual([]);
+  });
+
   it('createLogNotifier logs "human interaction required" at warn with the request details', async () => {
     const warn = vi.fn();
     const manager = track({ manager: createManager({ notifiers: [createLogNotifier({ warn })] }) }).manager;

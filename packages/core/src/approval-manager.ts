@@ -310,6 +310,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const notify = (record: ApprovalRecord) => {
     for (const notifier of notifierList) {
       const fail = (error: unknown) => {
+        // A delivery cut short by close() is the shutdown the caller asked for, not a failure.
+        if (closed) return;
         const failure = HitlError.is(error, 'notify_failed')
           ? error
           : new HitlError('notify_failed', `notifier '${notifier.name}' failed for request '${record.request.id}': ${errorMessage(error)}`, {
