@@ -261,6 +261,39 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
     expect(spies.deleteUser).toHaveBeenCalledTimes(1);
   });
 
+  it('answers the SDK directly: new calls by policy, resumed calls by policy and record', async () => {
+    const { agent, reviewers } = twoProcesses();
+    const check = (toolName: string, riskLevel: 'read_only' | 'irreversible', manager: Manager = agent) =>
+      needsApproval(manager, { toolName, riskLevel, confidence: 0.9 });
+    const resumedWith = (approvalId: string) => [
+      { role: 'assistant', content: [{ type: 'tool-approval-request', approvalId, toolCallId: 'call-1' }] },
+      { role: 'tool', content: [{ type: 'tool-approval-response', approvalId, approved: true }] },
+    ];
+    expect(check('get_weather', 'read_only')({ city: 'Paris' }, { toolCallId: 'call-1' })).toBe(false);
+    expect(check('delete_user', 'irreversible')({ user_id: '1' }, { toolCallId: 'call-1' })).toBe(true);
+    expect(check('drop_table', 'irreversible')({ table: 'users' }, { toolCallId: 'call-1' })).toBe(true);
+
+    // Resumed (ai 6 passes experimental_context): a deny policy says false, so the SDK denies.
+    expect(check('drop_table', 'irreversible')({ table: 'users' }, { toolCallId: 'call-1', messages: resumedWith('x1') })).toBe(false);
+    // An approval made outside the manager passes; a stored one must be approved for these arguments.
+    expect(await check('delete_user', 'irreversible')({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('ui-1') })).toBe(true);
+    const [record] = await submitApprovalRequests(
+      agent,
+      [{ type: 'tool-approval-request', approvalId: 'a1', toolCall: { toolCallId: 'call-1', toolName: 'delete_user', input: { user_id: '1' } } }],
+      { riskLevel },
+    );
+    expect(await check('delete_user', 'irreversible')({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('a1') })).toBe(false);
+    await reviewers.respond(record!.request.id, { decision: 'approve' });
+    expect(await check('delete_user', 'irreversible')({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('a1') })).toBe(true);
+    expect(await check('delete_user', 'irreversible')({ user_id: '2' }, { toolCallId: 'call-1', messages: resumedWith('a1') })).toBe(false);
+    // A store that cannot be read means deny.
+    const broken = { ...agent, get: async () => Promise.reject(new Error('store down')) } as Manager;
+    expect(await check('delete_user', 'irreversible', broken)({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('a1') })).toBe(false);
+    // ai 7 (passes context) runs a resumed call on false, so no resume check there.
+    const fromVersion7 = { toolCallId: 'call-1', messages: resumedWith('x1'), context: {} };
+    expect(check('drop_table', 'irreversible')({ table: 'users' }, fromVersion7)).toBe(true);
+  });
+
   it('validates its inputs', async () => {
     const { agent } = twoProcesses();
     expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(/options.toolName '' must be a non-empty string/);
