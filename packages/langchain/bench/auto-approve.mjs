@@ -1,16 +1,15 @@
 // Measures what withApproval adds to an auto-approved tool call, side by side with the unwrapped
-// tool: rounds alternate between the variants, each round times a batch of sequential invokes, and
-// the reported cost is the median over rounds of (wrapped - unwrapped) per call.
-// Run after `pnpm build`: `node bench/auto-approve.mjs`. BENCH_ROUNDS and BENCH_BATCH tune it;
-// BENCH_BUDGET_US (default 5) is the allowed median cost of the evaluate-only path.
+// tool: calls alternate between the variants one by one (so load on the machine hits both alike),
+// each call is timed on its own, and the reported cost is the median of the per-pair differences
+// (wrapped - unwrapped). Run after `pnpm build`: `node bench/auto-approve.mjs`. BENCH_PAIRS tunes
+// it; BENCH_BUDGET_US (default 5) is the allowed median cost of the default (evaluate-only) path.
 import { performance } from 'node:perf_hooks';
 import { createManager } from '@hitl/core';
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
 import { withApproval } from '../dist/index.js';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 60);
-const batch = Number(process.env.BENCH_BATCH ?? 400);
+const pairs = Number(process.env.BENCH_PAIRS ?? 20_000);
 const budgetUs = Number(process.env.BENCH_BUDGET_US ?? 5);
 
 const manager = createManager({
@@ -42,26 +41,38 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
-async function timeBatch(target, makeInput) {
+async function timeCall(target, input) {
   const start = performance.now();
-  for (let index = 0; index < batch; index += 1) await target.invoke(makeInput());
-  return ((performance.now() - start) * 1000) / batch;
+  await target.invoke(input);
+  return (performance.now() - start) * 1000;
 }
 
 let failed = false;
 for (const [inputName, makeInput] of Object.entries(inputs)) {
-  const names = Object.keys(variants);
-  const samples = Object.fromEntries(names.map((name) => [name, []]));
-  for (const name of names) await timeBatch(variants[name], makeInput); // warm up
-  for (let round = 0; round < rounds; round += 1) {
-    const order = round % 2 ? [...names].reverse() : names;
-    for (const name of order) samples[name].push(await timeBatch(variants[name], makeInput));
-  }
-  console.log(`\n${inputName}: ${rounds} rounds x ${batch} calls, microseconds per call`);
+  const names = Object.keys(variants).filter((name) => name !== 'unwrapped');
+  console.log(`\n${inputName}: ${pairs} pairs of calls, microseconds per call`);
   for (const name of names) {
-    const added = samples[name].map((value, index) => value - samples.unwrapped[index]);
-    const line = `  ${name.padEnd(30)} median ${median(samples[name]).toFixed(2).padStart(7)}`;
-    console.log(name === 'unwrapped' ? line : `${line}   added (paired median) ${median(added).toFixed(2).padStart(6)}`);
+    const wrapped = variants[name];
+    const plain = variants.unwrapped;
+    for (let index = 0; index < 2_000; index += 1) {
+      await plain.invoke(makeInput());
+      await wrapped.invoke(makeInput());
+    }
+    const plainTimes = [];
+    const wrappedTimes = [];
+    const added = [];
+    for (let index = 0; index < pairs; index += 1) {
+      const first = index % 2 === 0;
+      const a = await timeCall(first ? plain : wrapped, makeInput());
+      const b = await timeCall(first ? wrapped : plain, makeInput());
+      const [plainTime, wrappedTime] = first ? [a, b] : [b, a];
+      plainTimes.push(plainTime);
+      wrappedTimes.push(wrappedTime);
+      added.push(wrappedTime - plainTime);
+    }
+    console.log(
+      `  ${name.padEnd(30)} unwrapped ${median(plainTimes).toFixed(2).padStart(6)}   wrapped ${median(wrappedTimes).toFixed(2).padStart(6)}   added (median of pairs) ${median(added).toFixed(2).padStart(6)}`,
+    );
     if (name === 'withApproval (evaluate)' && median(added) > budgetUs) failed = true;
   }
 }

@@ -26,12 +26,22 @@ import type { OnReject } from './review.js';
 /**
  * The risk of each tool call: one level for every tool, a level per tool name (tools missing from
  * the record count as `irreversible`), or a function of the call.
+ *
+ * @example
+ * ```ts
+ * const riskLevel: RiskLevelOption = (toolCall) => (toolCall.name.startsWith('get_') ? 'read_only' : 'irreversible');
+ * ```
  */
 export type RiskLevelOption = RiskLevel | Partial<Record<string, RiskLevel>> | ((toolCall: ToolCall, request: ToolCallRequest) => RiskLevel);
 
 /**
  * The model's confidence in [0, 1]: fixed, or computed per call (from the call, the agent state or
  * the runtime context). Absent counts as 0 for the policies.
+ *
+ * @example
+ * ```ts
+ * const confidence: ConfidenceOption = (toolCall, request) => (request.state.messages.length > 20 ? 0.4 : 0.9);
+ * ```
  */
 export type ConfidenceOption = number | ((toolCall: ToolCall, request: ToolCallRequest) => number | Promise<number>);
 

@@ -40,7 +40,14 @@ export interface InterruptPolicyOptions {
   describe?: (toolCall: ToolCall) => string;
 }
 
-/** A tool as `toInterruptOn` needs it: a name, and a schema to show reviewers who edit arguments. */
+/**
+ * A tool as `toInterruptOn` needs it: a name, and a schema to show reviewers who edit arguments.
+ *
+ * @example
+ * ```ts
+ * const tools: InterruptTool[] = [deleteUser, 'send_email'];
+ * ```
+ */
 export type InterruptTool = string | { name: string; schema?: unknown };
 
 const ALL_DECISIONS: DecisionType[] = ['approve', 'edit', 'reject'];
@@ -188,7 +195,14 @@ export function toInterruptOn(
   return interruptOn;
 }
 
-/** A LangGraph interrupt raised by `humanInTheLoopMiddleware`: `result.__interrupt__[0]`. */
+/**
+ * A LangGraph interrupt raised by `humanInTheLoopMiddleware`: `result.__interrupt__[0]`.
+ *
+ * @example
+ * ```ts
+ * const pending: HitlInterrupt | undefined = result.__interrupt__?.[0];
+ * ```
+ */
 export interface HitlInterrupt {
   id?: string;
   value?: HITLRequest | unknown;

@@ -7,6 +7,11 @@ import type { InteractionResponse } from '@hitl/core';
  * - `reviewer`: a human rejected it;
  * - `timeout`: nobody decided in time and the manager has `onTimeout: 'reject'`;
  * - `invalid_modification`: a reviewer edited the arguments into something the tool's schema refuses.
+ *
+ * @example
+ * ```ts
+ * if (ToolRejectedError.is(error) && error.reason === 'timeout') scheduleRetry();
+ * ```
  */
 export type RejectionReason = 'policy' | 'reviewer' | 'timeout' | 'invalid_modification';
 

@@ -5,7 +5,14 @@ import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils
 import { defaultRejectionMessage, ToolRejectedError } from './rejection.js';
 import type { ToolRejection } from './rejection.js';
 
-/** What to do with a refused call: hand the model a message (default) or throw {@link ToolRejectedError}. */
+/**
+ * What to do with a refused call: hand the model a message (default) or throw {@link ToolRejectedError}.
+ *
+ * @example
+ * ```ts
+ * withApproval(deleteUser, { manager, riskLevel: 'irreversible', onReject: 'throw' });
+ * ```
+ */
 export type OnReject = 'message' | 'throw';
 
 /** The outcome of asking the manager about one call. */

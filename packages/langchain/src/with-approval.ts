@@ -29,6 +29,11 @@ import type { OnReject } from './review.js';
 /**
  * The parsed input a tool's function receives: the output type of its Zod schema, `string` for
  * string tools, `unknown` for JSON-schema tools.
+ *
+ * @example
+ * ```ts
+ * type DeleteInput = ToolInput<typeof deleteUser>; // { user_id: string }
+ * ```
  */
 export type ToolInput<T> = T extends { schema: infer Schema }
   ? Schema extends InteropZodType
