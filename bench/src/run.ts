@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
+import { reviewerApi } from './rows/reviewer-api.js';
 import { roundTrip } from './rows/round-trip.js';
+import { webhookDelivery } from './rows/webhook.js';
 
 type Suite = (context: BenchContext) => Promise<Row[]>;
 
@@ -12,6 +14,8 @@ const suites: Record<string, Suite> = {
   'policy-evaluate': policyEvaluate,
   'round-trip': roundTrip,
   memory: memoryPerRequest,
+  'reviewer-api': reviewerApi,
+  webhook: webhookDelivery,
 };
 
 const args = process.argv.slice(2);
