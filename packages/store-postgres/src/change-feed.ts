@@ -22,6 +22,11 @@ export interface ReconnectOptions {
   initialDelayMs?: number;
   /** The longest delay, in ms; delays double up to it. Default 5 000. */
   maxDelayMs?: number;
+  /**
+   * How often the LISTEN connection is checked with a `SELECT 1`, in ms; no answer within the same
+   * time means it is dead (a half-open TCP connection sends no error) and it is replaced. Default 10 000.
+   */
+  heartbeatIntervalMs?: number;
 }
 
 export interface ChangeFeedOptions {
@@ -247,11 +252,15 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     client = connection;
     listening = false;
     let lost = false;
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
     const onLost = (error?: unknown) => {
       if (lost) return;
       lost = true;
+      if (heartbeat !== undefined) clearInterval(heartbeat);
       connection.removeListener('notification', onNotification);
       connection.end().catch(() => undefined);
+      // A half-open socket would wait for the server's goodbye forever.
+      connection.connection.stream.destroy();
       if (client !== connection) return;
       client = undefined;
       listening = false;
@@ -278,6 +287,26 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       return;
     }
     listening = true;
+    let beating = false;
+    heartbeat = setInterval(() => {
+      if (beating || lost) return;
+      beating = true;
+      const deadline = setTimeout(() => {
+        onLost(new Error(`no answer to a heartbeat within ${reconnect.heartbeatIntervalMs} ms`));
+      }, reconnect.heartbeatIntervalMs);
+      deadline.unref();
+      connection.query('SELECT 1').then(
+        () => {
+          clearTimeout(deadline);
+          beating = false;
+        },
+        (error: unknown) => {
+          clearTimeout(deadline);
+          onLost(error);
+        },
+      );
+    }, reconnect.heartbeatIntervalMs);
+    heartbeat.unref();
     if (attempt > 0) logger.info?.(`hitl: the LISTEN connection of ${tableName} is back after ${attempt} attempt(s)`);
     attempt = 0;
     await catchUp();

@@ -4,7 +4,7 @@ import { HitlError, createManager } from '@hitl/core';
 import type { ApprovalStore, InteractionResponse, Manager, ManagerEvent, ManagerOptions, StoreChange } from '@hitl/core';
 import { createPostgresStore } from './index.js';
 import type { PostgresStore, PostgresStoreSettings } from './index.js';
-import { connectAdmin, createRecordingLogger, createTestPool, databaseUrl, pendingRecord, randomName, waitUntil, within } from './test-support.js';
+import { connectAdmin, createFreezableProxy, createRecordingLogger, createTestPool, databaseUrl, pendingRecord, randomName, waitUntil, within } from './test-support.js';
 import type { RecordingLogger } from './test-support.js';
 
 /** One "server instance": its own pool, store and manager on the shared table. */
@@ -228,6 +228,34 @@ describe('several instances on one table', () => {
     expect(response).toEqual(decided.response);
     expect(a.logger.messages('info').some((message) => message.includes('is back after'))).toBe(true);
     await a.stop();
+  });
+
+  it('a silent LISTEN connection (a network partition) is found by the heartbeat and replaced', async () => {
+    nextTable();
+    const url = new URL(databaseUrl);
+    const proxy = await createFreezableProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    cleanups.push(() => proxy.close());
+    const listenerName = randomName('hitl_proxied');
+    const b = startInstance('b');
+    const a = startInstance('a', {
+      store: {
+        listenerConfig: { host: '127.0.0.1', port: proxy.port, user: url.username, database: url.pathname.slice(1), application_name: listenerName },
+        reconnect: { initialDelayMs: 20, maxDelayMs: 200, heartbeatIntervalMs: 200 },
+      },
+    });
+    await Promise.all([a.store.migrate(), b.store.migrate()]);
+    const { request } = await a.manager.submit({ toolName: 'delete_user' });
+    const waiting = a.manager.waitFor(request.id);
+    await waitUntil(
+      async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${listenerName} hitl-listener`])).rowCount === 1,
+      { what: "A's listener through the proxy" },
+    );
+
+    proxy.freezeExisting();
+    const decided = await b.manager.respond(request.id, { decision: 'approve' });
+    const response = await within(waiting, 10_000, "A's waitFor after the partition");
+    expect(response).toEqual(decided.response);
+    expect(a.logger.entries.some((entry) => entry.level === 'warn' && String(entry.details[0]).includes('no answer to a heartbeat within 200 ms'))).toBe(true);
   });
 
   it('after a restart, waitFor on a new instance picks up an old request and resolves when it is decided', async () => {

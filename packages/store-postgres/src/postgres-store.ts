@@ -149,6 +149,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   }
   const initialDelayMs = positiveNumber('options.reconnect.initialDelayMs', reconnectOption.initialDelayMs, 100);
   const maxDelayMs = positiveNumber('options.reconnect.maxDelayMs', reconnectOption.maxDelayMs, Math.max(5_000, initialDelayMs));
+  const heartbeatIntervalMs = positiveNumber('options.reconnect.heartbeatIntervalMs', reconnectOption.heartbeatIntervalMs, 10_000);
   if (maxDelayMs < initialDelayMs) {
     throw invalidInput('options.reconnect.maxDelayMs', maxDelayMs, `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`);
   }
@@ -183,7 +184,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     channel,
     origin,
     clientConfig: listenerConfig,
-    reconnect: { initialDelayMs, maxDelayMs },
+    reconnect: { initialDelayMs, maxDelayMs, heartbeatIntervalMs },
     logger,
     listeners,
   });

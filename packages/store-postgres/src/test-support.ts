@@ -93,3 +93,54 @@ export function percentile(values: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] ?? Number.NaN;
 }
+
+/** A TCP proxy to PostgreSQL that can go silent, as a network partition does: no error, no FIN, no data. */
+export interface FreezableProxy {
+  port: number;
+  /** Stops forwarding on every connection open now; new connections still work. */
+  freezeExisting(): void;
+  close(): Promise<void>;
+}
+
+export async function createFreezableProxy(target: { host: string; port: number }): Promise<FreezableProxy> {
+  const { createServer, connect } = await import('node:net');
+  const pairs = new Set<{ client: import('node:net').Socket; upstream: import('node:net').Socket }>();
+  const server = createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const drop = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    client.on('close', drop);
+    upstream.on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    freezeExisting() {
+      for (const { client, upstream } of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    async close() {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pairs.clear();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

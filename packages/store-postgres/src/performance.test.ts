@@ -1,0 +1,161 @@
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createManager } from '@hitl/core';
+import type { DecidePatch, Manager, StoreChange } from '@hitl/core';
+import { createPostgresStore } from './index.js';
+import type { PostgresStore } from './index.js';
+import { connectAdmin, createRecordingLogger, createTestPool, pendingRecord, percentile, randomName, waitUntil, within } from './test-support.js';
+
+// Loose bounds: these run on a shared, loaded 2-core machine. They catch a wake-up that falls back to
+// polling or a list that sorts the table, and print what was measured; `pnpm bench` holds the targets.
+
+let admin: pg.Client;
+const schema = randomName('hitl_perf');
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  admin = await connectAdmin();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+});
+
+interface Instance {
+  store: PostgresStore;
+  manager: Manager;
+  changes: StoreChange[];
+  applicationName: string;
+}
+
+function startInstance(name: string, table: string, poolSize = 4): Instance {
+  const applicationName = randomName(`hitl_${name}`);
+  const pool = createTestPool(applicationName, { max: poolSize });
+  const store = createPostgresStore({ pool, schema, table, logger: createRecordingLogger(), sweepIntervalMs: Infinity });
+  const changes: StoreChange[] = [];
+  store.subscribe((change) => changes.push(change));
+  const manager = createManager({ store, logger: createRecordingLogger() });
+  cleanups.push(async () => {
+    await manager.close();
+    await store.close();
+    await pool.end();
+  });
+  return { store, manager, changes, applicationName };
+}
+
+async function listening(instance: Instance): Promise<void> {
+  await waitUntil(
+    async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${instance.applicationName} hitl-listener`])).rowCount === 1,
+    { what: 'the listener' },
+  );
+}
+
+const approve = (id: string): DecidePatch => {
+  const at = new Date().toISOString();
+  return { status: 'approved', closedAt: at, response: { requestId: id, decision: 'approve', respondedAt: at } };
+};
+
+describe('performance', () => {
+  it('wakes a waiter on another instance within milliseconds of a decision', async () => {
+    const a = startInstance('a', 'latency');
+    const b = startInstance('b', 'latency');
+    await Promise.all([a.store.migrate(), b.store.migrate()]);
+    await Promise.all([listening(a), listening(b)]);
+
+    const samples: number[] = [];
+    for (let round = 0; round < 220; round++) {
+      const id = `latency-${round}`;
+      await b.store.create(pendingRecord(id));
+      const waiting = a.manager.waitFor(id).then(() => performance.now());
+      await a.store.get(id);
+      const start = performance.now();
+      await b.store.decide(id, 'pending', approve(id));
+      const woke = await within(waiting, 5_000, `the waiter of ${id}`);
+      if (round >= 20) samples.push(woke - start);
+    }
+    const p50 = percentile(samples, 50);
+    const p99 = percentile(samples, 99);
+    console.info(`cross-instance wake-up over ${samples.length} decisions: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${Math.max(...samples).toFixed(2)} ms`);
+    expect(p50).toBeLessThan(50);
+    expect(p99).toBeLessThan(250);
+  });
+
+  it('sustains hundreds of decisions per second over three instances, each seen by all three', async () => {
+    const instances = ['a', 'b', 'c'].map((name) => startInstance(name, 'throughput', 8));
+    await Promise.all(instances.map((instance) => instance.store.migrate()));
+    await Promise.all(instances.map(listening));
+    const [first] = instances as [Instance];
+    const total = 1_500;
+    const ids = Array.from({ length: total }, (_, index) => `tp-${index}`);
+    for (let start = 0; start < total; start += 100) {
+      await Promise.all(ids.slice(start, start + 100).map((id) => first.store.create(pendingRecord(id))));
+    }
+
+    const began = performance.now();
+    await Promise.all(
+      instances.map(async (instance, which) => {
+        const mine = ids.filter((_, index) => index % 3 === which);
+        const workers = Array.from({ length: 8 }, async (_, worker) => {
+          for (let index = worker; index < mine.length; index += 8) {
+            const id = mine[index] as string;
+            await instance.store.decide(id, 'pending', approve(id));
+          }
+        });
+        await Promise.all(workers);
+      }),
+    );
+    const decidedMs = performance.now() - began;
+    for (const instance of instances) {
+      await waitUntil(() => instance.changes.filter((change) => change.type === 'decided').length >= total, {
+        what: 'every decision to reach every instance',
+        timeoutMs: 20_000,
+      });
+    }
+    const seenMs = performance.now() - began;
+    const perSecond = (total / decidedMs) * 1_000;
+    console.info(`${total} decisions over 3 instances: ${perSecond.toFixed(0)}/s (${decidedMs.toFixed(0)} ms); all seen by all instances after ${seenMs.toFixed(0)} ms`);
+    for (const instance of instances) expect(instance.changes.filter((change) => change.type === 'decided')).toHaveLength(total);
+    expect(perSecond).toBeGreaterThan(200);
+  });
+
+  it('lists pending requests from 100 000 rows through the index', async () => {
+    const instance = startInstance('list', 'big');
+    await instance.store.migrate();
+    const qualified = `"${schema}"."big"`;
+    await admin.query(`
+      INSERT INTO ${qualified} (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at, closed_at, response)
+      SELECT 'big-' || g, v, v, 'approval', 'tool_' || (g % 20), CASE WHEN g % 10 = 0 THEN 'pending' ELSE 'approved' END,
+        json_build_object('id', 'big-' || g, 'type', 'approval', 'toolName', 'tool_' || (g % 20), 'input', json_build_object('n', g)),
+        '{"outcome":"review","reason":"bulk"}', md5(g::text), now(),
+        CASE WHEN g % 10 = 0 THEN NULL ELSE now() END,
+        CASE WHEN g % 10 = 0 THEN NULL ELSE json_build_object('requestId', 'big-' || g, 'decision', 'approve', 'respondedAt', '2026-01-01T00:00:00.000Z') END
+      FROM (SELECT g, nextval('"${schema}"."big_seq"') AS v FROM generate_series(1, 100000) AS g) AS numbered`);
+    await admin.query(`ANALYZE ${qualified}`);
+
+    const plan = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT * FROM ${qualified} WHERE status = 'pending' ORDER BY seq DESC LIMIT 51`);
+    const planText = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
+    // The planner picks the (status, seq) or the seq index, by how rare the status is; never a sort of the table.
+    expect(planText).toMatch(/Index Scan( Backward)? using big_(status_)?seq_idx/);
+    expect(planText).not.toMatch(/Sort|Seq Scan/);
+
+    const samples: number[] = [];
+    let cursor: string | undefined;
+    for (let round = 0; round < 220; round++) {
+      const start = performance.now();
+      const page = await instance.store.list(cursor === undefined ? { status: 'pending' } : { status: 'pending', cursor });
+      if (round >= 20) samples.push(performance.now() - start);
+      expect(page.items).toHaveLength(50);
+      expect(page.items.every((record) => record.status === 'pending')).toBe(true);
+      cursor = round % 10 === 9 ? undefined : page.nextCursor;
+    }
+    const p99 = percentile(samples, 99);
+    console.info(`list({ status: 'pending' }) on 100 000 rows: p50 ${percentile(samples, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+    expect(p99).toBeLessThan(100);
+  });
+});
