@@ -96,7 +96,13 @@ describe('requestInteraction (blocking), as in the tutorial', () => {
     const approved = await manager.requestInteraction({ toolName: 'get_weather', confidence: 0.95, riskLevel: 'read_only', input: { city: 'Oslo' } });
     expect(approved).toMatchObject({ decision: 'approve', automatic: true });
     const denied = await manager.requestInteraction({ toolName: 'drop_table', confidence: 1, riskLevel: 'read_only' });
-    expect(denied).toMatchObject({ decision: 'reject', automatic: true, feedback: "'drop_table' is denied by policy 'no-drops'" });
+    expect(denied).toMatchObject({
+      decision: 'reject',
+      automatic: true,
+      feedback: "'drop_table' is denied by policy 'no-drops'",
+      metadata: { cause: 'policy' },
+    });
+    expect(approved.metadata).toEqual({ cause: 'policy' });
     const { items } = await manager.list();
     expect(items.map((record) => record.status)).toEqual(['rejected', 'approved']);
     expect(notifier.records).toHaveLength(0);
@@ -295,7 +301,7 @@ describe('expiry', () => {
     await notifier.next();
     clock.advance(5_000);
     const response = await waiting;
-    expect(response).toMatchObject({ decision: 'reject', automatic: true });
+    expect(response).toMatchObject({ decision: 'reject', automatic: true, metadata: { cause: 'expiry' } });
     expect(response.feedback).toContain('expired');
     expect((await manager.get(response.requestId))?.status).toBe('expired');
   });

@@ -234,6 +234,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
               feedback: record.closedReason ?? 'the request expired without a decision',
               respondedAt: record.closedAt ?? record.expiresAt ?? iso(now()),
               automatic: true,
+              metadata: { cause: 'expiry' },
             }
           );
         }
@@ -264,7 +265,14 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const closedReason = `no decision before ${expiresAt}`;
     const patch: DecidePatch = { status: 'expired', closedAt, closedReason };
     if (onTimeout === 'reject') {
-      patch.response = { requestId: id, decision: 'reject', feedback: `expired: ${closedReason}`, respondedAt: closedAt, automatic: true };
+      patch.response = {
+        requestId: id,
+        decision: 'reject',
+        feedback: `expired: ${closedReason}`,
+        respondedAt: closedAt,
+        automatic: true,
+        metadata: { cause: 'expiry' },
+      };
     }
     const record = await store.decide(id, 'pending', patch);
     runHook('onTimeout', record);
@@ -409,7 +417,14 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
       record.status = statusOfDecision[decision];
       record.closedAt = createdAt;
-      record.response = { requestId: id, decision, feedback: evaluation.reason, respondedAt: createdAt, automatic: true };
+      record.response = {
+        requestId: id,
+        decision,
+        feedback: evaluation.reason,
+        respondedAt: createdAt,
+        automatic: true,
+        metadata: { cause: 'policy' },
+      };
     }
 
     let result;

@@ -106,6 +106,7 @@ export interface InteractionResponse {
   respondedAt: string;
   /** True when a policy or a timeout decided, not a human. */
   automatic?: boolean;
+  /** Automatic responses carry `{ cause: 'policy' | 'expiry' }`: which of the two decided. */
   metadata?: Record<string, unknown>;
 }
 
