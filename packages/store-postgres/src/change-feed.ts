@@ -16,7 +16,17 @@ const FETCH_BATCH = 500;
 /** How many records' last delivered change are remembered to drop duplicates. */
 const REMEMBERED_RECORDS = 10_000;
 
-/** Backoff between attempts to (re)connect the LISTEN connection. */
+/**
+ * Backoff between attempts to (re)connect the LISTEN connection, and how often it is checked.
+ *
+ * @example
+ * ```ts
+ * const store = createPostgresStore({
+ *   connectionString: process.env.DATABASE_URL!,
+ *   reconnect: { initialDelayMs: 50, maxDelayMs: 2_000, heartbeatIntervalMs: 5_000 },
+ * });
+ * ```
+ */
 export interface ReconnectOptions {
   /** The first delay, in ms. Default 100. */
   initialDelayMs?: number;
@@ -252,7 +262,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     client = connection;
     listening = false;
     let lost = false;
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    let heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
     const onLost = (error?: unknown) => {
       if (lost) return;
       lost = true;

@@ -10,7 +10,15 @@ import type { RecordRow } from './records.js';
 import { buildSql, defaultChannel, invalidInput, requireChannel, requireSchema, requireTable } from './sql.js';
 import type { Statement } from './sql.js';
 
-/** The settings every store takes, whichever way it connects. */
+/**
+ * The settings every store takes, whichever way it connects.
+ *
+ * @example
+ * ```ts
+ * const settings: PostgresStoreSettings = { schema: 'approvals', table: 'requests', sweepIntervalMs: 5_000 };
+ * const store = createPostgresStore({ connectionString: process.env.DATABASE_URL!, ...settings });
+ * ```
+ */
 export interface PostgresStoreSettings {
   /** The schema of the table, created when missing. Default `'public'`. Lower-case letters, digits and `_`. */
   schema?: string;
@@ -39,11 +47,27 @@ export interface PostgresStoreSettings {
 /**
  * Options of {@link createPostgresStore}: a `pg` pool you own, or a connection string for a pool
  * the store creates (and ends in `close()`), plus the {@link PostgresStoreSettings}.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * const shared: PostgresStoreOptions = { pool: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 }) };
+ * const owned: PostgresStoreOptions = { connectionString: process.env.DATABASE_URL!, schema: 'hitl' };
+ * ```
  */
 export type PostgresStoreOptions = PostgresStoreSettings &
   ({ pool: Pool; connectionString?: undefined } | { connectionString: string; pool?: undefined });
 
-/** An {@link ApprovalStore} on PostgreSQL, with its lifecycle. */
+/**
+ * An {@link ApprovalStore} on PostgreSQL, with its lifecycle.
+ *
+ * @example
+ * ```ts
+ * const store: PostgresStore = createPostgresStore({ connectionString: process.env.DATABASE_URL! });
+ * await store.migrate(); // optional: fail fast at startup
+ * process.on('SIGTERM', () => void store.close());
+ * ```
+ */
 export interface PostgresStore extends ApprovalStore {
   /** `"schema"."table"`, as the store's SQL names it. */
   readonly tableName: string;
