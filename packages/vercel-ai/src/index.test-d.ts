@@ -28,6 +28,11 @@ describe('types against ai 6', () => {
     expectTypeOf(run).returns.resolves.toExtend<GenerateTextResult<typeof tools, never>>();
   });
 
+  it('accepts a value typed as the SDK ToolSet', () => {
+    const declared: ToolSet = tools;
+    expectTypeOf(withApproval(declared, { manager, riskLevel: 'irreversible' })).toEqualTypeOf<ToolSet>();
+  });
+
   it('checks riskLevel keys and values', () => {
     // @ts-expect-error a tool name that is not in the set
     withApproval(tools, { manager, riskLevel: { get_wether: 'read_only' } });

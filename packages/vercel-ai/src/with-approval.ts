@@ -145,9 +145,10 @@ function callOf(toolName: string, input: unknown, options: ExecutionOptions | un
 }
 
 function wrapExecute(gate: Gate, toolName: string, tool: ToolLike): Execute {
-  const execute = tool.execute as unknown as Execute;
+  const original = tool.execute as unknown as Execute;
+  const execute: Execute = (input, options) => original.call(tool, input, options);
 
-  if (isAsyncGeneratorFunction(execute)) {
+  if (isAsyncGeneratorFunction(original)) {
     return async function* gatedStream(input: unknown, options: ExecutionOptions | undefined) {
       const call = callOf(toolName, input, options);
       const evaluated = evaluateCall(gate.manager, gate.assessment, call);
