@@ -343,7 +343,17 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       const connection = client;
       client = undefined;
       listening = false;
-      if (connection) await connection.end().catch(() => undefined);
+      if (!connection) return;
+      // A polite goodbye, but never wait long for it: a half-open socket would not answer.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        connection.end().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 1_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      connection.connection.stream.destroy();
     },
   };
 }

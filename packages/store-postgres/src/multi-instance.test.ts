@@ -4,7 +4,7 @@ import { HitlError, createManager } from '@hitl/core';
 import type { ApprovalStore, InteractionResponse, Manager, ManagerEvent, ManagerOptions, StoreChange } from '@hitl/core';
 import { createPostgresStore } from './index.js';
 import type { PostgresStore, PostgresStoreSettings } from './index.js';
-import { connectAdmin, createFreezableProxy, createRecordingLogger, createTestPool, databaseUrl, pendingRecord, randomName, waitUntil, within } from './test-support.js';
+import { connectAdmin, createFreezableProxy, createRecordingLogger, createRuntimeRole, createTestPool, databaseUrl, pendingRecord, randomName, waitUntil, within } from './test-support.js';
 import type { RecordingLogger } from './test-support.js';
 
 /** One "server instance": its own pool, store and manager on the shared table. */
@@ -192,14 +192,11 @@ describe('several instances on one table', () => {
 
   it('a decision made while the listener cannot reconnect is caught up within 2 s of the reconnect', async () => {
     nextTable();
-    const role = randomName('hitl_role');
-    await admin.query(`CREATE ROLE "${role}" LOGIN SUPERUSER`);
-    cleanups.push(() => admin.query(`DROP ROLE IF EXISTS "${role}"`));
-    const url = new URL(databaseUrl);
-    url.username = role;
     const b = startInstance('b');
     await b.store.migrate();
-    const a = startInstance('a', { pool: { connectionString: url.toString(), min: 1, idleTimeoutMillis: 0 } });
+    const { role, connectionString, drop } = await createRuntimeRole(admin, schema, table);
+    cleanups.push(drop);
+    const a = startInstance('a', { pool: { connectionString, min: 1, idleTimeoutMillis: 0 } });
     await a.store.migrate();
     const { request } = await b.manager.submit({ toolName: 'delete_user' });
     let settled = false;

@@ -9,6 +9,7 @@ import type { PostgresStore, PostgresStoreSettings } from './index.js';
 import {
   connectAdmin,
   createRecordingLogger,
+  createRuntimeRole,
   createTestPool,
   databaseUrl,
   pendingRecord,
@@ -142,6 +143,21 @@ describe('migrations', () => {
     await second.close();
     const versions = await admin.query(`SELECT version FROM "${schema}"."${table}_migrations"`);
     expect(versions.rows).toEqual([{ version: 1 }]);
+  });
+
+  it('need no DDL rights once they have run: a runtime role with row privileges only works', async () => {
+    const { store, table } = newStore();
+    await store.migrate();
+    const runtime = await createRuntimeRole(admin, schema, table);
+    cleanups.push(() => runtime.drop());
+    const limited = createPostgresStore({ connectionString: runtime.connectionString, schema, table, logger: createRecordingLogger() });
+    cleanups.push(() => limited.close());
+    await limited.create(pendingRecord('runtime-1'));
+    expect((await limited.decide('runtime-1', 'pending', approve('runtime-1'))).status).toBe('approved');
+    expect((await limited.list({ status: 'approved' })).items.map((record) => record.request.id)).toEqual(['runtime-1']);
+    expect(await limited.sweep()).toBe(0);
+    const denied = await admin.query('SELECT has_schema_privilege($1, $2, $3) AS create', [runtime.role, schema, 'CREATE']);
+    expect(denied.rows[0].create).toBe(false);
   });
 
   it('are safe when five stores on five pools start at once on a new schema', async () => {

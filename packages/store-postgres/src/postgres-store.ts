@@ -219,6 +219,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   let readying: Promise<void> | undefined;
   let sweepTimer: ReturnType<typeof setTimeout> | undefined;
   let sweeping: Promise<number> | undefined;
+  let sweepFailing = false;
 
   const closedError = () => new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} is closed`);
 
@@ -288,9 +289,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     sweepTimer = setTimeout(() => {
       sweepTimer = undefined;
       sweepNow()
-        .catch((error: unknown) => {
-          if (!closed) logger.warn(`hitl: the sweeper of ${tableName} failed; it runs again in ${sweepIntervalMs} ms`, error);
-        })
+        .then(
+          () => {
+            if (sweepFailing) logger.info?.(`hitl: the sweeper of ${tableName} works again`);
+            sweepFailing = false;
+          },
+          (error: unknown) => {
+            // Once per failure streak: a database that is down for a while should not flood the log.
+            if (!closed && !sweepFailing) logger.warn(`hitl: the sweeper of ${tableName} failed; it keeps trying every ${sweepIntervalMs} ms`, error);
+            sweepFailing = true;
+          },
+        )
         .finally(scheduleSweep);
     }, sweepIntervalMs);
     sweepTimer.unref();

@@ -161,6 +161,7 @@ CREATE TABLE IF NOT EXISTS ${qualifiedTable} (
   closed_reason text,
   response jsonb
 );
+ALTER SEQUENCE ${sequence} OWNED BY ${qualifiedTable}.seq;
 CREATE UNIQUE INDEX IF NOT EXISTS ${index('seq_idx')} ON ${qualifiedTable} (seq);
 CREATE UNIQUE INDEX IF NOT EXISTS ${index('change_seq_idx')} ON ${qualifiedTable} (change_seq);
 CREATE INDEX IF NOT EXISTS ${index('status_seq_idx')} ON ${qualifiedTable} (status, seq);

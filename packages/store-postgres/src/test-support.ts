@@ -144,3 +144,30 @@ export async function createFreezableProxy(target: { host: string; port: number 
     },
   };
 }
+
+/**
+ * A login role with only what a migrated table needs at runtime: schema usage, row reads and writes,
+ * the sequence. Returns its connection string and a cleanup.
+ */
+export async function createRuntimeRole(
+  admin: pg.Client,
+  schema: string,
+  table: string,
+): Promise<{ role: string; connectionString: string; drop(): Promise<void> }> {
+  const role = randomName('hitl_role');
+  await admin.query(`CREATE ROLE "${role}" LOGIN`);
+  await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+  await admin.query(`GRANT SELECT, INSERT, UPDATE ON "${schema}"."${table}" TO "${role}"`);
+  await admin.query(`GRANT SELECT ON "${schema}"."${table}_migrations" TO "${role}"`);
+  await admin.query(`GRANT USAGE, SELECT ON SEQUENCE "${schema}"."${table}_seq" TO "${role}"`);
+  const url = new URL(databaseUrl);
+  url.username = role;
+  return {
+    role,
+    connectionString: url.toString(),
+    async drop() {
+      await admin.query(`DROP OWNED BY "${role}"`);
+      await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+    },
+  };
+}
