@@ -1,0 +1,75 @@
+import type { Crm } from '../crm.js';
+import type { Narrator, Run } from '../narrator.js';
+import { toolRisk } from '../policies.js';
+
+/** One scripted tool call of the support conversation. */
+export interface ScriptedCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * The support conversation both agents follow for a customer who wants to close their account: look
+ * them up and check their orders, downgrade the plan, then delete the account and email them — the
+ * last two in parallel, both waiting for a human.
+ */
+export function supportScript(customerId: string, email: string): ScriptedCall[][] {
+  return [
+    [
+      { name: 'get_user', args: { user_id: customerId } },
+      { name: 'search_orders', args: { customer_id: customerId } },
+    ],
+    [{ name: 'update_user', args: { user_id: customerId, plan: 'free' } }],
+    [
+      { name: 'delete_user', args: { user_id: customerId } },
+      {
+        name: 'send_email',
+        args: { to: email, subject: 'Your account is closed', body: 'We closed your account as you asked. Your last refund is on its way.' },
+      },
+    ],
+  ];
+}
+
+export const customerRequest = (customerId: string) =>
+  `Customer ${customerId} writes: "Please close my account and confirm by email."`;
+
+/** What reviewers read on the dashboard for each call. */
+export function describeCall(name: string, args: Record<string, unknown>, run: Run): string {
+  const who = `customer ${String(args.user_id ?? args.customer_id ?? args.to ?? run.customerId)}`;
+  const what: Record<string, string> = {
+    get_user: `Look up ${who}`,
+    search_orders: `List the orders of ${who}`,
+    update_user: `Change the plan of ${who} to ${String(args.plan)}`,
+    delete_user: `Delete the account of ${who} and all its data`,
+    send_email: `Email ${String(args.to)}: "${String(args.subject)}"`,
+  };
+  return `${what[name] ?? name} (${run.framework} agent, ${run.id})`;
+}
+
+/** Runs a tool body against the CRM and narrates it. */
+export function perform(context: { crm: Crm; narrator: Narrator; run: Run }, name: string, toolCallId: string | undefined, args: Record<string, unknown>): unknown {
+  const { crm, narrator, run } = context;
+  const how = toolCallId && narrator.reviewed.has(toolCallId) ? 'ran after review' : `auto-approved (${toolRisk[name]}) and ran`;
+  let output: unknown;
+  switch (name) {
+    case 'get_user':
+      output = crm.getUser(String(args.user_id));
+      break;
+    case 'search_orders':
+      output = crm.searchOrders(String(args.customer_id));
+      break;
+    case 'update_user':
+      output = crm.updateUser(String(args.user_id), args.plan === 'free' ? 'free' : 'pro');
+      break;
+    case 'delete_user':
+      output = crm.deleteUser(String(args.user_id));
+      break;
+    case 'send_email':
+      output = crm.sendEmail({ to: String(args.to), subject: String(args.subject), body: String(args.body) });
+      break;
+    default:
+      throw new Error(`unknown tool ${name}`);
+  }
+  narrator.say(run, `▶  ${name}(${JSON.stringify(args)}) ${how} → ${JSON.stringify(output)}`);
+  return output;
+}

@@ -1,0 +1,198 @@
+import { createLogNotifier, createManager, type ApprovalStore, type Manager, type Notifier } from '@hitl/core';
+import { createReviewRouter } from '@hitl/express';
+import { createWebhookNotifier, type WebhookNotifier } from '@hitl/notifier-webhook';
+import { createPostgresStore, type PostgresStore } from '@hitl/store-postgres';
+import express, { type Express } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runAiSdkAgent } from './agents/ai-sdk-agent.js';
+import { runLangChainAgent, type AgentContext } from './agents/langchain-agent.js';
+import { createCrm, type Crm } from './crm.js';
+import { createNarrator, type Narrator, type Run } from './narrator.js';
+import { supportPolicies } from './policies.js';
+import { startPageHtml } from './start-page.js';
+
+/** The scripted runs a user can start, by name. */
+export const scenarios = {
+  all: 'Run both agents',
+  langchain: 'LangChain agent',
+  'ai-sdk': 'AI SDK agent',
+  expiry: 'LangChain agent, 20 s to decide',
+} as const;
+export type ScenarioName = keyof typeof scenarios;
+
+export function isScenario(value: unknown): value is ScenarioName {
+  return typeof value === 'string' && Object.hasOwn(scenarios, value);
+}
+
+export interface DemoOptions {
+  /** Default 3000; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** The scenario to start at once; `null` starts none. Default `'all'`. */
+  scenario?: ScenarioName | null;
+  /** Use the PostgreSQL store (pending approvals survive a restart). */
+  databaseUrl?: string;
+  /** Also POST each pending request to this URL, signed when `webhookSecret` is set. */
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** Where the narration goes; `console.log` by default. */
+  print?: (line: string) => void;
+  /** How long a request waits for a reviewer (default 10 minutes). */
+  timeoutMs?: number;
+}
+
+export interface Demo {
+  url: string;
+  dashboardUrl: string;
+  app: Express;
+  manager: Manager;
+  narrator: Narrator;
+  /** Starts a scenario; resolves its runs at once (they go on in the background). */
+  start(scenario: ScenarioName): Run[];
+  /** Resolves when a run has finished (or failed). */
+  finished(runId: string): Promise<Run>;
+  crmOf(runId: string): Crm | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts the demo: the manager with the five-tier policies, the reviewer dashboard, and the scripted agents. */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const { port = 3000, host = 'localhost', scenario = 'all', print = console.log, timeoutMs = 10 * 60_000 } = options;
+  let store: PostgresStore | undefined;
+  if (options.databaseUrl) {
+    store = createPostgresStore({ connectionString: options.databaseUrl });
+    await store.migrate();
+  }
+  let webhook: WebhookNotifier | undefined;
+  if (options.webhookUrl) {
+    webhook = createWebhookNotifier({ url: options.webhookUrl, ...(options.webhookSecret ? { secret: options.webhookSecret } : {}) });
+  }
+  const logNotifier = createLogNotifier({
+    warn: (_message, details) => {
+      const { toolName, riskLevel, confidence, id } = details as { toolName: string; riskLevel: string; confidence: number; id: string };
+      print(`   🔔 human interaction required: ${toolName} (risk ${riskLevel}, confidence ${confidence}) — request ${id}`);
+    },
+  });
+  const notifiers: Notifier[] = [logNotifier, ...(webhook ? [webhook] : [])];
+  const manager = createManager({
+    timeoutMs,
+    onTimeout: 'reject',
+    policies: supportPolicies,
+    notifiers,
+    ...(store ? { store: store as ApprovalStore } : {}),
+  });
+
+  let url = '';
+  const narrator = createNarrator({ manager, dashboardUrl: () => `${url}hitl/`, print });
+  const crms = new Map<string, Crm>();
+  const done = new Map<string, Promise<Run>>();
+
+  const launch = (name: ScenarioName, framework: Run['framework'], customerId: string, runTimeout?: number): Run => {
+    const run = narrator.startRun(name, framework, customerId);
+    const crm = createCrm();
+    crms.set(run.id, crm);
+    const context: AgentContext = { manager, crm, narrator, run, ...(runTimeout === undefined ? {} : { timeoutMs: runTimeout }) };
+    const agent = framework === 'langchain' ? runLangChainAgent(context) : runAiSdkAgent(context);
+    done.set(
+      run.id,
+      agent.then(
+        () => {
+          run.status = 'finished';
+          const summary = Object.entries(run.results).map(([tool, result]) => `${tool}: ${result.status === 'success' ? 'done' : result.output}`);
+          narrator.say(run, `🏁 finished — ${summary.join('; ')}`);
+          return run;
+        },
+        (error: unknown) => {
+          run.status = 'failed';
+          run.error = error instanceof Error ? error.message : String(error);
+          narrator.say(run, `💥 failed: ${run.error}`);
+          return run;
+        },
+      ),
+    );
+    return run;
+  };
+  const start = (name: ScenarioName): Run[] => {
+    switch (name) {
+      case 'langchain':
+        return [launch(name, 'langchain', '12345')];
+      case 'ai-sdk':
+        return [launch(name, 'ai-sdk', '67890')];
+      case 'expiry':
+        return [launch(name, 'langchain', '12345', 20_000)];
+      case 'all':
+        return [launch(name, 'langchain', '12345'), launch(name, 'ai-sdk', '67890')];
+    }
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/', (_request, response) => {
+    response.type('html').send(startPageHtml(scenarios));
+  });
+  app.use(
+    '/hitl',
+    createReviewRouter({
+      manager,
+      // Demo sign-in: the name typed on the start page (a cookie), or an x-reviewer header.
+      authenticate: (request) => {
+        const fromCookie = /(?:^|;\s*)hitl_reviewer=([^;]+)/.exec(request.get('cookie') ?? '')?.[1];
+        const id = request.get('x-reviewer') ?? (fromCookie ? decodeURIComponent(fromCookie) : 'demo-reviewer');
+        return { id: id.slice(0, 64) || 'demo-reviewer', roles: ['admin'] };
+      },
+    }),
+  );
+  app.post('/demo/run', express.json({ limit: '4kb' }), (request, response) => {
+    const name: unknown = request.body?.scenario ?? 'all';
+    if (!isScenario(name)) {
+      response.status(400).json({ error: { code: 'invalid_input', message: `scenario ${JSON.stringify(name)} is not one of ${Object.keys(scenarios).join(', ')}` } });
+      return;
+    }
+    response.status(202).json({ runs: start(name) });
+  });
+  app.get('/demo/runs', (_request, response) => {
+    response.json({ runs: [...narrator.runs.values()].reverse() });
+  });
+  app.get('/demo/runs/:id', (request, response) => {
+    const run = narrator.runs.get(request.params.id);
+    if (!run) {
+      response.status(404).json({ error: { code: 'not_found', message: `run '${request.params.id}' does not exist` } });
+      return;
+    }
+    response.json({ run, crm: crms.get(run.id)?.snapshot() });
+  });
+  app.use((error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
+    if (response.headersSent) return next(error);
+    const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
+    response.status(status).json({ error: { code: status === 500 ? 'internal_error' : 'invalid_input', message: status === 500 ? 'internal error' : 'bad request' } });
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(port, host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  url = `http://${host}:${address.port}/`;
+  if (scenario) start(scenario);
+
+  return {
+    url,
+    dashboardUrl: `${url}hitl/`,
+    app,
+    manager,
+    narrator,
+    start,
+    finished: (runId) => done.get(runId) ?? Promise.reject(new Error(`no run ${runId}`)),
+    crmOf: (runId) => crms.get(runId),
+    async close() {
+      narrator.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await webhook?.close({ deadlineMs: 1_000 });
+      await manager.close();
+      await Promise.all(done.values());
+      await store?.close();
+    },
+  };
+}
