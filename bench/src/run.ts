@@ -6,6 +6,7 @@ import { memoryPerRequest } from './rows/memory.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
 import { reviewerApi } from './rows/reviewer-api.js';
 import { roundTrip } from './rows/round-trip.js';
+import { aiSdkOverhead, langChainOverhead } from './rows/tool-overhead.js';
 import { webhookDelivery } from './rows/webhook.js';
 
 type Suite = (context: BenchContext) => Promise<Row[]>;
@@ -14,6 +15,8 @@ const suites: Record<string, Suite> = {
   'policy-evaluate': policyEvaluate,
   'round-trip': roundTrip,
   memory: memoryPerRequest,
+  langchain: langChainOverhead,
+  'ai-sdk': aiSdkOverhead,
   'reviewer-api': reviewerApi,
   webhook: webhookDelivery,
 };
