@@ -57,10 +57,14 @@ export interface ChangeFeedOptions {
 export interface ChangeFeed {
   /** Opens the LISTEN connection; changes after sequence number `highWater` are delivered. */
   start(highWater: bigint): void;
-  /** Delivers a change read from the database, unless this record's change was delivered already. */
-  deliver(stored: StoredRow, created: boolean): void;
+  /**
+   * Delivers a change read from the database, unless this record's change was delivered already. A
+   * record created after the feed started and not delivered before is reported as `created` (with
+   * its current status), so its creation is never skipped, whichever way the change arrives first.
+   */
+  deliver(stored: StoredRow): void;
   /** {@link deliver} for a raw row; a row that is not a record is logged and skipped. */
-  deliverRow(row: RecordRow, created: boolean): void;
+  deliverRow(row: RecordRow): void;
   close(): Promise<void>;
 }
 
@@ -98,8 +102,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
 
   /** Last change delivered per record id, oldest first (a bounded LRU). */
   const delivered = new Map<string, bigint>();
-  /** Notified ids waiting to be read, with whether a creation was among their changes. */
-  const queue = new Map<string, boolean>();
+  /** Notified ids waiting to be read. */
+  const queue = new Set<string>();
   let started = false;
   let closed = false;
   let baseline = 0n;
@@ -135,21 +139,22 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   };
 
-  const deliver = (stored: StoredRow, created: boolean) => {
-    const { record, changeSeq } = stored;
+  const deliver = (stored: StoredRow) => {
+    const { record, seq, changeSeq } = stored;
     if (changeSeq > highWater) highWater = changeSeq;
     const id = record.request.id;
     const known = delivered.get(id);
     if (known !== undefined && known >= changeSeq) return;
     let type: StoreChange['type'];
-    if (known === undefined && created) type = 'created';
+    // Created since the feed started and never delivered: its creation has not been reported yet.
+    if (known === undefined && seq > baseline) type = 'created';
     else if (record.status !== 'pending') type = 'decided';
     else return;
     remember(id, changeSeq);
     emit({ type, record });
   };
 
-  const deliverRow = (row: RecordRow, created: boolean) => {
+  const deliverRow = (row: RecordRow) => {
     let stored: StoredRow;
     try {
       stored = rowToStored(row, tableName);
@@ -157,7 +162,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       logger.error(`hitl: skipped a change of ${tableName}`, error);
       return;
     }
-    deliver(stored, created);
+    deliver(stored);
   };
 
   /** Retries a failed read later (the connection is still up, so no reconnect will do it). */
@@ -176,20 +181,20 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     const reader = client;
     if (closed || fetching || catchingUp || queue.size === 0 || !listening || !reader) return;
     fetching = true;
-    const batch = new Map<string, boolean>();
-    for (const [id, created] of queue) {
-      batch.set(id, created);
+    const batch: string[] = [];
+    for (const id of queue) {
+      batch.push(id);
       queue.delete(id);
-      if (batch.size === FETCH_BATCH) break;
+      if (batch.length === FETCH_BATCH) break;
     }
     let failed = false;
     try {
-      const result = await reader.query<RecordRow>({ ...sql.getMany, values: [[...batch.keys()]] });
+      const result = await reader.query<RecordRow>({ ...sql.getMany, values: [batch] });
       readFailures = 0;
-      if (!closed) for (const row of result.rows) deliverRow(row, batch.get(row.id) ?? false);
+      if (!closed) for (const row of result.rows) deliverRow(row);
     } catch (error) {
       failed = true;
-      for (const [id, created] of batch) queue.set(id, (queue.get(id) ?? false) || created);
+      for (const id of batch) queue.add(id);
       if (!closed && reader === client) {
         logger.warn(`hitl: could not read changed rows of ${tableName}; retrying`, error);
         retryReadsLater();
@@ -207,13 +212,12 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     catchingUp = true;
     catchUpNeeded = false;
     const margin = highWater - CATCH_UP_MARGIN;
-    const createdAfter = margin > baseline ? margin : baseline;
-    let from = createdAfter;
+    let from = margin > baseline ? margin : baseline;
     try {
       for (;;) {
         const result = await reader.query<RecordRow>({ ...sql.changedSince, values: [from.toString(), CATCH_UP_PAGE] });
         if (closed) return;
-        for (const row of result.rows) deliverRow(row, BigInt(row.seq) > createdAfter);
+        for (const row of result.rows) deliverRow(row);
         const last = result.rows.at(-1);
         if (result.rows.length < CATCH_UP_PAGE || !last) break;
         from = BigInt(last.change_seq);
@@ -239,7 +243,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       return;
     }
     if (payload.origin === origin || listeners.size === 0) return;
-    queue.set(payload.id, (queue.get(payload.id) ?? false) || payload.kind === 'created');
+    queue.add(payload.id);
     void fetchQueued();
   };
 

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HitlError, createManager } from '@hitl/core';
@@ -104,13 +105,16 @@ const kindsFor = (instance: Instance, id: string) => instance.changes.filter((ch
 const eventsFor = (instance: Instance, id: string) => instance.events.filter((event) => event.record.request.id === id).map((event) => event.type);
 
 /**
- * Submits a marker on `from` and waits until every instance has seen it. NOTIFY keeps commit order
- * on a channel, so once the marker arrived, any duplicate of an earlier change would have too.
+ * Submits a marker on every instance and waits until every other instance has seen it. NOTIFY keeps
+ * commit order on a channel, so once an instance has seen the others' markers, any duplicate of an
+ * earlier change would have reached it too.
  */
-async function settle(from: Instance, instances: Instance[]): Promise<void> {
-  const marker = await from.manager.submit({ toolName: 'marker' });
-  for (const instance of instances) {
-    await waitUntil(() => kindsFor(instance, marker.request.id).length > 0, { what: `the marker to reach ${instance.applicationName}` });
+async function settle(instances: Instance[]): Promise<void> {
+  for (const from of instances) {
+    const marker = await from.manager.submit({ toolName: 'marker' });
+    for (const instance of instances) {
+      await waitUntil(() => kindsFor(instance, marker.request.id).length > 0, { what: `the marker to reach ${instance.applicationName}` });
+    }
   }
 }
 
@@ -134,11 +138,23 @@ describe('several instances on one table', () => {
     const seenByC = c.events.find((event) => event.type === 'request-decided' && event.record.request.id === id);
     expect(seenByC?.record).toEqual(decided);
 
-    await settle(b, [a, b, c]);
+    await settle([a, b, c]);
     for (const instance of [a, b, c]) {
       expect(kindsFor(instance, id)).toEqual(['created', 'decided']);
       expect(eventsFor(instance, id)).toEqual(['request-created', 'request-decided']);
     }
+  });
+
+  it('an instance that decides a request before hearing of it reports the creation too', async () => {
+    nextTable();
+    const a = startInstance('a');
+    // B's LISTEN connection points at a closed port: B hears of nothing, it only sees its own changes.
+    const b = startInstance('b', { store: { listenerConfig: { host: '127.0.0.1', port: await closedPort(), database: 'test' } } });
+    await Promise.all([a.store.migrate(), b.store.migrate()]);
+    const { request } = await a.manager.submit({ toolName: 'delete_user' });
+    const decided = await b.manager.respond(request.id, { decision: 'approve' });
+    expect(b.changes.filter((change) => change.record.request.id === request.id)).toEqual([{ type: 'created', record: decided }]);
+    expect(eventsFor(b, request.id)).toEqual(['request-created', 'request-decided']);
   });
 
   it('50 concurrent responds over three instances: exactly one wins, 49 conflict, one row', async () => {
@@ -163,7 +179,7 @@ describe('several instances on one table', () => {
     const rows = await admin.query(`SELECT status, response->>'respondedBy' AS by FROM "${schema}"."${table}" WHERE id = $1`, [request.id]);
     expect(rows.rows).toEqual([{ status: winner.status, by: winner.response?.respondedBy }]);
 
-    await settle(a, instances);
+    await settle(instances);
     for (const instance of instances) expect(kindsFor(instance, request.id)).toEqual(['created', 'decided']);
   });
 
@@ -213,7 +229,7 @@ describe('several instances on one table', () => {
       what: 'a failed reconnect attempt',
     });
     const decided = await b.manager.respond(request.id, { decision: 'approve', respondedBy: 'reviewer' });
-    await settle(b, [b]);
+    await settle([b]);
     expect(settled).toBe(false);
     expect(await listenerPid(a)).toBeUndefined();
 
@@ -321,7 +337,7 @@ describe('expiry by the database clock', () => {
       { status: 'expired', count: 30 },
       { status: 'pending', count: 1 },
     ]);
-    await settle(a, instances);
+    await settle(instances);
     for (const instance of instances) {
       for (let index = 0; index < 30; index++) expect(kindsFor(instance, `overdue-${index}`)).toEqual(['created', 'decided']);
     }
@@ -369,3 +385,15 @@ describe('expiry by the database clock', () => {
     expect(await within(waiting, 10_000, "the instance ahead's waitFor")).toEqual(decided.response);
   });
 });
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

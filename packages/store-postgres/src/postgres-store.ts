@@ -334,7 +334,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       try {
         for (let round = 0; round < MAX_SWEEP_ROUNDS && !closed; round++) {
           const rows = await run<RecordRow>('expire overdue requests', sql.sweep, [sweepBatchSize, channel, origin]);
-          for (const row of rows) feed.deliverRow(row, false);
+          for (const row of rows) feed.deliverRow(row);
           total += rows.length;
           if (rows.length < sweepBatchSize) break;
         }
@@ -360,7 +360,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const [row] = await run<RecordRow>('store a request', sql.insert, [...parameters, channel, origin]);
       if (row) {
         const stored = rowToStored(row, tableName);
-        feed.deliver(stored, true);
+        feed.deliver(stored);
         return { record: stored.record, created: true };
       }
       const [existing] = await run<RecordRow>('read a request', sql.get, [parameters[0]]);
@@ -418,7 +418,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const [row] = await run<RecordRow>('decide a request', statement, [id, expectedStatus, status, response, closedAt, closedReason, channel, origin]);
       if (row) {
         const stored = rowToStored(row, tableName);
-        feed.deliver(stored, false);
+        feed.deliver(stored);
         return stored.record;
       }
       const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]);
