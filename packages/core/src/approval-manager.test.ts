@@ -238,6 +238,45 @@ describe('respond', () => {
     expect(final?.response?.respondedBy).toBe((won[0] as PromiseFulfilledResult<ApprovalRecord>).value.response?.respondedBy);
   });
 
+  it('a retry with the same idempotencyKey returns the recorded decision, never a second one', async () => {
+    const approvals: string[] = [];
+    const { manager } = setup({ hooks: { onApprove: (record) => void approvals.push(record.request.id) } });
+    const record = await manager.submit(deleteRequest);
+    const first = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', idempotencyKey: 'click-1' });
+    expect(first.response?.decisionId).toBe('click-1');
+    const retry = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', idempotencyKey: 'click-1' });
+    expect(retry).toEqual(first);
+    expect(await codeOf(manager.respond(record.request.id, { decision: 'reject', idempotencyKey: 'click-1' }))).toBe('conflict');
+    expect(await codeOf(manager.respond(record.request.id, { decision: 'approve', idempotencyKey: 'click-2' }))).toBe('conflict');
+    expect(await codeOf(manager.respond(record.request.id, { decision: 'approve' }))).toBe('conflict');
+    expect(approvals).toEqual([record.request.id]);
+    expect(await codeOf(manager.respond(record.request.id, { decision: 'approve', idempotencyKey: '' }))).toBe('invalid_input');
+  });
+
+  it('when the store records a decision but the reply is lost, the retry gets that record', async () => {
+    const store = createMemoryStore();
+    let loseNextReply = true;
+    const flaky: typeof store = {
+      ...store,
+      async decide(id, expected, patch) {
+        const record = await store.decide(id, expected, patch);
+        if (loseNextReply && patch.status !== 'expired') {
+          loseNextReply = false;
+          throw new Error('connection reset by peer');
+        }
+        return record;
+      },
+    };
+    const manager = track({ manager: createManager({ store: flaky }) }).manager;
+    const record = await manager.submit(deleteRequest);
+    const lost = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', idempotencyKey: 'k1' }).catch((error: unknown) => error);
+    expect(HitlError.is(lost, 'store_unavailable')).toBe(true);
+    const retried = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', idempotencyKey: 'k1' });
+    expect(retried).toMatchObject({ status: 'approved', response: { decisionId: 'k1', respondedBy: 'alice' } });
+    expect(await codeOf(manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice' }))).toBe('conflict');
+    await store.close?.();
+  });
+
   it('refuses an unknown id, a decided request, and self-approval', async () => {
     const { manager } = setup();
     expect(await codeOf(manager.respond('missing', { decision: 'approve' }))).toBe('not_found');

@@ -580,6 +580,14 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw invalidInput('modified', input.modified, "is only allowed when decision is 'modify'");
     }
 
+    const idempotencyKey = optionalString('idempotencyKey', input.idempotencyKey);
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw invalidInput('idempotencyKey', idempotencyKey, 'must be 1 to 200 characters');
+    }
+    /** A retry of a decision that was recorded (its reply lost on the way back) gets that record again. */
+    const sameDecision = (record: ApprovalRecord): boolean =>
+      idempotencyKey !== undefined && record.response?.decisionId === idempotencyKey && record.response.decision === decision;
+
     let current: ApprovalRecord | undefined;
     try {
       current = await store.get(id);
@@ -587,18 +595,30 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw storeFailure(error);
     }
     if (!current) throw new HitlError('not_found', `request '${id}' does not exist`);
-    if (current.status !== 'pending') throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+    if (current.status !== 'pending') {
+      if (sameDecision(current)) return current;
+      throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+    }
     if (respondedBy !== undefined && respondedBy === current.request.requestedBy) {
       throw new HitlError('forbidden', `respondedBy '${respondedBy}' made request '${id}' and may not decide it`);
     }
     const respondedAt = iso(now());
-    const response: InteractionResponse = { requestId: id, decision, respondedAt };
+    const response: InteractionResponse = { requestId: id, decision, respondedAt, decisionId: idempotencyKey ?? randomUUID() };
     if (feedback !== undefined) response.feedback = feedback;
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
     if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
 
-    const decided = await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
+    let decided: ApprovalRecord;
+    try {
+      decided = await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
+    } catch (error) {
+      if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
+        const latest = await store.get(id).catch(() => undefined);
+        if (latest && sameDecision(latest)) return latest;
+      }
+      throw error;
+    }
     const hook = hookOfStatus[decided.status];
     if (hook) runHook(hook, decided);
     return decided;

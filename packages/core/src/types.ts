@@ -108,6 +108,8 @@ export interface InteractionResponse {
   automatic?: boolean;
   /** Automatic responses carry `{ cause: 'policy' | 'expiry' }`: which of the two decided. */
   metadata?: Record<string, unknown>;
+  /** Identifies a reviewer's decision: the `idempotencyKey` it was made with, or a random UUID. */
+  decisionId?: string;
 }
 
 /** A stored request with its id and type filled in. */
@@ -334,6 +336,12 @@ export interface RespondInput {
   modified?: Record<string, unknown>;
   respondedBy?: string;
   metadata?: Record<string, unknown>;
+  /**
+   * Makes a retry safe: when a decision made with this key was recorded but its reply was lost (a
+   * timeout, a dropped connection), repeating the same decision with the same key returns that
+   * record instead of `conflict`. Never a second decision.
+   */
+  idempotencyKey?: string;
 }
 
 /** Options of {@link Manager.waitFor}. */
