@@ -429,6 +429,28 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     expect(final?.response?.respondedBy).toBe(winners[0]?.body.response.respondedBy);
   });
 
+  it('a retry with the same Idempotency-Key gets the recorded decision, not a second one', async () => {
+    const approvals: string[] = [];
+    const { server, submit, manager } = await setup({}, { hooks: { onApprove: (record) => void approvals.push(record.request.id) } });
+    const record = await submit();
+    const http = request(server.url);
+    const send = (key: string | undefined, reviewer = 'alice') => {
+      const call = http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', reviewer);
+      return (key === undefined ? call : call.set('idempotency-key', key)).send({});
+    };
+    const first = await send('click-7f3a');
+    expect(first.status).toBe(200);
+    const retry = await send('click-7f3a');
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expectError(await send('click-other'), 409, 'conflict');
+    expectError(await send(undefined), 409, 'conflict');
+    expectError(await send('click-7f3a', 'bob'), 409, 'conflict');
+    expectError(await send('x'.repeat(101)), 400, 'invalid_input');
+    expect(approvals).toEqual([record.request.id]);
+    expect((await manager.get(record.request.id))?.response?.respondedBy).toBe('alice');
+  });
+
   it('never answers 500 to an arbitrary JSON body; only valid bodies decide', async () => {
     const { http, submit, manager } = await setup();
     const decision = fc.oneof(fc.constantFrom('approve', 'reject', 'modify'), fc.jsonValue());

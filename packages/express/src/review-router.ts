@@ -323,7 +323,13 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     const id = String(request.params.id);
     const record = await readRecord(id);
     await requireAllowed(reviewer, record, input.decision);
-    const decided = await manager.respond(id, { ...input, respondedBy: reviewer.id });
+    const key = request.get('idempotency-key');
+    if (key !== undefined && !/^[\x21-\x7e]{1,100}$/.test(key)) {
+      throw new HitlError('invalid_input', 'the Idempotency-Key header must be 1 to 100 visible ASCII characters');
+    }
+    // A retry carrying the same key (and reviewer) gets the recorded decision back instead of 409.
+    const idempotency = key === undefined ? {} : { idempotencyKey: `${reviewer.id}:${key}` };
+    const decided = await manager.respond(id, { ...input, ...idempotency, respondedBy: reviewer.id });
     sendJson(response, 200, decided);
   };
 
