@@ -214,6 +214,14 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     const margin = highWater - CATCH_UP_MARGIN;
     let from = margin > baseline ? margin : baseline;
     try {
+      if (listeners.size === 0) {
+        // Nobody to tell: skip what happened meanwhile and start again from now.
+        const result = await reader.query<{ high_water: string }>(sql.highWater);
+        const latest = BigInt(result.rows[0]?.high_water ?? '0');
+        if (latest > highWater) highWater = latest;
+        if (latest > baseline) baseline = latest;
+        return;
+      }
       for (;;) {
         const result = await reader.query<RecordRow>({ ...sql.changedSince, values: [from.toString(), CATCH_UP_PAGE] });
         if (closed) return;
