@@ -433,6 +433,38 @@ describe('expiry', () => {
     await store.close?.();
   });
 
+  it('retries an expiry the store refuses because its own clock is behind', async () => {
+    const clock = createManualClock();
+    const inner = createMemoryStore();
+    let refusals = 0;
+    const skewed: typeof inner = {
+      ...inner,
+      async decide(id, expected, patch) {
+        if (patch.status === 'expired' && refusals < 2) {
+          refusals++;
+          throw new HitlError('conflict', `request '${id}' has not expired yet by the store's clock`);
+        }
+        return inner.decide(id, expected, patch);
+      },
+    };
+    const manager = track({ manager: createManager({ store: skewed, now: clock.now, scheduler: clock, timeoutMs: 1_000 }) }).manager;
+    const record = await manager.submit(deleteRequest);
+    const outcome = manager.waitFor(record.request.id).catch((error: unknown) => error);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    clock.advance(1_000);
+    await settle();
+    expect(refusals).toBe(1);
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    clock.advance(100);
+    await settle();
+    clock.advance(100);
+    await settle();
+    expect(refusals).toBe(2);
+    expect(HitlError.is(await outcome, 'timeout')).toBe(true);
+    expect((await manager.get(record.request.id))?.status).toBe('expired');
+    await inner.close?.();
+  });
+
   it('expires requests whose timeout is longer than one setTimeout can wait', async () => {
     const { manager, clock } = setup({ timeoutMs: 30 * 24 * 3600 * 1000 });
     const record = await manager.submit(deleteRequest);

@@ -43,6 +43,8 @@ const MAX_TIMER_DELAY = 2_147_483_647;
 /** The latest instant a JavaScript Date can hold; a deadline past it never comes. */
 const MAX_DATE_MS = 8_640_000_000_000_000;
 const EXPIRY_RETRY_MS = 1_000;
+/** How soon to retry an expiry the store refused because its own clock is behind ours. */
+const SKEW_RETRY_MS = 100;
 
 interface Waiter {
   settle(record: ApprovalRecord): void;
@@ -288,10 +290,19 @@ export function createManager(options: ManagerOptions = {}): Manager {
         armExpiry(id, deadline, expiresAt);
         return;
       }
-      expire(id, expiresAt).catch((error: unknown) => {
-        if (HitlError.is(error, 'conflict') || HitlError.is(error, 'not_found')) return;
-        reportError(storeFailure(error));
-        if (!closed && !expiryTimers.has(id)) armExpiry(id, now() + EXPIRY_RETRY_MS, expiresAt);
+      expire(id, expiresAt).catch(async (error: unknown) => {
+        if (HitlError.is(error, 'not_found')) return;
+        let retryMs = EXPIRY_RETRY_MS;
+        if (HitlError.is(error, 'conflict')) {
+          // Someone else decided it, or a store that keeps its own clock (a database's) says the
+          // deadline has not come yet by that clock: then try again shortly.
+          const current = await store.get(id).catch(() => undefined);
+          if (current?.status !== 'pending') return;
+          retryMs = SKEW_RETRY_MS;
+        } else {
+          reportError(storeFailure(error));
+        }
+        if (!closed && !expiryTimers.has(id)) armExpiry(id, now() + retryMs, expiresAt);
       });
     }, delay);
     expiryTimers.set(id, handle);
