@@ -87,12 +87,6 @@ export function pendingRecord(id: string, overrides: Partial<ApprovalRecord> = {
   };
 }
 
-/** Percentile (0..100) of a list of numbers. */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
 
 /** A TCP proxy to PostgreSQL that can go silent, as a network partition does: no error, no FIN, no data. */
 export interface FreezableProxy {

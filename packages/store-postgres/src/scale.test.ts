@@ -1,14 +1,13 @@
-import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createManager } from '@hitl/core';
 import type { DecidePatch, Manager, StoreChange } from '@hitl/core';
 import { createPostgresStore } from './index.js';
 import type { PostgresStore } from './index.js';
-import { connectAdmin, createRecordingLogger, createTestPool, pendingRecord, percentile, randomName, waitUntil, within } from './test-support.js';
+import { connectAdmin, createRecordingLogger, createTestPool, pendingRecord, randomName, waitUntil, within } from './test-support.js';
 
-// Loose bounds: these run on a shared, loaded 2-core machine. They catch a wake-up that falls back to
-// polling or a list that sorts the table, and print what was measured; `pnpm bench` holds the targets.
+// Behaviour at scale, without timing assertions: the speed targets (wake-up latency, decisions per
+// second, list p99) are measured side by side with baselines by the repo's `pnpm bench`.
 
 let admin: pg.Client;
 const schema = randomName('hitl_perf');
@@ -62,31 +61,27 @@ const approve = (id: string): DecidePatch => {
 };
 
 describe('performance', () => {
-  it('wakes a waiter on another instance within milliseconds of a decision', async () => {
+  it('wakes a waiter on another instance for each of 200 decisions', async () => {
     const a = startInstance('a', 'latency');
     const b = startInstance('b', 'latency');
     await Promise.all([a.store.migrate(), b.store.migrate()]);
     await Promise.all([listening(a), listening(b)]);
 
-    const samples: number[] = [];
-    for (let round = 0; round < 220; round++) {
+    let woken = 0;
+    for (let round = 0; round < 200; round++) {
       const id = `latency-${round}`;
       await b.store.create(pendingRecord(id));
-      const waiting = a.manager.waitFor(id).then(() => performance.now());
+      const waiting = a.manager.waitFor(id);
       await a.store.get(id);
-      const start = performance.now();
       await b.store.decide(id, 'pending', approve(id));
-      const woke = await within(waiting, 5_000, `the waiter of ${id}`);
-      if (round >= 20) samples.push(woke - start);
+      const response = await within(waiting, 10_000, `the waiter of ${id}`);
+      expect(response.decision).toBe('approve');
+      woken++;
     }
-    const p50 = percentile(samples, 50);
-    const p99 = percentile(samples, 99);
-    console.info(`cross-instance wake-up over ${samples.length} decisions: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${Math.max(...samples).toFixed(2)} ms`);
-    expect(p50).toBeLessThan(50);
-    expect(p99).toBeLessThan(250);
+    expect(woken).toBe(200);
   });
 
-  it('sustains hundreds of decisions per second over three instances, each seen by all three', async () => {
+  it('delivers 1,500 decisions made concurrently over three instances to all three, once each', async () => {
     const instances = ['a', 'b', 'c'].map((name) => startInstance(name, 'throughput', 8));
     await Promise.all(instances.map((instance) => instance.store.migrate()));
     await Promise.all(instances.map(listening));
@@ -97,7 +92,6 @@ describe('performance', () => {
       await Promise.all(ids.slice(start, start + 100).map((id) => first.store.create(pendingRecord(id))));
     }
 
-    const began = performance.now();
     await Promise.all(
       instances.map(async (instance, which) => {
         const mine = ids.filter((_, index) => index % 3 === which);
@@ -110,18 +104,17 @@ describe('performance', () => {
         await Promise.all(workers);
       }),
     );
-    const decidedMs = performance.now() - began;
     for (const instance of instances) {
       await waitUntil(() => instance.changes.filter((change) => change.type === 'decided').length >= total, {
         what: 'every decision to reach every instance',
         timeoutMs: 20_000,
       });
     }
-    const seenMs = performance.now() - began;
-    const perSecond = (total / decidedMs) * 1_000;
-    console.info(`${total} decisions over 3 instances: ${perSecond.toFixed(0)}/s (${decidedMs.toFixed(0)} ms); all seen by all instances after ${seenMs.toFixed(0)} ms`);
-    for (const instance of instances) expect(instance.changes.filter((change) => change.type === 'decided')).toHaveLength(total);
-    expect(perSecond).toBeGreaterThan(200);
+    for (const instance of instances) {
+      const decided = instance.changes.filter((change) => change.type === 'decided');
+      expect(decided).toHaveLength(total);
+      expect(new Set(decided.map((change) => change.record.request.id)).size).toBe(total);
+    }
   });
 
   it('lists pending requests from 100 000 rows through the index', async () => {
@@ -144,18 +137,17 @@ describe('performance', () => {
     expect(planText).toMatch(/Index Scan( Backward)? using big_(status_)?seq_idx/);
     expect(planText).not.toMatch(/Sort|Seq Scan/);
 
-    const samples: number[] = [];
+    const seen = new Set<string>();
     let cursor: string | undefined;
-    for (let round = 0; round < 220; round++) {
-      const start = performance.now();
+    for (let round = 0; round < 20; round++) {
       const page = await instance.store.list(cursor === undefined ? { status: 'pending' } : { status: 'pending', cursor });
-      if (round >= 20) samples.push(performance.now() - start);
+      for (const record of page.items) seen.add(record.request.id);
       expect(page.items).toHaveLength(50);
       expect(page.items.every((record) => record.status === 'pending')).toBe(true);
-      cursor = round % 10 === 9 ? undefined : page.nextCursor;
+      cursor = page.nextCursor;
     }
-    const p99 = percentile(samples, 99);
-    console.info(`list({ status: 'pending' }) on 100 000 rows: p50 ${percentile(samples, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
-    expect(p99).toBeLessThan(100);
+    // Twenty pages of fifty, newest first, none repeated: 1,000 distinct pending rows.
+    expect(seen.size).toBe(1_000);
+    expect(seen.has('big-100000')).toBe(true);
   });
 });
