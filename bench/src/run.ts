@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
+import { postgresStore } from './rows/postgres.js';
 import { reviewerApi } from './rows/reviewer-api.js';
 import { roundTrip } from './rows/round-trip.js';
 import { aiSdkOverhead, langChainOverhead } from './rows/tool-overhead.js';
@@ -19,6 +20,7 @@ const suites: Record<string, Suite> = {
   'ai-sdk': aiSdkOverhead,
   'reviewer-api': reviewerApi,
   webhook: webhookDelivery,
+  postgres: postgresStore,
 };
 
 const args = process.argv.slice(2);
