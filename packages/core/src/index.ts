@@ -14,6 +14,7 @@ export { createManager } from './approval-manager.js';
 export { createMemoryStore } from './memory-store.js';
 export { createLogNotifier } from './log-notifier.js';
 export { canonicalJson, hashInput } from './canonical-json.js';
+export { describeValue, invalidInput, isPlainObject } from './validation.js';
 export type {
   ApprovalPolicy,
   ApprovalRecord,

@@ -2,7 +2,7 @@ import { makeRe } from 'minimatch';
 import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
 import { HitlError } from './hitl-error.js';
 import type { ApprovalPolicy, PolicyEvaluation } from './types.js';
-import { invalidInput, isPlainObject, optionalTimeout, optionalUnitInterval, requireNonEmptyString, showValue } from './validation.js';
+import { invalidInput, isPlainObject, optionalTimeout, optionalUnitInterval, requireNonEmptyString, describeValue } from './validation.js';
 
 interface CompiledPolicy {
   readonly policy: Readonly<ApprovalPolicy>;
@@ -61,7 +61,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   try {
     matcher = makeRe(pattern, { dot: true });
   } catch (error) {
-    throw new HitlError('invalid_input', `${field('toolPattern')} ${showValue(pattern)} is not a valid glob`, { cause: error });
+    throw new HitlError('invalid_input', `${field('toolPattern')} ${describeValue(pattern)} is not a valid glob`, { cause: error });
   }
   if (!matcher) throw invalidInput(field('toolPattern'), pattern, 'is not a valid glob');
 
@@ -148,7 +148,7 @@ export class PolicyEngine {
 
   evaluate(toolName: unknown, confidence: unknown, riskLevel: unknown): PolicyEvaluation {
     if (typeof toolName !== 'string' || toolName === '') {
-      return { outcome: 'review', reason: `toolName ${showValue(toolName)} is not a non-empty string; a human must review` };
+      return { outcome: 'review', reason: `toolName ${describeValue(toolName)} is not a non-empty string; a human must review` };
     }
     const entry = this.match(toolName);
     if (!entry) {
@@ -165,11 +165,11 @@ export class PolicyEngine {
     }
     const level = confidence ?? 0;
     if (typeof level !== 'number' || !Number.isFinite(level) || level < 0 || level > 1) {
-      return { outcome: 'review', policy: name, reason: `confidence ${showValue(confidence)} is not a number between 0 and 1` };
+      return { outcome: 'review', policy: name, reason: `confidence ${describeValue(confidence)} is not a number between 0 and 1` };
     }
     const riskRank = riskLevel === undefined ? IRREVERSIBLE_RANK : rankOfRisk(riskLevel);
     if (riskRank === undefined) {
-      return { outcome: 'review', policy: name, reason: `risk level ${showValue(riskLevel)} is unknown` };
+      return { outcome: 'review', policy: name, reason: `risk level ${describeValue(riskLevel)} is unknown` };
     }
     if (level < entry.minConfidence) {
       return {

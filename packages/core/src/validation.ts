@@ -1,7 +1,16 @@
 import { HitlError } from './hitl-error.js';
 
-/** Shows a value in an error message: strings quoted and cut short, other kinds by their type. */
-export function showValue(value: unknown): string {
+/**
+ * Shows a value in an error message: strings quoted and cut short, numbers and booleans as they
+ * are, other kinds by their type. For adapters that validate their own options the way core does.
+ *
+ * @example
+ * ```ts
+ * describeValue('[invalid'); // "'[invalid'"
+ * describeValue([1, 2]); // 'an array'
+ * ```
+ */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') {
     const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
     return `'${shown}'`;
@@ -13,12 +22,28 @@ export function showValue(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** A `HitlError('invalid_input')` whose message names the field and the value. */
+/**
+ * A `HitlError('invalid_input')` whose message names the field and the value.
+ *
+ * @example
+ * ```ts
+ * throw invalidInput('options.timeoutMs', 0, 'must be a positive number of milliseconds');
+ * // HitlError: options.timeoutMs 0 must be a positive number of milliseconds
+ * ```
+ */
 export function invalidInput(field: string, value: unknown, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
+  return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`);
 }
 
-/** True for `{}`-style objects (not arrays, dates, class instances or null). */
+/**
+ * True for `{}`-style objects (not arrays, dates, class instances or null).
+ *
+ * @example
+ * ```ts
+ * isPlainObject({ a: 1 }); // true
+ * isPlainObject(new Date()); // false
+ * ```
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return isPlain(value);
 }

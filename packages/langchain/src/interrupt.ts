@@ -1,4 +1,4 @@
-import { HitlError, hashInput } from '@hitl/core';
+import { hashInput, HitlError, isPlainObject } from '@hitl/core';
 import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
@@ -11,7 +11,6 @@ import {
   describeValue,
   errorMessage,
   invalidOption,
-  isPlainObject,
   isPromiseLike,
   validateConfidenceOption,
   validateOptionalFunction,

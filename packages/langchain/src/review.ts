@@ -1,4 +1,4 @@
-import { HitlError, isRiskLevel } from '@hitl/core';
+import { HitlError, isPlainObject, isRiskLevel } from '@hitl/core';
 import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
 import { Validator } from '@langchain/core/utils/json_schema';
 import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
@@ -43,11 +43,6 @@ export function invalidOption(field: string, value: unknown, problem: string): H
   return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`);
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
 
 function isUnitInterval(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;

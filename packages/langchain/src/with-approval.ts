@@ -1,4 +1,4 @@
-import { HitlError } from '@hitl/core';
+import { HitlError, isPlainObject } from '@hitl/core';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
 import type { CallbackManagerForToolRun } from '@langchain/core/callbacks/manager';
 import { ToolMessage } from '@langchain/core/messages';
@@ -14,7 +14,6 @@ import {
   defaultDescription,
   inputRecord,
   invalidOption,
-  isPlainObject,
   isPromiseLike,
   parseWithSchema,
   rejectionText,

@@ -1,32 +1,7 @@
-import { HitlError } from '@hitl/core';
+import { invalidInput } from '@hitl/core';
 
 /** The largest delay `setTimeout` accepts, in ms. */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647;
-
-/** Shows a value in an error message: strings quoted and cut short, other kinds by their type. */
-export function showValue(value: unknown): string {
-  if (typeof value === 'string') {
-    const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return `'${shown}'`;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
-}
-
-/** A `HitlError('invalid_input')` whose message names the field and the value. */
-export function invalidInput(field: string, value: unknown, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
-}
-
-/** True for `{}`-style objects (not arrays, class instances or null). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
 
 /** An integer in [min, max], or the default when absent. */
 export function integerOption(field: string, value: unknown, fallback: number, min: number, max: number): number {

@@ -2,7 +2,8 @@ import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 import { parseSecrets } from './secret.js';
 import { computeSignature } from './signature.js';
-import { functionOption, invalidInput, isPlainObject, showValue } from './validation.js';
+import { describeValue, invalidInput, isPlainObject } from '@hitl/core';
+import { functionOption } from './validation.js';
 
 /**
  * Request headers as a receiver has them: a Fetch `Headers` instance, or a plain object with keys
@@ -61,7 +62,7 @@ function readHeader(headers: WebhookHeaders, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {
     const value: unknown = (headers as { get(name: string): unknown }).get(name);
     if (value === null || value === undefined) return undefined;
-    if (typeof value !== 'string') throw refuse(`the ${name} header is ${showValue(value)}, not a string`);
+    if (typeof value !== 'string') throw refuse(`the ${name} header is ${describeValue(value)}, not a string`);
     return value;
   }
   let found: unknown;
@@ -77,7 +78,7 @@ function readHeader(headers: WebhookHeaders, name: string): string | undefined {
     found = found[0];
   }
   if (found === undefined) return undefined;
-  if (typeof found !== 'string') throw refuse(`the ${name} header is ${showValue(found)}, not a string`);
+  if (typeof found !== 'string') throw refuse(`the ${name} header is ${describeValue(found)}, not a string`);
   return found;
 }
 
@@ -171,9 +172,9 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
   }
 
   if (id.length > MAX_ID_LENGTH) throw refuse(`the webhook-id header is longer than ${MAX_ID_LENGTH} characters`);
-  if (id.includes('.')) throw refuse(`the webhook-id header ${showValue(id)} contains '.'`);
+  if (id.includes('.')) throw refuse(`the webhook-id header ${describeValue(id)} contains '.'`);
   if (!TIMESTAMP.test(timestampText)) {
-    throw refuse(`the webhook-timestamp header ${showValue(timestampText)} is not an integer number of seconds`);
+    throw refuse(`the webhook-timestamp header ${describeValue(timestampText)} is not an integer number of seconds`);
   }
   const timestamp = Number(timestampText);
   const nowMs = now();

@@ -1,5 +1,5 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { HitlError, type ApprovalRecord, type Logger, type Notifier, type Scheduler } from '@hitl/core';
+import { describeValue, HitlError, invalidInput, isPlainObject, type ApprovalRecord, type Logger, type Notifier, type Scheduler } from '@hitl/core';
 import { toWebhookPayload } from './payload.js';
 import { backoffDelay, parseRetryAfter } from './retry.js';
 import { parseSecrets } from './secret.js';
@@ -9,10 +9,7 @@ import {
   errorMessage,
   functionOption,
   integerOption,
-  invalidInput,
-  isPlainObject,
   MAX_TIMER_DELAY_MS,
-  showValue,
 } from './validation.js';
 
 /**
@@ -539,7 +536,7 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
         throw new Error('it returned a Promise; it must return the body itself');
       }
       const text = JSON.stringify(value) as string | undefined;
-      if (typeof text !== 'string') throw new Error(`it returned ${showValue(value)}, which has no JSON form`);
+      if (typeof text !== 'string') throw new Error(`it returned ${describeValue(value)}, which has no JSON form`);
       body = text;
     } catch (error) {
       return Promise.reject(failure(requestId, `was not sent: body(record) failed: ${errorMessage(error)}`, error));

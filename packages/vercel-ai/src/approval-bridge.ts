@@ -1,10 +1,9 @@
-import { hashInput, HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
+import { hashInput, HitlError, invalidInput, type ApprovalRecord, type Manager } from '@hitl/core';
 import {
   buildRequest,
   compileAssessment,
   errorMessage,
   evaluateCall,
-  invalidInput,
   isObject,
   optionalIdPrefix,
   requireManager,

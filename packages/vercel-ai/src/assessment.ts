@@ -1,19 +1,5 @@
-import { HitlError, isRiskLevel, type InteractionRequest, type Manager, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
+import { invalidInput, isPlainObject, isRiskLevel, type InteractionRequest, type Manager, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
-
-/** Shows a value in an error message: strings quoted and cut short, other kinds by their type. */
-export function showValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
-}
-
-export function invalidInput(field: string, value: unknown, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
-}
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -23,11 +9,6 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (!isObject(value) || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
 
 const managerMethods = ['evaluate', 'submit', 'requestInteraction', 'get'] as const;
 

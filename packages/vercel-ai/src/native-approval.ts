@@ -1,6 +1,13 @@
+import { invalidInput } from '@hitl/core';
 import type { Manager, RiskLevel } from '@hitl/core';
 import { approvalRequestId, findApprovalResponse, recordFor, verdictOf } from './approval-bridge.js';
-import { compileAssessment, evaluateCall, invalidInput, optionalIdPrefix, requireManager, requireOptions } from './assessment.js';
+import {
+  compileAssessment,
+  evaluateCall,
+  optionalIdPrefix,
+  requireManager,
+  requireOptions,
+} from './assessment.js';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
 
 /**

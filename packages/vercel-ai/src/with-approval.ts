@@ -1,9 +1,8 @@
-import { HitlError, type InteractionResponse, type Manager } from '@hitl/core';
+import { HitlError, invalidInput, type InteractionResponse, type Manager } from '@hitl/core';
 import {
   buildRequest,
   compileAssessment,
   evaluateCall,
-  invalidInput,
   isObject,
   optionalFunction,
   requireManager,
