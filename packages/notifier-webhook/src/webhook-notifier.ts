@@ -442,6 +442,16 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
     const signal = delivery.controller.signal;
     for (let number = 1; ; number += 1) {
       await acquireSlot(signal);
+      // Waiting for a free slot can outlast the request: nobody can act on an expired one.
+      if (delivery.expiresAtMs !== undefined && now() >= delivery.expiresAtMs) {
+        releaseSlot();
+        throw failure(
+          delivery.requestId,
+          number === 1
+            ? 'was not sent: the request expired while it waited for a free slot'
+            : `failed after ${plural(number - 1, 'attempt')}: the request expired before attempt ${number} could be sent`,
+        );
+      }
       let outcome: AttemptOutcome;
       try {
         delivery.attempts = number;
