@@ -3,10 +3,8 @@ import { createWebhookNotifier, type WebhookNotifier } from '@hitl/notifier-webh
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSteppingClock, startChaosReceiver, type ChaosReceiver, type SteppingClock } from './webhook-chaos-support.js';
 
-// Pending: the webhook notifier checks a request's expiry before a backoff wait, but not after
-// waiting for a free slot (`concurrency`), so a first attempt or a retry held back by busy slots is
-// sent after the request expired. See /tmp/hitl-core-requests/webhook-defects.md. Rename this file
-// to `webhook-chaos-expiry.test.ts` once the notifier is fixed.
+// Found by the chaos run: a first attempt or a retry held back by busy slots (`concurrency`) must not
+// be sent once its request has expired, whatever the backoff said when it was scheduled.
 
 const START = Date.UTC(2026, 0, 1, 9, 0, 0, 0);
 const silent = { warn: () => undefined, error: () => undefined };
