@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createManager, HitlError } from '@hitl/core';
 import type { InteractionResponse } from '@hitl/core';
+import { createPostgresStore } from '@hitl/store-postgres';
 import {
   closedPort,
   connectAdmin,
@@ -16,7 +17,6 @@ import {
 } from './postgres-support.js';
 import { countDecidedNotifications, createInstances, errorOf, finalEventsFor, hooksFor, listenerPid, settle } from './postgres-support-instances.js';
 import { lostReplyFaults, observeWaiter, runLostDecideTrials } from './postgres-support-lost-reply.js';
-import { createPostgresStore } from '@hitl/store-postgres';
 import { createPostgresProxy } from './postgres-support-proxy.js';
 import type { CutMode, PostgresProxy } from './postgres-support-proxy.js';
 
@@ -26,6 +26,7 @@ let proxy: PostgresProxy;
 let unhandled: ReturnType<typeof watchUnhandledRejections>;
 /** Every test has its own table, hence its own NOTIFY channel. */
 let tableCounter = 0;
+const cleanups: (() => Promise<unknown>)[] = [];
 
 function nextTable(): { table: string; tableName: string; channel: string; instances: ReturnType<typeof createInstances> } {
   const table = `requests_${++tableCounter}`;
@@ -33,7 +34,6 @@ function nextTable(): { table: string; tableName: string; channel: string; insta
   cleanups.push(() => instances.stopAll());
   return { table, tableName: `"${schema}"."${table}"`, channel: `hitl:${schema}.${table}`, instances };
 }
-const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   admin = await connectAdmin();

@@ -38,8 +38,6 @@ export type CutMode = 'refuse' | 'reset' | 'black-hole';
 
 export interface PostgresProxy {
   readonly port: number;
-  /** Connections open through the proxy now. */
-  openConnections(): number;
   /** Arms a fault for the next such statement that passes; resolves once PostgreSQL has answered it. */
   trapNext(statement: TrappedStatement, fault: StatementFault): Promise<TrappedReply>;
   /** Cuts the database off. */
@@ -268,7 +266,6 @@ export async function createPostgresProxy(target: { host: string; port: number }
 
   return {
     port,
-    openConnections: () => pairs.size,
     trapNext(statement, fault) {
       return new Promise<TrappedReply>((resolve, reject) => {
         armed.push({ statement, fault, resolve, reject });
