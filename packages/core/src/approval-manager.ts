@@ -45,6 +45,8 @@ const MAX_DATE_MS = 8_640_000_000_000_000;
 const EXPIRY_RETRY_MS = 1_000;
 /** How soon to retry an expiry the store refused because its own clock is behind ours. */
 const SKEW_RETRY_MS = 100;
+/** How many unacknowledged writes a manager remembers (see `unclaimedCreates`). */
+const UNCLAIMED_LIMIT = 10_000;
 
 interface Waiter {
   settle(record: ApprovalRecord): void;
@@ -315,14 +317,58 @@ export function createManager(options: ManagerOptions = {}): Manager {
     armExpiry(id, Date.parse(record.expiresAt), record.expiresAt);
   };
 
+  /**
+   * Writes of this manager that failed with `store_unavailable`: request ids it tried to create,
+   * decision ids it tried to record. Such a write may have committed with only its reply lost (a
+   * dropped connection). If the news arrives later — through the store's change feed, or a retry
+   * that finds the write — the follow-up it missed (notify reviewers, run the decision hook) runs then, once.
+   */
+  const unclaimedCreates = new Set<string>();
+  const unclaimedDecisions = new Set<string>();
+  const remember = (set: Set<string>, key: string) => {
+    set.add(key);
+    if (set.size > UNCLAIMED_LIMIT) set.delete(set.values().next().value as string);
+  };
+
+  /** What a stored request calls for: reviewers told and its expiry armed, or its automatic decision's hook. */
+  const followUpCreate = (record: ApprovalRecord) => {
+    if (record.evaluation.outcome === 'review') {
+      // Decided already (by someone quicker than the news of its creation): nobody to tell.
+      if (record.status !== 'pending') return;
+      scheduleExpiry(record);
+      notify(record);
+      return;
+    }
+    const hook = hookOfStatus[record.status];
+    if (hook) runHook(hook, record);
+  };
+
+  const followUpDecision = (record: ApprovalRecord) => {
+    const hook = hookOfStatus[record.status];
+    if (hook) runHook(hook, record);
+  };
+
+  const claimCreate = (record: ApprovalRecord) => {
+    if (unclaimedCreates.delete(record.request.id)) followUpCreate(record);
+  };
+
+  const claimDecision = (record: ApprovalRecord) => {
+    const decisionId = record.response?.decisionId;
+    if (decisionId !== undefined && unclaimedDecisions.delete(decisionId)) followUpDecision(record);
+  };
+
   const onStoreChange = (change: StoreChange) => {
     const { record } = change;
-    if (change.type === 'created') emit({ type: 'request-created', record });
+    if (change.type === 'created') {
+      emit({ type: 'request-created', record });
+      claimCreate(record);
+    }
     if (record.status === 'pending') return;
     clearExpiry(record.request.id);
     const eventType = eventOfStatus[record.status];
     if (eventType) emit({ type: eventType, record } as ManagerEvent);
     settleWaiters(record);
+    claimDecision(record);
   };
   const unsubscribeStore = store.subscribe(onStoreChange);
 
@@ -442,25 +488,24 @@ export function createManager(options: ManagerOptions = {}): Manager {
     try {
       result = await store.create(record);
     } catch (error) {
-      throw storeFailure(error);
+      const failure = storeFailure(error);
+      if (HitlError.is(failure, 'store_unavailable')) remember(unclaimedCreates, id);
+      throw failure;
     }
     if (!result.created) return sameRequest(result.record, inputHash);
-    const created = result.record;
-    if (created.status === 'pending') {
-      scheduleExpiry(created);
-      notify(created);
-    } else {
-      const hook = hookOfStatus[created.status];
-      if (hook) runHook(hook, created);
-    }
-    return created;
+    followUpCreate(result.record);
+    return result.record;
   };
 
-  /** An idempotent retry returns the existing record; the same id with other input is a conflict. */
+  /**
+   * An idempotent retry returns the existing record; the same id with other input is a conflict.
+   * When the record is this manager's own earlier write (its reply lost), its follow-up runs now.
+   */
   const sameRequest = (existing: ApprovalRecord, inputHash: string): ApprovalRecord => {
     if (existing.inputHash !== inputHash) {
       throw new HitlError('conflict', `request '${existing.request.id}' already exists with different input`);
     }
+    claimCreate(existing);
     scheduleExpiry(existing);
     return existing;
   };
@@ -607,14 +652,18 @@ export function createManager(options: ManagerOptions = {}): Manager {
     }
     if (!current) throw new HitlError('not_found', `request '${id}' does not exist`);
     if (current.status !== 'pending') {
-      if (sameDecision(current)) return current;
+      if (sameDecision(current)) {
+        claimDecision(current);
+        return current;
+      }
       throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
     }
     if (respondedBy !== undefined && respondedBy === current.request.requestedBy) {
       throw new HitlError('forbidden', `respondedBy '${respondedBy}' made request '${id}' and may not decide it`);
     }
     const respondedAt = iso(now());
-    const response: InteractionResponse = { requestId: id, decision, respondedAt, decisionId: idempotencyKey ?? randomUUID() };
+    const decisionId = idempotencyKey ?? randomUUID();
+    const response: InteractionResponse = { requestId: id, decision, respondedAt, decisionId };
     if (feedback !== undefined) response.feedback = feedback;
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
@@ -626,12 +675,16 @@ export function createManager(options: ManagerOptions = {}): Manager {
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
-        if (latest && sameDecision(latest)) return latest;
+        if (latest && sameDecision(latest)) {
+          claimDecision(latest);
+          return latest;
+        }
       }
+      // The store may have recorded it with the reply lost: follow it up if the news comes.
+      if (HitlError.is(error, 'store_unavailable')) remember(unclaimedDecisions, decisionId);
       throw error;
     }
-    const hook = hookOfStatus[decided.status];
-    if (hook) runHook(hook, decided);
+    followUpDecision(decided);
     return decided;
   };
 
@@ -693,6 +746,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
       waiters.clear();
       listeners.clear();
+      unclaimedCreates.clear();
+      unclaimedDecisions.clear();
       if (ownsStore) await store.close?.();
     },
   };

@@ -72,6 +72,8 @@ interface NotifyPayload {
   id: string;
   kind: 'created' | 'decided';
   origin: string;
+  /** The change's sequence number; absent in notifications from older versions. */
+  changeSeq?: bigint;
 }
 
 function parsePayload(text: string | undefined): NotifyPayload | undefined {
@@ -80,7 +82,10 @@ function parsePayload(text: string | undefined): NotifyPayload | undefined {
     const value = JSON.parse(text) as Partial<NotifyPayload> | null;
     if (typeof value !== 'object' || value === null || typeof value.id !== 'string' || typeof value.origin !== 'string') return undefined;
     if (value.kind !== 'created' && value.kind !== 'decided') return undefined;
-    return { id: value.id, kind: value.kind, origin: value.origin };
+    const payload: NotifyPayload = { id: value.id, kind: value.kind, origin: value.origin };
+    const changeSeq = (value as { change_seq?: unknown }).change_seq;
+    if (typeof changeSeq === 'string' && /^[0-9]{1,20}$/.test(changeSeq)) payload.changeSeq = BigInt(changeSeq);
+    return payload;
   } catch {
     return undefined;
   }
@@ -250,7 +255,14 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       logger.debug?.(`hitl: ignored a notification on channel '${channel}' that hitl did not send`, message.payload);
       return;
     }
-    if (payload.origin === origin || listeners.size === 0) return;
+    if (listeners.size === 0) return;
+    if (payload.origin === origin) {
+      // This store's own write: normally delivered when its statement returned. Read it only when
+      // that never happened (the commit went through but the reply was lost on the way back).
+      if (payload.changeSeq === undefined) return;
+      const known = delivered.get(payload.id);
+      if (known !== undefined && known >= payload.changeSeq) return;
+    }
     queue.add(payload.id);
     void fetchQueued();
   };

@@ -33,6 +33,12 @@ export interface PostgresStoreSettings {
   sweepIntervalMs?: number;
   /** The most requests one sweep query expires. Default 500. */
   sweepBatchSize?: number;
+  /**
+   * How long past its deadline a request must be before the sweeper expires it, in ms. Default
+   * 2 000: a live manager's own expiry timer goes first (and runs its `onTimeout` hook); the sweeper
+   * is the backstop for requests whose instance is gone. `sweep()` called by hand uses no grace.
+   */
+  sweepGraceMs?: number;
   /** Backoff of the LISTEN connection's reconnects. */
   reconnect?: ReconnectOptions;
   /**
@@ -160,6 +166,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     table: tableOption = 'hitl_requests',
     sweepIntervalMs: sweepOption,
     sweepBatchSize: batchOption,
+    sweepGraceMs: graceOption,
     reconnect: reconnectOption = {},
     logger = console as Logger,
   } = options;
@@ -170,6 +177,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const sweepBatchSize = positiveNumber('options.sweepBatchSize', batchOption, 500);
   if (!Number.isInteger(sweepBatchSize) || sweepBatchSize > 10_000) {
     throw invalidInput('options.sweepBatchSize', sweepBatchSize, 'must be an integer from 1 to 10000');
+  }
+  const sweepGraceMs = graceOption === undefined ? 2_000 : graceOption;
+  if (typeof sweepGraceMs !== 'number' || !Number.isFinite(sweepGraceMs) || sweepGraceMs < 0) {
+    throw invalidInput('options.sweepGraceMs', sweepGraceMs, 'must be a number of ms, 0 or more');
   }
   const initialDelayMs = positiveNumber('options.reconnect.initialDelayMs', reconnectOption.initialDelayMs, 100);
   const maxDelayMs = positiveNumber('options.reconnect.maxDelayMs', reconnectOption.maxDelayMs, Math.max(5_000, initialDelayMs));
@@ -288,7 +299,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     if (closed || !Number.isFinite(sweepIntervalMs) || sweepTimer !== undefined) return;
     sweepTimer = setTimeout(() => {
       sweepTimer = undefined;
-      sweepNow()
+      sweepNow(sweepGraceMs)
         .then(
           () => {
             if (sweepFailing) logger.info?.(`hitl: the sweeper of ${tableName} works again`);
@@ -328,12 +339,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return readying;
   };
 
-  const sweepNow = (): Promise<number> => {
+  const sweepNow = (graceMs: number): Promise<number> => {
     sweeping ??= (async () => {
       let total = 0;
       try {
         for (let round = 0; round < MAX_SWEEP_ROUNDS && !closed; round++) {
-          const rows = await run<RecordRow>('expire overdue requests', sql.sweep, [sweepBatchSize, channel, origin]);
+          const rows = await run<RecordRow>('expire overdue requests', sql.sweep, [sweepBatchSize, channel, origin, graceMs]);
           for (const row of rows) feed.deliverRow(row);
           total += rows.length;
           if (rows.length < sweepBatchSize) break;
@@ -457,7 +468,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async sweep(): Promise<number> {
       await ensureReady();
-      return sweepNow();
+      return sweepNow(0);
     },
 
     close(): Promise<void> {

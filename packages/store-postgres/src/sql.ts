@@ -95,9 +95,9 @@ const RECORD_COLUMNS = [
   'response::text AS response',
 ].join(', ');
 
-/** The NOTIFY sent with every change: small (id, status, kind, origin); listeners read the row. */
+/** The NOTIFY sent with every change: small (id, status, kind, origin, change_seq); listeners read the row. */
 const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
-  `pg_notify(${channelParameter}::text, json_build_object('id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text)::text) IS NULL AS notified`;
+  `pg_notify(${channelParameter}::text, json_build_object('id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text, 'change_seq', change_seq::text)::text) IS NULL AS notified`;
 
 /** One migration step: the version it brings the table to and its DDL. */
 export interface Migration {
@@ -215,7 +215,7 @@ SET status = 'expired', closed_at = now(),
     change_seq = nextval(${sequenceLiteral})
 WHERE status = 'pending' AND id IN (
   SELECT id FROM ${qualifiedTable}
-  WHERE status = 'pending' AND expires_at <= now()
+  WHERE status = 'pending' AND expires_at <= now() - $4::double precision * interval '1 millisecond'
   ORDER BY expires_at
   LIMIT $1
   FOR UPDATE SKIP LOCKED
