@@ -4,11 +4,9 @@
 // route (GET one, respond with each decision, approve, reject, the list, the event stream), and
 // after the whole matrix nothing was decided.
 //
-// Other tenant's request: the router answers 403 (`authorize` refused), not 404. 404 would hide
-// that the id exists; with 403 a reviewer of another tenant can tell an existing id (403) from an
-// unknown one (404). This suite asserts what the router does (403) and the difference is reported
-// as a finding (/tmp/hitl-core-requests/hostile-defects.md). Ids made by the core are random
-// (`hitl-` + a UUID), so the oracle only matters for guessable ids (ids an app or an adapter derives).
+// Another tenant's request answers 404, exactly as an unknown id does: a reviewer who may not view a
+// request cannot tell that it exists (this suite first found 403 there, which leaked which ids
+// exist; the router now hides them). Refused decisions on a request one may view stay 403.
 import { createManager, HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
 import { createReviewRouter, type ReviewAction } from '@hitl/express';
 import express, { type Request } from 'express';
@@ -144,8 +142,8 @@ describe('authorization matrix (tenant and role scoped authorize, real Express a
       for (const route of routes) {
         // Same tenant, no admin role: may look, may not decide an irreversible request.
         await cell(bob, route, id, route === 'get' ? 200 : 403, route === 'get' ? undefined : 'forbidden');
-        // Another tenant: refused (403, see the note at the top) for looking and deciding alike.
-        await cell(eve, route, id, 403, 'forbidden');
+        // Another tenant: answered as if the request did not exist, for looking and deciding alike.
+        await cell(eve, route, id, 404, 'not_found');
         // The body cannot name the reviewer.
         if (route !== 'get') await cell(bobAsAlice, route, id, 400, 'invalid_input');
       }

@@ -133,7 +133,8 @@ describe('LangChain interrupt path', () => {
         let refused: boolean;
         try {
           const resume = await waitForInterruptDecisions(manager, interruptOf(interruptId, pair.run));
-          expect(resume.decisions[0]?.type).toBe(decision === 'approve' ? 'approve' : 'edit');
+          expect(Object.keys(resume)).toEqual([interruptId]);
+          expect(resume[interruptId]?.decisions[0]?.type).toBe(decision === 'approve' ? 'approve' : 'edit');
           refused = false;
         } catch (error) {
           if (!HitlError.is(error, 'conflict') && !HitlError.is(error, 'invalid_input')) throw error;
@@ -199,14 +200,16 @@ describe('LangChain interrupt path', () => {
     await expect(waitForInterruptDecisions(manager, { ...newer, id: reviewed.id })).rejects.toSatisfy((error) => HitlError.is(error, 'conflict'));
 
     // Resumed by interrupt id, the approval of user 42 does not apply to the call on user 1.
-    const after = await agent.invoke(new Command({ resume: { [reviewed.id as string]: resume } }), config);
+    // The resume value is keyed by the interrupt it answers.
+    expect(Object.keys(resume)).toEqual([reviewed.id]);
+    const after = await agent.invoke(new Command({ resume }), config);
     expect(ran).toEqual([]);
     expect((after.__interrupt__?.[0] as HitlInterrupt | undefined)?.id).toBe(newer.id);
 
     // The newer call is reviewed on its own and runs with its own arguments only once approved.
     const [newerRecord] = await submitInterrupt(manager, newer, { riskLevel: 'irreversible' });
     await manager.respond(newerRecord!.request.id, { decision: 'approve', respondedBy: 'alice' });
-    await agent.invoke(new Command({ resume: { [newer.id as string]: await waitForInterruptDecisions(manager, newer) } }), config);
+    await agent.invoke(new Command({ resume: await waitForInterruptDecisions(manager, newer) }), config);
     expect(ran).toEqual(['1']);
   });
 });

@@ -3,8 +3,8 @@
 // its hooks once; and the sweeper only backs up a live manager's own expiry.
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock, createRecordingNotifier } from '@hitl/core/testing';
-import { connectAdmin, databaseAddress, testSchema, waitUntil, within } from './postgres-support.js';
+import { createRecordingNotifier } from '@hitl/core/testing';
+import { connectAdmin, databaseAddress, testSchema, within } from './postgres-support.js';
 import { createInstances, errorOf, finalEventsFor, hooksFor, settle } from './postgres-support-instances.js';
 import { lostReplyFaults, observeWaiter, runLostDecideTrials } from './postgres-support-lost-reply.js';
 import { createPostgresProxy } from './postgres-support-proxy.js';

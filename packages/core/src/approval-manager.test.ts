@@ -181,6 +181,25 @@ describe('submit and waitFor (non-blocking)', () => {
     expect((await manager.get('call-1'))?.request.input).toEqual({ user_id: '12345' });
   });
 
+  it('re-submitting an id for another tool, type or risk is a conflict, never the other call\'s decision', async () => {
+    const { manager } = setup();
+    const read = await manager.submit({ id: 'call_1', toolName: 'get_user', input: { user_id: '42' }, riskLevel: 'read_only', confidence: 1 });
+    expect(read.status).toBe('approved');
+    for (const [retry, message] of [
+      [{ toolName: 'delete_user', riskLevel: 'read_only' }, "request 'call_1' already exists for tool 'get_user', not 'delete_user'"],
+      [{ toolName: 'get_user', riskLevel: 'read_only', type: 'feedback' }, "request 'call_1' already exists as a 'approval' request, not 'feedback'"],
+      [{ toolName: 'get_user', riskLevel: 'irreversible' }, "request 'call_1' already exists with risk level 'read_only'"],
+      [{ toolName: 'get_user' }, "request 'call_1' already exists with risk level 'read_only'"],
+    ] as const) {
+      const error = await manager
+        .requestInteraction({ id: 'call_1', input: { user_id: '42' }, confidence: 1, ...retry })
+        .catch((caught: unknown) => caught);
+      expect(HitlError.is(error, 'conflict')).toBe(true);
+      expect((error as Error).message).toBe(message);
+    }
+    expect(await manager.submit({ id: 'call_1', toolName: 'get_user', input: { user_id: '42' }, riskLevel: 'read_only', confidence: 0.5 })).toBe(read);
+  });
+
   it('concurrent submits of one id store one record', async () => {
     const { manager, notifier } = setup();
     const records = await Promise.all(Array.from({ length: 20 }, () => manager.submit({ ...deleteRequest, id: 'same' })));

@@ -457,7 +457,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const id = stored.id;
     if (request.id !== undefined) {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
-      if (existing) return sameRequest(existing, inputHash);
+      if (existing) return sameRequest(existing, inputHash, stored);
     }
     const evaluation = evaluateStored(stored);
     await vet(stored, evaluation);
@@ -492,18 +492,30 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (HitlError.is(failure, 'store_unavailable')) remember(unclaimedCreates, id);
       throw failure;
     }
-    if (!result.created) return sameRequest(result.record, inputHash);
+    if (!result.created) return sameRequest(result.record, inputHash, stored);
     followUpCreate(result.record);
     return result.record;
   };
 
   /**
-   * An idempotent retry returns the existing record; the same id with other input is a conflict.
+   * An idempotent retry returns the existing record; the same id for another call is a conflict.
    * When the record is this manager's own earlier write (its reply lost), its follow-up runs now.
    */
-  const sameRequest = (existing: ApprovalRecord, inputHash: string): ApprovalRecord => {
+  const sameRequest = (existing: ApprovalRecord, inputHash: string, request: StoredRequest): ApprovalRecord => {
+    const id = existing.request.id;
+    // A retry is the same call: same tool, same kind of interaction, same risk, same arguments.
+    // Anything else under this id must not inherit the existing record's decision.
+    if (existing.request.toolName !== request.toolName) {
+      throw new HitlError('conflict', `request '${id}' already exists for tool '${existing.request.toolName}', not '${request.toolName}'`);
+    }
+    if (existing.request.type !== request.type) {
+      throw new HitlError('conflict', `request '${id}' already exists as a '${existing.request.type}' request, not '${request.type}'`);
+    }
+    if ((existing.request.riskLevel ?? 'irreversible') !== (request.riskLevel ?? 'irreversible')) {
+      throw new HitlError('conflict', `request '${id}' already exists with risk level '${existing.request.riskLevel ?? 'irreversible'}'`);
+    }
     if (existing.inputHash !== inputHash) {
-      throw new HitlError('conflict', `request '${existing.request.id}' already exists with different input`);
+      throw new HitlError('conflict', `request '${id}' already exists with different input`);
     }
     claimCreate(existing);
     scheduleExpiry(existing);

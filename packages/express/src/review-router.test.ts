@@ -214,15 +214,24 @@ describe('GET /requests/:id', () => {
     expect(response.body.inputHash).toBe(record.inputHash);
   });
 
-  it('answers 404 for an unknown id, 400 for an invalid one, 401 and 403', async () => {
-    const { http, submit } = await setup({ authorize: (reviewer) => reviewer.id !== 'mallory' });
+  it('answers 404 for an unknown id or one the reviewer may not view, 400 for an invalid one, 401 and 403', async () => {
+    const { http, submit } = await setup({
+      authorize: (reviewer, _record, action) => reviewer.id !== 'mallory' && (action === 'view' || reviewer.id !== 'viewer'),
+    });
     const record = await submit();
     expectError(await http.get('/hitl/requests/hitl-unknown').set('x-reviewer', 'alice'), 404, 'not_found');
     expectError(await http.get('/hitl/requests/bad%20id!').set('x-reviewer', 'alice'), 400, 'invalid_input');
     expectError(await http.get(`/hitl/requests/${record.request.id}`), 401, 'unauthorized');
-    const refused = await http.get(`/hitl/requests/${record.request.id}`).set('x-reviewer', 'mallory');
+    // Not allowed to view: answered exactly as an unknown id, so existence does not leak.
+    const hidden = await http.get(`/hitl/requests/${record.request.id}`).set('x-reviewer', 'mallory');
+    expectError(hidden, 404, 'not_found');
+    expect(hidden.body.error.message).toBe(`request '${record.request.id}' does not exist`);
+    expectError(await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'mallory').send({}), 404, 'not_found');
+    // Allowed to view but not to decide: 403.
+    expect((await http.get(`/hitl/requests/${record.request.id}`).set('x-reviewer', 'viewer')).status).toBe(200);
+    const refused = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'viewer').send({});
     expectError(refused, 403, 'forbidden');
-    expect(refused.body.error.message).toMatch(/reviewer 'mallory' may not view/);
+    expect(refused.body.error.message).toMatch(/reviewer 'viewer' may not approve/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { HitlError, isRequestStatus } from '@hitl/core';
+import { describeValue, HitlError, isPlainObject, isRequestStatus } from '@hitl/core';
 import type { ApprovalRecord, Decision, ListQuery, Logger, Manager, RespondInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
@@ -99,12 +99,6 @@ function invalidOption(field: string, value: unknown, problem: string): HitlErro
   return new HitlError('invalid_input', `createReviewRouter: options.${field} ${shown} ${problem}`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
-
 function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   if (!isPlainObject(options)) throw new HitlError('invalid_input', 'createReviewRouter: options must be an object');
   const { manager } = options;
@@ -167,6 +161,14 @@ function mediaType(request: Request): string | undefined {
   const header = request.headers['content-type'];
   if (typeof header !== 'string') return undefined;
   return header.split(';', 1)[0]?.trim().toLowerCase();
+}
+
+/** The `charset` parameter of the Content-Type, lower-cased, when there is one. */
+function charsetOf(request: Request): string | undefined {
+  const header = request.headers['content-type'];
+  if (typeof header !== 'string') return undefined;
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(header);
+  return match?.[1]?.toLowerCase();
 }
 
 /** Validates a list query: known keys, each given once, with valid values. */
@@ -288,8 +290,15 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     return (await authorize(reviewer, record, action)) === true;
   };
 
+  /**
+   * A record the reviewer may not view answers 404, as if it did not exist (another tenant's ids do
+   * not leak); one they may view but not decide this way answers 403.
+   */
   const requireAllowed = async (reviewer: TReviewer, record: ApprovalRecord, action: ReviewAction) => {
-    if (!(await allowed(reviewer, record, action))) {
+    if (!(await allowed(reviewer, record, 'view'))) {
+      throw new HitlError('not_found', `request '${record.request.id}' does not exist`);
+    }
+    if (action !== 'view' && !(await allowed(reviewer, record, action))) {
       throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not ${action} request '${record.request.id}'`);
     }
   };
@@ -309,6 +318,11 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
         'unsupported_media_type',
         `this route accepts only Content-Type application/json${type === undefined ? ' (none was sent)' : `, not '${type.slice(0, 60)}'`}`,
       );
+    }
+    // JSON is UTF-8 (RFC 8259). Other charsets decode a malformed body into something else.
+    const charset = charsetOf(request);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      throw new RouteFailure(415, 'unsupported_media_type', `this route accepts JSON in UTF-8 only, not charset '${charset.slice(0, 40)}'`);
     }
     await new Promise<void>((resolve, reject) => {
       jsonParser(request, response, (error?: unknown) => (error === undefined ? resolve() : reject(error)));
@@ -358,7 +372,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     checkBodyFields(body, respondFields);
     if (body.decision === undefined) throw new HitlError('invalid_input', "decision is required ('approve', 'reject' or 'modify')");
     if (typeof body.decision !== 'string' || !['approve', 'reject', 'modify'].includes(body.decision)) {
-      const shown = typeof body.decision === 'string' ? `'${body.decision.slice(0, 40)}'` : JSON.stringify(body.decision)?.slice(0, 40);
+      const shown = describeValue(typeof body.decision === 'string' ? body.decision.slice(0, 40) : body.decision);
       throw new HitlError('invalid_input', `decision ${shown} is not a decision ('approve', 'reject' or 'modify')`);
     }
     const input: Omit<RespondInput, 'respondedBy'> = { decision: body.decision as Decision };

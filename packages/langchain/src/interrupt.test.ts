@@ -140,7 +140,7 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const decisions = waitForInterruptDecisions(manager, pending);
     await manager.respond(records[0]!.request.id, { decision: 'approve', respondedBy: 'bob' });
     const resume = await decisions;
-    expect(resume).toEqual({ decisions: [{ type: 'approve' }] });
+    expect(resume).toEqual({ [pending.id!]: { decisions: [{ type: 'approve' }] } });
 
     const finished = await agent.invoke(new Command({ resume }), config);
     expect(weatherBody).toHaveBeenCalledTimes(1);
@@ -159,7 +159,7 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const [record] = await submitInterrupt(manager, rejected, { riskLevel });
     await manager.respond(record!.request.id, { decision: 'reject', feedback: 'not this user' });
     const resume = await waitForInterruptDecisions(manager, rejected);
-    expect(resume).toEqual({ decisions: [{ type: 'reject', message: 'Rejected by reviewer: not this user' }] });
+    expect(resume).toEqual({ [rejected.id!]: { decisions: [{ type: 'reject', message: 'Rejected by reviewer: not this user' }] } });
     const afterReject = await agent.invoke(new Command({ resume }), { configurable: { thread_id: 'reject' } });
     expect(deleteBody).not.toHaveBeenCalled();
     const rejection = afterReject.messages.find((message): message is ToolMessage => ToolMessage.isInstance(message) && message.tool_call_id === 'call-delete');
@@ -170,7 +170,7 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const [editRecord] = await submitInterrupt(manager, edited, { riskLevel });
     await manager.respond(editRecord!.request.id, { decision: 'modify', modified: { user_id: '7' } });
     const editResume = await waitForInterruptDecisions(manager, edited);
-    expect(editResume).toEqual({ decisions: [{ type: 'edit', editedAction: { name: 'delete_user', args: { user_id: '7' } } }] });
+    expect(editResume).toEqual({ [edited.id!]: { decisions: [{ type: 'edit', editedAction: { name: 'delete_user', args: { user_id: '7' } } }] } });
     await agent.invoke(new Command({ resume: editResume }), { configurable: { thread_id: 'edit' } });
     expect(deleteBody).toHaveBeenCalledTimes(1);
     expect(deleteBody.mock.calls[0]?.[0]).toEqual({ user_id: '7' });
@@ -188,7 +188,7 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const tampered: HitlInterrupt = { ...pending, value: { ...(pending.value as HITLRequest), actionRequests: [{ name: 'delete_user', args: { user_id: '1' } }] } };
     await expect(waitForInterruptDecisions(manager, tampered)).rejects.toSatisfy((error) => HitlError.is(error, 'conflict'));
     await expect(waitForInterruptDecisions(manager, { ...pending, id: 'never-submitted' })).rejects.toSatisfy((error) => HitlError.is(error, 'not_found'));
-    await expect(waitForInterruptDecisions(manager, pending)).resolves.toEqual({ decisions: [{ type: 'approve' }] });
+    await expect(waitForInterruptDecisions(manager, pending)).resolves.toEqual({ [pending.id!]: { decisions: [{ type: 'approve' }] } });
   });
 
   it('denied tools are rejected at once; decisions the interrupt does not allow become rejections', async () => {
@@ -212,10 +212,12 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     await manager.respond(deleteRecord!.request.id, { decision: 'modify', modified: { user_id: '7' } });
 
     await expect(waitForInterruptDecisions(manager, pending)).resolves.toEqual({
-      decisions: [
-        { type: 'reject', message: "Denied by policy: 'drop_table' is denied by policy 'forbidden'" },
-        { type: 'reject', message: "Rejected: 'delete_user' may not be edited here" },
-      ],
+      [pending.id as string]: {
+        decisions: [
+          { type: 'reject', message: "Denied by policy: 'drop_table' is denied by policy 'forbidden'" },
+          { type: 'reject', message: "Rejected: 'delete_user' may not be edited here" },
+        ],
+      },
     });
   });
 
@@ -242,8 +244,9 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const rejected = waitForInterruptDecisions(lenient.manager, pending);
     lenient.clock.advance(60_000);
     const resume = await rejected;
-    expect(resume.decisions[0]?.type).toBe('reject');
-    expect((resume.decisions[0] as { message?: string }).message).toMatch(/^Rejected: nobody approved the call in time/);
+    const decisions = resume[pending.id!]?.decisions ?? [];
+    expect(decisions[0]?.type).toBe('reject');
+    expect((decisions[0] as { message?: string }).message).toMatch(/^Rejected: nobody approved the call in time/);
   });
 
   it('refuses a malformed interrupt', async () => {

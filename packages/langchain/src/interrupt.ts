@@ -313,8 +313,21 @@ function rejectDecision(action: ActionRequest, record: ApprovalRecord, response:
 }
 
 /**
+ * The resume value of {@link waitForInterruptDecisions}: the `HITLResponse`, keyed by the id of the
+ * interrupt it answers, so LangGraph applies it to that interrupt only.
+ *
+ * @example
+ * ```ts
+ * const resume: InterruptResume = { 'a1b2c3': { decisions: [{ type: 'approve' }] } };
+ * ```
+ */
+export type InterruptResume = Record<string, HITLResponse>;
+
+/**
  * Waits until every record {@link submitInterrupt} made for `interrupt` is decided, then returns the
- * `HITLResponse` to resume the agent with (`new Command({ resume })`): approve -> `approve`, modify ->
+ * resume value for `new Command({ resume })`, keyed by the interrupt's id: a bare `HITLResponse`
+ * would apply to whatever interrupt the thread holds when it resumes, so if the thread moved on in
+ * between, an approval of one call could run another. Each decision: approve -> `approve`, modify ->
  * `edit` with the reviewer's arguments, reject (or a policy's denial, or an expiry with
  * `onTimeout: 'reject'`) -> `reject` with the message the model reads. A decision the interrupt does
  * not allow for that tool (approving a tool that only allows `reject`) becomes a `reject`.
@@ -337,7 +350,7 @@ export async function waitForInterruptDecisions(
   manager: Manager,
   interrupt: HitlInterrupt,
   options: { signal?: AbortSignal } = {},
-): Promise<HITLResponse> {
+): Promise<InterruptResume> {
   validateManager(manager, ['get', 'waitFor']);
   if (!isPlainObject(options)) throw invalidOption('options', options, 'must be an object');
   const { signal } = options;
@@ -374,5 +387,5 @@ export async function waitForInterruptDecisions(
     }
     return rejectDecision(action, record, response);
   });
-  return { decisions };
+  return { [interruptId]: { decisions } };
 }

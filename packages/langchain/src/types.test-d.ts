@@ -86,7 +86,7 @@ describe('middleware types', () => {
     const interruptOn = toInterruptOn(manager, [deleteUser, 'search'], { riskLevel: 'irreversible' });
     expectTypeOf(interruptOn).toEqualTypeOf<Record<string, boolean | InterruptOnConfig>>();
     humanInTheLoopMiddleware({ interruptOn });
-    expectTypeOf(waitForInterruptDecisions).returns.resolves.toEqualTypeOf<HITLResponse>();
+    expectTypeOf(waitForInterruptDecisions).returns.resolves.toEqualTypeOf<Record<string, HITLResponse>>();
   });
 });
 

@@ -138,12 +138,16 @@ export function evaluateCall(manager: Manager, assessment: Assessment, call: Too
   return { evaluation, riskLevel, confidence };
 }
 
+/** The key a non-object tool input is stored under; an object input is kept as it is. */
+export const NON_OBJECT_INPUT_KEY = '~nonObjectInput';
+
 /**
- * The tool input as a manager record's `input` (a JSON object): objects as they are, anything
- * else under `value`. The record's `inputHash` is computed from it.
+ * The tool input as a manager record's `input` (a JSON object): objects as they are, anything else
+ * under {@link NON_OBJECT_INPUT_KEY}, a key no ordinary object input uses, so the input `0` and the
+ * input `{ value: 0 }` never share an `inputHash` (an approval of one never runs the other).
  */
 export function toRecordInput(input: unknown): Record<string, unknown> {
-  return isPlainObject(input) ? input : { value: input };
+  return isPlainObject(input) ? input : { [NON_OBJECT_INPUT_KEY]: input };
 }
 
 /** A one-line description of a call for reviewers: the tool name and its arguments. */

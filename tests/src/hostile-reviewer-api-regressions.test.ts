@@ -1,7 +1,6 @@
-// Hostile-input cases of the reviewer API that fail until two defects of @hitl/express are fixed
-// (see RELIABILITY notes: /tmp/hitl-core-requests/hostile-defects.md, items 1 and 2). Not run by
-// vitest (the name does not end in .test.ts); rename it to hostile-reviewer-api-deep.test.ts once
-// fixed, or fold its cases into hostile-reviewer-api.test.ts.
+// Reviewer API regressions, each a defect this suite found and that is fixed: a deeply nested
+// decision answered 500 (stack overflow while describing it); a one-byte body declared as UTF-16
+// decoded to {} and approved the request.
 import { createManager, type Manager } from '@hitl/core';
 import { createReviewRouter } from '@hitl/express';
 import express from 'express';
@@ -35,7 +34,7 @@ afterAll(async () => {
 });
 
 describe('reviewer API: cases blocked by open defects', () => {
-  // Defect 1: the respond route builds its error message with JSON.stringify(body.decision), which
+  // Defect 1 (fixed): the respond route builds its error message with JSON.stringify(body.decision), which
   // overflows the stack for a decision nested a few thousand levels deep: 500 instead of 400.
   it('a decision nested 10,000 levels deep is a 400, not a 500 (and depths 1 to 10,000, 100 runs)', async () => {
     const send = (nested: string) =>
@@ -61,7 +60,7 @@ describe('reviewer API: cases blocked by open defects', () => {
     expect((await manager.get('victim'))?.status).toBe('pending');
   });
 
-  // Defect 2: with `charset=utf-16` (or utf-16le/be, utf-32) a body whose bytes decode to no
+  // Defect 2 (fixed): with `charset=utf-16` (or utf-16le/be, utf-32) a body whose bytes decode to no
   // character at all ('{', '"', 'x': one byte, half a UTF-16 code unit) is read as an empty body,
   // i.e. `{}`, so a malformed body approves or rejects the request.
   it('a non-empty body that is not JSON is refused whatever UTF charset is declared: nothing decided', async () => {

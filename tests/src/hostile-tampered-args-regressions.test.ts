@@ -1,6 +1,6 @@
-// Tampered-argument cases that fail until three defects are fixed (see
-// /tmp/hitl-core-requests/hostile-defects.md, items 3, 4 and 5). Not run by vitest (the name does
-// not end in .test.ts); rename it to hostile-tampered-args-open.test.ts once fixed.
+// Tampered-argument regressions, each a defect this suite found and that is fixed: an id re-submitted
+// for another tool inheriting its decision (core); `{ value: x }` and a bare `x` sharing a hash
+// (vercel-ai); a bare resume value applied to a newer interrupt after the thread moved on (langchain).
 import { createManager, HitlError, type Manager } from '@hitl/core';
 import { submitInterrupt, toInterruptOn, waitForInterruptDecisions, type HitlInterrupt } from '@hitl/langchain/middleware';
 import { approvalRequestId, needsApproval, submitApprovalRequests, toApprovalResponses } from '@hitl/vercel-ai';
@@ -31,7 +31,7 @@ function newManager(): Manager {
 }
 
 describe('open defects: an approval for one call used for another', () => {
-  // Defect 3 (core): submit compares only the input hash of an existing id, not the tool name. A
+  // Defect 3 (core, fixed): submit compares only the input hash of an existing id, not the tool name. A
   // re-submit of an auto-approved read's id for a destructive tool with the same input returns the
   // approved record, so an agent loop that uses the model's tool-call ids as request ids runs the
   // destructive call without a human.
@@ -47,7 +47,7 @@ describe('open defects: an approval for one call used for another', () => {
     );
   });
 
-  // Defect 4 (vercel-ai): a tool input that is not an object is hashed as { value: input }, so an
+  // Defect 4 (vercel-ai, fixed): a tool input that is not an object is hashed as { value: input }, so an
   // approval of the object { value: x } also approves the bare input x (and the reverse).
   it('an approval of { value: x } is refused for the input x, on the bridge and in needsApproval (500 runs)', async () => {
     const manager = newManager();
@@ -80,10 +80,9 @@ describe('open defects: an approval for one call used for another', () => {
     );
   });
 
-  // Defect 5 (langchain): waitForInterruptDecisions checks the interrupt it is given, but the
-  // documented resume `new Command({ resume })` applies the decisions to whatever interrupt the
-  // thread holds when it resumes. If the thread moved on (a new message, a new tool call) between
-  // the review and the resume, the approval of the reviewed call runs the newer call's arguments.
+  // Defect 5 (langchain, fixed): a bare resume value applied to whatever interrupt the thread held
+  // when it resumed, so after the thread moved on the approval of the reviewed call ran the newer
+  // call's arguments. waitForInterruptDecisions now keys the resume value by the interrupt's id.
   it('resuming as documented after the thread moved on never runs the newer call', async () => {
     const manager = newManager();
     const ran: string[] = [];
