@@ -28,7 +28,7 @@ function overheadRow(name: string, measured: string, stats: Awaited<ReturnType<t
     row: name,
     measured: `wrapped ${formatUs(wrapped.medianUs)} median, ${formatUs(wrapped.p99Us)} p99`,
     baseline: `${measured} ${formatUs(raw.medianUs)} median, ${formatUs(raw.p99Us)} p99`,
-    result: `${added < 0 ? '−' : '+'}${formatUs(Math.abs(added))} median (within noise when below 0)`,
+    result: added < 0 ? `−${formatUs(-added)} median (within noise)` : `+${formatUs(added)} median`,
     target: `≤ ${BUDGET_US} µs added (median)`,
     pass: added <= BUDGET_US,
     figures: { wrappedMedianUs: wrapped.medianUs, wrappedP99Us: wrapped.p99Us, rawMedianUs: raw.medianUs, rawP99Us: raw.p99Us, addedMedianUs: added },
