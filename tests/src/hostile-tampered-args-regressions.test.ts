@@ -1,16 +1,11 @@
 // Tampered-argument regressions, each a defect this suite found and that is fixed: an id re-submitted
 // for another tool inheriting its decision (core); `{ value: x }` and a bare `x` sharing a hash
-// (vercel-ai); a bare resume value applied to a newer interrupt after the thread moved on (langchain).
+// (vercel-ai).
 import { createManager, HitlError, type Manager } from '@hitl/core';
-import { submitInterrupt, toInterruptOn, waitForInterruptDecisions, type HitlInterrupt } from '@hitl/langchain/middleware';
 import { approvalRequestId, needsApproval, submitApprovalRequests, toApprovalResponses } from '@hitl/vercel-ai';
-import { tool as langchainTool } from '@langchain/core/tools';
-import { Command, MemorySaver } from '@langchain/langgraph';
 import type { ModelMessage } from 'ai';
 import fc from 'fast-check';
-import { createAgent, FakeToolCallingModel, HumanMessage, humanInTheLoopMiddleware } from 'langchain';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { argsPairArbitrary, sameArgs } from './hostile-support-args.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -80,39 +75,8 @@ describe('open defects: an approval for one call used for another', () => {
     );
   });
 
-  // Defect 5 (langchain, fixed): a bare resume value applied to whatever interrupt the thread held
-  // when it resumed, so after the thread moved on the approval of the reviewed call ran the newer
-  // call's arguments. waitForInterruptDecisions now keys the resume value by the interrupt's id.
-  it('resuming as documented after the thread moved on never runs the newer call', async () => {
-    const manager = newManager();
-    const ran: string[] = [];
-    const deleteUser = langchainTool(
-      async ({ user_id }: { user_id: string }) => {
-        ran.push(user_id);
-        return `Deleted user ${user_id}.`;
-      },
-      { name: 'delete_user', description: 'Delete a user account', schema: z.object({ user_id: z.string() }) },
-    );
-    const model = new FakeToolCallingModel({
-      toolCalls: [[{ name: 'delete_user', args: { user_id: '42' }, id: 'call-a' }], [{ name: 'delete_user', args: { user_id: '1' }, id: 'call-b' }], [], []],
-    });
-    const agent = createAgent({
-      model,
-      tools: [deleteUser],
-      checkpointer: new MemorySaver(),
-      middleware: [humanInTheLoopMiddleware({ interruptOn: toInterruptOn(manager, [deleteUser], { riskLevel: 'irreversible' }) })],
-    });
-    const config = { configurable: { thread_id: 'moved-on' } };
-    const first = await agent.invoke({ messages: [new HumanMessage('delete user 42')] }, config);
-    const reviewed = first.__interrupt__?.[0] as HitlInterrupt;
-    const [record] = await submitInterrupt(manager, reviewed, { riskLevel: 'irreversible' });
-    await manager.respond(record!.request.id, { decision: 'approve', respondedBy: 'alice' });
-    const resume = await waitForInterruptDecisions(manager, reviewed);
-    await agent.invoke({ messages: [new HumanMessage('no, delete user 1')] }, config);
-
-    await agent.invoke(new Command({ resume }), config);
-    expect(ran).toEqual([]);
-  });
+  // Defect 5 (langchain, fixed: the resume value is keyed by interrupt id) is covered by the real
+  // createAgent test in hostile-tampered-args.test.ts, which resumes after the thread moved on.
 
   // The same property as the bridge's, with the unwrap change included: fails on defect 4.
   it('the bridge property with every change, unwrap included (1,000 runs)', async () => {
