@@ -86,6 +86,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   let url = '';
   const narrator = createNarrator({ manager, dashboardUrl: () => `${url}hitl/`, print });
   const crms = new Map<string, Crm>();
+  /** Set by close(): runs still waiting for a reviewer end then, and say so. */
+  let closing = false;
   const done = new Map<string, Promise<Run>>();
 
   const launch = (name: ScenarioName, framework: Run['framework'], customerId: string, runTimeout?: number): Run => {
@@ -98,12 +100,22 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       run.id,
       agent.then(
         () => {
+          if (closing) {
+            run.status = 'stopped';
+            narrator.say(run, '⏹  stopped with the demo; pending approvals were left undecided');
+            return run;
+          }
           run.status = 'finished';
           const summary = Object.entries(run.results).map(([tool, result]) => `${tool}: ${result.status === 'success' ? 'done' : result.output}`);
           narrator.say(run, `🏁 finished — ${summary.join('; ')}`);
           return run;
         },
         (error: unknown) => {
+          if (closing) {
+            run.status = 'stopped';
+            narrator.say(run, '⏹  stopped with the demo; pending approvals were left undecided');
+            return run;
+          }
           run.status = 'failed';
           run.error = error instanceof Error ? error.message : String(error);
           narrator.say(run, `💥 failed: ${run.error}`);
@@ -186,12 +198,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     finished: (runId) => done.get(runId) ?? Promise.reject(new Error(`no run ${runId}`)),
     crmOf: (runId) => crms.get(runId),
     async close() {
-      narrator.close();
+      closing = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await webhook?.close({ deadlineMs: 1_000 });
       await manager.close();
       await Promise.all(done.values());
+      narrator.close();
       await store?.close();
     },
   };

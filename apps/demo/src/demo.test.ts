@@ -118,4 +118,19 @@ describe('the demo over HTTP', () => {
     const home = await fetch(demo.url);
     expect(await home.text()).toContain('Open the reviewer dashboard');
   });
+
+  it('closing the demo while agents wait for reviewers stops their runs cleanly', async () => {
+    const lines: string[] = [];
+    const demo = await startDemo({ port: 0, host: '127.0.0.1', scenario: null, print: (line) => lines.push(line) });
+    const runs = demo.start('all');
+    for (let attempt = 0; attempt < 500 && (await demo.manager.list({ status: 'pending' })).items.length < 4; attempt++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await demo.manager.list({ status: 'pending' })).items).toHaveLength(4);
+    await demo.close();
+    const ended = await Promise.all(runs.map((run) => demo.finished(run.id)));
+    expect(ended.map((run) => run.status)).toEqual(['stopped', 'stopped']);
+    expect(lines.filter((line) => line.includes('stopped with the demo'))).toHaveLength(2);
+    expect(lines.join('\n')).not.toContain('failed');
+  });
 });

@@ -6,7 +6,7 @@ export interface Step {
   text: string;
 }
 
-export type RunStatus = 'running' | 'finished' | 'failed';
+export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped';
 
 export interface Run {
   id: string;
