@@ -56,7 +56,6 @@ const pageProbes = {
       Array.from(node.attributes)
         .filter((attribute) => /^on/i.test(attribute.name) || /^\\s*(javascript|data|vbscript):/i.test(attribute.value) || attribute.name === 'srcdoc')
         .map((attribute) => node.tagName + ' ' + attribute.name + '=' + attribute.value.slice(0, 60)))`,
-  cardCount: `document.querySelectorAll('[data-testid=request-card]').length`,
 };
 
 interface Harness {
@@ -120,7 +119,7 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
 
         await page.goto(harness.url);
         await page.getByTestId('connection-status').filter({ hasText: 'Live' }).waitFor({ timeout: 30_000 });
-        await page.waitForFunction(`${pageProbes.cardCount} === ${listIds.length}`, undefined, { timeout: 30_000 });
+        await page.waitForFunction((count) => document.querySelectorAll('[data-testid="request-card"]').length === count, listIds.length, { timeout: 30_000 });
         const baseline = new Map(await page.evaluate<Array<[string, number]>>(pageProbes.tagCounts(injectedTags)));
         // What the page itself has: one script, one style, three meta, one title, one body.
         expect(Object.fromEntries(baseline)).toMatchObject({ script: 1, style: 1, meta: 3, title: 1, body: 1, img: 0, iframe: 0, a: 0, svg: 0 });
@@ -128,7 +127,9 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         // The same payloads again, live over the event stream.
         const liveIds = injectionPayloads.map((_payload, index) => `live-${index}`);
         for (const [index, payload] of injectionPayloads.entries()) await harness.manager.submit(hostileRequest(liveIds[index]!, payload, index));
-        await page.waitForFunction(`${pageProbes.cardCount} === ${listIds.length + liveIds.length}`, undefined, { timeout: 30_000 });
+        await page.waitForFunction((count) => document.querySelectorAll('[data-testid="request-card"]').length === count, listIds.length + liveIds.length, {
+          timeout: 30_000,
+        });
 
         // Every field shows its payload as text, exactly.
         for (const [index, payload] of injectionPayloads.entries()) {
@@ -171,10 +172,14 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         // proves the probes work and that the page had time to run anything the payloads carried.
         if (mode === 'with the shipped CSP') {
           await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<img id="control" src="control-probe">')`);
-          await page.waitForFunction(`window.__violations.some((violation) => violation.blocked.includes('control-probe'))`, undefined, { timeout: 30_000 });
+          await page.waitForFunction(
+            () => (window as unknown as { __violations: Array<{ blocked: string }> }).__violations.some((violation) => violation.blocked.includes('control-probe')),
+            undefined,
+            { timeout: 30_000 },
+          );
         } else {
           await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<img id="control" src="control-probe" onerror="window.__control = 1">')`);
-          await page.waitForFunction('window.__control === 1', undefined, { timeout: 30_000 });
+          await page.waitForFunction(() => (window as unknown as { __control?: number }).__control === 1, undefined, { timeout: 30_000 });
         }
         await page.evaluate(`document.getElementById('control').remove()`);
         const ours = (text: string) => text.includes('control-probe') || text.includes('/favicon.ico');
