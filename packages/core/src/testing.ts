@@ -146,3 +146,6 @@ export function createTestManager(options: Omit<ManagerOptions, 'now' | 'schedul
   });
   return { manager, clock, notifier };
 }
+
+export { storeConformanceCases } from './store-conformance.js';
+export type { StoreConformanceCase, StoreConformanceOptions } from './store-conformance.js';

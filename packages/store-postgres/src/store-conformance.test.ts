@@ -1,0 +1,45 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { ApprovalStore } from '@hitl/core';
+import { storeConformanceCases } from '@hitl/core/testing';
+import { createPostgresStore } from './index.js';
+import { connectAdmin, createRecordingLogger, createTestPool, randomName } from './test-support.js';
+
+let admin: pg.Client;
+const schema = randomName('hitl_conformance');
+let tableCounter = 0;
+/** Each store's pool, ended after the store closes. */
+const pools = new Map<ApprovalStore, pg.Pool>();
+/** The table each store was made on, so a peer opens the same one. */
+const tables = new Map<ApprovalStore, string>();
+
+function openStore(table: string): ApprovalStore {
+  const pool = createTestPool(randomName('hitl_conformance'));
+  const store = createPostgresStore({ pool, schema, table, sweepIntervalMs: Infinity, logger: createRecordingLogger() });
+  pools.set(store, pool);
+  tables.set(store, table);
+  return store;
+}
+
+beforeAll(async () => {
+  admin = await connectAdmin();
+});
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+});
+
+describe('the PostgreSQL store keeps every ApprovalStore rule (a peer is a second instance on the same table)', () => {
+  const cases = storeConformanceCases({
+    createStore: () => openStore(`requests_${++tableCounter}`),
+    createPeer: (store) => openStore(tables.get(store) as string),
+    async disposeStore(store) {
+      await store.close?.();
+      await pools.get(store)?.end();
+      pools.delete(store);
+      tables.delete(store);
+    },
+  });
+  for (const testCase of cases) it(testCase.name, testCase.run, 20_000);
+});
