@@ -123,7 +123,8 @@ function nextChange(store: ApprovalStore, matches: (change: StoreChange) => bool
 /**
  * The cases every {@link ApprovalStore} must pass: create never overwrites, `decide` is an atomic
  * compare-and-set that refuses a decision after expiry, `list` pages newest first with a stable
- * cursor, and every change reaches subscribers (also changes made through another handle).
+ * cursor, and every change made after the store's first completed call reaches subscribers (also changes
+ * made through another handle).
  *
  * @example
  * ```ts
@@ -318,6 +319,8 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
     [
       'subscribers see creations and decisions, including those made through another handle',
       async (store, peer) => {
+        // A store may connect lazily: changes count from its first completed call on.
+        await store.list({ limit: 1 });
         const record = sampleRecord();
         const created = nextChange(store, (change) => change.type === 'created' && change.record.request.id === record.request.id, changeTimeoutMs);
         await peer.create(record);
@@ -331,6 +334,7 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
     [
       'an unsubscribed listener hears nothing more',
       async (store) => {
+        await store.list({ limit: 1 });
         const heard: StoreChange[] = [];
         const unsubscribe = store.subscribe((change) => heard.push(change));
         unsubscribe();

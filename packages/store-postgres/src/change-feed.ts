@@ -1,43 +1,22 @@
-import pg from 'pg';
+// Turns changes (a store's own and, through LISTEN, everyone else's) into `StoreChange`s, each
+// delivered once: notified rows are read in batches, and a reconnect re-reads what was missed.
 import type { ClientConfig, Notification } from 'pg';
 import type { Logger, StoreChange } from '@hitl/core';
+import { createDeliveredChanges } from './delivered-changes.js';
+import { createListenConnection } from './listen-connection.js';
+import type { ReconnectOptions } from './listen-connection.js';
 import { rowToStored } from './records.js';
 import type { RecordRow, StoredRow } from './records.js';
 import type { StoreSql } from './sql.js';
 
 /** After a reconnect, changes are re-read from this many sequence numbers before the last one seen (commit order is not sequence order). */
 const CATCH_UP_MARGIN = 1_000n;
-/** Appended to the LISTEN connection's `application_name`. */
-export const LISTENER_NAME = 'hitl-listener';
 /** Rows per catch-up query. */
 const CATCH_UP_PAGE = 1_000;
 /** Ids per read of notified rows. */
 const FETCH_BATCH = 500;
 /** How many records' last delivered change are remembered to drop duplicates. */
 const REMEMBERED_RECORDS = 10_000;
-
-/**
- * Backoff between attempts to (re)connect the LISTEN connection, and how often it is checked.
- *
- * @example
- * ```ts
- * const store = createPostgresStore({
- *   connectionString: process.env.DATABASE_URL!,
- *   reconnect: { initialDelayMs: 50, maxDelayMs: 2_000, heartbeatIntervalMs: 5_000 },
- * });
- * ```
- */
-export interface ReconnectOptions {
-  /** The first delay, in ms. Default 100. */
-  initialDelayMs?: number;
-  /** The longest delay, in ms; delays double up to it. Default 5 000. */
-  maxDelayMs?: number;
-  /**
-   * How often the LISTEN connection is checked with a `SELECT 1`, in ms; no answer within the same
-   * time means it is dead (a half-open TCP connection sends no error) and it is replaced. Default 10 000.
-   */
-  heartbeatIntervalMs?: number;
-}
 
 export interface ChangeFeedOptions {
   sql: StoreSql;
@@ -91,10 +70,6 @@ function parsePayload(text: string | undefined): NotifyPayload | undefined {
   }
 }
 
-function quoteChannel(channel: string): string {
-  return `"${channel}"`;
-}
-
 /**
  * Creates the change feed of one store: a dedicated LISTEN connection (not from the pool) that
  * reconnects with exponential backoff, re-LISTENs and then re-reads every row changed since the
@@ -105,20 +80,13 @@ function quoteChannel(channel: string): string {
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const { sql, tableName, channel, origin, clientConfig, reconnect, logger, listeners } = options;
 
-  /** Last change delivered per record id, oldest first (a bounded LRU). */
-  const delivered = new Map<string, bigint>();
+  const delivered = createDeliveredChanges(REMEMBERED_RECORDS);
   /** Notified ids waiting to be read. */
   const queue = new Set<string>();
   let started = false;
   let closed = false;
   let baseline = 0n;
   let highWater = 0n;
-  /** The connection being opened or in use. */
-  let client: pg.Client | undefined;
-  /** Set once `client` is listening. */
-  let listening = false;
-  let attempt = 0;
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let readFailures = 0;
   let fetching = false;
@@ -135,15 +103,6 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   };
 
-  const remember = (id: string, changeSeq: bigint) => {
-    delivered.delete(id);
-    delivered.set(id, changeSeq);
-    if (delivered.size > REMEMBERED_RECORDS) {
-      const oldest = delivered.keys().next();
-      if (!oldest.done) delivered.delete(oldest.value);
-    }
-  };
-
   const deliver = (stored: StoredRow) => {
     const { record, seq, changeSeq } = stored;
     if (changeSeq > highWater) highWater = changeSeq;
@@ -155,7 +114,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     if (known === undefined && seq > baseline) type = 'created';
     else if (record.status !== 'pending') type = 'decided';
     else return;
-    remember(id, changeSeq);
+    delivered.remember(id, changeSeq);
     emit({ type, record });
   };
 
@@ -183,8 +142,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   };
 
   const fetchQueued = async (): Promise<void> => {
-    const reader = client;
-    if (closed || fetching || catchingUp || queue.size === 0 || !listening || !reader) return;
+    const reader = connection.reader;
+    if (closed || fetching || catchingUp || queue.size === 0 || !reader) return;
     fetching = true;
     const batch: string[] = [];
     for (const id of queue) {
@@ -200,7 +159,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     } catch (error) {
       failed = true;
       for (const id of batch) queue.add(id);
-      if (!closed && reader === client) {
+      if (!closed && reader === connection.reader) {
         logger.warn(`hitl: could not read changed rows of ${tableName}; retrying`, error);
         retryReadsLater();
       }
@@ -212,8 +171,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
 
   /** Reads every row changed since the last change seen: what a dropped connection may have missed. */
   const catchUp = async (): Promise<void> => {
-    const reader = client;
-    if (closed || catchingUp || !listening || !reader) return;
+    const reader = connection.reader;
+    if (closed || catchingUp || !reader) return;
     catchingUp = true;
     catchUpNeeded = false;
     const margin = highWater - CATCH_UP_MARGIN;
@@ -238,7 +197,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       readFailures = 0;
     } catch (error) {
       catchUpNeeded = true;
-      if (!closed && reader === client) {
+      if (!closed && reader === connection.reader) {
         logger.warn(`hitl: could not re-read the changes of ${tableName} after connecting; retrying`, error);
         retryReadsLater();
       }
@@ -267,84 +226,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     void fetchQueued();
   };
 
-  const scheduleReconnect = () => {
-    if (closed || reconnectTimer !== undefined) return;
-    const full = Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * 2 ** Math.min(attempt, 20));
-    attempt++;
-    const delay = Math.round(full / 2 + (Math.random() * full) / 2);
-    logger.warn(`hitl: the LISTEN connection of ${tableName} is down; reconnecting in ${delay} ms`);
-    // Not unref'd: while it waits it stands for the LISTEN socket, which keeps the process alive too.
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      void connect();
-    }, delay);
-  };
-
-  const connect = async (): Promise<void> => {
-    if (closed) return;
-    const connection = new pg.Client(clientConfig);
-    client = connection;
-    listening = false;
-    let lost = false;
-    let heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
-    const onLost = (error?: unknown) => {
-      if (lost) return;
-      lost = true;
-      if (heartbeat !== undefined) clearInterval(heartbeat);
-      connection.removeListener('notification', onNotification);
-      connection.end().catch(() => undefined);
-      // A half-open socket would wait for the server's goodbye forever.
-      connection.connection.stream.destroy();
-      if (client !== connection) return;
-      client = undefined;
-      listening = false;
-      if (!closed) {
-        if (error !== undefined) logger.warn(`hitl: lost the LISTEN connection of ${tableName}`, error);
-        scheduleReconnect();
-      }
-    };
-    connection.on('error', onLost);
-    connection.on('end', () => onLost(new Error('the connection ended')));
-    connection.on('notification', onNotification);
-    try {
-      await connection.connect();
-      // Named in pg_stat_activity as '<application_name> hitl-listener', so operators can tell it apart.
-      await connection.query(
-        `LISTEN ${quoteChannel(channel)}; SELECT set_config('application_name', left(concat_ws(' ', nullif(current_setting('application_name'), ''), '${LISTENER_NAME}'), 63), false)`,
-      );
-    } catch (error) {
-      onLost(error);
-      return;
-    }
-    if (closed || lost) {
-      connection.end().catch(() => undefined);
-      return;
-    }
-    listening = true;
-    let beating = false;
-    heartbeat = setInterval(() => {
-      if (beating || lost) return;
-      beating = true;
-      const deadline = setTimeout(() => {
-        onLost(new Error(`no answer to a heartbeat within ${reconnect.heartbeatIntervalMs} ms`));
-      }, reconnect.heartbeatIntervalMs);
-      deadline.unref();
-      connection.query('SELECT 1').then(
-        () => {
-          clearTimeout(deadline);
-          beating = false;
-        },
-        (error: unknown) => {
-          clearTimeout(deadline);
-          onLost(error);
-        },
-      );
-    }, reconnect.heartbeatIntervalMs);
-    heartbeat.unref();
-    if (attempt > 0) logger.info?.(`hitl: the LISTEN connection of ${tableName} is back after ${attempt} attempt(s)`);
-    attempt = 0;
-    await catchUp();
-  };
+  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification, onListening: catchUp });
 
   return {
     start(initialHighWater) {
@@ -352,32 +234,17 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       started = true;
       baseline = initialHighWater;
       if (initialHighWater > highWater) highWater = initialHighWater;
-      void connect();
+      connection.open();
     },
     deliver,
     deliverRow,
     async close() {
       if (closed) return;
       closed = true;
-      if (reconnectTimer !== undefined) clearTimeout(reconnectTimer);
       if (retryTimer !== undefined) clearTimeout(retryTimer);
-      reconnectTimer = undefined;
       retryTimer = undefined;
       queue.clear();
-      const connection = client;
-      client = undefined;
-      listening = false;
-      if (!connection) return;
-      // A polite goodbye, but never wait long for it: a half-open socket would not answer.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        connection.end().catch(() => undefined),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, 1_000);
-        }),
-      ]);
-      clearTimeout(timer);
-      connection.connection.stream.destroy();
+      await connection.close();
     },
   };
 }

@@ -1,3 +1,3 @@
 export { createPostgresStore } from './postgres-store.js';
 export type { PostgresStore, PostgresStoreOptions, PostgresStoreSettings } from './postgres-store.js';
-export type { ReconnectOptions } from './change-feed.js';
+export type { ReconnectOptions } from './listen-connection.js';

@@ -4,7 +4,7 @@ import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
 import { createChangeFeed } from './change-feed.js';
-import type { ReconnectOptions } from './change-feed.js';
+import type { ReconnectOptions } from './listen-connection.js';
 import { decideParameters, insertParameters, rowToStored } from './records.js';
 import type { RecordRow } from './records.js';
 import { buildSql, defaultChannel, invalidInput, requireChannel, requireSchema, requireTable } from './sql.js';
