@@ -204,8 +204,8 @@ function isNode(value: unknown): value is ASTNode {
  * The work a condition with loops may do on a call, estimated before evaluating it: every AST node,
  * for each of the `elements + 1` things each comprehension may range over (nested or chained),
  * with every KiB of string data counted as one more element. `elements` counts list items and map
- * entries anywhere in the input and metadata. The walk stops as soon as the estimate passes the
- * limit, so it costs at most the limit itself.
+ * entries anywhere in the input and metadata. The walk re-estimates at every container, before
+ * reading its items, and stops as soon as the estimate passes the limit: it costs at most the limit.
  */
 export function estimateSteps(nodes: number, comprehensionCount: number, elements: number, characters: number): number {
   return nodes * (elements + 1 + Math.floor(characters / 1024)) ** comprehensionCount;
@@ -215,33 +215,27 @@ function overBudget(nodes: number, comprehensionCount: number, roots: unknown[])
   let elements = 0;
   let characters = 0;
   const pending: unknown[] = [...roots];
-  let visited = 0;
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value === 'string') characters += value.length;
-    else if (Array.isArray(value)) {
-      elements += value.length;
-      for (const item of value) pending.push(item);
-    } else if (value instanceof Map) {
-      elements += value.size;
-      for (const [key, item] of value) pending.push(key, item);
-    } else if (value instanceof Set) {
-      elements += value.size;
-      for (const item of value) pending.push(item);
-    } else if (typeof value === 'object' && value !== null && !(value instanceof Date) && !ArrayBuffer.isView(value)) {
+    else if (typeof value !== 'object' || value === null || value instanceof Date || ArrayBuffer.isView(value)) continue;
+    else if (Array.isArray(value)) elements += value.length;
+    else if (value instanceof Map || value instanceof Set) elements += value.size;
+    else {
       for (const key in value) {
         elements++;
         characters += key.length;
-        pending.push((value as Record<string, unknown>)[key]);
       }
     }
-    // Re-estimate every 64 values (and at the end): cheap, and stops a huge or cyclic input early.
-    if ((++visited & 63) === 0 || pending.length === 0) {
-      const steps = estimateSteps(nodes, comprehensionCount, elements, characters);
-      if (steps > MAX_CONDITION_STEPS) {
-        return `the call's input is too large for its ${comprehensionCount} comprehension${comprehensionCount === 1 ? '' : 's'} (at least ${elements} elements and ${characters} characters; estimated ${formatCount(steps)} steps, limit ${formatCount(MAX_CONDITION_STEPS)})`;
-      }
+    // Estimated before reading a container's items: a huge list is refused without touching them.
+    const steps = estimateSteps(nodes, comprehensionCount, elements, characters);
+    if (steps > MAX_CONDITION_STEPS) {
+      return `the call's input is too large for its ${comprehensionCount} comprehension${comprehensionCount === 1 ? '' : 's'} (at least ${elements} elements and ${characters} characters; estimated ${formatCount(steps)} steps, limit ${formatCount(MAX_CONDITION_STEPS)})`;
     }
+    if (Array.isArray(value)) for (const item of value) pending.push(item);
+    else if (value instanceof Map) for (const [key, item] of value) pending.push(key, item);
+    else if (value instanceof Set) for (const item of value) pending.push(item);
+    else if (typeof value === 'object' && value !== null) for (const key in value) pending.push((value as Record<string, unknown>)[key]);
   }
   return undefined;
 }
