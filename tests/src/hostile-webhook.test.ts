@@ -172,6 +172,7 @@ type Mutation =
   | 'header-case'
   | 'headers-instance'
   | 'extra-signatures'
+  | 'duplicate-signature-header'
   | 'other-versions'
   | 'rotated-list'
   | 'body-as-string'
@@ -211,6 +212,9 @@ const harmless: ReadonlySet<Mutation> = new Set<Mutation>([
   'header-case',
   'headers-instance',
   'extra-signatures',
+  // webhook-signature sent twice (an array, two keys, or Headers joining with ", "): any one valid
+  // signature is enough, as in a space-delimited list.
+  'duplicate-signature-header',
   'other-versions',
   'rotated-list',
   'body-as-string',
@@ -222,6 +226,7 @@ const mutations: readonly Mutation[] = [
   'header-case',
   'headers-instance',
   'extra-signatures',
+  'duplicate-signature-header',
   'other-versions',
   'rotated-list',
   'body-as-string',
@@ -287,7 +292,7 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
   let signatureHeader = `v1,${message.signature}`;
   let secret: string | string[] = receiverSecret;
   const headerNames = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' };
-  let headerShape: 'object' | 'headers' | 'missing' | 'duplicate' | 'non-string' | 'odd' = 'object';
+  let headerShape: 'object' | 'headers' | 'missing' | 'duplicate' | 'duplicate-signature' | 'non-string' | 'odd' = 'object';
   let rawBody: unknown;
   let rawBodySet = false;
   switch (kind) {
@@ -411,6 +416,9 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
     case 'duplicate-header':
       headerShape = 'duplicate';
       break;
+    case 'duplicate-signature-header':
+      headerShape = 'duplicate-signature';
+      break;
     case 'non-string-header':
       headerShape = 'non-string';
       break;
@@ -442,9 +450,26 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
   }
   if (headerShape === 'missing') delete values[[headerNames.id, headerNames.timestamp, headerNames.signature][a % 3]!];
   if (headerShape === 'duplicate') {
-    const name = [headerNames.id, headerNames.timestamp, headerNames.signature][a % 3]!;
+    // A repeated id or timestamp is ambiguous (which one was signed?): refused.
+    const name = [headerNames.id, headerNames.timestamp][a % 2]!;
     values[name] = b % 2 === 0 ? [values[name], values[name]] : values[name];
     if (b % 2 === 1) values[name.toUpperCase()] = values[name];
+  }
+  if (headerShape === 'duplicate-signature') {
+    const name = headerNames.signature;
+    const junk = `v1,${sign(attackerSecret, id, timestamp, body)}`;
+    const pair = b % 2 === 0 ? [values[name] as string, junk] : [junk, values[name] as string];
+    if (c % 3 === 0) values[name] = pair;
+    else if (c % 3 === 1) {
+      values[name] = pair[0]!;
+      values[name.toUpperCase()] = pair[1]!;
+    } else {
+      const fetchHeaders = new Headers();
+      for (const [key, value] of Object.entries(values)) if (key !== name) fetchHeaders.set(key, value as string);
+      fetchHeaders.append(name, pair[0]!);
+      fetchHeaders.append(name, pair[1]!);
+      headers = fetchHeaders;
+    }
   }
   if (headerShape === 'non-string') {
     const name = [headerNames.id, headerNames.timestamp, headerNames.signature][a % 3]!;

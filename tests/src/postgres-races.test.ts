@@ -105,35 +105,54 @@ describe('races on the Postgres store', () => {
     // loaded machine is slower), plus or minus 15 ms. The manager's own expiry timer fires (when its clock is moved) before the decision,
     // at the same time, or not at all; the store refuses an expiry the database clock has not
     // reached, and the manager retries it 100 ms later by its clock.
+    //
+    // Whoever records a transition runs its hook when its statement's reply arrives; the waiter and
+    // the events may learn of it sooner, through the change feed (the NOTIFY and a read on another
+    // connection) or a read of the row. On a loaded machine the backend that committed the expiry can
+    // be descheduled before it replies, so the waiter settles first and the hook runs a little later:
+    // this test once checked hooks one tick after the waiter settled and failed under load. Now it
+    // waits (bounded) for the hook and the event, and half the trials force that order: the reply of
+    // every expiry statement is held until the waiter has settled.
     const variants = ['respond-only', 'timer-first', 'together'] as const;
     const tally = new Map<string, number>();
+    const gated = createExpiryReplyGate(createTestPool('hitl_races_gated', { max: 8 }));
+    const gatedStore = createPostgresStore({ pool: gated.pool, schema, table, sweepIntervalMs: Infinity, logger: createRecordingLogger() });
+    let heldReplies = 0;
     let trials = 0;
     const startedAt = Date.now();
     const recentLatencies: number[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...variants), fc.integer({ min: -15, max: 15 }), async (variant, offsetMs) => {
+      fc.asyncProperty(fc.constantFrom(...variants), fc.integer({ min: -15, max: 15 }), fc.boolean(), async (variant, offsetMs, slowReply) => {
         trials++;
         const typical = recentLatencies.length === 0 ? 5 : [...recentLatencies].sort((x, y) => x - y)[Math.floor(recentLatencies.length / 2)]!;
         const trialStart = Date.now();
         const clock = createManualClock(trialStart + offsetMs + typical - 20);
         const hooks: string[] = [];
+        const hookRan = deferred();
+        const hook = (name: string) => () => {
+          hooks.push(name);
+          hookRan.resolve();
+        };
         const manager = createManager({
-          store,
+          store: slowReply ? gatedStore : store,
           now: clock.now,
           scheduler: clock,
           timeoutMs: 20,
           hooks: {
-            onApprove: () => void hooks.push('approve'),
-            onTimeout: () => void hooks.push('timeout'),
-            onReject: () => void hooks.push('reject'),
-            onCancel: () => void hooks.push('cancel'),
+            onApprove: hook('approve'),
+            onTimeout: hook('timeout'),
+            onReject: hook('reject'),
+            onCancel: hook('cancel'),
             onError: () => undefined,
           },
         });
         const events: ManagerEvent['type'][] = [];
+        const eventSeen = deferred();
         let id = '';
         manager.subscribe((event) => {
-          if (event.record.request.id === id && event.type !== 'request-created') events.push(event.type);
+          if (event.record.request.id !== id || event.type === 'request-created') return;
+          events.push(event.type);
+          eventSeen.resolve();
         });
         try {
           const record: ApprovalRecord = await manager.submit({ toolName: 'delete_user', input: { trial: trials } });
@@ -142,6 +161,7 @@ describe('races on the Postgres store', () => {
             (response) => response.decision,
             (error: unknown) => (HitlError.is(error) ? error.code : 'unexpected'),
           );
+          if (slowReply) gated.holdUntil(waiter);
           const approve = () =>
             manager.respond(id, { decision: 'approve', respondedBy: 'alice' }).then(
               (decided) => (decided.status === 'approved' ? 'approved' : `unexpected ${decided.status}`),
@@ -161,7 +181,10 @@ describe('races on the Postgres store', () => {
           recentLatencies.push(Date.now() - trialStart);
           if (recentLatencies.length > 20) recentLatencies.shift();
           const seen = await within(waiter, 10_000, 'the waiter');
-          // The hook of a transition runs just after its statement returns: let it.
+          // The hook runs when the recording statement's reply arrives, the event when this manager
+          // hears of the change: wait for both (bounded), then one more turn for any duplicate.
+          await within(hookRan.promise, 10_000, 'the hook');
+          await within(eventSeen.promise, 10_000, 'the event');
           await new Promise((resolve) => setImmediate(resolve));
           const stored = await store.get(id);
           if (stored?.status === 'approved') {
@@ -173,19 +196,70 @@ describe('races on the Postgres store', () => {
           const key = `${variant}:${stored?.status}`;
           tally.set(key, (tally.get(key) ?? 0) + 1);
         } finally {
+          gated.release();
           await manager.close();
         }
       }),
       { numRuns: 1_000 },
     );
+    heldReplies = gated.held;
+    await gatedStore.close();
+    await gated.pool.end();
     expect(trials).toBeGreaterThanOrEqual(1_000);
     const counts = Object.fromEntries([...tally].sort());
-    console.info(`Postgres expiry instant: ${trials} trials in ${Date.now() - startedAt} ms; ${JSON.stringify(counts)}`);
+    console.info(`Postgres expiry instant: ${trials} trials in ${Date.now() - startedAt} ms; ${JSON.stringify(counts)}; ${heldReplies} expiry replies held past the waiter`);
+    // The forced order (waiter before the hook's reply) really happened.
+    expect(heldReplies).toBeGreaterThan(50);
     // Both outcomes happen, so the race was real.
     expect([...tally].filter(([key]) => key.endsWith(':approved')).reduce((sum, [, count]) => sum + count, 0)).toBeGreaterThan(50);
     expect([...tally].filter(([key]) => key.endsWith(':expired')).reduce((sum, [, count]) => sum + count, 0)).toBeGreaterThan(50);
   });
 });
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * A pool whose expiry statements (the store's `UPDATE … SET status = 'expired'`) commit at once but
+ * whose replies are held until `holdUntil`'s promise settles (or `release`): a backend descheduled
+ * between COMMIT and its reply, on demand. The change feed, on its own connection, is not held.
+ */
+function createExpiryReplyGate(pool: pg.Pool): { pool: pg.Pool; held: number; holdUntil(promise: Promise<unknown>): void; release(): void } {
+  let gate: Promise<unknown> | undefined;
+  let open: (() => void) | undefined;
+  const state = {
+    pool,
+    held: 0,
+    holdUntil(promise: Promise<unknown>) {
+      const released = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      gate = Promise.race([promise, released]);
+    },
+    release() {
+      open?.();
+      gate = undefined;
+    },
+  };
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+    const config = args[0] as { values?: unknown[] } | undefined;
+    const expiry = typeof config === 'object' && config !== null && Array.isArray(config.values) && config.values[2] === 'expired';
+    const waitFor = expiry ? gate : undefined;
+    const result = await query(...args);
+    if (waitFor !== undefined) {
+      state.held++;
+      await waitFor;
+    }
+    return result;
+  };
+  return state;
+}
 
 async function statusTally(): Promise<Record<string, number>> {
   const statuses = await admin.query<{ status: string; count: string }>(`SELECT status, count(*)::text AS count FROM "${schema}"."${table}" GROUP BY status`);

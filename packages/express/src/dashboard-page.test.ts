@@ -171,14 +171,14 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   );
 
   it(
-    'Reject sends the feedback typed in the card',
+    'Reject sends the note typed in the card',
     async () => {
       const { manager, url } = await serve();
       const { page } = await openDashboard(`${url}/`, 'bob');
       const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'all@example.com' }, riskLevel: 'data_modification' });
       const shown = card(page, id);
       await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      await shown.getByLabel('Feedback (optional, sent with Reject)').fill('Not to the whole company');
+      await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('Not to the whole company');
       await shown.getByTestId('reject-button').click();
       await expect(waiting).resolves.toMatchObject({ decision: 'reject', feedback: 'Not to the whole company', respondedBy: 'bob' });
     },
@@ -211,6 +211,133 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, respondedBy: 'alice' });
       expect(posts).toHaveLength(1);
       expect(posts[0]).toMatch(new RegExp(`/hitl/requests/${id}/respond$`));
+    },
+    60_000,
+  );
+
+  it(
+    'Approve sends the note typed in the card too: it reaches the record',
+    async () => {
+      const { manager, url } = await serve();
+      const { page } = await openDashboard(url, 'bob');
+      const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'ops@example.com' }, riskLevel: 'data_modification' });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('Fine, but cc the on-call lead');
+      await shown.getByTestId('approve-button').click();
+      await expect(waiting).resolves.toMatchObject({ decision: 'approve', feedback: 'Fine, but cc the on-call lead', respondedBy: 'bob' });
+      expect((await manager.get(id))?.response?.feedback).toBe('Fine, but cc the on-call lead');
+    },
+    60_000,
+  );
+
+  it(
+    'while editing, the plain Approve is gone: the only approval is "Approve with edits", and "Discard edits" restores it',
+    async () => {
+      const { manager, url } = await serve();
+      const { page, posts } = await openDashboard(url);
+      const { id, waiting } = await ask(manager, { toolName: 'transfer_money', input: { amount: 1000, to: 'acct-1' } });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      const approve = shown.getByTestId('approve-button');
+      const editor = shown.getByLabel('Edited input (a JSON object)');
+
+      // Edit, then discard: the original input is back and Approve is offered again.
+      await shown.getByTestId('edit-button').click();
+      await editor.fill('{ "amount": 1, "to": "acct-9" }');
+      expect(await approve.isVisible()).toBe(false);
+      expect(await shown.getByTestId('edit-button').isVisible()).toBe(false);
+      expect(await shown.getByRole('button').allTextContents()).toEqual(['Reject', 'Approve with edits', 'Discard edits']);
+      await shown.getByRole('button', { name: 'Discard edits' }).click();
+      expect(await approve.isVisible()).toBe(true);
+      expect(await editor.isVisible()).toBe(false);
+      await shown.getByTestId('edit-button').click();
+      expect(JSON.parse(await editor.inputValue())).toEqual({ amount: 1000, to: 'acct-1' });
+
+      // Edit again and approve: what is sent is the edited input, as a modify.
+      await editor.fill('{ "amount": 10, "to": "acct-1" }');
+      await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('capped at 10');
+      await shown.getByRole('button', { name: 'Approve with edits' }).click();
+      await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, feedback: 'capped at 10', respondedBy: 'alice' });
+      expect(posts).toHaveLength(1);
+      expect((await manager.get(id))?.status).toBe('modified');
+    },
+    60_000,
+  );
+
+  it(
+    'answers an input request with text, refusing an empty answer without sending anything',
+    async () => {
+      const { manager, url } = await serve();
+      const { page, posts } = await openDashboard(url, 'bob');
+      const { id, waiting } = await ask(manager, {
+        type: 'input',
+        toolName: 'ask_human',
+        description: 'Which region should the new cluster run in?',
+        input: { options: ['eu-west-1', 'us-east-1'] },
+      });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await shown.getByTestId('approve-button').count()).toBe(0);
+      expect(await shown.getByTestId('edit-button').count()).toBe(0);
+
+      await shown.getByRole('button', { name: 'Send answer' }).click();
+      await expectText(shown.getByTestId('card-error'), 'Type your answer first. Nothing was sent.');
+      expect(posts).toEqual([]);
+
+      await shown.getByLabel('Your answer').fill('eu-west-1, close to the customers');
+      await shown.getByRole('button', { name: 'Send answer' }).click();
+      // The answer is recorded as an approve whose feedback is the text.
+      await expect(waiting).resolves.toMatchObject({ decision: 'approve', feedback: 'eu-west-1, close to the customers', respondedBy: 'bob' });
+      await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    },
+    60_000,
+  );
+
+  it(
+    'shows the server’s refusal of an edit next to the edit controls, keeps the edits and the request pending',
+    async () => {
+      // A real refusal by the router: this reviewer may approve but not modify.
+      const { manager, url } = await serve({ authorize: (_reviewer, _record, action) => action !== 'modify' });
+      const { page } = await openDashboard(url);
+      const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '12345' } });
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      await shown.getByTestId('edit-button').click();
+      const editor = shown.getByLabel('Edited input (a JSON object)');
+      await editor.fill('{ "user_id": 12345 }');
+      await shown.getByRole('button', { name: 'Approve with edits' }).click();
+      await expectText(shown.getByTestId('card-error'), /reviewer 'alice' may not modify .* \(403 forbidden\)/);
+      // The message sits right after the "Approve with edits" controls, inside the open editor.
+      expect(
+        await shown.getByTestId('card-error').evaluate((node) => node.previousElementSibling?.textContent ?? ''),
+      ).toBe('Approve with editsDiscard edits');
+      expect(await editor.inputValue()).toBe('{ "user_id": 12345 }');
+      expect(await shown.getByRole('button', { name: 'Approve with edits' }).isEnabled()).toBe(true);
+      expect((await manager.get(id))?.status).toBe('pending');
+      await manager.cancel(id);
+    },
+    60_000,
+  );
+
+  it(
+    'shows the schema error of an invalid edit and keeps the request pending',
+    async () => {
+      // needs core inputSchema validation: `respond` with `modify` checks `modified` against
+      // `request.inputSchema` and answers invalid_input naming the path (400); before that lands
+      // the edit is accepted and this test fails.
+      const { manager, url } = await serve();
+      const { page } = await openDashboard(url);
+      const inputSchema = { type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] };
+      const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '12345' }, inputSchema } as InteractionRequest);
+      const shown = card(page, id);
+      await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      await shown.getByTestId('edit-button').click();
+      await shown.getByLabel('Edited input (a JSON object)').fill('{ "user_id": 12345 }');
+      await shown.getByRole('button', { name: 'Approve with edits' }).click();
+      await expectText(shown.getByTestId('card-error'), /user_id.*\(400 invalid_input\)/);
+      expect((await manager.get(id))?.status).toBe('pending');
+      await manager.cancel(id);
     },
     60_000,
   );

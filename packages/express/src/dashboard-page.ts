@@ -216,92 +216,145 @@ const script = `
     node.appendChild(el('p', { 'class': 'section-label' }, 'Input'));
     node.appendChild(el('pre', { 'data-testid': 'request-input', tabindex: '0', 'aria-label': 'Input of ' + request.toolName }, inputText));
 
-    var feedbackId = 'feedback-' + n;
-    node.appendChild(el('label', { 'for': feedbackId }, 'Feedback (optional, sent with Reject)'));
-    var feedback = el('textarea', { id: feedbackId, rows: '2', 'data-testid': 'feedback-input' });
-    node.appendChild(feedback);
-
-    var actions = el('div', { 'class': 'actions' });
-    var approve = el('button', { type: 'button', 'class': 'primary', 'data-testid': 'approve-button' }, 'Approve');
-    var reject = el('button', { type: 'button', 'class': 'danger', 'data-testid': 'reject-button' }, 'Reject');
-    var edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
-    actions.appendChild(approve);
-    actions.appendChild(reject);
-    actions.appendChild(edit);
-    node.appendChild(actions);
-
-    var editorId = 'editor-' + n;
-    var modifiedId = 'modified-' + n;
-    var editor = el('div', { 'class': 'editor', id: editorId });
-    editor.hidden = true;
-    edit.setAttribute('aria-controls', editorId);
-    editor.appendChild(el('label', { 'for': modifiedId }, 'Edited input (a JSON object)'));
-    var modified = el('textarea', { id: modifiedId, 'class': 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
-    modified.value = inputText;
-    editor.appendChild(modified);
-    var editActions = el('div', { 'class': 'actions' });
-    var sendModified = el('button', { type: 'button', 'class': 'primary', 'data-testid': 'submit-modified-button' }, 'Approve with these changes');
-    var cancelEdit = el('button', { type: 'button', 'data-testid': 'cancel-edit-button' }, 'Cancel editing');
-    editActions.appendChild(sendModified);
-    editActions.appendChild(cancelEdit);
-    editor.appendChild(editActions);
-    node.appendChild(editor);
-
+    var path = 'requests/' + encodeURIComponent(request.id) + '/';
     var error = el('p', { 'class': 'error', role: 'alert', 'data-testid': 'card-error' });
     error.hidden = true;
-    node.appendChild(error);
-
-    var buttons = [approve, reject, edit, sendModified, cancelEdit];
-    function showError(text) { error.textContent = text; error.hidden = !text; }
-    function send(path, payload, done) {
+    var buttons = [];
+    // One error line per card, placed right after the controls that caused it.
+    function showError(text, near) {
+      error.textContent = text;
+      error.hidden = !text;
+      if (text && near && near.nextSibling !== error) near.parentNode.insertBefore(error, near.nextSibling);
+    }
+    function send(route, payload, done, near) {
       showError('');
       buttons.forEach(function (button) { button.disabled = true; });
-      post(path, payload).then(function () {
+      post(path + route, payload).then(function () {
         closedIds.add(request.id);
         removeCard(request.id);
         announce(done + ': ' + request.toolName);
       }, function (failure) {
+        // The request stays pending (nothing was recorded): every control works again.
         buttons.forEach(function (button) { button.disabled = false; });
-        showError(failure && failure.message ? failure.message : 'The request failed.');
+        showError(failure && failure.message ? failure.message : 'The request failed.', near);
       });
     }
-    var path = 'requests/' + encodeURIComponent(request.id) + '/';
-
-    approve.addEventListener('click', function () { send(path + 'approve', {}, 'Approved'); });
-    reject.addEventListener('click', function () {
-      var text = feedback.value.trim();
-      send(path + 'reject', text ? { feedback: text } : {}, 'Rejected');
-    });
-    edit.addEventListener('click', function () {
-      editor.hidden = !editor.hidden;
-      edit.setAttribute('aria-expanded', String(!editor.hidden));
-      if (!editor.hidden) modified.focus();
-    });
-    cancelEdit.addEventListener('click', function () {
-      editor.hidden = true;
-      edit.setAttribute('aria-expanded', 'false');
-      showError('');
-      edit.focus();
-    });
-    sendModified.addEventListener('click', function () {
-      var value;
-      try {
-        value = JSON.parse(modified.value);
-      } catch (parseError) {
-        showError('The edited input is not valid JSON: ' + (parseError && parseError.message ? parseError.message : 'parse error') + '. Nothing was sent.');
-        modified.focus();
-        return;
-      }
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        showError('The edited input must be a JSON object like {"key": "value"}. Nothing was sent.');
-        modified.focus();
-        return;
-      }
-      var text = feedback.value.trim();
-      var payload = { decision: 'modify', modified: value };
+    function withNote(payload, text) {
       if (text) payload.feedback = text;
-      send(path + 'respond', payload, 'Approved with changes');
-    });
+      return payload;
+    }
+
+    if (request.type === 'input' || request.type === 'feedback' || request.type === 'annotation') {
+      buildAnswerControls();
+    } else {
+      buildApprovalControls();
+    }
+    node.appendChild(error);
+
+    // input, feedback and annotation requests are answered with text: the answer is recorded as an
+    // approve whose feedback is the text; Decline records a reject (with the text, if any).
+    function buildAnswerControls() {
+      var noun = request.type === 'input' ? 'answer' : request.type;
+      var answerId = 'answer-' + n;
+      node.appendChild(el('label', { 'for': answerId }, 'Your ' + noun));
+      var answer = el('textarea', { id: answerId, rows: '3', 'data-testid': 'answer-input' });
+      node.appendChild(answer);
+      var actions = el('div', { 'class': 'actions' });
+      var submit = el('button', { type: 'button', 'class': 'primary', 'data-testid': 'answer-button' }, 'Send ' + noun);
+      var decline = el('button', { type: 'button', 'class': 'danger', 'data-testid': 'reject-button' }, 'Decline');
+      actions.appendChild(submit);
+      actions.appendChild(decline);
+      node.appendChild(actions);
+      buttons = [submit, decline];
+      submit.addEventListener('click', function () {
+        var text = answer.value.trim();
+        if (!text) {
+          showError('Type your ' + noun + ' first. Nothing was sent.', actions);
+          answer.focus();
+          return;
+        }
+        send('approve', { feedback: text }, 'Answered', actions);
+      });
+      decline.addEventListener('click', function () {
+        send('reject', withNote({}, answer.value.trim()), 'Declined', actions);
+      });
+    }
+
+    function buildApprovalControls() {
+      var feedbackId = 'feedback-' + n;
+      node.appendChild(el('label', { 'for': feedbackId }, 'Note for the agent (optional, sent with your decision)'));
+      var feedback = el('textarea', { id: feedbackId, rows: '2', 'data-testid': 'feedback-input' });
+      node.appendChild(feedback);
+
+      var actions = el('div', { 'class': 'actions' });
+      var approve = el('button', { type: 'button', 'class': 'primary', 'data-testid': 'approve-button' }, 'Approve');
+      var reject = el('button', { type: 'button', 'class': 'danger', 'data-testid': 'reject-button' }, 'Reject');
+      var edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
+      actions.appendChild(approve);
+      actions.appendChild(reject);
+      actions.appendChild(edit);
+      node.appendChild(actions);
+
+      var editorId = 'editor-' + n;
+      var modifiedId = 'modified-' + n;
+      var editor = el('div', { 'class': 'editor', id: editorId });
+      editor.hidden = true;
+      edit.setAttribute('aria-controls', editorId);
+      editor.appendChild(el('label', { 'for': modifiedId }, 'Edited input (a JSON object)'));
+      var modified = el('textarea', { id: modifiedId, 'class': 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
+      modified.value = inputText;
+      editor.appendChild(modified);
+      var editActions = el('div', { 'class': 'actions' });
+      var sendModified = el('button', { type: 'button', 'class': 'primary', 'data-testid': 'submit-modified-button' }, 'Approve with edits');
+      var discard = el('button', { type: 'button', 'data-testid': 'cancel-edit-button' }, 'Discard edits');
+      editActions.appendChild(sendModified);
+      editActions.appendChild(discard);
+      editor.appendChild(editActions);
+      node.appendChild(editor);
+      buttons = [approve, reject, edit, sendModified, discard];
+
+      // While the editor is open the plain Approve (which would run the original input) and the
+      // Edit toggle are hidden: the only approval on offer is "Approve with edits".
+      function setEditing(editing) {
+        editor.hidden = !editing;
+        approve.hidden = editing;
+        edit.hidden = editing;
+        edit.setAttribute('aria-expanded', String(editing));
+        showError('');
+      }
+
+      approve.addEventListener('click', function () {
+        send('approve', withNote({}, feedback.value.trim()), 'Approved', actions);
+      });
+      reject.addEventListener('click', function () {
+        send('reject', withNote({}, feedback.value.trim()), 'Rejected', actions);
+      });
+      edit.addEventListener('click', function () {
+        setEditing(true);
+        modified.focus();
+      });
+      discard.addEventListener('click', function () {
+        modified.value = inputText;
+        setEditing(false);
+        approve.focus();
+      });
+      sendModified.addEventListener('click', function () {
+        var value;
+        try {
+          value = JSON.parse(modified.value);
+        } catch (parseError) {
+          showError('The edited input is not valid JSON: ' + (parseError && parseError.message ? parseError.message : 'parse error') + '. Nothing was sent.', editActions);
+          modified.focus();
+          return;
+        }
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+          showError('The edited input must be a JSON object like {"key": "value"}. Nothing was sent.', editActions);
+          modified.focus();
+          return;
+        }
+        send('respond', withNote({ decision: 'modify', modified: value }, feedback.value.trim()), 'Approved with edits', editActions);
+      });
+    }
 
     return { node: node, record: record, timeLeft: timeLeft };
   }

@@ -83,6 +83,29 @@ function bodyParserFailure(error: BodyParserError): HttpFailure | undefined {
   return undefined;
 }
 
+function statusOf(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  return typeof status === 'number' ? status : statusCode;
+}
+
+/**
+ * What an error thrown by `authenticate` answers: a `HitlError` or a `RouteFailure` as itself; an
+ * error carrying `status` (or `statusCode`) 401 or 403, as `http-errors` and most auth libraries
+ * make them, as that status (its message shown only when `expose` is true, as `http-errors` marks
+ * client-safe messages); anything else as it is (a 500).
+ */
+export function authenticationFailure(error: unknown): unknown {
+  if (error instanceof RouteFailure || HitlError.is(error)) return error;
+  const status = statusOf(error);
+  if (status !== 401 && status !== 403) return error;
+  const exposed = (error as { expose?: unknown; message?: unknown }).expose === true ? (error as { message?: unknown }).message : undefined;
+  const detail = typeof exposed === 'string' && exposed.trim() !== '' ? `: ${exposed.slice(0, 200)}` : '';
+  return status === 401
+    ? new RouteFailure(401, 'unauthorized', `no reviewer identity${detail}`)
+    : new RouteFailure(403, 'forbidden', `the reviewer may not use this API${detail}`);
+}
+
 /**
  * Converts anything thrown while serving a request into a status and a client-safe message.
  * Unexpected errors become a generic 500 (`expected: false`): their message and stack stay on the

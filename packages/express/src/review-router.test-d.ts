@@ -36,7 +36,7 @@ describe('createReviewRouter types', () => {
       authorize: async () => true,
     };
     expectTypeOf(options.authenticate).toEqualTypeOf<
-      ((request: Request) => Reviewer | null | undefined | Promise<Reviewer | null | undefined>) | undefined
+      ((request: Request) => Reviewer | null | undefined | false | Promise<Reviewer | null | undefined | false>) | undefined
     >();
   });
 

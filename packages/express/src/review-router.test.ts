@@ -460,6 +460,18 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     expect((await manager.get(record.request.id))?.response?.respondedBy).toBe('alice');
   });
 
+  it('keeps one reviewer\'s Idempotency-Key apart from another\'s even when ids and keys contain ":"', async () => {
+    // 'a' + 'b:c' and 'a:b' + 'c' once made the same composite key, so bob's retry returned alice's decision.
+    const { server, submit } = await setup();
+    const record = await submit();
+    const http = request(server.url);
+    const send = (reviewer: string, key: string) =>
+      http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', reviewer).set('idempotency-key', key).send({});
+    expect((await send('a', 'b:c')).status).toBe(200);
+    expectError(await send('a:b', 'c'), 409, 'conflict');
+    expect((await send('a', 'b:c')).status).toBe(200);
+  });
+
   it('never answers 500 to an arbitrary JSON body; only valid bodies decide', async () => {
     const { http, submit, manager } = await setup();
     const decision = fc.oneof(fc.constantFrom('approve', 'reject', 'modify'), fc.jsonValue());
@@ -519,6 +531,35 @@ describe('unexpected failures', () => {
     const response = await http.get('/hitl/requests');
     expectError(response, 403, 'forbidden');
     expect(response.body.error.message).toBe('your account is suspended');
+  });
+
+  it('answers the 401 or 403 of an http-errors-like error thrown by authenticate, not 400', async () => {
+    const httpError = (status: number, message: string, field: 'status' | 'statusCode') =>
+      Object.assign(new Error(message), { [field]: status, expose: true });
+    for (const [status, field, code] of [
+      [401, 'status', 'unauthorized'],
+      [403, 'status', 'forbidden'],
+      [401, 'statusCode', 'unauthorized'],
+      [403, 'statusCode', 'forbidden'],
+    ] as const) {
+      const { http } = await setup({
+        authenticate: () => {
+          throw httpError(status, 'session expired', field);
+        },
+      });
+      const response = await http.get('/hitl/requests');
+      expectError(response, status, code);
+      expect(response.body.error.message).toMatch(/session expired/);
+    }
+  });
+
+  it('answers 401, never 500, when authenticate returns false, an empty string, 0 or null', async () => {
+    for (const answer of [false, '', 0, null, undefined]) {
+      const logger = { error: vi.fn() };
+      const { http } = await setup({ logger, authenticate: () => answer as unknown as null });
+      expectError(await http.get('/hitl/requests'), 401, 'unauthorized');
+      expect(logger.error).not.toHaveBeenCalled();
+    }
   });
 
   it('answers 500 when authenticate returns a reviewer without an id', async () => {

@@ -5,7 +5,8 @@ import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { dashboardContentSecurityPolicy, renderDashboardPage } from './dashboard-page.js';
 import { createEventHub, type StreamEntry } from './event-hub.js';
-import { RouteFailure, toHttpFailure } from './http-errors.js';
+import { authenticationFailure, RouteFailure, toHttpFailure } from './http-errors.js';
+import { idempotencyKeyOf } from './idempotency-key.js';
 
 /**
  * Who is deciding: what `authenticate` returns. `id` becomes the response's `respondedBy`.
@@ -52,10 +53,11 @@ export interface ReviewRouterOptions<TReviewer extends Reviewer = Reviewer> {
   manager: Manager;
   /**
    * Identifies the reviewer of an HTTP request (a session cookie, a header set by your auth proxy, a
-   * bearer token...). Return `null` (or `undefined`) for "no identity": the route answers 401. Throw a
-   * `HitlError('forbidden')` to answer 403. Required unless `allowAnonymous` is `true`.
+   * bearer token...). Return `null`, `undefined` or `false` for "no identity": the route answers 401.
+   * Throw a `HitlError('forbidden')`, or an error whose `status` (or `statusCode`) is 401 or 403 (as
+   * `http-errors` makes them), to answer that status. Required unless `allowAnonymous` is `true`.
    */
-  authenticate?: (request: Request) => TReviewer | null | undefined | Promise<TReviewer | null | undefined>;
+  authenticate?: (request: Request) => TReviewer | null | undefined | false | Promise<TReviewer | null | undefined | false>;
   /**
    * May the reviewer do `action` on `record`? `false` answers 403 for decisions and `GET
    * /requests/:id`, and hides the record from `GET /requests` and `/events`. Default: everyone
@@ -274,15 +276,21 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
   const router: Router = express.Router();
 
   const identify = async (request: Request): Promise<TReviewer> => {
-    const reviewer = authenticate ? await authenticate(request) : undefined;
-    if (reviewer === null || reviewer === undefined) {
+    let reviewer: unknown;
+    try {
+      reviewer = authenticate ? await authenticate(request) : undefined;
+    } catch (error) {
+      throw authenticationFailure(error);
+    }
+    // Any falsy answer (null, undefined, false, '', 0) means "no identity", never a server error.
+    if (!reviewer) {
       if (allowAnonymous) return ANONYMOUS as TReviewer;
       throw new RouteFailure(401, 'unauthorized', 'no reviewer identity: sign in to review requests');
     }
-    if (typeof reviewer !== 'object' || typeof reviewer.id !== 'string' || reviewer.id.trim() === '') {
+    if (typeof reviewer !== 'object' || typeof (reviewer as Reviewer).id !== 'string' || (reviewer as Reviewer).id.trim() === '') {
       throw new Error('authenticate returned a reviewer without a non-empty string id');
     }
-    return reviewer;
+    return reviewer as TReviewer;
   };
 
   const allowed = async (reviewer: TReviewer, record: ApprovalRecord, action: ReviewAction) => {
@@ -342,7 +350,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
       throw new HitlError('invalid_input', 'the Idempotency-Key header must be 1 to 100 visible ASCII characters');
     }
     // A retry carrying the same key (and reviewer) gets the recorded decision back instead of 409.
-    const idempotency = key === undefined ? {} : { idempotencyKey: `${reviewer.id}:${key}` };
+    const idempotency = key === undefined ? {} : { idempotencyKey: idempotencyKeyOf(reviewer.id, key) };
     const decided = await manager.respond(id, { ...input, ...idempotency, respondedBy: reviewer.id });
     sendJson(response, 200, decided);
   };

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApprovalRecord, Logger } from '@hitl/core';
 
@@ -21,6 +21,8 @@ export interface Receiver {
   requests: ReceivedRequest[];
   /** Requests left hanging, to answer later. */
   hanging: Map<number, ServerResponse>;
+  /** The server itself, to watch its connections. */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startReceiver(answer: Answer, path = '/hooks/hitl'): Promi
     url: `http://127.0.0.1:${port}${path}`,
     requests,
     hanging,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

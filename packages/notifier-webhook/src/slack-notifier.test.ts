@@ -74,6 +74,33 @@ describe('createSlackNotifier', () => {
     expect(message.blocks.some((block) => block.type === 'actions')).toBe(false);
   });
 
+  it('escapes every parsed text, the top-level text included, so a tool name like <!channel> pings nobody', () => {
+    const record = pendingRecord(Date.now());
+    const hostile = '<!channel> & <@U024BE7LH>';
+    const message = toSlackMessage({
+      ...record,
+      evaluation: { ...record.evaluation, reason: `policy matched ${hostile}` },
+      request: { ...record.request, toolName: hostile, description: hostile },
+    });
+
+    expect(message.text).toBe('Approval needed: &lt;!channel&gt; &amp; &lt;@U024BE7LH&gt; (risk irreversible, confidence 0.85)');
+    // Every text Slack parses (the top-level text and each mrkdwn object) has no raw control character.
+    const parsed: string[] = [message.text];
+    const collect = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(collect);
+      else if (typeof value === 'object' && value !== null) {
+        const object = value as Record<string, unknown>;
+        if (object.type === 'mrkdwn' && typeof object.text === 'string') parsed.push(object.text);
+        Object.values(object).forEach(collect);
+      }
+    };
+    collect(message.blocks);
+    expect(parsed.length).toBeGreaterThanOrEqual(6);
+    for (const text of parsed) expect(text.replace(/&(amp|lt|gt);/g, '')).not.toMatch(/[<>&]/);
+    // The header is plain_text: Slack shows it as written and parses no mention there.
+    expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: `Approval needed: ${hostile}`, emoji: false } });
+  });
+
   it('builds the review link with a function of the record', () => {
     const record = pendingRecord(Date.now());
     const message = toSlackMessage(record, { dashboardUrl: ({ request }) => `https://agents.example.com/r/${request.id}` });

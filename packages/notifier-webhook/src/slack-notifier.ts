@@ -93,7 +93,8 @@ function parseDashboardUrl(value: unknown): ((record: ApprovalRecord) => string)
  * The Slack Block Kit message `createSlackNotifier` sends: a heading with the tool, then the tool,
  * risk, confidence and expiry, the description, a Review button linking to the dashboard (when
  * `dashboardUrl` is given), and the request id with the policy's reason. Text from the request is
- * escaped, so an agent's description cannot mention `@channel` or inject links.
+ * escaped (in the blocks and in the top-level `text`), so an agent's tool name or description
+ * cannot mention `@channel` or inject links.
  *
  * @example
  * ```ts
@@ -143,8 +144,11 @@ function buildMessage(record: ApprovalRecord, linkOf: ((record: ApprovalRecord) 
     type: 'context',
     elements: [{ type: 'mrkdwn', text: escapeText(cut(`Request ${request.id} · ${record.evaluation.reason}`, 2_900)) }],
   });
+  // The top-level text is parsed like mrkdwn (it is the notification and the fallback): `<!channel>`
+  // there pings everyone, so every part from the request is escaped, after cutting (an entity is
+  // never cut in half). The header block is plain_text, which Slack shows as is and never parses.
   return {
-    text: cut(`${heading}: ${request.toolName} (risk ${risk}, confidence ${confidence})`, 3_000),
+    text: `${heading}: ${escapeText(cut(request.toolName, 2_000))} (risk ${escapeText(risk)}, confidence ${confidence})`,
     blocks,
   };
 }

@@ -161,6 +161,33 @@ describe('verifyWebhook', () => {
     expect(failure({ ...options, headers: new Headers(), rawBody: VECTOR.payload }).message).toMatch(/webhook-id header is missing/);
   });
 
+  it('accepts a valid signature among several webhook-signature headers, however the receiver got them', () => {
+    const base = { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp) };
+    const other = 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+    const verify = (headers: VerifyWebhookOptions['headers']) => verifyWebhook({ secret: VECTOR.secret, headers, rawBody: VECTOR.payload, now: () => VECTOR_NOW });
+
+    // Fetch Headers joins a repeated header with ", ": the valid one first, then last.
+    const first = new Headers(base);
+    first.append('webhook-signature', VECTOR.signature);
+    first.append('webhook-signature', other);
+    expect(first.get('webhook-signature')).toBe(`${VECTOR.signature}, ${other}`);
+    expect(verify(first)).toEqual({ test: 2432232314 });
+    const last = new Headers(base);
+    last.append('webhook-signature', other);
+    last.append('webhook-signature', VECTOR.signature);
+    expect(verify(last)).toEqual({ test: 2432232314 });
+    // Node's IncomingHttpHeaders-like arrays, and the space-delimited list of the spec.
+    expect(verify({ ...base, 'webhook-signature': [other, VECTOR.signature] })).toEqual({ test: 2432232314 });
+    expect(verify({ ...base, 'webhook-signature': `${other} ${VECTOR.signature}` })).toEqual({ test: 2432232314 });
+    // Several signatures, none of them valid, still fail.
+    const forged = new Headers(base);
+    forged.append('webhook-signature', other);
+    forged.append('webhook-signature', other.replace('AAAA', 'BBBB'));
+    expect(() => verify(forged)).toThrow(/no v1 signature matches \(2 tried/);
+    // A repeated webhook-id stays refused: which one was signed is ambiguous.
+    expect(() => verify({ ...base, 'webhook-id': [VECTOR.id, 'msg_other'], 'webhook-signature': VECTOR.signature })).toThrow(/webhook-id header is given 2 times/);
+  });
+
   it('checks with the standardwebhooks package both ways', () => {
     const secret = generateWebhookSecret();
     const theirs = new Webhook(secret);

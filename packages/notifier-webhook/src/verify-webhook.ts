@@ -7,8 +7,9 @@ import { functionOption } from './validation.js';
 
 /**
  * Request headers as a receiver has them: a Fetch `Headers` instance, or a plain object with keys
- * in any case (Node's `request.headers`, Express's `req.headers`). A header given more than once
- * is refused.
+ * in any case (Node's `request.headers`, Express's `req.headers`). `webhook-id` or
+ * `webhook-timestamp` given more than once is refused; `webhook-signature` given more than once
+ * (an array, or values joined with ", ") is read as one list of signatures.
  *
  * @example
  * ```ts
@@ -80,6 +81,35 @@ function readHeader(headers: WebhookHeaders, name: string): string | undefined {
   if (found === undefined) return undefined;
   if (typeof found !== 'string') throw refuse(`the ${name} header is ${describeValue(found)}, not a string`);
   return found;
+}
+
+/**
+ * Every value of the `webhook-signature` header, as one space-delimited list. Standard Webhooks puts
+ * several signatures in one header separated by spaces; a header sent twice reaches a receiver as
+ * an array (a plain object of headers) or joined with ", " (Fetch `Headers.get`, Node's
+ * `request.headers`): every form is accepted, and any one signature that verifies is enough.
+ */
+function readSignatures(headers: WebhookHeaders, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') return readHeader(headers, name);
+  const values: string[] = [];
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() !== name) continue;
+    const value: unknown = (headers as Record<string, unknown>)[key];
+    for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) {
+      if (item === undefined) continue;
+      if (typeof item !== 'string') throw refuse(`the ${name} header is ${describeValue(item)}, not a string`);
+      values.push(item);
+    }
+  }
+  return values.length === 0 ? undefined : values.join(' ');
+}
+
+/** The signatures of a `webhook-signature` value: split on spaces, each without the "," that joined two headers. */
+function signatureEntries(text: string): string[] {
+  return text
+    .split(/\s+/)
+    .map((entry) => entry.replace(/,+$/, ''))
+    .filter((entry) => entry !== '');
 }
 
 function requireHeader(headers: WebhookHeaders, name: string): string {
@@ -165,7 +195,9 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
   try {
     id = requireHeader(headers, 'webhook-id');
     timestampText = requireHeader(headers, 'webhook-timestamp');
-    signatureText = requireHeader(headers, 'webhook-signature');
+    const signatures = readSignatures(headers, 'webhook-signature');
+    if (signatures === undefined || signatures.trim() === '') throw refuse('the webhook-signature header is missing');
+    signatureText = signatures;
   } catch (error) {
     if (HitlError.is(error)) throw error;
     throw new HitlError('invalid_input', `headers could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -189,8 +221,7 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
 
   const candidates: string[] = [];
   const otherVersions = new Set<string>();
-  for (const entry of signatureText.split(' ')) {
-    if (entry === '') continue;
+  for (const entry of signatureEntries(signatureText)) {
     const comma = entry.indexOf(',');
     const version = comma === -1 ? entry : entry.slice(0, comma);
     if (version === 'v1' && comma !== -1) candidates.push(entry.slice(comma + 1));

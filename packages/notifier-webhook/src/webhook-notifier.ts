@@ -152,6 +152,8 @@ interface Delivery {
   readonly expiresAtMs: number | undefined;
   readonly controller: AbortController;
   attempts: number;
+  /** True while an attempt holds a slot (a request, and its socket, in flight): never dropped then. */
+  sending: boolean;
   settled: boolean;
   resolve(): void;
   reject(error: HitlError): void;
@@ -343,6 +345,12 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
     settle(delivery, error);
   };
 
+  /** The oldest held delivery not in flight; `live` iterates in insertion order. */
+  const firstWaiting = (): Delivery | undefined => {
+    for (const delivery of live) if (!delivery.sending) return delivery;
+    return undefined;
+  };
+
   const acquireSlot = (signal: AbortSignal): Promise<void> => {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     if (sending < concurrency) {
@@ -455,8 +463,10 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
       let outcome: AttemptOutcome;
       try {
         delivery.attempts = number;
+        delivery.sending = true;
         outcome = await attemptOnce(delivery);
       } finally {
+        delivery.sending = false;
         releaseSlot();
       }
       if (outcome.kind === 'delivered') return;
@@ -557,11 +567,19 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
         overflowing = true;
         logger.warn(`webhook notifier '${name}': queue full (maxQueue ${maxQueue}); dropping the oldest deliveries to ${label}`);
       }
-      for (const oldest of live) {
-        dropped += 1;
-        abandon(oldest, failure(oldest.requestId, `was dropped after ${plural(oldest.attempts, 'attempt')}: the queue is full (maxQueue ${maxQueue})`));
-        break;
+      // The oldest delivery that is waiting (for a slot or a retry) makes room. One in flight is
+      // never aborted: its slot would start the next fetch at once while the aborted socket lingers,
+      // so a burst would open a socket per dropped delivery. When every held delivery is in flight
+      // (maxQueue <= concurrency), the new one is the one dropped.
+      const oldestWaiting = firstWaiting();
+      dropped += 1;
+      if (oldestWaiting === undefined) {
+        failed += 1;
+        return Promise.reject(
+          failure(requestId, `was dropped before its first attempt: the queue is full (maxQueue ${maxQueue}) and every delivery in it is being sent`),
+        );
       }
+      abandon(oldestWaiting, failure(oldestWaiting.requestId, `was dropped after ${plural(oldestWaiting.attempts, 'attempt')}: the queue is full (maxQueue ${maxQueue})`));
     } else {
       overflowing = false;
     }
@@ -576,6 +594,7 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
         expiresAtMs: Number.isFinite(expiresAtMs) ? expiresAtMs : undefined,
         controller,
         attempts: 0,
+        sending: false,
         settled: false,
         resolve,
         reject: (error) => {
@@ -636,7 +655,8 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
  * exponential backoff and full jitter, honouring `Retry-After` up to `retry.maxDelayMs`; 3xx and
  * other 4xx fail at once; 410 Gone disables the endpoint. Each attempt is aborted at `timeoutMs`.
  * Retries stop once the request has expired. At most `maxQueue` deliveries are held: when full,
- * the oldest is dropped and its promise rejected. Failures reject with
+ * the oldest one waiting (for a slot or a retry) is dropped and its promise rejected; a request in
+ * flight is never aborted to make room, so at most `concurrency` sockets are open. Failures reject with
  * `HitlError('notify_failed')` naming the URL, the answer and the attempts.
  *
  * @example

@@ -180,6 +180,32 @@ describe('migrations', () => {
     }
   });
 
+  it('are safe when five stores on five tables of one new schema start at once (10 new schemas)', async () => {
+    // The migration lock was per table, and CREATE SCHEMA IF NOT EXISTS run by two transactions at
+    // once fails one with: duplicate key value violates unique constraint "pg_namespace_nspname_index".
+    const pools = Array.from({ length: 5 }, (_, index) => createTestPool(`hitl-migrate-tables-${index}`, { max: 1 }));
+    try {
+      for (let round = 0; round < 10; round++) {
+        const freshSchema = randomName('hitl_migrate_tables');
+        const stores = pools.map((pool, index) => createPostgresStore({ pool, schema: freshSchema, table: `requests_${index}`, sweepIntervalMs: Infinity }));
+        try {
+          const results = await Promise.allSettled(stores.map((store) => store.migrate()));
+          const failures = results.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+          expect(failures).toEqual([]);
+          const created = await Promise.all(stores.map((store, index) => store.create(pendingRecord(`table-${index}`))));
+          expect(created.every((result) => result.created)).toBe(true);
+          const tables = await admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations'`, [freshSchema]);
+          expect(tables.rows[0].count).toBe(5);
+        } finally {
+          await Promise.all(stores.map((store) => store.close()));
+          await admin.query(`DROP SCHEMA IF EXISTS "${freshSchema}" CASCADE`);
+        }
+      }
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
+
   it('share one run between concurrent first uses of a store', async () => {
     const { store, pool } = newStore();
     let connections = 0;

@@ -138,7 +138,7 @@ function validateOptions(options: unknown): asserts options is PostgresStoreOpti
  * Creates an {@link ApprovalStore} on PostgreSQL, so approvals survive restarts and every instance
  * behind a load balancer shares them. Pass it to `createManager({ store })`.
  *
- * - The table and its indexes are created on first use, under an advisory lock (safe when many
+ * - The table and its indexes are created on first use, under advisory locks on the schema and the table (safe when many
  *   instances start at once), and never dropped.
  * - `decide` is one `UPDATE … WHERE id = $1 AND status = $2 AND <not expired by the database clock>
  *   RETURNING …`: exactly one decision wins, everywhere.
@@ -269,6 +269,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       }
       await client.query('BEGIN');
       try {
+        // Schema first, then table, in every store: the schema lock makes concurrent stores on other
+        // tables of a new schema wait for its creation to commit instead of racing to create it.
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [sql.schemaLockKey]);
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [sql.lockKey]);
         const schemaFound = await client.query({ ...sql.schemaExists, values: [schema] });
         if (schemaFound.rowCount === 0) await client.query(sql.createSchema);

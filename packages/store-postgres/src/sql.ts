@@ -110,6 +110,12 @@ export interface StoreSql {
   qualifiedTable: string;
   /** The text the migration advisory lock key is hashed from. */
   lockKey: string;
+  /**
+   * The text the schema's advisory lock key is hashed from: taken before {@link lockKey} by every
+   * store migrating a table of this schema, because `CREATE SCHEMA IF NOT EXISTS` run at once by two
+   * transactions fails one of them on `pg_namespace_nspname_index`.
+   */
+  schemaLockKey: string;
   schemaExists: Statement;
   migrationsTableExists: Statement;
   /** The migrations table's name as `to_regclass` reads it. */
@@ -176,6 +182,7 @@ COMMENT ON TABLE ${qualifiedTable} IS 'hitl approval requests (@hitl/store-postg
   return {
     qualifiedTable,
     lockKey: `hitl:${schema}.${table}`,
+    schemaLockKey: `hitl-schema:${schema}`,
     schemaExists: statement('SELECT 1 FROM pg_namespace WHERE nspname = $1'),
     migrationsTableName: migrationsTable,
     migrationsTableExists: statement('SELECT (to_regclass($1) IS NOT NULL)::text AS present'),
