@@ -28,6 +28,11 @@ function pnpmCommand(): [string, string[]] {
   return ['npx', ['-y', 'pnpm@10.34.9']];
 }
 
+/** The environment without the npm and pnpm settings the test runner was started with, as a user's shell has it. */
+function userEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)));
+}
+
 const packages = publishedPackages().map((entry) => {
   const readme = `packages/${basename(entry.directory)}/README.md`;
   const first = extractSnippets(readme, readFileSync(join(repoRoot, readme), 'utf8')).find((snippet) => snippet.mode !== 'skip');
@@ -55,7 +60,7 @@ beforeAll(async () => {
   await run(
     'npm',
     ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...files, ...peers.map((name) => `${name}@${workspaceVersion(name)}`)],
-    { cwd: project, timeout: 150_000, env: { ...process.env, npm_config_workspaces: undefined } as NodeJS.ProcessEnv },
+    { cwd: project, timeout: 150_000, env: userEnvironment() },
   );
   lap('installed');
   const common = { strict: true, target: 'ES2022', lib: ['ES2023', 'DOM'], types: ['node'], rootDir: '.' };
