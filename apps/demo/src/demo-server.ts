@@ -1,4 +1,4 @@
-import { createLogNotifier, createManager, type ApprovalStore, type Manager, type Notifier } from '@hitl/core';
+import { createLogNotifier, createManager, HitlError, type ApprovalStore, type Manager, type Notifier } from '@hitl/core';
 import { createReviewRouter } from '@hitl/express';
 import { createWebhookNotifier, type WebhookNotifier } from '@hitl/notifier-webhook';
 import { createPostgresStore, type PostgresStore } from '@hitl/store-postgres';
@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { runAiSdkAgent } from './agents/ai-sdk-agent.js';
 import { runLangChainAgent, type AgentContext } from './agents/langchain-agent.js';
 import { createCrm, type Crm } from './crm.js';
-import { createNarrator, type Narrator, type Run } from './narrator.js';
+import { clip, colorWanted, createNarrator, type Narrator, type Run } from './narrator.js';
+import { reviewerOf, withReviewerBanner } from './reviewer.js';
 import { supportPolicies } from './policies.js';
 import { startPageHtml } from './start-page.js';
 
@@ -40,6 +41,8 @@ export interface DemoOptions {
   print?: (line: string) => void;
   /** How long a request waits for a reviewer (default 10 minutes). */
   timeoutMs?: number;
+  /** ANSI colours in the narration. Default: when printing to a terminal and `NO_COLOR` is unset. */
+  color?: boolean;
 }
 
 export interface Demo {
@@ -83,8 +86,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     ...(store ? { store: store as ApprovalStore } : {}),
   });
 
+  // Requests still pending in the database were made by an earlier demo process: its scripted agents
+  // are gone, so deciding them would resume nothing. Cancel them, and say so.
+  if (store) {
+    const cancelled = await cancelLeftovers(manager);
+    if (cancelled > 0) {
+      print(`   ⏹  cancelled ${cancelled} pending request${cancelled === 1 ? '' : 's'} left by an earlier demo process (the agents that asked are gone)`);
+    }
+  }
+
   let url = '';
-  const narrator = createNarrator({ manager, dashboardUrl: () => `${url}hitl/`, print });
+  const color = options.color ?? (options.print === undefined && colorWanted());
+  const narrator = createNarrator({ manager, dashboardUrl: () => `${url}hitl/`, print, color });
   const crms = new Map<string, Crm>();
   /** Set by close(): runs still waiting for a reviewer end then, and say so. */
   let closing = false;
@@ -106,7 +119,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
             return run;
           }
           run.status = 'finished';
-          const summary = Object.entries(run.results).map(([tool, result]) => `${tool}: ${result.status === 'success' ? 'done' : result.output}`);
+          const summary = Object.entries(run.results).map(([tool, result]) => `${tool}: ${result.status === 'success' ? 'done' : clip(result.output, 120)}`);
           narrator.say(run, `🏁 finished — ${summary.join('; ')}`);
           return run;
         },
@@ -143,16 +156,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   app.get('/', (_request, response) => {
     response.type('html').send(startPageHtml(scenarios));
   });
+  // The dashboard page says who you decide as, and where to change it.
+  app.get(['/hitl', '/hitl/'], (request, response, next) => {
+    const send = response.send.bind(response);
+    response.send = ((body: unknown) => send(typeof body === 'string' ? withReviewerBanner(body, reviewerOf(request)) : body)) as typeof response.send;
+    next();
+  });
   app.use(
     '/hitl',
     createReviewRouter({
       manager,
       // Demo sign-in: the name typed on the start page (a cookie), or an x-reviewer header.
-      authenticate: (request) => {
-        const fromCookie = /(?:^|;\s*)hitl_reviewer=([^;]+)/.exec(request.get('cookie') ?? '')?.[1];
-        const id = request.get('x-reviewer') ?? (fromCookie ? decodeURIComponent(fromCookie) : 'demo-reviewer');
-        return { id: id.slice(0, 64) || 'demo-reviewer', roles: ['admin'] };
-      },
+      authenticate: (request) => ({ id: reviewerOf(request).id, roles: ['admin'] }),
     }),
   );
   app.post('/demo/run', express.json({ limit: '4kb' }), (request, response) => {
@@ -180,9 +195,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     response.status(status).json({ error: { code: status === 500 ? 'internal_error' : 'invalid_input', message: status === 500 ? 'internal error' : 'bad request' } });
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(port, host, () => resolve(listening));
-    listening.once('error', reject);
+  // Express 5 hands a failed listen (EADDRINUSE...) to the callback.
+  const server: Server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(port, host, (error) => (error ? reject(error) : resolve(listening)));
+  }).catch(async (error: unknown) => {
+    await webhook?.close({ deadlineMs: 0 });
+    await manager.close();
+    await store?.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   url = `http://${host}:${address.port}/`;
@@ -208,4 +228,26 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       await store?.close();
     },
   };
+}
+
+/** Cancels every pending request of the demo's agents (made by an earlier process); returns how many. */
+async function cancelLeftovers(manager: Manager): Promise<number> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await manager.list({ status: 'pending', limit: 200, ...(cursor ? { cursor } : {}) });
+    // The demo's agents put a tool call id (`<run id>:call-<n>`) in every request's metadata.
+    ids.push(...page.items.filter((record) => typeof record.request.metadata?.toolCallId === 'string').map((record) => record.request.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  let cancelled = 0;
+  for (const id of ids) {
+    try {
+      await manager.cancel(id, 'the demo process that asked has stopped');
+      cancelled++;
+    } catch (error) {
+      if (!HitlError.is(error, 'conflict')) throw error;
+    }
+  }
+  return cancelled;
 }

@@ -34,12 +34,14 @@ describe.skipIf(!haveChromium)('the demo, end to end in headless Chromium', () =
     await page.getByTestId('reviewer-name').fill('alice');
     await page.getByTestId('reviewer-name').dispatchEvent('change');
     await page.getByTestId('run-langchain').click();
-    await page.getByText('Started run1.').waitFor();
-    const run = demo.narrator.runs.get('run1');
+    await page.getByText(/^Started [0-9a-f]{6}-run1\.$/).waitFor();
+    const [run] = demo.narrator.runs.values();
     expect(run?.framework).toBe('langchain');
+    const runId = run?.id as string;
 
-    // The dashboard shows both waiting calls live.
+    // The dashboard shows both waiting calls live, and says who you decide as and where to change it.
     await page.getByTestId('dashboard-link').click();
+    await expect(page.getByTestId('demo-reviewer').textContent()).resolves.toContain('Deciding as alice');
     const card = (tool: string) =>
       page.getByTestId('request-card').filter({ has: page.getByTestId('request-tool').getByText(tool, { exact: true }) });
     await card('delete_user').waitFor();
@@ -52,14 +54,14 @@ describe.skipIf(!haveChromium)('the demo, end to end in headless Chromium', () =
     await page.getByTestId('empty-state').waitFor({ state: 'visible' });
 
     // What the agent did afterwards.
-    const finished = await demo.finished('run1');
+    const finished = await demo.finished(runId);
     expect(finished.status).toBe('finished');
     expect(finished.results.get_user?.status).toBe('success');
     expect(finished.results.update_user?.status).toBe('success');
     expect(finished.results.delete_user).toEqual({ status: 'success', output: JSON.stringify({ deleted: '12345' }) });
     expect(finished.results.send_email?.status).toBe('rejected');
     expect(finished.results.send_email?.output).toContain('No email: the customer asked not to be contacted');
-    const crm = demo.crmOf('run1')?.snapshot();
+    const crm = demo.crmOf(runId)?.snapshot();
     expect(crm?.customers.find((customer) => customer.id === '12345')).toMatchObject({ deleted: true, plan: 'free' });
     expect(crm?.outbox).toEqual([]);
 

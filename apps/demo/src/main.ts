@@ -27,6 +27,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+// The launcher (npm run demo) forwards SIGINT and SIGTERM to this process and passes its own pid.
+const stopPid = process.env.HITL_DEMO_STOP_PID ?? String(process.pid);
+
 let demo;
 try {
   demo = await startDemo({
@@ -38,7 +41,11 @@ try {
   });
 } catch (error) {
   const code = (error as { code?: string }).code;
-  console.error(code === 'EADDRINUSE' ? `port ${port} is taken; try PORT=${port + 1} npm run demo` : `the demo could not start: ${(error as Error).message}`);
+  console.error(
+    code === 'EADDRINUSE'
+      ? `port ${port} is in use; set PORT to another one, e.g. PORT=${port + 1} npm run demo`
+      : `the demo could not start: ${(error as Error).message}`,
+  );
   process.exit(1);
 }
 
@@ -47,7 +54,7 @@ console.log(`
   ➜ reviewer dashboard: ${demo.dashboardUrl}
   ➜ start page (run scenarios): ${demo.url}
   ${process.env.DATABASE_URL ? 'store: PostgreSQL (DATABASE_URL)' : 'store: memory (set DATABASE_URL to keep approvals across restarts)'}
-  Ctrl-C to stop
+  Ctrl-C (or kill ${stopPid}) to stop
 `);
 if (scenario !== 'none') demo.start(scenario);
 
@@ -57,6 +64,7 @@ const stop = async () => {
   stopping = true;
   console.log('\n  stopping…');
   await demo.close();
+  console.log('  stopped');
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

@@ -1,4 +1,5 @@
 import type { ApprovalRecord, Manager } from '@hitl/core';
+import { randomBytes } from 'node:crypto';
 
 /** One line of what an agent run did, as printed in the terminal and shown on the start page. */
 export interface Step {
@@ -29,7 +30,18 @@ export interface Narrator {
   close(): void;
 }
 
-const colors = { dim: '\x1b[2m', reset: '\x1b[0m' };
+/** Longest value (and line) the narration prints in full; longer ones are cut with a marker. */
+export const maxPrinted = 300;
+
+/** Cuts `text` to `max` characters, saying how much was left out. */
+export function clip(text: string, max = maxPrinted): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… [${text.length - max} more characters]`;
+}
+
+/** Colours only for a terminal, and never with NO_COLOR (https://no-color.org). */
+export function colorWanted(stream: { isTTY?: boolean } = process.stdout, environment: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !environment.NO_COLOR;
+}
 
 function toolCallIdOf(record: ApprovalRecord): string | undefined {
   const value = record.request.metadata?.toolCallId;
@@ -44,18 +56,38 @@ function who(record: ApprovalRecord): string {
  * Prints each step of each run to the terminal (and keeps it for the start page), including what
  * reviewers decide: a tool call id starts with its run's id, which ties manager events to runs.
  */
-export function createNarrator({ manager, dashboardUrl, print = console.log }: { manager: Manager; dashboardUrl: () => string; print?: (line: string) => void }): Narrator {
+export function createNarrator({
+  manager,
+  dashboardUrl,
+  print = console.log,
+  color = false,
+  runPrefix = randomBytes(3).toString('hex'),
+}: {
+  manager: Manager;
+  dashboardUrl: () => string;
+  print?: (line: string) => void;
+  /** Dim the timestamps with ANSI escapes. Default `false`. */
+  color?: boolean;
+  /** Starts every run id of this process (`<prefix>-run1`), so ids never repeat across restarts. Default: random. */
+  runPrefix?: string;
+}): Narrator {
   const runs = new Map<string, Run>();
   const reviewed = new Set<string>();
   let sequence = 0;
-  const runOf = (record: ApprovalRecord) => {
+  const [dim, reset] = color ? ['\x1b[2m', '\x1b[0m'] : ['', ''];
+  /** The run a record belongs to; `'orphan'` for a demo request whose run is not in this process. */
+  const runOf = (record: ApprovalRecord): Run | 'orphan' | undefined => {
     const toolCallId = toolCallIdOf(record);
-    return toolCallId ? runs.get(toolCallId.split(':')[0] as string) : undefined;
+    if (!toolCallId) return undefined;
+    return runs.get(toolCallId.split(':')[0] as string) ?? 'orphan';
   };
-  const say = (run: Run | undefined, text: string) => {
+  const say = (target: Run | 'orphan' | undefined, text: string) => {
     const at = new Date().toISOString();
-    if (run) run.steps.push({ at, text });
-    print(`${colors.dim}${at.slice(11, 19)}${colors.reset} ${run ? `[${run.id} ${run.framework}] ` : ''}${text}`);
+    const line = clip(text);
+    const run = typeof target === 'object' ? target : undefined;
+    if (run) run.steps.push({ at, text: line });
+    const tag = run ? `[${run.id} ${run.framework}] ` : target === 'orphan' ? '[orphaned: its agent is not in this process, nothing resumes] ' : '';
+    print(`${dim}${at.slice(11, 19)}${reset} ${tag}${line}`);
   };
   const unsubscribe = manager.subscribe((event) => {
     const { record } = event;
@@ -73,9 +105,9 @@ export function createNarrator({ manager, dashboardUrl, print = console.log }: {
         break;
       case 'request-decided':
         if (record.status === 'approved') say(run, `✅ ${tool} approved by ${who(record)}`);
-        if (record.status === 'modified') say(run, `✏️  ${tool} approved by ${who(record)} with edited input ${JSON.stringify(record.response?.modified)}`);
+        if (record.status === 'modified') say(run, `✏️  ${tool} approved by ${who(record)} with edited input ${clip(JSON.stringify(record.response?.modified) ?? '', 120)}`);
         if (record.status === 'rejected' && !record.response?.automatic) {
-          say(run, `❌ ${tool} rejected by ${who(record)}${record.response?.feedback ? `: "${record.response.feedback}"` : ''}`);
+          say(run, `❌ ${tool} rejected by ${who(record)}${record.response?.feedback ? `: "${clip(record.response.feedback, 120)}"` : ''}`);
         }
         break;
       case 'request-expired':
@@ -93,7 +125,7 @@ export function createNarrator({ manager, dashboardUrl, print = console.log }: {
     runs,
     reviewed,
     startRun(scenario, framework, customerId) {
-      const run: Run = { id: `run${++sequence}`, scenario, framework, customerId, status: 'running', steps: [], results: {} };
+      const run: Run = { id: `${runPrefix}-run${++sequence}`, scenario, framework, customerId, status: 'running', steps: [], results: {} };
       runs.set(run.id, run);
       return run;
     },

@@ -1,0 +1,122 @@
+// The packages as a user gets them: every published package is packed (`pnpm pack`, which turns
+// `workspace:^` into versions), the tarballs are installed with npm into a scratch project outside
+// the workspace (with the peers at the workspace's versions), and each README's first snippet is
+// type-checked there with `moduleResolution: node16` and `bundler`, then run.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { atReadmeLines, runNode, typeCheck } from './run-snippets.js';
+import { extractSnippets, publishedPackages, repoRoot, type Snippet } from './snippets.js';
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+
+/** Peers and tools the snippets need, at the versions the workspace tests with. */
+const peers = ['express', 'langchain', '@langchain/core', 'ai', 'zod', 'pg', 'typescript', '@types/node', '@types/express'];
+function workspaceVersion(name: string): string {
+  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+}
+
+/** pnpm as the test runner was started with it, else the pinned one through npx. */
+function pnpmCommand(): [string, string[]] {
+  const execPath = process.env.npm_execpath;
+  if (execPath && /pnpm/.test(basename(execPath)) && !execPath.endsWith('npx-cli.js')) return [process.execPath, [execPath]];
+  return ['npx', ['-y', 'pnpm@10.34.9']];
+}
+
+/** The environment without the npm and pnpm settings the test runner was started with, as a user's shell has it. */
+function userEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)));
+}
+
+const packages = publishedPackages().map((entry) => {
+  const readme = `packages/${basename(entry.directory)}/README.md`;
+  const first = extractSnippets(readme, readFileSync(join(repoRoot, readme), 'utf8')).find((snippet) => snippet.mode !== 'skip');
+  return { ...entry, readme, first };
+});
+
+let scratch = '';
+const node16 = new Map<string, string[]>();
+const bundler = new Map<string, string[]>();
+const fileOf = (snippet: Snippet) => `${snippet.id}.ts`;
+
+beforeAll(async () => {
+  const started = Date.now();
+  const lap = (what: string) => console.log(`${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  scratch = mkdtempSync(join(tmpdir(), 'hitl-packed-'));
+  const tarballs = join(scratch, 'tarballs');
+  mkdirSync(tarballs);
+  const [pnpm, pnpmArgs] = pnpmCommand();
+  await Promise.all(packages.map((entry) => run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', tarballs], { cwd: entry.directory })));
+  lap('packed');
+  const project = join(scratch, 'project');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'hitl-scratch', private: true, type: 'module' }));
+  const files = (await run('ls', [tarballs])).stdout.trim().split('\n').map((file) => join(tarballs, file));
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...files, ...peers.map((name) => `${name}@${workspaceVersion(name)}`)],
+    { cwd: project, timeout: 150_000, env: userEnvironment() },
+  );
+  lap('installed');
+  const common = { strict: true, target: 'ES2022', lib: ['ES2023', 'DOM'], types: ['node'], rootDir: '.' };
+  writeFileSync(
+    join(project, 'tsconfig.node16.json'),
+    JSON.stringify({ compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16', outDir: 'out', skipLibCheck: true }, include: ['*.ts'] }),
+  );
+  writeFileSync(
+    join(project, 'tsconfig.bundler.json'),
+    JSON.stringify({ compilerOptions: { ...common, module: 'preserve', moduleResolution: 'bundler', noEmit: true, skipLibCheck: true }, include: ['*.ts'] }),
+  );
+  for (const { first } of packages) if (first) writeFileSync(join(project, fileOf(first)), first.code);
+  const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
+  await Promise.all(
+    ([['tsconfig.node16.json', node16], ['tsconfig.bundler.json', bundler]] as const).map(async ([config, into]) => {
+      for (const [file, lines] of await typeCheck(tsc, config, project)) into.set(file, lines);
+      lap(`type-checked (${config})`);
+    }),
+  );
+}, 240_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('packed packages installed with npm outside the workspace', () => {
+  it('every published package has a README whose first snippet is TypeScript', () => {
+    expect(packages.length).toBeGreaterThanOrEqual(6);
+    for (const { readme, first } of packages) expect({ readme, language: first?.language }).toEqual({ readme, language: 'ts' });
+  });
+
+  it('ship their sources, so source maps and go-to-definition land on real files', () => {
+    for (const { name } of packages) {
+      const directory = join(scratch, 'project', 'node_modules', ...name.split('/'));
+      const map = JSON.parse(readFileSync(join(directory, 'dist', 'index.d.ts.map'), 'utf8')) as { sources: string[] };
+      for (const source of map.sources) expect(() => readFileSync(join(directory, 'dist', source)), `${name}: ${source}`).not.toThrow();
+      expect(() => readFileSync(join(directory, 'LICENSE')), `${name}: LICENSE`).not.toThrow();
+    }
+  });
+
+  for (const { name, first } of packages) {
+    if (!first) continue;
+    it(`${name}: the README's first snippet type-checks with moduleResolution node16 and bundler`, () => {
+      const file = join(scratch, 'project', fileOf(first));
+      expect({ node16: atReadmeLines(first, node16.get(file) ?? []), bundler: atReadmeLines(first, bundler.get(file) ?? []) }).toEqual({ node16: [], bundler: [] });
+      expect(node16.get('') ?? []).toEqual([]);
+    });
+    it(`${name}: the README's first snippet runs`, async () => {
+      const result = await runNode(join(scratch, 'project', 'out', `${first.id}.js`), {
+        cwd: join(scratch, 'project'),
+        env: { PORT: '0', DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+        timeoutMs: 60_000,
+        mode: first.mode === 'serve' ? 'serve' : 'run',
+      });
+      if (first.mode === 'serve') expect({ exited: result.signal !== 'SIGKILL' || result.timedOut, output: result.output }).toMatchObject({ exited: false });
+      else expect({ code: result.code, timedOut: result.timedOut, output: result.output }).toMatchObject({ code: 0, timedOut: false });
+    });
+  }
+});
