@@ -9,7 +9,7 @@ export {
   isRequestStatus,
   isRiskLevel,
 } from './constants.js';
-export { HitlError, type HitlErrorCode } from './hitl-error.js';
+export { HitlError, type HitlErrorCode, type HitlErrorDetails } from './hitl-error.js';
 export { createManager } from './approval-manager.js';
 export { createMemoryStore } from './memory-store.js';
 export { createLogNotifier } from './log-notifier.js';
