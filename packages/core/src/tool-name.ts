@@ -1,4 +1,5 @@
 // Tool names: 1–128 characters of `A-Z a-z 0-9 _ - . :`, checked in bounded time whatever the input.
+import { invalidInput } from './validation.js';
 
 /** The longest tool name hitl accepts (the limit model providers and MCP use). */
 export const MAX_TOOL_NAME_LENGTH = 128;
@@ -37,4 +38,11 @@ export function toolNameProblem(toolName: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Returns a valid tool name, or throws `HitlError('invalid_input')` naming the field, the (shortened) value and the problem. */
+export function requireToolName(field: string, value: unknown): string {
+  const problem = toolNameProblem(value);
+  if (problem !== undefined) throw invalidInput(field, value, `is not a valid tool name: it ${problem}`);
+  return value as string;
 }
