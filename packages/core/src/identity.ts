@@ -32,7 +32,7 @@ export function requireIdentity(field: string, value: unknown): string {
  *
  * @example
  * ```ts
- * sameIdentity('alice', ' Ａｌｉｃｅ'); // true
+ * identityKey(' Ａｌｉｃｅ') === identityKey('alice'); // true
  * ```
  */
 export function identityKey(id: string): string {

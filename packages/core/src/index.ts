@@ -15,6 +15,9 @@ export { createMemoryStore } from './memory-store.js';
 export { createLogNotifier } from './log-notifier.js';
 export { canonicalJson, hashInput } from './canonical-json.js';
 export { describeValue, invalidInput, isPlainObject } from './validation.js';
+export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
+export { identityKey } from './identity.js';
+export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
 export type {
   ApprovalPolicy,
   ApprovalRecord,

@@ -6,7 +6,15 @@ import { canonicalJson, sha256 } from './canonical-json.js';
 import { HitlError } from './hitl-error.js';
 import { invalidInput, isPlainObject } from './validation.js';
 
-/** The largest `inputSchema` accepted, as canonical JSON. */
+/**
+ * The largest `request.inputSchema` accepted, in characters of canonical JSON (64 KiB). Adapters
+ * leave out a tool schema larger than this rather than fail the call.
+ *
+ * @example
+ * ```ts
+ * if (JSON.stringify(schema).length <= MAX_INPUT_SCHEMA_BYTES) request.inputSchema = schema;
+ * ```
+ */
 export const MAX_INPUT_SCHEMA_BYTES = 65_536;
 /** How many compiled validators a manager keeps (least recently used first out). */
 const VALIDATOR_CACHE_LIMIT = 128;

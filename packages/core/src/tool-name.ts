@@ -1,7 +1,14 @@
 // Tool names: 1–128 characters of `A-Z a-z 0-9 _ - . :`, checked in bounded time whatever the input.
 import { invalidInput } from './validation.js';
 
-/** The longest tool name hitl accepts (the limit model providers and MCP use). */
+/**
+ * The longest tool name hitl accepts (the limit model providers and MCP use).
+ *
+ * @example
+ * ```ts
+ * if (name.length > MAX_TOOL_NAME_LENGTH) refuse(name);
+ * ```
+ */
 export const MAX_TOOL_NAME_LENGTH = 128;
 
 /** Which ASCII codes a tool name may contain: `A-Z a-z 0-9 _ - . :`. */
@@ -23,8 +30,15 @@ export function isToolNameCode(code: number): boolean {
 }
 
 /**
- * What is wrong with a tool name, or undefined when it is valid. Looks at no more than 129
- * characters, so a name of any length costs the same.
+ * What is wrong with a tool name, or undefined when it is valid (1–128 characters of
+ * `A-Z a-z 0-9 _ - . :`). Looks at no more than 128 characters, so a name of any length costs the
+ * same. Adapters use it to refuse a call to a name no tool can have before asking anyone.
+ *
+ * @example
+ * ```ts
+ * toolNameProblem('get_weather'); // undefined
+ * toolNameProblem('get weather'); // 'contains " " at position 3 (a tool name is letters, digits and _ - . : only)'
+ * ```
  */
 export function toolNameProblem(toolName: unknown): string | undefined {
   if (typeof toolName !== 'string') return 'is not a string';
