@@ -114,7 +114,8 @@ export async function policyWorstCase(context: BenchContext): Promise<Row[]> {
       baseline: `cached name ${formatUs(cached.medianUs)} median, ${formatUs(cached.p99Us)} p99`,
       result: `max ${formatUs(max)}`,
       target: 'max ≤ 50 µs',
-      pass: max <= 50,
+      // A smoke run is too short to warm the JIT: it only proves the row still runs.
+      pass: context.smoke ? undefined : max <= 50,
       figures: { pairs, p99Us: p99, maxUs: max, rawMaxUs: rawMax, cachedMedianUs: cached.medianUs, cachedP99Us: cached.p99Us },
     },
   ];
