@@ -460,6 +460,10 @@ describe('withApproval invoked directly', () => {
       throw new Error('expected a HitlError');
     };
     expect(attempt(() => withApproval({} as never, { manager, riskLevel: 'read_only' }))).toMatch(/^tool .* must be a LangChain StructuredTool/);
+    const spaced = tool(async () => 'ran', { name: 'get weather', description: 'x', schema: z.object({}) });
+    expect(attempt(() => withApproval(spaced, { manager, riskLevel: 'read_only' }))).toBe(
+      'tool.name \'get weather\' is not a valid tool name: it contains " " at position 3 (a tool name is letters, digits and _ - . : only)',
+    );
     expect(attempt(() => withApproval(getWeather, { manager: {} as Manager, riskLevel: 'read_only' }))).toBe(
       'options.manager must be a Manager from createManager() (it has no evaluate() method)',
     );
