@@ -160,7 +160,7 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         await rejected.getByTestId('reject-button').click();
         await rejected.waitFor({ state: 'detached', timeout: 30_000 });
         expect((await harness.manager.get(`list-${rejectedIndex}`))?.response).toMatchObject({ decision: 'reject', feedback: injectionPayloads[0], respondedBy: 'alice' });
-        expect(await page.locator('#announcer').textContent()).toBe(`Rejected: ${injectionPayloads[rejectedIndex]}`);
+        expect(await page.locator('#announcer').textContent()).toBe(`Rejected: ${toolNameFor(rejectedIndex)}`);
 
         const edited = page.locator('[data-request-id="live-3"]');
         await edited.getByTestId('edit-button').click();
