@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
+import { policyWorstCase } from './rows/policy-worst-case.js';
 import { postgresStore } from './rows/postgres.js';
 import { reviewerApi } from './rows/reviewer-api.js';
 import { roundTrip } from './rows/round-trip.js';
@@ -14,6 +15,7 @@ type Suite = (context: BenchContext) => Promise<Row[]>;
 
 const suites: Record<string, Suite> = {
   'policy-evaluate': policyEvaluate,
+  'policy-worst-case': policyWorstCase,
   'round-trip': roundTrip,
   memory: memoryPerRequest,
   langchain: langChainOverhead,

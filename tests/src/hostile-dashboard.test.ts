@@ -30,15 +30,21 @@ const chromiumArgs = [
   '--disable-sync',
 ];
 
-/** One request per payload, the payload in every field a model can fill. */
+/** A tool name cannot carry a payload (submit refuses anything but A-Z a-z 0-9 _ - . :), so each card gets its own. */
+const toolNameFor = (index: number) => `hostile_tool_${index}`;
+/** An id with control, zero-width or bidi characters is refused at submit, so those payloads leave requestedBy plain. */
+const requesterFor = (payload: string, index: number) =>
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u.test(payload) ? `agent_${index}` : payload;
+
+/** One request per payload, the payload in every field a model can fill (but the tool name, and requestedBy where refused). */
 function hostileRequest(id: string, payload: string, index: number): InteractionRequest {
   return {
     id,
-    toolName: payload,
+    toolName: toolNameFor(index),
     description: payload,
     input: { [payload]: payload, nested: { list: [payload, index], [`k${index}`]: { deeper: payload } } },
     metadata: { note: payload, [payload]: [payload] },
-    requestedBy: payload,
+    requestedBy: requesterFor(payload, index),
     riskLevel: 'irreversible',
     confidence: 0.5,
   };
@@ -135,13 +141,13 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         for (const [index, payload] of injectionPayloads.entries()) {
           for (const id of [listIds[index]!, liveIds[index]!]) {
             const card = page.locator(`[data-request-id="${id}"]`);
-            expect(await card.getByTestId('request-tool').textContent(), `${id} tool`).toBe(payload);
+            expect(await card.getByTestId('request-tool').textContent(), `${id} tool`).toBe(toolNameFor(index));
             expect(await card.getByTestId('request-description').textContent(), `${id} description`).toBe(payload);
-            expect(await card.getByTestId('request-requested-by').textContent(), `${id} requestedBy`).toBe(payload);
+            expect(await card.getByTestId('request-requested-by').textContent(), `${id} requestedBy`).toBe(requesterFor(payload, index));
             const inputText = (await card.getByTestId('request-input').textContent()) ?? '';
             expect(JSON.parse(inputText), `${id} input`).toEqual(hostileRequest(id, payload, index).input);
             expect(inputText, `${id} input`).toBe(JSON.stringify((await harness.manager.get(id))?.request.input, null, 2));
-            expect(await card.getByTestId('request-reason').textContent(), `${id} reason`).toContain(payload);
+            expect(await card.getByTestId('request-reason').textContent(), `${id} reason`).toContain(toolNameFor(index));
           }
         }
         await expectVisibleText(page, 'list-0', injectionPayloads[0]!);
@@ -154,7 +160,7 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         await rejected.getByTestId('reject-button').click();
         await rejected.waitFor({ state: 'detached', timeout: 30_000 });
         expect((await harness.manager.get(`list-${rejectedIndex}`))?.response).toMatchObject({ decision: 'reject', feedback: injectionPayloads[0], respondedBy: 'alice' });
-        expect(await page.locator('#announcer').textContent()).toBe(`Rejected: ${injectionPayloads[rejectedIndex]}`);
+        expect(await page.locator('#announcer').textContent()).toBe(`Rejected: ${toolNameFor(rejectedIndex)}`);
 
         const edited = page.locator('[data-request-id="live-3"]');
         await edited.getByTestId('edit-button').click();

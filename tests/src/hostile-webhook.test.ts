@@ -8,7 +8,7 @@
 //    secrets, header shapes): nothing but a genuine, fresh message is accepted, and nothing but
 //    HitlError is thrown.
 import { createHmac, randomBytes } from 'node:crypto';
-import { createManager, HitlError, type InteractionRequest } from '@hitl/core';
+import { createManager, HitlError, toolNameProblem, type InteractionRequest } from '@hitl/core';
 import { createWebhookNotifier, toWebhookPayload, verifyWebhook, type WebhookPayload } from '@hitl/notifier-webhook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -79,7 +79,8 @@ describe('webhook JSON under untrusted model output (real notifier, real receive
         const key = text.slice(0, 200);
         const request: InteractionRequest = {
           id: `wh-${index}`,
-          toolName: text.length > 300 ? `tool_${index}` : text,
+          // Tool names are 1-128 of A-Z a-z 0-9 _ - . : (submit refuses others): hostile text rides in the other fields.
+          toolName: toolNameProblem(text) === undefined ? text : `tool_${index}`,
           description: text,
           input: { [key]: text, list: [text, { text }], count: index },
           metadata: { source: text },

@@ -316,7 +316,7 @@ describe('respond', () => {
     [{ decision: 'modify', modified: [1] }, 'modified an array must be a plain object'],
     [{ decision: 'approve', modified: { a: 1 } }, "modified a object is only allowed when decision is 'modify'"],
     [{ decision: 'approve', feedback: 42 }, 'feedback 42 must be a string'],
-    [{ decision: 'approve', respondedBy: {} }, 'respondedBy a object must be a string'],
+    [{ decision: 'approve', respondedBy: {} }, 'respondedBy a object must be a non-empty string'],
   ])('refuses %j with invalid_input and decides nothing', async (answer, message) => {
     const { manager } = setup();
     const record = await manager.submit(deleteRequest);
@@ -747,7 +747,7 @@ describe('notifiers never fail or delay a request', () => {
 
 describe('bad input', () => {
   it.each([
-    [{ toolName: '' }, "request.toolName '' must be a non-empty string"],
+    [{ toolName: '' }, "request.toolName '' is not a valid tool name: it is empty"],
     [{ toolName: 'x', type: 'poll' }, "request.type 'poll' is not an interaction type"],
     [{ toolName: 'x', riskLevel: 'scary' }, "request.riskLevel 'scary' is not a risk level"],
     [{ toolName: 'x', confidence: 1.2 }, 'request.confidence 1.2 must be a number between 0 and 1'],

@@ -3,7 +3,10 @@ import { isDecision, isInteractionType, isRiskLevel, statusOfDecision } from './
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { HitlError } from './hitl-error.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
+import { requireIdentity, sameIdentity } from './identity.js';
+import { InputSchemaValidator, normalizeInputSchema } from './input-schema.js';
 import { PolicyEngine } from './policy-engine.js';
+import { requireToolName } from './tool-name.js';
 import type {
   ApprovalPolicy,
   ApprovalRecord,
@@ -170,6 +173,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const engine = new PolicyEngine(defaultOutcome);
   for (const policy of policies) engine.add(policy);
   const notifierList = [...notifiers];
+  const inputSchemas = new InputSchemaValidator();
 
   const listeners = new Set<(event: ManagerEvent) => void>();
   const waiters = new Map<string, Set<Waiter>>();
@@ -398,7 +402,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const id = request.id === undefined ? requireId('generated id', generateId()) : requireId('request.id', request.id);
     const type = request.type ?? 'approval';
     if (!isInteractionType(type)) throw invalidInput('request.type', type, "is not an interaction type ('approval', 'feedback', 'input' or 'annotation')");
-    const toolName = requireNonEmptyString('request.toolName', request.toolName);
+    const toolName = requireToolName('request.toolName', request.toolName);
     const stored: StoredRequest = { id, type, toolName };
     const description = optionalString('request.description', request.description);
     if (description !== undefined) stored.description = description;
@@ -418,8 +422,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (confidence !== undefined) stored.confidence = confidence;
     const timeout = optionalTimeout('request.timeoutMs', request.timeoutMs);
     if (timeout !== undefined) stored.timeoutMs = timeout;
-    const requestedBy = optionalString('request.requestedBy', request.requestedBy);
-    if (requestedBy !== undefined) stored.requestedBy = requestedBy;
+    if (request.requestedBy !== undefined) stored.requestedBy = requireIdentity('request.requestedBy', request.requestedBy);
+    if (request.inputSchema !== undefined) stored.inputSchema = normalizeInputSchema('request.inputSchema', request.inputSchema).copy;
     if (optionalPlainObject('request.metadata', request.metadata) !== undefined) {
       stored.metadata = jsonCopy('request.metadata', request.metadata as Record<string, unknown>).copy;
     }
@@ -637,7 +641,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const { decision } = input;
     if (!isDecision(decision)) throw invalidInput('decision', decision, "is not a decision ('approve', 'reject' or 'modify')");
     const feedback = optionalString('feedback', input.feedback);
-    const respondedBy = optionalString('respondedBy', input.respondedBy);
+    const respondedBy = input.respondedBy === undefined ? undefined : requireIdentity('respondedBy', input.respondedBy);
     const metadata = optionalPlainObject('metadata', input.metadata);
     let modified: Record<string, unknown> | undefined;
     if (decision === 'modify') {
@@ -670,8 +674,22 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
       throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
     }
-    if (respondedBy !== undefined && respondedBy === current.request.requestedBy) {
-      throw new HitlError('forbidden', `respondedBy '${respondedBy}' made request '${id}' and may not decide it`);
+    const requestedBy = current.request.requestedBy;
+    if (requestedBy !== undefined) {
+      // An anonymous decision cannot prove it is not the requester's own.
+      if (respondedBy === undefined) {
+        throw new HitlError('forbidden', `request '${id}' was made by '${requestedBy}': a decision on it must say who respondedBy`, {
+          details: { field: 'respondedBy' },
+        });
+      }
+      if (sameIdentity(respondedBy, requestedBy)) {
+        throw new HitlError('forbidden', `respondedBy '${respondedBy}' is '${requestedBy}', who made request '${id}', and may not decide it`, {
+          details: { field: 'respondedBy', value: respondedBy },
+        });
+      }
+    }
+    if (modified !== undefined && current.request.inputSchema !== undefined) {
+      inputSchemas.check('modified', current.request.inputSchema, modified);
     }
     const respondedAt = iso(now());
     const decisionId = idempotencyKey ?? randomUUID();

@@ -12,6 +12,21 @@ export type HitlErrorCode =
   | 'store_unavailable';
 
 /**
+ * Structured facts about a {@link HitlError}: the field at fault, the value (shortened), and for
+ * schema errors the path inside the value.
+ *
+ * @example
+ * ```ts
+ * if (HitlError.is(error, 'invalid_input')) console.log(error.details?.path); // 'modified/user_id'
+ * ```
+ */
+export interface HitlErrorDetails {
+  field?: string;
+  value?: string;
+  path?: string;
+}
+
+/**
  * The one error class of hitl. `code` says what went wrong; `message` names the field and value.
  * Use {@link HitlError.is} rather than `instanceof`: it also recognises errors thrown by another
  * copy of `@hitl/core` (two versions installed side by side).
@@ -28,12 +43,15 @@ export type HitlErrorCode =
  */
 export class HitlError extends Error {
   readonly code: HitlErrorCode;
+  /** What the error is about, for callers that read fields rather than text: `{ field, value, path }`. */
+  readonly details?: HitlErrorDetails;
   private readonly [brand] = true;
 
-  constructor(code: HitlErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: HitlErrorCode, message: string, options?: { cause?: unknown; details?: HitlErrorDetails | undefined }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HitlError';
     this.code = code;
+    if (options?.details !== undefined) this.details = options.details;
   }
 
   /**

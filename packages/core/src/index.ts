@@ -9,12 +9,15 @@ export {
   isRequestStatus,
   isRiskLevel,
 } from './constants.js';
-export { HitlError, type HitlErrorCode } from './hitl-error.js';
+export { HitlError, type HitlErrorCode, type HitlErrorDetails } from './hitl-error.js';
 export { createManager } from './approval-manager.js';
 export { createMemoryStore } from './memory-store.js';
 export { createLogNotifier } from './log-notifier.js';
 export { canonicalJson, hashInput } from './canonical-json.js';
 export { describeValue, invalidInput, isPlainObject } from './validation.js';
+export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
+export { identityKey } from './identity.js';
+export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
 export type {
   ApprovalPolicy,
   ApprovalRecord,

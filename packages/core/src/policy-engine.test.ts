@@ -109,7 +109,8 @@ describe('policies, as in the tutorial', () => {
       expect(manager.evaluate('get_weather', confidence, 'read_only').outcome).toBe('review');
     }
     expect(manager.evaluate('get_weather', 0.99, 'harmless' as RiskLevel)).toMatchObject({ outcome: 'review', reason: "risk level 'harmless' is unknown" });
-    expect(manager.evaluate(42 as unknown as string, 1, 'read_only').outcome).toBe('review');
+    // A tool name that is not a string can name no tool: denied, never matched against a glob.
+    expect(manager.evaluate(42 as unknown as string, 1, 'read_only').outcome).toBe('deny');
   });
 
   it('treats a missing risk level as irreversible and a missing confidence as 0', () => {
@@ -176,9 +177,11 @@ describe('policy validation', () => {
   it('accepts escaped brackets and classes', () => {
     const manager = createManager();
     manager.addPolicy({ name: 'class', toolPattern: 'get_[a-c]*', maxRiskLevel: 'read_only' });
-    manager.addPolicy({ name: 'literal', toolPattern: 'weird\\[name', maxRiskLevel: 'read_only' });
+    manager.addPolicy({ name: 'literal', toolPattern: 'weird\\_name', maxRiskLevel: 'read_only' });
     expect(manager.evaluate('get_balance', 0, 'read_only').outcome).toBe('approve');
     expect(manager.evaluate('get_zebra', 0, 'read_only').outcome).toBe('review');
-    expect(manager.evaluate('weird[name', 0, 'read_only')).toMatchObject({ outcome: 'approve', policy: 'literal' });
+    expect(manager.evaluate('weird_name', 0, 'read_only')).toMatchObject({ outcome: 'approve', policy: 'literal' });
+    // An escaped character no tool name can contain could never match: refused rather than kept as dead text.
+    expectInvalid(() => manager.addPolicy({ name: 'never', toolPattern: 'weird\\[name', maxRiskLevel: 'read_only' }), 'contains "["');
   });
 });

@@ -1,50 +1,26 @@
-import { makeRe } from 'minimatch';
 import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
 import { HitlError } from './hitl-error.js';
+import { compileToolGlob, type ToolGlob } from './tool-glob.js';
+import { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 import type { ApprovalPolicy, PolicyEvaluation } from './types.js';
 import { invalidInput, isPlainObject, optionalTimeout, optionalUnitInterval, requireNonEmptyString, describeValue } from './validation.js';
 
 interface CompiledPolicy {
   readonly policy: Readonly<ApprovalPolicy>;
-  readonly matcher: RegExp;
+  readonly matcher: ToolGlob;
   readonly minConfidence: number;
   readonly maxRiskRank: number;
 }
 
-const MAX_PATTERN_LENGTH = 1024;
-const MATCH_CACHE_LIMIT = 4096;
-const IRREVERSIBLE_RANK = rankOfRisk('irreversible') ?? 2;
-
 /**
- * Finds what minimatch would silently take literally: an unclosed `[` class, unbalanced braces,
- * a trailing backslash. Returns the problem, or undefined when the glob is well formed.
+ * How many tool names the match cache remembers. Only valid names are cached and a valid name is at
+ * most {@link MAX_TOOL_NAME_LENGTH} UTF-16 code units, so the cache's keys never hold more than
+ * {@link MATCH_CACHE_MAX_KEY_BYTES} bytes (4,096 × 128 × 2 = 1 MiB).
  */
-function globSyntaxProblem(pattern: string): string | undefined {
-  let braceDepth = 0;
-  for (let index = 0; index < pattern.length; index++) {
-    const char = pattern[index];
-    if (char === '\\') {
-      if (index === pattern.length - 1) return 'ends with a lone backslash';
-      index++;
-    } else if (char === '[') {
-      let end = index + 1;
-      if (pattern[end] === '!' || pattern[end] === '^') end++;
-      if (pattern[end] === ']') end++;
-      while (end < pattern.length && pattern[end] !== ']') {
-        if (pattern[end] === '\\') end++;
-        end++;
-      }
-      if (end >= pattern.length) return `has an unclosed '[' at position ${index}`;
-      index = end;
-    } else if (char === '{') {
-      braceDepth++;
-    } else if (char === '}') {
-      if (braceDepth === 0) return `has an unmatched '}' at position ${index}`;
-      braceDepth--;
-    }
-  }
-  return braceDepth > 0 ? "has an unclosed '{'" : undefined;
-}
+const MATCH_CACHE_LIMIT = 4096;
+/** The most the match cache's keys can weigh, in bytes. */
+export const MATCH_CACHE_MAX_KEY_BYTES = MATCH_CACHE_LIMIT * MAX_TOOL_NAME_LENGTH * 2;
+const IRREVERSIBLE_RANK = rankOfRisk('irreversible') ?? 2;
 
 /** Validates a policy and compiles its glob. Throws `HitlError('invalid_input')` naming the field. */
 export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
@@ -52,18 +28,13 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   const name = requireNonEmptyString('policy.name', policy.name);
   const field = (key: string) => `policy '${name}': ${key}`;
   const pattern = requireNonEmptyString(field('toolPattern'), policy.toolPattern);
-  if (pattern.length > MAX_PATTERN_LENGTH) {
-    throw invalidInput(field('toolPattern'), pattern, `is longer than ${MAX_PATTERN_LENGTH} characters`);
-  }
-  const problem = globSyntaxProblem(pattern);
-  if (problem) throw invalidInput(field('toolPattern'), pattern, `is not a valid glob: it ${problem}`);
-  let matcher: RegExp | false;
+  let matcher: ToolGlob;
   try {
-    matcher = makeRe(pattern, { dot: true });
+    matcher = compileToolGlob(pattern);
   } catch (error) {
-    throw new HitlError('invalid_input', `${field('toolPattern')} ${describeValue(pattern)} is not a valid glob`, { cause: error });
+    if (!HitlError.is(error, 'invalid_input')) throw error;
+    throw new HitlError('invalid_input', `policy '${name}': ${error.message}`, { cause: error, details: error.details });
   }
-  if (!matcher) throw invalidInput(field('toolPattern'), pattern, 'is not a valid glob');
 
   const minConfidence = optionalUnitInterval(field('minConfidence'), policy.minConfidence) ?? 0;
   for (const flag of ['requireExplicit', 'deny'] as const) {
@@ -94,6 +65,11 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
     minConfidence,
     maxRiskRank: rankOfRisk(policy.maxRiskLevel) ?? -1,
   };
+}
+
+/** The answer for a name no tool can have: deny, saying why, without touching any glob. */
+function invalidToolName(toolName: unknown): PolicyEvaluation {
+  return { outcome: 'deny', reason: `toolName ${describeValue(toolName)} is not a valid tool name: it ${toolNameProblem(toolName) ?? 'is invalid'}` };
 }
 
 function formatConfidence(confidence: number): string {
@@ -138,19 +114,28 @@ export class PolicyEngine {
   }
 
   private match(toolName: string): CompiledPolicy | undefined {
-    const cached = this.matchCache.get(toolName);
-    if (cached !== undefined) return cached ?? undefined;
+    if (toolNameProblem(toolName) !== undefined) return undefined;
+    return (this.matchCache.get(toolName) ?? this.lookup(toolName)) ?? undefined;
+  }
+
+  /** The first policy whose glob matches a valid tool name, remembered in the bounded cache. */
+  private lookup(toolName: string): CompiledPolicy | null {
     const found = this.compiled.find((entry) => entry.matcher.test(toolName)) ?? null;
     if (this.matchCache.size >= MATCH_CACHE_LIMIT) this.matchCache.clear();
     this.matchCache.set(toolName, found);
-    return found ?? undefined;
+    return found;
   }
 
   evaluate(toolName: unknown, confidence: unknown, riskLevel: unknown): PolicyEvaluation {
-    if (typeof toolName !== 'string' || toolName === '') {
-      return { outcome: 'review', reason: `toolName ${describeValue(toolName)} is not a non-empty string; a human must review` };
+    // A name longer than any valid one is refused before it is hashed for the cache: O(1) whatever
+    // its size. Only valid names enter the cache, so a cache hit needs no other check.
+    if (typeof toolName !== 'string' || toolName.length > MAX_TOOL_NAME_LENGTH) return invalidToolName(toolName);
+    let cached = this.matchCache.get(toolName);
+    if (cached === undefined) {
+      if (toolNameProblem(toolName) !== undefined) return invalidToolName(toolName);
+      cached = this.lookup(toolName);
     }
-    const entry = this.match(toolName);
+    const entry = cached ?? undefined;
     if (!entry) {
       return {
         outcome: this.defaultOutcome,

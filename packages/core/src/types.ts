@@ -19,7 +19,11 @@ import type { HitlError } from './hitl-error.js';
 export interface ApprovalPolicy {
   /** Unique, non-empty. */
   name: string;
-  /** A minimatch glob on the tool name: `'get_*'`, `'{get,list}_*'`, `'*'`. Compiled once. */
+  /**
+   * A case-sensitive glob on the tool name, compiled once: `'get_*'`, `'{get,list}_*'`, `'!admin_*'`,
+   * `'*'`. Supports `*`, `?`, `[a-z]`, `[!a]`, `{a,b}`, `{1..5}` (at most 256 alternatives) and one
+   * leading `!`; refuses extglobs, `**` and `/`.
+   */
   toolPattern: string;
   /** In [0, 1], default 0. Auto-approval needs `confidence >= minConfidence`. */
   minConfidence?: number;
@@ -81,8 +85,17 @@ export interface InteractionRequest {
   confidence?: number;
   /** Overrides the policy's and the manager's timeout. `Infinity` waits forever. */
   timeoutMs?: number;
-  /** Who the agent acts for. That person may not approve their own request. */
+  /**
+   * Who the agent acts for. That person may not approve their own request: ids are compared after
+   * trim, Unicode NFKC and case folding, so `'Alice'`, `' alice'` and `'ａｌｉｃｅ'` are one person.
+   */
   requestedBy?: string;
+  /**
+   * The tool's input as a JSON Schema (draft-07, 2019-09 or 2020-12; at most 64 KiB). The adapters
+   * fill it from the tool. A `modify` decision is validated against it, so an edit the tool would
+   * refuse is answered `invalid_input` and never recorded.
+   */
+  inputSchema?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
 }
 

@@ -32,7 +32,7 @@ export function describeValue(value: unknown): string {
  * ```
  */
 export function invalidInput(field: string, value: unknown, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`);
+  return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`, { details: { field, value: describeValue(value) } });
 }
 
 /**

@@ -338,9 +338,63 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     const record = await submit({ requestedBy: 'bob' });
     const response = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'bob').send({});
     expectError(response, 403, 'forbidden');
-    expect(response.body.error.message).toMatch(/'bob' made request/);
+    expect(response.body.error.message).toMatch(/who made request/);
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     expect((await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'alice').send({})).status).toBe(200);
+  });
+
+  // An auth proxy that passes the user id percent-encoded (so any Unicode id fits in a header).
+  const encodedUser = (httpRequest: Request) => {
+    const id = httpRequest.get('x-user');
+    return id ? { id: decodeURIComponent(id) } : null;
+  };
+
+  it.each(['Carol', 'CAROL', 'carol', '%20carol', encodeURIComponent('ｃａｒｏｌ'), encodeURIComponent('Ｃarol')])(
+    "answers 403 when x-user %s decides carol's request (one person however spelled)",
+    async (header) => {
+      const { http, submit, manager } = await setup({ authenticate: encodedUser });
+      const record = await submit({ requestedBy: 'carol' });
+      for (const action of ['approve', 'reject']) {
+        const response = await http.post(`/hitl/requests/${record.request.id}/${action}`).set('x-user', header).send({});
+        expectError(response, 403, 'forbidden');
+      }
+      expect((await manager.get(record.request.id))?.status).toBe('pending');
+      expect((await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-user', 'dave').send({})).status).toBe(200);
+    },
+  );
+
+  it('answers 403 for NFD and NFC forms of the requester', async () => {
+    const { http, submit } = await setup({ authenticate: encodedUser });
+    const record = await submit({ requestedBy: 'Jos\u00e9' });
+    expectError(await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-user', encodeURIComponent('jose\u0301')).send({}), 403, 'forbidden');
+  });
+
+  it('answers 400 for a reviewer id hiding a zero-width character', async () => {
+    const { http, submit, manager } = await setup({ authenticate: encodedUser });
+    const record = await submit({ requestedBy: 'carol' });
+    const response = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-user', encodeURIComponent('carol\u200b')).send({});
+    expectError(response, 400, 'invalid_input');
+    expect(response.body.error.message).toMatch(/U\+200B/);
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+  });
+
+  it('answers 400 naming the path when an edit does not fit the request schema, and records nothing', async () => {
+    const { http, submit, manager } = await setup();
+    const inputSchema = { type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] };
+    const record = await submit({ inputSchema });
+    const response = await http
+      .post(`/hitl/requests/${record.request.id}/respond`)
+      .set('x-reviewer', 'alice')
+      .send({ decision: 'modify', modified: { user_id: 12345 } });
+    expectError(response, 400, 'invalid_input');
+    expect(response.body.error.message).toContain('modified/user_id must be string');
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    const fixed = await http
+      .post(`/hitl/requests/${record.request.id}/respond`)
+      .set('x-reviewer', 'alice')
+      .send({ decision: 'modify', modified: { user_id: '12345' } });
+    expect(fixed.status).toBe(200);
+    expect(fixed.body.status).toBe('modified');
   });
 
   it('answers 404 for an unknown id', async () => {

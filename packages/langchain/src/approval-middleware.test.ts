@@ -116,6 +116,30 @@ describe('approvalMiddleware', () => {
     expect(answers.get('call-2')).toEqual(['success', 'Deleted user 2.']);
   });
 
+  it('refuses a call to a name no tool can have, without asking anyone or running anything', async () => {
+    const { manager, notifier, deleteBody, deleteUser } = setup();
+    const huge = `delete_${'x'.repeat(400_000)}`;
+    const agent = agentWith(
+      [deleteUser],
+      [
+        [
+          { name: 'delete user', args: { user_id: '1' }, id: 'call-space' },
+          { name: huge, args: { user_id: '2' }, id: 'call-huge' },
+        ],
+      ],
+      { manager },
+    );
+
+    const result = await agent.invoke(ask('delete users'));
+
+    expect(deleteBody).not.toHaveBeenCalled();
+    expect(notifier.records).toHaveLength(0);
+    const answers = new Map(toolMessages(result.messages).map((message) => [message.tool_call_id, [message.status, message.content]]));
+    expect(answers.get('call-space')?.[0]).toBe('error');
+    expect(answers.get('call-space')?.[1]).toContain("Denied by policy: toolName 'delete user' is not a valid tool name: it contains \" \" at position 6");
+    expect(answers.get('call-huge')?.[1]).toContain('is 400007 characters long (at most 128)');
+  });
+
   it('a policy denial never reaches a reviewer', async () => {
     const { manager, notifier, dropBody, dropTable } = setup();
     const agent = agentWith([dropTable], [[{ name: 'drop_table', args: { table: 'users' }, id: 'call-drop' }]], { manager });
@@ -144,14 +168,18 @@ describe('approvalMiddleware', () => {
     const records = [await notifier.next(), await notifier.next()];
     const byUser = new Map(records.map((record) => [record.request.input?.user_id, record.request.id]));
     await manager.respond(byUser.get('1')!, { decision: 'modify', modified: { user_id: '10' } });
-    await manager.respond(byUser.get('2')!, { decision: 'modify', modified: { user_id: 'all' } });
+    // An edit the tool's schema refuses is refused when made, never recorded; the reviewer then rejects.
+    const refused = await manager.respond(byUser.get('2')!, { decision: 'modify', modified: { user_id: 'all' } }).catch((error: unknown) => error);
+    expect(HitlError.is(refused, 'invalid_input')).toBe(true);
+    expect((refused as Error).message).toContain('modified/user_id must match pattern');
+    await manager.respond(byUser.get('2')!, { decision: 'reject', feedback: 'not all of them' });
     const result = await run;
 
     expect(deleteBody).toHaveBeenCalledTimes(1);
     expect(deleteBody.mock.calls[0]?.[0]).toEqual({ user_id: '10' });
     const answers = new Map(toolMessages(result.messages).map((message) => [message.tool_call_id, [message.status, message.content]]));
     expect(answers.get('call-1')).toEqual(['success', 'Deleted user 10.']);
-    expect(answers.get('call-2')).toEqual(['error', "Rejected: the reviewer's edited arguments are invalid: user_id: user_id must be digits"]);
+    expect(answers.get('call-2')).toEqual(['error', 'Rejected by reviewer: not all of them']);
   });
 
   it("timeout with onTimeout: 'error' fails the run with HitlError('timeout') as the cause", async () => {

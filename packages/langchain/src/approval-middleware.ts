@@ -1,3 +1,4 @@
+import { describeValue, toolNameProblem } from '@hitl/core';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
@@ -15,6 +16,7 @@ import {
   isPromiseLike,
   parseWithSchema,
   rejectionText,
+  toolInputSchema,
   validateConfidenceOption,
   validateOptionalFunction,
   validateRequestedBy,
@@ -172,6 +174,8 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     const threadId = request.runtime?.configurable?.thread_id;
     if (typeof threadId === 'string') metadata.threadId = threadId;
     const interaction: InteractionRequest = { toolName, description, input, riskLevel: level, metadata };
+    const inputSchema = registered ? toolInputSchema(registered.schema) : undefined;
+    if (inputSchema !== undefined) interaction.inputSchema = inputSchema;
     if (score !== undefined) interaction.confidence = score;
     if (requester !== undefined) interaction.requestedBy = requester;
     if (timeoutMs !== undefined) interaction.timeoutMs = timeoutMs;
@@ -196,6 +200,17 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
 
   const decide = (request: Request, handler: Handler, rawConfidence: unknown): Result => {
     const { toolCall } = request;
+    // The model chooses the name: one no tool can have is refused before anything else runs.
+    const nameProblem = toolNameProblem(toolCall.name);
+    if (nameProblem !== undefined) {
+      const rejection: ToolRejection = {
+        reason: 'policy',
+        toolName: String(toolCall.name),
+        requestId: '',
+        feedback: `toolName ${describeValue(toolCall.name)} is not a valid tool name: it ${nameProblem}`,
+      };
+      return refuse(rejection, toolCall);
+    }
     const score = checkedConfidence(toolCall.name, rawConfidence);
     const level = riskOf(toolCall, request);
     if (!audit && manager.evaluate(toolCall.name, score, level).outcome === 'approve') return handler(request);

@@ -28,7 +28,7 @@ export type RejectionReason = 'policy' | 'reviewer' | 'timeout' | 'invalid_modif
 export interface ToolRejection {
   reason: RejectionReason;
   toolName: string;
-  /** The manager's request id. */
+  /** The manager's request id; empty when nothing was stored (a call to a name no tool can have). */
   requestId: string;
   /** The reviewer's feedback, the policy's reason, the expiry note, or the schema's complaint. */
   feedback?: string;

@@ -1,6 +1,6 @@
-import { HitlError, isPlainObject, isRiskLevel } from '@hitl/core';
+import { HitlError, isPlainObject, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
 import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
-import { Validator } from '@langchain/core/utils/json_schema';
+import { toJsonSchema, Validator } from '@langchain/core/utils/json_schema';
 import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
 import { defaultRejectionMessage, ToolRejectedError } from './rejection.js';
 import type { ToolRejection } from './rejection.js';
@@ -217,4 +217,22 @@ export function checkedRisk(toolName: string, value: unknown): RiskLevel {
 
 export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * The tool's input as a JSON Schema for `request.inputSchema`, so the manager can refuse an edit the
+ * tool would refuse: Zod schemas are converted (their input side), JSON schemas are kept. A schema
+ * that cannot be converted, or is larger than the manager stores, is left out (the edited arguments
+ * are still re-validated against the tool's own schema before it runs).
+ */
+export function toolInputSchema(schema: unknown): Record<string, unknown> | undefined {
+  let converted: unknown;
+  try {
+    converted = isInteropZodSchema(schema) ? toJsonSchema(schema, { io: 'input' } as never) : schema;
+    if (!isPlainObject(converted)) return undefined;
+    const text = JSON.stringify(converted);
+    return text.length <= MAX_INPUT_SCHEMA_BYTES ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -119,19 +119,24 @@ describe('withApproval in a createAgent run', () => {
     expect((await manager.get(record.request.id))?.status).toBe('modified');
   });
 
-  it('modify with arguments the schema refuses does not run the tool and says why', async () => {
+  it('modify with arguments the schema refuses is refused at decision time (never recorded) and the tool does not run', async () => {
     const { manager, notifier, deleteBody, deleteUser } = setup();
     const agent = agentWith([withApproval(deleteUser, { manager, riskLevel: 'irreversible' })], [[deleteCall]]);
 
     const run = agent.invoke({ messages: [new HumanMessage('delete user 42')] });
     const record = await notifier.next();
-    await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } });
+    expect(record.request.inputSchema).toMatchObject({ type: 'object', properties: { user_id: { type: 'string' } } });
+    const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
+    expect(HitlError.is(refused, 'invalid_input')).toBe(true);
+    expect((refused as Error).message).toContain('modified/user_id must match pattern');
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    await manager.respond(record.request.id, { decision: 'reject', feedback: 'wrong user' });
     const result = await run;
 
     expect(deleteBody).not.toHaveBeenCalled();
     const [message] = toolMessages(result.messages);
     expect(message?.status).toBe('error');
-    expect(message?.content).toBe("Rejected: the reviewer's edited arguments are invalid: user_id: user_id must be digits");
+    expect(message?.content).toBe('Rejected by reviewer: wrong user');
   });
 
   it('aborting the run through its signal cancels the pending request and the tool never runs', async () => {
@@ -420,9 +425,17 @@ describe('withApproval invoked directly', () => {
     const v3Body = vi.fn(async ({ path }: { path: string }) => `removed ${path}`);
     const removeV3 = tool(v3Body, { name: 'delete_file', description: 'Delete a file', schema: z3.object({ path: z3.string().startsWith('/tmp/') }) });
 
+    // An edit the tool's schema refuses is refused when the reviewer makes it: the request stays pending.
+    const refusedEdit = async (id: string, modified: Record<string, unknown>, message: string) => {
+      const error = await manager.respond(id, { decision: 'modify', modified }).catch((caught: unknown) => caught);
+      expect(HitlError.is(error, 'invalid_input')).toBe(true);
+      expect((error as Error).message).toContain(message);
+      expect((await manager.get(id))?.status).toBe('pending');
+      await manager.respond(id, { decision: 'reject', feedback: 'no' });
+    };
     const json = withApproval(archiveJson, { manager, riskLevel: 'irreversible' }).invoke({ year: 2020 });
-    await manager.respond((await notifier.next()).request.id, { decision: 'modify', modified: { year: 1999 } });
-    await expect(json).resolves.toMatch(/^Rejected: the reviewer's edited arguments are invalid: .*year.*/);
+    await refusedEdit((await notifier.next()).request.id, { year: 1999 }, 'modified/year must be >= 2000');
+    await expect(json).resolves.toBe('Rejected by reviewer: no');
     expect(jsonBody).not.toHaveBeenCalled();
 
     const jsonValid = withApproval(archiveJson, { manager, riskLevel: 'irreversible' }).invoke({ year: 2020 });
@@ -430,8 +443,8 @@ describe('withApproval invoked directly', () => {
     await expect(jsonValid).resolves.toBe('archived {"year":2021}');
 
     const v3 = withApproval(removeV3, { manager, riskLevel: 'irreversible' }).invoke({ path: '/tmp/a' });
-    await manager.respond((await notifier.next()).request.id, { decision: 'modify', modified: { path: '/etc/passwd' } });
-    await expect(v3).resolves.toMatch(/^Rejected: the reviewer's edited arguments are invalid: path: /);
+    await refusedEdit((await notifier.next()).request.id, { path: '/etc/passwd' }, 'modified/path must match pattern');
+    await expect(v3).resolves.toBe('Rejected by reviewer: no');
     expect(v3Body).not.toHaveBeenCalled();
   });
 
@@ -447,6 +460,10 @@ describe('withApproval invoked directly', () => {
       throw new Error('expected a HitlError');
     };
     expect(attempt(() => withApproval({} as never, { manager, riskLevel: 'read_only' }))).toMatch(/^tool .* must be a LangChain StructuredTool/);
+    const spaced = tool(async () => 'ran', { name: 'get weather', description: 'x', schema: z.object({}) });
+    expect(attempt(() => withApproval(spaced, { manager, riskLevel: 'read_only' }))).toBe(
+      'tool.name \'get weather\' is not a valid tool name: it contains " " at position 3 (a tool name is letters, digits and _ - . : only)',
+    );
     expect(attempt(() => withApproval(getWeather, { manager: {} as Manager, riskLevel: 'read_only' }))).toBe(
       'options.manager must be a Manager from createManager() (it has no evaluate() method)',
     );

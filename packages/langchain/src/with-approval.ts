@@ -1,4 +1,4 @@
-import { HitlError, isPlainObject } from '@hitl/core';
+import { HitlError, isPlainObject, toolNameProblem } from '@hitl/core';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
 import type { CallbackManagerForToolRun } from '@langchain/core/callbacks/manager';
 import { ToolMessage } from '@langchain/core/messages';
@@ -17,6 +17,7 @@ import {
   isPromiseLike,
   parseWithSchema,
   rejectionText,
+  toolInputSchema,
   validateConfidenceOption,
   validateOptionalFunction,
   validateRequestedBy,
@@ -85,6 +86,8 @@ function validateTool(tool: unknown): asserts tool is GatedTool {
     throw invalidOption('tool', tool, 'must be a LangChain StructuredTool (made with tool() or a StructuredTool subclass)');
   }
   if (typeof candidate.name !== 'string' || candidate.name === '') throw invalidOption('tool.name', candidate.name, 'must be a non-empty string');
+  const problem = toolNameProblem(candidate.name);
+  if (problem !== undefined) throw invalidOption('tool.name', candidate.name, `is not a valid tool name: it ${problem}`);
 }
 
 function validateOptions(options: unknown): asserts options is WithApprovalOptions {
@@ -175,6 +178,8 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
       throw callbackFailure('requestedBy', toolName, error);
     }
     const request: InteractionRequest = { toolName, description, input, riskLevel: level };
+    const inputSchema = toolInputSchema(original.schema);
+    if (inputSchema !== undefined) request.inputSchema = inputSchema;
     if (score !== undefined) request.confidence = score;
     if (requester !== undefined) request.requestedBy = requester;
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;

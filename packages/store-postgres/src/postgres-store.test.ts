@@ -272,6 +272,21 @@ describe('create and get', () => {
     expect(await store.get('auto')).toEqual(record);
   });
 
+  it('keeps the request inputSchema, so a modify decided through another instance is validated against it', async () => {
+    const { store, table } = newStore();
+    const manager = createManager({ store });
+    cleanups.push(() => manager.close());
+    const inputSchema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] };
+    const record = await manager.submit({ toolName: 'delete_user', input: { user_id: '1' }, inputSchema });
+    const other = createManager({ store: newStore({ table }).store });
+    cleanups.push(() => other.close());
+    expect((await store.get(record.request.id))?.request.inputSchema).toEqual(inputSchema);
+    const refused = await errorOf(other.respond(record.request.id, { decision: 'modify', modified: { user_id: 12345 } }));
+    expect(refused.code).toBe('invalid_input');
+    expect(refused.message).toContain('modified/user_id must be string');
+    expect((await store.get(record.request.id))?.status).toBe('pending');
+  });
+
   it('keeps exact timestamps, far-future expiries included', async () => {
     const { store } = newStore();
     const record = pendingRecord('far', { createdAt: '2026-03-01T12:34:56.789Z', expiresAt: '+275760-09-13T00:00:00.000Z' });

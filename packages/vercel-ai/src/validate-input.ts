@@ -1,3 +1,4 @@
+import { MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
 import { errorMessage, isObject } from './assessment.js';
 
 /** The AI SDK marks its `Schema` objects (`jsonSchema()`, `zodSchema()`) with this symbol. */
@@ -56,5 +57,25 @@ export async function validateToolInput(schema: unknown, value: unknown): Promis
     return { success: false, message: 'the tool has an inputSchema of an unknown kind' };
   } catch (error) {
     return { success: false, message: errorMessage(error) };
+  }
+}
+
+/**
+ * The tool's `inputSchema` as a JSON Schema for `request.inputSchema`, through the AI SDK's own
+ * `asSchema(...).jsonSchema` (a value in ai v6, possibly a promise in later versions: both are
+ * awaited). Undefined when there is no schema, it cannot be converted, or it is larger than the
+ * manager stores; the edited input is still re-validated against the tool before it runs.
+ */
+export async function toolJsonSchema(schema: unknown): Promise<Record<string, unknown> | undefined> {
+  try {
+    const candidate = typeof schema === 'function' ? (schema as () => unknown)() : schema;
+    if (!isObject(candidate)) return undefined;
+    const { asSchema } = await import('ai');
+    const converted: unknown = await asSchema(candidate as Parameters<typeof asSchema>[0]).jsonSchema;
+    if (!isObject(converted)) return undefined;
+    const text = JSON.stringify(converted);
+    return text.length <= MAX_INPUT_SCHEMA_BYTES ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -136,29 +136,32 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('delete_user')).toEqual({ type: 'json', value: { deleted: '999' } });
   });
 
-  it('refuses to run edited arguments that fail the inputSchema, and reports an error to the model', async () => {
+  it('refuses edited arguments that fail the inputSchema when the reviewer makes the edit; the tool does not run', async () => {
     const { manager, notifier } = setup();
     const { spies, tools } = makeTools();
     const model = new MockLanguageModelV3({ doGenerate: [toolCallsResult([deleteCall]), textResult('ok')] });
     const running = generateText({ model, tools: withApproval(tools, { manager, riskLevel }), stopWhen: stepCountIs(2), prompt: 'Delete 12345' });
 
     const record = await notifier.next();
-    await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } });
-    const result = await running;
+    expect(record.request.inputSchema).toMatchObject({ type: 'object', properties: { user_id: { type: 'string' } } });
+    const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
+    expect(HitlError.is(refused, 'invalid_input')).toBe(true);
+    expect((refused as Error).message).toMatch(/^modified\/user_id must /);
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    await manager.respond(record.request.id, { decision: 'reject', feedback: 'not everyone' });
+    await running;
 
     expect(spies.deleteUser).not.toHaveBeenCalled();
-    const error = result.steps[0]!.content.find((part) => part.type === 'tool-error');
-    expect(HitlError.is(error?.error, 'invalid_input')).toBe(true);
     const output = toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('delete_user');
-    expect(output?.type).toBe('error-text');
-    expect(String(output?.value)).toContain("does not match the tool's inputSchema");
+    expect(JSON.stringify(output)).toContain('not everyone');
   });
 
   it("re-validates edited arguments with an SDK jsonSchema()'s validate function", async () => {
     const { manager, notifier } = setup();
     const archive = vi.fn(async (input: { user_id: string }) => ({ archived: input.user_id }));
+    // The JSON side says only "an object", so the manager accepts the edit; the SDK validate function is stricter.
     const schema = jsonSchema<{ user_id: string }>(
-      { type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] },
+      { type: 'object' },
       {
         validate: (value) =>
           typeof value === 'object' && value !== null && typeof (value as { user_id?: unknown }).user_id === 'string'
@@ -447,5 +450,20 @@ describe('withApproval input checks', () => {
     expect(wrapped.delete_user.description).toBe(tools.delete_user.description);
     expect(wrapped.delete_user.execute).not.toBe(tools.delete_user.execute);
     expect(tools.delete_user.execute).toBeTypeOf('function');
+  });
+});
+
+describe('withApproval tool names', () => {
+  it('refuses a tools key no tool name can have, naming it', () => {
+    const { manager } = setup();
+    const execute = async () => 'ran';
+    let caught: unknown;
+    try {
+      withApproval({ 'delete user': tool({ inputSchema: jsonSchema({ type: 'object' }), execute }) }, { manager, riskLevel: 'irreversible' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(HitlError.is(caught, 'invalid_input')).toBe(true);
+    expect((caught as Error).message).toContain("tools 'delete user' has a key that is not a valid tool name");
   });
 });

@@ -1,4 +1,4 @@
-import { HitlError, invalidInput, type InteractionResponse, type Manager } from '@hitl/core';
+import { HitlError, invalidInput, toolNameProblem, type InteractionResponse, type Manager } from '@hitl/core';
 import {
   buildRequest,
   compileAssessment,
@@ -13,7 +13,7 @@ import {
   type RequestShaping,
 } from './assessment.js';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo, ToolLike, ToolRejection, ToolSetLike } from './types.js';
-import { validateToolInput } from './validate-input.js';
+import { toolJsonSchema, validateToolInput } from './validate-input.js';
 
 /**
  * What {@link WithApprovalOptions.formatRejection} receives when a call is rejected.
@@ -117,6 +117,8 @@ async function lastValue(iterable: AsyncIterable<unknown>): Promise<unknown> {
 /** Asks the manager about a call that the policies did not auto-approve. */
 async function ask(gate: Gate, tool: ToolLike, call: ToolCallInfo, evaluated: CallEvaluation, options: ExecutionOptions | undefined): Promise<Verdict> {
   const request = buildRequest(call, evaluated, gate.shaping, { toolCallId: call.toolCallId });
+  const inputSchema = await toolJsonSchema(tool.inputSchema);
+  if (inputSchema !== undefined) request.inputSchema = inputSchema;
   const signal = options?.abortSignal;
   const response = await gate.manager.requestInteraction(request, signal ? { signal } : {});
   switch (response.decision) {
@@ -230,6 +232,8 @@ export function withApproval<TOOLS extends ToolSetLike>(tools: TOOLS, options: N
   const wrapped: Record<string, ToolLike> = {};
   for (const [name, tool] of Object.entries(tools)) {
     if (!isObject(tool)) throw invalidInput(`tools.${name}`, tool, 'must be a tool object');
+    const nameProblem = toolNameProblem(name);
+    if (nameProblem !== undefined) throw invalidInput('tools', name, `has a key that is not a valid tool name: it ${nameProblem}`);
     if (tool.execute === undefined) {
       wrapped[name] = tool;
       continue;
