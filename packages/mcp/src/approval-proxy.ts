@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Notification,
+  type ServerCapabilities,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { createToolGate, type GateOptions } from './gate.js';
+import { ToolIndex, validTools, type McpLogger } from './tool-list.js';
+import { Upstream, validateUpstream, type UpstreamEvent, type UpstreamOptions } from './upstream.js';
+
+/**
+ * Options of {@link createApprovalProxy}: the server to front, how calls are gated, and where
+ * warnings go.
+ *
+ * @example
+ * ```ts
+ * const options: ApprovalProxyOptions = { upstream: { command: 'node', args: ['server.js'] }, manager };
+ * ```
+ */
+export interface ApprovalProxyOptions extends GateOptions {
+  upstream: UpstreamOptions;
+  /** Where warnings go (tools hidden for an invalid name, failed notifications). Default `console` (stderr for warn). */
+  logger?: McpLogger;
+}
+
+/** An Express-compatible handler for MCP's Streamable HTTP transport (POST, GET and DELETE on one path). */
+export type StreamableHttpHandler = (request: IncomingMessage & { body?: unknown }, response: ServerResponse) => Promise<void>;
+
+/**
+ * An MCP server in front of another one: same tools (names, schemas, annotations), every
+ * `tools/call` gated by the manager, every other request and notification passed through.
+ *
+ * @example
+ * ```ts
+ * const proxy = createApprovalProxy({ upstream: { command: 'npx', args: ['some-mcp-server'] }, manager });
+ * await proxy.serveStdio();
+ * ```
+ */
+export interface ApprovalProxy {
+  /** Serves one downstream MCP session over `transport` (any server transport: in-memory, stdio, HTTP). */
+  connect(transport: Transport): Promise<void>;
+  /** Serves this process's stdin/stdout: what an MCP client that starts the proxy as a command talks to. */
+  serveStdio(): Promise<void>;
+  /** A Streamable HTTP endpoint (sessions included) to mount on an Express app: `app.all('/mcp', proxy.httpHandler())`. */
+  httpHandler(): StreamableHttpHandler;
+  /** Listens to the upstream connection: `upstream-connected` (with the child's `pid` over stdio) and `upstream-closed`. */
+  subscribe(listener: (event: UpstreamEvent) => void): () => void;
+  /** Closes every downstream session and the upstream connection. */
+  close(): Promise<void>;
+}
+
+/** Everything a server can offer, mirrored from the upstream so passed-through requests are advertised. */
+function mirroredCapabilities(upstream: ServerCapabilities | undefined): ServerCapabilities {
+  const capabilities: ServerCapabilities = { ...upstream, tools: { ...upstream?.tools, listChanged: true } };
+  return capabilities;
+}
+
+/**
+ * Creates an MCP server that fronts any MCP server (a command over stdio, or a Streamable HTTP URL)
+ * and puts a human in front of its tools:
+ *
+ * - `tools/list` relists the upstream's tools exactly (names, descriptions, schemas, annotations),
+ *   hiding (with a warning) any whose name is not 1–128 of `A-Z a-z 0-9 _ - . :`;
+ * - `tools/call` asks the manager: auto-approved calls go straight through; others wait for a
+ *   reviewer (the request carries the tool's description, arguments, risk and why, and its
+ *   `inputSchema`, so an edit is checked against it); a refusal is a tool result with
+ *   `isError: true` and the reason. The client cancelling the call cancels the request;
+ * - everything else (resources, prompts, completions, logging, notifications) is passed through.
+ *
+ * Risk comes from `riskLevel`, else from the tool's annotations (`readOnlyHint: true` → read_only,
+ * `destructiveHint: false` → data_modification, else irreversible). The upstream is connected on first
+ * use and again after it went away (a restart); downstream clients are told the tool list changed.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createManager } from '@hitl/core';
+ * import { createReviewRouter } from '@hitl/express';
+ * import { createApprovalProxy } from '@hitl/mcp';
+ *
+ * const manager = createManager({ policies: [{ name: 'reads', toolPattern: '*', maxRiskLevel: 'read_only' }] });
+ * const proxy = createApprovalProxy({ upstream: { command: 'npx', args: ['-y', 'some-mcp-server'] }, manager });
+ * const app = express();
+ * app.all('/mcp', proxy.httpHandler());
+ * app.use('/hitl', createReviewRouter({ manager, authenticate: (request) => reviewerFrom(request) }));
+ * app.listen(3000);
+ * ```
+ */
+export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProxy {
+  validateUpstream(options?.upstream);
+  const gate = createToolGate(options);
+  const logger = options.logger ?? console;
+  const sessions = new Set<Server>();
+  const listeners = new Set<(event: UpstreamEvent) => void>();
+
+  const broadcast = (notification: Notification): void => {
+    for (const server of sessions) {
+      server.notification(notification).catch((error: unknown) => logger.warn(`hitl: could not pass ${notification.method} to an MCP client: ${String(error)}`));
+    }
+  };
+  const upstream = new Upstream(
+    options.upstream,
+    (notification) => {
+      if (notification.method === 'notifications/tools/list_changed') index.invalidate();
+      broadcast(notification);
+    },
+    (event) => {
+      if (event.type === 'upstream-closed') index.invalidate();
+      for (const listener of listeners) listener(event);
+    },
+  );
+  const listAll = async (): Promise<Tool[]> => {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await upstream.request('tools/list', cursor === undefined ? undefined : { cursor });
+      tools.push(...((page.tools as Tool[] | undefined) ?? []));
+      cursor = typeof page.nextCursor === 'string' ? page.nextCursor : undefined;
+    } while (cursor !== undefined);
+    return validTools(tools, { warn: () => undefined });
+  };
+  const index = new ToolIndex(listAll);
+
+  const createSession = async (): Promise<Server> => {
+    const client = await upstream.client();
+    const info = client.getServerVersion();
+    const instructions = client.getInstructions();
+    const server = new Server(
+      { name: info?.name ?? 'hitl-mcp', version: info?.version ?? '1.0.0' },
+      { capabilities: mirroredCapabilities(client.getServerCapabilities()), ...(instructions === undefined ? {} : { instructions }) },
+    );
+    // Everything the proxy does not gate goes to the upstream as it came, and its answer (or error) back.
+    server.removeRequestHandler('logging/setLevel');
+    server.fallbackRequestHandler = async (request, extra) => upstream.request(request.method, request.params, { signal: extra.signal });
+    server.fallbackNotificationHandler = async (notification) => upstream.notify(notification);
+
+    server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
+      const page = await upstream.request('tools/list', request.params, { signal: extra.signal });
+      const tools = validTools((page.tools as Tool[] | undefined) ?? [], logger);
+      return { ...page, tools };
+    });
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const { name } = request.params;
+      const args = request.params.arguments ?? {};
+      const progressToken = request.params._meta?.progressToken;
+      return gate({
+        name,
+        args,
+        tool: await index.lookup(name),
+        signal: extra.signal,
+        forward: async (runArgs) => {
+          const params = { ...request.params, arguments: runArgs };
+          const result = await upstream.request('tools/call', params, {
+            signal: extra.signal,
+            ...(progressToken === undefined
+              ? {}
+              : {
+                  onprogress: (progress) => {
+                    void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } }).catch(() => undefined);
+                  },
+                }),
+          });
+          return result as CallToolResult;
+        },
+      });
+    });
+    return server;
+  };
+
+  const connect = async (transport: Transport): Promise<void> => {
+    const server = await createSession();
+    sessions.add(server);
+    server.onclose = () => sessions.delete(server);
+    await server.connect(transport);
+  };
+
+  const httpTransports = new Map<string, StreamableHTTPServerTransport>();
+  const httpHandler = (): StreamableHttpHandler => async (request, response) => {
+    const header = request.headers['mcp-session-id'];
+    const sessionId = Array.isArray(header) ? header[0] : header;
+    let transport = sessionId === undefined ? undefined : httpTransports.get(sessionId);
+    if (!transport && sessionId !== undefined) {
+      response.writeHead(404, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }),
+      );
+      return;
+    }
+    let fresh = false;
+    if (!transport) {
+      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          httpTransports.set(id, created);
+        },
+        onsessionclosed: (id) => {
+          httpTransports.delete(id);
+        },
+      });
+      created.onclose = () => {
+        if (created.sessionId !== undefined) httpTransports.delete(created.sessionId);
+      };
+      transport = created;
+      fresh = true;
+      await connect(created);
+    }
+    await transport.handleRequest(request, response, request.body);
+    // A first request that did not open a session (not an initialize) leaves nothing behind.
+    if (fresh && transport.sessionId === undefined) await transport.close();
+  };
+
+  return {
+    connect,
+    serveStdio: () => connect(new StdioServerTransport()),
+    httpHandler,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await Promise.allSettled([...sessions].map((server) => server.close()));
+      await Promise.allSettled([...httpTransports.values()].map((transport) => transport.close()));
+      await upstream.close();
+    },
+  };
+}
