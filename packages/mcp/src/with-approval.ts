@@ -88,10 +88,10 @@ export function withApproval<T extends Client>(client: T, options: WithApprovalO
   };
 
   return new Proxy(client, {
-    get(target, property, receiver) {
+    get(target, property) {
       if (property === 'callTool') return callTool;
       if (property === 'listTools') return listTools;
-      const value: unknown = Reflect.get(target, property, receiver === target ? target : target);
+      const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
