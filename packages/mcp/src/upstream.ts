@@ -75,6 +75,7 @@ export function validateUpstream(upstream: unknown): asserts upstream is Upstrea
 export class Upstream {
   private current: Promise<Client> | undefined;
   private closed = false;
+  private connected: Client | undefined;
   private connections = 0;
 
   constructor(
@@ -96,13 +97,16 @@ export class Upstream {
     const client = new Client({ name: 'hitl-mcp', version: '1.0.0' }, { capabilities: {} });
     client.fallbackNotificationHandler = async (notification) => this.onNotification(notification);
     const transport = makeTransport(this.options);
-    let settled: Promise<Client> | undefined;
     client.onclose = () => {
-      if (this.current === settled) this.current = undefined;
+      // Only the live connection's end clears it (an older one closing late must not).
+      if (this.connected === client) {
+        this.connected = undefined;
+        this.current = undefined;
+      }
       if (!this.closed) this.onEvent({ type: 'upstream-closed' });
     };
     await client.connect(transport);
-    settled = this.current;
+    this.connected = client;
     this.connections += 1;
     const pid = transport instanceof StdioClientTransport ? transport.pid : null;
     this.onEvent(pid === null ? { type: 'upstream-connected' } : { type: 'upstream-connected', pid });

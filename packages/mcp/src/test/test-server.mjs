@@ -1,6 +1,7 @@
 // A tiny MCP server for the tests: run as a child process (`node test-server.mjs`, over stdio) or
 // created in process with createTestServer(). Built on the SDK's low-level Server so the tool list
 // (including an invalid name and odd schemas) is exactly what the tests expect.
+import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
