@@ -34,6 +34,9 @@ export type UpstreamEvent =
   | { type: 'upstream-connected'; pid?: number }
   | { type: 'upstream-closed' };
 
+/** Any result, passed on as it came (built once: making a zod schema per request costs more than the request). */
+const AnyResult = ResultSchema.loose();
+
 function makeTransport(upstream: UpstreamOptions): Transport {
   if ('transport' in upstream) return upstream.transport();
   if ('url' in upstream) {
@@ -117,7 +120,7 @@ export class Upstream {
   async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
     const client = await this.client();
     const request = params === undefined ? { method } : { method, params };
-    return client.request(request, ResultSchema.loose(), options);
+    return client.request(request, AnyResult, options);
   }
 
   async notify(notification: Notification): Promise<void> {
