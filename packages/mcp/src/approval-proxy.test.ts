@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import express from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApprovalProxy, type ApprovalProxy, type UpstreamEvent, type UpstreamOptions } from './index.js';
@@ -232,5 +232,66 @@ describe('hitl-mcp (the CLI)', () => {
     });
     expect(decided.status).toBe(200);
     expect(textOf(await within(call, 'the approved call', 10_000))).toBe('deleted user 9');
+  });
+});
+
+describe('elicitation (opt in)', () => {
+  async function elicitingClient(proxy: ApprovalProxy, answer: (signal: AbortSignal) => Promise<ElicitResult>): Promise<Client> {
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await proxy.connect(serverSide);
+    const client = new Client({ name: 'agent', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+    client.setRequestHandler(ElicitRequestSchema, (_request, extra) => answer(extra.signal));
+    await client.connect(clientSide);
+    cleanups.push(() => client.close());
+    return client;
+  }
+
+  it("lets the client's user decide when the client supports elicitation", async () => {
+    const manager = createManager({ policies });
+    const proxy = createApprovalProxy({ upstream: inMemoryUpstream, manager, logger: quiet, elicitation: { respondedBy: 'desk-user' } });
+    cleanups.push(() => manager.close(), () => proxy.close());
+    const client = await elicitingClient(proxy, async () => ({ action: 'accept', content: { decision: 'approve' } }));
+    expect(textOf(await within(client.callTool({ name: 'delete_user', arguments: { id: '3' } }), 'the elicited call'))).toBe('deleted user 3');
+    const [record] = (await manager.list()).items;
+    expect(record?.response).toMatchObject({ decision: 'approve', respondedBy: 'desk-user' });
+
+    const declining = await elicitingClient(proxy, async () => ({ action: 'decline' }));
+    const declined = await declining.callTool({ name: 'delete_user', arguments: { id: '4' } });
+    expect(declined).toMatchObject({ isError: true, content: [{ text: 'Rejected by reviewer: declined in the MCP client' }] });
+  });
+
+  it('withdraws the question when another channel decides first', async () => {
+    const manager = createManager({ policies });
+    const proxy = createApprovalProxy({ upstream: inMemoryUpstream, manager, logger: quiet, elicitation: true });
+    cleanups.push(() => manager.close(), () => proxy.close());
+    let withdrawn!: () => void;
+    const questionWithdrawn = new Promise<void>((resolve) => (withdrawn = resolve));
+    let asked!: () => void;
+    const questionAsked = new Promise<void>((resolve) => (asked = resolve));
+    const client = await elicitingClient(proxy, (signal) => {
+      asked();
+      return new Promise((_, reject) => signal.addEventListener('abort', () => {
+        withdrawn();
+        reject(new Error('withdrawn'));
+      }));
+    });
+    const pending = nextPending(manager);
+    const call = client.callTool({ name: 'delete_user', arguments: { id: '8' } });
+    const record = await pending;
+    await within(questionAsked, 'the elicitation');
+    await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'dashboard-reviewer' });
+    expect(textOf(await call)).toBe('deleted user 8');
+    await within(questionWithdrawn, 'the withdrawn elicitation');
+  });
+
+  it('does not ask clients that do not declare elicitation', async () => {
+    const manager = createManager({ policies });
+    const proxy = createApprovalProxy({ upstream: inMemoryUpstream, manager, logger: quiet, elicitation: true });
+    cleanups.push(() => manager.close(), () => proxy.close());
+    const downstream = await downstreamOf(proxy);
+    const pending = nextPending(manager);
+    const call = downstream.callTool({ name: 'delete_user', arguments: { id: '1' } });
+    await manager.respond((await pending).request.id, { decision: 'reject', respondedBy: 'r' });
+    expect((await call).isError).toBe(true);
   });
 });

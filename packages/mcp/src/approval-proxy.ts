@@ -18,6 +18,7 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { askThroughElicitation, type ElicitationOptions } from './elicitation.js';
 import { createToolGate, type GateOptions } from './gate.js';
 import { ToolIndex, validTools, type McpLogger } from './tool-list.js';
 import { Upstream, validateUpstream, type UpstreamEvent, type UpstreamOptions } from './upstream.js';
@@ -35,6 +36,12 @@ export interface ApprovalProxyOptions extends GateOptions {
   upstream: UpstreamOptions;
   /** Where warnings go (tools hidden for an invalid name, failed notifications). Default `console` (stderr for warn). */
   logger?: McpLogger;
+  /**
+   * Also ask the MCP client's user (when the client declares elicitation), beside your other channels.
+   * The first decision from any channel wins; a question overtaken by another channel is withdrawn.
+   * Default `false`.
+   */
+  elicitation?: boolean | ElicitationOptions;
 }
 
 /** An Express-compatible handler for MCP's Streamable HTTP transport (POST, GET and DELETE on one path). */
@@ -135,7 +142,8 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
   };
   const index = new ToolIndex(listAll);
 
-  const callTool = async (params: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
+  const elicitation = options.elicitation === true ? {} : options.elicitation === false || options.elicitation === undefined ? undefined : options.elicitation;
+  const callTool = async (params: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>, server: Server): Promise<CallToolResult> => {
     if (!isPlainObject(params) || typeof params.name !== 'string') throw new McpError(ErrorCode.InvalidParams, 'tools/call needs params.name (a string)');
     if (params.arguments !== undefined && !isPlainObject(params.arguments)) {
       throw new McpError(ErrorCode.InvalidParams, 'tools/call params.arguments must be an object');
@@ -149,6 +157,10 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
       args,
       tool: await index.lookup(name),
       signal: extra.signal,
+      onPending:
+        elicitation && server.getClientCapabilities()?.elicitation
+          ? (record) => askThroughElicitation(server, options.manager, record, elicitation, logger)
+          : undefined,
       forward: async (runArgs) => {
         const result = await upstream.request('tools/call', { ...params, arguments: runArgs }, {
           signal: extra.signal,
@@ -179,11 +191,18 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
     // the result with zod on the way through (about a third of the proxy's cost); the upstream's result
     // goes back exactly as it came, and the client validates it as usual.
     server.fallbackRequestHandler = async (request, extra) => {
-      if (request.method === 'tools/call') return callTool(request.params, extra);
+      if (request.method === 'tools/call') return callTool(request.params, extra, server);
       return upstream.request(request.method, request.params, { signal: extra.signal });
     };
     server.fallbackNotificationHandler = async (notification) => upstream.notify(notification);
 
+    if (elicitation) {
+      // The MCP SDK (1.x, typescript-sdk#2283) ignores notifications/cancelled for request id 0, and a
+      // session's first server request gets id 0: spend it on a ping, so a withdrawn question is withdrawn.
+      server.oninitialized = () => {
+        if (server.getClientCapabilities()?.elicitation) void server.ping().catch(() => undefined);
+      };
+    }
     server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
       const page = await upstream.request('tools/list', request.params, { signal: extra.signal });
       const tools = validTools((page.tools as Tool[] | undefined) ?? [], logger);

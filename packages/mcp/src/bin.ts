@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     upstream: { command: parsed.command, args: parsed.args, env: { ...process.env } as Record<string, string> },
     manager,
     logger,
+    elicitation: parsed.elicitation,
   });
 
   let closeDashboard = async (): Promise<void> => undefined;

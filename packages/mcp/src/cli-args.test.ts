@@ -8,10 +8,12 @@ describe('parseCliArguments', () => {
       port: 3000,
       host: '127.0.0.1',
       databaseUrl: 'postgres://x',
+      elicitation: false,
       command: 'npx',
       args: ['-y', 'server', '--port', '1'],
     });
     expect(parseCliArguments(['--help', '--', 'x'])).toBe('help');
+    expect(parseCliArguments(['--elicitation', '--policies', 'p.yaml', '--', 'x'])).toMatchObject({ elicitation: true, command: 'x', args: [] });
   });
 
   it('refuses what it cannot use, with the usage', () => {

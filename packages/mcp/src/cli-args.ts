@@ -7,6 +7,7 @@ export interface CliArguments {
   port?: number;
   host: string;
   timeoutMs?: number;
+  elicitation: boolean;
   command: string;
   args: string[];
 }
@@ -22,6 +23,8 @@ Options:
   --port <n>              serve the reviewer dashboard on http://127.0.0.1:<n>/ (0 picks a port)
   --host <address>        address for the dashboard (default 127.0.0.1)
   --timeout <ms>          how long a call waits for a reviewer (default 300000)
+  --elicitation           also ask the MCP client's user (clients that support elicitation);
+                          the first decision from any channel wins
   -h, --help              show this help
 
 Reviewers sign in to the dashboard with the token in HITL_REVIEWER_TOKEN (Authorization: Bearer …);
@@ -42,8 +45,13 @@ export function parseCliArguments(argv: readonly string[]): CliArguments | 'help
   const upstream = separator === -1 ? [] : argv.slice(separator + 1);
   if (own.includes('-h') || own.includes('--help')) return 'help';
   const values = new Map<string, string>();
+  let elicitation = false;
   for (let index = 0; index < own.length; index += 1) {
     const flag = own[index] ?? '';
+    if (flag === '--elicitation') {
+      elicitation = true;
+      continue;
+    }
     const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
     if (!['--policies', '--database-url', '--port', '--host', '--timeout'].includes(name)) fail(`unknown option '${flag}'`);
     const value = inline ?? own[++index];
@@ -53,7 +61,7 @@ export function parseCliArguments(argv: readonly string[]): CliArguments | 'help
   const policies = values.get('--policies') ?? fail('--policies <file> is required');
   const [command, ...args] = upstream;
   if (command === undefined) fail("the MCP server's command is missing after '--'");
-  const parsed: CliArguments = { policies, host: values.get('--host') ?? '127.0.0.1', command, args };
+  const parsed: CliArguments = { policies, host: values.get('--host') ?? '127.0.0.1', elicitation, command, args };
   const databaseUrl = values.get('--database-url');
   if (databaseUrl !== undefined) parsed.databaseUrl = databaseUrl;
   const port = values.get('--port');

@@ -1,5 +1,5 @@
 import { HitlError, isPlainObject, isRiskLevel } from '@hitl/core';
-import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
+import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { defaultRejectionMessage, rejectionResult, type ToolRejection } from './rejection.js';
 import { riskFromAnnotations, type RiskAssessment } from './risk.js';
@@ -110,6 +110,11 @@ export interface GatedCall {
   args: Record<string, unknown>;
   tool: ToolInfo | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Called once the call waits for a human, with its pending record; may open another channel to
+   * decide it (the first decision from any channel wins). The returned function runs when the wait ends.
+   */
+  onPending?: ((record: ApprovalRecord) => (() => void) | void) | undefined;
   /** Runs the tool on the server with these arguments (the original ones, or the reviewer's edit). */
   forward: (args: Record<string, unknown>) => Promise<CallToolResult>;
 }
@@ -141,7 +146,8 @@ function defaultDescription(call: GatedCall, risk: RiskAssessment): string {
 
 type Verdict = { run: true; args: Record<string, unknown> } | { run: false; rejection: ToolRejection };
 
-async function ask(manager: Manager, request: InteractionRequest, signal: AbortSignal | undefined, args: Record<string, unknown>): Promise<Verdict> {
+async function ask(manager: Manager, request: InteractionRequest, call: GatedCall): Promise<Verdict> {
+  const { signal, args } = call;
   const toolName = request.toolName;
   let record;
   try {
@@ -160,12 +166,16 @@ async function ask(manager: Manager, request: InteractionRequest, signal: AbortS
   let automaticReason: 'policy' | 'timeout' = 'policy';
   if (record.status === 'pending') {
     automaticReason = 'timeout';
+    let stopChannel: (() => void) | void = undefined;
     try {
+      stopChannel = call.onPending?.(record);
       response = await manager.waitFor(requestId, signal ? { signal } : {});
     } catch (error) {
       if (signal?.aborted) await manager.cancel(requestId, 'the MCP client cancelled the call').catch(() => undefined);
       if (HitlError.is(error, 'timeout')) return { run: false, rejection: { reason: 'timeout', toolName, requestId, feedback: error.message } };
       throw error;
+    } finally {
+      if (typeof stopChannel === 'function') stopChannel();
     }
   }
   if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
@@ -214,7 +224,7 @@ export function createToolGate(options: GateOptions): ToolGate {
     if (requestedBy !== undefined) request.requestedBy = requestedBy;
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
     if (isPlainObject(call.tool?.inputSchema)) request.inputSchema = call.tool.inputSchema;
-    return ask(manager, request, call.signal, call.args);
+    return ask(manager, request, call);
   };
 
   return async (call) => {

@@ -9,3 +9,4 @@ export { defaultRejectionMessage } from './rejection.js';
 export type { RejectionReason, ToolRejection } from './rejection.js';
 export type { McpLogger } from './tool-list.js';
 export type { UpstreamEvent, UpstreamOptions } from './upstream.js';
+export type { ElicitationOptions } from './elicitation.js';
