@@ -1,6 +1,13 @@
 import { HitlError } from '@hitl/core';
 
-/** Where in a policy file something is: 1-based line and column. */
+/**
+ * Where in a policy file something is: 1-based line and column.
+ *
+ * @example
+ * ```ts
+ * const where = ({ file, line, column }: SourcePosition) => `${file}:${line}:${column}`;
+ * ```
+ */
 export interface SourcePosition {
   file: string;
   line: number;

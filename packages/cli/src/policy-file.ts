@@ -7,7 +7,14 @@ import { LineCounter, parseDocument } from 'yaml';
 import { PolicyFileError, type SourcePosition } from './policy-file-error.js';
 import { SourceMap } from './source-map.js';
 
-/** The largest policy file read, in characters. */
+/**
+ * The largest policy file read, in characters (1 MiB).
+ *
+ * @example
+ * ```ts
+ * if (text.length > MAX_POLICY_FILE_LENGTH) throw new Error('policy file too large');
+ * ```
+ */
 export const MAX_POLICY_FILE_LENGTH = 1_048_576;
 
 /**

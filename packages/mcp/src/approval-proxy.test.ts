@@ -146,10 +146,11 @@ describe('createApprovalProxy', () => {
     expect((await downstream.listTools()).tools).toHaveLength(4);
   });
 
-  it('serves Streamable HTTP as an Express handler, and fronts a Streamable HTTP upstream', async () => {
+  it('serves Streamable HTTP as an Express handler, and fronts a Streamable HTTP upstream across its restart', async () => {
     const { proxy: front } = setup(stdioUpstream);
     const app = express();
-    app.all('/mcp', front.httpHandler());
+    let handler = front.httpHandler();
+    app.all('/mcp', (request, response) => handler(request, response));
     const server = createServer(app);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -165,6 +166,11 @@ describe('createApprovalProxy', () => {
     const downstream = await downstreamOf(chained);
     expect((await downstream.listTools()).tools.map((tool) => tool.name)).toEqual(['get_weather', 'get_pid', 'update_note', 'delete_user']);
     expect(textOf(await downstream.callTool({ name: 'get_weather', arguments: { city: 'Lima' } }))).toBe('Sunny in Lima');
+
+    // The HTTP upstream restarts (a fresh proxy behind the same URL knows none of the old sessions).
+    const { proxy: restarted } = setup(stdioUpstream);
+    handler = restarted.httpHandler();
+    expect(textOf(await downstream.callTool({ name: 'get_weather', arguments: { city: 'Quito' } }))).toBe('Sunny in Quito');
 
     const stray = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'mcp-session-id': 'nope' }, body: '{}' });
     expect(stray.status).toBe(404);

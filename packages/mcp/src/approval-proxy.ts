@@ -44,7 +44,15 @@ export interface ApprovalProxyOptions extends GateOptions {
   elicitation?: boolean | ElicitationOptions;
 }
 
-/** An Express-compatible handler for MCP's Streamable HTTP transport (POST, GET and DELETE on one path). */
+/**
+ * An Express-compatible handler for MCP's Streamable HTTP transport (POST, GET and DELETE on one path).
+ *
+ * @example
+ * ```ts
+ * const handler: StreamableHttpHandler = proxy.httpHandler();
+ * app.all('/mcp', handler);
+ * ```
+ */
 export type StreamableHttpHandler = (request: IncomingMessage & { body?: unknown }, response: ServerResponse) => Promise<void>;
 
 /**

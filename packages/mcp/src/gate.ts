@@ -4,7 +4,14 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { defaultRejectionMessage, rejectionResult, type ToolRejection } from './rejection.js';
 import { riskFromAnnotations, type RiskAssessment } from './risk.js';
 
-/** The MCP tool a call is for, as its server listed it (`undefined` when the server does not list it). */
+/**
+ * The MCP tool a call is for, as its server listed it (`undefined` when the server does not list it).
+ *
+ * @example
+ * ```ts
+ * const describe = (name: string, args: Record<string, unknown>, tool: ToolInfo | undefined) => `${tool?.title ?? name}: ${JSON.stringify(args)}`;
+ * ```
+ */
 export type ToolInfo = Tool;
 
 /**

@@ -1,7 +1,14 @@
 import type { RiskLevel } from '@hitl/core';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 
-/** A risk level and why it was chosen, shown to reviewers. */
+/**
+ * A risk level and why it was chosen, shown to reviewers (in the description and `metadata.mcp.risk`).
+ *
+ * @example
+ * ```ts
+ * const { level, reason }: RiskAssessment = riskFromAnnotations(tool);
+ * ```
+ */
 export interface RiskAssessment {
   level: RiskLevel;
   /** `'options'` when your `riskLevel` option said so, `'annotations'` when read from the tool. */

@@ -1,7 +1,14 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { toolNameProblem } from './gate.js';
 
-/** Where warnings go (hidden tools). Default: `console`. On stdio, anything but stdout. */
+/**
+ * Where warnings go (hidden tools). Default: `console`. On stdio, anything but stdout.
+ *
+ * @example
+ * ```ts
+ * const logger: McpLogger = { warn: (message) => process.stderr.write(`${message}\n`) };
+ * ```
+ */
 export interface McpLogger {
   warn(message: string, ...details: unknown[]): void;
 }

@@ -1,7 +1,7 @@
 import { HitlError } from '@hitl/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ResultSchema, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
@@ -29,7 +29,16 @@ export type UpstreamOptions =
   | { url: string | URL; headers?: Record<string, string> }
   | { transport: () => Transport };
 
-/** What happens to the upstream connection. */
+/**
+ * What happens to the upstream connection.
+ *
+ * @example
+ * ```ts
+ * proxy.subscribe((event: UpstreamEvent) => {
+ *   if (event.type === 'upstream-closed') console.error('MCP server went away; reconnecting on the next request');
+ * });
+ * ```
+ */
 export type UpstreamEvent =
   | { type: 'upstream-connected'; pid?: number }
   | { type: 'upstream-closed' };
@@ -118,9 +127,25 @@ export class Upstream {
   }
 
   async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Result> {
-    const client = await this.client();
     const request = params === undefined ? { method } : { method, params };
-    return client.request(request, AnyResult, options);
+    const client = await this.client();
+    try {
+      return await client.request(request, AnyResult, options);
+    } catch (error) {
+      if (!(error instanceof StreamableHTTPError) || error.code !== 404) throw error;
+      // The HTTP server no longer knows the session (it restarted): it refused the request before
+      // handling it, so per the spec start a new session and send the request once more.
+      this.drop(client);
+      return (await this.client()).request(request, AnyResult, options);
+    }
+  }
+
+  /** Forgets a connection that no longer works; the next request connects again. */
+  private drop(client: Client): void {
+    if (this.connected !== client) return;
+    this.connected = undefined;
+    this.current = undefined;
+    client.close().catch(() => undefined);
   }
 
   async notify(notification: Notification): Promise<void> {
