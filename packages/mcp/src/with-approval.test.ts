@@ -113,6 +113,21 @@ describe('withApproval(client)', () => {
     expect(textOf(result)).toMatch(/^Refused: tool name 'bad tool\/name' is not a valid tool name/);
   });
 
+  it('carries the thread and the caller-given risk and confidence into the request', async () => {
+    const { client, manager, api } = await setup();
+    const gated = withApproval(client, { manager, threadId: (name) => `thread-of-${name}`, confidence: 0.25, riskLevel: () => 'data_modification' });
+    const pending = nextPending(manager);
+    const call = gated.callTool({ name: 'get_weather', arguments: { city: 'Bern' } });
+    const record = await pending;
+    expect(record.request).toMatchObject({
+      confidence: 0.25,
+      riskLevel: 'data_modification',
+      metadata: { threadId: 'thread-of-get_weather', mcp: { risk: { source: 'options' } } },
+    });
+    await api.respond(record.request.id, { decision: 'approve' });
+    expect(textOf(await call)).toBe('Sunny in Bern');
+  });
+
   it('leaves the rest of the client as it was', async () => {
     const { gated, client } = await setup();
     expect(gated.getServerVersion()).toEqual(client.getServerVersion());
