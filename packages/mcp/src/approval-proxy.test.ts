@@ -174,6 +174,15 @@ describe('createApprovalProxy', () => {
 
     const stray = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'mcp-session-id': 'nope' }, body: '{}' });
     expect(stray.status).toBe(404);
+
+    // With allowedHosts, a request naming another Host (a DNS-rebinding page) is refused.
+    handler = restarted.httpHandler({ allowedHosts: ['mcp.internal'] });
+    const rebinding = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }),
+    });
+    expect(rebinding.status).toBe(403);
   });
 
   it('refuses options without an upstream', () => {

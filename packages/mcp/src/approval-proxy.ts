@@ -56,6 +56,23 @@ export interface ApprovalProxyOptions extends GateOptions {
 export type StreamableHttpHandler = (request: IncomingMessage & { body?: unknown }, response: ServerResponse) => Promise<void>;
 
 /**
+ * Options of {@link ApprovalProxy.httpHandler}. Giving `allowedHosts` or `allowedOrigins` turns on the
+ * SDK's DNS-rebinding protection (requests with another `Host`/`Origin` are refused): do so whenever
+ * the endpoint listens on localhost, where a web page could otherwise reach it.
+ *
+ * @example
+ * ```ts
+ * app.all('/mcp', proxy.httpHandler({ allowedHosts: ['127.0.0.1:3000', 'localhost:3000'], maxSessions: 100 }));
+ * ```
+ */
+export interface HttpHandlerOptions {
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
+  /** Open sessions kept at most; a new session beyond it is answered 503. Default 1 000. */
+  maxSessions?: number;
+}
+
+/**
  * An MCP server in front of another one: same tools (names, schemas, annotations), every
  * `tools/call` gated by the manager, every other request and notification passed through.
  *
@@ -70,8 +87,11 @@ export interface ApprovalProxy {
   connect(transport: Transport): Promise<void>;
   /** Serves this process's stdin/stdout: what an MCP client that starts the proxy as a command talks to. */
   serveStdio(): Promise<void>;
-  /** A Streamable HTTP endpoint (sessions included) to mount on an Express app: `app.all('/mcp', proxy.httpHandler())`. */
-  httpHandler(): StreamableHttpHandler;
+  /**
+   * A Streamable HTTP endpoint (sessions included) to mount on an Express app:
+   * `app.all('/mcp', proxy.httpHandler({ allowedHosts: ['127.0.0.1:3000'] }))`.
+   */
+  httpHandler(options?: HttpHandlerOptions): StreamableHttpHandler;
   /** Listens to the upstream connection: `upstream-connected` (with the child's `pid` over stdio) and `upstream-closed`. */
   subscribe(listener: (event: UpstreamEvent) => void): () => void;
   /** Closes every downstream session and the upstream connection. */
@@ -227,37 +247,50 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
   };
 
   const httpTransports = new Map<string, StreamableHTTPServerTransport>();
-  const httpHandler = (): StreamableHttpHandler => async (request, response) => {
-    const header = request.headers['mcp-session-id'];
-    const sessionId = Array.isArray(header) ? header[0] : header;
-    let transport = sessionId === undefined ? undefined : httpTransports.get(sessionId);
-    if (!transport && sessionId !== undefined) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }),
-      );
-      return;
-    }
-    let fresh = false;
-    if (!transport) {
-      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          httpTransports.set(id, created);
-        },
-        onsessionclosed: (id) => {
-          httpTransports.delete(id);
-        },
-      });
-      created.onclose = () => {
-        if (created.sessionId !== undefined) httpTransports.delete(created.sessionId);
-      };
-      transport = created;
-      fresh = true;
-      await connect(created);
-    }
-    await transport.handleRequest(request, response, request.body);
-    // A first request that did not open a session (not an initialize) leaves nothing behind.
-    if (fresh && transport.sessionId === undefined) await transport.close();
+  const httpHandler = (handlerOptions: HttpHandlerOptions = {}): StreamableHttpHandler => {
+    const { allowedHosts, allowedOrigins, maxSessions = 1000 } = handlerOptions;
+    const protection = allowedHosts || allowedOrigins
+      ? { enableDnsRebindingProtection: true, ...(allowedHosts ? { allowedHosts } : {}), ...(allowedOrigins ? { allowedOrigins } : {}) }
+      : {};
+    return async (request, response) => {
+      const header = request.headers['mcp-session-id'];
+      const sessionId = Array.isArray(header) ? header[0] : header;
+      let transport = sessionId === undefined ? undefined : httpTransports.get(sessionId);
+      if (!transport && sessionId !== undefined) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }),
+        );
+        return;
+      }
+      let fresh = false;
+      if (!transport) {
+        if (httpTransports.size >= maxSessions) {
+          response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' }).end(
+            JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `Too many open MCP sessions (${maxSessions})` }, id: null }),
+          );
+          return;
+        }
+        const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          ...protection,
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            httpTransports.set(id, created);
+          },
+          onsessionclosed: (id) => {
+            httpTransports.delete(id);
+          },
+        });
+        created.onclose = () => {
+          if (created.sessionId !== undefined) httpTransports.delete(created.sessionId);
+        };
+        transport = created;
+        fresh = true;
+        await connect(created);
+      }
+      await transport.handleRequest(request, response, request.body);
+      // A first request that did not open a session (not an initialize) leaves nothing behind.
+      if (fresh && transport.sessionId === undefined) await transport.close();
+    };
   };
 
   return {
