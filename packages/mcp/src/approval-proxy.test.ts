@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -191,6 +192,19 @@ describe('createApprovalProxy', () => {
 });
 
 describe('hitl-mcp (the CLI)', () => {
+  it('exits 1 naming the file, line and column of a bad policy file', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'hitl-mcp-'));
+    const policyFile = join(folder, 'policies.yaml');
+    await writeFile(policyFile, 'policies:\n  - name: reads\n    toolPattern: "*"\n    maxRiskLevel: high\n');
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, '--policies', policyFile, '--', process.execPath, testServerPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await within(once(child, 'exit'), 'the CLI exiting', 10_000)) as [number];
+    expect(code).toBe(1);
+    expect(stderr).toContain(`hitl-mcp: ${policyFile}:4:19: policies[0].maxRiskLevel 'high' must be one of`);
+  });
+
   it('works as the stdio command of an MCP client, with the reviewer dashboard on --port', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'hitl-mcp-'));
     const policyFile = join(folder, 'policies.yaml');
