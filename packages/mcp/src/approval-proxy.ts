@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isPlainObject } from '@hitl/core';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -19,6 +16,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { askThroughElicitation, type ElicitationOptions } from './elicitation.js';
+import { createStreamableHttpSessions, type HttpHandlerOptions, type StreamableHttpHandler } from './streamable-http.js';
 import { createToolGate, type GateOptions } from './gate.js';
 import { ToolIndex, validTools, type McpLogger } from './tool-list.js';
 import { Upstream, validateUpstream, type UpstreamEvent, type UpstreamOptions } from './upstream.js';
@@ -42,34 +40,6 @@ export interface ApprovalProxyOptions extends GateOptions {
    * Default `false`.
    */
   elicitation?: boolean | ElicitationOptions;
-}
-
-/**
- * An Express-compatible handler for MCP's Streamable HTTP transport (POST, GET and DELETE on one path).
- *
- * @example
- * ```ts
- * const handler: StreamableHttpHandler = proxy.httpHandler();
- * app.all('/mcp', handler);
- * ```
- */
-export type StreamableHttpHandler = (request: IncomingMessage & { body?: unknown }, response: ServerResponse) => Promise<void>;
-
-/**
- * Options of {@link ApprovalProxy.httpHandler}. Giving `allowedHosts` or `allowedOrigins` turns on the
- * SDK's DNS-rebinding protection (requests with another `Host`/`Origin` are refused): do so whenever
- * the endpoint listens on localhost, where a web page could otherwise reach it.
- *
- * @example
- * ```ts
- * app.all('/mcp', proxy.httpHandler({ allowedHosts: ['127.0.0.1:3000', 'localhost:3000'], maxSessions: 100 }));
- * ```
- */
-export interface HttpHandlerOptions {
-  allowedHosts?: string[];
-  allowedOrigins?: string[];
-  /** Open sessions kept at most; a new session beyond it is answered 503. Default 1 000. */
-  maxSessions?: number;
 }
 
 /**
@@ -246,64 +216,19 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
     await server.connect(transport);
   };
 
-  const httpTransports = new Map<string, StreamableHTTPServerTransport>();
-  const httpHandler = (handlerOptions: HttpHandlerOptions = {}): StreamableHttpHandler => {
-    const { allowedHosts, allowedOrigins, maxSessions = 1000 } = handlerOptions;
-    const protection = allowedHosts || allowedOrigins
-      ? { enableDnsRebindingProtection: true, ...(allowedHosts ? { allowedHosts } : {}), ...(allowedOrigins ? { allowedOrigins } : {}) }
-      : {};
-    return async (request, response) => {
-      const header = request.headers['mcp-session-id'];
-      const sessionId = Array.isArray(header) ? header[0] : header;
-      let transport = sessionId === undefined ? undefined : httpTransports.get(sessionId);
-      if (!transport && sessionId !== undefined) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }),
-        );
-        return;
-      }
-      let fresh = false;
-      if (!transport) {
-        if (httpTransports.size >= maxSessions) {
-          response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' }).end(
-            JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `Too many open MCP sessions (${maxSessions})` }, id: null }),
-          );
-          return;
-        }
-        const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-          ...protection,
-          sessionIdGenerator: () => randomUUID(),
-          onsessioninitialized: (id) => {
-            httpTransports.set(id, created);
-          },
-          onsessionclosed: (id) => {
-            httpTransports.delete(id);
-          },
-        });
-        created.onclose = () => {
-          if (created.sessionId !== undefined) httpTransports.delete(created.sessionId);
-        };
-        transport = created;
-        fresh = true;
-        await connect(created);
-      }
-      await transport.handleRequest(request, response, request.body);
-      // A first request that did not open a session (not an initialize) leaves nothing behind.
-      if (fresh && transport.sessionId === undefined) await transport.close();
-    };
-  };
+  const http = createStreamableHttpSessions(connect);
 
   return {
     connect,
     serveStdio: () => connect(new StdioServerTransport()),
-    httpHandler,
+    httpHandler: (handlerOptions) => http.handler(handlerOptions),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async close() {
       await Promise.allSettled([...sessions].map((server) => server.close()));
-      await Promise.allSettled([...httpTransports.values()].map((transport) => transport.close()));
+      await http.close();
       await upstream.close();
     },
   };

@@ -1,7 +1,8 @@
 export { withApproval } from './with-approval.js';
 export type { WithApprovalOptions } from './with-approval.js';
 export { createApprovalProxy } from './approval-proxy.js';
-export type { ApprovalProxy, ApprovalProxyOptions, HttpHandlerOptions, StreamableHttpHandler } from './approval-proxy.js';
+export type { ApprovalProxy, ApprovalProxyOptions } from './approval-proxy.js';
+export type { HttpHandlerOptions, StreamableHttpHandler } from './streamable-http.js';
 export type { GateOptions, ToolInfo } from './gate.js';
 export { riskFromAnnotations } from './risk.js';
 export type { RiskAssessment } from './risk.js';
