@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
+import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
 import { policyWorstCase } from './rows/policy-worst-case.js';
@@ -23,6 +24,7 @@ const suites: Record<string, Suite> = {
   'reviewer-api': reviewerApi,
   webhook: webhookDelivery,
   postgres: postgresStore,
+  mcp: mcpProxyOverhead,
 };
 
 const args = process.argv.slice(2);

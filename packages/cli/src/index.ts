@@ -1,0 +1,4 @@
+export { loadPolicies, loadPolicyFile, parsePolicies, parsePolicyFile, MAX_POLICY_FILE_LENGTH } from './policy-file.js';
+export type { FilePolicy, ParsePolicyOptions, PolicyCase, PolicyFile } from './policy-file.js';
+export { PolicyFileError } from './policy-file-error.js';
+export type { SourcePosition } from './policy-file-error.js';

@@ -1,0 +1,149 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createManager, HitlError } from '@hitl/core';
+import { describe, expect, it } from 'vitest';
+import { loadPolicies, loadPolicyFile, parsePolicies, parsePolicyFile, PolicyFileError } from './index.js';
+
+const good = `# five tiers
+policies:
+  - name: blocked
+    toolPattern: 'drop_*'
+    deny: true
+  - name: read-only-auto
+    toolPattern: '{get,list,search}_*'
+    minConfidence: 0.5
+    maxRiskLevel: read_only
+  - name: writes
+    toolPattern: 'update_*'
+    minConfidence: 0.8
+    maxRiskLevel: data_modification
+    timeoutMs: 60000
+  - name: deletes
+    toolPattern: 'delete_*'
+    requireExplicit: true
+    timeoutMs: .inf
+cases:
+  - call: { tool: get_weather, confidence: 0.9, risk: read_only, input: { city: Paris } }
+    expect: approve
+    policy: read-only-auto
+  - call: { tool: drop_table }
+    expect: deny
+`;
+
+function failure(run: () => unknown): PolicyFileError {
+  try {
+    run();
+  } catch (error) {
+    expect(HitlError.is(error, 'invalid_input')).toBe(true);
+    expect(PolicyFileError).toBeDefined();
+    return error as PolicyFileError;
+  }
+  throw new Error('expected the file to be refused');
+}
+
+describe('parsePolicyFile', () => {
+  it('returns the policies in order and the cases, ready for createManager', () => {
+    const { policies, cases } = parsePolicyFile(good, { filename: 'policies.yaml' });
+    expect(policies.map((policy) => policy.name)).toEqual(['blocked', 'read-only-auto', 'writes', 'deletes']);
+    expect(policies[3]).toEqual({ name: 'deletes', toolPattern: 'delete_*', requireExplicit: true, timeoutMs: Infinity });
+    expect(cases).toEqual([
+      {
+        call: { tool: 'get_weather', confidence: 0.9, risk: 'read_only', input: { city: 'Paris' } },
+        expect: 'approve',
+        policy: 'read-only-auto',
+        source: { file: 'policies.yaml', line: 20, column: 5 },
+      },
+      { call: { tool: 'drop_table' }, expect: 'deny', source: { file: 'policies.yaml', line: 23, column: 5 } },
+    ]);
+    const manager = createManager({ policies });
+    expect(manager.evaluate('get_weather', 0.9, 'read_only').outcome).toBe('approve');
+    expect(manager.evaluate('drop_table', 1, 'read_only').outcome).toBe('deny');
+    expect(manager.evaluate('delete_user', 1, 'read_only').outcome).toBe('review');
+    void manager.close();
+  });
+
+  it('reads JSON with the same result', () => {
+    const json = JSON.stringify({ policies: parsePolicies(good).map((policy) => ({ ...policy, timeoutMs: policy.timeoutMs === Infinity ? 1000 : policy.timeoutMs })) }, null, 2);
+    expect(parsePolicies(json, { filename: 'p.json' }).map((policy) => policy.name)).toEqual(['blocked', 'read-only-auto', 'writes', 'deletes']);
+  });
+
+  it('names the file, line and column of a YAML syntax error', () => {
+    const error = failure(() => parsePolicies('policies:\n  - name: a\n    toolPattern: [oops\n', { filename: 'bad.yaml' }));
+    expect(error.message).toMatch(/^bad\.yaml:\d+:\d+: invalid YAML/);
+    expect(error.file).toBe('bad.yaml');
+    expect(error.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses duplicate keys', () => {
+    const error = failure(() => parsePolicies('policies:\n  - name: a\n    name: b\n    toolPattern: x\n    deny: true\n', { filename: 'dup.yaml' }));
+    expect(error.message).toMatch(/^dup\.yaml:3:\d+: invalid YAML/);
+  });
+
+  it('names the position of strict JSON errors', () => {
+    const error = failure(() => parsePolicies('{\n  "policies": [\n    { "name": "a", }\n  ]\n}', { filename: 'p.json' }));
+    expect(error.message).toMatch(/^p\.json:3:\d+: invalid JSON/);
+    expect(error.line).toBe(3);
+  });
+
+  it('points at a schema violation: an unknown field, a wrong enum, a missing field, a missing cap', () => {
+    const unknown = failure(() => parsePolicies('policies:\n  - name: a\n    toolPattern: x\n    deny: true\n    denny: true\n', { filename: 'f.yaml' }));
+    expect(unknown.message).toBe('f.yaml:5:5: policies[0].denny is not a known field');
+    expect(unknown.details?.path).toBe('/policies/0');
+
+    const risk = failure(() => parsePolicies('policies:\n  - name: a\n    toolPattern: x\n    maxRiskLevel: high\n', { filename: 'f.yaml' }));
+    expect(risk.message).toBe("f.yaml:4:19: policies[0].maxRiskLevel 'high' must be one of 'read_only', 'data_modification', 'irreversible'");
+
+    const missing = failure(() => parsePolicies('policies:\n  - name: a\n    deny: true\n', { filename: 'f.yaml' }));
+    expect(missing.message).toBe("f.yaml:2:5: policies[0] is missing 'toolPattern'");
+
+    const cap = failure(() => parsePolicies('policies:\n  - name: a\n    toolPattern: x\n', { filename: 'f.yaml' }));
+    expect(cap.message).toMatch(/^f\.yaml:2:5: policies\[0\] needs maxRiskLevel unless requireExplicit or deny is true/);
+
+    const range = failure(() => parsePolicies('policies:\n  - { name: a, toolPattern: x, maxRiskLevel: read_only, minConfidence: 2 }\n'));
+    expect(range.message).toBe('<policies>:2:72: policies[0].minConfidence 2 must be <= 1');
+
+    const badCase = failure(() => parsePolicyFile('policies: []\ncases:\n  - call: { tool: x }\n    expect: allow\n', { filename: 'c.yaml' }));
+    expect(badCase.message).toBe("c.yaml:4:13: cases[0].expect 'allow' must be one of 'approve', 'review', 'deny'");
+  });
+
+  it('reports what addPolicy refuses (a bad glob, a duplicate name) at that policy', () => {
+    const glob = failure(() => parsePolicies('policies:\n  - name: ok\n    toolPattern: "*"\n    deny: true\n  - name: ext\n    toolPattern: "+(a|b)"\n    deny: true\n', { filename: 'g.yaml' }));
+    expect(glob.message).toMatch(/^g\.yaml:6:18: policy 'ext': toolPattern/);
+    const duplicate = failure(() => parsePolicies('policies:\n  - { name: a, toolPattern: x, deny: true }\n  - { name: a, toolPattern: y, deny: true }\n', { filename: 'd.yaml' }));
+    expect(duplicate.message).toMatch(/^d\.yaml:3:13: policy\.name 'a' is already used/);
+  });
+
+  it('passes a CEL condition through, or refuses it when the installed core would ignore it', () => {
+    const text = 'policies:\n  - name: small-refunds\n    toolPattern: refund\n    maxRiskLevel: irreversible\n    when: input.amount <= 100\n';
+    const probe = createManager({ policies: [] });
+    probe.addPolicy({ name: 'p', toolPattern: 'x', deny: true, when: 'true' } as never);
+    const coreKeepsWhen = 'when' in (probe.listPolicies()[0] ?? {});
+    void probe.close();
+    if (coreKeepsWhen) {
+      expect(parsePolicies(text)[0]).toEqual({ name: 'small-refunds', toolPattern: 'refund', maxRiskLevel: 'irreversible', when: 'input.amount <= 100' });
+    } else {
+      const error = failure(() => parsePolicies(text, { filename: 'w.yaml' }));
+      expect(error.message).toMatch(/^w\.yaml:5:11: policy 'small-refunds': 'when' conditions need a @hitl\/core that supports them/);
+    }
+  });
+
+  it('refuses a text that is not a policy file at all', () => {
+    expect(failure(() => parsePolicies('just a string')).message).toMatch(/^<policies>:1:1: the file/);
+    expect(failure(() => parsePolicies('')).message).toMatch(/^<policies>:1:1: /);
+  });
+});
+
+describe('loadPolicies', () => {
+  it('reads a file and names it in errors', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'hitl-cli-'));
+    const path = join(folder, 'policies.yaml');
+    await writeFile(path, good);
+    expect((await loadPolicies(path)).length).toBe(4);
+    expect((await loadPolicyFile(path)).cases.length).toBe(2);
+    const bad = join(folder, 'bad.json');
+    await writeFile(bad, '{"policies": [{"name": "a"}]}');
+    await expect(loadPolicies(bad)).rejects.toThrow(`${bad}:1:15: policies[0] is missing 'toolPattern'`);
+    await expect(loadPolicies(join(folder, 'missing.yaml'))).rejects.toMatchObject({ code: 'not_found' });
+  });
+});

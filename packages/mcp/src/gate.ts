@@ -1,0 +1,261 @@
+import { HitlError, isPlainObject, isRiskLevel } from '@hitl/core';
+import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { defaultRejectionMessage, rejectionResult, type ToolRejection } from './rejection.js';
+import { riskFromAnnotations, type RiskAssessment } from './risk.js';
+
+/**
+ * The MCP tool a call is for, as its server listed it (`undefined` when the server does not list it).
+ *
+ * @example
+ * ```ts
+ * const describe = (name: string, args: Record<string, unknown>, tool: ToolInfo | undefined) => `${tool?.title ?? name}: ${JSON.stringify(args)}`;
+ * ```
+ */
+export type ToolInfo = Tool;
+
+/**
+ * How calls are gated; shared by {@link withApproval} and {@link createApprovalProxy}.
+ *
+ * @example
+ * ```ts
+ * const options: GateOptions = {
+ *   manager,
+ *   riskLevel: { search_docs: 'read_only' },
+ *   describe: (name, args) => `${name} ${JSON.stringify(args)}`,
+ * };
+ * ```
+ */
+export interface GateOptions {
+  manager: Manager;
+  /**
+   * The risk of a call: one level for every tool, a level per tool name, or a function. Tools it does
+   * not cover take their risk from the tool's annotations (`readOnlyHint` → read_only,
+   * `destructiveHint: false` → data_modification, else irreversible).
+   */
+  riskLevel?: RiskLevel | Record<string, RiskLevel> | ((name: string, args: Record<string, unknown>, tool: ToolInfo | undefined) => RiskLevel | undefined);
+  /** The caller's confidence in [0, 1]: fixed or per call. MCP carries none; absent counts as 0. */
+  confidence?: number | ((name: string, args: Record<string, unknown>) => number);
+  /** What the reviewer reads. Default: the tool's description, its arguments and why it has its risk. */
+  describe?: (name: string, args: Record<string, unknown>, tool: ToolInfo | undefined) => string;
+  /** The conversation or session the calls belong to: fixed or per call. */
+  threadId?: string | ((name: string, args: Record<string, unknown>) => string | undefined);
+  /** Who the agent acts for (that person may not approve their own request). */
+  requestedBy?: string;
+  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
+  timeoutMs?: number;
+  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
+  formatRejection?: (rejection: ToolRejection) => string;
+  /** `true` records auto-approved calls too (for the audit trail). Default `false`: one `evaluate`, no store round trip. */
+  audit?: boolean;
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Why `name` cannot be a tool name, or `undefined` when it can (1–128 of `A-Z a-z 0-9 _ - . :`). */
+export function toolNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return 'is not a string';
+  if (TOOL_NAME.test(name)) return undefined;
+  if (name.length === 0 || name.length > 128) return `has ${name.length} characters (1 to 128 allowed)`;
+  return 'has characters outside A-Z a-z 0-9 _ - . :';
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 64 ? `${value.slice(0, 64)}…` : value}'`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function invalidOption(field: string, value: unknown, problem: string): HitlError {
+  return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`, { details: { field } });
+}
+
+/** Checks the options once, when the gate is built; throws `HitlError('invalid_input')` naming the field. */
+export function validateGateOptions(options: unknown, field = 'options'): asserts options is GateOptions {
+  if (!isPlainObject(options)) throw invalidOption(field, options, 'must be an object');
+  const manager = options.manager as Partial<Manager> | undefined;
+  for (const method of ['evaluate', 'submit', 'waitFor', 'cancel'] as const) {
+    if (typeof manager !== 'object' || manager === null || typeof manager[method] !== 'function') {
+      throw new HitlError('invalid_input', `${field}.manager must be a Manager from createManager() (it has no ${method}() method)`, { details: { field: `${field}.manager` } });
+    }
+  }
+  const { riskLevel, confidence, describe, threadId, requestedBy, timeoutMs, formatRejection, audit } = options;
+  if (riskLevel !== undefined && typeof riskLevel !== 'function' && !isRiskLevel(riskLevel)) {
+    if (!isPlainObject(riskLevel)) throw invalidOption(`${field}.riskLevel`, riskLevel, 'must be a risk level, a record of tool name to risk level, or a function');
+    for (const [name, level] of Object.entries(riskLevel)) {
+      if (!isRiskLevel(level)) throw invalidOption(`${field}.riskLevel.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+    }
+  }
+  if (confidence !== undefined && typeof confidence !== 'function' && !isUnit(confidence)) {
+    throw invalidOption(`${field}.confidence`, confidence, 'must be a number between 0 and 1 or a function');
+  }
+  for (const [name, value] of [['describe', describe], ['formatRejection', formatRejection]] as const) {
+    if (value !== undefined && typeof value !== 'function') throw invalidOption(`${field}.${name}`, value, 'must be a function');
+  }
+  if (threadId !== undefined && typeof threadId !== 'function' && (typeof threadId !== 'string' || threadId === '')) {
+    throw invalidOption(`${field}.threadId`, threadId, 'must be a non-empty string or a function');
+  }
+  if (requestedBy !== undefined && (typeof requestedBy !== 'string' || requestedBy === '')) {
+    throw invalidOption(`${field}.requestedBy`, requestedBy, 'must be a non-empty string');
+  }
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0)) {
+    throw invalidOption(`${field}.timeoutMs`, timeoutMs, 'must be a positive number of milliseconds (Infinity waits forever)');
+  }
+  if (audit !== undefined && typeof audit !== 'boolean') throw invalidOption(`${field}.audit`, audit, 'must be a boolean');
+}
+
+function isUnit(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
+}
+
+/** One gated call: what to run it with once it may run. */
+export interface GatedCall {
+  name: string;
+  args: Record<string, unknown>;
+  tool: ToolInfo | undefined;
+  signal?: AbortSignal | undefined;
+  /**
+   * Called once the call waits for a human, with its pending record; may open another channel to
+   * decide it (the first decision from any channel wins). The returned function runs when the wait ends.
+   */
+  onPending?: ((record: ApprovalRecord) => (() => void) | void) | undefined;
+  /** Runs the tool on the server with these arguments (the original ones, or the reviewer's edit). */
+  forward: (args: Record<string, unknown>) => Promise<CallToolResult>;
+}
+
+/** A gate: asks the manager about a call and either runs it or returns a refusal result. */
+export type ToolGate = (call: GatedCall) => Promise<CallToolResult>;
+
+function assessRisk(options: GateOptions, call: GatedCall): RiskAssessment {
+  const { riskLevel } = options;
+  let level: unknown;
+  if (typeof riskLevel === 'function') level = riskLevel(call.name, call.args, call.tool);
+  else if (typeof riskLevel === 'string') level = riskLevel;
+  else if (riskLevel !== undefined && Object.hasOwn(riskLevel, call.name)) level = riskLevel[call.name];
+  if (level === undefined) return riskFromAnnotations(call.tool);
+  if (!isRiskLevel(level)) throw new HitlError('invalid_input', `riskLevel for '${call.name}' is ${describeValue(level)}; it must be 'read_only', 'data_modification' or 'irreversible'`);
+  return { level, source: 'options', reason: 'set by the riskLevel option' };
+}
+
+function defaultDescription(call: GatedCall, risk: RiskAssessment): string {
+  let args: string;
+  try {
+    args = JSON.stringify(call.args);
+  } catch {
+    args = String(call.args);
+  }
+  const lines = [call.tool?.description ? `${call.tool.description}` : `MCP tool '${call.name}'`, `Arguments: ${args}`, `Risk: ${risk.level} (${risk.reason})`];
+  return lines.join('\n');
+}
+
+type Verdict = { run: true; args: Record<string, unknown> } | { run: false; rejection: ToolRejection };
+
+async function ask(manager: Manager, request: InteractionRequest, call: GatedCall): Promise<Verdict> {
+  const { signal, args } = call;
+  const toolName = request.toolName;
+  let record;
+  try {
+    record = await manager.submit(request);
+  } catch (error) {
+    if (HitlError.is(error, 'invalid_input') && request.inputSchema !== undefined && /inputSchema/.test(error.message)) {
+      // A schema the manager cannot store is dropped, not fatal: the server still validates what it runs.
+      const { inputSchema: _dropped, ...withoutSchema } = request;
+      record = await manager.submit({ ...withoutSchema, metadata: { ...request.metadata, inputSchemaRefused: error.message } });
+    } else {
+      throw error;
+    }
+  }
+  const requestId = record.request.id;
+  let response: InteractionResponse | undefined = record.response;
+  let automaticReason: 'policy' | 'timeout' = 'policy';
+  if (record.status === 'pending') {
+    automaticReason = 'timeout';
+    let stopChannel: (() => void) | void = undefined;
+    try {
+      stopChannel = call.onPending?.(record);
+      response = await manager.waitFor(requestId, signal ? { signal } : {});
+    } catch (error) {
+      if (signal?.aborted) await manager.cancel(requestId, 'the MCP client cancelled the call').catch(() => undefined);
+      if (HitlError.is(error, 'timeout')) return { run: false, rejection: { reason: 'timeout', toolName, requestId, feedback: error.message } };
+      throw error;
+    } finally {
+      if (typeof stopChannel === 'function') stopChannel();
+    }
+  }
+  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
+  if (response.decision === 'approve') return { run: true, args };
+  if (response.decision === 'modify') {
+    if (isPlainObject(response.modified)) return { run: true, args: response.modified };
+    return { run: false, rejection: { reason: 'reviewer', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
+  }
+  const reason = response.automatic ? (response.metadata?.cause === 'expiry' ? 'timeout' : automaticReason) : 'reviewer';
+  const feedback = response.feedback ?? (reason === 'policy' ? record.evaluation.reason : undefined);
+  const rejection: ToolRejection = { reason, toolName, requestId, response };
+  if (feedback !== undefined) rejection.feedback = feedback;
+  return { run: false, rejection };
+}
+
+/**
+ * Builds the gate both the client wrapper and the proxy use. A call the manager auto-approves runs at
+ * once (one synchronous `evaluate`); one that needs review is submitted with the tool's description,
+ * arguments, risk (and why), JSON Schema and thread, and waits; a refusal of any kind comes back as a
+ * tool result with `isError: true` that the model reads. Only the caller's cancellation throws
+ * (`HitlError('cancelled')`), after the pending request is cancelled.
+ */
+export function createToolGate(options: GateOptions): ToolGate {
+  validateGateOptions(options);
+  const { manager, confidence, describe, threadId, requestedBy, timeoutMs, audit = false } = options;
+  const refuse = (rejection: ToolRejection): CallToolResult => {
+    const text = options.formatRejection ? options.formatRejection(rejection) : defaultRejectionMessage(rejection);
+    return rejectionResult(rejection, text);
+  };
+
+  const review = (call: GatedCall, risk: RiskAssessment, score: number | undefined): Promise<Verdict> => {
+    if (call.signal?.aborted) throw new HitlError('cancelled', `the call to '${call.name}' was cancelled before it was sent for review`);
+    const thread = typeof threadId === 'function' ? threadId(call.name, call.args) : threadId;
+    const mcp: Record<string, unknown> = { tool: call.name, risk: { level: risk.level, source: risk.source, reason: risk.reason } };
+    if (call.tool?.annotations) mcp.annotations = call.tool.annotations;
+    // `threadId` is also set on the request for managers that know it; metadata carries it for the others.
+    const request: InteractionRequest & { threadId?: string } = {
+      toolName: call.name,
+      description: describe ? describe(call.name, call.args, call.tool) : defaultDescription(call, risk),
+      input: call.args,
+      riskLevel: risk.level,
+      metadata: thread === undefined ? { mcp } : { mcp, threadId: thread },
+    };
+    if (score !== undefined) request.confidence = score;
+    if (thread !== undefined) request.threadId = thread;
+    if (requestedBy !== undefined) request.requestedBy = requestedBy;
+    if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    if (isPlainObject(call.tool?.inputSchema)) request.inputSchema = call.tool.inputSchema;
+    return ask(manager, request, call);
+  };
+
+  return async (call) => {
+    const problem = toolNameProblem(call.name);
+    if (problem !== undefined) {
+      return refuse({ reason: 'invalid_tool', toolName: String(call.name), feedback: `tool name ${describeValue(call.name)} is not a valid tool name: it ${problem}` });
+    }
+    let verdict: Verdict;
+    try {
+      const risk = assessRisk(options, call);
+      const score = typeof confidence === 'function' ? confidence(call.name, call.args) : confidence;
+      if (score !== undefined && !isUnit(score)) {
+        throw new HitlError('invalid_input', `confidence for '${call.name}' is ${describeValue(score)}; it must be a number between 0 and 1`);
+      }
+      const fastApprove = !audit && manager.evaluate(call.name, score, risk.level, call.args).outcome === 'approve';
+      verdict = fastApprove ? { run: true, args: call.args } : await review(call, risk, score);
+    } catch (error) {
+      if (HitlError.is(error, 'cancelled') && call.signal?.aborted) throw error;
+      // Fail closed: whatever went wrong on the way to a decision, the tool does not run.
+      const message = error instanceof Error ? error.message : String(error);
+      return refuse({ reason: 'unavailable', toolName: call.name, feedback: `the call could not be sent for approval: ${message}` });
+    }
+    if (!verdict.run) return refuse(verdict.rejection);
+    // The server's own errors (unknown tool, bad arguments) pass through unchanged.
+    return call.forward(verdict.args);
+  };
+}
