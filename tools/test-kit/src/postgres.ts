@@ -51,3 +51,5 @@ export function testSchema(prefix: string): { schema: string; drop(admin: pg.Cli
     },
   };
 }
+
+export { usePostgresSchema, type PostgresTestSchema } from './postgres-schema.js';
