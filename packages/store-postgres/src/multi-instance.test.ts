@@ -7,7 +7,7 @@ import { createPostgresStore } from './index.js';
 import type { PostgresStore, PostgresStoreSettings } from './index.js';
 import { createRecordingLogger, waitUntil, within, type RecordingLogger } from '@hitl/test-kit';
 import { createTestPool, databaseUrl, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
-import { createFreezableProxy, createRuntimeRole, pendingRecord } from './test-support.js';
+import { errorOf, createFreezableProxy, createRuntimeRole, pendingRecord } from './test-support.js';
 
 const database = usePostgresSchema('hitl_multi');
 const { schema, cleanups } = database;
@@ -69,16 +69,6 @@ function startInstance(
   };
   cleanups.push(stop);
   return { applicationName, pool, store, manager, logger, changes, events, stop };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (HitlError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HitlError, got a result');
 }
 
 /** The pid of an instance's LISTEN connection, once it is connected. */

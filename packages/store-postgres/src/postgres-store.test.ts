@@ -8,7 +8,7 @@ import { createPostgresStore } from './index.js';
 import type { PostgresStore, PostgresStoreSettings } from './index.js';
 import { createRecordingLogger, waitUntil } from '@hitl/test-kit';
 import { createTestPool, databaseUrl, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
-import { createRuntimeRole, pendingRecord } from './test-support.js';
+import { errorOf, createRuntimeRole, pendingRecord } from './test-support.js';
 
 const database = usePostgresSchema('hitl_store');
 const { schema, cleanups } = database;
@@ -25,16 +25,6 @@ function newStore(settings: PostgresStoreSettings & { pool?: pg.Pool } = {}): { 
     if (!settings.pool) await pool.end();
   });
   return { store, pool, table };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (HitlError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HitlError, got a result');
 }
 
 function isDeeplyFrozen(value: unknown): boolean {

@@ -1,8 +1,19 @@
 // Test support only the store's own tests need: records, a freezable TCP proxy, a least-privilege role.
 // The shared parts (database URL, pools, admin connection, logger, waits) come from @hitl/test-kit.
 import type pg from 'pg';
-import type { ApprovalRecord } from '@hitl/core';
+import { HitlError, type ApprovalRecord } from '@hitl/core';
 import { databaseUrl, randomName } from '@hitl/test-kit/postgres';
+
+/** The HitlError `promise` rejects with; throws when it resolves or rejects with anything else. */
+export async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (HitlError.is(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a HitlError, got a result');
+}
 
 /** A pending record as a manager would store it. */
 export function pendingRecord(id: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
