@@ -5,7 +5,7 @@ import express, { type Request } from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReviewRouter, type ReviewRouterOptions } from './index.js';
-import { listen, openEventStream, type EventStreamClient, type RunningServer, type SseFrame } from './test-support/http.js';
+import { listen, openEventStream, type EventStreamClient, type RunningServer, type SseFrame } from '@hitl/test-kit';
 
 function headerAuthenticate(httpRequest: Request) {
   const id = httpRequest.get('x-reviewer');
