@@ -59,7 +59,8 @@ export async function policyCondition(context: BenchContext): Promise<Row[]> {
       baseline: `same policy without a condition ${formatUs(without.medianUs)} median`,
       result: `+${formatUs(Math.max(0, added))} median`,
       target: `≤ ${TARGET_US} µs added`,
-      pass: added <= TARGET_US,
+      // A smoke run is too short to warm the JIT: it only proves the row still runs.
+      pass: context.smoke ? undefined : added <= TARGET_US,
       figures: { medianUs: withCondition.medianUs, p99Us: withCondition.p99Us, baselineMedianUs: without.medianUs, addedUs: added, compileUs },
     });
   }
