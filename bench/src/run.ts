@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
+import { policyCondition } from './rows/policy-condition.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
 import { policyWorstCase } from './rows/policy-worst-case.js';
 import { postgresStore } from './rows/postgres.js';
@@ -16,6 +17,7 @@ type Suite = (context: BenchContext) => Promise<Row[]>;
 
 const suites: Record<string, Suite> = {
   'policy-evaluate': policyEvaluate,
+  'policy-condition': policyCondition,
   'policy-worst-case': policyWorstCase,
   'round-trip': roundTrip,
   memory: memoryPerRequest,

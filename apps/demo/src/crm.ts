@@ -22,6 +22,8 @@ export interface Crm {
   updateUser(userId: string, plan: Customer['plan']): Customer | { error: string };
   deleteUser(userId: string): { deleted: string } | { error: string };
   sendEmail(email: SentEmail): { sent: string };
+  refundPayment(orderId: string, amount: number): { refunded: string; amount: number } | { error: string };
+  refunds: Array<{ orderId: string; amount: number }>;
   snapshot(): { customers: Customer[]; outbox: SentEmail[] };
 }
 
@@ -35,6 +37,7 @@ export function createCrm(): Crm {
     ['67890', [{ id: 'B-2001', total: 99, status: 'paid' }, { id: 'B-2002', total: 12, status: 'refunded' }]],
   ]);
   const outbox: SentEmail[] = [];
+  const refunds: Array<{ orderId: string; amount: number }> = [];
   const find = (userId: string) => {
     const customer = customers.get(userId);
     return customer && !customer.deleted ? customer : undefined;
@@ -43,6 +46,7 @@ export function createCrm(): Crm {
     customers,
     orders,
     outbox,
+    refunds,
     getUser: (userId) => (find(userId) ? { ...find(userId)! } : { error: `no customer ${userId}` }),
     searchOrders: (customerId) => [...(orders.get(customerId) ?? [])],
     updateUser(userId, plan) {
@@ -56,6 +60,12 @@ export function createCrm(): Crm {
       if (!customer) return { error: `no customer ${userId}` };
       customer.deleted = true;
       return { deleted: userId };
+    },
+    refundPayment(orderId, amount) {
+      const order = [...orders.values()].flat().find((candidate) => candidate.id === orderId);
+      if (!order) return { error: `no order ${orderId}` };
+      refunds.push({ orderId, amount });
+      return { refunded: orderId, amount };
     },
     sendEmail(email) {
       outbox.push({ ...email });

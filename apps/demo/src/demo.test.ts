@@ -109,6 +109,14 @@ describe('the demo over HTTP', () => {
     expect(crm?.customers.find((customer) => customer.id === '67890')).toMatchObject({ deleted: false, plan: 'free' });
     expect(crm?.outbox).toEqual([{ to: 'alan@example.com', subject: 'Account closed', body: 'Done, with thanks.' }]);
     expect(lines.join('\n')).toContain('send_email approved by bob with edited input');
+    // The refund's policy read its arguments: 12 is within 'small-refunds', so it ran without anyone.
+    expect(finished.results.refund_payment).toEqual({ status: 'success', output: JSON.stringify({ refunded: 'B-2001', amount: 12 }) });
+    expect(demo.crmOf(runId)?.refunds).toEqual([{ orderId: 'B-2001', amount: 12 }]);
+    expect(lines.join('\n')).toContain("refund_payment({\"order_id\":\"B-2001\",\"amount\":12}) auto-approved: policy 'small-refunds' reads the arguments");
+    // A larger refund of the same tool waits for a human.
+    const call = { toolName: 'refund_payment', confidence: 0.9, riskLevel: 'irreversible' } as const;
+    expect(demo.manager.evaluate({ ...call, input: { order_id: 'B-2001', amount: 12 } })).toMatchObject({ outcome: 'approve', policy: 'small-refunds' });
+    expect(demo.manager.evaluate({ ...call, input: { order_id: 'B-2001', amount: 99 } })).toMatchObject({ outcome: 'review', policy: 'refunds' });
 
     const runPage = await fetch(`${demo.url}demo/runs/${runId}`);
     expect(((await runPage.json()) as { run: { status: string } }).run.status).toBe('finished');

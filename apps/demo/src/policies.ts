@@ -7,6 +7,9 @@ export const supportPolicies: ApprovalPolicy[] = [
   { name: 'update-confident', toolPattern: 'update_*', minConfidence: 0.9, maxRiskLevel: RiskLevel.DataModification },
   { name: 'destructive', toolPattern: 'delete_*', requireExplicit: true },
   { name: 'outbound', toolPattern: 'send_*', requireExplicit: true },
+  // A policy that reads the call's arguments: refunds up to 50 run at once, larger ones fall through to a human.
+  { name: 'small-refunds', toolPattern: 'refund_payment', maxRiskLevel: RiskLevel.Irreversible, when: 'input.amount <= 50' },
+  { name: 'refunds', toolPattern: 'refund_*', requireExplicit: true },
 ];
 
 /** How risky each support tool is. */
@@ -16,6 +19,7 @@ export const toolRisk: Record<string, RiskLevel> = {
   update_user: RiskLevel.DataModification,
   delete_user: RiskLevel.Irreversible,
   send_email: RiskLevel.Irreversible,
+  refund_payment: RiskLevel.Irreversible,
 };
 
 /** The scripted model's confidence in each call. A real model's would come from its own scoring. */
@@ -25,4 +29,5 @@ export const toolConfidence: Record<string, number> = {
   update_user: 0.95,
   delete_user: 0.85,
   send_email: 0.9,
+  refund_payment: 0.9,
 };

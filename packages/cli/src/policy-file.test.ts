@@ -114,18 +114,16 @@ describe('parsePolicyFile', () => {
     expect(duplicate.message).toMatch(/^d\.yaml:3:13: policy\.name 'a' is already used/);
   });
 
-  it('passes a CEL condition through, or refuses it when the installed core would ignore it', () => {
+  it('passes a CEL condition through to core, and reports a bad one at its position', () => {
     const text = 'policies:\n  - name: small-refunds\n    toolPattern: refund\n    maxRiskLevel: irreversible\n    when: input.amount <= 100\n';
-    const probe = createManager({ policies: [] });
-    probe.addPolicy({ name: 'p', toolPattern: 'x', deny: true, when: 'true' } as never);
-    const coreKeepsWhen = 'when' in (probe.listPolicies()[0] ?? {});
-    void probe.close();
-    if (coreKeepsWhen) {
-      expect(parsePolicies(text)[0]).toEqual({ name: 'small-refunds', toolPattern: 'refund', maxRiskLevel: 'irreversible', when: 'input.amount <= 100' });
-    } else {
-      const error = failure(() => parsePolicies(text, { filename: 'w.yaml' }));
-      expect(error.message).toMatch(/^w\.yaml:5:11: policy 'small-refunds': 'when' conditions need a @hitl\/core that supports them/);
-    }
+    const policies = parsePolicies(text);
+    expect(policies[0]).toEqual({ name: 'small-refunds', toolPattern: 'refund', maxRiskLevel: 'irreversible', when: 'input.amount <= 100' });
+    const manager = createManager({ policies });
+    expect(manager.evaluate({ toolName: 'refund', input: { amount: 20 }, confidence: 1, riskLevel: 'irreversible' }).outcome).toBe('approve');
+    expect(manager.evaluate({ toolName: 'refund', input: { amount: 200 }, confidence: 1, riskLevel: 'irreversible' }).outcome).toBe('review');
+    void manager.close();
+    const error = failure(() => parsePolicies(text.replace('input.amount <= 100', 'input.amount <='), { filename: 'w.yaml' }));
+    expect(error.message).toMatch(/^w\.yaml:5:11: policy 'small-refunds': when "input.amount <=" is not valid CEL at column/);
   });
 
   it('refuses a text that is not a policy file at all', () => {

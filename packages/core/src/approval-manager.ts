@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { isDecision, isInteractionType, isRiskLevel, statusOfDecision } from './constants.js';
+import { isDecision, isInteractionType, isRiskLevel, statusOfDecision, type RiskLevel } from './constants.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { HitlError } from './hitl-error.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { requireIdentity, sameIdentity } from './identity.js';
 import { InputSchemaValidator, normalizeInputSchema } from './input-schema.js';
-import { PolicyEngine } from './policy-engine.js';
+import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
 import { requireToolName } from './tool-name.js';
 import type {
   ApprovalPolicy,
@@ -28,6 +28,7 @@ import type {
   StoreChange,
   StoredRequest,
   WaitOptions,
+  PolicyCall,
 } from './types.js';
 import {
   invalidInput,
@@ -423,6 +424,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const timeout = optionalTimeout('request.timeoutMs', request.timeoutMs);
     if (timeout !== undefined) stored.timeoutMs = timeout;
     if (request.requestedBy !== undefined) stored.requestedBy = requireIdentity('request.requestedBy', request.requestedBy);
+    if (request.threadId !== undefined) stored.threadId = requireIdentity('request.threadId', request.threadId);
+    if (request.runId !== undefined) stored.runId = requireIdentity('request.runId', request.runId);
     if (request.inputSchema !== undefined) stored.inputSchema = normalizeInputSchema('request.inputSchema', request.inputSchema).copy;
     if (optionalPlainObject('request.metadata', request.metadata) !== undefined) {
       stored.metadata = jsonCopy('request.metadata', request.metadata as Record<string, unknown>).copy;
@@ -431,7 +434,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   };
 
   const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
-    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel);
+    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
     if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
     const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
     if (evaluation.policy !== undefined) result.policy = evaluation.policy;
@@ -471,7 +474,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const createdAt = iso(createdMs);
     const record: ApprovalRecord = { request: stored, status: 'pending', evaluation, inputHash, createdAt };
     if (evaluation.outcome === 'review') {
-      const policyTimeout = evaluation.policy === undefined ? undefined : engine.policyFor(stored.toolName)?.timeoutMs;
+      const policyTimeout = evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.timeoutMs;
       const timeout = stored.timeoutMs ?? policyTimeout ?? timeoutMs;
       if (Number.isFinite(timeout) && createdMs + timeout < MAX_DATE_MS) record.expiresAt = iso(createdMs + timeout);
     } else {
@@ -728,9 +731,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     listPolicies() {
       return engine.list();
     },
-    evaluate(toolName, confidence, riskLevel) {
-      return engine.evaluate(toolName, confidence, riskLevel);
-    },
+    evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) =>
+      evaluateCall(engine, toolName, confidence, riskLevel, input)) as Manager['evaluate'],
     async shouldApprove(toolName, confidence, riskLevel) {
       return engine.evaluate(toolName, confidence, riskLevel).outcome === 'approve';
     },

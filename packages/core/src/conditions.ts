@@ -1,24 +1,8 @@
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
-import type { RiskLevel } from './constants.js';
 import { HitlError } from './hitl-error.js';
+import type { PolicyCall, PolicyCondition } from './types.js';
 
-/**
- * What a policy condition sees of a tool call. (Moves to `types.ts` when conditions are wired into
- * the policy engine.)
- */
-export interface PolicyCall {
-  toolName: string;
-  input: Record<string, unknown>;
-  confidence: number;
-  riskLevel: RiskLevel;
-  requestedBy?: string;
-  threadId?: string;
-  runId?: string;
-  metadata?: Record<string, unknown>;
-}
-
-/** A policy's `when`: a CEL expression over {@link PolicyCall}, or a function of it. */
-export type PolicyCondition = string | ((call: PolicyCall) => boolean);
+export type { PolicyCall, PolicyCondition };
 
 /** What testing a condition against a call gave. `ok: false` means "could not tell": ask a human. */
 export type ConditionResult = { ok: true; holds: boolean } | { ok: false; reason: string };

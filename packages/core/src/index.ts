@@ -35,6 +35,8 @@ export type {
   ManagerHooks,
   ManagerOptions,
   Notifier,
+  PolicyCall,
+  PolicyCondition,
   PolicyEvaluation,
   PolicyOutcome,
   RespondInput,

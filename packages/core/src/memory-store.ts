@@ -12,23 +12,61 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Checks and fills in the defaults of a list query: limit 1..1000 (default 50), known status. */
+/** The list filters matched exactly against a record's request. */
+const exactFilters = ['toolName', 'threadId', 'runId', 'requestedBy'] as const;
+const isoInstant = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/i;
+
+/**
+ * An ISO 8601 date (`2026-05-01`, midnight UTC) or date-time with a zone (`2026-05-01T12:00:00Z`,
+ * `…+02:00`), as the `toISOString()` form stores compare with. Throws `invalid_input` naming the field.
+ */
+function isoFilter(field: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'string' && isoInstant.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw invalidInput(field, value, 'is not an ISO 8601 date or date-time with a time zone (e.g. 2026-05-01T12:00:00Z)');
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Checks and fills in the defaults of a list query: limit 1..1000 (default 50), known status,
+ * string filters, and `createdAfter`/`createdBefore` as ISO 8601 (returned in `toISOString()` form).
+ */
 export function normalizeListQuery(query: ListQuery | undefined): Required<Pick<ListQuery, 'limit'>> & ListQuery {
-  const { status, toolName, cursor } = query ?? {};
+  const { status, cursor } = query ?? {};
   const limit = query?.limit ?? 50;
   if (status !== undefined && !isRequestStatus(status)) {
     throw invalidInput('status', status, 'is not a request status (pending, approved, rejected, modified, expired, cancelled)');
   }
-  optionalString('toolName', toolName);
   optionalString('cursor', cursor);
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
     throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
   }
   const normalized: Required<Pick<ListQuery, 'limit'>> & ListQuery = { limit };
   if (status !== undefined) normalized.status = status;
-  if (toolName !== undefined) normalized.toolName = toolName;
+  for (const field of exactFilters) {
+    const value = optionalString(field, query?.[field]);
+    if (value !== undefined) normalized[field] = value;
+  }
+  const createdAfter = isoFilter('createdAfter', query?.createdAfter);
+  if (createdAfter !== undefined) normalized.createdAfter = createdAfter;
+  const createdBefore = isoFilter('createdBefore', query?.createdBefore);
+  if (createdBefore !== undefined) normalized.createdBefore = createdBefore;
   if (cursor !== undefined) normalized.cursor = cursor;
   return normalized;
+}
+
+/** Whether a record passes a normalized query's filters (not its paging). */
+export function matchesListQuery(record: ApprovalRecord, query: ListQuery): boolean {
+  if (query.status !== undefined && record.status !== query.status) return false;
+  for (const field of exactFilters) {
+    const wanted = query[field];
+    if (wanted !== undefined && record.request[field] !== wanted) return false;
+  }
+  if (query.createdAfter === undefined && query.createdBefore === undefined) return true;
+  const created = Date.parse(record.createdAt);
+  if (query.createdAfter !== undefined && !(created >= Date.parse(query.createdAfter))) return false;
+  if (query.createdBefore !== undefined && !(created < Date.parse(query.createdBefore))) return false;
+  return true;
 }
 
 const cursorPattern = /^m([0-9]{1,15})$/;
@@ -84,7 +122,8 @@ export function createMemoryStore(): ApprovalStore {
 
     async list(query: ListQuery): Promise<ListResult> {
       ensureOpen();
-      const { status, toolName, limit, cursor } = normalizeListQuery(query);
+      const normalized = normalizeListQuery(query);
+      const { limit, cursor } = normalized;
       let start = records.length - 1;
       if (cursor !== undefined) {
         const match = cursorPattern.exec(cursor);
@@ -95,8 +134,7 @@ export function createMemoryStore(): ApprovalStore {
       let lastIndex = -1;
       for (let index = start; index >= 0; index--) {
         const record = records[index] as ApprovalRecord;
-        if (status !== undefined && record.status !== status) continue;
-        if (toolName !== undefined && record.request.toolName !== toolName) continue;
+        if (!matchesListQuery(record, normalized)) continue;
         if (items.length === limit) return { items, nextCursor: `m${lastIndex}` };
         items.push(record);
         lastIndex = index;

@@ -1,8 +1,10 @@
+import { compileCondition, type CompiledCondition } from './conditions.js';
 import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
 import { HitlError } from './hitl-error.js';
 import { compileToolGlob, type ToolGlob } from './tool-glob.js';
 import { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
-import type { ApprovalPolicy, PolicyEvaluation } from './types.js';
+import { deepFreeze } from './memory-store.js';
+import type { ApprovalPolicy, PolicyCall, PolicyEvaluation, StoredRequest } from './types.js';
 import { invalidInput, isPlainObject, optionalTimeout, optionalUnitInterval, requireNonEmptyString, describeValue } from './validation.js';
 
 interface CompiledPolicy {
@@ -10,6 +12,17 @@ interface CompiledPolicy {
   readonly matcher: ToolGlob;
   readonly minConfidence: number;
   readonly maxRiskRank: number;
+  /** The compiled `when`; absent when the policy applies to every call its glob matches. */
+  readonly condition?: CompiledCondition;
+}
+
+/** What a condition may read of a call besides its name, confidence and risk. */
+export interface CallContext {
+  input?: Record<string, unknown>;
+  requestedBy?: string;
+  threadId?: string;
+  runId?: string;
+  metadata?: Record<string, unknown>;
 }
 
 /**
@@ -52,6 +65,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
     );
   }
   optionalTimeout(field('timeoutMs'), policy.timeoutMs);
+  const condition = policy.when === undefined ? undefined : compileCondition(name, policy.when);
 
   const copy: ApprovalPolicy = { name, toolPattern: pattern };
   if (policy.minConfidence !== undefined) copy.minConfidence = policy.minConfidence;
@@ -59,12 +73,14 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   if (policy.requireExplicit !== undefined) copy.requireExplicit = policy.requireExplicit;
   if (policy.deny !== undefined) copy.deny = policy.deny;
   if (policy.timeoutMs !== undefined) copy.timeoutMs = policy.timeoutMs;
-  return {
+  if (policy.when !== undefined) copy.when = policy.when;
+  const compiled: CompiledPolicy = {
     policy: Object.freeze(copy),
     matcher,
     minConfidence,
     maxRiskRank: rankOfRisk(policy.maxRiskLevel) ?? -1,
   };
+  return condition === undefined ? compiled : { ...compiled, condition };
 }
 
 /** The answer for a name no tool can have: deny, saying why, without touching any glob. */
@@ -76,14 +92,22 @@ function formatConfidence(confidence: number): string {
   return confidence.toFixed(2);
 }
 
+/** How a condition is named in reasons: its CEL text (cut short) or `function <name>`. */
+function conditionLabel(condition: CompiledCondition): string {
+  const { source } = condition;
+  return source.length > 80 ? `${source.slice(0, 77)}...` : source;
+}
+
 /**
- * An ordered list of compiled policies. The first policy whose glob matches the tool name decides;
- * which policy matches a tool name is cached, so repeated tool names cost one map lookup whatever
- * the number of policies.
+ * An ordered list of compiled policies. A policy applies when its glob matches the tool name and
+ * its condition (if any) holds; the first that applies decides. Which policies' globs match a tool
+ * name is cached (the list stops at the first policy without a condition: nothing after it can
+ * decide), so a repeated tool name costs one map lookup whatever the number of policies, plus one
+ * test per condition walked.
  */
 export class PolicyEngine {
   private compiled: CompiledPolicy[] = [];
-  private readonly matchCache = new Map<string, CompiledPolicy | null>();
+  private readonly matchCache = new Map<string, readonly CompiledPolicy[]>();
 
   constructor(private readonly defaultOutcome: 'review' | 'deny') {}
 
@@ -108,59 +132,94 @@ export class PolicyEngine {
     return this.compiled.map((entry) => ({ ...entry.policy }));
   }
 
-  /** The policy that decides for this tool, if any. */
+  /** The policy with this name, if any (the one an evaluation names). */
+  policyNamed(name: string): Readonly<ApprovalPolicy> | undefined {
+    return this.compiled.find((entry) => entry.policy.name === name)?.policy;
+  }
+
+  /** The first policy whose glob matches this tool, whatever its condition. */
   policyFor(toolName: string): Readonly<ApprovalPolicy> | undefined {
-    return this.match(toolName)?.policy;
-  }
-
-  private match(toolName: string): CompiledPolicy | undefined {
     if (toolNameProblem(toolName) !== undefined) return undefined;
-    return (this.matchCache.get(toolName) ?? this.lookup(toolName)) ?? undefined;
+    return (this.matchCache.get(toolName) ?? this.lookup(toolName))[0]?.policy;
   }
 
-  /** The first policy whose glob matches a valid tool name, remembered in the bounded cache. */
-  private lookup(toolName: string): CompiledPolicy | null {
-    const found = this.compiled.find((entry) => entry.matcher.test(toolName)) ?? null;
+  /**
+   * The policies whose globs match a valid tool name, in order, up to and including the first one
+   * without a condition; remembered in the bounded cache.
+   */
+  private lookup(toolName: string): readonly CompiledPolicy[] {
+    const found: CompiledPolicy[] = [];
+    for (const entry of this.compiled) {
+      if (!entry.matcher.test(toolName)) continue;
+      found.push(entry);
+      if (entry.condition === undefined) break;
+    }
     if (this.matchCache.size >= MATCH_CACHE_LIMIT) this.matchCache.clear();
     this.matchCache.set(toolName, found);
     return found;
   }
 
-  evaluate(toolName: unknown, confidence: unknown, riskLevel: unknown): PolicyEvaluation {
+  /**
+   * What the policies say about a call. `context` is what conditions read besides name, confidence
+   * and risk; absent input is `{}`.
+   */
+  evaluate(toolName: unknown, confidence: unknown, riskLevel: unknown, context?: CallContext): PolicyEvaluation {
     // A name longer than any valid one is refused before it is hashed for the cache: O(1) whatever
     // its size. Only valid names enter the cache, so a cache hit needs no other check.
     if (typeof toolName !== 'string' || toolName.length > MAX_TOOL_NAME_LENGTH) return invalidToolName(toolName);
-    let cached = this.matchCache.get(toolName);
-    if (cached === undefined) {
+    let candidates = this.matchCache.get(toolName);
+    if (candidates === undefined) {
       if (toolNameProblem(toolName) !== undefined) return invalidToolName(toolName);
-      cached = this.lookup(toolName);
+      candidates = this.lookup(toolName);
     }
-    const entry = cached ?? undefined;
-    if (!entry) {
-      return {
-        outcome: this.defaultOutcome,
-        reason: `no policy matches '${toolName}'; the default outcome is ${this.defaultOutcome}`,
-      };
+    let call: PolicyCall | undefined;
+    let skipped: string[] | undefined;
+    for (const entry of candidates) {
+      const { condition } = entry;
+      if (condition === undefined) return this.decide(entry, toolName, confidence, riskLevel);
+      const name = entry.policy.name;
+      if (call === undefined) {
+        // A condition reads confidence and risk as a PolicyCall types them: odd values cannot be
+        // tested, so the policy asks a human (fail closed), as it would without a condition.
+        const problem = levelProblem(confidence, riskLevel);
+        if (problem !== undefined) return { outcome: 'review', policy: name, reason: `${problem}, so policy '${name}' cannot test its condition` };
+        call = policyCall(toolName, confidence, riskLevel, context);
+      }
+      const result = condition.test(call);
+      if (!result.ok) {
+        return {
+          outcome: 'review',
+          policy: name,
+          reason: `policy '${name}' sends '${toolName}' to review: its ${result.reason}`,
+        };
+      }
+      if (result.holds) return this.decide(entry, toolName, confidence, riskLevel, `${conditionLabel(condition)} holds`);
+      (skipped ??= []).push(name);
     }
+    const none = skipped === undefined ? `no policy matches '${toolName}'` : `no policy applies to '${toolName}' (the condition of ${skipped.map((name) => `'${name}'`).join(', ')} does not hold)`;
+    return { outcome: this.defaultOutcome, reason: `${none}; the default outcome is ${this.defaultOutcome}` };
+  }
+
+  /** The decision of a policy that applies; `holds` names its condition when it has one. */
+  private decide(entry: CompiledPolicy, toolName: string, confidence: unknown, riskLevel: unknown, holds?: string): PolicyEvaluation {
     const { policy } = entry;
     const name = policy.name;
-    if (policy.deny) return { outcome: 'deny', policy: name, reason: `'${toolName}' is denied by policy '${name}'` };
+    const because = holds === undefined ? '' : ` (${holds})`;
+    if (policy.deny) return { outcome: 'deny', policy: name, reason: `'${toolName}' is denied by policy '${name}'${because}` };
     if (policy.requireExplicit) {
-      return { outcome: 'review', policy: name, reason: `policy '${name}' requires explicit approval for '${toolName}'` };
+      return { outcome: 'review', policy: name, reason: `policy '${name}' requires explicit approval for '${toolName}'${because}` };
     }
     const level = confidence ?? 0;
     if (typeof level !== 'number' || !Number.isFinite(level) || level < 0 || level > 1) {
       return { outcome: 'review', policy: name, reason: `confidence ${describeValue(confidence)} is not a number between 0 and 1` };
     }
     const riskRank = riskLevel === undefined ? IRREVERSIBLE_RANK : rankOfRisk(riskLevel);
-    if (riskRank === undefined) {
-      return { outcome: 'review', policy: name, reason: `risk level ${describeValue(riskLevel)} is unknown` };
-    }
+    if (riskRank === undefined) return { outcome: 'review', policy: name, reason: `risk level ${describeValue(riskLevel)} is unknown` };
     if (level < entry.minConfidence) {
       return {
         outcome: 'review',
         policy: name,
-        reason: `confidence ${formatConfidence(level)} is below ${formatConfidence(entry.minConfidence)} required by '${name}'`,
+        reason: `confidence ${formatConfidence(level)} is below ${formatConfidence(entry.minConfidence)} required by '${name}'${because}`,
       };
     }
     const risk = (riskLevel ?? 'irreversible') as RiskLevel;
@@ -168,13 +227,68 @@ export class PolicyEngine {
       return {
         outcome: 'review',
         policy: name,
-        reason: `risk '${risk}' is above '${policy.maxRiskLevel}' allowed by '${name}'`,
+        reason: `risk '${risk}' is above '${policy.maxRiskLevel}' allowed by '${name}'${because}`,
       };
     }
+    const levels = `confidence ${formatConfidence(level)} >= ${formatConfidence(entry.minConfidence)}, risk '${risk}' <= '${policy.maxRiskLevel}'`;
     return {
       outcome: 'approve',
       policy: name,
-      reason: `auto-approved by '${name}': confidence ${formatConfidence(level)} >= ${formatConfidence(entry.minConfidence)}, risk '${risk}' <= '${policy.maxRiskLevel}'`,
+      reason: holds === undefined ? `auto-approved by '${name}': ${levels}` : `policy '${name}' approves: ${holds}, ${levels}`,
     };
   }
+}
+
+/** Why confidence or risk cannot be judged (then a human decides), or undefined when both are fine. */
+function levelProblem(confidence: unknown, riskLevel: unknown): string | undefined {
+  const level = confidence ?? 0;
+  if (typeof level !== 'number' || !Number.isFinite(level) || level < 0 || level > 1) {
+    return `confidence ${describeValue(confidence)} is not a number between 0 and 1`;
+  }
+  if (riskLevel !== undefined && rankOfRisk(riskLevel) === undefined) return `risk level ${describeValue(riskLevel)} is unknown`;
+  return undefined;
+}
+
+/** The call a condition sees: absent confidence is 0, absent risk `irreversible`, absent input `{}`. */
+function policyCall(toolName: string, confidence: unknown, riskLevel: unknown, context: CallContext | undefined): PolicyCall {
+  const call: PolicyCall = {
+    toolName,
+    input: context?.input ?? {},
+    confidence: (confidence ?? 0) as number,
+    riskLevel: (riskLevel ?? 'irreversible') as RiskLevel,
+  };
+  if (context === undefined) return call;
+  if (context.requestedBy !== undefined) call.requestedBy = context.requestedBy;
+  if (context.threadId !== undefined) call.threadId = context.threadId;
+  if (context.runId !== undefined) call.runId = context.runId;
+  if (context.metadata !== undefined) call.metadata = context.metadata;
+  return call;
+}
+
+/**
+ * What conditions read of a stored request. The stored input and metadata are the manager's own
+ * copies: they are frozen first, so a function condition cannot change what gets stored and hashed.
+ */
+export function contextOfRequest(request: StoredRequest): CallContext {
+  const context: CallContext = { input: deepFreeze(request.input ?? {}) };
+  if (request.requestedBy !== undefined) context.requestedBy = request.requestedBy;
+  if (request.threadId !== undefined) context.threadId = request.threadId;
+  if (request.runId !== undefined) context.runId = request.runId;
+  if (request.metadata !== undefined) context.metadata = deepFreeze(request.metadata);
+  return context;
+}
+
+/** `Manager.evaluate` in both forms: a {@link PolicyCall} object, or name, confidence, risk and input. */
+export function evaluateCall(
+  engine: PolicyEngine,
+  toolNameOrCall: unknown,
+  confidence?: unknown,
+  riskLevel?: unknown,
+  input?: Record<string, unknown>,
+): PolicyEvaluation {
+  if (typeof toolNameOrCall !== 'object' || toolNameOrCall === null) {
+    return engine.evaluate(toolNameOrCall, confidence, riskLevel, input === undefined ? undefined : { input });
+  }
+  const call = toolNameOrCall as Partial<PolicyCall>;
+  return engine.evaluate(call.toolName, call.confidence, call.riskLevel, call);
 }

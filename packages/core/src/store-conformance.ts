@@ -46,7 +46,9 @@ async function expectHitlError(action: () => Promise<unknown>, code: HitlErrorCo
 let sequence = 0;
 
 /** A pending record with a fresh id, created `createdAtMs` (default now). */
-function sampleRecord(overrides: { toolName?: string; expiresAt?: string; createdAtMs?: number } = {}): ApprovalRecord {
+function sampleRecord(
+  overrides: { toolName?: string; expiresAt?: string; createdAtMs?: number; threadId?: string; runId?: string; requestedBy?: string } = {},
+): ApprovalRecord {
   sequence += 1;
   const id = `conformance-${Date.now().toString(36)}-${sequence}-${Math.random().toString(36).slice(2, 8)}`;
   const record: ApprovalRecord = {
@@ -66,6 +68,9 @@ function sampleRecord(overrides: { toolName?: string; expiresAt?: string; create
     createdAt: new Date(overrides.createdAtMs ?? Date.now()).toISOString(),
   };
   if (overrides.expiresAt !== undefined) record.expiresAt = overrides.expiresAt;
+  if (overrides.threadId !== undefined) record.request.threadId = overrides.threadId;
+  if (overrides.runId !== undefined) record.request.runId = overrides.runId;
+  if (overrides.requestedBy !== undefined) record.request.requestedBy = overrides.requestedBy;
   return record;
 }
 
@@ -306,6 +311,72 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
           emails.items.length === 3 && emails.items.every((item) => item.request.toolName === 'send_email'),
           `toolName filter must keep only that tool; got ${emails.items.length}`,
         );
+      },
+    ],
+    [
+      'list filters by thread, run, requester and creation time, alone and together, across pages',
+      async (store) => {
+        const base = Date.parse('2026-03-01T10:00:00.000Z');
+        const records: ApprovalRecord[] = [];
+        for (let index = 0; index < 12; index++) {
+          const record = sampleRecord({
+            createdAtMs: base + index * 60_000,
+            threadId: index % 2 === 0 ? 'thread-even' : 'thread-odd',
+            runId: `run-${Math.floor(index / 4)}`,
+            requestedBy: index % 3 === 0 ? 'alice' : 'bob',
+          });
+          await store.create(record);
+          records.push(record);
+        }
+        const expect = async (query: Record<string, string>, wanted: (record: ApprovalRecord, index: number) => boolean, what: string) => {
+          const expected = records.filter(wanted).map((record) => record.request.id).reverse();
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          for (let page = 0; page < 20; page++) {
+            const result = await store.list({ ...query, limit: 2, ...(cursor === undefined ? {} : { cursor }) });
+            seen.push(...result.items.map((item) => item.request.id));
+            cursor = result.nextCursor;
+            if (cursor === undefined) break;
+          }
+          check(sameJson(seen, expected), `${what}: expected ${expected.length} records newest first, got ${seen.length}: ${seen.join(', ')}`);
+        };
+        await expect({ threadId: 'thread-even' }, (_, index) => index % 2 === 0, 'threadId filter');
+        await expect({ runId: 'run-1' }, (_, index) => Math.floor(index / 4) === 1, 'runId filter');
+        await expect({ requestedBy: 'alice' }, (_, index) => index % 3 === 0, 'requestedBy filter');
+        await expect({ threadId: 'thread-none' }, () => false, 'a threadId nobody has');
+        const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+        await expect({ createdAfter: at(5) }, (_, index) => index >= 5, 'createdAfter is inclusive');
+        await expect({ createdBefore: at(5) }, (_, index) => index < 5, 'createdBefore is exclusive');
+        await expect({ createdAfter: at(3), createdBefore: at(9) }, (_, index) => index >= 3 && index < 9, 'a creation window');
+        // The same instant written with an offset means the same thing.
+        await expect({ createdAfter: '2026-03-01T12:05:00+02:00' }, (_, index) => index >= 5, 'createdAfter with a time zone offset');
+        await expect(
+          { threadId: 'thread-odd', runId: 'run-2', requestedBy: 'bob', createdAfter: at(8), createdBefore: at(11) },
+          (_, index) => index % 2 === 1 && Math.floor(index / 4) === 2 && index % 3 !== 0 && index >= 8 && index < 11,
+          'all filters together',
+        );
+        const found = await store.list({ runId: 'run-0', limit: 1 });
+        check(found.items[0]?.request.threadId === 'thread-odd' && found.items[0].request.runId === 'run-0', 'records must carry their threadId and runId');
+      },
+    ],
+    [
+      'list refuses createdAfter and createdBefore that are not ISO 8601, naming the field',
+      async (store) => {
+        for (const [field, value] of [
+          ['createdAfter', 'yesterday'],
+          ['createdBefore', '2026-13-01T00:00:00Z'],
+          ['createdAfter', '2026-03-01T10:00:00'],
+          ['createdBefore', 1_700_000_000_000],
+        ] as const) {
+          try {
+            await store.list({ limit: 10, [field]: value } as never);
+          } catch (error) {
+            check(HitlError.is(error, 'invalid_input'), `list with ${field} ${String(value)}: expected invalid_input, got ${String(error)}`);
+            check((error as Error).message.includes(field), `the error must name ${field}; got ${(error as Error).message}`);
+            continue;
+          }
+          throw new ConformanceFailure(`list with ${field} ${String(value)} must throw invalid_input, but it succeeded`);
+        }
       },
     ],
     [

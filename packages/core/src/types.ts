@@ -35,7 +35,66 @@ export interface ApprovalPolicy {
   deny?: boolean;
   /** Overrides the manager's `timeoutMs` for requests this policy sends to review. */
   timeoutMs?: number;
+  /**
+   * A condition on the call: the policy applies only when its glob matches **and** this holds. A
+   * string is a [CEL](https://cel.dev) expression over the {@link PolicyCall} fields, compiled once
+   * by `addPolicy` (a syntax or type error is `invalid_input` naming the policy and the column); a
+   * function is for code-defined policies. A condition that errors, exceeds its cost limit or gives
+   * a non-boolean makes this policy decide `review`: never approve, never skipped.
+   *
+   * @example
+   * ```ts
+   * const smallRefunds: ApprovalPolicy = {
+   *   name: 'small-refunds',
+   *   toolPattern: 'refund_payment',
+   *   maxRiskLevel: 'irreversible',
+   *   when: 'input.amount <= 50 && input.currency == "EUR"',
+   * };
+   * ```
+   */
+  when?: PolicyCondition;
 }
+
+/**
+ * What a policy's condition sees of a tool call, and what the object form of
+ * {@link Manager.evaluate} takes. In CEL, absent `requestedBy`, `threadId` and `runId` are `null`
+ * and absent `metadata` is `{}`.
+ *
+ * @example
+ * ```ts
+ * const call: PolicyCall = {
+ *   toolName: 'refund_payment',
+ *   input: { amount: 40, currency: 'EUR' },
+ *   confidence: 0.9,
+ *   riskLevel: 'irreversible',
+ *   threadId: 'support-chat-17',
+ * };
+ * manager.evaluate(call);
+ * ```
+ */
+export interface PolicyCall {
+  toolName: string;
+  /** The tool call's arguments. */
+  input: Record<string, unknown>;
+  /** In [0, 1]. */
+  confidence: number;
+  riskLevel: RiskLevel;
+  requestedBy?: string;
+  threadId?: string;
+  runId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * A policy's `when`: a CEL expression over {@link PolicyCall}, or a function of it that returns a boolean.
+ *
+ * @example
+ * ```ts
+ * const ownDomain: PolicyCondition = 'input.to.all(a, a.endsWith("@ourco.com"))';
+ * const small: PolicyCondition = (call) => typeof call.input.amount === 'number' && call.input.amount <= 50;
+ * ```
+ */
+export type PolicyCondition = string | ((call: PolicyCall) => boolean);
 
 /** What the policies say about one call. */
 export type PolicyOutcome = 'approve' | 'review' | 'deny';
@@ -90,6 +149,16 @@ export interface InteractionRequest {
    * trim, Unicode NFKC and case folding, so `'Alice'`, `' alice'` and `'ａｌｉｃｅ'` are one person.
    */
   requestedBy?: string;
+  /**
+   * The conversation or session the call belongs to (LangChain's `configurable.thread_id`). Validated
+   * like an id: at most 256 characters, no control or invisible characters. `list` filters by it.
+   */
+  threadId?: string;
+  /**
+   * One agent turn: the tool calls a model made together share it. Validated like `threadId`;
+   * `list` filters by it, so a reviewer sees a turn's calls side by side.
+   */
+  runId?: string;
   /**
    * The tool's input as a JSON Schema (draft-07, 2019-09 or 2020-12; at most 64 KiB). The adapters
    * fill it from the tool. A `modify` decision is validated against it, so an edit the tool would
@@ -160,6 +229,14 @@ export interface ApprovalRecord {
 export interface ListQuery {
   status?: RequestStatus;
   toolName?: string;
+  threadId?: string;
+  runId?: string;
+  /** Exact match on `request.requestedBy` as stored. */
+  requestedBy?: string;
+  /** ISO 8601: only records created at or after this instant. */
+  createdAfter?: string;
+  /** ISO 8601: only records created strictly before this instant. */
+  createdBefore?: string;
   /** 1..1000, default 50. */
   limit?: number;
   /** The `nextCursor` of the previous page. */
@@ -379,7 +456,17 @@ export interface Manager {
   removePolicy(name: string): boolean;
   /** The policies in evaluation order (copies). */
   listPolicies(): ApprovalPolicy[];
-  /** What the policies say about a call. Synchronous; never throws for odd confidence or risk (they mean review). */
+  /**
+   * What the policies say about a call: the first policy whose glob matches and whose condition
+   * holds decides. Synchronous; never throws for odd confidence or risk (they mean review).
+   *
+   * @example
+   * ```ts
+   * manager.evaluate({ toolName: 'refund_payment', input: { amount: 20 }, confidence: 1, riskLevel: 'irreversible' });
+   * manager.evaluate('get_weather', 0.9, 'read_only'); // the positional form: input is {}
+   * ```
+   */
+  evaluate(call: PolicyCall): PolicyEvaluation;
   evaluate(toolName: string, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>): PolicyEvaluation;
   /** `evaluate(...).outcome === 'approve'`. */
   shouldApprove(toolName: string, confidence?: number, riskLevel?: RiskLevel): Promise<boolean>;

@@ -145,6 +145,22 @@ describe('GET /requests', () => {
     expect(byTool.body.items.map((record: ApprovalRecord) => record.request.id)).toEqual([pending.request.id]);
   });
 
+  it('filters by threadId, runId, requestedBy and creation time; records carry their context', async () => {
+    const { http, submit } = await setup();
+    const first = await submit({ threadId: 'chat-1', runId: 'turn-1', requestedBy: 'carol' });
+    const second = await submit({ threadId: 'chat-1', runId: 'turn-2' });
+    const third = await submit({ threadId: 'chat-2', runId: 'turn-3', requestedBy: 'carol' });
+    const ids = async (query: string) =>
+      (await http.get(`/hitl/requests?${query}`).set('x-reviewer', 'alice').expect(200)).body.items.map((record: ApprovalRecord) => record.request.id);
+    expect(await ids('threadId=chat-1')).toEqual([second.request.id, first.request.id]);
+    expect(await ids('runId=turn-3')).toEqual([third.request.id]);
+    expect(await ids('requestedBy=carol&threadId=chat-1')).toEqual([first.request.id]);
+    expect(await ids(`createdAfter=${encodeURIComponent(first.createdAt)}&threadId=chat-2`)).toEqual([third.request.id]);
+    expect(await ids(`createdBefore=${encodeURIComponent(first.createdAt)}`)).toEqual([]);
+    const one = await http.get(`/hitl/requests/${first.request.id}`).set('x-reviewer', 'alice').expect(200);
+    expect(one.body.request).toMatchObject({ threadId: 'chat-1', runId: 'turn-1' });
+  });
+
   it('answers 400 for bad query values, naming the parameter', async () => {
     const { http } = await setup();
     const cases: Array<[string, RegExp]> = [
@@ -158,6 +174,10 @@ describe('GET /requests', () => {
       ['status=pending&status=approved', /'status' must be given once/],
       ['toolName=', /'toolName' must not be empty/],
       ['cursor=not-a-cursor', /cursor 'not-a-cursor'/],
+      ['createdAfter=yesterday', /createdAfter 'yesterday' is not an ISO 8601 date/],
+      ['createdBefore=2026-01-01T10:00', /createdBefore/],
+      ['threadId=', /'threadId' must not be empty/],
+      ['runId=a&runId=b', /'runId' must be given once/],
     ];
     for (const [query, message] of cases) {
       const response = await http.get(`/hitl/requests?${query}`).set('x-reviewer', 'alice');

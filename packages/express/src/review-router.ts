@@ -93,7 +93,10 @@ const MAX_STREAM_BACKLOG_BYTES = 1024 * 1024;
 const RETRY_MS = 3_000;
 const respondFields: ReadonlySet<string> = new Set(['decision', 'feedback', 'modified']);
 const shortcutFields: ReadonlySet<string> = new Set(['feedback']);
-const listFields: ReadonlySet<string> = new Set(['status', 'toolName', 'limit', 'cursor']);
+/** Filters passed through to `manager.list` as they are. */
+const contextFilters = ['threadId', 'runId', 'requestedBy', 'createdAfter', 'createdBefore'] as const;
+
+const listFields: ReadonlySet<string> = new Set(['status', 'toolName', 'limit', 'cursor', ...contextFilters]);
 const byteSizePattern = /^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i;
 
 function invalidOption(field: string, value: unknown, problem: string): HitlError {
@@ -178,7 +181,7 @@ function parseListQuery(query: Request['query']): ListQuery {
   const result: ListQuery = {};
   for (const [key, value] of Object.entries(query)) {
     if (!listFields.has(key)) {
-      throw new HitlError('invalid_input', `query parameter '${key.slice(0, 40)}' is not supported (use status, toolName, limit and cursor)`);
+      throw new HitlError('invalid_input', `query parameter '${key.slice(0, 40)}' is not supported (use ${[...listFields].join(', ')})`);
     }
     if (typeof value !== 'string') throw new HitlError('invalid_input', `query parameter '${key}' must be given once, as a plain value`);
     if (value === '') throw new HitlError('invalid_input', `query parameter '${key}' must not be empty`);
@@ -200,6 +203,8 @@ function parseListQuery(query: Request['query']): ListQuery {
     result.limit = parsed;
   }
   if (cursor !== undefined) result.cursor = cursor;
+  // The manager checks these (ISO 8601 for the dates) and names the field: a bad one is a 400.
+  for (const key of contextFilters) if (query[key] !== undefined) result[key] = query[key] as string;
   return result;
 }
 

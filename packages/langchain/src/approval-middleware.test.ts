@@ -39,8 +39,10 @@ describe('approvalMiddleware', () => {
       riskLevel: 'irreversible',
       confidence: 0.9,
       description: 'Delete a user account\nArguments: {"user_id":"42"}',
-      metadata: { toolCallId: 'call-delete', threadId: 'thread-7' },
+      metadata: { toolCallId: 'call-delete' },
+      threadId: 'thread-7',
     });
+    expect(record.request.metadata).not.toHaveProperty('threadId');
 
     await manager.respond(record.request.id, { decision: 'approve' });
     const result = await run;
@@ -51,6 +53,39 @@ describe('approvalMiddleware', () => {
       ['call-delete', 'success', 'Deleted user 42.'],
     ]);
     expect((await manager.list()).items.map((item) => item.request.toolName)).toEqual(['delete_user']);
+  });
+
+  it('lets a policy condition see the arguments and the context: thread from configurable, run from the model turn', async () => {
+    const { manager, notifier, deleteBody, deleteUser } = setup();
+    manager.removePolicy('destructive');
+    manager.addPolicy({ name: 'test-accounts', toolPattern: 'delete_user', maxRiskLevel: 'irreversible', when: 'input.user_id.startsWith("9") && threadId == "thread-7"' });
+    manager.addPolicy({ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true });
+    const agent = agentWith(
+      [deleteUser],
+      [
+        [
+          { name: 'delete_user', args: { user_id: '91' }, id: 'call-test' },
+          { name: 'delete_user', args: { user_id: '1' }, id: 'call-real' },
+          { name: 'delete_user', args: { user_id: '2' }, id: 'call-real-2' },
+        ],
+      ],
+      { manager },
+    );
+
+    const run = agent.invoke(ask('delete users 91, 1 and 2'), { configurable: { thread_id: 'thread-7' } });
+    const first = await notifier.next();
+    const second = await notifier.next();
+    // The test account ran at once; the real ones wait, both in the same model turn.
+    expect(deleteBody.mock.calls.map((call) => call[0])).toEqual([{ user_id: '91' }]);
+    expect(first.request.threadId).toBe('thread-7');
+    expect(first.request.runId).toEqual(expect.any(String));
+    expect(second.request.runId).toBe(first.request.runId);
+    expect(first.evaluation.policy).toBe('destructive');
+    expect((await manager.list({ runId: first.request.runId as string })).items).toHaveLength(2);
+    await manager.respond(first.request.id, { decision: 'reject' });
+    await manager.respond(second.request.id, { decision: 'reject' });
+    await run;
+    expect(deleteBody).toHaveBeenCalledTimes(1);
   });
 
   it('turns a rejection into an error ToolMessage the model reads; the tool never runs', async () => {

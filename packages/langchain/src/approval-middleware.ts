@@ -16,12 +16,15 @@ import {
   isPromiseLike,
   parseWithSchema,
   rejectionText,
+  threadIdOf,
   toolInputSchema,
+  turnIdOf,
   validateConfidenceOption,
   validateOptionalFunction,
   validateRequestedBy,
   validateRiskOption,
   validateSharedOptions,
+  withContext,
 } from './review.js';
 import type { OnReject } from './review.js';
 
@@ -150,13 +153,28 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
       status: 'error',
     });
 
-  const review = async (request: Request, handler: Handler, level: RiskLevel, score: number | undefined): Promise<Awaited<Result>> => {
+  /** Who the call is for, its thread (`configurable.thread_id`) and its turn (the AI message that made it). */
+  const contextOf = (request: Request) => {
+    let requester: string | undefined;
+    try {
+      requester = typeof requestedBy === 'function' ? requestedBy(request) : requestedBy;
+    } catch (error) {
+      throw callbackFailure('requestedBy', request.toolCall.name, error);
+    }
+    return {
+      requestedBy: requester,
+      threadId: threadIdOf(request.runtime?.configurable),
+      runId: turnIdOf(request.state?.messages, request.toolCall.id),
+    };
+  };
+  type CallContext = ReturnType<typeof contextOf>;
+
+  const review = async (request: Request, handler: Handler, level: RiskLevel, score: number | undefined, context: CallContext): Promise<Awaited<Result>> => {
     const { toolCall } = request;
     const toolName = toolCall.name;
     const input = inputRecord(toolCall.args);
     const registered = request.tool as { description?: unknown; schema?: unknown } | undefined;
     let description: string;
-    let requester: string | undefined;
     try {
       description = describe
         ? describe(toolCall, request)
@@ -164,20 +182,12 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     } catch (error) {
       throw callbackFailure('describe', toolName, error);
     }
-    try {
-      requester = typeof requestedBy === 'function' ? requestedBy(request) : requestedBy;
-    } catch (error) {
-      throw callbackFailure('requestedBy', toolName, error);
-    }
     const metadata: Record<string, unknown> = {};
     if (toolCall.id !== undefined) metadata.toolCallId = toolCall.id;
-    const threadId = request.runtime?.configurable?.thread_id;
-    if (typeof threadId === 'string') metadata.threadId = threadId;
-    const interaction: InteractionRequest = { toolName, description, input, riskLevel: level, metadata };
+    const interaction: InteractionRequest = withContext({ toolName, description, input, riskLevel: level, metadata }, context);
     const inputSchema = registered ? toolInputSchema(registered.schema) : undefined;
     if (inputSchema !== undefined) interaction.inputSchema = inputSchema;
     if (score !== undefined) interaction.confidence = score;
-    if (requester !== undefined) interaction.requestedBy = requester;
     if (timeoutMs !== undefined) interaction.timeoutMs = timeoutMs;
 
     const verdict = await askManager(manager, interaction, request.runtime?.signal);
@@ -213,8 +223,13 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     }
     const score = checkedConfidence(toolCall.name, rawConfidence);
     const level = riskOf(toolCall, request);
-    if (!audit && manager.evaluate(toolCall.name, score, level).outcome === 'approve') return handler(request);
-    return review(request, handler, level, score);
+    const context = contextOf(request);
+    if (!audit) {
+      // Conditions see what submit would show them: the arguments and the context.
+      const call = withContext({ toolName: toolCall.name, input: inputRecord(toolCall.args), confidence: score ?? 0, riskLevel: level }, context);
+      if (manager.evaluate(call).outcome === 'approve') return handler(request);
+    }
+    return review(request, handler, level, score, context);
   };
 
   const wrapToolCall = (request: Request, handler: Handler): Result => {

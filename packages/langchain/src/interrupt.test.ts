@@ -117,11 +117,11 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     expect((pending.value as HITLRequest).actionRequests.map((action) => action.name)).toEqual(['delete_user']);
     expect(weatherBody).not.toHaveBeenCalled();
 
-    const records = await submitInterrupt(manager, pending, { riskLevel, confidence: 0.9, threadId: 'thread-1', requestedBy: 'alice' });
+    const records = await submitInterrupt(manager, pending, { riskLevel, confidence: 0.9, threadId: 'thread-1', runId: 'turn-1', requestedBy: 'alice' });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       status: 'pending',
-      request: { toolName: 'delete_user', input: { user_id: '42' }, requestedBy: 'alice', metadata: { threadId: 'thread-1', actionIndex: 0 } },
+      request: { toolName: 'delete_user', input: { user_id: '42' }, requestedBy: 'alice', threadId: 'thread-1', runId: 'turn-1', metadata: { actionIndex: 0 } },
     });
     // Submitting the same interrupt again (a retry, a restart) finds the same records.
     const again = await submitInterrupt(manager, pending, { riskLevel, confidence: 0.9 });

@@ -220,8 +220,10 @@ export interface SubmitInterruptOptions extends InterruptPolicyOptions {
   requestedBy?: string;
   /** Overrides the policy's and the manager's timeout. */
   timeoutMs?: number;
-  /** Stored in each record's metadata, so reviewers (and you) can find the run to resume. */
+  /** The thread to resume (`configurable.thread_id`): each record's `threadId`, so reviewers (and you) can find it. */
   threadId?: string;
+  /** The agent turn the interrupt belongs to: each record's `runId`. */
+  runId?: string;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
@@ -268,11 +270,12 @@ function recordId(interruptId: string, index: number): string {
 export async function submitInterrupt(manager: Manager, interrupt: HitlInterrupt, options: SubmitInterruptOptions): Promise<ApprovalRecord[]> {
   validateManager(manager, ['submit']);
   validatePolicyOptions(options, 'options');
-  const { requestedBy, timeoutMs, threadId, describe } = options;
+  const { requestedBy, timeoutMs, threadId, runId, describe } = options;
   if (requestedBy !== undefined && (typeof requestedBy !== 'string' || requestedBy === '')) {
     throw invalidOption('options.requestedBy', requestedBy, 'must be a non-empty string');
   }
   if (threadId !== undefined && typeof threadId !== 'string') throw invalidOption('options.threadId', threadId, 'must be a string');
+  if (runId !== undefined && typeof runId !== 'string') throw invalidOption('options.runId', runId, 'must be a string');
   const { interruptId, actions } = actionsOf(interrupt);
   const requests = await Promise.all(
     actions.map(async (action, index): Promise<InteractionRequest> => {
@@ -287,10 +290,11 @@ export async function submitInterrupt(manager: Manager, interrupt: HitlInterrupt
         }
       }
       const metadata: Record<string, unknown> = { interruptId, actionIndex: index };
-      if (threadId !== undefined) metadata.threadId = threadId;
       const request: InteractionRequest = { id: recordId(interruptId, index), toolName: action.name, description, input: action.args, riskLevel, metadata };
       if (confidence !== undefined) request.confidence = confidence;
       if (requestedBy !== undefined) request.requestedBy = requestedBy;
+      if (threadId !== undefined) request.threadId = threadId;
+      if (runId !== undefined) request.runId = runId;
       if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
       return request;
     }),

@@ -236,3 +236,44 @@ export function toolInputSchema(schema: unknown): Record<string, unknown> | unde
     return undefined;
   }
 }
+
+/** What core accepts as a thread or run id: a non-blank string of at most 256 characters, none hidden. */
+const CONTEXT_ID = /^(?![\s]*$)[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]{1,256}$/u;
+
+/**
+ * A thread or run id read from LangChain's config, or undefined. A value core would refuse is left
+ * out rather than failing the tool call: the context helps reviewers, it does not gate anything.
+ */
+export function contextId(value: unknown): string | undefined {
+  return typeof value === 'string' && CONTEXT_ID.test(value) ? value : undefined;
+}
+
+/** `configurable.thread_id` of a run's config or runtime. */
+export function threadIdOf(configurable: unknown): string | undefined {
+  return isPlainObject(configurable) ? contextId(configurable.thread_id) : undefined;
+}
+
+/**
+ * The agent turn a tool call belongs to: the id of the AI message that made it (the calls a model
+ * made together share it), looked up from the newest message back.
+ */
+export function turnIdOf(messages: unknown, toolCallId: string | undefined): string | undefined {
+  if (!Array.isArray(messages) || toolCallId === undefined) return undefined;
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index] as { id?: unknown; tool_calls?: { id?: unknown }[] } | undefined;
+    if (Array.isArray(message?.tool_calls) && message.tool_calls.some((call) => call?.id === toolCallId)) return contextId(message.id);
+  }
+  return undefined;
+}
+
+/** The context fields of a request, set only when present. */
+export function withContext<T extends object>(
+  request: T,
+  context: { threadId?: string | undefined; runId?: string | undefined; requestedBy?: string | undefined },
+): T & { threadId?: string; runId?: string; requestedBy?: string } {
+  const target: T & { threadId?: string; runId?: string; requestedBy?: string } = request;
+  if (context.threadId !== undefined) target.threadId = context.threadId;
+  if (context.runId !== undefined) target.runId = context.runId;
+  if (context.requestedBy !== undefined) target.requestedBy = context.requestedBy;
+  return target;
+}

@@ -11,18 +11,21 @@ import {
   callbackFailure,
   checkedConfidence,
   checkedRisk,
+  contextId,
   defaultDescription,
   inputRecord,
   invalidOption,
   isPromiseLike,
   parseWithSchema,
   rejectionText,
+  threadIdOf,
   toolInputSchema,
   validateConfidenceOption,
   validateOptionalFunction,
   validateRequestedBy,
   validateRiskOption,
   validateSharedOptions,
+  withContext,
 } from './review.js';
 import type { OnReject } from './review.js';
 
@@ -155,33 +158,43 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
     return new ToolMessage({ content: text, tool_call_id: toolCallId, name: original.name, status: 'error' });
   };
 
+  /** The call's arguments and context: who it is for, `configurable.thread_id`, and the run (`configurable.run_id`, as LangGraph Server sets it). */
+  const callOf = (arg: unknown, config: ToolRunnableConfig | undefined) => {
+    const toolCall = config?.toolCall;
+    let requester: string | undefined;
+    try {
+      requester = typeof requestedBy === 'function' ? requestedBy(arg, config ?? {}) : requestedBy;
+    } catch (error) {
+      throw callbackFailure('requestedBy', original.name, error);
+    }
+    const configurable = config?.configurable;
+    return {
+      input: inputRecord(toolCall && isPlainObject(toolCall.args) ? toolCall.args : arg),
+      context: { requestedBy: requester, threadId: threadIdOf(configurable), runId: contextId(isPlainObject(configurable) ? configurable.run_id : undefined) },
+    };
+  };
+  type Call = ReturnType<typeof callOf>;
+
   const review = async (
     arg: unknown,
     runManager: CallbackManagerForToolRun | undefined,
     config: ToolRunnableConfig | undefined,
     level: RiskLevel,
     score: number | undefined,
+    { input, context }: Call,
   ): Promise<unknown> => {
     const toolName = original.name;
     const toolCall = config?.toolCall;
-    const input = inputRecord(toolCall && isPlainObject(toolCall.args) ? toolCall.args : arg);
     let description: string;
-    let requester: string | undefined;
     try {
       description = describe ? describe(arg) : defaultDescription(original.description, input);
     } catch (error) {
       throw callbackFailure('describe', toolName, error);
     }
-    try {
-      requester = typeof requestedBy === 'function' ? requestedBy(arg, config ?? {}) : requestedBy;
-    } catch (error) {
-      throw callbackFailure('requestedBy', toolName, error);
-    }
-    const request: InteractionRequest = { toolName, description, input, riskLevel: level };
+    const request: InteractionRequest = withContext({ toolName, description, input, riskLevel: level }, context);
     const inputSchema = toolInputSchema(original.schema);
     if (inputSchema !== undefined) request.inputSchema = inputSchema;
     if (score !== undefined) request.confidence = score;
-    if (requester !== undefined) request.requestedBy = requester;
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
     if (toolCall?.id !== undefined) request.metadata = { toolCallId: toolCall.id };
 
@@ -221,10 +234,11 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
     } else {
       level = riskLevel;
     }
-    if (!audit && manager.evaluate(toolName, score, level).outcome === 'approve') {
+    const call = callOf(arg, config);
+    if (!audit && manager.evaluate(withContext({ toolName, input: call.input, confidence: score ?? 0, riskLevel: level }, call.context)).outcome === 'approve') {
       return original._call(arg, runManager, config);
     }
-    return review(arg, runManager, config, level, score);
+    return review(arg, runManager, config, level, score, call);
   };
 
   // Called by StructuredTool.call inside its try block, after the schema parsed the input: a

@@ -1,5 +1,5 @@
 import { HitlError, isPlainObject, isRiskLevel } from '@hitl/core';
-import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
+import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, PolicyCall, RiskLevel } from '@hitl/core';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { defaultRejectionMessage, rejectionResult, type ToolRejection } from './rejection.js';
 import { riskFromAnnotations, type RiskAssessment } from './risk.js';
@@ -213,18 +213,16 @@ export function createToolGate(options: GateOptions): ToolGate {
     return rejectionResult(rejection, text);
   };
 
-  const review = (call: GatedCall, risk: RiskAssessment, score: number | undefined): Promise<Verdict> => {
+  const review = (call: GatedCall, risk: RiskAssessment, score: number | undefined, thread: string | undefined): Promise<Verdict> => {
     if (call.signal?.aborted) throw new HitlError('cancelled', `the call to '${call.name}' was cancelled before it was sent for review`);
-    const thread = typeof threadId === 'function' ? threadId(call.name, call.args) : threadId;
     const mcp: Record<string, unknown> = { tool: call.name, risk: { level: risk.level, source: risk.source, reason: risk.reason } };
     if (call.tool?.annotations) mcp.annotations = call.tool.annotations;
-    // `threadId` is also set on the request for managers that know it; metadata carries it for the others.
-    const request: InteractionRequest & { threadId?: string } = {
+    const request: InteractionRequest = {
       toolName: call.name,
       description: describe ? describe(call.name, call.args, call.tool) : defaultDescription(call, risk),
       input: call.args,
       riskLevel: risk.level,
-      metadata: thread === undefined ? { mcp } : { mcp, threadId: thread },
+      metadata: { mcp },
     };
     if (score !== undefined) request.confidence = score;
     if (thread !== undefined) request.threadId = thread;
@@ -246,8 +244,13 @@ export function createToolGate(options: GateOptions): ToolGate {
       if (score !== undefined && !isUnit(score)) {
         throw new HitlError('invalid_input', `confidence for '${call.name}' is ${describeValue(score)}; it must be a number between 0 and 1`);
       }
-      const fastApprove = !audit && manager.evaluate(call.name, score, risk.level, call.args).outcome === 'approve';
-      verdict = fastApprove ? { run: true, args: call.args } : await review(call, risk, score);
+      const thread = typeof threadId === 'function' ? threadId(call.name, call.args) : threadId;
+      // Conditions see what submit would show them: the arguments and the context.
+      const policyCall: PolicyCall = { toolName: call.name, input: call.args, confidence: score ?? 0, riskLevel: risk.level };
+      if (thread !== undefined) policyCall.threadId = thread;
+      if (requestedBy !== undefined) policyCall.requestedBy = requestedBy;
+      const fastApprove = !audit && manager.evaluate(policyCall).outcome === 'approve';
+      verdict = fastApprove ? { run: true, args: call.args } : await review(call, risk, score, thread);
     } catch (error) {
       if (HitlError.is(error, 'cancelled') && call.signal?.aborted) throw error;
       // Fail closed: whatever went wrong on the way to a decision, the tool does not run.

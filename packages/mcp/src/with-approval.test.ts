@@ -122,8 +122,11 @@ describe('withApproval(client)', () => {
     expect(record.request).toMatchObject({
       confidence: 0.25,
       riskLevel: 'data_modification',
-      metadata: { threadId: 'thread-of-get_weather', mcp: { risk: { source: 'options' } } },
+      threadId: 'thread-of-get_weather',
+      metadata: { mcp: { risk: { source: 'options' } } },
     });
+    expect(record.request.metadata).not.toHaveProperty('threadId');
+    expect((await manager.list({ threadId: 'thread-of-get_weather' })).items).toHaveLength(1);
     await api.respond(record.request.id, { decision: 'approve' });
     expect(textOf(await call)).toBe('Sunny in Bern');
   });

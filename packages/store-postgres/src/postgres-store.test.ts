@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { HitlError, createManager, createMemoryStore } from '@hitl/core';
-import type { ApprovalStore, DecidePatch, RequestStatus, StoreChange } from '@hitl/core';
+import type { ApprovalStore, DecidePatch, ListQuery, RequestStatus, StoreChange } from '@hitl/core';
+import { insertParameters } from './records.js';
+import { buildSql } from './sql.js';
 import { createPostgresStore } from './index.js';
 import type { PostgresStore, PostgresStoreSettings } from './index.js';
 import { createRecordingLogger, waitUntil } from '@hitl/test-kit';
@@ -84,7 +86,18 @@ describe('migrations', () => {
       table,
     ]);
     expect(indexes.rows.map((row) => row.indexname)).toEqual(
-      [`${table}_change_seq_idx`, `${table}_pending_expiry_idx`, `${table}_pkey`, `${table}_seq_idx`, `${table}_status_seq_idx`, `${table}_tool_name_seq_idx`].sort(),
+      [
+        `${table}_change_seq_idx`,
+        `${table}_created_at_idx`,
+        `${table}_pending_expiry_idx`,
+        `${table}_pkey`,
+        `${table}_requested_by_seq_idx`,
+        `${table}_run_seq_idx`,
+        `${table}_seq_idx`,
+        `${table}_status_seq_idx`,
+        `${table}_thread_seq_idx`,
+        `${table}_tool_name_seq_idx`,
+      ].sort(),
     );
     const columns = await database.admin.query<{ column_name: string; data_type: string }>(
       'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
@@ -111,8 +124,50 @@ describe('migrations', () => {
     const second = createPostgresStore({ pool, schema, table, sweepIntervalMs: Infinity });
     await second.migrate();
     await second.close();
-    const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations"`);
-    expect(versions.rows).toEqual([{ version: 1 }]);
+    const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  it('migrate a table made by the previous version in place: every row stays and the new filters find them', async () => {
+    const table = `requests_${++tableCounter}`;
+    // The table as the previous release left it: migration 1 only, rows written by its insert.
+    const previous = buildSql(schema, table);
+    await database.admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await database.admin.query(previous.createMigrationsTable);
+    for (const migration of previous.migrations.filter((step) => step.version === 1)) {
+      await database.admin.query(migration.sql);
+      await database.admin.query(previous.recordMigration, [migration.version]);
+    }
+    const base = Date.parse('2026-02-01T00:00:00.000Z');
+    for (let index = 0; index < 6; index++) {
+      const id = `old-${index}`;
+      const record = pendingRecord(id, { createdAt: new Date(base + index * 3_600_000).toISOString() });
+      record.request = { ...record.request, threadId: `thread-${index % 2}`, runId: `run-${index}`, requestedBy: index < 3 ? 'alice' : 'bob' };
+      await database.admin.query(previous.insert.text, [...insertParameters(record), 'unused-channel', 'old-version']);
+    }
+    const before = await database.admin.query(`SELECT count(*)::int AS count FROM "${schema}"."${table}"`);
+    expect(before.rows[0].count).toBe(6);
+
+    const { store } = newStore({ table });
+    await store.migrate();
+    const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+    const ids = async (query: ListQuery) => (await store.list(query)).items.map((record) => record.request.id);
+    expect(await ids({})).toEqual(['old-5', 'old-4', 'old-3', 'old-2', 'old-1', 'old-0']);
+    expect(await ids({ threadId: 'thread-1' })).toEqual(['old-5', 'old-3', 'old-1']);
+    expect(await ids({ runId: 'run-2' })).toEqual(['old-2']);
+    expect(await ids({ requestedBy: 'bob', threadId: 'thread-0' })).toEqual(['old-4']);
+    expect(await ids({ createdAfter: '2026-02-01T02:00:00Z', createdBefore: '2026-02-01T04:00:00Z' })).toEqual(['old-3', 'old-2']);
+    expect((await store.get('old-3'))?.request).toMatchObject({ threadId: 'thread-1', runId: 'run-3', requestedBy: 'bob' });
+    // New rows land next to the old ones.
+    await store.create({ ...pendingRecord('new-1'), request: { id: 'new-1', type: 'approval', toolName: 'delete_user', threadId: 'thread-1' } });
+    expect(await ids({ threadId: 'thread-1', limit: 2 })).toEqual(['new-1', 'old-5']);
+  });
+
+  it('answer a bad list filter with invalid_input naming the field', async () => {
+    const { store } = newStore();
+    await expect(store.list({ createdAfter: 'last tuesday' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdAfter') });
+    await expect(store.list({ threadId: 42 as never })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('threadId') });
   });
 
   it('need no DDL rights once they have run: a runtime role with row privileges only works', async () => {
@@ -141,8 +196,8 @@ describe('migrations', () => {
       expect(created.every((result) => result.created)).toBe(true);
       const count = await database.admin.query(`SELECT count(*)::int AS count FROM "${freshSchema}"."hitl_requests"`);
       expect(count.rows[0].count).toBe(5);
-      const versions = await database.admin.query(`SELECT version FROM "${freshSchema}"."hitl_requests_migrations"`);
-      expect(versions.rows).toEqual([{ version: 1 }]);
+      const versions = await database.admin.query(`SELECT version FROM "${freshSchema}"."hitl_requests_migrations" ORDER BY version`);
+      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       await Promise.all(pools.map((pool) => pool.end()));

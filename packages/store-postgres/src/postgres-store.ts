@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
+import { normalizeListQuery } from '@hitl/core/internal';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
 import { decideParameters, insertParameters, rowToStored } from './records.js';
 import type { RecordRow } from './records.js';
-import { buildSql, defaultChannel, invalidInput, requireChannel, requireSchema, requireTable } from './sql.js';
+import { buildSql, defaultChannel, invalidInput, LIST_FILTERS, requireChannel, requireSchema, requireTable } from './sql.js';
 import type { Statement } from './sql.js';
 
 /**
@@ -393,15 +394,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async list(query: ListQuery = {}): Promise<ListResult> {
       if (!isObject(query)) throw invalidInput('query', query, 'must be an object');
-      const { status, toolName, cursor } = query;
-      const limit = query.limit ?? 50;
-      if (status !== undefined && !isRequestStatus(status)) {
-        throw invalidInput('status', status, 'is not a request status (pending, approved, rejected, modified, expired, cancelled)');
-      }
-      if (toolName !== undefined && typeof toolName !== 'string') throw invalidInput('toolName', toolName, 'must be a string');
-      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
-        throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
-      }
+      const normalized = normalizeListQuery(query);
+      const { cursor, limit } = normalized;
       let before: string | undefined;
       if (cursor !== undefined) {
         const match = typeof cursor === 'string' ? cursorPattern.exec(cursor) : null;
@@ -409,12 +403,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         before = match[1] as string;
       }
       await ensureReady();
-      const values: unknown[] = [];
-      if (status !== undefined) values.push(status);
-      if (toolName !== undefined) values.push(toolName);
+      const filters = LIST_FILTERS.filter((filter) => normalized[filter] !== undefined);
+      const values: unknown[] = filters.map((filter) => normalized[filter]);
       if (before !== undefined) values.push(before);
       values.push(limit + 1);
-      const statement = sql.list({ status: status !== undefined, toolName: toolName !== undefined, cursor: before !== undefined });
+      const statement = sql.list(filters, before !== undefined);
       const rows = await run<RecordRow>('list requests', statement, values);
       const page = rows.slice(0, limit).map((row) => rowToStored(row, tableName));
       const result: ListResult = { items: page.map((stored) => stored.record) };

@@ -99,6 +99,21 @@ const RECORD_COLUMNS = [
 const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
   `pg_notify(${channelParameter}::text, json_build_object('id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text, 'change_seq', change_seq::text)::text) IS NULL AS notified`;
 
+/** The list filters, in the order of their parameters, with the SQL each one tests. */
+export const LIST_FILTERS = ['status', 'toolName', 'threadId', 'runId', 'requestedBy', 'createdAfter', 'createdBefore'] as const;
+export type ListFilter = (typeof LIST_FILTERS)[number];
+
+const filterSql: Record<ListFilter, (parameter: string) => string> = {
+  status: (parameter) => `status = ${parameter}`,
+  toolName: (parameter) => `tool_name = ${parameter}`,
+  // Expression indexes (migration 2) serve these: no column to fill, no table rewrite.
+  threadId: (parameter) => `(request->>'threadId') = ${parameter}`,
+  runId: (parameter) => `(request->>'runId') = ${parameter}`,
+  requestedBy: (parameter) => `(request->>'requestedBy') = ${parameter}`,
+  createdAfter: (parameter) => `created_at >= ${parameter}::timestamptz`,
+  createdBefore: (parameter) => `created_at < ${parameter}::timestamptz`,
+};
+
 /** One migration step: the version it brings the table to and its DDL. */
 export interface Migration {
   version: number;
@@ -134,7 +149,8 @@ export interface StoreSql {
   decideFailure: Statement;
   sweep: Statement;
   changedSince: Statement;
-  list(filters: { status: boolean; toolName: boolean; cursor: boolean }): Statement;
+  /** The list statement for the filters present, in {@link LIST_FILTERS} order, then the cursor and the limit. */
+  list(filters: readonly ListFilter[], cursor: boolean): Statement;
 }
 
 /** Builds the SQL of a store on `schema.table`; both must have passed {@link requireIdentifier}. */
@@ -174,6 +190,17 @@ CREATE INDEX IF NOT EXISTS ${index('status_seq_idx')} ON ${qualifiedTable} (stat
 CREATE INDEX IF NOT EXISTS ${index('tool_name_seq_idx')} ON ${qualifiedTable} (tool_name, seq);
 CREATE INDEX IF NOT EXISTS ${index('pending_expiry_idx')} ON ${qualifiedTable} (expires_at) WHERE status = 'pending';
 COMMENT ON TABLE ${qualifiedTable} IS 'hitl approval requests (@hitl/store-postgres); change rows only through the store';`,
+    },
+    {
+      // Request context filters (threadId, runId, requestedBy, creation time). Indexes on
+      // expressions over the stored request: existing rows are indexed as they are, nothing is
+      // rewritten, and inserts stay the same.
+      version: 2,
+      sql: `
+CREATE INDEX IF NOT EXISTS ${index('thread_seq_idx')} ON ${qualifiedTable} ((request->>'threadId'), seq);
+CREATE INDEX IF NOT EXISTS ${index('run_seq_idx')} ON ${qualifiedTable} ((request->>'runId'), seq);
+CREATE INDEX IF NOT EXISTS ${index('requested_by_seq_idx')} ON ${qualifiedTable} ((request->>'requestedBy'), seq);
+CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (created_at);`,
     },
   ];
 
@@ -229,15 +256,14 @@ WHERE status = 'pending' AND id IN (
 )
 RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3')}`),
     changedSince: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY ${qualifiedTable}.change_seq LIMIT $2`),
-    list(filters) {
-      const key = `${Number(filters.status)}${Number(filters.toolName)}${Number(filters.cursor)}`;
+    list(filters, cursor) {
+      const key = `${filters.join(',')};${Number(cursor)}`;
       let found = listStatements.get(key);
       if (!found) {
         const conditions: string[] = [];
         let parameter = 1;
-        if (filters.status) conditions.push(`status = $${parameter++}`);
-        if (filters.toolName) conditions.push(`tool_name = $${parameter++}`);
-        if (filters.cursor) conditions.push(`seq < $${parameter++}::bigint`);
+        for (const filter of filters) conditions.push(filterSql[filter](`$${parameter++}`));
+        if (cursor) conditions.push(`seq < $${parameter++}::bigint`);
         const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
         found = statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable}${where} ORDER BY ${qualifiedTable}.seq DESC LIMIT $${parameter}`);
         listStatements.set(key, found);

@@ -11,6 +11,7 @@ import {
   toRecordInput,
   validateShaping,
 } from './assessment.js';
+import { toolJsonSchema } from './validate-input.js';
 import type {
   ApprovalRequestSource,
   ConfidenceOption,
@@ -18,6 +19,7 @@ import type {
   ToolApprovalMessage,
   ToolApprovalResponsePart,
   ToolCallInfo,
+  ToolLike,
 } from './types.js';
 
 const DEFAULT_ID_PREFIX = 'ai-approval:';
@@ -217,10 +219,16 @@ export interface SubmitApprovalRequestsOptions {
   describe?: (call: ToolCallInfo) => string;
   /** Who the agent acts for; that person may not approve the request. */
   requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The conversation the call belongs to (the record's `threadId`): a value or a function of the call. */
+  threadId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The agent turn (the record's `runId`): a value or a function of the call. */
+  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** Overrides the policy's and the manager's timeout. */
   timeoutMs?: number;
   /** Prefix of the request ids made from approval ids. Default `'ai-approval:'`. */
   idPrefix?: string;
+  /** The tools given to `generateText`: each request then carries its tool's JSON Schema (`inputSchema`), so an edit is validated. */
+  tools?: Record<string, ToolLike>;
 }
 
 /**
@@ -254,14 +262,18 @@ export async function submitApprovalRequests(
   const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
   const shaping = validateShaping(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
+  const tools = checked.tools as Record<string, ToolLike> | undefined;
+  if (tools !== undefined && (typeof tools !== 'object' || tools === null)) throw invalidInput('options.tools', tools, 'must be the tools object given to generateText');
   const requests = await collectApprovalRequests(source);
   const records: ApprovalRecord[] = [];
   for (const approval of requests) {
     const call: ToolCallInfo = { toolName: approval.toolName, toolCallId: approval.toolCallId, input: approval.input };
     const metadata: Record<string, unknown> = { source: 'ai-sdk', approvalId: approval.approvalId, toolCallId: approval.toolCallId };
     if (approval.reason !== undefined) metadata.reason = approval.reason;
-    const request = buildRequest(call, evaluateCall(checkedManager, assessment, call), shaping, metadata);
+    const request = buildRequest(call, evaluateCall(checkedManager, assessment, call, shaping), shaping, metadata);
     request.id = approvalRequestId(approval.approvalId, idPrefix === undefined ? {} : { idPrefix });
+    const inputSchema = await toolJsonSchema(tools?.[approval.toolName]?.inputSchema);
+    if (inputSchema !== undefined) request.inputSchema = inputSchema;
     records.push(await checkedManager.submit(request));
   }
   return records;

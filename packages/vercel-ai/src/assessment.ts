@@ -1,4 +1,4 @@
-import { invalidInput, isPlainObject, isRiskLevel, type InteractionRequest, type Manager, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
+import { invalidInput, isPlainObject, isRiskLevel, type InteractionRequest, type Manager, type PolicyCall, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
 
 export function errorMessage(error: unknown): string {
@@ -125,13 +125,46 @@ export interface CallEvaluation {
   confidence: number | undefined;
 }
 
-/** `manager.evaluate` for a call. A throwing policy engine means review (fail closed). */
-export function evaluateCall(manager: Manager, assessment: Assessment, call: ToolCallInfo): CallEvaluation {
+/**
+ * What a call's context is, for the policies' conditions and the stored request: who the agent acts
+ * for, the conversation (`threadId`) and the agent turn (`runId`), each a value or a function of the call.
+ */
+export interface CallContextOptions {
+  requestedBy?: string | ((call: ToolCallInfo) => string | undefined) | undefined;
+  threadId?: string | ((call: ToolCallInfo) => string | undefined) | undefined;
+  runId?: string | ((call: ToolCallInfo) => string | undefined) | undefined;
+}
+
+/** Checks `requestedBy`, `threadId` and `runId` options: each a string or a function. */
+export function validateContextOptions(options: Record<string, unknown>, field = 'options'): CallContextOptions {
+  const context: CallContextOptions = {};
+  for (const key of ['requestedBy', 'threadId', 'runId'] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' && typeof value !== 'function') throw invalidInput(`${field}.${key}`, value, 'must be a string or a function');
+    context[key] = value as CallContextOptions[typeof key];
+  }
+  return context;
+}
+
+/** The call's `requestedBy`, `threadId` and `runId`, set only when present. */
+export function contextOfCall(call: ToolCallInfo, options: CallContextOptions): { requestedBy?: string; threadId?: string; runId?: string } {
+  const context: { requestedBy?: string; threadId?: string; runId?: string } = {};
+  for (const key of ['requestedBy', 'threadId', 'runId'] as const) {
+    const value = contextValue(call, key, options[key]);
+    if (value !== undefined) context[key] = value;
+  }
+  return context;
+}
+
+/** `manager.evaluate` for a call, with its input and context for the conditions. A throwing policy engine means review (fail closed). */
+export function evaluateCall(manager: Manager, assessment: Assessment, call: ToolCallInfo, context: CallContextOptions = {}): CallEvaluation {
   const riskLevel = assessment.riskOf(call);
   const confidence = assessment.confidenceOf(call);
   let evaluation: PolicyEvaluation;
   try {
-    evaluation = manager.evaluate(call.toolName, confidence, riskLevel);
+    const policyCall: PolicyCall = { toolName: call.toolName, input: toRecordInput(call.input), confidence: confidence ?? 0, riskLevel: riskLevel ?? 'irreversible', ...contextOfCall(call, context) };
+    evaluation = manager.evaluate(policyCall);
   } catch (error) {
     evaluation = { outcome: 'review', reason: `policy evaluation failed, so a human decides: ${errorMessage(error)}` };
   }
@@ -163,20 +196,15 @@ export function defaultDescription(call: ToolCallInfo): string {
 }
 
 /** Options shared by `withApproval` and `submitApprovalRequests` that shape the stored request. */
-export interface RequestShaping {
+export interface RequestShaping extends CallContextOptions {
   describe?: ((call: ToolCallInfo) => string) | undefined;
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined) | undefined;
   timeoutMs?: number | undefined;
 }
 
 export function validateShaping(options: Record<string, unknown>, field = 'options'): RequestShaping {
   const describe = optionalFunction<(call: ToolCallInfo) => string>(`${field}.describe`, options.describe);
-  const requestedBy = options.requestedBy;
-  if (requestedBy !== undefined && typeof requestedBy !== 'string' && typeof requestedBy !== 'function') {
-    throw invalidInput(`${field}.requestedBy`, requestedBy, 'must be a string or a function');
-  }
   const timeoutMs = optionalTimeout(`${field}.timeoutMs`, options.timeoutMs);
-  return { describe, requestedBy: requestedBy as RequestShaping['requestedBy'], timeoutMs };
+  return { describe, timeoutMs, ...validateContextOptions(options, field) };
 }
 
 /** The `InteractionRequest` for a call that needs a human. */
@@ -190,8 +218,7 @@ export function buildRequest(call: ToolCallInfo, evaluated: CallEvaluation, shap
   if (evaluated.riskLevel !== undefined) request.riskLevel = evaluated.riskLevel;
   if (evaluated.confidence !== undefined) request.confidence = evaluated.confidence;
   if (shaping.timeoutMs !== undefined) request.timeoutMs = shaping.timeoutMs;
-  const requestedBy = requesterOf(call, shaping.requestedBy);
-  if (requestedBy !== undefined) request.requestedBy = requestedBy;
+  Object.assign(request, contextOfCall(call, shaping));
   return request;
 }
 
@@ -205,11 +232,11 @@ function describeCall(call: ToolCallInfo, describe: RequestShaping['describe']):
   }
 }
 
-function requesterOf(call: ToolCallInfo, requestedBy: RequestShaping['requestedBy']): string | undefined {
-  if (typeof requestedBy !== 'function') return requestedBy;
-  // A throwing requestedBy function is a configuration error: surface it rather than drop the
-  // self-approval guard silently.
-  const value = requestedBy(call);
-  if (value !== undefined && typeof value !== 'string') throw invalidInput('requestedBy(call)', value, 'must return a string or undefined');
+function contextValue(call: ToolCallInfo, key: keyof CallContextOptions, option: CallContextOptions[keyof CallContextOptions]): string | undefined {
+  if (typeof option !== 'function') return option;
+  // A throwing function is a configuration error: surface it rather than drop the self-approval
+  // guard (requestedBy) or the context silently.
+  const value = option(call);
+  if (value !== undefined && typeof value !== 'string') throw invalidInput(`${key}(call)`, value, 'must return a string or undefined');
   return value;
 }

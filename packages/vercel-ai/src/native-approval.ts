@@ -4,6 +4,7 @@ import { approvalRequestId, findApprovalResponse, recordFor, verdictOf } from '.
 import {
   compileAssessment,
   evaluateCall,
+  validateContextOptions,
   optionalIdPrefix,
   requireManager,
   requireOptions,
@@ -23,6 +24,12 @@ export interface NeedsApprovalOptions {
   toolName: string;
   riskLevel: RiskLevel | ((call: ToolCallInfo) => RiskLevel | undefined);
   confidence?: ConfidenceOption;
+  /** Who the agent acts for, as a condition sees it (`requestedBy`): a value or a function of the call. */
+  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The conversation, as a condition sees it (`threadId`): a value or a function of the call. */
+  threadId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The agent turn, as a condition sees it (`runId`): a value or a function of the call. */
+  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
 }
@@ -87,6 +94,7 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   if (typeof toolName !== 'string' || toolName.trim() === '') throw invalidInput('options.toolName', toolName, 'must be a non-empty string');
   const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
+  const context = validateContextOptions(checked);
 
   const resumed = async (call: ToolCallInfo, approvalId: string): Promise<boolean> => {
     const record = await recordFor(checkedManager, approvalRequestId(approvalId, idPrefix === undefined ? {} : { idPrefix }));
@@ -98,7 +106,7 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   return (input, callOptions) => {
     const toolCallId = typeof callOptions?.toolCallId === 'string' ? callOptions.toolCallId : '';
     const call: ToolCallInfo = { toolName, toolCallId, input };
-    const outcome = evaluateCall(checkedManager, assessment, call).evaluation.outcome;
+    const outcome = evaluateCall(checkedManager, assessment, call, context).evaluation.outcome;
     const answer = calledByVersion7(callOptions) ? undefined : findApprovalResponse(callOptions?.messages, toolCallId);
     if (!answer?.approved) return outcome !== 'approve';
     if (outcome === 'deny') return false;
@@ -119,6 +127,12 @@ export interface ToolApprovalOptions {
   riskLevel: RiskLevelOption;
   /** The model's confidence, in [0, 1]. Absent means 0. */
   confidence?: ConfidenceOption;
+  /** Who the agent acts for, as a condition sees it (`requestedBy`): a value or a function of the call. */
+  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The conversation, as a condition sees it (`threadId`): a value or a function of the call. */
+  threadId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The agent turn, as a condition sees it (`runId`): a value or a function of the call. */
+  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
 }
@@ -182,9 +196,10 @@ export function toolApproval(manager: Manager, options: ToolApprovalOptions): To
   const checked = requireOptions(options);
   const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
+  const context = validateContextOptions(checked);
   return async ({ toolCall, messages }) => {
     const call: ToolCallInfo = { toolName: toolCall.toolName, toolCallId: toolCall.toolCallId, input: toolCall.input };
-    const { evaluation } = evaluateCall(checkedManager, assessment, call);
+    const { evaluation } = evaluateCall(checkedManager, assessment, call, context);
     if (evaluation.outcome === 'deny') return { type: 'denied', reason: evaluation.reason };
 
     const answer = findApprovalResponse(messages, call.toolCallId);

@@ -229,6 +229,29 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(spies.deleteUser).toHaveBeenCalledTimes(1);
   });
 
+  it('fills threadId and runId from options (a value or a function of the call), and conditions see them with the input', async () => {
+    const { manager, notifier } = setup({
+      policies: [
+        { name: 'test-accounts', toolPattern: 'delete_user', maxRiskLevel: 'irreversible', when: 'input.user_id.startsWith("9") && threadId == "chat-1"' },
+        ...fiveTierPolicies,
+      ],
+    });
+    const { spies, tools } = makeTools();
+    const wrapped = withApproval(tools, { manager, riskLevel, threadId: 'chat-1', runId: (call) => `turn-${call.toolCallId}` });
+    const run = (input: unknown, toolCallId: string) =>
+      (wrapped.delete_user.execute as (input: unknown, options: unknown) => Promise<unknown>)(input, { toolCallId, messages: [] });
+    expect(await run({ user_id: '91' }, 'c1')).toEqual({ deleted: '91' });
+    const waiting = run({ user_id: '12' }, 'c2');
+    const record = await notifier.next();
+    expect(record.request).toMatchObject({ threadId: 'chat-1', runId: 'turn-c2', inputSchema: expect.any(Object) });
+    expect(record.evaluation.policy).toBe('destructive');
+    await manager.respond(record.request.id, { decision: 'reject' });
+    await waiting;
+    expect(spies.deleteUser).toHaveBeenCalledTimes(1);
+    expect((await manager.list({ threadId: 'chat-1' })).items).toHaveLength(1);
+    expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(/options.threadId/);
+  });
+
   it("keeps a tool's own toModelOutput away from rejections", async () => {
     const { manager, notifier } = setup();
     const seen: unknown[] = [];

@@ -53,6 +53,10 @@ export interface WithApprovalOptions<TOOLS extends ToolSetLike = ToolSetLike> {
   describe?: (call: ToolCallInfo) => string;
   /** Who the agent acts for; that person may not approve the request. */
   requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The conversation the call belongs to (the record's `threadId`, which conditions read too): a value or a function of the call. */
+  threadId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The agent turn (the record's `runId`): a value or a function of the call. */
+  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** Overrides the policy's and the manager's timeout for requests these tools make. */
   timeoutMs?: number;
   /** What a rejected call returns to the model. Default: `{ rejected: true, reason }` ({@link ToolRejection}). */
@@ -152,7 +156,7 @@ function wrapExecute(gate: Gate, toolName: string, tool: ToolLike): Execute {
   if (isAsyncGeneratorFunction(original)) {
     return async function* gatedStream(input: unknown, options: ExecutionOptions | undefined) {
       const call = callOf(toolName, input, options);
-      const evaluated = evaluateCall(gate.manager, gate.assessment, call);
+      const evaluated = evaluateCall(gate.manager, gate.assessment, call, gate.shaping);
       if (evaluated.evaluation.outcome === 'approve') {
         yield* execute(input, options) as AsyncIterable<unknown>;
         return;
@@ -176,7 +180,7 @@ function wrapExecute(gate: Gate, toolName: string, tool: ToolLike): Execute {
   return function gated(input: unknown, options: ExecutionOptions | undefined) {
     const call = callOf(toolName, input, options);
     // The hot path: auto-approved calls run at once, with no store write and no await.
-    const evaluated = evaluateCall(gate.manager, gate.assessment, call);
+    const evaluated = evaluateCall(gate.manager, gate.assessment, call, gate.shaping);
     if (evaluated.evaluation.outcome === 'approve') return execute(input, options);
     return reviewed(call, evaluated, options);
   };

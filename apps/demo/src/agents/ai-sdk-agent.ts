@@ -27,6 +27,11 @@ export async function runAiSdkAgent(context: AgentContext): Promise<void> {
         execute: execute('update_user'),
       }),
       delete_user: tool({ description: 'Delete a customer account and all its data', inputSchema: z.object({ user_id: z.string() }), execute: execute('delete_user') }),
+      refund_payment: tool({
+        description: 'Refund part or all of an order',
+        inputSchema: z.object({ order_id: z.string(), amount: z.number().positive() }),
+        execute: execute('refund_payment'),
+      }),
       send_email: tool({
         description: 'Email a customer',
         inputSchema: z.object({ to: z.string().email(), subject: z.string().min(1), body: z.string().min(1) }),

@@ -36,6 +36,11 @@ export async function runLangChainAgent(context: AgentContext): Promise<void> {
       schema: z.object({ user_id: z.string(), plan: z.enum(['pro', 'free']) }),
     }),
     tool(body('delete_user'), { name: 'delete_user', description: 'Delete a customer account and all its data', schema: z.object({ user_id: z.string() }) }),
+    tool(body('refund_payment'), {
+      name: 'refund_payment',
+      description: 'Refund part or all of an order',
+      schema: z.object({ order_id: z.string(), amount: z.number().positive() }),
+    }),
     tool(body('send_email'), {
       name: 'send_email',
       description: 'Email a customer',

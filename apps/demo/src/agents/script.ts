@@ -19,6 +19,8 @@ export function supportScript(customerId: string, email: string): ScriptedCall[]
       { name: 'get_user', args: { user_id: customerId } },
       { name: 'search_orders', args: { customer_id: customerId } },
     ],
+    // A goodwill refund of 12: within 'small-refunds' (input.amount <= 50), so it runs at once.
+    [{ name: 'refund_payment', args: { order_id: customerId === '12345' ? 'A-1001' : 'B-2001', amount: 12 } }],
     [{ name: 'update_user', args: { user_id: customerId, plan: 'free' } }],
     [
       { name: 'delete_user', args: { user_id: customerId } },
@@ -42,6 +44,7 @@ export function describeCall(name: string, args: Record<string, unknown>, run: R
     update_user: `Change the plan of ${who} to ${String(args.plan)}`,
     delete_user: `Delete the account of ${who} and all its data`,
     send_email: `Email ${String(args.to)}: "${String(args.subject)}"`,
+    refund_payment: `Refund ${String(args.amount)} on order ${String(args.order_id)}`,
   };
   return `${what[name] ?? name} (${run.framework} agent, ${run.id})`;
 }
@@ -49,7 +52,12 @@ export function describeCall(name: string, args: Record<string, unknown>, run: R
 /** Runs a tool body against the CRM and narrates it. */
 export function perform(context: { crm: Crm; narrator: Narrator; run: Run }, name: string, toolCallId: string | undefined, args: Record<string, unknown>): unknown {
   const { crm, narrator, run } = context;
-  const how = toolCallId && narrator.reviewed.has(toolCallId) ? 'ran after review' : `auto-approved (${toolRisk[name]}) and ran`;
+  const how =
+    toolCallId && narrator.reviewed.has(toolCallId)
+      ? 'ran after review'
+      : name === 'refund_payment'
+        ? "auto-approved: policy 'small-refunds' reads the arguments (input.amount <= 50 holds) and ran"
+        : `auto-approved (${toolRisk[name]}) and ran`;
   let output: unknown;
   switch (name) {
     case 'get_user':
@@ -63,6 +71,9 @@ export function perform(context: { crm: Crm; narrator: Narrator; run: Run }, nam
       break;
     case 'delete_user':
       output = crm.deleteUser(String(args.user_id));
+      break;
+    case 'refund_payment':
+      output = crm.refundPayment(String(args.order_id), Number(args.amount));
       break;
     case 'send_email':
       output = crm.sendEmail({ to: String(args.to), subject: String(args.subject), body: String(args.body) });
