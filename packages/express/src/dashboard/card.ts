@@ -11,13 +11,13 @@ import { el, nextId } from './dom.js';
 /** Names a control after its own text and the card's title ("Approve delete_user"), so no two cards' controls share a name. */
 function nameAfterCard(control: HTMLElement, titleId: string): void {
   control.id ||= `control-${nextId()}`;
-  control.setAttribute('aria-labelledby', `${control.id} ${titleId}`);
+  control.setAttribute('aria-labelledby', `${control.id} ${titleId} ${titleId}-ref`);
 }
 
 /** A label whose visible text is `text` and whose accessible text adds the tool ("… for delete_user"). */
-function cardLabel(forId: string, text: string, toolName: string): HTMLLabelElement {
+function cardLabel(forId: string, text: string, toolName: string, requestId: string): HTMLLabelElement {
   const label = el('label', { for: forId }, text);
-  label.appendChild(el('span', { class: 'visually-hidden' }, ` for ${toolName}`));
+  label.appendChild(el('span', { class: 'visually-hidden' }, ` for ${toolName} (request ${requestId})`));
   return label;
 }
 import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
@@ -90,11 +90,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     'request-expiry',
   );
   fact('Request id', request.id, 'request-id');
+  // The request id ends every control's accessible name: two cards of one tool are told apart.
+  facts.lastElementChild?.setAttribute('id', `${titleId}-ref`);
   node.appendChild(facts);
 
   const inputText = pretty(request.input);
   node.appendChild(el('p', { class: 'section-label' }, 'Input'));
-  const inputView = el('pre', { 'data-testid': 'request-input', tabindex: '0', 'aria-label': `Input of ${request.toolName}` }, inputText);
+  const inputView = el('pre', { 'data-testid': 'request-input', tabindex: '0', 'aria-label': `Input of ${request.toolName} (request ${request.id})` }, inputText);
   node.appendChild(inputView);
   if (inputText.length > FOLD_CHARS) {
     // Folded by height only: the text is all there (copy, search and screen readers see it).
@@ -157,7 +159,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
   const buildAnswerControls = () => {
     const noun = request.type === 'input' ? 'answer' : request.type;
     const answerId = `answer-${n}`;
-    node.appendChild(cardLabel(answerId, `Your ${noun}`, request.toolName));
+    node.appendChild(cardLabel(answerId, `Your ${noun}`, request.toolName, request.id));
     const answer = el('textarea', { id: answerId, rows: '3', 'data-testid': 'answer-input' });
     node.appendChild(answer);
     const actions = el('div', { class: 'actions' });
@@ -184,7 +186,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
 
   const buildApprovalControls = () => {
     const feedbackId = `feedback-${n}`;
-    node.appendChild(cardLabel(feedbackId, 'Note for the agent (optional, sent with your decision)', request.toolName));
+    node.appendChild(cardLabel(feedbackId, 'Note for the agent (optional, sent with your decision)', request.toolName, request.id));
     const feedback = el('textarea', { id: feedbackId, rows: '2', 'data-testid': 'feedback-input' });
     node.appendChild(feedback);
 
@@ -231,7 +233,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       form.fill(original);
       editor.appendChild(form.node);
     }
-    editor.appendChild(cardLabel(modifiedId, 'Edited input (a JSON object)', request.toolName));
+    editor.appendChild(cardLabel(modifiedId, 'Edited input (a JSON object)', request.toolName, request.id));
     editor.appendChild(modified);
     modified.addEventListener('input', () => {
       const value = parsed();

@@ -162,7 +162,7 @@ export interface Change {
 /** The top-level properties that differ between `original` and `edited`. */
 export function diffInputs(original: Record<string, unknown>, edited: Record<string, unknown>): Change[] {
   const changes: Change[] = [];
-  const keys = new Set([...Object.keys(original), ...Object.keys(edited)]);
+  const keys = [...new Set([...Object.keys(original), ...Object.keys(edited)])].sort();
   for (const key of keys) {
     const before = JSON.stringify(original[key]);
     const after = JSON.stringify(edited[key]);
