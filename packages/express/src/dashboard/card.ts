@@ -25,7 +25,7 @@ import { buildSchemaForm, diffInputs, renderDiff } from './schema-form.js';
 
 export interface CardHost {
   /** The request was decided from this card. */
-  decided(id: string, verb: string): void;
+  decided(id: string, verb: string, toolName: string): void;
   announce(text: string): void;
 }
 
@@ -133,7 +133,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     for (const button of buttons) button.disabled = true;
     try {
       await postJson(path + route, payload);
-      host.decided(request.id, done);
+      host.decided(request.id, done, request.toolName);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409) {
         // Decided elsewhere: say by whom, and offer nothing that would pretend otherwise.

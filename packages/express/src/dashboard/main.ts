@@ -133,31 +133,37 @@ function select(card: Card | undefined, focus = true) {
   if (focus) card.node.focus();
 }
 
-/** After a decision, focus goes to the next card (or the previous one), never to the page's top. */
-function decided(id: string, verb: string) {
+/** Removes a card; when focus was in it, focus goes to the next card (or the previous one), never to the page's top. */
+function closeCard(id: string) {
+  const card = cards.get(id);
+  if (!card) return;
   const order = orderedCards();
-  const index = order.findIndex((card) => card.record.request.id === id);
+  const index = order.indexOf(card);
   const next = order[index + 1] ?? order[index - 1];
-  const hadFocus = document.activeElement instanceof Node && cards.get(id)?.node.contains(document.activeElement);
-  const toolName = cards.get(id)?.record.request.toolName ?? '';
+  const hadFocus = document.activeElement instanceof Node && card.node.contains(document.activeElement);
+  const wasSelected = selected === id;
   closedIds.add(id);
   removeCard(id);
-  announce(`${verb}: ${toolName}`);
-  if (hadFocus || selected === undefined) {
+  // Never steal focus from where the reviewer is typing: only a focused card hands focus on.
+  if (hadFocus) {
     if (next) select(next);
     else byId('pending-heading').focus();
-  }
+  } else if (wasSelected && next) select(next, false);
+}
+
+/** The reviewer decided `id` from its card (the stream may have removed the card already). */
+function decided(id: string, verb: string, toolName: string) {
+  closeCard(id);
+  announce(`${verb}: ${toolName}`);
 }
 
 function apply(record: ApprovalRecord | undefined, live: boolean) {
   if (!record?.request) return;
   const id = record.request.id;
   if (record.status !== 'pending') {
-    const wasShown = cards.get(id);
     closedIds.add(id);
     history.add(record);
-    if (wasShown && document.activeElement instanceof Node && wasShown.node.contains(document.activeElement)) decided(id, record.status);
-    else removeCard(id);
+    closeCard(id);
     return;
   }
   if (closedIds.has(id) || cards.has(id)) return;
