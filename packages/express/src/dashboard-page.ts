@@ -47,6 +47,7 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
   <section id="pending-view" role="tabpanel" aria-labelledby="tab-pending">
     <p class="empty" id="empty" data-testid="empty-state">No pending requests. New ones appear here as soon as an agent asks.</p>
     <ul class="list" id="requests" data-testid="request-list" aria-label="Pending requests"></ul>
+    <button type="button" id="show-more" data-testid="show-more" hidden>Show more</button>
   </section>
   <section id="history-view" role="tabpanel" aria-labelledby="tab-history" hidden>
     <div class="history-filters" role="search" aria-label="Filter the history">

@@ -202,52 +202,61 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const editor = el('div', { class: 'editor', id: editorId });
     editor.hidden = true;
     edit.setAttribute('aria-controls', editorId);
-    const original = (request.input ?? {}) as Record<string, unknown>;
-    const modified = el('textarea', { id: modifiedId, class: 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
-    modified.value = inputText;
-    const diff = el('div', { class: 'diff', 'data-testid': 'edit-diff', 'aria-live': 'polite' });
-    const parsed = (): Record<string, unknown> | undefined => {
-      try {
-        const value = JSON.parse(modified.value) as unknown;
-        return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined;
-      }
-    };
-    const refreshDiff = () => {
-      const value = parsed();
-      if (value) renderDiff(diff, diffInputs(original, value));
-    };
-    // The form writes into the JSON text, which is what is sent; editing the JSON refills the form.
-    const form = buildSchemaForm(request.inputSchema, request.toolName, () => {
-      const result = form?.read(parsed() ?? original);
-      if (!result) return;
-      if ('error' in result) {
-        form?.showFieldError(result.key, result.error);
-        return;
-      }
-      modified.value = pretty(result.value);
-      refreshDiff();
-    });
-    if (form) {
-      form.fill(original);
-      editor.appendChild(form.node);
-    }
-    editor.appendChild(cardLabel(modifiedId, 'Edited input (a JSON object)', request.toolName, request.id));
-    editor.appendChild(modified);
-    modified.addEventListener('input', () => {
-      const value = parsed();
-      if (value && form) form.fill(value);
-      refreshDiff();
-    });
-    editor.appendChild(el('p', { class: 'section-label' }, 'Changes against the original input'));
-    editor.appendChild(diff);
-    refreshDiff();
     const editActions = el('div', { class: 'actions' });
     const sendModified = el('button', { type: 'button', class: 'primary', 'data-testid': 'submit-modified-button' }, 'Approve with edits');
     const discard = el('button', { type: 'button', 'data-testid': 'cancel-edit-button' }, 'Discard edits');
     editActions.append(sendModified, discard);
     editor.appendChild(editActions);
+    const original = (request.input ?? {}) as Record<string, unknown>;
+    // The editor's fields are built when it first opens: a page of 1,000 cards holds no hidden editors.
+    const buildBody = () => {
+      const body = el('div');
+      const modified = el('textarea', { id: modifiedId, class: 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
+      modified.value = inputText;
+      const diff = el('div', { class: 'diff', 'data-testid': 'edit-diff', 'aria-live': 'polite' });
+      const parsed = (): Record<string, unknown> | undefined => {
+        try {
+          const value = JSON.parse(modified.value) as unknown;
+          return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const refreshDiff = () => {
+        const value = parsed();
+        if (value) renderDiff(diff, diffInputs(original, value));
+      };
+      // The form writes into the JSON text, which is what is sent; editing the JSON refills the form.
+      const form = buildSchemaForm(request.inputSchema, request.toolName, () => {
+        const result = form?.read(parsed() ?? original);
+        if (!result) return;
+        if ('error' in result) {
+          form?.showFieldError(result.key, result.error);
+          return;
+        }
+        modified.value = pretty(result.value);
+        refreshDiff();
+      });
+      if (form) {
+        form.fill(original);
+        body.appendChild(form.node);
+      }
+      body.appendChild(cardLabel(modifiedId, 'Edited input (a JSON object)', request.toolName, request.id));
+      body.appendChild(modified);
+      modified.addEventListener('input', () => {
+        const value = parsed();
+        if (value && form) form.fill(value);
+        refreshDiff();
+      });
+      body.appendChild(el('p', { class: 'section-label' }, 'Changes against the original input'));
+      body.appendChild(diff);
+      refreshDiff();
+      editor.insertBefore(body, editActions);
+      return { modified, form, refreshDiff };
+    };
+    let body: ReturnType<typeof buildBody> | undefined;
+    const ensureBody = () => (body ??= buildBody());
+
     node.appendChild(editor);
     buttons = [approve, reject, edit, sendModified, discard];
     for (const button of buttons) nameAfterCard(button, titleId);
@@ -259,17 +268,19 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       approve.hidden = editing;
       edit.hidden = editing;
       edit.setAttribute('aria-expanded', String(editing));
-      form?.clearErrors();
+      body?.form?.clearErrors();
       showError('');
     };
 
     approve.addEventListener('click', () => void send('approve', withNote({}, feedback.value.trim()), 'Approved', actions));
     reject.addEventListener('click', () => void send('reject', withNote({}, feedback.value.trim()), 'Rejected', actions));
     edit.addEventListener('click', () => {
+      const { modified } = ensureBody();
       setEditing(true);
       modified.focus();
     });
     discard.addEventListener('click', () => {
+      const { modified, form, refreshDiff } = ensureBody();
       modified.value = inputText;
       form?.fill(original);
       refreshDiff();
@@ -277,6 +288,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       approve.focus();
     });
     sendModified.addEventListener('click', () => {
+      const { modified, form } = ensureBody();
       let value: unknown;
       try {
         value = JSON.parse(modified.value);

@@ -18,7 +18,13 @@ const notice = byId('notice');
 const announcer = byId('announcer');
 const whoami = byId('whoami');
 
+/** Every pending request the page knows of; only the newest `limit` (and any newer arrival) have a card. */
+const pending = new Map<string, ApprovalRecord>();
+/** Cards in the page: a window over `pending`, so 1,000 pending requests stay fast. */
 const cards = new Map<string, Card>();
+const PAGE = 100;
+let limit = PAGE;
+const more = byId<HTMLButtonElement>('show-more');
 const closedIds = new Set<string>();
 /** A thread/run group: its list item (in `list`) and the list of its cards. */
 const groups = new Map<string, { node: HTMLLIElement; list: HTMLUListElement; createdMs: number; size: number; title: HTMLElement }>();
@@ -41,10 +47,39 @@ const announce = (text: string) => {
 const history = createHistory(showNotice);
 
 const refreshCount = () => {
-  const n = cards.size;
+  const n = pending.size;
   countEl.textContent = n === 1 ? '1 pending' : `${n} pending`;
   empty.hidden = n !== 0;
+  const hidden = n - cards.size;
+  more.hidden = hidden <= 0;
+  more.textContent = `Show ${Math.min(PAGE, hidden)} more of ${hidden} not shown`;
 };
+
+/** The oldest card shown, in ms; arrivals older than it wait behind "Show more" once the window is full. */
+function oldestShownMs(): number {
+  let oldest = Infinity;
+  for (const card of cards.values()) oldest = Math.min(oldest, card.createdMs);
+  return oldest;
+}
+
+function render(record: ApprovalRecord, live: boolean) {
+  const card = buildCard(record, { decided, announce });
+  cards.set(record.request.id, card);
+  insertByTime(containerFor(record, card.createdMs), card.node, card.createdMs);
+  const left = formatLeft(record.expiresAt);
+  card.timeLeft.textContent = left.text;
+  card.timeLeft.setAttribute('data-urgent', String(left.urgent));
+  if (live) announce(`New request: ${record.request.toolName}`);
+}
+
+/** Fills the window up to `limit` cards with the newest pending requests not shown yet. */
+function fill() {
+  if (cards.size >= limit || cards.size === pending.size) return;
+  const waiting = Array.from(pending.values())
+    .filter((record) => !cards.has(record.request.id))
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+  for (const record of waiting.slice(0, limit - cards.size)) render(record, false);
+}
 
 const tick = () => {
   const now = Date.now();
@@ -101,8 +136,12 @@ function containerFor(record: ApprovalRecord, createdMs: number): HTMLElement {
 }
 
 function removeCard(id: string) {
+  pending.delete(id);
   const card = cards.get(id);
-  if (!card) return;
+  if (!card) {
+    refreshCount();
+    return;
+  }
   cards.delete(id);
   card.node.remove();
   const key = groupKey(card.record);
@@ -115,6 +154,7 @@ function removeCard(id: string) {
     }
   }
   if (selected === id) selected = undefined;
+  fill();
   refreshCount();
 }
 
@@ -136,7 +176,11 @@ function select(card: Card | undefined, focus = true) {
 /** Removes a card; when focus was in it, focus goes to the next card (or the previous one), never to the page's top. */
 function closeCard(id: string) {
   const card = cards.get(id);
-  if (!card) return;
+  if (!card) {
+    closedIds.add(id);
+    removeCard(id);
+    return;
+  }
   const order = orderedCards();
   const index = order.indexOf(card);
   const next = order[index + 1] ?? order[index - 1];
@@ -166,15 +210,11 @@ function apply(record: ApprovalRecord | undefined, live: boolean) {
     closeCard(id);
     return;
   }
-  if (closedIds.has(id) || cards.has(id)) return;
-  const card = buildCard(record, { decided, announce });
-  cards.set(id, card);
-  insertByTime(containerFor(record, card.createdMs), card.node, card.createdMs);
+  if (closedIds.has(id) || pending.has(id)) return;
+  pending.set(id, record);
+  // Newer than what is shown (a live arrival), or room left in the window: it gets a card now.
+  if (cards.size < limit || Date.parse(record.createdAt) > oldestShownMs()) render(record, live);
   refreshCount();
-  const left = formatLeft(record.expiresAt);
-  card.timeLeft.textContent = left.text;
-  card.timeLeft.setAttribute('data-urgent', String(left.urgent));
-  if (live) announce(`New request: ${record.request.toolName}`);
 }
 
 async function load() {
@@ -192,7 +232,7 @@ async function load() {
       cursor = body.nextCursor;
       if (!cursor) {
         // Requests that are no longer pending disappeared while the stream was away.
-        for (const id of Array.from(cards.keys())) if (!seen.has(id)) removeCard(id);
+        for (const id of Array.from(pending.keys())) if (!seen.has(id)) removeCard(id);
         break;
       }
     }
@@ -249,6 +289,12 @@ async function loadIdentity() {
     whoami.textContent = 'Not signed in';
   }
 }
+
+more.addEventListener('click', () => {
+  limit = cards.size + PAGE;
+  fill();
+  refreshCount();
+});
 
 // Tabs: Pending and History.
 const tabs = [byId<HTMLButtonElement>('tab-pending'), byId<HTMLButtonElement>('tab-history')];
