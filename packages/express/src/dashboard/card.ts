@@ -3,6 +3,8 @@
  * confidence, policy, who asked, context, expiry) and the controls that decide it. A control only
  * ever sends what its label and the visible state say: while the editor is open the plain Approve
  * is hidden; a card whose request was decided elsewhere is marked stale and its controls disabled.
+ * (Over 300 lines: the approval and answer controls share the card's error line and send; the
+ * editor is the next part to move into its own module.)
  */
 import type { ApprovalRecord } from '@hitl/core';
 import { ApiError, contextOf, getJson, postJson } from './api.js';

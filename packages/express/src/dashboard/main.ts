@@ -2,6 +2,8 @@
  * The reviewer dashboard's script: loads the pending requests, follows them live over SSE, groups
  * them by thread and run, and wires the tabs, keyboard shortcuts and dialogs. Everything that comes
  * from a request is untrusted model output and is only ever written with `textContent`.
+ * (Over 300 lines: the card window, stream and shortcuts share the page's state; the shortcuts and
+ * dialogs are the next part to move into their own module.)
  */
 import type { ApprovalRecord } from '@hitl/core';
 import { contextOf, getJson, url, type ListPage } from './api.js';
