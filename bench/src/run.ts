@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
+import { dashboardSpeed } from './rows/dashboard.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyCondition } from './rows/policy-condition.js';
@@ -27,6 +28,7 @@ const suites: Record<string, Suite> = {
   webhook: webhookDelivery,
   postgres: postgresStore,
   mcp: mcpProxyOverhead,
+  dashboard: dashboardSpeed,
 };
 
 const args = process.argv.slice(2);

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { describeValue, HitlError, isPlainObject, isRequestStatus } from '@hitl/core';
 import type { ApprovalRecord, Decision, ListQuery, Logger, Manager, RespondInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
-import { dashboardContentSecurityPolicy, renderDashboardPage } from './dashboard-page.js';
+import { dashboardHandler, loadDashboardPage } from './dashboard-page.js';
 import { createEventHub, type StreamEntry } from './event-hub.js';
 import { authenticationFailure, RouteFailure, toHttpFailure } from './http-errors.js';
 import { idempotencyKeyOf } from './idempotency-key.js';
@@ -478,21 +477,8 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     armHeartbeat();
   };
 
-  if (dashboard) {
-    router.get('/', (_request, response) => {
-      const nonce = randomBytes(18).toString('base64');
-      response.status(200);
-      response.set({
-        'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': dashboardContentSecurityPolicy(nonce),
-        'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
-        'X-Content-Type-Options': 'nosniff',
-        'X-Frame-Options': 'DENY',
-      });
-      response.send(renderDashboardPage(nonce));
-    });
-  }
+  if (dashboard) router.get('/', dashboardHandler(loadDashboardPage()));
+  router.get('/me', async (request, response) => sendJson(response, 200, { id: (await identify(request)).id }));
 
   // Any error of the routes above (HitlError, RouteFailure, body-parser errors, bugs) becomes JSON.
   router.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {

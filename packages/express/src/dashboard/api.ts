@@ -1,0 +1,71 @@
+/** The router's REST API as the page calls it: relative URLs, so the page works under any mount path. */
+import type { ApprovalRecord } from '@hitl/core';
+
+const base = location.pathname.endsWith('/') ? location.pathname : `${location.pathname}/`;
+
+export function url(path: string): string {
+  return new URL(base + path, location.origin).toString();
+}
+
+/** A refusal by the router, with the fields of its JSON error body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly serverMessage: string | undefined,
+  ) {
+    super(
+      serverMessage === undefined ? `The server answered ${status}.` : `${serverMessage} (${status}${code ? ` ${code}` : ''})`,
+    );
+  }
+}
+
+interface ErrorBody {
+  error?: { code?: unknown; message?: unknown };
+}
+
+async function readJson<T>(response: Response): Promise<T> {
+  const body = (await response.json().catch(() => null)) as unknown;
+  if (!response.ok) {
+    const error = (body as ErrorBody | null)?.error;
+    throw new ApiError(
+      response.status,
+      typeof error?.code === 'string' ? error.code : undefined,
+      typeof error?.message === 'string' ? error.message : undefined,
+    );
+  }
+  return body as T;
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  return readJson<T>(await fetch(url(path), { credentials: 'same-origin', headers: { Accept: 'application/json' } }));
+}
+
+export async function postJson<T>(path: string, payload: unknown): Promise<T> {
+  const response = await fetch(url(path), {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  return readJson<T>(response);
+}
+
+export interface ListPage {
+  items: ApprovalRecord[];
+  nextCursor?: string;
+}
+
+/** The request context fields that newer cores add; read defensively. */
+export interface RequestContext {
+  threadId?: string;
+  runId?: string;
+}
+
+export function contextOf(record: ApprovalRecord): RequestContext {
+  const request = record.request as ApprovalRecord['request'] & Record<string, unknown>;
+  const context: RequestContext = {};
+  if (typeof request.threadId === 'string' && request.threadId !== '') context.threadId = request.threadId;
+  if (typeof request.runId === 'string' && request.runId !== '') context.runId = request.runId;
+  return context;
+}

@@ -1,0 +1,327 @@
+/**
+ * One pending request as a card: what the agent wants (tool, description, arguments, risk,
+ * confidence, policy, who asked, context, expiry) and the controls that decide it. A control only
+ * ever sends what its label and the visible state say: while the editor is open the plain Approve
+ * is hidden; a card whose request was decided elsewhere is marked stale and its controls disabled.
+ * (Over 300 lines: the approval and answer controls share the card's error line and send; the
+ * editor is the next part to move into its own module.)
+ */
+import type { ApprovalRecord } from '@hitl/core';
+import { ApiError, contextOf, getJson, postJson } from './api.js';
+import { el, nextId } from './dom.js';
+
+/** Names a control after its own text and the card's title ("Approve delete_user"), so no two cards' controls share a name. */
+function nameAfterCard(control: HTMLElement, titleId: string): void {
+  control.id ||= `control-${nextId()}`;
+  control.setAttribute('aria-labelledby', `${control.id} ${titleId} ${titleId}-ref`);
+}
+
+/** A label whose visible text is `text` and whose accessible text adds the tool ("… for delete_user"). */
+function cardLabel(forId: string, text: string, toolName: string, requestId: string): HTMLLabelElement {
+  const label = el('label', { for: forId }, text);
+  label.appendChild(el('span', { class: 'visually-hidden' }, ` for ${toolName} (request ${requestId})`));
+  return label;
+}
+import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
+import { buildSchemaForm, diffInputs, renderDiff } from './schema-form.js';
+
+export interface CardHost {
+  /** The request was decided from this card. */
+  decided(id: string, verb: string, toolName: string): void;
+  announce(text: string): void;
+}
+
+export interface Card {
+  node: HTMLLIElement;
+  record: ApprovalRecord;
+  timeLeft: HTMLElement;
+  createdMs: number;
+  /** The keyboard's `a` and `r`: the same as the visible buttons, or nothing when none is offered. */
+  approve?: () => void;
+  reject?: () => void;
+  /** Whether approving runs something that cannot be undone (keyboard approvals confirm first). */
+  irreversible: boolean;
+}
+
+const FOLD_CHARS = 800;
+
+function decidedText(record: ApprovalRecord): string {
+  const by = record.response?.respondedBy;
+  const verb = record.status === 'modified' ? 'approved with edits' : record.status;
+  return `Already ${verb}${by ? ` by ${by}` : ''}${record.closedReason ? ` (${record.closedReason})` : ''}.`;
+}
+
+export function buildCard(record: ApprovalRecord, host: CardHost): Card {
+  const request = record.request;
+  const n = nextId();
+  const titleId = `request-title-${n}`;
+  const node = el('li', { class: 'card', 'data-testid': 'request-card', 'aria-labelledby': titleId, tabindex: '-1' });
+  node.setAttribute('data-request-id', request.id);
+  const card: Card = { node, record, timeLeft: el('span'), createdMs: Date.parse(record.createdAt), irreversible: isIrreversible(request.riskLevel) };
+
+  const head = el('div', { class: 'card-head' });
+  head.appendChild(el('h3', { id: titleId, 'data-testid': 'request-tool' }, request.toolName));
+  head.appendChild(el('span', { class: `badge risk-${riskClass(request.riskLevel)}`, 'data-testid': 'request-risk' }, riskLabel(request.riskLevel)));
+  const level = confidenceLevel(request.confidence);
+  head.appendChild(el('span', { class: 'meta', 'data-testid': 'request-confidence', 'data-level': level }, confidenceLabel(request.confidence)));
+  if (level === 'low') head.appendChild(el('strong', { class: 'low-confidence', 'data-testid': 'low-confidence' }, 'Low confidence: check carefully'));
+  card.timeLeft = el('span', { class: 'time-left', 'data-testid': 'request-time-left', 'aria-live': 'off' });
+  head.appendChild(card.timeLeft);
+  node.appendChild(head);
+
+  node.appendChild(el('p', { class: 'description', 'data-testid': 'request-description' }, request.description ? request.description : '(no description)'));
+
+  const facts = el('dl', { class: 'facts' });
+  const fact = (label: string, value: string, testid?: string) => {
+    facts.appendChild(el('dt', null, label));
+    facts.appendChild(el('dd', testid ? { 'data-testid': testid } : null, value));
+  };
+  fact('Policy', record.evaluation?.reason ? record.evaluation.reason : '(no reason given)', 'request-reason');
+  if (record.evaluation?.policy) fact('Policy name', record.evaluation.policy, 'request-policy');
+  if (request.requestedBy) fact('Requested by', request.requestedBy, 'request-requested-by');
+  const context = contextOf(record);
+  if (context.threadId) fact('Thread', context.threadId, 'request-thread');
+  if (context.runId) fact('Run', context.runId, 'request-run');
+  fact('Type', request.type);
+  fact('Created', formatTime(record.createdAt));
+  fact(
+    'Expires',
+    record.expiresAt
+      ? `${formatTime(record.expiresAt)}; then it closes as expired and the call does not run`
+      : 'never (waits for a decision)',
+    'request-expiry',
+  );
+  fact('Request id', request.id, 'request-id');
+  // The request id ends every control's accessible name: two cards of one tool are told apart.
+  facts.lastElementChild?.setAttribute('id', `${titleId}-ref`);
+  node.appendChild(facts);
+
+  const inputText = pretty(request.input);
+  node.appendChild(el('p', { class: 'section-label' }, 'Input'));
+  const inputView = el('pre', { 'data-testid': 'request-input', tabindex: '0', 'aria-label': `Input of ${request.toolName} (request ${request.id})` }, inputText);
+  node.appendChild(inputView);
+  if (inputText.length > FOLD_CHARS) {
+    // Folded by height only: the text is all there (copy, search and screen readers see it).
+    inputView.classList.add('folded');
+    const toggle = el('button', { type: 'button', class: 'fold-toggle', 'aria-expanded': 'false', 'data-testid': 'fold-toggle' }, `Show all input of ${request.toolName}`);
+    toggle.setAttribute('aria-controls', (inputView.id = `input-${n}`));
+    toggle.addEventListener('click', () => {
+      const folded = inputView.classList.toggle('folded');
+      toggle.setAttribute('aria-expanded', String(!folded));
+      toggle.textContent = `${folded ? 'Show all' : 'Fold'} input of ${request.toolName}`;
+    });
+    node.appendChild(toggle);
+  }
+
+  const path = `requests/${encodeURIComponent(request.id)}/`;
+  const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'card-error' });
+  error.hidden = true;
+  let buttons: HTMLButtonElement[] = [];
+  // One error line per card, placed right after the controls that caused it.
+  const showError = (text: string, near?: HTMLElement) => {
+    error.textContent = text;
+    error.hidden = !text;
+    if (text && near && near.nextSibling !== error) near.parentNode?.insertBefore(error, near.nextSibling);
+  };
+  const markStale = (latest: ApprovalRecord, near: HTMLElement) => {
+    node.setAttribute('data-stale', 'true');
+    for (const button of buttons) button.disabled = true;
+    card.approve = undefined;
+    card.reject = undefined;
+    showError(decidedText(latest), near);
+  };
+  const send = async (route: string, payload: Record<string, unknown>, done: string, near: HTMLElement, onRefusal?: (failure: ApiError) => void) => {
+    showError('');
+    for (const button of buttons) button.disabled = true;
+    try {
+      await postJson(path + route, payload);
+      host.decided(request.id, done, request.toolName);
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 409) {
+        // Decided elsewhere: say by whom, and offer nothing that would pretend otherwise.
+        const latest = await getJson<ApprovalRecord>(path.slice(0, -1)).catch(() => undefined);
+        if (latest && latest.status !== 'pending') {
+          markStale(latest, near);
+          return;
+        }
+      }
+      // The request stays pending (nothing was recorded): every control works again.
+      for (const button of buttons) button.disabled = false;
+      showError(failure instanceof Error && failure.message ? failure.message : 'The request failed.', near);
+      if (failure instanceof ApiError && onRefusal) onRefusal(failure);
+    }
+  };
+  const withNote = (payload: Record<string, unknown>, text: string) => {
+    if (text) payload.feedback = text;
+    return payload;
+  };
+
+  // input, feedback and annotation requests are answered with text: the answer is recorded as an
+  // approve whose feedback is the text; Decline records a reject (with the text, if any).
+  const buildAnswerControls = () => {
+    const noun = request.type === 'input' ? 'answer' : request.type;
+    const answerId = `answer-${n}`;
+    node.appendChild(cardLabel(answerId, `Your ${noun}`, request.toolName, request.id));
+    const answer = el('textarea', { id: answerId, rows: '3', 'data-testid': 'answer-input' });
+    node.appendChild(answer);
+    const actions = el('div', { class: 'actions' });
+    const submit = el('button', { type: 'button', class: 'primary', 'data-testid': 'answer-button' }, `Send ${noun}`);
+    const decline = el('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button' }, 'Decline');
+    nameAfterCard(submit, titleId);
+    nameAfterCard(decline, titleId);
+    actions.append(submit, decline);
+    node.appendChild(actions);
+    buttons = [submit, decline];
+    submit.addEventListener('click', () => {
+      const text = answer.value.trim();
+      if (!text) {
+        showError(`Type your ${noun} first. Nothing was sent.`, actions);
+        answer.focus();
+        return;
+      }
+      void send('approve', { feedback: text }, 'Answered', actions);
+    });
+    decline.addEventListener('click', () => void send('reject', withNote({}, answer.value.trim()), 'Declined', actions));
+    card.approve = () => submit.click();
+    card.reject = () => decline.click();
+  };
+
+  const buildApprovalControls = () => {
+    const feedbackId = `feedback-${n}`;
+    node.appendChild(cardLabel(feedbackId, 'Note for the agent (optional, sent with your decision)', request.toolName, request.id));
+    const feedback = el('textarea', { id: feedbackId, rows: '2', 'data-testid': 'feedback-input' });
+    node.appendChild(feedback);
+
+    const actions = el('div', { class: 'actions' });
+    const approve = el('button', { type: 'button', class: 'primary', 'data-testid': 'approve-button' }, 'Approve');
+    const reject = el('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button' }, 'Reject');
+    const edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
+    actions.append(approve, reject, edit);
+    node.appendChild(actions);
+
+    const editorId = `editor-${n}`;
+    const modifiedId = `modified-${n}`;
+    const editor = el('div', { class: 'editor', id: editorId });
+    editor.hidden = true;
+    edit.setAttribute('aria-controls', editorId);
+    const editActions = el('div', { class: 'actions' });
+    const sendModified = el('button', { type: 'button', class: 'primary', 'data-testid': 'submit-modified-button' }, 'Approve with edits');
+    const discard = el('button', { type: 'button', 'data-testid': 'cancel-edit-button' }, 'Discard edits');
+    editActions.append(sendModified, discard);
+    editor.appendChild(editActions);
+    const original = (request.input ?? {}) as Record<string, unknown>;
+    // The editor's fields are built when it first opens: a page of 1,000 cards holds no hidden editors.
+    const buildBody = () => {
+      const body = el('div');
+      const modified = el('textarea', { id: modifiedId, class: 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
+      modified.value = inputText;
+      const diff = el('div', { class: 'diff', 'data-testid': 'edit-diff', 'aria-live': 'polite' });
+      const parsed = (): Record<string, unknown> | undefined => {
+        try {
+          const value = JSON.parse(modified.value) as unknown;
+          return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const refreshDiff = () => {
+        const value = parsed();
+        if (value) renderDiff(diff, diffInputs(original, value));
+      };
+      // The form writes into the JSON text, which is what is sent; editing the JSON refills the form.
+      const form = buildSchemaForm(request.inputSchema, request.toolName, () => {
+        const result = form?.read(parsed() ?? original);
+        if (!result) return;
+        if ('error' in result) {
+          form?.showFieldError(result.key, result.error);
+          return;
+        }
+        modified.value = pretty(result.value);
+        refreshDiff();
+      });
+      if (form) {
+        form.fill(original);
+        body.appendChild(form.node);
+      }
+      body.appendChild(cardLabel(modifiedId, 'Edited input (a JSON object)', request.toolName, request.id));
+      body.appendChild(modified);
+      modified.addEventListener('input', () => {
+        const value = parsed();
+        if (value && form) form.fill(value);
+        refreshDiff();
+      });
+      body.appendChild(el('p', { class: 'section-label' }, 'Changes against the original input'));
+      body.appendChild(diff);
+      refreshDiff();
+      editor.insertBefore(body, editActions);
+      return { modified, form, refreshDiff };
+    };
+    let body: ReturnType<typeof buildBody> | undefined;
+    const ensureBody = () => (body ??= buildBody());
+
+    node.appendChild(editor);
+    buttons = [approve, reject, edit, sendModified, discard];
+    for (const button of buttons) nameAfterCard(button, titleId);
+
+    // While the editor is open the plain Approve (which would run the original input) and the
+    // Edit toggle are hidden: the only approval on offer is "Approve with edits".
+    const setEditing = (editing: boolean) => {
+      editor.hidden = !editing;
+      approve.hidden = editing;
+      edit.hidden = editing;
+      edit.setAttribute('aria-expanded', String(editing));
+      body?.form?.clearErrors();
+      showError('');
+    };
+
+    approve.addEventListener('click', () => void send('approve', withNote({}, feedback.value.trim()), 'Approved', actions));
+    reject.addEventListener('click', () => void send('reject', withNote({}, feedback.value.trim()), 'Rejected', actions));
+    edit.addEventListener('click', () => {
+      const { modified } = ensureBody();
+      setEditing(true);
+      modified.focus();
+    });
+    discard.addEventListener('click', () => {
+      const { modified, form, refreshDiff } = ensureBody();
+      modified.value = inputText;
+      form?.fill(original);
+      refreshDiff();
+      setEditing(false);
+      approve.focus();
+    });
+    sendModified.addEventListener('click', () => {
+      const { modified, form } = ensureBody();
+      let value: unknown;
+      try {
+        value = JSON.parse(modified.value);
+      } catch (parseError) {
+        showError(`The edited input is not valid JSON: ${parseError instanceof Error ? parseError.message : 'parse error'}. Nothing was sent.`, editActions);
+        modified.focus();
+        return;
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        showError('The edited input must be a JSON object like {"key": "value"}. Nothing was sent.', editActions);
+        modified.focus();
+        return;
+      }
+      form?.clearErrors();
+      void send('respond', withNote({ decision: 'modify', modified: value }, feedback.value.trim()), 'Approved with edits', editActions, (failure) => {
+        // `modified/user_id must be string`: show it on the user_id field too.
+        const field = /\bmodified\/([^/\s]+)/.exec(failure.serverMessage ?? '')?.[1];
+        if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
+      });
+    });
+    // The keyboard decides only what the visible buttons offer: nothing while the editor is open.
+    card.approve = () => {
+      if (!approve.hidden && !approve.disabled) approve.click();
+    };
+    card.reject = () => {
+      if (!reject.disabled) reject.click();
+    };
+  };
+
+  if (request.type === 'input' || request.type === 'feedback' || request.type === 'annotation') buildAnswerControls();
+  else buildApprovalControls();
+  node.appendChild(error);
+  return card;
+}
