@@ -84,11 +84,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     },
   });
   // Decision links need the server's address, known once it listens: the notifier and the route wait for it.
-  let decisionLinks: DecisionLinks | undefined;
+  const decision: { links?: DecisionLinks; router?: express.Router } = {};
   const linkNotifier: Notifier = {
     name: 'decision-links',
     notify: async (record) => {
-      if (decisionLinks) print(`   🔗 or decide in the browser: ${decisionLinks.links(record, defaultReviewer).view}`);
+      if (decision.links) print(`   🔗 or decide in the browser: ${decision.links.links(record, defaultReviewer).view}`);
     },
   };
   const slack = options.slack;
@@ -190,8 +190,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       authenticate: (request) => ({ id: reviewerOf(request).id, roles: ['admin'] }),
     }),
   );
-  let decisionRouter: express.Router | undefined;
-  app.use('/hitl/decide', (request, response, next) => (decisionRouter ? decisionRouter(request, response, next) : next()));
+  app.use('/hitl/decide', (request, response, next) => (decision.router ? decision.router(request, response, next) : next()));
   if (slack) {
     app.use(
       '/slack/actions',
@@ -241,8 +240,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   });
   const address = server.address() as AddressInfo;
   url = `http://${host}:${address.port}/`;
-  decisionLinks = createDecisionLinks({ secret: options.decisionLinkSecret ?? randomBytes(32).toString('base64url'), baseUrl: `${url}hitl/decide` });
-  decisionRouter = decisionLinks.router({ manager });
+  decision.links = createDecisionLinks({ secret: options.decisionLinkSecret ?? randomBytes(32).toString('base64url'), baseUrl: `${url}hitl/decide` });
+  decision.router = decision.links.router({ manager });
   if (scenario) start(scenario);
 
   return {
