@@ -54,7 +54,14 @@ export interface DecisionLinksRouterOptions {
   usedTokens?: UsedTokenStore;
 }
 
-/** The three links of one reviewer for one request. */
+/**
+ * The three links of one reviewer for one request.
+ *
+ * @example
+ * ```ts
+ * const { approve, reject, view }: ReviewerLinks = decisionLinks.links(record, 'alice@example.com');
+ * ```
+ */
 export interface ReviewerLinks {
   /** Opens a page to confirm approving. */
   approve: string;

@@ -1,13 +1,27 @@
 import type { ApprovalRecord } from '@hitl/core';
 
-/** Per-reviewer decision URLs, as `createDecisionLinks(...).links` makes them. */
+/**
+ * Per-reviewer decision URLs, as `createDecisionLinks(...).links` makes them.
+ *
+ * @example
+ * ```ts
+ * const links: EmailDecisionLinks = decisionLinks.links(record, 'alice@example.com');
+ * ```
+ */
 export interface EmailDecisionLinks {
   approve: string;
   reject: string;
   view: string;
 }
 
-/** One email: subject, plain text and HTML. */
+/**
+ * One email: subject, plain text and HTML.
+ *
+ * @example
+ * ```ts
+ * const { subject, text, html }: EmailContent = toEmailContent(record);
+ * ```
+ */
 export interface EmailContent {
   subject: string;
   text: string;

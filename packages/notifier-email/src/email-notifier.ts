@@ -2,7 +2,14 @@ import { invalidInput, isPlainObject, type ApprovalRecord, type Notifier } from 
 import nodemailer from 'nodemailer';
 import { toEmailContent, type EmailDecisionLinks } from './email-message.js';
 
-/** What the notifier needs of a transport: nodemailer's `Transporter` fits. */
+/**
+ * What the notifier needs of a transport: nodemailer's `Transporter` fits.
+ *
+ * @example
+ * ```ts
+ * const transport: EmailTransport = { sendMail: async (message) => console.log(message.subject) };
+ * ```
+ */
 export interface EmailTransport {
   sendMail(message: { from: string; to: string; subject: string; text: string; html: string; headers?: Record<string, string> }): Promise<unknown>;
 }

@@ -2,13 +2,27 @@ import type { ApprovalRecord } from '@hitl/core';
 import type { Button, KnownBlock } from '@slack/web-api';
 import { cut, escapeText, inlineCode, summarizeInput } from './slack-text.js';
 
-/** The `action_id` of each button the Slack message carries; the button's `value` is the request id. */
+/**
+ * The `action_id` of each button the Slack message carries; the button's `value` is the request id.
+ *
+ * @example
+ * ```ts
+ * SlackActionId.Approve; // 'hitl_approve'
+ * ```
+ */
 export const SlackActionId = {
   Approve: 'hitl_approve',
   Reject: 'hitl_reject',
   Edit: 'hitl_edit',
 } as const;
-/** One of {@link SlackActionId}. */
+/**
+ * One of {@link SlackActionId}.
+ *
+ * @example
+ * ```ts
+ * const action: SlackActionId = 'hitl_reject';
+ * ```
+ */
 export type SlackActionId = (typeof SlackActionId)[keyof typeof SlackActionId];
 
 /**
@@ -24,7 +38,14 @@ export interface SlackApprovalMessage {
   blocks: KnownBlock[];
 }
 
-/** How a decided message names who decided. */
+/**
+ * How a decided message names who decided.
+ *
+ * @example
+ * ```ts
+ * const note: SlackDecisionNote = { slackUserId: 'U0123ABCD', alreadyDecided: true };
+ * ```
+ */
 export interface SlackDecisionNote {
   /** The Slack user who decided here, shown as a mention; otherwise `respondedBy` is shown as text. */
   slackUserId?: string;
