@@ -11,7 +11,8 @@ import { createManager, HitlError, type ApprovalRecord, type Manager } from '@hi
 import { createReviewRouter, type ReviewAction } from '@hitl/express';
 import express, { type Request } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientErrorProblem, frameRequestId, listenOnLoopback, openEventStream, rawRequest, type RunningServer } from './hostile-support.js';
+import { listen, openEventStream, type RunningServer } from '@hitl/test-kit';
+import { clientErrorProblem, frameRequestId, rawRequest } from './hostile-support.js';
 
 interface TenantReviewer {
   id: string;
@@ -63,7 +64,7 @@ beforeAll(async () => {
       logger: { error: () => undefined },
     }),
   );
-  server = await listenOnLoopback(app);
+  server = await listen(app);
   // acme: two irreversible requests; carol asked for the first one herself.
   await manager.submit({ id: 'acme-delete', toolName: 'delete_user', input: { user_id: '7' }, riskLevel: 'irreversible', requestedBy: 'carol', metadata: { tenant: 'acme' } });
   await manager.submit({ id: 'acme-wire', toolName: 'transfer_funds', input: { amount: 10_000 }, riskLevel: 'irreversible', requestedBy: 'dave', metadata: { tenant: 'acme' } });
@@ -183,13 +184,13 @@ describe('authorization matrix (tenant and role scoped authorize, real Express a
 
   it("GET /events: 401 JSON without identity, 403 suspended; a stream never carries another tenant's request", async () => {
     for (const caller of [anonymous, unknownToken, malformed, forgedName, disabled]) {
-      const stream = await openEventStream(server.port, '/hitl/events', caller.headers);
-      const problem = clientErrorProblem({ status: stream.status, headers: stream.headers, text: await stream.text() });
+      const stream = await openEventStream(`${server.url}/hitl/events`, caller.headers);
+      const problem = clientErrorProblem({ status: stream.status, headers: stream.headers, text: await stream.body() });
       expect({ caller: caller.name, status: stream.status, problem }).toEqual({ caller: caller.name, status: caller === disabled ? 403 : 401, problem: undefined });
     }
 
-    const bobStream = await openEventStream(server.port, '/hitl/events', bob.headers);
-    const eveStream = await openEventStream(server.port, '/hitl/events', eve.headers);
+    const bobStream = await openEventStream(`${server.url}/hitl/events`, bob.headers);
+    const eveStream = await openEventStream(`${server.url}/hitl/events`, eve.headers);
     try {
       await bobStream.next((frame) => frame.event === 'ready');
       await eveStream.next((frame) => frame.event === 'ready');

@@ -5,30 +5,16 @@
 // no inline handler or javascript: URL lands in the DOM, and the page raises no error; every payload
 // is shown as text, character for character. Run twice: with the page's Content-Security-Policy as
 // shipped, and with CSP bypassed, so the rendering itself (textContent only) is what is tested.
-import { existsSync } from 'node:fs';
 import { createManager, type InteractionRequest, type Manager } from '@hitl/core';
 import { createReviewRouter } from '@hitl/express';
 import express from 'express';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { hasChromium, launchChromium, requireChromiumInCi } from '@hitl/test-kit/chromium';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { injectedTags, injectionPayloads, listenOnLoopback, type RunningServer } from './hostile-support.js';
+import { listen, type RunningServer } from '@hitl/test-kit';
+import { injectedTags, injectionPayloads } from './hostile-support.js';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-if (!hasChromium && process.env.CI) {
-  throw new Error(`The hostile dashboard test needs Chromium and there is none at ${chromiumPath}: apt-get install -y chromium, or set CHROMIUM_PATH.`);
-}
-
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+requireChromiumInCi('The hostile dashboard test');
 
 /** A tool name cannot carry a payload (submit refuses anything but A-Z a-z 0-9 _ - . :), so each card gets its own. */
 const toolNameFor = (index: number) => `hostile_tool_${index}`;
@@ -84,7 +70,7 @@ async function startDashboard(): Promise<Harness> {
       resumeWindowMs: 0,
     }),
   );
-  const server = await listenOnLoopback(app);
+  const server = await listen(app);
   return { manager, server, url: `${server.origin}/hitl/` };
 }
 
@@ -93,7 +79,7 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, timeout: 60_000 });
+    browser = await launchChromium({ timeout: 60_000 });
   }, 90_000);
 
   afterAll(async () => {

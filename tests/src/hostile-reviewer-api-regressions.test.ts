@@ -6,7 +6,8 @@ import { createReviewRouter } from '@hitl/express';
 import express from 'express';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientErrorProblem, listenOnLoopback, rawRequest, type RunningServer } from './hostile-support.js';
+import { listen, type RunningServer } from '@hitl/test-kit';
+import { clientErrorProblem, rawRequest } from './hostile-support.js';
 
 let manager: Manager;
 let server: RunningServer;
@@ -24,7 +25,7 @@ beforeAll(async () => {
       logger: { error: (...args: unknown[]) => unexpectedErrors.push(args) },
     }),
   );
-  server = await listenOnLoopback(app);
+  server = await listen(app);
   await manager.submit({ id: 'victim', toolName: 'delete_user', input: { user_id: '1' }, riskLevel: 'irreversible' });
 });
 

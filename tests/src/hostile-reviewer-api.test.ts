@@ -9,7 +9,8 @@ import { createReviewRouter } from '@hitl/express';
 import express, { type Request } from 'express';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientErrorProblem, listenOnLoopback, rawRequest, type RawResponse, type RunningServer } from './hostile-support.js';
+import { listen, type RunningServer } from '@hitl/test-kit';
+import { clientErrorProblem, rawRequest, type RawResponse } from './hostile-support.js';
 
 const MOUNT = '/hitl';
 const PENDING_IDS = ['victim-0', 'victim-1', 'victim-2', 'victim-3'] as const;
@@ -67,7 +68,7 @@ beforeAll(async () => {
       logger: { error: (...args: unknown[]) => unexpectedErrors.push(args) },
     }),
   );
-  server = await listenOnLoopback(app);
+  server = await listen(app);
   for (const [index, id] of PENDING_IDS.entries()) {
     await manager.submit({ id, toolName: 'delete_user', description: `Delete user ${index}`, input: { user_id: String(index) }, riskLevel: 'irreversible' });
   }

@@ -1,34 +1,8 @@
-// Shared pieces of the hostile-input suites: a real HTTP server on 127.0.0.1, a raw HTTP client
+// Shared pieces of the hostile-input suites (the loopback server and event-stream client are @hitl/test-kit's): a raw HTTP client
 // (no URL normalization, so path tricks reach the server as written), the list of script-injection
 // payloads, and the checks every error answer of the reviewer API must pass.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { RequestListener } from 'node:http';
-
-/** A real node:http server on 127.0.0.1 and an ephemeral port. */
-export interface RunningServer {
-  port: number;
-  origin: string;
-  close(): Promise<void>;
-}
-
-export async function listenOnLoopback(handler: RequestListener): Promise<RunningServer> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
+import type { SseFrame } from '@hitl/test-kit';
 
 export interface RawResponse {
   status: number;
@@ -171,106 +145,8 @@ export const injectionPayloads: readonly string[] = [
 /** Element kinds an injection would create. */
 export const injectedTags = ['script', 'img', 'svg', 'math', 'iframe', 'object', 'embed', 'a', 'style', 'link', 'meta', 'base', 'form', 'input', 'video', 'audio', 'source', 'details', 'marquee', 'body', 'title'] as const;
 
-/** One Server-Sent Events frame. */
-export interface EventFrame {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
-export interface EventStream {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  frames: EventFrame[];
-  /** The first frame not yet taken that matches; rejects after `timeoutMs` or when the stream ends. */
-  next(match: (frame: EventFrame) => boolean, timeoutMs?: number): Promise<EventFrame>;
-  /** The raw body, for an answer that is not a stream (a 401 JSON error, say). */
-  text(): Promise<string>;
-  close(): void;
-}
-
-/** Opens `GET path` on 127.0.0.1 and parses the answer frame by frame. */
-export function openEventStream(port: number, path: string, headers: Record<string, string> = {}): Promise<EventStream> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path, headers: { accept: 'text/event-stream', ...headers } }, (response) => {
-      const frames: EventFrame[] = [];
-      const wakeUps: Array<() => void> = [];
-      let raw = '';
-      let buffer = '';
-      let ended = false;
-      let taken = 0;
-      const wake = () => {
-        for (const wakeUp of wakeUps.splice(0)) wakeUp();
-      };
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        raw += chunk;
-        buffer += chunk;
-        let boundary = buffer.indexOf('\n\n');
-        while (boundary !== -1) {
-          const frame: EventFrame = {};
-          for (const line of buffer.slice(0, boundary).split('\n')) {
-            const colon = line.indexOf(':');
-            if (colon <= 0) continue;
-            const field = line.slice(0, colon);
-            const value = line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'id' || field === 'event') frame[field] = value;
-            if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
-          }
-          if (frame.event !== undefined || frame.data !== undefined) frames.push(frame);
-          buffer = buffer.slice(boundary + 2);
-          boundary = buffer.indexOf('\n\n');
-        }
-        wake();
-      });
-      const finish = () => {
-        ended = true;
-        wake();
-      };
-      response.on('end', finish);
-      response.on('close', finish);
-      resolve({
-        status: response.statusCode ?? 0,
-        headers: response.headers,
-        frames,
-        next(match, timeoutMs = 10_000) {
-          return new Promise((resolveFrame, rejectFrame) => {
-            const timer = setTimeout(() => rejectFrame(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames.slice(taken)).slice(0, 500)}`)), timeoutMs);
-            const check = () => {
-              for (let index = taken; index < frames.length; index++) {
-                if (match(frames[index] as EventFrame)) {
-                  taken = index + 1;
-                  clearTimeout(timer);
-                  resolveFrame(frames[index] as EventFrame);
-                  return;
-                }
-              }
-              if (ended) {
-                clearTimeout(timer);
-                rejectFrame(new Error(`the stream ended before a matching frame; got ${JSON.stringify(frames.slice(taken)).slice(0, 500)}`));
-                return;
-              }
-              wakeUps.push(check);
-            };
-            check();
-          });
-        },
-        text: () =>
-          new Promise((resolveText) => {
-            const check = () => (ended ? resolveText(raw) : wakeUps.push(check));
-            check();
-          }),
-        close: () => request.destroy(),
-      });
-    });
-    request.on('error', (error) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
-    });
-  });
-}
-
 /** The request id an event frame's record carries, if any. */
-export function frameRequestId(frame: EventFrame): string | undefined {
+export function frameRequestId(frame: SseFrame): string | undefined {
   if (frame.data === undefined) return undefined;
   try {
     return (JSON.parse(frame.data) as { record?: { request?: { id?: string } } }).record?.request?.id;

@@ -12,7 +12,8 @@ import { createManager, HitlError, toolNameProblem, type InteractionRequest } fr
 import { createWebhookNotifier, toWebhookPayload, verifyWebhook, type WebhookPayload } from '@hitl/notifier-webhook';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { injectionPayloads, listenOnLoopback } from './hostile-support.js';
+import { listen } from '@hitl/test-kit';
+import { injectionPayloads } from './hostile-support.js';
 
 function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
@@ -58,7 +59,7 @@ describe('webhook JSON under untrusted model output (real notifier, real receive
     const secret = newSecret();
     const received: Array<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> = [];
     const wakeUps: Array<() => void> = [];
-    const receiver = await listenOnLoopback((request, response) => {
+    const receiver = await listen((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {

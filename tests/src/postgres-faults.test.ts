@@ -4,17 +4,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createManager, HitlError } from '@hitl/core';
 import type { InteractionResponse } from '@hitl/core';
 import { createPostgresStore } from '@hitl/store-postgres';
-import {
-  closedPort,
-  connectAdmin,
-  createRecordingLogger,
-  databaseAddress,
-  percentile,
-  testSchema,
-  waitUntil,
-  watchUnhandledRejections,
-  within,
-} from './postgres-support.js';
+import { closedPort, createRecordingLogger, waitUntil, within } from '@hitl/test-kit';
+import { connectAdmin, databaseAddress, testSchema } from '@hitl/test-kit/postgres';
+import { percentile, watchUnhandledRejections } from './postgres-support.js';
 import { countDecidedNotifications, createInstances, errorOf, finalEventsFor, hooksFor, listenerPid, settle } from './postgres-support-instances.js';
 import { lostReplyFaults, observeWaiter, runLostDecideTrials } from './postgres-support-lost-reply.js';
 import { createPostgresProxy } from './postgres-support-proxy.js';

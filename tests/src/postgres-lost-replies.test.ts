@@ -4,7 +4,8 @@
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingNotifier } from '@hitl/core/testing';
-import { connectAdmin, databaseAddress, testSchema, within } from './postgres-support.js';
+import { within } from '@hitl/test-kit';
+import { connectAdmin, databaseAddress, testSchema } from '@hitl/test-kit/postgres';
 import { createInstances, errorOf, finalEventsFor, hooksFor, settle } from './postgres-support-instances.js';
 import { lostReplyFaults, observeWaiter, runLostDecideTrials } from './postgres-support-lost-reply.js';
 import { createPostgresProxy } from './postgres-support-proxy.js';

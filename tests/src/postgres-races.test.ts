@@ -7,7 +7,8 @@ import { createManualClock } from '@hitl/core/testing';
 import { createPostgresStore } from '@hitl/store-postgres';
 import type { PostgresStore } from '@hitl/store-postgres';
 import { runScenario, scenarioArbitrary } from './interleavings.js';
-import { connectAdmin, createRecordingLogger, createTestPool, testSchema, within } from './postgres-support.js';
+import { createRecordingLogger, within } from '@hitl/test-kit';
+import { connectAdmin, createTestPool, testSchema } from '@hitl/test-kit/postgres';
 
 const { schema, drop } = testSchema('hitl_races');
 const table = 'requests';

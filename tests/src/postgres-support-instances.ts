@@ -3,8 +3,9 @@ import { createManager, HitlError } from '@hitl/core';
 import type { ApprovalRecord, Manager, ManagerEvent, ManagerHooks, ManagerOptions } from '@hitl/core';
 import { createPostgresStore } from '@hitl/store-postgres';
 import type { PostgresStore, PostgresStoreSettings } from '@hitl/store-postgres';
-import { connectAdmin, createRecordingLogger, createTestPool, randomName, waitUntil } from './postgres-support.js';
-import type { RecordingLogger } from './postgres-support.js';
+import { createRecordingLogger, waitUntil } from '@hitl/test-kit';
+import { connectAdmin, createTestPool, databaseUrl, randomName } from '@hitl/test-kit/postgres';
+import type { RecordingLogger } from '@hitl/test-kit';
 
 /** One server instance: its own pool, store and manager on a shared table, and what they reported. */
 export interface Instance {
@@ -39,12 +40,12 @@ export function createInstances({ schema, table }: { schema: string; table: stri
 
   function start(name: string, { port, pool: poolConfig = {}, store: storeOptions = {}, manager: managerOptions = {}, manualTime = false }: InstanceOptions = {}): Instance {
     const applicationName = randomName(`hitl_${name}`);
-    const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+    const url = new URL(databaseUrl);
     if (port !== undefined) {
       url.hostname = '127.0.0.1';
       url.port = String(port);
     }
-    const pool = createTestPool(applicationName, { connectionString: url.toString(), ...poolConfig });
+    const pool = createTestPool(applicationName, { max: 6, connectionString: url.toString(), ...poolConfig });
     const logger = createRecordingLogger();
     const store = createPostgresStore({
       pool,

@@ -5,7 +5,7 @@ import { HitlError } from '@hitl/core';
 import type { InteractionResponse } from '@hitl/core';
 import { errorOf } from './postgres-support-instances.js';
 import type { Instance } from './postgres-support-instances.js';
-import { within } from './postgres-support.js';
+import { within } from '@hitl/test-kit';
 import type { PostgresProxy, StatementFault } from './postgres-support-proxy.js';
 
 /**

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { haveChromium, launchChromium } from './browser.js';
+import { chromiumPath, hasChromium, launchChromium, requireChromiumInCi } from '@hitl/test-kit/chromium';
 import { startDemo, type Demo } from './demo-server.js';
 
-if (!haveChromium && process.env.CI) throw new Error('Chromium is missing: apt-get install -y chromium (CI must run the browser tests)');
-if (!haveChromium) console.warn('Chromium not found at /usr/bin/chromium: the browser test is skipped. Install it with apt-get install -y chromium.');
+requireChromiumInCi('The demo browser test');
+if (!hasChromium) console.warn(`Chromium not found at ${chromiumPath}: the browser test is skipped. Install it with apt-get install -y chromium.`);
 
 const started: Demo[] = [];
 const browsers: Browser[] = [];
@@ -21,7 +21,7 @@ async function demoServer(): Promise<{ demo: Demo; lines: string[] }> {
 }
 
 // Runs only where Chromium is installed; CI installs it (.ci/run), and the check above fails CI without it.
-describe.skipIf(!haveChromium)('the demo, end to end in headless Chromium', () => {
+describe.skipIf(!hasChromium)('the demo, end to end in headless Chromium', () => {
   it('a reviewer approves delete_user and rejects send_email with feedback; the agent carries on', async () => {
     const { demo, lines } = await demoServer();
     const browser = await launchChromium();

@@ -2,7 +2,7 @@
 // (both agents started, four requests waiting), signed in as the reviewer "alice".
 // Run it with `pnpm --filter @hitl/demo screenshot` after a build.
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './browser.js';
+import { launchChromium } from '@hitl/test-kit/chromium';
 import { startDemo } from './demo-server.js';
 
 const output = fileURLToPath(new URL('../../../docs/dashboard.png', import.meta.url));

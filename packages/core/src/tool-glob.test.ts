@@ -63,7 +63,7 @@ describe('compileToolGlob', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('does at most name length × words work for every accepted pattern, and words stay bounded', () => {
     const syntax = fc.constantFrom('*', '?', 'a', 'b', '_', '[ab]', '[!a]', '{', '}', ',', '{1..9}', '\\', '!', '(', '-', '.', '/', '[', ']');
@@ -101,7 +101,7 @@ describe('compileToolGlob', () => {
       { numRuns: 3000 },
     );
     expect(accepted).toBeGreaterThan(500);
-  });
+  }, 60_000);
 
   it('keeps the issue repros cheap: ten *a against a 41-character name', () => {
     const glob = compileToolGlob('*a'.repeat(10));

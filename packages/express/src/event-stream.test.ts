@@ -5,7 +5,7 @@ import express, { type Request } from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReviewRouter, type ReviewRouterOptions } from './index.js';
-import { listen, openEventStream, type EventStreamClient, type RunningServer, type SseFrame } from './test-support/http.js';
+import { listen, openEventStream, type EventStreamClient, type RunningServer, type SseFrame } from '@hitl/test-kit';
 
 function headerAuthenticate(httpRequest: Request) {
   const id = httpRequest.get('x-reviewer');
@@ -226,7 +226,8 @@ describe('GET /events', () => {
     expect(delivered).toBeGreaterThan(0);
     expect(delivered).toBeLessThan(400);
     await vi.waitFor(() => expect(subscriptions()).toBe(0), { timeout: 5_000, interval: 5 });
-  });
+    // 400 submits hash and store 40 MB of input: seconds on a loaded two-core machine.
+  }, 60_000);
 
   it('answers HEAD with the stream headers and no stream', async () => {
     const { server, subscriptions } = await setup();

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReviewRouter, type ReviewRouterOptions } from './index.js';
-import { listen, type RunningServer } from './test-support/http.js';
+import { listen, type RunningServer } from '@hitl/test-kit';
 
 /** Reviewers identify themselves with the `x-reviewer` header; `x-roles` is a comma-separated list. */
 function headerAuthenticate(httpRequest: Request) {

@@ -1,28 +1,17 @@
 import { HitlError } from '@hitl/core';
 import { nextEvent } from '@hitl/core/testing';
-import type { TestManager } from '@hitl/core/testing';
-import { ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import type { DynamicStructuredTool } from '@langchain/core/tools';
 import { AIMessage, createAgent, FakeToolCallingModel, HumanMessage } from 'langchain';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ToolRejectedError } from './index.js';
 import { approvalMiddleware } from './middleware.js';
 import type { ApprovalMiddlewareOptions } from './middleware.js';
-import { createFixtureManager, createTools } from './test/fixtures.js';
+import { useFixtureSetup, type ToolCallScript, toolMessages, weatherCall, deleteCall } from './test/fixtures.js';
 
-let current: TestManager | undefined;
-function setup(options: Parameters<typeof createFixtureManager>[0] = {}) {
-  current = createFixtureManager(options);
-  return { ...current, ...createTools() };
-}
-afterEach(async () => {
-  await current?.manager.close();
-  current = undefined;
-});
+const setup = useFixtureSetup();
 
-type ToolCallScript = { name: string; args: Record<string, unknown>; id: string };
 const riskLevel = { get_weather: 'read_only', delete_user: 'irreversible', drop_table: 'irreversible' } as const;
 
 function agentWith(
@@ -33,11 +22,6 @@ function agentWith(
   const model = new FakeToolCallingModel({ toolCalls: [...turns, []] });
   return createAgent({ model, tools, middleware: [approvalMiddleware({ riskLevel, confidence: 0.9, ...options })] });
 }
-function toolMessages(messages: unknown[]): ToolMessage[] {
-  return messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message));
-}
-const weatherCall = { name: 'get_weather', args: { city: 'Paris' }, id: 'call-weather' };
-const deleteCall = { name: 'delete_user', args: { user_id: '42' }, id: 'call-delete' };
 const ask = (text: string) => ({ messages: [new HumanMessage(text)] });
 
 describe('approvalMiddleware', () => {

@@ -1,23 +1,14 @@
 import { HitlError } from '@hitl/core';
-import type { TestManager } from '@hitl/core/testing';
 import { ToolMessage } from '@langchain/core/messages';
 import { Command, MemorySaver } from '@langchain/langgraph';
 import { createAgent, FakeToolCallingModel, HumanMessage, humanInTheLoopMiddleware } from 'langchain';
 import type { HITLRequest, InterruptOnConfig } from 'langchain';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { submitInterrupt, toInterruptOn, waitForInterruptDecisions } from './middleware.js';
 import type { HitlInterrupt } from './middleware.js';
-import { createFixtureManager, createTools } from './test/fixtures.js';
+import { createTools, useFixtureSetup } from './test/fixtures.js';
 
-let current: TestManager | undefined;
-function setup(options: Parameters<typeof createFixtureManager>[0] = {}) {
-  current = createFixtureManager(options);
-  return { ...current, ...createTools() };
-}
-afterEach(async () => {
-  await current?.manager.close();
-  current = undefined;
-});
+const setup = useFixtureSetup();
 
 const riskLevel = { get_weather: 'read_only', search_docs: 'read_only', update_profile: 'data_modification', delete_user: 'irreversible' } as const;
 const requestFor = (name: string, args: Record<string, unknown>) =>

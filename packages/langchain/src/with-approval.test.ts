@@ -1,40 +1,25 @@
 import { HitlError } from '@hitl/core';
 import type { Manager } from '@hitl/core';
 import { nextEvent } from '@hitl/core/testing';
-import type { TestManager } from '@hitl/core/testing';
 import { AIMessage, ToolMessage } from '@langchain/core/messages';
 import { DynamicStructuredTool, tool } from '@langchain/core/tools';
 import { createAgent, FakeToolCallingModel, HumanMessage } from 'langchain';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { z as z3 } from 'zod/v3';
 import { ToolRejectedError, withApproval, wrapTools } from './index.js';
-import { createFixtureManager, createTools } from './test/fixtures.js';
+import { useFixtureSetup, type ToolCallScript, toolMessages, weatherCall, deleteCall } from './test/fixtures.js';
 
-let current: TestManager | undefined;
-function setup(options: Parameters<typeof createFixtureManager>[0] = {}) {
-  current = createFixtureManager(options);
-  return { ...current, ...createTools() };
-}
-afterEach(async () => {
-  await current?.manager.close();
-  current = undefined;
-});
+const setup = useFixtureSetup();
 
-type ToolCallScript = { name: string; args: Record<string, unknown>; id: string };
 function agentWith(tools: DynamicStructuredTool[], turns: ToolCallScript[][]) {
   const model = new FakeToolCallingModel({ toolCalls: [...turns, []] });
   return createAgent({ model, tools });
-}
-function toolMessages(messages: unknown[]): ToolMessage[] {
-  return messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message));
 }
 function lastAiText(messages: unknown[]): string {
   const last = [...messages].reverse().find((message): message is AIMessage => AIMessage.isInstance(message));
   return String(last?.content ?? '');
 }
-const weatherCall = { name: 'get_weather', args: { city: 'Paris' }, id: 'call-weather' };
-const deleteCall = { name: 'delete_user', args: { user_id: '42' }, id: 'call-delete' };
 const toolCall = (call: ToolCallScript) => ({ ...call, type: 'tool_call' as const });
 
 describe('withApproval in a createAgent run', () => {

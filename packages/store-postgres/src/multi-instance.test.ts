@@ -1,12 +1,16 @@
 import { createServer } from 'node:net';
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HitlError, createManager } from '@hitl/core';
 import type { ApprovalStore, InteractionResponse, Manager, ManagerEvent, ManagerOptions, StoreChange } from '@hitl/core';
 import { createPostgresStore } from './index.js';
 import type { PostgresStore, PostgresStoreSettings } from './index.js';
-import { connectAdmin, createFreezableProxy, createRecordingLogger, createRuntimeRole, createTestPool, databaseUrl, pendingRecord, randomName, waitUntil, within } from './test-support.js';
-import type { RecordingLogger } from './test-support.js';
+import { createRecordingLogger, waitUntil, within, type RecordingLogger } from '@hitl/test-kit';
+import { createTestPool, databaseUrl, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
+import { errorOf, createFreezableProxy, createRuntimeRole, pendingRecord } from './test-support.js';
+
+const database = usePostgresSchema('hitl_multi');
+const { schema, cleanups } = database;
 
 /** One "server instance": its own pool, store and manager on the shared table. */
 interface Instance {
@@ -22,24 +26,8 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-let admin: pg.Client;
-const schema = randomName('hitl_multi');
-const cleanups: (() => Promise<unknown>)[] = [];
 let table = '';
 let tableCounter = 0;
-
-beforeAll(async () => {
-  admin = await connectAdmin();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
 
 /** Every test gets its own table, hence its own NOTIFY channel. */
 function nextTable(): void {
@@ -83,19 +71,9 @@ function startInstance(
   return { applicationName, pool, store, manager, logger, changes, events, stop };
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (HitlError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HitlError, got a result');
-}
-
 /** The pid of an instance's LISTEN connection, once it is connected. */
 async function listenerPid(instance: Instance): Promise<number | undefined> {
-  const result = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+  const result = await database.admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
     `${instance.applicationName} hitl-listener`,
   ]);
   return result.rows[0]?.pid;
@@ -187,7 +165,7 @@ describe('several instances on one table', () => {
     expect(losers.every((result) => HitlError.is(result.reason, 'conflict'))).toBe(true);
 
     const winner = (winners[0] as PromiseFulfilledResult<Awaited<ReturnType<Manager['respond']>>>).value;
-    const rows = await admin.query(`SELECT status, response->>'respondedBy' AS by FROM "${schema}"."${table}" WHERE id = $1`, [request.id]);
+    const rows = await database.admin.query(`SELECT status, response->>'respondedBy' AS by FROM "${schema}"."${table}" WHERE id = $1`, [request.id]);
     expect(rows.rows).toEqual([{ status: winner.status, by: winner.response?.respondedBy }]);
 
     await settle(instances);
@@ -206,7 +184,7 @@ describe('several instances on one table', () => {
     const waiting = a.manager.waitFor(request.id);
     const pid = await waitUntil(() => listenerPid(a), { what: "A's listener" });
 
-    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await database.admin.query('SELECT pg_terminate_backend($1)', [pid]);
     const decided = await b.manager.respond(request.id, { decision: 'reject', feedback: 'no' });
     const newPid = await waitUntil(async () => {
       const current = await listenerPid(a);
@@ -226,7 +204,7 @@ describe('several instances on one table', () => {
     nextTable();
     const b = startInstance('b');
     await b.store.migrate();
-    const { role, connectionString, drop } = await createRuntimeRole(admin, schema, table);
+    const { role, connectionString, drop } = await createRuntimeRole(database.admin, schema, table);
     cleanups.push(drop);
     const a = startInstance('a', { pool: { connectionString, min: 1, idleTimeoutMillis: 0 } });
     await a.store.migrate();
@@ -239,8 +217,8 @@ describe('several instances on one table', () => {
     const pid = await waitUntil(() => listenerPid(a), { what: "A's listener" });
 
     // The database now refuses A's new connections: its listener stays down until we allow them again.
-    await admin.query(`ALTER ROLE "${role}" NOLOGIN`);
-    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await database.admin.query(`ALTER ROLE "${role}" NOLOGIN`);
+    await database.admin.query('SELECT pg_terminate_backend($1)', [pid]);
     await waitUntil(() => a.logger.messages('warn').filter((message) => message.includes('is down; reconnecting')).length >= 2, {
       what: 'a failed reconnect attempt',
     });
@@ -249,7 +227,7 @@ describe('several instances on one table', () => {
     expect(settled).toBe(false);
     expect(await listenerPid(a)).toBeUndefined();
 
-    await admin.query(`ALTER ROLE "${role}" LOGIN`);
+    await database.admin.query(`ALTER ROLE "${role}" LOGIN`);
     const allowedAt = Date.now();
     const response = await within(waiting, 5_000, "A's waitFor after the reconnect");
     const latency = Date.now() - allowedAt;
@@ -277,7 +255,7 @@ describe('several instances on one table', () => {
     const { request } = await a.manager.submit({ toolName: 'delete_user' });
     const waiting = a.manager.waitFor(request.id);
     await waitUntil(
-      async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${listenerName} hitl-listener`])).rowCount === 1,
+      async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${listenerName} hitl-listener`])).rowCount === 1,
       { what: "A's listener through the proxy" },
     );
 
@@ -349,7 +327,7 @@ describe('expiry by the database clock', () => {
     await a.store.create(pendingRecord('still-open'));
     const counts = await Promise.all(instances.map((instance) => instance.store.sweep()));
     expect(counts.reduce((sum, count) => sum + count, 0)).toBe(30);
-    const statuses = await admin.query(`SELECT status, count(*)::int AS count FROM "${schema}"."${table}" GROUP BY status ORDER BY status`);
+    const statuses = await database.admin.query(`SELECT status, count(*)::int AS count FROM "${schema}"."${table}" GROUP BY status ORDER BY status`);
     expect(statuses.rows).toEqual([
       { status: 'expired', count: 30 },
       { status: 'pending', count: 1 },

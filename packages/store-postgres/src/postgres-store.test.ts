@@ -1,39 +1,19 @@
 import { createServer } from 'node:net';
 import fc from 'fast-check';
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HitlError, createManager, createMemoryStore } from '@hitl/core';
 import type { ApprovalStore, DecidePatch, RequestStatus, StoreChange } from '@hitl/core';
 import { createPostgresStore } from './index.js';
 import type { PostgresStore, PostgresStoreSettings } from './index.js';
-import {
-  connectAdmin,
-  createRecordingLogger,
-  createRuntimeRole,
-  createTestPool,
-  databaseUrl,
-  pendingRecord,
-  randomName,
-  waitUntil,
-} from './test-support.js';
+import { createRecordingLogger, waitUntil } from '@hitl/test-kit';
+import { createTestPool, databaseUrl, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
+import { errorOf, createRuntimeRole, pendingRecord } from './test-support.js';
 
-let admin: pg.Client;
-const schema = randomName('hitl_store');
-const cleanups: (() => Promise<unknown>)[] = [];
+const database = usePostgresSchema('hitl_store');
+const { schema, cleanups } = database;
+
 let tableCounter = 0;
-
-beforeAll(async () => {
-  admin = await connectAdmin();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
 
 /** A store on a fresh table of this file's schema, closed after the test. */
 function newStore(settings: PostgresStoreSettings & { pool?: pg.Pool } = {}): { store: PostgresStore; pool: pg.Pool; table: string } {
@@ -45,16 +25,6 @@ function newStore(settings: PostgresStoreSettings & { pool?: pg.Pool } = {}): { 
     if (!settings.pool) await pool.end();
   });
   return { store, pool, table };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (HitlError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HitlError, got a result');
 }
 
 function isDeeplyFrozen(value: unknown): boolean {
@@ -105,18 +75,18 @@ describe('migrations', () => {
   it('create the table, its indexes and the migrations record on first use, and are idempotent', async () => {
     const { store, pool, table } = newStore();
     expect(store.tableName).toBe(`"${schema}"."${table}"`);
-    const before = await admin.query('SELECT to_regclass($1) AS found', [`"${schema}"."${table}"`]);
+    const before = await database.admin.query('SELECT to_regclass($1) AS found', [`"${schema}"."${table}"`]);
     expect(before.rows[0].found).toBeNull();
 
     expect(await store.get('nothing-yet')).toBeUndefined();
-    const indexes = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
+    const indexes = await database.admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
       schema,
       table,
     ]);
     expect(indexes.rows.map((row) => row.indexname)).toEqual(
       [`${table}_change_seq_idx`, `${table}_pending_expiry_idx`, `${table}_pkey`, `${table}_seq_idx`, `${table}_status_seq_idx`, `${table}_tool_name_seq_idx`].sort(),
     );
-    const columns = await admin.query<{ column_name: string; data_type: string }>(
+    const columns = await database.admin.query<{ column_name: string; data_type: string }>(
       'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
       [schema, table],
     );
@@ -141,14 +111,14 @@ describe('migrations', () => {
     const second = createPostgresStore({ pool, schema, table, sweepIntervalMs: Infinity });
     await second.migrate();
     await second.close();
-    const versions = await admin.query(`SELECT version FROM "${schema}"."${table}_migrations"`);
+    const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations"`);
     expect(versions.rows).toEqual([{ version: 1 }]);
   });
 
   it('need no DDL rights once they have run: a runtime role with row privileges only works', async () => {
     const { store, table } = newStore();
     await store.migrate();
-    const runtime = await createRuntimeRole(admin, schema, table);
+    const runtime = await createRuntimeRole(database.admin, schema, table);
     cleanups.push(() => runtime.drop());
     const limited = createPostgresStore({ connectionString: runtime.connectionString, schema, table, logger: createRecordingLogger() });
     cleanups.push(() => limited.close());
@@ -156,7 +126,7 @@ describe('migrations', () => {
     expect((await limited.decide('runtime-1', 'pending', approve('runtime-1'))).status).toBe('approved');
     expect((await limited.list({ status: 'approved' })).items.map((record) => record.request.id)).toEqual(['runtime-1']);
     expect(await limited.sweep()).toBe(0);
-    const denied = await admin.query('SELECT has_schema_privilege($1, $2, $3) AS create', [runtime.role, schema, 'CREATE']);
+    const denied = await database.admin.query('SELECT has_schema_privilege($1, $2, $3) AS create', [runtime.role, schema, 'CREATE']);
     expect(denied.rows[0].create).toBe(false);
   });
 
@@ -169,14 +139,14 @@ describe('migrations', () => {
       expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
       const created = await Promise.all(stores.map((store, index) => store.create(pendingRecord(`migrated-${index}`))));
       expect(created.every((result) => result.created)).toBe(true);
-      const count = await admin.query(`SELECT count(*)::int AS count FROM "${freshSchema}"."hitl_requests"`);
+      const count = await database.admin.query(`SELECT count(*)::int AS count FROM "${freshSchema}"."hitl_requests"`);
       expect(count.rows[0].count).toBe(5);
-      const versions = await admin.query(`SELECT version FROM "${freshSchema}"."hitl_requests_migrations"`);
+      const versions = await database.admin.query(`SELECT version FROM "${freshSchema}"."hitl_requests_migrations"`);
       expect(versions.rows).toEqual([{ version: 1 }]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       await Promise.all(pools.map((pool) => pool.end()));
-      await admin.query(`DROP SCHEMA IF EXISTS "${freshSchema}" CASCADE`);
+      await database.admin.query(`DROP SCHEMA IF EXISTS "${freshSchema}" CASCADE`);
     }
   });
 
@@ -194,11 +164,11 @@ describe('migrations', () => {
           expect(failures).toEqual([]);
           const created = await Promise.all(stores.map((store, index) => store.create(pendingRecord(`table-${index}`))));
           expect(created.every((result) => result.created)).toBe(true);
-          const tables = await admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations'`, [freshSchema]);
+          const tables = await database.admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations'`, [freshSchema]);
           expect(tables.rows[0].count).toBe(5);
         } finally {
           await Promise.all(stores.map((store) => store.close()));
-          await admin.query(`DROP SCHEMA IF EXISTS "${freshSchema}" CASCADE`);
+          await database.admin.query(`DROP SCHEMA IF EXISTS "${freshSchema}" CASCADE`);
         }
       }
     } finally {
@@ -561,11 +531,11 @@ describe('failures', () => {
     watcher.store.subscribe((change) => seen.push(change.record.request.id));
     await watcher.store.migrate();
     await store.create(pendingRecord('good-1'));
-    await admin.query(
+    await database.admin.query(
       `INSERT INTO "${schema}"."${table}" (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at)
        SELECT 'bad-1', v, v, 'approval', 'delete_user', 'pending', '"oops"', '{}', 'h', now() FROM (SELECT nextval('"${schema}"."${table}_seq"') AS v) n`,
     );
-    await admin.query(`SELECT pg_notify($1, json_build_object('id', 'bad-1', 'status', 'pending', 'kind', 'created', 'origin', 'admin')::text)`, [
+    await database.admin.query(`SELECT pg_notify($1, json_build_object('id', 'bad-1', 'status', 'pending', 'kind', 'created', 'origin', 'admin')::text)`, [
       `hitl:${schema}.${table}`,
     ]);
     await store.create(pendingRecord('good-2'));
@@ -635,10 +605,10 @@ describe('failures', () => {
     try {
       store.subscribe(() => undefined);
       await store.create(pendingRecord('t-1'));
-      await waitUntil(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount === 1, {
+      await waitUntil(async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount === 1, {
         what: 'the listener',
       });
-      const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ($1, $2)', [name, `${name} hitl-listener`]);
+      const killed = await database.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ($1, $2)', [name, `${name} hitl-listener`]);
       expect(killed.rowCount).toBeGreaterThanOrEqual(2);
       await waitUntil(() => logger.messages('warn').some((message) => message.includes('LISTEN connection') && message.includes('down')), {
         what: 'the lost listener to be noticed',
@@ -651,7 +621,7 @@ describe('failures', () => {
       expect(['pending', 'store_unavailable']).toContain(outcome);
       const record = await waitUntil(() => store.get('t-1').catch(() => undefined), { what: 'the store to answer again' });
       expect(record.status).toBe('pending');
-      await waitUntil(async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount === 1, {
+      await waitUntil(async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount === 1, {
         what: 'the listener to reconnect',
       });
     } finally {
@@ -659,7 +629,7 @@ describe('failures', () => {
       process.off('unhandledRejection', onUnhandled);
     }
     expect(unhandled).toEqual([]);
-    await waitUntil(async () => (await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1 || '%'", [name])).rowCount === 0, {
+    await waitUntil(async () => (await database.admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1 || '%'", [name])).rowCount === 0, {
       what: 'the owned pool and the listener to be closed',
     });
   });

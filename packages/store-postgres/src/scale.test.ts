@@ -1,30 +1,18 @@
-import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManager } from '@hitl/core';
 import type { DecidePatch, Manager, StoreChange } from '@hitl/core';
 import { createPostgresStore } from './index.js';
 import type { PostgresStore } from './index.js';
-import { connectAdmin, createRecordingLogger, createTestPool, pendingRecord, randomName, waitUntil, within } from './test-support.js';
+import { createRecordingLogger, waitUntil, within } from '@hitl/test-kit';
+import { createTestPool, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
+import { pendingRecord } from './test-support.js';
+
+const database = usePostgresSchema('hitl_perf');
+const { schema, cleanups } = database;
 
 // Behaviour at scale, without timing assertions: the speed targets (wake-up latency, decisions per
 // second, list p99) are measured side by side with baselines by the repo's `pnpm bench`.
 
-let admin: pg.Client;
-const schema = randomName('hitl_perf');
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  admin = await connectAdmin();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
 
 interface Instance {
   store: PostgresStore;
@@ -50,7 +38,7 @@ function startInstance(name: string, table: string, poolSize = 4): Instance {
 
 async function listening(instance: Instance): Promise<void> {
   await waitUntil(
-    async () => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${instance.applicationName} hitl-listener`])).rowCount === 1,
+    async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${instance.applicationName} hitl-listener`])).rowCount === 1,
     { what: 'the listener' },
   );
 }
@@ -121,7 +109,7 @@ describe('performance', () => {
     const instance = startInstance('list', 'big');
     await instance.store.migrate();
     const qualified = `"${schema}"."big"`;
-    await admin.query(`
+    await database.admin.query(`
       INSERT INTO ${qualified} (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at, closed_at, response)
       SELECT 'big-' || g, v, v, 'approval', 'tool_' || (g % 20), CASE WHEN g % 10 = 0 THEN 'pending' ELSE 'approved' END,
         json_build_object('id', 'big-' || g, 'type', 'approval', 'toolName', 'tool_' || (g % 20), 'input', json_build_object('n', g)),
@@ -129,9 +117,9 @@ describe('performance', () => {
         CASE WHEN g % 10 = 0 THEN NULL ELSE now() END,
         CASE WHEN g % 10 = 0 THEN NULL ELSE json_build_object('requestId', 'big-' || g, 'decision', 'approve', 'respondedAt', '2026-01-01T00:00:00.000Z') END
       FROM (SELECT g, nextval('"${schema}"."big_seq"') AS v FROM generate_series(1, 100000) AS g) AS numbered`);
-    await admin.query(`ANALYZE ${qualified}`);
+    await database.admin.query(`ANALYZE ${qualified}`);
 
-    const plan = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT * FROM ${qualified} WHERE status = 'pending' ORDER BY seq DESC LIMIT 51`);
+    const plan = await database.admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT * FROM ${qualified} WHERE status = 'pending' ORDER BY seq DESC LIMIT 51`);
     const planText = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
     // The planner picks the (status, seq) or the seq index, by how rare the status is; never a sort of the table.
     expect(planText).toMatch(/Index Scan( Backward)? using big_(status_)?seq_idx/);

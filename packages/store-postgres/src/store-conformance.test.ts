@@ -1,12 +1,14 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { ApprovalStore } from '@hitl/core';
 import { storeConformanceCases } from '@hitl/core/testing';
 import { createPostgresStore } from './index.js';
-import { connectAdmin, createRecordingLogger, createTestPool, randomName } from './test-support.js';
+import { createRecordingLogger } from '@hitl/test-kit';
+import { createTestPool, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
 
-let admin: pg.Client;
-const schema = randomName('hitl_conformance');
+const database = usePostgresSchema('hitl_conformance');
+const { schema } = database;
+
 let tableCounter = 0;
 /** Each store's pool, ended after the store closes. */
 const pools = new Map<ApprovalStore, pg.Pool>();
@@ -20,15 +22,6 @@ function openStore(table: string): ApprovalStore {
   tables.set(store, table);
   return store;
 }
-
-beforeAll(async () => {
-  admin = await connectAdmin();
-});
-
-afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
 
 describe('the PostgreSQL store keeps every ApprovalStore rule (a peer is a second instance on the same table)', () => {
   const cases = storeConformanceCases({

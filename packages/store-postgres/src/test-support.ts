@@ -1,76 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import type { ApprovalRecord, Logger } from '@hitl/core';
+// Test support only the store's own tests need: records, a freezable TCP proxy, a least-privilege role.
+// The shared parts (database URL, pools, admin connection, logger, waits) come from @hitl/test-kit.
+import type pg from 'pg';
+import { HitlError, type ApprovalRecord } from '@hitl/core';
+import { databaseUrl, randomName } from '@hitl/test-kit/postgres';
 
-/** The test database; override with `DATABASE_URL`. */
-export const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** A random lower-case suffix for schema, role and application names. */
-export function randomName(prefix: string): string {
-  return `${prefix}_${randomBytes(6).toString('hex')}`;
-}
-
-/** A pool for one test "instance", named so its connections can be found in `pg_stat_activity`. */
-export function createTestPool(applicationName: string, config: pg.PoolConfig = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, application_name: applicationName, max: 4, ...config });
-  pool.on('error', () => {
-    // Idle connections terminated on purpose by a test; the pool replaces them.
-  });
-  return pool;
-}
-
-/** A connection for the test itself (admin queries, schema cleanup). */
-export async function connectAdmin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hitl-test-admin' });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
-
-/** A logger that remembers what it was told. */
-export interface RecordingLogger extends Logger {
-  readonly entries: { level: string; message: string; details: unknown[] }[];
-  messages(level?: string): string[];
-}
-
-export function createRecordingLogger(): RecordingLogger {
-  const entries: { level: string; message: string; details: unknown[] }[] = [];
-  const record =
-    (level: string) =>
-    (message: string, ...details: unknown[]) => {
-      entries.push({ level, message, details });
-    };
-  return {
-    entries,
-    warn: record('warn'),
-    error: record('error'),
-    info: record('info'),
-    debug: record('debug'),
-    messages: (level) => entries.filter((entry) => level === undefined || entry.level === level).map((entry) => entry.message),
-  };
-}
-
-/** Polls `check` until it returns a value other than `undefined`/`false`, for at most `timeoutMs`. */
-export async function waitUntil<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 10_000, intervalMs = 10, what = 'the condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+/** The HitlError `promise` rejects with; throws when it resolves or rejects with anything else. */
+export async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (HitlError.is(error)) return error;
+    throw error;
   }
-}
-
-/** Rejects when `promise` does not settle within `timeoutMs`: a bound, not a sleep. */
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+  throw new Error('expected a HitlError, got a result');
 }
 
 /** A pending record as a manager would store it. */

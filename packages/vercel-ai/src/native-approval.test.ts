@@ -1,41 +1,20 @@
-import { createManager, createMemoryStore, hashInput, HitlError, type ApprovalPolicy, type Manager } from '@hitl/core';
+import { hashInput, HitlError, type Manager } from '@hitl/core';
 import { createTestManager } from '@hitl/core/testing';
 import { generateText, stepCountIs, streamText, tool, type ModelMessage } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { approvalRequestId, needsApproval, submitApprovalRequests, toApprovalResponses } from './index.js';
 import { policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn, type PlannedCall } from './test-support/model.js';
+import { useTwoProcesses, createToolSpies, weatherCall, deleteCall, dropCall, nativeRiskLevel } from './test-support/fixtures.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const twoProcesses = useTwoProcesses();
+const { cleanups } = twoProcesses;
 
-/** Two managers on one store: the agent's process and the reviewers' process. */
-function twoProcesses(policies: ApprovalPolicy[] = policiesWithDeny) {
-  const store = createMemoryStore();
-  const agent = createManager({ store, policies, timeoutMs: 3_600_000 });
-  const reviewers = createManager({ store, policies, timeoutMs: 3_600_000 });
-  cleanups.push(async () => {
-    await agent.close();
-    await reviewers.close();
-    await store.close?.();
-  });
-  return { agent, reviewers };
-}
-
-const riskLevel = { get_weather: 'read_only', delete_user: 'irreversible', drop_table: 'irreversible' } as const;
-const weatherCall: PlannedCall = { id: 'call-1', name: 'get_weather', input: { city: 'Paris' } };
-const deleteCall: PlannedCall = { id: 'call-2', name: 'delete_user', input: { user_id: '12345' } };
-const dropCall: PlannedCall = { id: 'call-3', name: 'drop_table', input: { table: 'users' } };
+const riskLevel = nativeRiskLevel;
 
 function nativeTools(manager: Manager) {
-  const spies = {
-    weather: vi.fn(async ({ city }: { city: string }) => ({ city, celsius: 21 })),
-    deleteUser: vi.fn(async ({ user_id }: { user_id: string }) => ({ deleted: user_id })),
-    dropTable: vi.fn(async ({ table }: { table: string }) => ({ dropped: table })),
-  };
+  const spies = createToolSpies();
   const tools = {
     get_weather: tool({
       inputSchema: z.object({ city: z.string() }),

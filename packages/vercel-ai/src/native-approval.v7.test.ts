@@ -1,41 +1,20 @@
 // Runs against ai 7 (vitest.v7.config.ts points `ai` and `ai/test` at ./ai-v7).
-import { createManager, createMemoryStore, hashInput, type Manager } from '@hitl/core';
+import { hashInput, type Manager } from '@hitl/core';
 import { generateText, isStepCount, streamText, tool, type ModelMessage } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV4 } from 'ai/test';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { approvalRequestId, submitApprovalRequests, toApprovalResponses, toolApproval } from './index.js';
-import { policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn, type PlannedCall } from './test-support/model.js';
+import { textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn, type PlannedCall } from './test-support/model.js';
+import { useTwoProcesses, createToolSpies, weatherCall, deleteCall, dropCall, nativeRiskLevel } from './test-support/fixtures.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const twoProcesses = useTwoProcesses();
 
-function twoProcesses() {
-  const store = createMemoryStore();
-  const agent = createManager({ store, policies: policiesWithDeny, timeoutMs: 3_600_000 });
-  const reviewers = createManager({ store, policies: policiesWithDeny, timeoutMs: 3_600_000 });
-  cleanups.push(async () => {
-    await agent.close();
-    await reviewers.close();
-    await store.close?.();
-  });
-  return { agent, reviewers };
-}
-
-const riskLevel = { get_weather: 'read_only', delete_user: 'irreversible', drop_table: 'irreversible' } as const;
-const weatherCall: PlannedCall = { id: 'call-1', name: 'get_weather', input: { city: 'Paris' } };
-const deleteCall: PlannedCall = { id: 'call-2', name: 'delete_user', input: { user_id: '12345' } };
-const dropCall: PlannedCall = { id: 'call-3', name: 'drop_table', input: { table: 'users' } };
+const riskLevel = nativeRiskLevel;
 const prompt: ModelMessage[] = [{ role: 'user', content: 'Weather in Paris, then delete user 12345' }];
 
 function plainTools() {
-  const spies = {
-    weather: vi.fn(async ({ city }: { city: string }) => ({ city, celsius: 21 })),
-    deleteUser: vi.fn(async ({ user_id }: { user_id: string }) => ({ deleted: user_id })),
-    dropTable: vi.fn(async ({ table }: { table: string }) => ({ dropped: table })),
-  };
+  const spies = createToolSpies();
   const tools = {
     get_weather: tool({ inputSchema: z.object({ city: z.string() }), execute: spies.weather }),
     delete_user: tool({ inputSchema: z.object({ user_id: z.string() }), execute: spies.deleteUser }),

@@ -1,29 +1,16 @@
-import { createTestManager, type TestManager } from '@hitl/core/testing';
-import { HitlError, type ApprovalPolicy } from '@hitl/core';
+import { HitlError } from '@hitl/core';
 import { generateText, jsonSchema, stepCountIs, streamText, tool, type TextStreamPart, type ToolSet } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { isToolRejection, withApproval } from './index.js';
-import { fiveTierPolicies, policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn } from './test-support/model.js';
+import { policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn } from './test-support/model.js';
+import { useTestManagers, createToolSpies, weatherCall, deleteCall, emailCall, withApprovalRiskLevel } from './test-support/fixtures.js';
 
-const managers: TestManager[] = [];
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map(({ manager }) => manager.close()));
-});
-
-function setup(options: { timeoutMs?: number; onTimeout?: 'error' | 'reject'; policies?: ApprovalPolicy[] } = {}) {
-  const test = createTestManager({ timeoutMs: 60_000, policies: fiveTierPolicies, ...options });
-  managers.push(test);
-  return test;
-}
+const setup = useTestManagers();
 
 function makeTools() {
-  const spies = {
-    weather: vi.fn(async ({ city }: { city: string }) => ({ city, celsius: 21 })),
-    deleteUser: vi.fn(async ({ user_id }: { user_id: string }) => ({ deleted: user_id })),
-    sendEmail: vi.fn(async ({ to }: { to: string; body: string }) => ({ sent: to })),
-  };
+  const spies = createToolSpies();
   const tools = {
     get_weather: tool({
       description: 'Current weather in a city',
@@ -44,10 +31,7 @@ function makeTools() {
   return { spies, tools };
 }
 
-const riskLevel = { get_weather: 'read_only', delete_user: 'irreversible', send_email: 'data_modification' } as const;
-const weatherCall = { id: 'call-1', name: 'get_weather', input: { city: 'Paris' } };
-const deleteCall = { id: 'call-2', name: 'delete_user', input: { user_id: '12345' } };
-const emailCall = { id: 'call-3', name: 'send_email', input: { to: 'ann@example.com', body: 'Your refund is on its way' } };
+const riskLevel = withApprovalRiskLevel;
 
 describe('withApproval with generateText (ai 6)', () => {
   it('runs get_weather at once, pauses delete_user until approved, and tells the model why send_email was rejected', async () => {

@@ -1,8 +1,9 @@
 import type { ManagerOptions } from '@hitl/core';
 import { createTestManager } from '@hitl/core/testing';
 import type { TestManager } from '@hitl/core/testing';
+import { ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { z } from 'zod';
 
 /** The five tiers of policies the README shows, on a manual clock with a recording notifier. */
@@ -38,4 +39,31 @@ export function createTools() {
     schema: z.object({ table: z.string() }),
   });
   return { weatherBody, deleteBody, dropBody, getWeather, deleteUser, dropTable };
+}
+
+/**
+ * A `setup()` for a test file: a fixture manager plus the spy tools; the manager it made last is
+ * closed after each test. Call it at the top level of the file.
+ */
+export function useFixtureSetup(): (options?: Parameters<typeof createFixtureManager>[0]) => TestManager & ReturnType<typeof createTools> {
+  let current: TestManager | undefined;
+  afterEach(async () => {
+    await current?.manager.close();
+    current = undefined;
+  });
+  return (options = {}) => {
+    current = createFixtureManager(options);
+    return { ...current, ...createTools() };
+  };
+}
+
+/** One tool call a `FakeToolCallingModel` makes in a turn. */
+export type ToolCallScript = { name: string; args: Record<string, unknown>; id: string };
+
+export const weatherCall: ToolCallScript = { name: 'get_weather', args: { city: 'Paris' }, id: 'call-weather' };
+export const deleteCall: ToolCallScript = { name: 'delete_user', args: { user_id: '42' }, id: 'call-delete' };
+
+/** The tool messages of an agent run, in order. */
+export function toolMessages(messages: unknown[]): ToolMessage[] {
+  return messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message));
 }
