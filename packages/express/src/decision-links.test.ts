@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
 import { createManager, type Manager } from '@hitl/core';
 import express from 'express';
 import { SignJWT } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import { listen } from '@hitl/test-kit';
+import { hasChromium, launchChromium, requireChromiumInCi } from '@hitl/test-kit/chromium';
+import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDecisionLinks, type DecisionLinksRouterOptions } from './index.js';
-import { listen } from './test-support/http.js';
 
 const SECRET = 'test-secret-of-at-least-thirty-two-bytes';
 const BASE = 'http://127.0.0.1/hitl/decide';
@@ -119,8 +119,8 @@ describe('createDecisionLinks', () => {
   });
 });
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-describe.skipIf(!existsSync(chromiumPath))('decision link in headless Chromium', () => {
+requireChromiumInCi('the decision-link browser test');
+describe.skipIf(!hasChromium)('decision link in headless Chromium', () => {
   let browser: Browser | undefined;
   afterEach(async () => {
     await browser?.close();
@@ -136,7 +136,7 @@ describe.skipIf(!existsSync(chromiumPath))('decision link in headless Chromium',
       app.use('/hitl/decide', decisionLinks.router({ manager }));
       const record = await manager.submit({ toolName: 'send_email', input: { to: 'customer@example.com' } });
       const waiting = manager.waitFor(record.request.id);
-      browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      browser = await launchChromium();
       const page = await browser.newPage();
       const violations: string[] = [];
       page.on('console', (message) => {

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createManager, type Manager } from '@hitl/core';
 import { createDecisionLinks } from '@hitl/express';
 import express from 'express';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { chromium, type Browser } from 'playwright-core';
+import { hasChromium, launchChromium, requireChromiumInCi } from '@hitl/test-kit/chromium';
+import type { Browser } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmailNotifier } from './index.js';
@@ -107,8 +107,8 @@ describe('createEmailNotifier', () => {
   });
 });
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-describe.skipIf(!existsSync(chromiumPath))('email → link → Chromium → the agent resumes', () => {
+requireChromiumInCi('the email end-to-end browser test');
+describe.skipIf(!hasChromium)('email → link → Chromium → the agent resumes', () => {
   let browser: Browser | undefined;
   afterEach(async () => {
     await browser?.close();
@@ -134,7 +134,7 @@ describe.skipIf(!existsSync(chromiumPath))('email → link → Chromium → the 
     const [pending] = (await manager.list({ status: 'pending' })).items;
     expect(pending?.request.toolName).toBe('refund_order');
 
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(link);
     await page.getByRole('button', { name: 'Approve' }).click();
