@@ -11,6 +11,7 @@ import { policyWorstCase } from './rows/policy-worst-case.js';
 import { postgresStore } from './rows/postgres.js';
 import { reviewerApi } from './rows/reviewer-api.js';
 import { roundTrip } from './rows/round-trip.js';
+import { slackInteractivity } from './rows/slack.js';
 import { aiSdkOverhead, langChainOverhead } from './rows/tool-overhead.js';
 import { webhookDelivery } from './rows/webhook.js';
 
@@ -26,6 +27,7 @@ const suites: Record<string, Suite> = {
   'ai-sdk': aiSdkOverhead,
   'reviewer-api': reviewerApi,
   webhook: webhookDelivery,
+  slack: slackInteractivity,
   postgres: postgresStore,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,

@@ -1,15 +1,17 @@
 import { createLogNotifier, createManager, HitlError, type ApprovalStore, type Manager, type Notifier } from '@hitl/core';
-import { createReviewRouter } from '@hitl/express';
+import { createDecisionLinks, createReviewRouter, type DecisionLinks } from '@hitl/express';
 import { createWebhookNotifier, type WebhookNotifier } from '@hitl/notifier-webhook';
+import { createSlackActionsRouter, createSlackNotifier } from '@hitl/slack';
 import { createPostgresStore, type PostgresStore } from '@hitl/store-postgres';
 import express, { type Express } from 'express';
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runAiSdkAgent } from './agents/ai-sdk-agent.js';
 import { runLangChainAgent, type AgentContext } from './agents/langchain-agent.js';
 import { createCrm, type Crm } from './crm.js';
 import { clip, colorWanted, createNarrator, type Narrator, type Run } from './narrator.js';
-import { reviewerOf, withReviewerBanner } from './reviewer.js';
+import { defaultReviewer, reviewerOf, withReviewerBanner } from './reviewer.js';
 import { supportPolicies } from './policies.js';
 import { startPageHtml } from './start-page.js';
 
@@ -43,6 +45,10 @@ export interface DemoOptions {
   timeoutMs?: number;
   /** ANSI colours in the narration. Default: when printing to a terminal and `NO_COLOR` is unset. */
   color?: boolean;
+  /** Signs the decision links printed for each pending request. Default: random per process. */
+  decisionLinkSecret?: string;
+  /** Also post pending requests to Slack, with buttons answered at `/slack/actions`. */
+  slack?: { token: string; signingSecret: string; channel: string; teamId?: string; slackApiUrl?: string };
 }
 
 export interface Demo {
@@ -77,7 +83,21 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       print(`   🔔 human interaction required: ${toolName} (risk ${riskLevel}, confidence ${confidence}) — request ${id}`);
     },
   });
-  const notifiers: Notifier[] = [logNotifier, ...(webhook ? [webhook] : [])];
+  // Decision links need the server's address, known once it listens: the notifier and the route wait for it.
+  const decision: { links?: DecisionLinks; router?: express.Router } = {};
+  const linkNotifier: Notifier = {
+    name: 'decision-links',
+    notify: async (record) => {
+      if (decision.links) print(`   🔗 or decide in the browser: ${decision.links.links(record, defaultReviewer).view}`);
+    },
+  };
+  const slack = options.slack;
+  const notifiers: Notifier[] = [
+    logNotifier,
+    linkNotifier,
+    ...(webhook ? [webhook] : []),
+    ...(slack ? [createSlackNotifier({ token: slack.token, channel: slack.channel, ...(slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}) })] : []),
+  ];
   const manager = createManager({
     timeoutMs,
     onTimeout: 'reject',
@@ -170,6 +190,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       authenticate: (request) => ({ id: reviewerOf(request).id, roles: ['admin'] }),
     }),
   );
+  app.use('/hitl/decide', (request, response, next) => (decision.router ? decision.router(request, response, next) : next()));
+  if (slack) {
+    app.use(
+      '/slack/actions',
+      createSlackActionsRouter({
+        manager,
+        token: slack.token,
+        signingSecret: slack.signingSecret,
+        ...(slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}),
+        // Demo: anyone in your workspace (SLACK_TEAM_ID, when set) may decide.
+        resolveReviewer: (userId, teamId) => (slack.teamId === undefined || teamId === slack.teamId ? { id: `slack:${userId}`, roles: ['admin'] } : null),
+      }),
+    );
+  }
   app.post('/demo/run', express.json({ limit: '4kb' }), (request, response) => {
     const name: unknown = request.body?.scenario ?? 'all';
     if (!isScenario(name)) {
@@ -206,6 +240,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   });
   const address = server.address() as AddressInfo;
   url = `http://${host}:${address.port}/`;
+  decision.links = createDecisionLinks({ secret: options.decisionLinkSecret ?? randomBytes(32).toString('base64url'), baseUrl: `${url}hitl/decide` });
+  decision.router = decision.links.router({ manager });
   if (scenario) start(scenario);
 
   return {

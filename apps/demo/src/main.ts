@@ -38,6 +38,16 @@ try {
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     ...(process.env.HITL_WEBHOOK_URL ? { webhookUrl: process.env.HITL_WEBHOOK_URL } : {}),
     ...(process.env.HITL_WEBHOOK_SECRET ? { webhookSecret: process.env.HITL_WEBHOOK_SECRET } : {}),
+    ...(process.env.SLACK_BOT_TOKEN && process.env.SLACK_SIGNING_SECRET && process.env.SLACK_CHANNEL
+      ? {
+          slack: {
+            token: process.env.SLACK_BOT_TOKEN,
+            signingSecret: process.env.SLACK_SIGNING_SECRET,
+            channel: process.env.SLACK_CHANNEL,
+            ...(process.env.SLACK_TEAM_ID ? { teamId: process.env.SLACK_TEAM_ID } : {}),
+          },
+        }
+      : {}),
   });
 } catch (error) {
   const code = (error as { code?: string }).code;
@@ -54,6 +64,8 @@ console.log(`
   ➜ reviewer dashboard: ${demo.dashboardUrl}
   ➜ start page (run scenarios): ${demo.url}
   ${process.env.DATABASE_URL ? 'store: PostgreSQL (DATABASE_URL)' : 'store: memory (set DATABASE_URL to keep approvals across restarts)'}
+  ${process.env.SLACK_BOT_TOKEN && process.env.SLACK_SIGNING_SECRET && process.env.SLACK_CHANNEL ? `Slack: posting to ${process.env.SLACK_CHANNEL}; interactivity URL ${demo.url}slack/actions` : 'Slack: off (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL to approve from Slack)'}
+  each pending request also prints a link: open it to approve or reject from the browser
   Ctrl-C (or kill ${stopPid}) to stop
 `);
 if (scenario !== 'none') demo.start(scenario);

@@ -1,2 +1,10 @@
 export { createReviewRouter, type ReviewAction, type ReviewRouterOptions, type Reviewer } from './review-router.js';
 export type { ReviewErrorCode } from './http-errors.js';
+export {
+  createDecisionLinks,
+  type DecisionLinks,
+  type DecisionLinksOptions,
+  type DecisionLinksRouterOptions,
+  type ReviewerLinks,
+  type UsedTokenStore,
+} from './decision-links.js';

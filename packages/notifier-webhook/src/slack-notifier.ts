@@ -159,6 +159,9 @@ function buildMessage(record: ApprovalRecord, linkOf: ((record: ApprovalRecord) 
  * retries, timeouts and `close` as `createWebhookNotifier`; messages name the webhook URL without
  * its secret path.
  *
+ * @deprecated Import `createSlackWebhookNotifier` from `@hitl/slack` (the same notifier); this export
+ * stays until the next major version.
+ *
  * @example
  * ```ts
  * import { createManager } from '@hitl/core';

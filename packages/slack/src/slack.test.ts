@@ -1,0 +1,214 @@
+import { createManager, createMemoryStore, type ApprovalRecord, type Manager } from '@hitl/core';
+import express from 'express';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { blockActionsPayload, formBody, startFakeSlack, viewSubmissionPayload, type FakeSlack } from './fake-slack.test-helper.js';
+import { createSlackActionsRouter, createSlackNotifier, signSlackRequest, type SlackActionsRouterOptions } from './index.js';
+
+const SECRET = 'slack-signing-secret';
+const TEAM = 'T0HOME';
+const reviewers: Record<string, string> = { U0ALICE: 'alice@example.com', U0BOB: 'bob@example.com' };
+
+let slack: FakeSlack;
+const managers: Manager[] = [];
+
+beforeEach(async () => {
+  slack = await startFakeSlack();
+});
+afterEach(async () => {
+  for (const manager of managers.splice(0)) manager.close();
+  await slack.close();
+});
+
+function makeManager(store = createMemoryStore()): Manager {
+  const manager = createManager({ store, timeoutMs: 60_000, notifiers: [createSlackNotifier({ token: 'xoxb-test', channel: 'C0APPROVALS', slackApiUrl: slack.url, mask: ['password'] })] });
+  managers.push(manager);
+  return manager;
+}
+
+function makeApp(manager: Manager, extra: Partial<SlackActionsRouterOptions> = {}) {
+  const app = express();
+  app.use(
+    '/slack/actions',
+    createSlackActionsRouter({
+      manager,
+      signingSecret: SECRET,
+      token: 'xoxb-test',
+      slackApiUrl: slack.url,
+      resolveReviewer: (userId, teamId) => (teamId === TEAM && reviewers[userId] ? { id: reviewers[userId] } : null),
+      onError: (error) => {
+        throw error;
+      },
+      ...extra,
+    }),
+  );
+  return app;
+}
+
+function post(app: express.Express, payload: Record<string, unknown>, { secret = SECRET, timestamp }: { secret?: string; timestamp?: number } = {}) {
+  const rawBody = formBody(payload);
+  const headers = signSlackRequest({ signingSecret: secret, rawBody, ...(timestamp === undefined ? {} : { timestamp }) });
+  return request(app).post('/slack/actions').set(headers).type('form').send(rawBody);
+}
+
+const schema = {
+  type: 'object',
+  properties: { amount: { type: 'number', description: 'EUR' }, to: { type: 'string' } },
+  required: ['amount', 'to'],
+  additionalProperties: false,
+};
+
+async function pending(manager: Manager, input: Record<string, unknown> = { amount: 120, to: 'DE89 3704', password: 'hunter2' }): Promise<ApprovalRecord> {
+  return manager.submit({ toolName: 'transfer_money', input, riskLevel: 'irreversible', confidence: 0.42, requestedBy: 'agent@example.com', description: 'Pay <!channel> invoice', inputSchema: schema });
+}
+
+describe('createSlackNotifier', () => {
+  it('posts a Block Kit message with escaped, masked data and the three buttons', async () => {
+    const manager = makeManager();
+    const record = await pending(manager, { amount: 120, to: '<!channel> & <https://evil|click>', password: 'hunter2', long: 'x'.repeat(500) });
+    const [call] = await slack.waitForCalls('chat.postMessage');
+    expect(call?.authorization).toBe('Bearer xoxb-test');
+    const text = JSON.stringify(call?.args);
+    expect(call?.args.channel).toBe('C0APPROVALS');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('<!channel>');
+    expect(text).toContain('&lt;!channel&gt; &amp; &lt;https://evil|click&gt;');
+    expect(text).not.toContain('x'.repeat(200));
+    const actions = (call?.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((block) => block.type === 'actions');
+    expect(actions?.elements?.map((element) => [element.action_id, element.value])).toEqual([
+      ['hitl_approve', record.request.id],
+      ['hitl_reject', record.request.id],
+      ['hitl_edit', record.request.id],
+    ]);
+  });
+});
+
+describe('createSlackActionsRouter', () => {
+  it('approves on a click, answers 200, and updates the message in place', async () => {
+    const manager = makeManager();
+    const record = await pending(manager);
+    const waiting = manager.waitFor(record.request.id);
+    const response = await post(makeApp(manager), blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+    expect(response.status).toBe(200);
+    const decision = await waiting;
+    expect(decision).toMatchObject({ decision: 'approve', respondedBy: 'alice@example.com' });
+    const [update] = await slack.waitForCalls('chat.update');
+    expect(update?.args).toMatchObject({ channel: 'C0APPROVALS', ts: '1767225600.000001' });
+    expect(JSON.stringify(update?.args.blocks)).toMatch(/Approved by <@U0ALICE> at <!date\^\d+\^/);
+    expect(JSON.stringify(update?.args.blocks)).not.toContain('hitl_approve');
+  });
+
+  it('refuses forged, stale, replayed and wrong-team requests, and they decide nothing', async () => {
+    const manager = makeManager();
+    const record = await pending(manager);
+    const app = makeApp(manager);
+    const click = (userId: string, teamId: string) => blockActionsPayload({ userId, teamId, actionId: 'hitl_approve', requestId: record.request.id });
+
+    expect((await post(app, click('U0ALICE', TEAM), { secret: 'not-the-secret' })).status).toBe(401);
+    expect((await post(app, click('U0ALICE', TEAM), { timestamp: Math.floor(Date.now() / 1000) - 301 })).status).toBe(401);
+    const unsigned = await request(app).post('/slack/actions').type('form').send(formBody(click('U0ALICE', TEAM)));
+    expect(unsigned.status).toBe(401);
+    const wrongTeam = await post(app, click('U0ALICE', 'T0OTHER'));
+    expect(wrongTeam.status).toBe(403);
+    expect(wrongTeam.body.error.code).toBe('forbidden');
+    expect((await post(app, click('U0MALLORY', TEAM))).status).toBe(403);
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+
+    // Replay: the very same signed bytes twice. The first decides, the second is refused.
+    const rawBody = formBody(click('U0ALICE', TEAM));
+    const headers = signSlackRequest({ signingSecret: SECRET, rawBody });
+    expect((await request(app).post('/slack/actions').set(headers).type('form').send(rawBody)).status).toBe(200);
+    const replay = await request(app).post('/slack/actions').set(headers).type('form').send(rawBody);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.message).toMatch(/replay/);
+    expect((await manager.get(record.request.id))?.response?.respondedBy).toBe('alice@example.com');
+    await slack.waitForCalls('chat.update');
+  });
+
+  it('refuses what authorize refuses, and self-approval', async () => {
+    const manager = makeManager();
+    const record = await pending(manager);
+    const app = makeApp(manager, { authorize: (reviewer, _record, action) => action !== 'approve' || reviewer.id === 'bob@example.com' });
+    const refused = await post(app, blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+    expect(refused.status).toBe(403);
+    reviewers.U0AGENT = 'AGENT@example.com';
+    const self = await post(makeApp(manager), blockActionsPayload({ userId: 'U0AGENT', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+    delete reviewers.U0AGENT;
+    expect(self.status).toBe(403);
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+  });
+
+  it('a click on another instance after the decision decides nothing and says "Already decided by"', async () => {
+    const store = createMemoryStore();
+    const first = makeManager(store);
+    const second = makeManager(store);
+    const record = await pending(first);
+    expect((await post(makeApp(first), blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }))).status).toBe(200);
+    const late = await post(makeApp(second), blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_reject', requestId: record.request.id }));
+    expect(late.status).toBe(200);
+    const updates = await slack.waitForCalls('chat.update', 2);
+    expect(slack.callsTo('views.open')).toHaveLength(0); // no reason asked for a decided request
+    expect((await second.get(record.request.id))?.response).toMatchObject({ decision: 'approve', respondedBy: 'alice@example.com' });
+    expect(JSON.stringify(updates[1]?.args.blocks)).toContain('Already decided by <@U0ALICE>');
+  });
+
+  it('two approve clicks racing: one wins, the loser is told who won', async () => {
+    const store = createMemoryStore();
+    const first = makeManager(store);
+    const second = makeManager(store);
+    const record = await pending(first);
+    const results = await Promise.all([
+      post(makeApp(first), blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id })),
+      post(makeApp(second), blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id })),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([200, 200]);
+    const updates = await slack.waitForCalls('chat.update', 2);
+    const winner = (await first.get(record.request.id))?.response?.metadata?.slack as { userId: string };
+    const texts = updates.map((call) => JSON.stringify(call.args.blocks));
+    expect(texts.filter((text) => text.includes(`Approved by <@${winner.userId}>`))).toHaveLength(1);
+    expect(texts.filter((text) => text.includes(`Already decided by <@${winner.userId}>`))).toHaveLength(1);
+  });
+
+  it('Reject opens a modal for a reason; its submission rejects with that reason', async () => {
+    const manager = makeManager();
+    const record = await pending(manager);
+    const app = makeApp(manager);
+    expect((await post(app, blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_reject', requestId: record.request.id }))).status).toBe(200);
+    const [open] = await slack.waitForCalls('views.open');
+    const view = open?.args.view as Record<string, unknown>;
+    expect(view.callback_id).toBe('hitl_reject');
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    const submit = await post(app, viewSubmissionPayload({ userId: 'U0BOB', teamId: TEAM, view, values: { hitl_reason: { value: { type: 'plain_text_input', value: 'wrong IBAN' } } } }));
+    expect(submit.status).toBe(200);
+    expect((await manager.get(record.request.id))?.response).toMatchObject({ decision: 'reject', feedback: 'wrong IBAN', respondedBy: 'bob@example.com' });
+    const [update] = await slack.waitForCalls('chat.update');
+    expect(JSON.stringify(update?.args.blocks)).toContain('Rejected by <@U0BOB>');
+  });
+
+  it('Edit opens a modal from the input schema; an invalid edit is shown on its field, a valid one is recorded', async () => {
+    const manager = makeManager();
+    const record = await pending(manager, { amount: 120, to: 'DE89' });
+    const app = makeApp(manager);
+    await post(app, blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_edit', requestId: record.request.id }));
+    const [open] = await slack.waitForCalls('views.open');
+    const view = open?.args.view as { callback_id: string; blocks: Array<{ block_id: string; element: { initial_value?: string } }> };
+    expect(view.callback_id).toBe('hitl_edit');
+    expect(view.blocks.map((block) => [block.block_id, block.element.initial_value])).toEqual([
+      ['hitl_field:amount', '120'],
+      ['hitl_field:to', 'DE89'],
+    ]);
+    const values = (amount: string) => ({
+      'hitl_field:amount': { value: { type: 'plain_text_input', value: amount } },
+      'hitl_field:to': { value: { type: 'plain_text_input', value: 'DE89' } },
+    });
+    const invalid = await post(app, viewSubmissionPayload({ userId: 'U0BOB', teamId: TEAM, view, values: values('a lot') }));
+    expect(invalid.status).toBe(200);
+    expect(invalid.body.response_action).toBe('errors');
+    expect(Object.keys(invalid.body.errors)).toEqual(['hitl_field:amount']);
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    const valid = await post(app, viewSubmissionPayload({ userId: 'U0BOB', teamId: TEAM, view, values: values('99.5') }));
+    expect(valid.status).toBe(200);
+    expect((await manager.get(record.request.id))?.response).toMatchObject({ decision: 'modify', modified: { amount: 99.5, to: 'DE89' } });
+    expect(JSON.stringify((await slack.waitForCalls('chat.update'))[0]?.args.blocks)).toContain('Approved with edits by <@U0BOB>');
+  });
+});
