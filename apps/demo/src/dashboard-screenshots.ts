@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createManager, type InteractionRequest } from '@hitl/core';
 import { createReviewRouter } from '@hitl/express';
 import express from 'express';
-import { launchChromium } from './browser.js';
+import { launchChromium } from '@hitl/test-kit/chromium';
 
 const docs = (name: string) => fileURLToPath(new URL(`../../../docs/${name}`, import.meta.url));
 

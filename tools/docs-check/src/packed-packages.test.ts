@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 /** Peers and tools the snippets need, at the versions the workspace tests with. */
-const peers = ['express', 'langchain', '@langchain/core', 'ai', 'zod', 'pg', 'typescript', '@types/node', '@types/express'];
+const peers = ['express', 'langchain', '@langchain/core', 'ai', 'zod', 'pg', '@modelcontextprotocol/sdk', 'typescript', '@types/node', '@types/express'];
 function workspaceVersion(name: string): string {
   return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 }
