@@ -1,0 +1,54 @@
+/**
+ * `@hitl/core/internal`: helpers hitl's own packages share (error messages, value descriptions, the
+ * manager check, the default scheduler, option validation).
+ *
+ * For hitl's own packages only. Nothing here carries a semver promise: it changes in any release,
+ * like tRPC's `unstable-core-do-not-import`. Applications use `@hitl/core`.
+ */
+import { HitlError } from './hitl-error.js';
+import type { Manager, Scheduler } from './types.js';
+import { describeValue, invalidInput } from './validation.js';
+
+export { describeValue, invalidInput, isPlain, isPlainObject } from './validation.js';
+
+/**
+ * The message of an error, or the value as text. A `cause` with a string `code` (a network or
+ * database error's) is added when the message does not already say it.
+ */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+  }
+  return String(error);
+}
+
+/** `setTimeout`/`clearTimeout` of the running process: the scheduler when none is injected. */
+export const defaultScheduler: Scheduler = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Throws `HitlError('invalid_input')` (details: the field) unless `value` has every one of
+ * `methods`: the check adapters make on the manager they are given.
+ */
+export function requireManager(value: unknown, methods: readonly (keyof Manager)[], field = 'manager'): Manager {
+  for (const method of methods) {
+    if (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function') {
+      throw new HitlError('invalid_input', `${field} must be a Manager from createManager() (it has no ${method}() method)`, {
+        details: { field },
+      });
+    }
+  }
+  return value as Manager;
+}
+
+/**
+ * {@link invalidInput} for an option of a named factory: the message starts with the factory's
+ * name (`createReviewRouter: options.bodyLimit 'x' is not a size`); `details.field` is the field.
+ */
+export function invalidOption(factory: string, field: string, value: unknown, problem: string): HitlError {
+  const error = invalidInput(field, value, problem);
+  return new HitlError('invalid_input', `${factory}: ${error.message}`, { details: { field, value: describeValue(value) } });
+}
