@@ -14,7 +14,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['@hitl/*/src/*', '@hitl/*/dist/*', '../../*/src/*', '../../../packages/*'],
-              message: "Import another package only through its public entry ('@hitl/core', '@hitl/core/testing').",
+              message:
+                "Import another package only through its public entry ('@hitl/core', '@hitl/core/testing'). hitl's own packages may also import '@hitl/core/internal' (shared helpers, no semver promise); applications may not.",
             },
           ],
         },

@@ -11,6 +11,11 @@ import { describeValue, invalidInput } from './validation.js';
 
 export { describeValue, invalidInput, isPlain, isPlainObject } from './validation.js';
 
+/** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
  * The message of an error, or the value as text. A `cause` with a string `code` (a network or
  * database error's) is added when the message does not already say it.
@@ -33,7 +38,7 @@ export const defaultScheduler: Scheduler = {
  * Throws `HitlError('invalid_input')` (details: the field) unless `value` has every one of
  * `methods`: the check adapters make on the manager they are given.
  */
-export function requireManager(value: unknown, methods: readonly (keyof Manager)[], field = 'manager'): Manager {
+export function requireManager(value: unknown, methods: readonly (keyof Manager)[], field = 'manager'): asserts value is Manager {
   for (const method of methods) {
     if (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function') {
       throw new HitlError('invalid_input', `${field} must be a Manager from createManager() (it has no ${method}() method)`, {
@@ -41,7 +46,6 @@ export function requireManager(value: unknown, methods: readonly (keyof Manager)
       });
     }
   }
-  return value as Manager;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { describeValue, HitlError, isPlainObject, isRequestStatus } from '@hitl/core';
+import { HitlError, isRequestStatus } from '@hitl/core';
+import { defaultScheduler, describeValue, invalidOption as factoryOptionError, isPlainObject, requireManager } from '@hitl/core/internal';
 import type { ApprovalRecord, Decision, ListQuery, Logger, Manager, RespondInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
@@ -97,18 +98,12 @@ const listFields: ReadonlySet<string> = new Set(['status', 'toolName', 'limit', 
 const byteSizePattern = /^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i;
 
 function invalidOption(field: string, value: unknown, problem: string): HitlError {
-  const shown = typeof value === 'string' ? `'${value.slice(0, 60)}'` : typeof value === 'number' ? String(value) : typeof value;
-  return new HitlError('invalid_input', `createReviewRouter: options.${field} ${shown} ${problem}`);
+  return factoryOptionError('createReviewRouter', `options.${field}`, value, problem);
 }
 
 function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   if (!isPlainObject(options)) throw new HitlError('invalid_input', 'createReviewRouter: options must be an object');
-  const { manager } = options;
-  for (const method of ['get', 'list', 'respond', 'subscribe'] as const) {
-    if (typeof manager !== 'object' || manager === null || typeof manager[method] !== 'function') {
-      throw new HitlError('invalid_input', `createReviewRouter: options.manager must be a Manager from createManager() (it has no ${method} function)`);
-    }
-  }
+  requireManager(options.manager, ['get', 'list', 'respond', 'subscribe'], 'options.manager');
   if (options.allowAnonymous !== undefined && typeof options.allowAnonymous !== 'boolean') {
     throw invalidOption('allowAnonymous', options.allowAnonymous, 'must be a boolean');
   }
@@ -267,10 +262,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     resumeWindowMs = 60_000,
     logger = console,
   } = options;
-  const scheduler: Scheduler = options.scheduler ?? {
-    setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  };
+  const scheduler: Scheduler = options.scheduler ?? defaultScheduler;
   const hub = createEventHub({ manager, bufferSize: eventBufferSize, resumeWindowMs, scheduler });
   const jsonParser = express.json({ limit: bodyLimit, strict: true, type: () => true });
   const router: Router = express.Router();

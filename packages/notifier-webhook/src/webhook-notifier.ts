@@ -1,12 +1,12 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { describeValue, HitlError, invalidInput, isPlainObject, type ApprovalRecord, type Logger, type Notifier, type Scheduler } from '@hitl/core';
+import { HitlError, type ApprovalRecord, type Logger, type Notifier, type Scheduler } from '@hitl/core';
+import { defaultScheduler, describeValue, errorMessage, invalidInput, isPlainObject } from '@hitl/core/internal';
 import { toWebhookPayload } from './payload.js';
 import { backoffDelay, parseRetryAfter } from './retry.js';
 import { parseSecrets } from './secret.js';
 import { signatureHeader } from './signature.js';
 import {
   durationOption,
-  errorMessage,
   functionOption,
   integerOption,
   MAX_TIMER_DELAY_MS,
@@ -175,11 +175,6 @@ export interface NotifierSettings {
 const RESERVED_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
 const DETAIL_BYTES = 512;
 const DRAIN_BYTES = 64 * 1024;
-
-const defaultScheduler: Scheduler = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 const defaultLogger: Logger = {
   warn: (message, ...details) => console.warn(message, ...details),

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
+import { errorMessage, invalidInput, isRecord } from '@hitl/core/internal';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
 import { decideParameters, insertParameters, rowToStored } from './records.js';
 import type { RecordRow } from './records.js';
-import { buildSql, defaultChannel, invalidInput, requireChannel, requireSchema, requireTable } from './sql.js';
+import { buildSql, defaultChannel, requireChannel, requireSchema, requireTable } from './sql.js';
 import type { Statement } from './sql.js';
 
 /**
@@ -93,14 +94,6 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
 /** Sweep queries in one tick at most, so one tick never runs unbounded. */
 const MAX_SWEEP_ROUNDS = 10;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function positiveNumber(field: string, value: unknown, fallback: number, { allowInfinity = false } = {}): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || (!allowInfinity && !Number.isFinite(value))) {
@@ -110,7 +103,7 @@ function positiveNumber(field: string, value: unknown, fallback: number, { allow
 }
 
 function validateOptions(options: unknown): asserts options is PostgresStoreOptions {
-  if (!isObject(options)) throw invalidInput('options', options, 'must be an object with pool or connectionString');
+  if (!isRecord(options)) throw invalidInput('options', options, 'must be an object with pool or connectionString');
   const { pool, connectionString } = options;
   if (pool !== undefined && connectionString !== undefined) {
     throw invalidInput('options.connectionString', connectionString, 'cannot be given together with options.pool');
@@ -118,18 +111,18 @@ function validateOptions(options: unknown): asserts options is PostgresStoreOpti
   if (pool === undefined && connectionString === undefined) {
     throw invalidInput('options.pool', pool, 'is required (or options.connectionString)');
   }
-  if (pool !== undefined && (!isObject(pool) || typeof pool.query !== 'function' || typeof pool.connect !== 'function')) {
+  if (pool !== undefined && (!isRecord(pool) || typeof pool.query !== 'function' || typeof pool.connect !== 'function')) {
     throw invalidInput('options.pool', pool, 'must be a pg Pool');
   }
   if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString.trim() === '')) {
     throw invalidInput('options.connectionString', connectionString, 'must be a non-empty string');
   }
-  if (options.reconnect !== undefined && !isObject(options.reconnect)) throw invalidInput('options.reconnect', options.reconnect, 'must be an object');
-  if (options.listenerConfig !== undefined && !isObject(options.listenerConfig)) {
+  if (options.reconnect !== undefined && !isRecord(options.reconnect)) throw invalidInput('options.reconnect', options.reconnect, 'must be an object');
+  if (options.listenerConfig !== undefined && !isRecord(options.listenerConfig)) {
     throw invalidInput('options.listenerConfig', options.listenerConfig, 'must be a pg client config object');
   }
   const logger = options.logger as Partial<Logger> | undefined;
-  if (logger !== undefined && (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
+  if (logger !== undefined && (!isRecord(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
     throw invalidInput('options.logger', logger, 'must have warn and error functions');
   }
 }
@@ -240,7 +233,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     if (error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('22')) {
       return new HitlError('invalid_input', `PostgreSQL refused to ${action}: ${error.message}`, { cause: error });
     }
-    return new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} could not ${action}: ${messageOf(error)}`, { cause: error });
+    return new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} could not ${action}: ${errorMessage(error)}`, { cause: error });
   };
 
   const run = async <Row extends object>(action: string, statement: Statement, values: unknown[]): Promise<Row[]> => {
@@ -392,7 +385,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
 
     async list(query: ListQuery = {}): Promise<ListResult> {
-      if (!isObject(query)) throw invalidInput('query', query, 'must be an object');
+      if (!isRecord(query)) throw invalidInput('query', query, 'must be an object');
       const { status, toolName, cursor } = query;
       const limit = query.limit ?? 50;
       if (status !== undefined && !isRequestStatus(status)) {
