@@ -7,7 +7,6 @@
  */
 import { HitlError } from './hitl-error.js';
 import type { Manager, Scheduler } from './types.js';
-import { describeValue, invalidInput } from './validation.js';
 
 export { describeValue, invalidInput, isPlain, isPlainObject } from './validation.js';
 
@@ -46,13 +45,4 @@ export function requireManager(value: unknown, methods: readonly (keyof Manager)
       });
     }
   }
-}
-
-/**
- * {@link invalidInput} for an option of a named factory: the message starts with the factory's
- * name (`createReviewRouter: options.bodyLimit 'x' is not a size`); `details.field` is the field.
- */
-export function invalidOption(factory: string, field: string, value: unknown, problem: string): HitlError {
-  const error = invalidInput(field, value, problem);
-  return new HitlError('invalid_input', `${factory}: ${error.message}`, { details: { field, value: describeValue(value) } });
 }

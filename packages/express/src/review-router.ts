@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HitlError, isRequestStatus } from '@hitl/core';
-import { defaultScheduler, describeValue, invalidOption as factoryOptionError, isPlainObject, requireManager } from '@hitl/core/internal';
+import { defaultScheduler, describeValue, isPlainObject, requireManager } from '@hitl/core/internal';
 import type { ApprovalRecord, Decision, ListQuery, Logger, Manager, RespondInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
@@ -97,8 +97,10 @@ const shortcutFields: ReadonlySet<string> = new Set(['feedback']);
 const listFields: ReadonlySet<string> = new Set(['status', 'toolName', 'limit', 'cursor']);
 const byteSizePattern = /^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i;
 
+/** Like `invalidInput`, but the value is shown by its kind ('boolean', 'object') and the message names createReviewRouter. */
 function invalidOption(field: string, value: unknown, problem: string): HitlError {
-  return factoryOptionError('createReviewRouter', `options.${field}`, value, problem);
+  const shown = typeof value === 'string' ? `'${value.slice(0, 60)}'` : typeof value === 'number' ? String(value) : typeof value;
+  return new HitlError('invalid_input', `createReviewRouter: options.${field} ${shown} ${problem}`, { details: { field: `options.${field}`, value: shown } });
 }
 
 function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
