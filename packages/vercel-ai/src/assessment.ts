@@ -1,5 +1,5 @@
 import { isRiskLevel, type InteractionRequest, type Manager, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
-import { errorMessage, invalidInput, isPlainObject, requireManager as checkManager } from '@hitl/core/internal';
+import { errorMessage, invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
 
 /** Any non-null object, arrays included (AI SDK messages and parts are read leniently). */
@@ -12,8 +12,13 @@ const managerMethods = ['evaluate', 'submit', 'requestInteraction', 'get'] as co
 
 /** Throws `invalid_input` unless `value` looks like a `@hitl/core` manager. */
 export function requireManager(value: unknown, field = 'manager'): Manager {
-  checkManager(value, managerMethods, field);
-  return value;
+  if (!isObject(value)) throw invalidInput(field, value, 'must be a manager from createManager()');
+  for (const method of managerMethods) {
+    if (typeof value[method] !== 'function') {
+      throw invalidInput(`${field}.${method}`, value[method], 'must be a function (pass a manager from createManager())');
+    }
+  }
+  return value as unknown as Manager;
 }
 
 export function requireOptions(value: unknown, field = 'options'): Record<string, unknown> {
