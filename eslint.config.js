@@ -23,6 +23,18 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware promise rules for library sources (typescript-eslint's projectService reads each
+    // package's tsconfig.json, so lint needs the workspace dependencies built: turbo's lint task
+    // depends on ^build). Fire-and-forget is written as an explicit `void`, with the reason.
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.test-d.ts', '**/test-support/**', '**/*.test-helper.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/*.test-d.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
