@@ -8,7 +8,7 @@
 import { HitlError } from './hitl-error.js';
 import type { Manager, Scheduler } from './types.js';
 
-export { describeValue, invalidInput, isPlain, isPlainObject } from './validation.js';
+export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
 
 /** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { isRiskLevel, type InteractionRequest, type Manager, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
-import { errorMessage, invalidInput, isPlainObject } from '@hitl/core/internal';
+import { errorMessage, invalidInput, isPlainObject, optionalTimeout } from '@hitl/core/internal';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
 
 /** Any non-null object, arrays included (AI SDK messages and parts are read leniently). */
@@ -30,14 +30,6 @@ export function optionalFunction<T>(field: string, value: unknown): T | undefine
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidInput(field, value, 'must be a function');
   return value as T;
-}
-
-export function optionalTimeout(field: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-    throw invalidInput(field, value, 'must be a positive number of milliseconds (or Infinity)');
-  }
-  return value;
 }
 
 const idPrefixPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
