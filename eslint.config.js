@@ -14,11 +14,24 @@ export default tseslint.config(
           patterns: [
             {
               group: ['@hitl/*/src/*', '@hitl/*/dist/*', '../../*/src/*', '../../../packages/*'],
-              message: "Import another package only through its public entry ('@hitl/core', '@hitl/core/testing').",
+              message:
+                "Import another package only through its public entry ('@hitl/core', '@hitl/core/testing'). hitl's own packages may also import '@hitl/core/internal' (shared helpers, no semver promise); applications may not.",
             },
           ],
         },
       ],
+    },
+  },
+  {
+    // Type-aware promise rules for library sources (typescript-eslint's projectService reads each
+    // package's tsconfig.json, so lint needs the workspace dependencies built: turbo's lint task
+    // depends on ^build). Fire-and-forget is written as an explicit `void`, with the reason.
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.test-d.ts', '**/test-support/**', '**/*.test-helper.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   {

@@ -150,7 +150,7 @@ interface Forbidden {
 }
 
 /** What the compiler needs to know of a parsed condition: its size, its loops, anything refused. */
-function shapeOf(root: ASTNode): { nodes: number; comprehensions: number; forbidden?: Forbidden } {
+function shapeOf(root: ASTNode): { nodes: number; comprehensions: number; forbidden?: Forbidden | undefined } {
   let nodes = 0;
   let comprehensionCount = 0;
   let forbidden: Forbidden | undefined;

@@ -1,225 +1,21 @@
-import { describeValue, HitlError, isPlainObject, isRequestStatus } from '@hitl/core';
-import type { ApprovalRecord, Decision, ListQuery, Logger, Manager, RespondInput, Scheduler } from '@hitl/core';
+/** The review router: the reviewer REST API, the event stream and the dashboard, on a manager. */
+import { HitlError } from '@hitl/core';
+import { defaultScheduler } from '@hitl/core/internal';
+import type { ApprovalRecord, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { dashboardHandler, loadDashboardPage } from './dashboard-page.js';
-import { createEventHub, type StreamEntry } from './event-hub.js';
+import { createEventHub } from './event-hub.js';
+import { openEventStream } from './event-stream.js';
 import { authenticationFailure, RouteFailure, toHttpFailure } from './http-errors.js';
 import { idempotencyKeyOf } from './idempotency-key.js';
+import { parseListQuery, parseRespondBody, parseShortcutBody, readJsonBody, type RouteDecision } from './request-parsing.js';
+import { validateOptions } from './router-options.js';
 
-/**
- * Who is deciding: what `authenticate` returns. `id` becomes the response's `respondedBy`.
- *
- * @example
- * ```ts
- * const reviewer: Reviewer = { id: 'alice@example.com', roles: ['admin'] };
- * ```
- */
-export interface Reviewer {
-  /** Non-empty. Recorded as `respondedBy`; compared with the request's `requestedBy` (no self-approval). */
-  id: string;
-  roles?: readonly string[];
-}
-
-/**
- * What a reviewer wants to do with a record, as passed to `authorize`: see it (`view`, which also
- * filters `GET /requests` and the event stream), or decide it.
- *
- * @example
- * ```ts
- * const authorize = (reviewer: Reviewer, record: ApprovalRecord, action: ReviewAction) =>
- *   action === 'view' || record.request.riskLevel !== 'irreversible' || reviewer.roles?.includes('admin') === true;
- * ```
- */
-export type ReviewAction = 'view' | Decision;
-
-/**
- * Options of {@link createReviewRouter}.
- *
- * @example
- * ```ts
- * const options: ReviewRouterOptions = {
- *   manager,
- *   authenticate: (request) => {
- *     const id = request.get('x-reviewer');
- *     return id ? { id } : null;
- *   },
- * };
- * ```
- */
-export interface ReviewRouterOptions<TReviewer extends Reviewer = Reviewer> {
-  /** The manager whose requests are reviewed. */
-  manager: Manager;
-  /**
-   * Identifies the reviewer of an HTTP request (a session cookie, a header set by your auth proxy, a
-   * bearer token...). Return `null`, `undefined` or `false` for "no identity": the route answers 401.
-   * Throw a `HitlError('forbidden')`, or an error whose `status` (or `statusCode`) is 401 or 403 (as
-   * `http-errors` makes them), to answer that status. Required unless `allowAnonymous` is `true`.
-   */
-  authenticate?: (request: Request) => TReviewer | null | undefined | false | Promise<TReviewer | null | undefined | false>;
-  /**
-   * May the reviewer do `action` on `record`? `false` answers 403 for decisions and `GET
-   * /requests/:id`, and hides the record from `GET /requests` and `/events`. Default: everyone
-   * authenticated may do everything.
-   */
-  authorize?: (reviewer: TReviewer, record: ApprovalRecord, action: ReviewAction) => boolean | Promise<boolean>;
-  /**
-   * Lets requests without an identity through as the reviewer `{ id: 'anonymous' }`. Only for
-   * development, or behind a proxy that already restricts who reaches the router. Default `false`.
-   */
-  allowAnonymous?: boolean;
-  /** Serve the dashboard page at `GET /`. Default `true`. */
-  dashboard?: boolean;
-  /** Largest JSON body accepted on the POST routes: bytes, or a string such as `'64kb'`. Default `'64kb'`. */
-  bodyLimit?: number | string;
-  /** How often an idle event stream gets a heartbeat comment, in ms. Default 15 000. */
-  heartbeatMs?: number;
-  /** How many recent events are kept for `Last-Event-ID` resume. Default 1 000. */
-  eventBufferSize?: number;
-  /**
-   * How long the router keeps recording events after the last stream closed, so a client that
-   * reconnects can still resume, in ms. `0` releases the manager subscription at once. Default 60 000.
-   */
-  resumeWindowMs?: number;
-  /** Where unexpected (500) errors are logged. Default `console`. */
-  logger?: Pick<Logger, 'error'>;
-  /** Timers for heartbeats and the resume window. Default the global `setTimeout`/`clearTimeout`. */
-  scheduler?: Scheduler;
-}
+export type { ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
+import type { ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
 
 const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
-const MAX_STREAM_BACKLOG_BYTES = 1024 * 1024;
-const RETRY_MS = 3_000;
-const respondFields: ReadonlySet<string> = new Set(['decision', 'feedback', 'modified']);
-const shortcutFields: ReadonlySet<string> = new Set(['feedback']);
-/** Filters passed through to `manager.list` as they are. */
-const contextFilters = ['threadId', 'runId', 'requestedBy', 'createdAfter', 'createdBefore'] as const;
-
-const listFields: ReadonlySet<string> = new Set(['status', 'toolName', 'limit', 'cursor', ...contextFilters]);
-const byteSizePattern = /^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i;
-
-function invalidOption(field: string, value: unknown, problem: string): HitlError {
-  const shown = typeof value === 'string' ? `'${value.slice(0, 60)}'` : typeof value === 'number' ? String(value) : typeof value;
-  return new HitlError('invalid_input', `createReviewRouter: options.${field} ${shown} ${problem}`);
-}
-
-function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
-  if (!isPlainObject(options)) throw new HitlError('invalid_input', 'createReviewRouter: options must be an object');
-  const { manager } = options;
-  for (const method of ['get', 'list', 'respond', 'subscribe'] as const) {
-    if (typeof manager !== 'object' || manager === null || typeof manager[method] !== 'function') {
-      throw new HitlError('invalid_input', `createReviewRouter: options.manager must be a Manager from createManager() (it has no ${method} function)`);
-    }
-  }
-  if (options.allowAnonymous !== undefined && typeof options.allowAnonymous !== 'boolean') {
-    throw invalidOption('allowAnonymous', options.allowAnonymous, 'must be a boolean');
-  }
-  if (options.authenticate === undefined) {
-    if (options.allowAnonymous !== true) {
-      throw new HitlError(
-        'invalid_input',
-        'createReviewRouter: options.authenticate is required to identify reviewers; pass allowAnonymous: true to let anyone who reaches the router decide requests',
-      );
-    }
-  } else if (typeof options.authenticate !== 'function') {
-    throw invalidOption('authenticate', options.authenticate, 'must be a function (request) => { id, roles? } | null');
-  }
-  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
-    throw invalidOption('authorize', options.authorize, 'must be a function (reviewer, record, action) => boolean');
-  }
-  if (options.dashboard !== undefined && typeof options.dashboard !== 'boolean') {
-    throw invalidOption('dashboard', options.dashboard, 'must be a boolean');
-  }
-  const { bodyLimit } = options;
-  if (bodyLimit !== undefined) {
-    const valid =
-      typeof bodyLimit === 'number' ? Number.isSafeInteger(bodyLimit) && bodyLimit > 0 : typeof bodyLimit === 'string' && byteSizePattern.test(bodyLimit);
-    if (!valid) throw invalidOption('bodyLimit', bodyLimit, "must be a positive number of bytes or a size such as '64kb'");
-  }
-  const positive = (field: 'heartbeatMs' | 'eventBufferSize' | 'resumeWindowMs', value: unknown, allowZero: boolean, integer: boolean) => {
-    if (value === undefined) return;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !allowZero) || (integer && !Number.isInteger(value))) {
-      throw invalidOption(field, value, `must be a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'finite number'}`);
-    }
-  };
-  positive('heartbeatMs', options.heartbeatMs, false, false);
-  positive('eventBufferSize', options.eventBufferSize, false, true);
-  positive('resumeWindowMs', options.resumeWindowMs, true, false);
-  if (options.eventBufferSize !== undefined && options.eventBufferSize > 100_000) {
-    throw invalidOption('eventBufferSize', options.eventBufferSize, 'must be at most 100000');
-  }
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.error !== 'function')) {
-    throw invalidOption('logger', options.logger, 'must have an error function');
-  }
-  const { scheduler } = options;
-  if (
-    scheduler !== undefined &&
-    (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.setTimeout !== 'function' || typeof scheduler.clearTimeout !== 'function')
-  ) {
-    throw invalidOption('scheduler', scheduler, 'must have setTimeout and clearTimeout functions');
-  }
-}
-
-/** The media type of a request, lower-cased, without parameters; `undefined` when there is none. */
-function mediaType(request: Request): string | undefined {
-  const header = request.headers['content-type'];
-  if (typeof header !== 'string') return undefined;
-  return header.split(';', 1)[0]?.trim().toLowerCase();
-}
-
-/** The `charset` parameter of the Content-Type, lower-cased, when there is one. */
-function charsetOf(request: Request): string | undefined {
-  const header = request.headers['content-type'];
-  if (typeof header !== 'string') return undefined;
-  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(header);
-  return match?.[1]?.toLowerCase();
-}
-
-/** Validates a list query: known keys, each given once, with valid values. */
-function parseListQuery(query: Request['query']): ListQuery {
-  const result: ListQuery = {};
-  for (const [key, value] of Object.entries(query)) {
-    if (!listFields.has(key)) {
-      throw new HitlError('invalid_input', `query parameter '${key.slice(0, 40)}' is not supported (use ${[...listFields].join(', ')})`);
-    }
-    if (typeof value !== 'string') throw new HitlError('invalid_input', `query parameter '${key}' must be given once, as a plain value`);
-    if (value === '') throw new HitlError('invalid_input', `query parameter '${key}' must not be empty`);
-  }
-  const { status, toolName, limit, cursor } = query as Record<string, string | undefined>;
-  if (status !== undefined) {
-    if (!isRequestStatus(status)) {
-      throw new HitlError(
-        'invalid_input',
-        `status '${status.slice(0, 40)}' is not a request status (pending, approved, rejected, modified, expired, cancelled)`,
-      );
-    }
-    result.status = status;
-  }
-  if (toolName !== undefined) result.toolName = toolName;
-  if (limit !== undefined) {
-    const parsed = /^[0-9]{1,4}$/.test(limit) ? Number(limit) : Number.NaN;
-    if (!(parsed >= 1 && parsed <= 1000)) throw new HitlError('invalid_input', `limit '${limit.slice(0, 40)}' must be an integer from 1 to 1000`);
-    result.limit = parsed;
-  }
-  if (cursor !== undefined) result.cursor = cursor;
-  // The manager checks these (ISO 8601 for the dates) and names the field: a bad one is a 400.
-  for (const key of contextFilters) if (query[key] !== undefined) result[key] = query[key] as string;
-  return result;
-}
-
-/** Checks a POST body against the fields a route accepts. */
-function checkBodyFields(body: Record<string, unknown>, allowed: ReadonlySet<string>): void {
-  for (const key of Object.keys(body)) {
-    if (allowed.has(key)) continue;
-    if (key === 'respondedBy') {
-      throw new HitlError('invalid_input', 'respondedBy cannot be set in the body: it is the authenticated reviewer');
-    }
-    throw new HitlError('invalid_input', `body field '${key.slice(0, 40)}' is not supported (allowed: ${[...allowed].join(', ')})`);
-  }
-  if (body.feedback !== undefined && typeof body.feedback !== 'string') {
-    throw new HitlError('invalid_input', `feedback must be a string, got ${body.feedback === null ? 'null' : typeof body.feedback}`);
-  }
-}
 
 /**
  * Creates the reviewer API as an Express router: list and read requests, decide them, follow them
@@ -271,10 +67,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     resumeWindowMs = 60_000,
     logger = console,
   } = options;
-  const scheduler: Scheduler = options.scheduler ?? {
-    setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  };
+  const scheduler: Scheduler = options.scheduler ?? defaultScheduler;
   const hub = createEventHub({ manager, bufferSize: eventBufferSize, resumeWindowMs, scheduler });
   const jsonParser = express.json({ limit: bodyLimit, strict: true, type: () => true });
   const router: Router = express.Router();
@@ -321,31 +114,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     return record;
   };
 
-  /** Reads the JSON body of a state-changing route; only `application/json` is accepted (CSRF). */
-  const readJsonBody = async (request: Request, response: Response): Promise<Record<string, unknown>> => {
-    if (mediaType(request) !== 'application/json') {
-      const type = mediaType(request);
-      throw new RouteFailure(
-        415,
-        'unsupported_media_type',
-        `this route accepts only Content-Type application/json${type === undefined ? ' (none was sent)' : `, not '${type.slice(0, 60)}'`}`,
-      );
-    }
-    // JSON is UTF-8 (RFC 8259). Other charsets decode a malformed body into something else.
-    const charset = charsetOf(request);
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      throw new RouteFailure(415, 'unsupported_media_type', `this route accepts JSON in UTF-8 only, not charset '${charset.slice(0, 40)}'`);
-    }
-    await new Promise<void>((resolve, reject) => {
-      jsonParser(request, response, (error?: unknown) => (error === undefined ? resolve() : reject(error)));
-    });
-    const body: unknown = request.body;
-    if (body === undefined) return {};
-    if (!isPlainObject(body)) throw new HitlError('invalid_input', 'the request body must be a JSON object');
-    return body;
-  };
-
-  const decide = async (request: Request, response: Response, reviewer: TReviewer, input: Omit<RespondInput, 'respondedBy'>) => {
+  const decide = async (request: Request, response: Response, reviewer: TReviewer, input: RouteDecision) => {
     const id = String(request.params.id);
     const record = await readRecord(id);
     await requireAllowed(reviewer, record, input.decision);
@@ -380,102 +149,30 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
 
   router.post('/requests/:id/respond', async (request, response) => {
     const reviewer = await identify(request);
-    const body = await readJsonBody(request, response);
-    checkBodyFields(body, respondFields);
-    if (body.decision === undefined) throw new HitlError('invalid_input', "decision is required ('approve', 'reject' or 'modify')");
-    if (typeof body.decision !== 'string' || !['approve', 'reject', 'modify'].includes(body.decision)) {
-      const shown = describeValue(typeof body.decision === 'string' ? body.decision.slice(0, 40) : body.decision);
-      throw new HitlError('invalid_input', `decision ${shown} is not a decision ('approve', 'reject' or 'modify')`);
-    }
-    const input: Omit<RespondInput, 'respondedBy'> = { decision: body.decision as Decision };
-    if (body.feedback !== undefined) input.feedback = body.feedback as string;
-    if (body.modified !== undefined) input.modified = body.modified as Record<string, unknown>;
-    await decide(request, response, reviewer, input);
+    const body = await readJsonBody(jsonParser, request, response);
+    await decide(request, response, reviewer, parseRespondBody(body));
   });
 
   for (const decision of ['approve', 'reject'] as const) {
     router.post(`/requests/:id/${decision}`, async (request, response) => {
       const reviewer = await identify(request);
-      const body = await readJsonBody(request, response);
-      checkBodyFields(body, shortcutFields);
-      const input: Omit<RespondInput, 'respondedBy'> = { decision };
-      if (body.feedback !== undefined) input.feedback = body.feedback as string;
-      await decide(request, response, reviewer, input);
+      const body = await readJsonBody(jsonParser, request, response);
+      await decide(request, response, reviewer, parseShortcutBody(body, decision));
     });
   }
 
   router.get('/events', async (request, response) => {
     const reviewer = await identify(request);
-    openStream(request, response, reviewer);
+    openEventStream({
+      request,
+      response,
+      hub,
+      scheduler,
+      heartbeatMs,
+      logger,
+      canView: authorize ? (record) => allowed(reviewer, record, 'view') : undefined,
+    });
   });
-
-  const openStream = (request: Request, response: Response, reviewer: TReviewer) => {
-    let closed = false;
-    let heartbeat: unknown;
-    let queue: Promise<void> = Promise.resolve();
-
-    const write = (chunk: string) => {
-      if (closed || response.writableEnded || response.destroyed) return;
-      response.write(chunk);
-      // A client that stopped reading is dropped; it reconnects and resumes (or resets).
-      if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) response.end();
-    };
-    const armHeartbeat = () => {
-      heartbeat = scheduler.setTimeout(() => {
-        if (closed) return;
-        write(': heartbeat\n\n');
-        armHeartbeat();
-      }, heartbeatMs);
-    };
-    const deliver = (entry: StreamEntry) => {
-      if (!authorize) {
-        write(entry.frame);
-        return;
-      }
-      // Keep the order of events even when authorize is async.
-      queue = queue.then(async () => {
-        if (closed) return;
-        try {
-          if (await allowed(reviewer, entry.record, 'view')) write(entry.frame);
-        } catch (error) {
-          logger.error('hitl: authorize failed while filtering the event stream; the event was withheld', error);
-        }
-      });
-    };
-    const listener = (entry: StreamEntry) => deliver(entry);
-
-    response.status(200);
-    response.set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-store, no-transform',
-      'X-Accel-Buffering': 'no',
-      'X-Content-Type-Options': 'nosniff',
-    });
-    // The client may have left while authenticate ran: then there is nothing to attach.
-    if (response.destroyed || request.socket.destroyed) return;
-    if (request.method === 'HEAD') {
-      response.end();
-      return;
-    }
-    response.flushHeaders();
-    request.socket.setNoDelay(true);
-    const lastEventId = request.get('last-event-id');
-    const attachment = hub.attach(listener, lastEventId === undefined || lastEventId === '' ? undefined : lastEventId);
-    response.on('close', () => {
-      closed = true;
-      hub.detach(listener);
-      if (heartbeat !== undefined) scheduler.clearTimeout(heartbeat);
-    });
-    write(`retry: ${RETRY_MS}\n\n`);
-    if (attachment.reset !== undefined) {
-      write(`id: ${attachment.currentId}\nevent: reset\ndata: ${JSON.stringify({ reason: attachment.reset })}\n\n`);
-    }
-    for (const entry of attachment.backlog) deliver(entry);
-    const ready = `id: ${attachment.currentId}\nevent: ready\ndata: ${JSON.stringify({ resumed: attachment.resumed })}\n\n`;
-    if (authorize) queue = queue.then(() => write(ready));
-    else write(ready);
-    armHeartbeat();
-  };
 
   if (dashboard) router.get('/', dashboardHandler(loadDashboardPage()));
   router.get('/me', async (request, response) => sendJson(response, 200, { id: (await identify(request)).id }));

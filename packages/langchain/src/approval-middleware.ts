@@ -1,4 +1,5 @@
-import { describeValue, toolNameProblem } from '@hitl/core';
+import { toolNameProblem } from '@hitl/core';
+import { describeValue, invalidInput } from '@hitl/core/internal';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
@@ -12,7 +13,6 @@ import {
   checkedRisk,
   defaultDescription,
   inputRecord,
-  invalidOption,
   isPromiseLike,
   parseWithSchema,
   rejectionText,
@@ -90,7 +90,7 @@ function validateOptions(options: unknown): asserts options is ApprovalMiddlewar
   validateConfidenceOption('options.confidence', confidence);
   validateOptionalFunction('options.describe', describe);
   validateRequestedBy('options.requestedBy', requestedBy);
-  if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidOption('options.name', name, 'must be a non-empty string');
+  if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidInput('options.name', name, 'must be a non-empty string');
 }
 
 type Request = Parameters<ToolCallHandler>[0];

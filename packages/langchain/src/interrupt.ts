@@ -1,4 +1,5 @@
-import { hashInput, HitlError, isPlainObject } from '@hitl/core';
+import { hashInput, HitlError } from '@hitl/core';
+import { errorMessage, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
 import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
@@ -8,9 +9,7 @@ import {
   callbackFailure,
   checkedConfidence,
   checkedRisk,
-  describeValue,
-  errorMessage,
-  invalidOption,
+  defaultDescription,
   isPromiseLike,
   validateConfidenceOption,
   validateOptionalFunction,
@@ -52,18 +51,10 @@ export type InterruptTool = string | { name: string; schema?: unknown };
 const ALL_DECISIONS: DecisionType[] = ['approve', 'edit', 'reject'];
 
 function validatePolicyOptions(options: unknown, field: string): asserts options is InterruptPolicyOptions {
-  if (!isPlainObject(options)) throw invalidOption(field, options, 'must be an object');
+  if (!isPlainObject(options)) throw invalidInput(field, options, 'must be an object');
   validateRiskOption(`${field}.riskLevel`, options.riskLevel, true);
   validateConfidenceOption(`${field}.confidence`, options.confidence);
   validateOptionalFunction(`${field}.describe`, options.describe);
-}
-
-function validateManager(manager: unknown, methods: readonly (keyof Manager)[]): asserts manager is Manager {
-  for (const method of methods) {
-    if (typeof manager !== 'object' || manager === null || typeof (manager as Record<string, unknown>)[method] !== 'function') {
-      throw new HitlError('invalid_input', `manager must be a Manager from createManager() (it has no ${method}() method)`);
-    }
-  }
 }
 
 /** The risk level the options give a tool without looking at a call, or `undefined` when it depends on the call. */
@@ -148,15 +139,15 @@ export function toInterruptOn(
   tools: readonly InterruptTool[],
   options: InterruptPolicyOptions,
 ): Record<string, boolean | InterruptOnConfig> {
-  validateManager(manager, ['evaluate']);
-  if (!Array.isArray(tools)) throw invalidOption('tools', tools, 'must be an array of tools or tool names');
+  requireManager(manager, ['evaluate']);
+  if (!Array.isArray(tools)) throw invalidInput('tools', tools, 'must be an array of tools or tool names');
   validatePolicyOptions(options, 'options');
   const { describe } = options;
   const interruptOn: Record<string, boolean | InterruptOnConfig> = {};
   tools.forEach((tool: InterruptTool, index) => {
     const toolName = typeof tool === 'string' ? tool : (tool as { name?: unknown } | null)?.name;
     if (typeof toolName !== 'string' || toolName === '') {
-      throw invalidOption(`tools[${index}]`, tool, 'must be a tool with a non-empty name, or a tool name');
+      throw invalidInput(`tools[${index}]`, tool, 'must be a tool with a non-empty name, or a tool name');
     }
     const description = describe ? (toolCall: ToolCall) => describe(toolCall) : undefined;
     const best = manager.evaluate(toolName, 1, 'read_only');
@@ -230,19 +221,19 @@ const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 
 function actionsOf(interrupt: unknown): { interruptId: string; actions: ActionRequest[]; reviewConfigs: HITLRequest['reviewConfigs'] } {
   if (typeof interrupt !== 'object' || interrupt === null) {
-    throw invalidOption('interrupt', interrupt, 'must be a LangGraph interrupt (result.__interrupt__[0])');
+    throw invalidInput('interrupt', interrupt, 'must be a LangGraph interrupt (result.__interrupt__[0])');
   }
   const { id, value } = interrupt as HitlInterrupt;
   if (typeof id !== 'string' || !ID_PATTERN.test(id) || id.length > 100) {
-    throw invalidOption('interrupt.id', id, 'must be the interrupt id LangGraph gave (letters, digits and ._:-, at most 100 characters)');
+    throw invalidInput('interrupt.id', id, 'must be the interrupt id LangGraph gave (letters, digits and ._:-, at most 100 characters)');
   }
   const request = value as Partial<HITLRequest> | undefined;
   if (!request || !Array.isArray(request.actionRequests) || !Array.isArray(request.reviewConfigs)) {
-    throw invalidOption('interrupt.value', value, "must be a humanInTheLoopMiddleware request ({ actionRequests, reviewConfigs })");
+    throw invalidInput('interrupt.value', value, "must be a humanInTheLoopMiddleware request ({ actionRequests, reviewConfigs })");
   }
   request.actionRequests.forEach((action, index) => {
     if (!isPlainObject(action) || typeof action.name !== 'string' || action.name === '' || !isPlainObject(action.args)) {
-      throw invalidOption(`interrupt.value.actionRequests[${index}]`, action, 'must be { name, args }');
+      throw invalidInput(`interrupt.value.actionRequests[${index}]`, action, 'must be { name, args }');
     }
   });
   return { interruptId: id, actions: request.actionRequests, reviewConfigs: request.reviewConfigs };
@@ -268,20 +259,20 @@ function recordId(interruptId: string, index: number): string {
  * ```
  */
 export async function submitInterrupt(manager: Manager, interrupt: HitlInterrupt, options: SubmitInterruptOptions): Promise<ApprovalRecord[]> {
-  validateManager(manager, ['submit']);
+  requireManager(manager, ['submit']);
   validatePolicyOptions(options, 'options');
   const { requestedBy, timeoutMs, threadId, runId, describe } = options;
   if (requestedBy !== undefined && (typeof requestedBy !== 'string' || requestedBy === '')) {
-    throw invalidOption('options.requestedBy', requestedBy, 'must be a non-empty string');
+    throw invalidInput('options.requestedBy', requestedBy, 'must be a non-empty string');
   }
-  if (threadId !== undefined && typeof threadId !== 'string') throw invalidOption('options.threadId', threadId, 'must be a string');
-  if (runId !== undefined && typeof runId !== 'string') throw invalidOption('options.runId', runId, 'must be a string');
+  if (threadId !== undefined && typeof threadId !== 'string') throw invalidInput('options.threadId', threadId, 'must be a string');
+  if (runId !== undefined && typeof runId !== 'string') throw invalidInput('options.runId', runId, 'must be a string');
   const { interruptId, actions } = actionsOf(interrupt);
   const requests = await Promise.all(
     actions.map(async (action, index): Promise<InteractionRequest> => {
       const toolCall: ToolCall = { name: action.name, args: action.args, type: 'tool_call' };
       const { riskLevel, confidence } = await judge(options, toolCall);
-      let description = action.description ?? `${action.name}\nArguments: ${describeValue(action.args)}`;
+      let description = action.description ?? defaultDescription(action.name, action.args);
       if (describe) {
         try {
           description = describe(toolCall);
@@ -355,8 +346,8 @@ export async function waitForInterruptDecisions(
   interrupt: HitlInterrupt,
   options: { signal?: AbortSignal } = {},
 ): Promise<InterruptResume> {
-  validateManager(manager, ['get', 'waitFor']);
-  if (!isPlainObject(options)) throw invalidOption('options', options, 'must be an object');
+  requireManager(manager, ['get', 'waitFor']);
+  if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
   const { signal } = options;
   const { interruptId, actions, reviewConfigs } = actionsOf(interrupt);
   const records = await Promise.all(actions.map((_action, index) => manager.get(recordId(interruptId, index))));

@@ -1,4 +1,5 @@
-import { HitlError, isPlainObject, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
+import { HitlError, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
+import { describeValue, errorMessage, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
 import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
 import { toJsonSchema, Validator } from '@langchain/core/utils/json_schema';
 import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
@@ -29,76 +30,52 @@ export interface SharedOptions {
   audit?: boolean;
 }
 
-export function describeValue(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'string') return `'${value}'`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-export function invalidOption(field: string, value: unknown, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`);
-}
-
-
 function isUnitInterval(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
 }
 
 /** Checks the options every wrapper shares; throws `HitlError('invalid_input')` naming the field. */
 export function validateSharedOptions(options: unknown, field: string): asserts options is SharedOptions {
-  if (!isPlainObject(options)) throw invalidOption(field, options, 'must be an object');
-  const manager = options.manager as Partial<Manager> | undefined;
-  for (const method of ['evaluate', 'submit', 'waitFor', 'cancel'] as const) {
-    if (typeof manager !== 'object' || manager === null || typeof manager[method] !== 'function') {
-      throw new HitlError('invalid_input', `${field}.manager must be a Manager from createManager() (it has no ${method}() method)`);
-    }
-  }
+  if (!isPlainObject(options)) throw invalidInput(field, options, 'must be an object');
+  requireManager(options.manager, ['evaluate', 'submit', 'waitFor', 'cancel'], `${field}.manager`);
   const { onReject, timeoutMs, formatRejection, audit } = options;
   if (onReject !== undefined && onReject !== 'message' && onReject !== 'throw') {
-    throw invalidOption(`${field}.onReject`, onReject, "must be 'message' or 'throw'");
+    throw invalidInput(`${field}.onReject`, onReject, "must be 'message' or 'throw'");
   }
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0)) {
-    throw invalidOption(`${field}.timeoutMs`, timeoutMs, 'must be a positive number of milliseconds (Infinity waits forever)');
+    throw invalidInput(`${field}.timeoutMs`, timeoutMs, 'must be a positive number of milliseconds (Infinity waits forever)');
   }
   if (formatRejection !== undefined && typeof formatRejection !== 'function') {
-    throw invalidOption(`${field}.formatRejection`, formatRejection, 'must be a function');
+    throw invalidInput(`${field}.formatRejection`, formatRejection, 'must be a function');
   }
-  if (audit !== undefined && typeof audit !== 'boolean') throw invalidOption(`${field}.audit`, audit, 'must be a boolean');
+  if (audit !== undefined && typeof audit !== 'boolean') throw invalidInput(`${field}.audit`, audit, 'must be a boolean');
 }
 
 export function validateConfidenceOption(field: string, value: unknown): void {
   if (value === undefined || typeof value === 'function') return;
-  if (!isUnitInterval(value)) throw invalidOption(field, value, 'must be a number between 0 and 1 or a function');
+  if (!isUnitInterval(value)) throw invalidInput(field, value, 'must be a number between 0 and 1 or a function');
 }
 
 export function validateRiskOption(field: string, value: unknown, allowRecord: boolean): void {
   if (typeof value === 'function' || isRiskLevel(value)) return;
   if (allowRecord && isPlainObject(value)) {
     for (const [name, level] of Object.entries(value)) {
-      if (!isRiskLevel(level)) throw invalidOption(`${field}.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+      if (!isRiskLevel(level)) throw invalidInput(`${field}.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
     }
     return;
   }
   const expected = allowRecord ? 'a risk level, a record of tool name to risk level, or a function' : 'a risk level or a function';
-  throw invalidOption(field, value, `must be ${expected}`);
+  throw invalidInput(field, value, `must be ${expected}`);
 }
 
 export function validateOptionalFunction(field: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') throw invalidOption(field, value, 'must be a function');
+  if (value !== undefined && typeof value !== 'function') throw invalidInput(field, value, 'must be a function');
 }
 
 export function validateRequestedBy(field: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function' && (typeof value !== 'string' || value === '')) {
-    throw invalidOption(field, value, 'must be a non-empty string or a function');
+    throw invalidInput(field, value, 'must be a non-empty string or a function');
   }
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The tool's description followed by its arguments as JSON. */

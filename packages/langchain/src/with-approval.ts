@@ -1,4 +1,5 @@
-import { HitlError, isPlainObject, toolNameProblem } from '@hitl/core';
+import { HitlError, toolNameProblem } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
 import type { CallbackManagerForToolRun } from '@langchain/core/callbacks/manager';
 import { ToolMessage } from '@langchain/core/messages';
@@ -14,7 +15,6 @@ import {
   contextId,
   defaultDescription,
   inputRecord,
-  invalidOption,
   isPromiseLike,
   parseWithSchema,
   rejectionText,
@@ -86,11 +86,11 @@ type GatedTool = { _call: ToolCallMethod; name: string; description: string; sch
 function validateTool(tool: unknown): asserts tool is GatedTool {
   const candidate = tool as Partial<GatedTool> & { invoke?: unknown } | null;
   if (typeof candidate !== 'object' || candidate === null || typeof candidate._call !== 'function' || typeof candidate.invoke !== 'function') {
-    throw invalidOption('tool', tool, 'must be a LangChain StructuredTool (made with tool() or a StructuredTool subclass)');
+    throw invalidInput('tool', tool, 'must be a LangChain StructuredTool (made with tool() or a StructuredTool subclass)');
   }
-  if (typeof candidate.name !== 'string' || candidate.name === '') throw invalidOption('tool.name', candidate.name, 'must be a non-empty string');
+  if (typeof candidate.name !== 'string' || candidate.name === '') throw invalidInput('tool.name', candidate.name, 'must be a non-empty string');
   const problem = toolNameProblem(candidate.name);
-  if (problem !== undefined) throw invalidOption('tool.name', candidate.name, `is not a valid tool name: it ${problem}`);
+  if (problem !== undefined) throw invalidInput('tool.name', candidate.name, `is not a valid tool name: it ${problem}`);
 }
 
 function validateOptions(options: unknown): asserts options is WithApprovalOptions {
@@ -279,8 +279,8 @@ export function wrapTools<const T extends readonly StructuredTool[]>(
   tools: T,
   options: WithApprovalOptions | ((tool: T[number]) => WithApprovalOptions),
 ): T {
-  if (!Array.isArray(tools)) throw invalidOption('tools', tools, 'must be an array of LangChain tools');
-  if (typeof options !== 'function' && !isPlainObject(options)) throw invalidOption('options', options, 'must be an object or a function');
+  if (!Array.isArray(tools)) throw invalidInput('tools', tools, 'must be an array of LangChain tools');
+  if (typeof options !== 'function' && !isPlainObject(options)) throw invalidInput('options', options, 'must be an object or a function');
   return tools.map((tool: T[number], index) => {
     const toolOptions = typeof options === 'function' ? options(tool) : options;
     try {

@@ -1,4 +1,5 @@
-import { HitlError, isPlainObject, isRiskLevel } from '@hitl/core';
+import { HitlError, isRiskLevel } from '@hitl/core';
+import { describeValue, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
 import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, PolicyCall, RiskLevel } from '@hitl/core';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { defaultRejectionMessage, rejectionResult, type ToolRejection } from './rejection.js';
@@ -60,51 +61,33 @@ export function toolNameProblem(name: unknown): string | undefined {
   return 'has characters outside A-Z a-z 0-9 _ - . :';
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 64 ? `${value.slice(0, 64)}…` : value}'`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-function invalidOption(field: string, value: unknown, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${describeValue(value)} ${problem}`, { details: { field } });
-}
-
 /** Checks the options once, when the gate is built; throws `HitlError('invalid_input')` naming the field. */
 export function validateGateOptions(options: unknown, field = 'options'): asserts options is GateOptions {
-  if (!isPlainObject(options)) throw invalidOption(field, options, 'must be an object');
-  const manager = options.manager as Partial<Manager> | undefined;
-  for (const method of ['evaluate', 'submit', 'waitFor', 'cancel'] as const) {
-    if (typeof manager !== 'object' || manager === null || typeof manager[method] !== 'function') {
-      throw new HitlError('invalid_input', `${field}.manager must be a Manager from createManager() (it has no ${method}() method)`, { details: { field: `${field}.manager` } });
-    }
-  }
+  if (!isPlainObject(options)) throw invalidInput(field, options, 'must be an object');
+  requireManager(options.manager, ['evaluate', 'submit', 'waitFor', 'cancel'], `${field}.manager`);
   const { riskLevel, confidence, describe, threadId, requestedBy, timeoutMs, formatRejection, audit } = options;
   if (riskLevel !== undefined && typeof riskLevel !== 'function' && !isRiskLevel(riskLevel)) {
-    if (!isPlainObject(riskLevel)) throw invalidOption(`${field}.riskLevel`, riskLevel, 'must be a risk level, a record of tool name to risk level, or a function');
+    if (!isPlainObject(riskLevel)) throw invalidInput(`${field}.riskLevel`, riskLevel, 'must be a risk level, a record of tool name to risk level, or a function');
     for (const [name, level] of Object.entries(riskLevel)) {
-      if (!isRiskLevel(level)) throw invalidOption(`${field}.riskLevel.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+      if (!isRiskLevel(level)) throw invalidInput(`${field}.riskLevel.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
     }
   }
   if (confidence !== undefined && typeof confidence !== 'function' && !isUnit(confidence)) {
-    throw invalidOption(`${field}.confidence`, confidence, 'must be a number between 0 and 1 or a function');
+    throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1 or a function');
   }
   for (const [name, value] of [['describe', describe], ['formatRejection', formatRejection]] as const) {
-    if (value !== undefined && typeof value !== 'function') throw invalidOption(`${field}.${name}`, value, 'must be a function');
+    if (value !== undefined && typeof value !== 'function') throw invalidInput(`${field}.${name}`, value, 'must be a function');
   }
   if (threadId !== undefined && typeof threadId !== 'function' && (typeof threadId !== 'string' || threadId === '')) {
-    throw invalidOption(`${field}.threadId`, threadId, 'must be a non-empty string or a function');
+    throw invalidInput(`${field}.threadId`, threadId, 'must be a non-empty string or a function');
   }
   if (requestedBy !== undefined && (typeof requestedBy !== 'string' || requestedBy === '')) {
-    throw invalidOption(`${field}.requestedBy`, requestedBy, 'must be a non-empty string');
+    throw invalidInput(`${field}.requestedBy`, requestedBy, 'must be a non-empty string');
   }
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs <= 0)) {
-    throw invalidOption(`${field}.timeoutMs`, timeoutMs, 'must be a positive number of milliseconds (Infinity waits forever)');
+    throw invalidInput(`${field}.timeoutMs`, timeoutMs, 'must be a positive number of milliseconds (Infinity waits forever)');
   }
-  if (audit !== undefined && typeof audit !== 'boolean') throw invalidOption(`${field}.audit`, audit, 'must be a boolean');
+  if (audit !== undefined && typeof audit !== 'boolean') throw invalidInput(`${field}.audit`, audit, 'must be a boolean');
 }
 
 function isUnit(value: unknown): value is number {

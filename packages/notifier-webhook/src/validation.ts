@@ -1,4 +1,4 @@
-import { invalidInput } from '@hitl/core';
+import { invalidInput } from '@hitl/core/internal';
 
 /** The largest delay `setTimeout` accepts, in ms. */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647;
@@ -26,13 +26,4 @@ export function functionOption<T>(field: string, value: unknown, fallback: T): T
   if (value === undefined) return fallback;
   if (typeof value !== 'function') throw invalidInput(field, value, 'must be a function');
   return value as T;
-}
-
-/** The message of an error, or the value as text. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error.cause as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
-  }
-  return String(error);
 }

@@ -2,7 +2,7 @@ import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 import { parseSecrets } from './secret.js';
 import { computeSignature } from './signature.js';
-import { describeValue, invalidInput, isPlainObject } from '@hitl/core';
+import { describeValue, invalidInput, isPlainObject } from '@hitl/core/internal';
 import { functionOption } from './validation.js';
 
 /**

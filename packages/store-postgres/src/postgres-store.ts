@@ -1,14 +1,24 @@
+/**
+ * The PostgreSQL store: an ApprovalStore on one table, assembled from its options, statement
+ * runner, migrations, sweeper and change feed. Over 300 lines because it also holds the store's
+ * public option types (~90 lines of documented fields) and the five ApprovalStore methods, whose
+ * SQL outcomes (created or found, decided or why not) are read here.
+ */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { ClientConfig, Pool, PoolClient } from 'pg';
+import type { ClientConfig, Pool } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
-import { normalizeListQuery } from '@hitl/core/internal';
+import { invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
 import { decideParameters, insertParameters, rowToStored } from './records.js';
 import type { RecordRow } from './records.js';
-import { buildSql, defaultChannel, invalidInput, LIST_FILTERS, requireChannel, requireSchema, requireTable } from './sql.js';
+import { createStatementRunner } from './statement-runner.js';
+import { runMigrations } from './migrations.js';
+import { resolveOptions } from './store-options.js';
+import { createSweeper } from './sweeper.js';
+import { buildSql, LIST_FILTERS } from './sql.js';
 import type { Statement } from './sql.js';
 
 /**
@@ -91,49 +101,6 @@ export interface PostgresStore extends ApprovalStore {
 
 const cursorPattern = /^p(0|[1-9][0-9]{0,18})$/;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
-/** Sweep queries in one tick at most, so one tick never runs unbounded. */
-const MAX_SWEEP_ROUNDS = 10;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function positiveNumber(field: string, value: unknown, fallback: number, { allowInfinity = false } = {}): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || (!allowInfinity && !Number.isFinite(value))) {
-    throw invalidInput(field, value, `must be a positive number${allowInfinity ? ' (or Infinity)' : ''}`);
-  }
-  return value;
-}
-
-function validateOptions(options: unknown): asserts options is PostgresStoreOptions {
-  if (!isObject(options)) throw invalidInput('options', options, 'must be an object with pool or connectionString');
-  const { pool, connectionString } = options;
-  if (pool !== undefined && connectionString !== undefined) {
-    throw invalidInput('options.connectionString', connectionString, 'cannot be given together with options.pool');
-  }
-  if (pool === undefined && connectionString === undefined) {
-    throw invalidInput('options.pool', pool, 'is required (or options.connectionString)');
-  }
-  if (pool !== undefined && (!isObject(pool) || typeof pool.query !== 'function' || typeof pool.connect !== 'function')) {
-    throw invalidInput('options.pool', pool, 'must be a pg Pool');
-  }
-  if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString.trim() === '')) {
-    throw invalidInput('options.connectionString', connectionString, 'must be a non-empty string');
-  }
-  if (options.reconnect !== undefined && !isObject(options.reconnect)) throw invalidInput('options.reconnect', options.reconnect, 'must be an object');
-  if (options.listenerConfig !== undefined && !isObject(options.listenerConfig)) {
-    throw invalidInput('options.listenerConfig', options.listenerConfig, 'must be a pg client config object');
-  }
-  const logger = options.logger as Partial<Logger> | undefined;
-  if (logger !== undefined && (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
-    throw invalidInput('options.logger', logger, 'must have warn and error functions');
-  }
-}
 
 /**
  * Creates an {@link ApprovalStore} on PostgreSQL, so approvals survive restarts and every instance
@@ -161,35 +128,8 @@ function validateOptions(options: unknown): asserts options is PostgresStoreOpti
  * ```
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
-  validateOptions(options);
-  const {
-    schema: schemaOption = 'public',
-    table: tableOption = 'hitl_requests',
-    sweepIntervalMs: sweepOption,
-    sweepBatchSize: batchOption,
-    sweepGraceMs: graceOption,
-    reconnect: reconnectOption = {},
-    logger = console as Logger,
-  } = options;
-  const schema = requireSchema(schemaOption);
-  const table = requireTable(tableOption);
-  const channel = options.channel === undefined ? defaultChannel(schema, table) : requireChannel(options.channel);
-  const sweepIntervalMs = positiveNumber('options.sweepIntervalMs', sweepOption, 1_000, { allowInfinity: true });
-  const sweepBatchSize = positiveNumber('options.sweepBatchSize', batchOption, 500);
-  if (!Number.isInteger(sweepBatchSize) || sweepBatchSize > 10_000) {
-    throw invalidInput('options.sweepBatchSize', sweepBatchSize, 'must be an integer from 1 to 10000');
-  }
-  const sweepGraceMs = graceOption === undefined ? 2_000 : graceOption;
-  if (typeof sweepGraceMs !== 'number' || !Number.isFinite(sweepGraceMs) || sweepGraceMs < 0) {
-    throw invalidInput('options.sweepGraceMs', sweepGraceMs, 'must be a number of ms, 0 or more');
-  }
-  const initialDelayMs = positiveNumber('options.reconnect.initialDelayMs', reconnectOption.initialDelayMs, 100);
-  const maxDelayMs = positiveNumber('options.reconnect.maxDelayMs', reconnectOption.maxDelayMs, Math.max(5_000, initialDelayMs));
-  const heartbeatIntervalMs = positiveNumber('options.reconnect.heartbeatIntervalMs', reconnectOption.heartbeatIntervalMs, 10_000);
-  if (maxDelayMs < initialDelayMs) {
-    throw invalidInput('options.reconnect.maxDelayMs', maxDelayMs, `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`);
-  }
-
+  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger } =
+    resolveOptions(options);
   const sql = buildSql(schema, table);
   const tableName = sql.qualifiedTable;
   const origin = randomBytes(6).toString('hex');
@@ -229,103 +169,30 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   let closing: Promise<void> | undefined;
   let ready = false;
   let readying: Promise<void> | undefined;
-  let sweepTimer: ReturnType<typeof setTimeout> | undefined;
-  let sweeping: Promise<number> | undefined;
-  let sweepFailing = false;
 
   const closedError = () => new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} is closed`);
 
-  /** Database errors in the data class (bad text, out-of-range dates) are the caller's; the rest mean the store is unavailable. */
-  const failure = (action: string, error: unknown): HitlError => {
-    if (HitlError.is(error)) return error;
-    if (error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('22')) {
-      return new HitlError('invalid_input', `PostgreSQL refused to ${action}: ${error.message}`, { cause: error });
-    }
-    return new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} could not ${action}: ${messageOf(error)}`, { cause: error });
-  };
-
-  const run = async <Row extends object>(action: string, statement: Statement, values: unknown[]): Promise<Row[]> => {
-    try {
-      const result = await pool.query<Row>({ name: statement.name, text: statement.text, values });
-      return result.rows;
-    } catch (error) {
-      throw failure(action, error);
-    }
-  };
-
-  const migrateOnce = async (): Promise<void> => {
-    let client: PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw failure('connect to run its migrations', error);
-    }
-    let broken = false;
-    const latest = sql.migrations.at(-1)?.version ?? 0;
-    try {
-      const present = await client.query<{ present: string }>({ ...sql.migrationsTableExists, values: [sql.migrationsTableName] });
-      if (present.rows[0]?.present === 'true') {
-        const applied = await client.query<{ version: string }>(sql.appliedVersion);
-        if (Number(applied.rows[0]?.version) >= latest) return;
-      }
-      await client.query('BEGIN');
-      try {
-        // Schema first, then table, in every store: the schema lock makes concurrent stores on other
-        // tables of a new schema wait for its creation to commit instead of racing to create it.
-        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [sql.schemaLockKey]);
-        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [sql.lockKey]);
-        const schemaFound = await client.query({ ...sql.schemaExists, values: [schema] });
-        if (schemaFound.rowCount === 0) await client.query(sql.createSchema);
-        await client.query(sql.createMigrationsTable);
-        const applied = await client.query<{ version: string }>(sql.appliedVersion);
-        const version = Number(applied.rows[0]?.version ?? 0);
-        for (const migration of sql.migrations) {
-          if (migration.version <= version) continue;
-          await client.query(migration.sql);
-          await client.query(sql.recordMigration, [migration.version]);
-        }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw error;
-      }
-    } catch (error) {
-      if (!(error instanceof pg.DatabaseError)) broken = true;
-      throw failure('run its migrations', error);
-    } finally {
-      client.release(broken);
-    }
-  };
-
-  const scheduleSweep = () => {
-    if (closed || !Number.isFinite(sweepIntervalMs) || sweepTimer !== undefined) return;
-    sweepTimer = setTimeout(() => {
-      sweepTimer = undefined;
-      sweepNow(sweepGraceMs)
-        .then(
-          () => {
-            if (sweepFailing) logger.info?.(`hitl: the sweeper of ${tableName} works again`);
-            sweepFailing = false;
-          },
-          (error: unknown) => {
-            // Once per failure streak: a database that is down for a while should not flood the log.
-            if (!closed && !sweepFailing) logger.warn(`hitl: the sweeper of ${tableName} failed; it keeps trying every ${sweepIntervalMs} ms`, error);
-            sweepFailing = true;
-          },
-        )
-        .finally(scheduleSweep);
-    }, sweepIntervalMs);
-    sweepTimer.unref();
-  };
+  const { run, failure } = createStatementRunner(pool, tableName);
+  const sweeper = createSweeper({
+    sql,
+    run,
+    feed,
+    channel,
+    origin,
+    tableName,
+    intervalMs: sweepIntervalMs,
+    batchSize: sweepBatchSize,
+    graceMs: sweepGraceMs,
+    logger,
+    isClosed: () => closed,
+  });
 
   const initialize = async (): Promise<void> => {
-    await migrateOnce();
+    await runMigrations(pool, sql, schema, failure);
     const [row] = await run<{ high_water: string }>('read its latest change', sql.highWater, []);
     if (closed) return;
     feed.start(BigInt(row?.high_water ?? '0'));
-    scheduleSweep();
+    sweeper.schedule();
   };
 
   const ensureReady = (): Promise<void> => {
@@ -341,24 +208,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       },
     );
     return readying;
-  };
-
-  const sweepNow = (graceMs: number): Promise<number> => {
-    sweeping ??= (async () => {
-      let total = 0;
-      try {
-        for (let round = 0; round < MAX_SWEEP_ROUNDS && !closed; round++) {
-          const rows = await run<RecordRow>('expire overdue requests', sql.sweep, [sweepBatchSize, channel, origin, graceMs]);
-          for (const row of rows) feed.deliverRow(row);
-          total += rows.length;
-          if (rows.length < sweepBatchSize) break;
-        }
-        return total;
-      } finally {
-        sweeping = undefined;
-      }
-    })();
-    return sweeping;
   };
 
   const requireRecordId = (value: unknown): string => {
@@ -393,7 +242,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
 
     async list(query: ListQuery = {}): Promise<ListResult> {
-      if (!isObject(query)) throw invalidInput('query', query, 'must be an object');
+      if (!isRecord(query)) throw invalidInput('query', query, 'must be an object');
       const normalized = normalizeListQuery(query);
       const { cursor, limit } = normalized;
       let before: string | undefined;
@@ -464,18 +313,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async sweep(): Promise<number> {
       await ensureReady();
-      return sweepNow(0);
+      return sweeper.sweepNow(0);
     },
 
     close(): Promise<void> {
       closing ??= (async () => {
         closed = true;
-        if (sweepTimer !== undefined) clearTimeout(sweepTimer);
-        sweepTimer = undefined;
+        sweeper.stop();
         listeners.clear();
         await feed.close();
         await readying?.catch(() => undefined);
-        await sweeping?.catch(() => undefined);
+        await sweeper.idle();
         pool.removeListener('error', onPoolError);
         if (ownsPool) await pool.end().catch(() => undefined);
       })();

@@ -1,6 +1,6 @@
 import { HitlError, isDecision, isInteractionType, isRequestStatus } from '@hitl/core';
 import type { ApprovalRecord, DecidePatch, InteractionResponse, PolicyEvaluation, RequestStatus, StoredRequest } from '@hitl/core';
-import { invalidInput } from './sql.js';
+import { invalidInput, isRecord } from '@hitl/core/internal';
 
 /** A row as the store selects it: every column as text (see `RECORD_COLUMNS`). */
 export interface RecordRow {
@@ -32,9 +32,6 @@ export interface StoredRow {
 /** The earliest instant PostgreSQL's ISO 8601 input reads the way JavaScript writes it (0001-01-01). */
 const MIN_TIMESTAMP_MS = -62_135_596_800_000;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Freezes an object and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
@@ -63,7 +60,7 @@ function requireString(field: string, value: unknown): string {
 }
 
 function checkResponse(field: string, response: unknown): void {
-  if (!isObject(response)) throw invalidInput(field, response, 'must be an object');
+  if (!isRecord(response)) throw invalidInput(field, response, 'must be an object');
   requireString(`${field}.requestId`, response.requestId);
   if (!isDecision(response.decision)) throw invalidInput(`${field}.decision`, response.decision, "is not a decision ('approve', 'reject' or 'modify')");
   toTimestampParameter(`${field}.respondedAt`, response.respondedAt);
@@ -83,15 +80,15 @@ function jsonParameter(field: string, value: unknown): string {
 
 /** The parameters of the insert statement (`$1`–`$12`) for a record, checked first. */
 export function insertParameters(record: unknown): unknown[] {
-  if (!isObject(record)) throw invalidInput('record', record, 'must be an object');
+  if (!isRecord(record)) throw invalidInput('record', record, 'must be an object');
   const request = record.request;
-  if (!isObject(request)) throw invalidInput('record.request', request, 'must be an object');
+  if (!isRecord(request)) throw invalidInput('record.request', request, 'must be an object');
   const id = requireString('record.request.id', request.id);
   if (!isInteractionType(request.type)) throw invalidInput('record.request.type', request.type, 'is not an interaction type');
   const toolName = requireString('record.request.toolName', request.toolName);
   if (!isRequestStatus(record.status)) throw invalidInput('record.status', record.status, 'is not a request status');
   const evaluation = record.evaluation;
-  if (!isObject(evaluation) || typeof evaluation.outcome !== 'string' || typeof evaluation.reason !== 'string') {
+  if (!isRecord(evaluation) || typeof evaluation.outcome !== 'string' || typeof evaluation.reason !== 'string') {
     throw invalidInput('record.evaluation', evaluation, 'must be an object with an outcome and a reason');
   }
   const inputHash = requireString('record.inputHash', record.inputHash);
@@ -117,7 +114,7 @@ export function insertParameters(record: unknown): unknown[] {
 
 /** The parameters `$3`–`$6` of the decide statements for a patch, checked first. */
 export function decideParameters(patch: unknown): [DecidePatch['status'], string | null, string, string | null] {
-  if (!isObject(patch)) throw invalidInput('patch', patch, 'must be an object');
+  if (!isRecord(patch)) throw invalidInput('patch', patch, 'must be an object');
   const status = patch.status;
   if (!isRequestStatus(status) || status === 'pending') {
     throw invalidInput('patch.status', status, 'must be a final status (approved, rejected, modified, expired or cancelled)');
@@ -158,13 +155,13 @@ function isoOf(column: string, text: string): string {
 export function rowToStored(row: RecordRow, table: string): StoredRow {
   try {
     const request = parseJson('request', row.request);
-    if (!isObject(request)) throw new BadRow('column request is not a JSON object');
+    if (!isRecord(request)) throw new BadRow('column request is not a JSON object');
     if (request.id !== row.id) throw new BadRow('request.id does not match column id');
     if (!isInteractionType(request.type) || request.type !== row.type) throw new BadRow('request.type is not the interaction type in column type');
     if (typeof request.toolName !== 'string' || request.toolName !== row.tool_name) throw new BadRow('request.toolName does not match column tool_name');
     if (!isRequestStatus(row.status)) throw new BadRow(`status '${row.status}' is not a request status`);
     const evaluation = parseJson('evaluation', row.evaluation);
-    if (!isObject(evaluation) || typeof evaluation.outcome !== 'string' || typeof evaluation.reason !== 'string') {
+    if (!isRecord(evaluation) || typeof evaluation.outcome !== 'string' || typeof evaluation.reason !== 'string') {
       throw new BadRow('column evaluation is not a policy evaluation');
     }
     const record: ApprovalRecord = {
@@ -177,7 +174,7 @@ export function rowToStored(row: RecordRow, table: string): StoredRow {
     if (row.expires_ms !== null) record.expiresAt = isoOf('expires_at', row.expires_ms);
     if (row.response !== null) {
       const response = parseJson('response', row.response);
-      if (!isObject(response) || typeof response.requestId !== 'string' || !isDecision(response.decision) || typeof response.respondedAt !== 'string') {
+      if (!isRecord(response) || typeof response.requestId !== 'string' || !isDecision(response.decision) || typeof response.respondedAt !== 'string') {
         throw new BadRow('column response is not an interaction response');
       }
       record.response = response as unknown as InteractionResponse;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HitlError } from '@hitl/core';
+import { invalidInput } from '@hitl/core/internal';
 
 /** Lower-case letters, digits and `_`, starting with a letter or `_`. */
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
@@ -9,17 +9,6 @@ const channelPattern = /^[A-Za-z0-9_.:-]{1,63}$/;
 /** PostgreSQL truncates identifiers at 63 bytes; derived names add up to 23 characters to the table's. */
 const MAX_SCHEMA_LENGTH = 63;
 const MAX_TABLE_LENGTH = 40;
-
-function showValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
-  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-}
-
-/** A `HitlError('invalid_input')` that names the field and its value. */
-export function invalidInput(field: string, value: unknown, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${showValue(value)} ${problem}`);
-}
 
 /** Checks a schema or table name strictly (no quoting tricks can get through) and returns it. */
 export function requireIdentifier(field: string, value: unknown, maxLength: number): string {

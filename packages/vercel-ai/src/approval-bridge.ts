@@ -1,8 +1,8 @@
-import { hashInput, HitlError, invalidInput, type ApprovalRecord, type Manager } from '@hitl/core';
+import { hashInput, HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
+import { errorMessage, invalidInput } from '@hitl/core/internal';
 import {
   buildRequest,
   compileAssessment,
-  errorMessage,
   evaluateCall,
   isObject,
   optionalIdPrefix,

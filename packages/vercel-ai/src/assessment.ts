@@ -1,10 +1,8 @@
-import { invalidInput, isPlainObject, isRiskLevel, type InteractionRequest, type Manager, type PolicyCall, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
+import { isRiskLevel, type InteractionRequest, type Manager, type PolicyCall, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
+import { errorMessage, invalidInput, isPlainObject, optionalTimeout } from '@hitl/core/internal';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
+/** Any non-null object, arrays included (AI SDK messages and parts are read leniently). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -32,14 +30,6 @@ export function optionalFunction<T>(field: string, value: unknown): T | undefine
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidInput(field, value, 'must be a function');
   return value as T;
-}
-
-export function optionalTimeout(field: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
-    throw invalidInput(field, value, 'must be a positive number of milliseconds (or Infinity)');
-  }
-  return value;
 }
 
 const idPrefixPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;

@@ -1,4 +1,4 @@
-import { invalidInput } from '@hitl/core';
+import { invalidInput } from '@hitl/core/internal';
 import type { Manager, RiskLevel } from '@hitl/core';
 import { approvalRequestId, findApprovalResponse, recordFor, verdictOf } from './approval-bridge.js';
 import {

@@ -1,5 +1,6 @@
 import { MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
-import { errorMessage, isObject } from './assessment.js';
+import { errorMessage } from '@hitl/core/internal';
+import { isObject } from './assessment.js';
 
 /** The AI SDK marks its `Schema` objects (`jsonSchema()`, `zodSchema()`) with this symbol. */
 const sdkSchemaSymbol = Symbol.for('vercel.ai.schema');

@@ -4,7 +4,7 @@ import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { isToolRejection, withApproval } from './index.js';
-import { policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn } from './test-support/model.js';
+import { fiveTierPolicies, policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn } from './test-support/model.js';
 import { useTestManagers, createToolSpies, weatherCall, deleteCall, emailCall, withApprovalRiskLevel } from './test-support/fixtures.js';
 
 const setup = useTestManagers();

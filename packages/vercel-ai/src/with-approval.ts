@@ -1,4 +1,5 @@
-import { HitlError, invalidInput, toolNameProblem, type InteractionResponse, type Manager } from '@hitl/core';
+import { HitlError, toolNameProblem, type InteractionResponse, type Manager } from '@hitl/core';
+import { invalidInput } from '@hitl/core/internal';
 import {
   buildRequest,
   compileAssessment,
