@@ -35,6 +35,13 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's browser code has its own tsconfig (DOM lib, bundler resolution).
+    files: ['packages/express/src/dashboard/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: ['packages/express/tsconfig.dashboard.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/*.test-d.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -19,7 +19,6 @@ import { runMigrations } from './migrations.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
 import { buildSql, LIST_FILTERS } from './sql.js';
-import type { Statement } from './sql.js';
 
 /**
  * The settings every store takes, whichever way it connects.
