@@ -48,7 +48,7 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
     <div class="history-filters" role="search" aria-label="Filter the pending requests">
       <label>Thread<span class="visually-hidden"> of pending requests</span> <input id="pending-thread" data-testid="pending-filter-thread" type="text" spellcheck="false"></label>
       <label>Run<span class="visually-hidden"> of pending requests</span> <input id="pending-run" data-testid="pending-filter-run" type="text" spellcheck="false"></label>
-      <button type="button" id="pending-clear" data-testid="pending-filter-clear">Clear filters<span class="visually-hidden"> of pending requests</span></button>
+      <button type="button" id="pending-clear" data-testid="pending-filter-clear" hidden>Clear filters<span class="visually-hidden"> of pending requests</span></button>
     </div>
     <p class="empty" id="empty" data-testid="empty-state">No pending requests. New ones appear here as soon as an agent asks.</p>
     <ul class="list" id="requests" data-testid="request-list" aria-label="Pending requests"></ul>
@@ -67,7 +67,7 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
       <label>Run<span class="visually-hidden"> of decided requests</span> <input id="history-run" data-testid="history-filter-run" type="text" spellcheck="false"></label>
       <label>Created after <input id="history-after" data-testid="history-filter-after" type="datetime-local" step="1"></label>
       <label>Created before <input id="history-before" data-testid="history-filter-before" type="datetime-local" step="1"></label>
-      <button type="button" id="history-clear" data-testid="history-filter-clear">Clear filters<span class="visually-hidden"> of decided requests</span></button>
+      <button type="button" id="history-clear" data-testid="history-filter-clear" hidden>Clear filters<span class="visually-hidden"> of decided requests</span></button>
     </div>
     <p class="empty" id="history-empty" data-testid="history-empty" hidden>No decided request matches.</p>
     <ul class="list" id="history" data-testid="history-list" aria-label="Decided requests"></ul>

@@ -134,6 +134,7 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await page.getByTestId('pending-filter-run').fill('run-9');
     await page.getByTestId('pending-filter-run').press('Enter');
     await card(page, a.id).waitFor({ state: 'detached', timeout: 20_000 });
+    await card(page, d.id).waitFor({ timeout: 20_000 });
     expect(urls.at(-1)).toMatch(/status=pending.*runId=run-9/);
     expect(await shownIds(page)).toEqual([d.id]);
     await visibleText(page.getByTestId('pending-count'), '1 pending (filtered)');
@@ -147,6 +148,7 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await card(page, outside.id).waitFor({ timeout: 20_000 });
     await card(page, a.id).getByRole('button', { name: /^Show only this thread delete_account/ }).click();
     await card(page, c.id).waitFor({ state: 'detached', timeout: 20_000 });
+    await card(page, b.id).waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('pending-filter-thread').inputValue()).toBe('t-1');
     expect(urls.at(-1)).toMatch(/threadId=t-1/);
     expect(await shownIds(page)).toEqual([a.id, b.id].sort());
@@ -306,6 +308,24 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await card(page, fourth.id).getByTestId('feedback-input').fill('a r j');
     expect((await manager.get(fourth.id))?.status).toBe('pending');
     await manager.cancel(fourth.id);
+  }, 60_000);
+
+  it('Approve on an irreversible card asks first; decided elsewhere meanwhile, the question closes and nothing is sent', async () => {
+    const { manager, url } = await serve();
+    const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '3' } });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    // Unrated risk counts as irreversible: the label says a question follows.
+    expect(await shown.getByTestId('request-risk').textContent()).toBe('risk not given (treated as irreversible)');
+    await shown.getByRole('button', { name: /^Approve… delete_user/ }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval' });
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await dialog.textContent()).toContain('Its risk was not given, so it is treated as irreversible: it runs at once and cannot be undone.');
+    await manager.respond(id, { decision: 'reject', respondedBy: 'bob' });
+    await dialog.waitFor({ state: 'hidden', timeout: 20_000 });
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
   }, 60_000);
 
   it('a card decided elsewhere while the stream was away says by whom and offers nothing (409)', async () => {

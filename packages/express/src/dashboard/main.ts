@@ -35,6 +35,8 @@ let selected: string | undefined;
 let source: EventSource | undefined;
 let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 let loadGeneration = 0;
+/** The list is being loaded again for new filters: the page says so instead of "no match". */
+let reloading = false;
 
 const setStatus = (state: string, text: string) => {
   statusEl.setAttribute('data-state', state);
@@ -56,7 +58,9 @@ const refreshCount = () => {
   const filtered = pendingFilter.active ? ' (filtered)' : '';
   countEl.textContent = `${n} pending${filtered}`;
   empty.hidden = n !== 0;
-  empty.textContent = pendingFilter.active
+  empty.textContent = reloading
+    ? 'Loading the pending requests…'
+    : pendingFilter.active
     ? 'No pending request matches the filters.'
     : 'No pending requests. New ones appear here as soon as an agent asks.';
   const hidden = n - cards.size;
@@ -252,6 +256,11 @@ async function load() {
     showNotice('');
   } catch (failure) {
     showNotice(`Could not load the pending requests: ${failure instanceof Error ? failure.message : String(failure)}`);
+  } finally {
+    if (generation === loadGeneration && reloading) {
+      reloading = false;
+      refreshCount();
+    }
   }
 }
 
@@ -264,6 +273,7 @@ function reloadPending() {
   pending.clear();
   limit = PAGE;
   selected = undefined;
+  reloading = true;
   refreshCount();
   void load();
 }
