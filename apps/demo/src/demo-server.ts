@@ -11,7 +11,7 @@ import { runAiSdkAgent } from './agents/ai-sdk-agent.js';
 import { runLangChainAgent, type AgentContext } from './agents/langchain-agent.js';
 import { createCrm, type Crm } from './crm.js';
 import { clip, colorWanted, createNarrator, type Narrator, type Run } from './narrator.js';
-import { defaultReviewer, reviewerOf, withReviewerBanner } from './reviewer.js';
+import { defaultReviewer, reviewerOf } from './reviewer.js';
 import { supportPolicies } from './policies.js';
 import { startPageHtml } from './start-page.js';
 
@@ -175,12 +175,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   app.disable('x-powered-by');
   app.get('/', (_request, response) => {
     response.type('html').send(startPageHtml(scenarios));
-  });
-  // The dashboard page says who you decide as, and where to change it.
-  app.get(['/hitl', '/hitl/'], (request, response, next) => {
-    const send = response.send.bind(response);
-    response.send = ((body: unknown) => send(typeof body === 'string' ? withReviewerBanner(body, reviewerOf(request)) : body)) as typeof response.send;
-    next();
   });
   app.use(
     '/hitl',

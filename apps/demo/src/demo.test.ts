@@ -39,16 +39,18 @@ describe.skipIf(!hasChromium)('the demo, end to end in headless Chromium', () =>
     expect(run?.framework).toBe('langchain');
     const runId = run?.id as string;
 
-    // The dashboard shows both waiting calls live, and says who you decide as and where to change it.
+    // The dashboard shows both waiting calls live, and says who you decide as (its own "Signed in as", from GET /me).
     await page.getByTestId('dashboard-link').click();
-    await expect(page.getByTestId('demo-reviewer').textContent()).resolves.toContain('Deciding as alice');
+    await page.getByTestId('whoami').filter({ hasText: 'Signed in as alice' }).waitFor();
     const card = (tool: string) =>
       page.getByTestId('request-card').filter({ has: page.getByTestId('request-tool').getByText(tool, { exact: true }) });
     await card('delete_user').waitFor();
     await card('send_email').waitFor();
     await expect(card('delete_user').getByTestId('request-description').textContent()).resolves.toContain('Delete the account of customer 12345');
 
+    // Deleting an account cannot be undone: Approve asks first.
     await card('delete_user').getByTestId('approve-button').click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Approve, it cannot be undone' }).click();
     await card('send_email').getByTestId('feedback-input').fill('No email: the customer asked not to be contacted');
     await card('send_email').getByTestId('reject-button').click();
     await page.getByTestId('empty-state').waitFor({ state: 'visible' });

@@ -94,7 +94,10 @@ describe('README command 1 from a fresh clone', () => {
       expect(page.status).toBe(200);
       const html = await page.text();
       expect(html).toContain('Pending approvals');
-      expect(html).toContain('Deciding as <strong>demo-reviewer</strong>');
+      // The page says "Signed in as …" from GET /me: who the demo signs in when nobody named themselves.
+      expect(html).toContain('data-testid="whoami"');
+      const me = await fetch(`${started.dashboardUrl}me`);
+      expect(await me.json()).toEqual({ id: 'demo-reviewer' });
       const listed = await fetch(`${started.dashboardUrl}requests`, { headers: { 'x-reviewer': 'new-user' } });
       expect(listed.status).toBe(200);
       expect(Array.isArray(((await listed.json()) as { items: unknown[] }).items)).toBe(true);

@@ -15,7 +15,7 @@ try {
   demo.start('all');
   await page.goto(demo.dashboardUrl);
   await page.getByTestId('request-card').nth(3).waitFor();
-  await page.getByTestId('demo-reviewer').waitFor();
+  await page.getByTestId('whoami-id').waitFor();
   await page.screenshot({ path: output, fullPage: true });
   console.log(`wrote ${output}`);
 } finally {

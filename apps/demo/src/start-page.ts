@@ -20,6 +20,7 @@ export function startPageHtml(scenarios: Record<string, string>): string {
   .run h2 { font-size: 1rem; margin: .25rem 0; }
   ol { padding-left: 1.25rem; margin: .25rem 0; font-family: ui-monospace, monospace; font-size: .85rem; }
   label { display: inline-flex; gap: .5rem; align-items: center; }
+  .hint { color: #59636e; font-size: .9rem; }
 </style>
 </head>
 <body>
@@ -30,6 +31,7 @@ export function startPageHtml(scenarios: Record<string, string>): string {
 <p>A customer-support agent closes customer accounts. Reads run at once, a confident plan change runs at
 once, but deleting an account and emailing the customer wait for you on the dashboard.</p>
 <label>Decide as <input id="reviewer" value="demo-reviewer" size="16" data-testid="reviewer-name"></label>
+<p class="hint" data-testid="reviewer-hint">The dashboard's header says who you decide as ("Signed in as …"). To decide as someone else, type another name here and reload the dashboard.</p>
 <div class="actions">
       ${buttons}
 </div>

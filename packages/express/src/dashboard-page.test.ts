@@ -150,7 +150,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     async () => {
       const { manager, url } = await serve({}, '/admin/hitl');
       // No trailing slash: the page's relative URLs must still reach the router.
-      const { page, pageErrors } = await openDashboard(url);
+      const { page, posts, pageErrors } = await openDashboard(url);
       await expectText(page.getByTestId('empty-state'), 'No pending requests');
 
       const { id, waiting } = await ask(manager, {
@@ -172,7 +172,23 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       expect(await shown.getByTestId('request-time-left').textContent()).toMatch(/^9m 5\ds left$|^10m 0s left$/);
       await expectText(page.getByTestId('pending-count'), '1 pending');
 
-      await shown.getByTestId('approve-button').click();
+      // Irreversible: the button says a question follows, and asks before anything is sent.
+      const approve = shown.getByTestId('approve-button');
+      expect(await approve.textContent()).toBe('Approve…');
+      expect(await approve.getAttribute('aria-haspopup')).toBe('dialog');
+      await approve.click();
+      const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval' });
+      await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await dialog.getByTestId('confirm-yes').textContent()).toBe('Approve, it cannot be undone');
+      expect(await page.locator('#confirm-text').textContent()).toBe('Approve delete_user? It is irreversible: it runs at once and cannot be undone.');
+      // Cancel sends nothing: the request is still pending.
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(posts).toEqual([]);
+      expect((await manager.get(id))?.status).toBe('pending');
+
+      await approve.click();
+      await dialog.getByRole('button', { name: 'Approve, it cannot be undone' }).click();
       await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
       await shown.waitFor({ state: 'detached', timeout: 20_000 });
       expect(pageErrors).toEqual([]);
@@ -421,7 +437,9 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' } });
       const shown = card(page, id);
       await shown.waitFor({ state: 'visible', timeout: 20_000 });
+      // Unrated, so treated as irreversible: Approve asks first.
       await shown.getByTestId('approve-button').click();
+      await page.getByTestId('confirm-yes').click();
       await expectText(shown.getByTestId('card-error'), /reviewer 'bob' may not approve .* \(403 forbidden\)/);
       expect(await shown.getByTestId('approve-button').isEnabled()).toBe(true);
       expect((await manager.get(id))?.status).toBe('pending');

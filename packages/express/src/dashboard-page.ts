@@ -45,6 +45,11 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
 <main>
   <p class="notice" id="notice" data-testid="notice" role="alert" hidden></p>
   <section id="pending-view" role="tabpanel" aria-labelledby="tab-pending">
+    <div class="history-filters" role="search" aria-label="Filter the pending requests">
+      <label>Thread<span class="visually-hidden"> of pending requests</span> <input id="pending-thread" data-testid="pending-filter-thread" type="text" spellcheck="false"></label>
+      <label>Run<span class="visually-hidden"> of pending requests</span> <input id="pending-run" data-testid="pending-filter-run" type="text" spellcheck="false"></label>
+      <button type="button" id="pending-clear" data-testid="pending-filter-clear" hidden>Clear filters<span class="visually-hidden"> of pending requests</span></button>
+    </div>
     <p class="empty" id="empty" data-testid="empty-state">No pending requests. New ones appear here as soon as an agent asks.</p>
     <ul class="list" id="requests" data-testid="request-list" aria-label="Pending requests"></ul>
     <button type="button" id="show-more" data-testid="show-more" hidden>Show more</button>
@@ -58,6 +63,11 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
       </select></label>
       <label>Reviewer <input id="filter-reviewer" data-testid="filter-reviewer" type="text" spellcheck="false"></label>
       <label>Search <input id="filter-search" data-testid="filter-search" type="search" spellcheck="false"></label>
+      <label>Thread<span class="visually-hidden"> of decided requests</span> <input id="history-thread" data-testid="history-filter-thread" type="text" spellcheck="false"></label>
+      <label>Run<span class="visually-hidden"> of decided requests</span> <input id="history-run" data-testid="history-filter-run" type="text" spellcheck="false"></label>
+      <label>Created after <input id="history-after" data-testid="history-filter-after" type="datetime-local" step="1"></label>
+      <label>Created before <input id="history-before" data-testid="history-filter-before" type="datetime-local" step="1"></label>
+      <button type="button" id="history-clear" data-testid="history-filter-clear" hidden>Clear filters<span class="visually-hidden"> of decided requests</span></button>
     </div>
     <p class="empty" id="history-empty" data-testid="history-empty" hidden>No decided request matches.</p>
     <ul class="list" id="history" data-testid="history-list" aria-label="Decided requests"></ul>
@@ -69,7 +79,7 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
   <h2 id="help-title">Keyboard shortcuts</h2>
   <dl class="facts">
     <dt><kbd>j</kbd> / <kbd>k</kbd></dt><dd>next / previous request</dd>
-    <dt><kbd>a</kbd></dt><dd>approve the selected request (irreversible ones ask first)</dd>
+    <dt><kbd>a</kbd></dt><dd>approve the selected request (irreversible ones ask first, as their button does)</dd>
     <dt><kbd>r</kbd></dt><dd>reject the selected request</dd>
     <dt><kbd>?</kbd></dt><dd>this help</dd>
   </dl>

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createManager } from '@hitl/core';
-import type { InteractionRequest, InteractionResponse, Manager } from '@hitl/core';
+import type { InteractionRequest, InteractionResponse, Manager, ManagerOptions } from '@hitl/core';
 import { nextEvent } from '@hitl/core/testing';
 import express, { type Request } from 'express';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
@@ -24,10 +24,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(routerOptions: Partial<ReviewRouterOptions> = {}) {
+async function serve(routerOptions: Partial<ReviewRouterOptions> = {}, managerOptions: Partial<ManagerOptions> = {}) {
   const manager = createManager({
     timeoutMs: 600_000,
     policies: [{ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true }],
+    ...managerOptions,
   });
   const app = express();
   const authenticate = (httpRequest: Request) => {
@@ -103,34 +104,105 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await manager.cancel(id);
   }, 60_000);
 
-  it('groups requests by thread and run when the records carry them', async () => {
-    const { manager, url } = await serve();
-    const a = await ask(manager, { toolName: 'delete_account', input: { id: 1 } });
-    const b = await ask(manager, { toolName: 'send_email', input: { to: 'c@example.com' } });
-    const c = await ask(manager, { toolName: 'read_file', input: { path: '/x' } });
-    // threadId/runId come with the request-context change in core; until then the test adds them
-    // to the list answer, as a newer server sends them.
-    const context: Record<string, { threadId: string; runId: string }> = { [a.id]: { threadId: 't-1', runId: 'run-1' }, [b.id]: { threadId: 't-1', runId: 'run-1' } };
-    const { page } = await open(url, 'alice', async (page) => {
-      await page.route('**/requests?status=pending*', async (route) => {
-        const response = await route.fetch();
-        const body = (await response.json()) as { items: Array<{ request: Record<string, unknown> }> };
-        for (const item of body.items) Object.assign(item.request, context[String(item.request.id)] ?? {});
-        await route.fulfill({ response, json: body });
-      });
+  /** The `GET /requests` URLs the page sends, from the moment it opens. */
+  const listRequests = (urls: string[]) => async (page: Page) => {
+    page.on('request', (sent) => {
+      if (new URL(sent.url()).pathname.endsWith('/requests')) urls.push(sent.url());
     });
+  };
+  const shownIds = async (page: Page) =>
+    (await page.getByTestId('request-card').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-request-id')))).sort();
+
+  it('groups requests by thread and run, shows them on each card, and filters by them on the server', async () => {
+    const { manager, url } = await serve();
+    const a = await ask(manager, { toolName: 'delete_account', input: { id: 1 }, threadId: 't-1', runId: 'run-1' });
+    const b = await ask(manager, { toolName: 'send_email', input: { to: 'c@example.com' }, threadId: 't-1', runId: 'run-1' });
+    const c = await ask(manager, { toolName: 'read_file', input: { path: '/x' } });
+    const d = await ask(manager, { toolName: 'refund', input: { amount: 5 }, threadId: 't-2', runId: 'run-9' });
+    const urls: string[] = [];
+    const { page, pageErrors } = await open(url, 'alice', listRequests(urls));
     await card(page, c.id).waitFor({ timeout: 20_000 });
     const group = page.getByTestId('request-group');
-    expect(await group.count()).toBe(1);
-    expect(await group.getByTestId('group-title').textContent()).toBe('Thread t-1 · run run-1');
-    expect(await group.getByTestId('request-card').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-request-id')).sort())).toEqual([a.id, b.id].sort());
+    expect(await group.getByTestId('group-title').allTextContents()).toEqual(['Thread t-2 · run run-9', 'Thread t-1 · run run-1']);
+    const first = group.filter({ hasText: 'Thread t-1 · run run-1' });
+    expect(await first.getByTestId('request-card').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-request-id')).sort())).toEqual([a.id, b.id].sort());
+    expect(await card(page, a.id).getByTestId('request-thread').textContent()).toBe('t-1');
+    expect(await card(page, a.id).getByTestId('request-run').textContent()).toBe('run-1');
     expect(await card(page, c.id).locator('xpath=ancestor::li[@data-testid="request-group"]').count()).toBe(0);
+
+    // Filter by run: the server answers for it, and live arrivals outside it stay out.
+    await page.getByTestId('pending-filter-run').fill('run-9');
+    await page.getByTestId('pending-filter-run').press('Enter');
+    await card(page, a.id).waitFor({ state: 'detached', timeout: 20_000 });
+    await card(page, d.id).waitFor({ timeout: 20_000 });
+    expect(urls.at(-1)).toMatch(/status=pending.*runId=run-9/);
+    expect(await shownIds(page)).toEqual([d.id]);
+    await visibleText(page.getByTestId('pending-count'), '1 pending (filtered)');
+    const outside = await ask(manager, { toolName: 'send_email', input: { to: 'd' }, threadId: 't-3', runId: 'run-1' });
+    const inside = await ask(manager, { toolName: 'refund', input: { amount: 6 }, threadId: 't-2', runId: 'run-9' });
+    await card(page, inside.id).waitFor({ timeout: 20_000 });
+    expect(await card(page, outside.id).count()).toBe(0);
+
+    // Clear, then "Show only this thread" on a card: the thread filter, applied by the server.
+    await page.getByTestId('pending-filter-clear').click();
+    await card(page, outside.id).waitFor({ timeout: 20_000 });
+    await card(page, a.id).getByRole('button', { name: /^Show only this thread delete_account/ }).click();
+    await card(page, c.id).waitFor({ state: 'detached', timeout: 20_000 });
+    await card(page, b.id).waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('pending-filter-thread').inputValue()).toBe('t-1');
+    expect(urls.at(-1)).toMatch(/threadId=t-1/);
+    expect(await shownIds(page)).toEqual([a.id, b.id].sort());
+
     // Deciding the group's last request removes the group.
     await card(page, a.id).getByTestId('reject-button').click();
     await card(page, a.id).waitFor({ state: 'detached', timeout: 20_000 });
     await card(page, b.id).getByTestId('reject-button').click();
-    await group.waitFor({ state: 'detached', timeout: 20_000 });
-    await manager.cancel(c.id);
+    await group.first().waitFor({ state: 'detached', timeout: 20_000 });
+    await visibleText(page.getByTestId('empty-state'), 'No pending request matches the filters.');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('history: thread, run and creation-time filters go to the server; entries show thread and run', async () => {
+    let clock = 0;
+    const { manager, url } = await serve({}, { now: () => clock });
+    /** A request created (and approved at once) at `iso`, by the manager's clock. */
+    const decidedAt = async (iso: string, request: InteractionRequest) => {
+      clock = Date.parse(iso);
+      const asked = await ask(manager, request);
+      await manager.respond(asked.id, { decision: 'approve', respondedBy: 'bob' });
+      return asked;
+    };
+    const one = await decidedAt('2026-03-01T10:00:00Z', { toolName: 'send_email', input: { to: 'a' }, threadId: 't-1', runId: 'r-1' });
+    const two = await decidedAt('2026-03-01T11:00:00Z', { toolName: 'refund', input: { amount: 1 }, threadId: 't-1', runId: 'r-2' });
+    await decidedAt('2026-03-01T12:00:00Z', { toolName: 'read_file', input: { path: '/x' }, threadId: 't-2', runId: 'r-3' });
+    const urls: string[] = [];
+    const { page } = await open(url, 'alice', listRequests(urls));
+    await page.getByRole('tab', { name: 'History' }).click();
+    const entries = page.getByTestId('history-entry');
+    await entries.nth(2).waitFor({ timeout: 20_000 });
+    const shown = async () => (await entries.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-request-id')))).sort();
+    const entry = page.locator(`[data-testid="history-entry"][data-request-id="${two.id}"]`);
+    expect(await entry.getByTestId('history-thread').textContent()).toBe('t-1');
+    expect(await entry.getByTestId('history-run').textContent()).toBe('r-2');
+
+    await page.getByTestId('history-filter-thread').fill('t-1');
+    await page.getByTestId('history-filter-thread').press('Enter');
+    await expect.poll(shown, { timeout: 20_000 }).toEqual([one.id, two.id].sort());
+    expect(urls.at(-1)).toMatch(/threadId=t-1/);
+    await page.getByTestId('history-filter-run').fill('r-2');
+    await page.getByTestId('history-filter-run').press('Enter');
+    await expect.poll(shown, { timeout: 20_000 }).toEqual([two.id]);
+    expect(urls.at(-1)).toMatch(/threadId=t-1.*runId=r-2/);
+
+    // Times are typed in the reviewer's local time and sent as UTC instants.
+    await page.getByTestId('history-filter-clear').click();
+    await expect.poll(shown, { timeout: 20_000 }).toHaveLength(3);
+    const local = (iso: string) =>
+      page.evaluate((ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16), Date.parse(iso));
+    await page.getByTestId('history-filter-after').fill(await local('2026-03-01T10:30:00Z'));
+    await page.getByTestId('history-filter-before').fill(await local('2026-03-01T11:30:00Z'));
+    await expect.poll(shown, { timeout: 20_000 }).toEqual([two.id]);
+    expect(decodeURIComponent(urls.at(-1) ?? '')).toMatch(/createdAfter=2026-03-01T10:30:00.000Z&createdBefore=2026-03-01T11:30:00.000Z/);
   }, 60_000);
 
   it('edits through a form generated from the input schema, shows the diff, and sends exactly that as a modify', async () => {
@@ -236,6 +308,24 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await card(page, fourth.id).getByTestId('feedback-input').fill('a r j');
     expect((await manager.get(fourth.id))?.status).toBe('pending');
     await manager.cancel(fourth.id);
+  }, 60_000);
+
+  it('Approve on an irreversible card asks first; decided elsewhere meanwhile, the question closes and nothing is sent', async () => {
+    const { manager, url } = await serve();
+    const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '3' } });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    // Unrated risk counts as irreversible: the label says a question follows.
+    expect(await shown.getByTestId('request-risk').textContent()).toBe('risk not given (treated as irreversible)');
+    await shown.getByRole('button', { name: /^Approve… delete_user/ }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval' });
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await dialog.textContent()).toContain('Its risk was not given, so it is treated as irreversible: it runs at once and cannot be undone.');
+    await manager.respond(id, { decision: 'reject', respondedBy: 'bob' });
+    await dialog.waitFor({ state: 'hidden', timeout: 20_000 });
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
   }, 60_000);
 
   it('a card decided elsewhere while the stream was away says by whom and offers nothing (409)', async () => {

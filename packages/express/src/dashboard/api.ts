@@ -51,6 +51,34 @@ export async function postJson<T>(path: string, payload: unknown): Promise<T> {
   return readJson<T>(response);
 }
 
+/** `requests?…`: the list path with these query parameters (empty ones left out). */
+export function listPath(parameters: Record<string, string | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(parameters)) if (value) query.set(name, value);
+  return `requests?${query.toString()}`;
+}
+
+/** The server-side filters the dashboard offers (`GET /requests` applies them). */
+export interface ContextFilter {
+  threadId?: string;
+  runId?: string;
+  /** ISO 8601. */
+  createdAfter?: string;
+  /** ISO 8601. */
+  createdBefore?: string;
+}
+
+/** Whether `record` passes `filter`, as the server decides it: for records that arrive live. */
+export function matchesFilter(record: ApprovalRecord, filter: ContextFilter): boolean {
+  const context = contextOf(record);
+  if (filter.threadId && context.threadId !== filter.threadId) return false;
+  if (filter.runId && context.runId !== filter.runId) return false;
+  const created = Date.parse(record.createdAt);
+  if (filter.createdAfter && !(created >= Date.parse(filter.createdAfter))) return false;
+  if (filter.createdBefore && !(created < Date.parse(filter.createdBefore))) return false;
+  return true;
+}
+
 export interface ListPage {
   items: ApprovalRecord[];
   nextCursor?: string;

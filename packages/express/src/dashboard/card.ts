@@ -29,6 +29,10 @@ export interface CardHost {
   /** The request was decided from this card. */
   decided(id: string, verb: string, toolName: string): void;
   announce(text: string): void;
+  /** Shows only the pending requests of this thread (the filter of `GET /requests`). */
+  showThread(threadId: string): void;
+  /** Asks the reviewer to confirm `text` in the page's dialog; `action` runs only on "Approve". */
+  confirm(requestId: string, text: string, action: () => void): void;
 }
 
 export interface Card {
@@ -39,7 +43,7 @@ export interface Card {
   /** The keyboard's `a` and `r`: the same as the visible buttons, or nothing when none is offered. */
   approve?: () => void;
   reject?: () => void;
-  /** Whether approving runs something that cannot be undone (keyboard approvals confirm first). */
+  /** Whether approving runs something that cannot be undone (its Approve, and so `a`, confirm first). */
   irreversible: boolean;
 }
 
@@ -80,7 +84,17 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
   if (record.evaluation?.policy) fact('Policy name', record.evaluation.policy, 'request-policy');
   if (request.requestedBy) fact('Requested by', request.requestedBy, 'request-requested-by');
   const context = contextOf(record);
-  if (context.threadId) fact('Thread', context.threadId, 'request-thread');
+  if (context.threadId) {
+    const threadId = context.threadId;
+    facts.appendChild(el('dt', null, 'Thread'));
+    const value = el('dd');
+    const show = el('button', { type: 'button', class: 'link', 'data-testid': 'show-thread' }, 'Show only this thread');
+    show.addEventListener('click', () => host.showThread(threadId));
+    value.append(el('span', { 'data-testid': 'request-thread' }, threadId), ' ', show);
+    facts.appendChild(value);
+    // Named after the card's title and request id below, like the card's other controls.
+    nameAfterCard(show, titleId);
+  }
   if (context.runId) fact('Run', context.runId, 'request-run');
   fact('Type', request.type);
   fact('Created', formatTime(record.createdAt));
@@ -193,7 +207,9 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     node.appendChild(feedback);
 
     const actions = el('div', { class: 'actions' });
-    const approve = el('button', { type: 'button', class: 'primary', 'data-testid': 'approve-button' }, 'Approve');
+    // An irreversible (or unrated) call asks first: the label says so ("Approve…", a dialog follows).
+    const approve = el('button', { type: 'button', class: 'primary', 'data-testid': 'approve-button' }, card.irreversible ? 'Approve…' : 'Approve');
+    if (card.irreversible) approve.setAttribute('aria-haspopup', 'dialog');
     const reject = el('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button' }, 'Reject');
     const edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
     actions.append(approve, reject, edit);
@@ -274,7 +290,18 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       showError('');
     };
 
-    approve.addEventListener('click', () => void send('approve', withNote({}, feedback.value.trim()), 'Approved', actions));
+    approve.addEventListener('click', () => {
+      const approveNow = () => void send('approve', withNote({}, feedback.value.trim()), 'Approved', actions);
+      if (!card.irreversible) {
+        approveNow();
+        return;
+      }
+      const risk = request.riskLevel === 'irreversible' ? 'It is irreversible' : 'Its risk was not given, so it is treated as irreversible';
+      host.confirm(request.id, `Approve ${request.toolName}? ${risk}: it runs at once and cannot be undone.`, () => {
+        // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
+        if (!approve.disabled) approveNow();
+      });
+    });
     reject.addEventListener('click', () => void send('reject', withNote({}, feedback.value.trim()), 'Rejected', actions));
     edit.addEventListener('click', () => {
       const { modified } = ensureBody();

@@ -1,11 +1,13 @@
 /**
- * The history tab: decided requests, newest first, with filters (tool, outcome, reviewer) and a
- * search over tool, description, reasons, feedback and arguments. Each entry says who decided
+ * The history tab: decided requests, newest first, with filters (thread, run and creation time,
+ * applied by the server; tool, outcome and reviewer, applied to what was loaded) and a search over
+ * tool, description, reasons, feedback and arguments. Each entry says who decided
  * what, when, why, and the arguments that ran.
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { getJson, type ListPage } from './api.js';
+import { contextOf, getJson, listPath, matchesFilter, type ListPage } from './api.js';
 import { byId, el } from './dom.js';
+import { createFilterBar } from './filter-bar.js';
 import { formatTime, pretty } from './format.js';
 
 export interface History {
@@ -25,8 +27,11 @@ export function createHistory(showNotice: (text: string) => void): History {
   const search = byId<HTMLInputElement>('filter-search');
   const records = new Map<string, ApprovalRecord>();
   let cursor: string | undefined;
+  /** Thread, run and time: filters the server applies (`GET /requests`); the others filter what was loaded. */
+  const serverFilter = createFilterBar('history', () => void refresh());
 
   const matches = (record: ApprovalRecord): boolean => {
+    if (!matchesFilter(record, serverFilter.value)) return false;
     if (tool.value && record.request.toolName !== tool.value) return false;
     if (outcome.value && record.status !== outcome.value) return false;
     const by = (record.response?.respondedBy ?? '').toLowerCase();
@@ -62,6 +67,9 @@ export function createHistory(showNotice: (text: string) => void): History {
     fact('When', formatTime(response?.respondedAt ?? record.closedAt));
     fact('Why', response?.feedback ?? record.closedReason ?? record.evaluation?.reason ?? '—', 'history-why');
     if (record.request.requestedBy) fact('Requested by', record.request.requestedBy);
+    const context = contextOf(record);
+    if (context.threadId) fact('Thread', context.threadId, 'history-thread');
+    if (context.runId) fact('Run', context.runId, 'history-run');
     fact('Request id', record.request.id);
     item.appendChild(facts);
     const ran = record.status === 'modified' ? response?.modified : record.status === 'approved' ? record.request.input : undefined;
@@ -80,9 +88,13 @@ export function createHistory(showNotice: (text: string) => void): History {
     tool.value = tools.includes(chosen) ? chosen : '';
   };
 
+  let generation = 0;
   const loadPage = async (from: string | undefined) => {
+    const mine = generation;
     try {
-      const page = await getJson<ListPage>(`requests?limit=200${from ? `&cursor=${encodeURIComponent(from)}` : ''}`);
+      const page = await getJson<ListPage>(listPath({ limit: '200', cursor: from, ...serverFilter.value }));
+      // The filters changed while this page was on its way: a newer load answers for them.
+      if (mine !== generation) return;
       for (const record of page.items) if (record.status !== 'pending') records.set(record.request.id, record);
       cursor = page.nextCursor;
       more.hidden = cursor === undefined;
@@ -96,11 +108,14 @@ export function createHistory(showNotice: (text: string) => void): History {
   for (const control of [reviewer, search]) control.addEventListener('input', render);
   more.addEventListener('click', () => void loadPage(cursor));
 
+  function refresh(): Promise<void> {
+    generation += 1;
+    records.clear();
+    return loadPage(undefined);
+  }
+
   return {
-    refresh: () => {
-      records.clear();
-      return loadPage(undefined);
-    },
+    refresh,
     add(record) {
       if (record.status === 'pending') return;
       records.set(record.request.id, record);

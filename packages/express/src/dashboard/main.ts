@@ -6,9 +6,10 @@
  * dialogs are the next part to move into their own module.)
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { contextOf, getJson, url, type ListPage } from './api.js';
+import { contextOf, getJson, listPath, matchesFilter, url, type ListPage } from './api.js';
 import { buildCard, type Card } from './card.js';
 import { byId, el } from './dom.js';
+import { createFilterBar } from './filter-bar.js';
 import { formatLeft } from './format.js';
 import { createHistory } from './history.js';
 
@@ -34,6 +35,8 @@ let selected: string | undefined;
 let source: EventSource | undefined;
 let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 let loadGeneration = 0;
+/** The list is being loaded again for new filters: the page says so instead of "no match". */
+let reloading = false;
 
 const setStatus = (state: string, text: string) => {
   statusEl.setAttribute('data-state', state);
@@ -47,11 +50,19 @@ const announce = (text: string) => {
   announcer.textContent = text;
 };
 const history = createHistory(showNotice);
+/** Thread and run filters of the pending list, applied by the server (`GET /requests`) and to live arrivals. */
+const pendingFilter = createFilterBar('pending', () => reloadPending());
 
 const refreshCount = () => {
   const n = pending.size;
-  countEl.textContent = n === 1 ? '1 pending' : `${n} pending`;
+  const filtered = pendingFilter.active ? ' (filtered)' : '';
+  countEl.textContent = `${n} pending${filtered}`;
   empty.hidden = n !== 0;
+  empty.textContent = reloading
+    ? 'Loading the pending requests…'
+    : pendingFilter.active
+    ? 'No pending request matches the filters.'
+    : 'No pending requests. New ones appear here as soon as an agent asks.';
   const hidden = n - cards.size;
   more.hidden = hidden <= 0;
   more.textContent = `Show ${Math.min(PAGE, hidden)} more of ${hidden} not shown`;
@@ -65,7 +76,7 @@ function oldestShownMs(): number {
 }
 
 function render(record: ApprovalRecord, live: boolean) {
-  const card = buildCard(record, { decided, announce });
+  const card = buildCard(record, { decided, announce, showThread, confirm: askToConfirm });
   cards.set(record.request.id, card);
   insertByTime(containerFor(record, card.createdMs), card.node, card.createdMs);
   const left = formatLeft(record.expiresAt);
@@ -177,6 +188,10 @@ function select(card: Card | undefined, focus = true) {
 
 /** Removes a card; when focus was in it, focus goes to the next card (or the previous one), never to the page's top. */
 function closeCard(id: string) {
+  if (confirmFor === id && confirmDialog.open) {
+    confirmDialog.close();
+    announce('The request you were confirming was decided elsewhere.');
+  }
   const card = cards.get(id);
   if (!card) {
     closedIds.add(id);
@@ -212,7 +227,7 @@ function apply(record: ApprovalRecord | undefined, live: boolean) {
     closeCard(id);
     return;
   }
-  if (closedIds.has(id) || pending.has(id)) return;
+  if (closedIds.has(id) || pending.has(id) || !matchesFilter(record, pendingFilter.value)) return;
   pending.set(id, record);
   // Newer than what is shown (a live arrival), or room left in the window: it gets a card now.
   if (cards.size < limit || Date.parse(record.createdAt) > oldestShownMs()) render(record, live);
@@ -225,7 +240,7 @@ async function load() {
   try {
     let cursor: string | undefined;
     for (let pages = 1; pages <= 20; pages += 1) {
-      const body = await getJson<ListPage>(`requests?status=pending&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const body = await getJson<ListPage>(listPath({ status: 'pending', limit: '500', cursor, ...pendingFilter.value }));
       if (generation !== loadGeneration) return;
       for (const record of body.items) {
         seen.add(record.request.id);
@@ -241,7 +256,26 @@ async function load() {
     showNotice('');
   } catch (failure) {
     showNotice(`Could not load the pending requests: ${failure instanceof Error ? failure.message : String(failure)}`);
+  } finally {
+    if (generation === loadGeneration && reloading) {
+      reloading = false;
+      refreshCount();
+    }
   }
+}
+
+/** The filters changed: the list starts over from the server's answer for them. */
+function reloadPending() {
+  for (const id of Array.from(cards.keys())) cards.get(id)?.node.remove();
+  for (const group of groups.values()) group.node.remove();
+  cards.clear();
+  groups.clear();
+  pending.clear();
+  limit = PAGE;
+  selected = undefined;
+  reloading = true;
+  refreshCount();
+  void load();
 }
 
 function connect() {
@@ -328,16 +362,33 @@ byId('help-close').addEventListener('click', () => help.close());
 const confirmDialog = byId<HTMLDialogElement>('confirm');
 const confirmText = byId('confirm-text');
 let confirmAction: (() => void) | undefined;
+/** The request whose approval the dialog asks about. */
+let confirmFor: string | undefined;
+function askToConfirm(requestId: string, text: string, action: () => void) {
+  confirmText.textContent = text;
+  confirmAction = action;
+  confirmFor = requestId;
+  confirmDialog.showModal();
+  byId('confirm-no').focus();
+}
+confirmDialog.addEventListener('close', () => {
+  confirmAction = undefined;
+  confirmFor = undefined;
+});
 byId('confirm-yes').addEventListener('click', () => {
   const action = confirmAction;
-  confirmAction = undefined;
   confirmDialog.close();
   action?.();
 });
-byId('confirm-no').addEventListener('click', () => {
-  confirmAction = undefined;
-  confirmDialog.close();
-});
+byId('confirm-no').addEventListener('click', () => confirmDialog.close());
+
+/** A card's "Show only this thread": the pending tab, filtered by the server to that thread. */
+function showThread(threadId: string) {
+  const pendingTab = tabs[0];
+  if (pendingTab) showTab(pendingTab);
+  pendingFilter.set({ threadId });
+  announce(`Showing only thread ${threadId}`);
+}
 
 function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
@@ -353,13 +404,8 @@ document.addEventListener('keydown', (event) => {
     const step = event.key === 'j' ? 1 : -1;
     select(order[index === -1 ? 0 : Math.min(order.length - 1, Math.max(0, index + step))]);
   } else if (event.key === 'a' && current?.approve) {
-    const approve = current.approve;
-    if (current.irreversible) {
-      confirmText.textContent = `Approve ${current.record.request.toolName}? It is irreversible (or its risk was not given): it cannot be undone.`;
-      confirmAction = approve;
-      confirmDialog.showModal();
-      byId('confirm-no').focus();
-    } else approve();
+    // The card's Approve asks first for an irreversible (or unrated) call, as it does when clicked.
+    current.approve();
   } else if (event.key === 'r' && current?.reject) {
     current.reject();
   } else if (event.key === '?') {
