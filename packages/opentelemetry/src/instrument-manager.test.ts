@@ -1,7 +1,7 @@
 import { createManager, createMemoryStore, HitlError } from '@hitl/core';
-import type { ApprovalRecord, Notifier } from '@hitl/core';
+import type { ApprovalRecord, ApprovalStore, Notifier } from '@hitl/core';
 import { createRecordingNotifier, createTestManager, nextEvent } from '@hitl/core/testing';
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentManager } from './index.js';
 import type { InstrumentManagerOptions } from './index.js';
@@ -138,6 +138,17 @@ describe('instrumentManager spans', () => {
     ]);
   });
 
+  it('makes no second span for an idempotent retry of submit', async () => {
+    const { manager, telemetry } = setup();
+    const request = { id: 'retried', toolName: 'delete_user', input: { user_id: '42' } };
+    await manager.submit(request);
+    await manager.respond('retried', { decision: 'approve' });
+    await expect(manager.submit(request)).resolves.toMatchObject({ status: 'approved' });
+
+    expect(approvalSpans(telemetry).map((span) => span.attributes['hitl.request.id'])).toEqual(['retried']);
+    expect((await telemetry.points('hitl.requests')).map((point) => point.value)).toEqual([1]);
+  });
+
   it('runs the request-created listener in the caller’s context (memory store, AsyncLocalStorage)', async () => {
     const { manager, telemetry } = setup();
     const seen: Array<string | undefined> = [];
@@ -172,6 +183,35 @@ describe('instrumentManager spans', () => {
     expect(spans.map((span) => span.attributes['hitl.request.id'])).toEqual(['mine']);
     expect(spans[0]?.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
     expect((await telemetry.points('hitl.requests')).map((point) => point.value)).toEqual([1]);
+  });
+
+  it('finds the parent when the store reports changes later, outside the caller’s context (a change feed)', async () => {
+    const telemetry = createTelemetry();
+    const memory = createMemoryStore();
+    const store: ApprovalStore = {
+      ...memory,
+      subscribe: (listener) => memory.subscribe((change) => setImmediate(() => context.with(ROOT_CONTEXT, () => listener(change)))),
+    };
+    const notifier = createRecordingNotifier();
+    const manager = createManager({ store, notifiers: [notifier] });
+    const uninstrument = instrumentManager(manager, { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider });
+    cleanups.push(() => memory.close?.(), () => manager.close(), uninstrument);
+    const tracer = telemetry.tracerProvider.getTracer('test');
+
+    const submitted = tracer.startSpan('submit call');
+    const record = await context.with(trace.setSpan(context.active(), submitted), () => manager.submit({ toolName: 'delete_user', threadId: 't-1' }));
+    submitted.end();
+    const asked = tracer.startSpan('requestInteraction call');
+    const waiting = context.with(trace.setSpan(context.active(), asked), () => manager.requestInteraction({ toolName: 'delete_user', threadId: 't-2' }));
+    await notifier.next();
+    const second = await notifier.next();
+    await manager.respond(record.request.id, { decision: 'approve' });
+    await manager.respond(second.request.id, { decision: 'reject' });
+    await waiting;
+    asked.end();
+
+    const parents = new Map(approvalSpans(telemetry).map((span) => [span.attributes['hitl.thread.id'], span.parentSpanContext?.spanId]));
+    expect(Object.fromEntries(parents)).toEqual({ 't-1': submitted.spanContext().spanId, 't-2': asked.spanContext().spanId });
   });
 
   it('stops: restores the manager’s methods and records nothing more', async () => {

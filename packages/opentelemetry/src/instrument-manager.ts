@@ -27,6 +27,8 @@ export interface InstrumentManagerOptions {
 const INSTRUMENTATION_NAME = '@hitl/opentelemetry';
 /** How many decisions of not-yet-seen requests are remembered (a store may report a decision first). */
 const EARLY_DECISIONS_LIMIT = 1_000;
+/** How many traced request ids are remembered, so an idempotent retry of `submit` makes no second span. */
+const TRACED_LIMIT = 10_000;
 
 /** One `submit` or `requestInteraction` of this manager, with the context it was called in. */
 interface Call {
@@ -70,6 +72,7 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
   const calls = new Set<Call>();
   const open = new Map<string, OpenRequest>();
   const earlyDecisions = new Map<string, ApprovalRecord>();
+  const traced = new Set<string>();
 
   const close = (request: OpenRequest, record: ApprovalRecord) => {
     open.delete(record.request.id);
@@ -80,7 +83,9 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
   /** Starts the span of a request this manager submitted (once), and ends it at once when it is decided already. */
   const start = (record: ApprovalRecord, parent: Context) => {
     const id = record.request.id;
-    if (open.has(id)) return;
+    if (traced.has(id)) return;
+    traced.add(id);
+    if (traced.size > TRACED_LIMIT) traced.delete(traced.values().next().value as string);
     const span = openSpan(tracer, record, parent);
     if (record.status !== 'pending') {
       closeSpan(span, record, recordReviewerId);
@@ -100,7 +105,7 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
   /** The call a created record belongs to: the one whose async context it was stored in, or one that matches it. */
   const callOf = (record: ApprovalRecord): Call | undefined => {
     const inContext = context.active().getValue(CALL_KEY) as Call | undefined;
-    if (inContext && calls.has(inContext)) return inContext;
+    if (inContext && !inContext.claimed && calls.has(inContext)) return inContext;
     const { request } = record;
     for (const call of calls) {
       if (call.claimed || call.request.toolName !== request.toolName) continue;
@@ -122,7 +127,8 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
         return;
       }
       case 'notify-failed':
-        if (open.has(record.request.id)) approvalMetrics.notificationFailed(record, event.notifier);
+        // Only the manager that stored a request notifies for it: this one's own.
+        approvalMetrics.notificationFailed(record, event.notifier);
         return;
       default: {
         const entry = open.get(record.request.id);
@@ -175,6 +181,7 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
     }
     open.clear();
     earlyDecisions.clear();
+    traced.clear();
   };
 }
 

@@ -3,7 +3,7 @@
 // the workspace (with the peers at the workspace's versions), and each README's first snippet is
 // type-checked there with `moduleResolution: node16` and `bundler`, then run.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,7 +18,12 @@ const require = createRequire(import.meta.url);
 /** Peers and tools the snippets need, at the versions the workspace tests with. */
 const peers = ['express', 'langchain', '@langchain/core', 'ai', 'zod', 'pg', '@modelcontextprotocol/sdk', 'typescript', '@types/node', '@types/express', '@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-metrics'];
 function workspaceVersion(name: string): string {
-  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  // Found as Node finds the package's folder: some (`@opentelemetry/api`) do not export `./package.json`.
+  for (const base of require.resolve.paths(name) ?? []) {
+    const manifest = join(base, ...name.split('/'), 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+  }
+  throw new Error(`'${name}' is not installed in tools/docs-check`);
 }
 
 /** pnpm as the test runner was started with it, else the pinned one through npx. */
