@@ -3,7 +3,7 @@
 // the workspace (with the peers at the workspace's versions), and each README's first snippet is
 // type-checked there with `moduleResolution: node16` and `bundler`, then run.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -16,9 +16,14 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 /** Peers and tools the snippets need, at the versions the workspace tests with. */
-const peers = ['express', 'langchain', '@langchain/core', 'ai', 'zod', 'pg', '@modelcontextprotocol/sdk', 'typescript', '@types/node', '@types/express'];
+const peers = ['express', 'langchain', '@langchain/core', 'ai', 'zod', 'pg', '@modelcontextprotocol/sdk', 'typescript', '@types/node', '@types/express', '@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-metrics'];
 function workspaceVersion(name: string): string {
-  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  // Found as Node finds the package's folder: some (`@opentelemetry/api`) do not export `./package.json`.
+  for (const base of require.resolve.paths(name) ?? []) {
+    const manifest = join(base, ...name.split('/'), 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+  }
+  throw new Error(`'${name}' is not installed in tools/docs-check`);
 }
 
 /** pnpm as the test runner was started with it, else the pinned one through npx. */
@@ -98,6 +103,33 @@ describe('packed packages installed with npm outside the workspace', () => {
       const map = JSON.parse(readFileSync(join(directory, 'dist', 'index.d.ts.map'), 'utf8')) as { sources: string[] };
       for (const source of map.sources) expect(() => readFileSync(join(directory, 'dist', source)), `${name}: ${source}`).not.toThrow();
       expect(() => readFileSync(join(directory, 'LICENSE')), `${name}: LICENSE`).not.toThrow();
+    }
+  });
+
+  it('without @opentelemetry installed, every package but @hitl/opentelemetry loads and a manager works', async () => {
+    const project = join(scratch, 'project');
+    const installed = join(project, 'node_modules', '@opentelemetry');
+    const hidden = join(project, 'node_modules', '.opentelemetry-hidden');
+    const names = packages.map((entry) => entry.name).filter((name) => name !== '@hitl/opentelemetry');
+    writeFileSync(
+      join(project, 'no-opentelemetry.mjs'),
+      [
+        `await import('@opentelemetry/api').then(() => { throw new Error('@opentelemetry/api is still installed'); }, () => {});`,
+        `for (const name of ${JSON.stringify(names)}) await import(name);`,
+        `const { createManager } = await import('@hitl/core');`,
+        `const manager = createManager();`,
+        `const record = await manager.submit({ toolName: 'delete_user' });`,
+        `const decided = await manager.respond(record.request.id, { decision: 'approve' });`,
+        `await manager.close();`,
+        `console.log('loaded', ${names.length}, 'packages;', decided.status);`,
+      ].join('\n'),
+    );
+    renameSync(installed, hidden);
+    try {
+      const result = await runNode(join(project, 'no-opentelemetry.mjs'), { cwd: project, timeoutMs: 60_000 });
+      expect({ code: result.code, output: result.output }).toMatchObject({ code: 0, output: expect.stringContaining(`loaded ${names.length} packages; approved`) });
+    } finally {
+      renameSync(hidden, installed);
     }
   });
 
