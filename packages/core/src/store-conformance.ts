@@ -1,5 +1,6 @@
 // The rules every ApprovalStore keeps, as runnable cases: one suite for the memory store, the
 // PostgreSQL store and any store a user writes (run each case in the test runner of your choice).
+// Over 400 lines because it is one table of independent cases that a store author reads together.
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
 
