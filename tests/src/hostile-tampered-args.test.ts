@@ -328,6 +328,7 @@ describe("AI SDK's own approval flow with changed arguments", () => {
           // records a tool error, there is nothing to approve, and the tool never ran.
           expect(hasProtoKey(pair.reviewed)).toBe(true);
           expect(first.steps.flatMap((step) => step.content).some((part) => part.type === 'tool-error')).toBe(true);
+          counts.add(pair, ran.length === 0);
           return;
         }
         await submitApprovalRequests(manager, first, { riskLevel: 'irreversible' });
