@@ -12,8 +12,8 @@ export type HitlErrorCode =
   | 'store_unavailable';
 
 /**
- * Structured facts about a {@link HitlError}: the field at fault, the value (shortened), and for
- * schema errors the path inside the value.
+ * Structured facts about a {@link HitlError}: the field at fault, the value (shortened), for
+ * schema errors the path inside the value, and for errors about several requests or grants their ids.
  *
  * @example
  * ```ts
@@ -24,6 +24,7 @@ export interface HitlErrorDetails {
   field?: string;
   value?: string;
   path?: string;
+  ids?: readonly string[];
 }
 
 /**
@@ -43,7 +44,7 @@ export interface HitlErrorDetails {
  */
 export class HitlError extends Error {
   readonly code: HitlErrorCode;
-  /** What the error is about, for callers that read fields rather than text: `{ field, value, path }`. */
+  /** What the error is about, for callers that read fields rather than text: `{ field, value, path, ids }`. */
   readonly details?: HitlErrorDetails;
   private readonly [brand] = true;
 
