@@ -130,7 +130,7 @@ export class GrantGate {
 
   /** The same as {@link evaluateNow}, confirming each use with the store (one atomic count). */
   async evaluate(call: PolicyCall, policy: PolicyEvaluation): Promise<PolicyEvaluation> {
-    const { store, now, logger } = this.options;
+    const { now, logger } = this.options;
     await this.ready;
     const nowMs = now();
     let found: Found;

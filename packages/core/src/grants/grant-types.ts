@@ -1,6 +1,6 @@
 // The public types of remembered decisions (grants) and of decisions on many requests.
 import type { RequestStatus } from '../constants.js';
-import type { ApprovalRecord, DecidePatch, Manager, RespondInput } from '../types.js';
+import type { ApprovalRecord, DecidePatch } from '../types.js';
 
 /**
  * A remembered decision: "allow `send_email` in this thread", "never allow `drop_*`". Calls it covers
@@ -63,7 +63,7 @@ export interface GrantScope {
 }
 
 /**
- * What {@link Manager.grant} takes: a grant made in code or by an admin rather than from a decision.
+ * What `manager.grant` takes: a grant made in code or by an admin rather than from a decision.
  *
  * @example
  * ```ts
@@ -85,7 +85,7 @@ export interface GrantInput {
 }
 
 /**
- * `remember` of {@link RespondInput}: turn this decision into a grant. An approve makes an approve
+ * `remember` of `RespondInput`: turn this decision into a grant. An approve makes an approve
  * grant, a reject a deny grant (a `modify` cannot be remembered). The scope takes the request's
  * own `threadId` / `runId` / `requestedBy`; a scope the request lacks is `invalid_input`.
  *
@@ -109,7 +109,7 @@ export interface RememberInput {
 export type RememberScope = 'thread' | 'run' | 'requester' | 'global';
 
 /**
- * Filters of {@link Manager.listGrants}. Results are newest first.
+ * Filters of `manager.listGrants`. Results are newest first.
  *
  * @example
  * ```ts
@@ -139,7 +139,7 @@ export interface GrantChange {
 }
 
 /**
- * The requests {@link Manager.respondMany} decides: listed ids, or every pending request of a run
+ * The requests `manager.respondMany` decides: listed ids, or every pending request of a run
  * or of a thread.
  *
  * @example
