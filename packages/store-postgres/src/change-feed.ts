@@ -32,6 +32,8 @@ export interface ChangeFeedOptions {
   listeners: ReadonlySet<(change: StoreChange) => void>;
   /** Called with each grant notification (`kind` 'grant-created' or 'grant-revoked'). */
   onGrant?: (payload: { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string }) => void;
+  /** Called each time the LISTEN connection is (re)established, after the records' catch-up started. */
+  onListening?: () => void;
 }
 
 /** The part of a store that turns changes (its own and, through LISTEN, everyone else's) into `StoreChange`s. */
@@ -246,7 +248,12 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     void fetchQueued();
   };
 
-  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification, onListening: catchUp });
+  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification,
+    onListening: async () => {
+      options.onListening?.();
+      await catchUp();
+    },
+  });
 
   return {
     start(initialHighWater) {

@@ -13,6 +13,9 @@ import { decideParameters, rowToStored, type RecordRow, type StoredRow } from '.
 import type { Statement } from './sql.js';
 import type { StatementRunner } from './statement-runner.js';
 
+/** The most live grants re-read after a (re)connect. */
+const CATCH_UP_GRANTS = 100_000;
+
 /** A grant row as read: every column as text. */
 interface GrantRow {
   id: string;
@@ -97,7 +100,11 @@ export function createGrantStore(context: GrantStoreContext) {
   const { pool, sql, run, failure, ensureReady, channel, origin, tableName, logger, deliver } = context;
   const listeners = new Set<(change: GrantChange) => void>();
 
+  /** Grants whose creation the subscribers have heard of, so a catch-up tells only what they missed. */
+  const known = new Set<string>();
+
   const emit = (change: GrantChange) => {
+    known.add(change.grant.id);
     for (const listener of [...listeners]) {
       try {
         listener(change);
@@ -252,5 +259,20 @@ export function createGrantStore(context: GrantStoreContext) {
     );
   };
 
-  return { methods, onNotification, clear: () => listeners.clear() };
+  /**
+   * After the LISTEN connection (re)connects: the live grants created while nobody listened are
+   * told as created. (A revocation missed meanwhile needs no news: a use is confirmed by the
+   * database, which refuses a revoked grant.)
+   */
+  const catchUp = () => {
+    if (listeners.size === 0) return;
+    run<GrantRow>('list grants', sql.listGrants, [true, null, CATCH_UP_GRANTS]).then(
+      (rows) => {
+        for (const row of rows.reverse()) if (!known.has(row.id)) emit({ type: 'grant-created', grant: rowToGrant(row) });
+      },
+      (error: unknown) => logger.warn(`hitl: could not re-read the grants of ${tableName} after connecting: ${errorMessage(error)}`),
+    );
+  };
+
+  return { methods, onNotification, catchUp, clear: () => listeners.clear() };
 }

@@ -165,6 +165,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     logger,
     listeners,
     onGrant: (payload) => grants.onNotification(payload),
+    onListening: () => grants.catchUp(),
   });
 
   let closed = false;
