@@ -5,6 +5,8 @@ import type { BenchContext, Row } from './harness.js';
 import { dashboardSpeed } from './rows/dashboard.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
+import { peerAgentOverhead } from './rows/peer-agent-overhead.js';
+import { peerReviewed } from './rows/peer-reviewed.js';
 import { policyCondition } from './rows/policy-condition.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
 import { policyWorstCase } from './rows/policy-worst-case.js';
@@ -31,6 +33,8 @@ const suites: Record<string, Suite> = {
   postgres: postgresStore,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,
+  'peer-agent': peerAgentOverhead,
+  'peer-reviewed': peerReviewed,
 };
 
 const args = process.argv.slice(2);
