@@ -6,6 +6,7 @@ import { dashboardSpeed } from './rows/dashboard.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { peerAgentOverhead } from './rows/peer-agent-overhead.js';
+import { peerPostgres } from './rows/peer-postgres.js';
 import { peerReviewed } from './rows/peer-reviewed.js';
 import { policyCondition } from './rows/policy-condition.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
@@ -35,6 +36,7 @@ const suites: Record<string, Suite> = {
   dashboard: dashboardSpeed,
   'peer-agent': peerAgentOverhead,
   'peer-reviewed': peerReviewed,
+  'peer-postgres': peerPostgres,
 };
 
 const args = process.argv.slice(2);
