@@ -6,6 +6,7 @@ import { dashboardSpeed } from './rows/dashboard.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { peerAgentOverhead } from './rows/peer-agent-overhead.js';
+import { peerDoubleResume } from './rows/peer-double-resume.js';
 import { peerPostgres } from './rows/peer-postgres.js';
 import { peerReviewed } from './rows/peer-reviewed.js';
 import { policyCondition } from './rows/policy-condition.js';
@@ -37,6 +38,7 @@ const suites: Record<string, Suite> = {
   'peer-agent': peerAgentOverhead,
   'peer-reviewed': peerReviewed,
   'peer-postgres': peerPostgres,
+  'peer-double-resume': peerDoubleResume,
 };
 
 const args = process.argv.slice(2);

@@ -16,13 +16,22 @@ export interface HitlInstance {
   manager: Manager;
 }
 
+/** Two hitl instances on one table. */
+export interface HitlPair {
+  a: HitlInstance;
+  b: HitlInstance;
+  schema: string;
+  /** The NOTIFY channel of the table. */
+  channel: string;
+}
+
 export interface PeerPostgres {
   admin: pg.Client;
-  hitlSchema: string;
   langGraphSchema: string;
-  /** The NOTIFY channel of hitl's table. */
-  channel: string;
-  hitl: { a: HitlInstance; b: HitlInstance };
+  /** hitl with the default store (a notification names the row to read). */
+  hitl: HitlPair;
+  /** hitl with `notifyRecords: true` (a decision's notification carries the record). */
+  hitlCarried: HitlPair;
   langGraph: { a: PostgresSaver; b: PostgresSaver; pools: pg.Pool[] };
   pools(): pg.Pool[];
   close(): Promise<void>;
@@ -37,20 +46,25 @@ const newPool = (name: string) => {
 /** Connects (a database that is down fails the row loudly), creates both schemas and migrates both stores. */
 export async function createPeerPostgres(): Promise<PeerPostgres> {
   const suffix = randomBytes(4).toString('hex');
-  const hitlSchema = `peer_hitl_${suffix}`;
   const langGraphSchema = `peer_langgraph_${suffix}`;
   const admin = new pg.Client({ connectionString: databaseUrl, application_name: 'hitl-bench-peer-admin' });
   await admin.connect();
   await admin.query(`CREATE SCHEMA "${langGraphSchema}"`);
-  const instance = (name: string): HitlInstance => {
-    const pool = newPool(`hitl-${name}`);
-    const store = createPostgresStore({ pool, schema: hitlSchema, logger: quiet });
-    return { pool, store, manager: createPeerManager(store) };
+  const pair = async (schema: string, notifyRecords: boolean): Promise<HitlPair> => {
+    const instance = (name: string): HitlInstance => {
+      const pool = newPool(`${schema}-${name}`);
+      const store = createPostgresStore({ pool, schema, logger: quiet, notifyRecords });
+      return { pool, store, manager: createPeerManager(store) };
+    };
+    const a = instance('a');
+    const b = instance('b');
+    await a.store.migrate();
+    await b.store.migrate();
+    return { a, b, schema, channel: `hitl:${schema}.hitl_requests` };
   };
-  const a = instance('a');
-  const b = instance('b');
-  await a.store.migrate();
-  await b.store.migrate();
+  const hitl = await pair(`peer_hitl_${suffix}`, false);
+  const hitlCarried = await pair(`peer_hitl_carried_${suffix}`, true);
+  const instances = [hitl.a, hitl.b, hitlCarried.a, hitlCarried.b];
   const langGraphPools = [newPool('langgraph-a'), newPool('langgraph-b')];
   const saverA = new PostgresSaver(langGraphPools[0]!, undefined, { schema: langGraphSchema });
   const saverB = new PostgresSaver(langGraphPools[1]!, undefined, { schema: langGraphSchema });
@@ -58,20 +72,18 @@ export async function createPeerPostgres(): Promise<PeerPostgres> {
   await saverB.setup();
   return {
     admin,
-    hitlSchema,
     langGraphSchema,
-    channel: `hitl:${hitlSchema}.hitl_requests`,
-    hitl: { a, b },
+    hitl,
+    hitlCarried,
     langGraph: { a: saverA, b: saverB, pools: langGraphPools },
-    pools: () => [a.pool, b.pool, ...langGraphPools],
+    pools: () => [...instances.map((instance) => instance.pool), ...langGraphPools],
     async close() {
-      for (const { manager, store } of [a, b]) {
+      for (const { manager, store } of instances) {
         await manager.close();
         await store.close();
       }
-      await Promise.all([a.pool.end(), b.pool.end(), ...langGraphPools.map((pool) => pool.end())]);
-      await admin.query(`DROP SCHEMA IF EXISTS "${hitlSchema}" CASCADE`);
-      await admin.query(`DROP SCHEMA IF EXISTS "${langGraphSchema}" CASCADE`);
+      await Promise.all([...instances.map((instance) => instance.pool.end()), ...langGraphPools.map((pool) => pool.end())]);
+      for (const schema of [hitl.schema, hitlCarried.schema, langGraphSchema]) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
     },
   };

@@ -1,173 +1,212 @@
-// Peer row: a reviewed tool call across two instances on PostgreSQL (A runs the agent, B decides):
+// Peer rows: a reviewed tool call across two instances on PostgreSQL (A runs the agent, B decides):
 // LangGraph + PostgresSaver (durability 'sync') against hitl's Postgres store, with the WAL and the
-// rows each writes per cycle, and where hitl's decision → tool ran time goes.
+// rows each writes per cycle, and where hitl's decision → tool ran time goes (with notifyRecords).
 import { Command } from '@langchain/langgraph';
 import pg from 'pg';
 import { formatNumber, median, type BenchContext, type Row } from '../harness.js';
 import { approveResume, ask, comparedVersions, createTools, fakeModel, hitlAgent, langGraphAgent, msBetween, now, ToolRuns, watchRequests } from '../peers/agents.js';
-import { compareCycles, cycleFigures, describeCycles, ms, roundRatio, type CycleSetup } from '../peers/cycles.js';
-import { createPeerPostgres, databaseUrl } from '../peers/postgres-setup.js';
+import { compareCycles, cycleFigures, describeCycles, ms, roundRatio, type CycleSetup, type CycleSummary } from '../peers/cycles.js';
+import { createPeerPostgres, databaseUrl, type HitlPair, type PeerPostgres } from '../peers/postgres-setup.js';
 import { enableWalInspect, flushStatistics, perCycle, readCounters, type WriteCounters } from '../peers/postgres-writes.js';
 
 type Writes = Awaited<ReturnType<typeof perCycle>>;
+const STAGES = ['RespondReturned', 'NotifyOnA', 'DecidedOnA'] as const;
 
-/**
- * Cycles as in the in-process row, but A and B are two instances (own pools, own store or saver)
- * sharing one database. LangGraph: A's `invoke` stops at the interrupt (checkpoint written, sync
- * durability); B reads the pending interrupt (`getState`, as a reviewer UI would) and resumes with
- * `Command({ resume })`, so the tool runs on B. hitl: A's `invoke` waits in the middleware; B's
- * manager hears of the request (LISTEN/NOTIFY) and `respond`s; A wakes and runs the tool.
- *
- * hitl's stages after the decision are timed too: B's `respond` returned (its commit), the NOTIFY
- * reached a LISTEN connection on A's side, A's manager reported the decision, the tool ran.
- */
+/** Times each decision's NOTIFY on a LISTEN connection of its own (A's side of the wire). */
+async function notificationProbe(channels: string[]): Promise<{ arrivals: Map<string, bigint>; close(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hitl-bench-peer-probe' });
+  const arrivals = new Map<string, bigint>();
+  client.on('notification', (message) => {
+    const at = now();
+    try {
+      const payload = JSON.parse(message.payload ?? '') as { id?: unknown; kind?: unknown };
+      if (payload.kind === 'decided' && typeof payload.id === 'string' && !arrivals.has(payload.id)) arrivals.set(payload.id, at);
+    } catch {
+      // not a hitl payload
+    }
+  });
+  await client.connect();
+  for (const channel of channels) await client.query(`LISTEN "${channel}"`);
+  return { arrivals, close: () => client.end().catch(() => undefined) };
+}
+
+/** Rows and WAL per cycle of each round, read around it. */
+function writeMeter(setup: PeerPostgres, walInspect: boolean) {
+  const perRound: Record<string, Writes[]> = {};
+  const around = (name: string, schema: string): Pick<CycleSetup, 'beforeRound' | 'afterRound'> => {
+    let before: WriteCounters | undefined;
+    return {
+      async beforeRound() {
+        for (const pool of setup.pools()) await flushStatistics(pool);
+        before = await readCounters(setup.admin, schema);
+      },
+      async afterRound(cycles) {
+        for (const pool of setup.pools()) await flushStatistics(pool);
+        const after = await readCounters(setup.admin, schema);
+        (perRound[name] ??= []).push(await perCycle(setup.admin, schema, before!, after, cycles, walInspect));
+      },
+    };
+  };
+  const of = (name: string) => {
+    const list = perRound[name] ?? [];
+    return {
+      rows: median(list.map((entry) => entry.rows)),
+      statWal: median(list.map((entry) => entry.walBytes)),
+      ownWal: median(list.map((entry) => entry.attributedWalBytes)),
+    };
+  };
+  return { around, of };
+}
+
 export async function peerPostgres(context: BenchContext): Promise<Row[]> {
   const versions = comparedVersions(['@langchain/langgraph-checkpoint-postgres', 'pg']);
   const setup = await createPeerPostgres();
-  const { admin, hitl, langGraph } = setup;
-  const probe = new pg.Client({ connectionString: databaseUrl, application_name: 'hitl-bench-peer-probe' });
-  const stopWatching: (() => void)[] = [];
+  const stops: (() => unknown)[] = [];
   try {
-    await probe.connect();
-    const walInspect = await enableWalInspect(admin);
+    const walInspect = await enableWalInspect(setup.admin);
+    const probe = await notificationProbe([setup.hitl.channel, setup.hitlCarried.channel]);
+    stops.push(probe.close);
+    const meter = writeMeter(setup, walInspect);
     const runs = new ToolRuns();
     const tools = createTools(runs);
 
-    // Arrival of each decision's NOTIFY on A's side, and A's manager reporting it.
-    const notified = new Map<string, bigint>();
-    probe.on('notification', (message) => {
-      const at = now();
-      try {
-        const payload = JSON.parse(message.payload ?? '') as { id?: unknown; kind?: unknown };
-        if (payload.kind === 'decided' && typeof payload.id === 'string' && !notified.has(payload.id)) notified.set(payload.id, at);
-      } catch {
-        // not a hitl payload
-      }
-    });
-    await probe.query(`LISTEN "${setup.channel}"`);
-    const reported = new Map<string, bigint>();
-    stopWatching.push(
-      hitl.a.manager.subscribe((event) => {
-        if (event.type === 'request-decided') reported.set(event.record.request.id, now());
-      }),
-    );
-    const reviewer = watchRequests(hitl.b.manager);
-    stopWatching.push(reviewer.stop);
-
-    const hitlAgentA = hitlAgent(fakeModel('delete_user'), tools, hitl.a.manager);
-    // One conversation spans A and B: their models share the turn counter.
-    const turn = { current: 0 };
-    const langGraphA = langGraphAgent(fakeModel('delete_user', turn), tools, langGraph.a);
-    const langGraphB = langGraphAgent(fakeModel('delete_user', turn), tools, langGraph.b);
-
-    const writes: Record<'hitl' | 'langgraph', Writes[]> = { hitl: [], langgraph: [] };
-    const measureWrites = (name: 'hitl' | 'langgraph', schema: string): Pick<CycleSetup, 'beforeRound' | 'afterRound'> => {
-      let before: WriteCounters | undefined;
+    /**
+     * hitl: A's `invoke` waits in the middleware; B's manager hears of the request (LISTEN/NOTIFY)
+     * and `respond`s; A wakes and runs the tool. Stages after the decision: B's `respond` returned
+     * (its commit), the NOTIFY reached A's side, A's manager reported the decision.
+     */
+    const hitlSetup = (name: string, pair: HitlPair): CycleSetup => {
+      const agent = hitlAgent(fakeModel('delete_user'), tools, pair.a.manager);
+      const reviewer = watchRequests(pair.b.manager);
+      const reported = new Map<string, bigint>();
+      stops.push(reviewer.stop);
+      stops.push(
+        pair.a.manager.subscribe((event) => {
+          if (event.type === 'request-decided') reported.set(event.record.request.id, now());
+        }),
+      );
       return {
-        async beforeRound() {
-          for (const pool of setup.pools()) await flushStatistics(pool);
-          before = await readCounters(admin, schema);
-        },
-        async afterRound(cycles) {
-          for (const pool of setup.pools()) await flushStatistics(pool);
-          const after = await readCounters(admin, schema);
-          writes[name].push(await perCycle(admin, schema, before!, after, cycles, walInspect));
-        },
-      };
-    };
-
-    const setups: Record<string, CycleSetup> = {
-      langgraph: {
-        ...measureWrites('langgraph', setup.langGraphSchema),
+        ...meter.around(name, pair.schema),
         async cycle(index) {
-          const thread = `lg-${index}`;
-          const config = { configurable: { thread_id: thread }, durability: 'sync' };
+          const thread = `${name}-${index}`;
           const started = now();
-          const paused = await langGraphA.invoke(ask('delete user 42'), config);
-          if (!paused.__interrupt__?.length) throw new Error('LangGraph did not interrupt before delete_user');
-          const state = await langGraphB.getState({ configurable: { thread_id: thread } });
-          if (!state.tasks.some((task) => task.interrupts.length > 0)) throw new Error('B does not see the interrupt A saved');
-          const decided = now();
-          await langGraphB.invoke(new Command({ resume: approveResume }), config);
-          const finished = now();
-          if (runs.count(thread) !== 1) throw new Error(`LangGraph ran delete_user ${runs.count(thread)} times`);
-          const timing = { cycleMs: msBetween(started, finished), decisionToToolMs: msBetween(decided, runs.firstAt(thread)) };
-          runs.forget(thread);
-          return timing;
-        },
-      },
-      hitl: {
-        ...measureWrites('hitl', setup.hitlSchema),
-        async cycle(index) {
-          const thread = `hitl-${index}`;
-          const started = now();
-          const run = hitlAgentA.invoke(ask('delete user 42'), { configurable: { thread_id: thread } });
+          const run = agent.invoke(ask('delete user 42'), { configurable: { thread_id: thread } });
           const record = await reviewer.next(thread);
           const id = record.request.id;
           const decided = now();
-          await hitl.b.manager.respond(id, { decision: 'approve', respondedBy: 'reviewer' });
+          await pair.b.manager.respond(id, { decision: 'approve', respondedBy: 'reviewer' });
           const committed = now();
           await run;
           const finished = now();
           if (runs.count(thread) !== 1) throw new Error(`hitl ran delete_user ${runs.count(thread)} times`);
-          const ran = runs.firstAt(thread);
-          const notifiedAt = notified.get(id);
-          const reportedAt = reported.get(id);
           const stages: Record<string, number> = { RespondReturned: msBetween(decided, committed) };
+          const notifiedAt = probe.arrivals.get(id);
+          const reportedAt = reported.get(id);
           if (notifiedAt !== undefined) stages.NotifyOnA = msBetween(decided, notifiedAt);
           if (reportedAt !== undefined) stages.DecidedOnA = msBetween(decided, reportedAt);
-          notified.delete(id);
+          const timing = { cycleMs: msBetween(started, finished), decisionToToolMs: msBetween(decided, runs.firstAt(thread)), stages };
+          probe.arrivals.delete(id);
           reported.delete(id);
           runs.forget(thread);
-          return { cycleMs: msBetween(started, finished), decisionToToolMs: msBetween(decided, ran), stages };
+          return timing;
         },
+      };
+    };
+
+    // LangGraph: A's `invoke` stops at the interrupt (checkpoint written, sync durability); B reads
+    // the pending interrupt (`getState`, as a reviewer UI would) and resumes with `Command`, so the
+    // tool runs on B. One conversation spans A and B: their models share the turn counter.
+    const turn = { current: 0 };
+    const langGraphA = langGraphAgent(fakeModel('delete_user', turn), tools, setup.langGraph.a);
+    const langGraphB = langGraphAgent(fakeModel('delete_user', turn), tools, setup.langGraph.b);
+    const langGraphSetup: CycleSetup = {
+      ...meter.around('langgraph', setup.langGraphSchema),
+      async cycle(index) {
+        const thread = `lg-${index}`;
+        const config = { configurable: { thread_id: thread }, durability: 'sync' };
+        const started = now();
+        const paused = await langGraphA.invoke(ask('delete user 42'), config);
+        if (!paused.__interrupt__?.length) throw new Error('LangGraph did not interrupt before delete_user');
+        const state = await langGraphB.getState({ configurable: { thread_id: thread } });
+        if (!state.tasks.some((task) => task.interrupts.length > 0)) throw new Error('B does not see the interrupt A saved');
+        const decided = now();
+        await langGraphB.invoke(new Command({ resume: approveResume }), config);
+        const finished = now();
+        if (runs.count(thread) !== 1) throw new Error(`LangGraph ran delete_user ${runs.count(thread)} times`);
+        const timing = { cycleMs: msBetween(started, finished), decisionToToolMs: msBetween(decided, runs.firstAt(thread)) };
+        runs.forget(thread);
+        return timing;
       },
     };
-    const summary = await compareCycles(context, setups, { rounds: 7, cycles: context.smoke ? 10 : 100, warmup: context.smoke ? 2 : 20 });
-    const lg = summary.langgraph!;
-    const ours = summary.hitl!;
-    const rateRatio = roundRatio(ours, lg);
-    const p99Ratio = ours.decisionP99Ms / lg.decisionP99Ms;
-    const walOf = (list: Writes[]) => median(list.map((entry) => entry.walBytes));
-    const attributedOf = (list: Writes[]) => median(list.map((entry) => entry.attributedWalBytes));
-    const rowsOf = (list: Writes[]) => median(list.map((entry) => entry.rows));
-    // The WAL of each side's own relations and transactions when pg_walinspect is there; else pg_stat_wal.
-    const hitlWal = walInspect ? attributedOf(writes.hitl) : walOf(writes.hitl);
-    const lgWal = walInspect ? attributedOf(writes.langgraph) : walOf(writes.langgraph);
-    const stage = (name: string) => ours.stages[name];
-    const breakdown = ['RespondReturned', 'NotifyOnA', 'DecidedOnA']
-      .filter((name) => stage(name))
-      .map((name) => `${name} p50 ${ms(stage(name)!.p50Ms)} / p99 ${ms(stage(name)!.p99Ms)}`)
-      .join(', ');
-    const writesText = (list: Writes[]) =>
-      `per cycle ${formatNumber(rowsOf(list), 1)} rows written, ${walInspect ? `${formatNumber(attributedOf(list), 0)} B WAL of its own (pg_walinspect), ` : ''}${formatNumber(walOf(list), 0)} B pg_stat_wal delta (cluster-wide)`;
-    return [
-      {
-        row: 'peer: reviewed tool call across instances (PostgreSQL)',
-        measured: `hitl Postgres store: ${describeCycles(ours)}; ${writesText(writes.hitl)}; after the decision: ${breakdown}`,
-        baseline: `LangGraph + PostgresSaver, durability 'sync': ${describeCycles(lg)}; ${writesText(writes.langgraph)} (${versions.text})`,
-        result: `${formatNumber(rateRatio, 2)}x the cycles/s, ${formatNumber(lgWal / hitlWal, 1)}x less WAL; decision → tool ran p99 ${formatNumber(p99Ratio, 2)}x LangGraph's (${ms(ours.decisionP99Ms)} vs ${ms(lg.decisionP99Ms)})`,
-        target: "decision → tool ran p99 ≤ 0.5x LangGraph's (WAL and rows: medians of per-round deltas; pg_stat_wal counts other sessions too)",
-        pass: p99Ratio <= 0.5,
-        figures: {
-          ...cycleFigures('hitl', ours),
-          ...cycleFigures('langgraph', lg),
-          cyclesPerSecondRatio: rateRatio,
-          decisionP99Ratio: p99Ratio,
-          hitlWalBytesPerCycle: hitlWal,
-          langgraphWalBytesPerCycle: lgWal,
-          hitlStatWalBytesPerCycle: walOf(writes.hitl),
-          langgraphStatWalBytesPerCycle: walOf(writes.langgraph),
-          hitlRowsPerCycle: rowsOf(writes.hitl),
-          langgraphRowsPerCycle: rowsOf(writes.langgraph),
-          walRatio: lgWal / hitlWal,
-        },
-        versions: versions.record,
-      },
-    ];
+
+    const summary = await compareCycles(
+      context,
+      { langgraph: langGraphSetup, hitl: hitlSetup('hitl', setup.hitl), carried: hitlSetup('carried', setup.hitlCarried) },
+      { rounds: 7, cycles: context.smoke ? 10 : 100, warmup: context.smoke ? 2 : 20 },
+    );
+    return rowsOf(summary.langgraph!, summary.hitl!, summary.carried!, meter.of, walInspect, versions);
   } finally {
-    for (const stop of stopWatching) stop();
-    await probe.end().catch(() => undefined);
+    for (const stop of stops) await stop();
     await setup.close();
   }
+}
+
+function stagesText(summary: CycleSummary): string {
+  return STAGES.filter((name) => summary.stages[name])
+    .map((name) => `${name} p50 ${ms(summary.stages[name]!.p50Ms)} / p99 ${ms(summary.stages[name]!.p99Ms)}`)
+    .join(', ');
+}
+
+function rowsOf(
+  lg: CycleSummary,
+  ours: CycleSummary,
+  carried: CycleSummary,
+  writesOf: (name: string) => { rows: number; statWal: number; ownWal: number },
+  walInspect: boolean,
+  versions: { text: string; record: Record<string, string> },
+): Row[] {
+  const lgWrites = writesOf('langgraph');
+  const hitlWrites = writesOf('hitl');
+  // The WAL of each side's own relations and transactions when pg_walinspect is there; else pg_stat_wal.
+  const walOf = (writes: { statWal: number; ownWal: number }) => (walInspect ? writes.ownWal : writes.statWal);
+  const writesText = (writes: { rows: number; statWal: number; ownWal: number }) =>
+    `per cycle ${formatNumber(writes.rows, 1)} rows written, ${walInspect ? `${formatNumber(writes.ownWal, 0)} B WAL of its own (pg_walinspect), ` : ''}${formatNumber(writes.statWal, 0)} B pg_stat_wal delta (cluster-wide)`;
+  const rateRatio = roundRatio(ours, lg);
+  const walRatio = walOf(lgWrites) / walOf(hitlWrites);
+  const p99Ratio = ours.decisionP99Ms / lg.decisionP99Ms;
+  const carriedP99Ratio = carried.decisionP99Ms / lg.decisionP99Ms;
+  return [
+    {
+      row: 'peer: reviewed tool call across instances (PostgreSQL)',
+      measured: `hitl Postgres store: ${describeCycles(ours)}; ${writesText(hitlWrites)}`,
+      baseline: `LangGraph + PostgresSaver, durability 'sync': ${describeCycles(lg)}; ${writesText(lgWrites)} (${versions.text})`,
+      result: `${formatNumber(rateRatio, 2)}x the cycles/s, ${formatNumber(walRatio, 1)}x less WAL, ${formatNumber(lgWrites.rows / hitlWrites.rows, 1)}x fewer rows; decision → tool ran p99 ${formatNumber(p99Ratio, 2)}x LangGraph's`,
+      target: 'more cycles/s and less WAL than LangGraph (medians of per-round deltas; pg_stat_wal also counts other sessions)',
+      pass: rateRatio > 1 && walRatio > 1,
+      figures: {
+        ...cycleFigures('hitl', ours),
+        ...cycleFigures('langgraph', lg),
+        cyclesPerSecondRatio: rateRatio,
+        decisionP99Ratio: p99Ratio,
+        hitlWalBytesPerCycle: walOf(hitlWrites),
+        langgraphWalBytesPerCycle: walOf(lgWrites),
+        hitlStatWalBytesPerCycle: hitlWrites.statWal,
+        langgraphStatWalBytesPerCycle: lgWrites.statWal,
+        hitlRowsPerCycle: hitlWrites.rows,
+        langgraphRowsPerCycle: lgWrites.rows,
+        walRatio,
+      },
+      versions: versions.record,
+    },
+    {
+      row: 'peer: decision → tool ran across instances, notifyRecords (PostgreSQL)',
+      measured: `hitl, notifyRecords: p50 ${ms(carried.decisionP50Ms)} / p99 ${ms(carried.decisionP99Ms)} (${stagesText(carried)}); default store: p50 ${ms(ours.decisionP50Ms)} / p99 ${ms(ours.decisionP99Ms)} (${stagesText(ours)})`,
+      baseline: `LangGraph + PostgresSaver, durability 'sync' (resume on B): p50 ${ms(lg.decisionP50Ms)} / p99 ${ms(lg.decisionP99Ms)} (${versions.text})`,
+      result: `p99 ${formatNumber(carriedP99Ratio, 2)}x LangGraph's with notifyRecords, ${formatNumber(p99Ratio, 2)}x with the default store`,
+      target: "p99 ≤ 0.5x LangGraph's",
+      pass: carriedP99Ratio <= 0.5,
+      figures: { ...cycleFigures('carried', carried), carriedDecisionP99Ratio: carriedP99Ratio, hitlDecisionP99Ratio: p99Ratio, langgraphDecisionToToolP99Ms: lg.decisionP99Ms },
+      versions: versions.record,
+    },
+  ];
 }
