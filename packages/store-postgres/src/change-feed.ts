@@ -1,5 +1,6 @@
 // Turns changes (a store's own and, through LISTEN, everyone else's) into `StoreChange`s, each
-// delivered once: notified rows are read in batches, and a reconnect re-reads what was missed.
+// delivered once: notified rows are read in batches (or, with notifyRecords, taken from the
+// payload), and a reconnect re-reads what was missed.
 import type { ClientConfig, Notification } from 'pg';
 import type { Logger, StoreChange } from '@hitl/core';
 import { carriedRecordRow } from './carried-record.js';

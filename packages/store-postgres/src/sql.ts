@@ -90,7 +90,7 @@ const RECORD_COLUMNS = RECORD_FIELDS.map(([name, expression]) => (name === expre
 const RECORD_JSON = `json_build_object(${RECORD_FIELDS.map(([name, expression]) => `'${name}', ${expression}`).join(', ')})`;
 
 /** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (with the default 8 kB block size). */
-export const NOTIFY_PAYLOAD_LIMIT = 8_000;
+const NOTIFY_PAYLOAD_LIMIT = 8_000;
 
 /**
  * The NOTIFY sent with every change: small (id, status, kind, origin, change_seq); listeners read
