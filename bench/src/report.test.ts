@@ -51,7 +51,9 @@ describe('mergeResults', () => {
     const text = renderBenchmarks(merged);
     expect(text).toContain('| peer: double resume [1] |');
     expect(text).toContain('[1] Measured separately by `pnpm bench peer-double-resume` on 2026-11-30T16:00:00.000Z, Other CPU, 2 cores');
-    expect(renderReadmeBlock(merged)).toContain('twice: hitl 0, LangGraph 58 (2026-11-30, `pnpm bench peer-double-resume`).');
+    const block = renderReadmeBlock(merged);
+    expect(block).toContain('- double resume: twice: hitl 0, LangGraph 58 [1].');
+    expect(block).toContain('[1] Measured by `pnpm bench peer-double-resume` on 2026-11-30, Other CPU, 2 cores');
   });
 
   it('appends the rows of a suite results.json did not have, and replaces rows of the same name recorded without a suite', () => {

@@ -110,16 +110,25 @@ export function renderBenchmarks(results: BenchResults): string {
 
 /** The README's block of figures (between the markers) for `results`. */
 export function renderReadmeBlock(results: BenchResults): string {
-  const quoted = results.rows.filter((row) => row.row.startsWith('peer:') || README_ROWS.includes(row.row));
-  const when = (row: ResultRow) => (row.run ? ` (${day(row.run.date)}, \`${row.run.command}\`)` : '');
-  return [
+  const runs = separateRuns(results);
+  const note = (row: ResultRow) => {
+    const key = runKey(row);
+    return key === undefined ? '' : ` [${runs.get(key)!.index}]`;
+  };
+  const bullet = (row: ResultRow) => `- ${row.row.replace(/^peer: /, '')}: ${row.result}${note(row)}.`;
+  const peers = results.rows.filter((row) => row.row.startsWith('peer:'));
+  const own = results.rows.filter((row) => README_ROWS.includes(row.row));
+  const lines = [
     README_START,
     `From \`${results.command}\` on ${day(results.date)}, ${describeMachine(results.machine)}; every figure against a`,
-    'baseline or a peer measured in the same run ([BENCHMARKS.md](BENCHMARKS.md) has them all):',
+    'baseline or a peer measured in the same run ([BENCHMARKS.md](BENCHMARKS.md) has them all).',
     '',
-    ...quoted.map((row) => `- ${row.row.replace(/^peer: /, 'against LangChain/LangGraph, ')}: ${row.result}${when(row)}.`),
-    README_END,
-  ].join('\n');
+  ];
+  if (peers.length > 0) lines.push('Against LangChain/LangGraph (their own human in the loop, same agent, same LangChain copies):', '', ...peers.map(bullet), '');
+  lines.push('hitl against baselines:', '', ...own.map(bullet));
+  for (const { index, run } of runs.values()) lines.push('', `[${index}] Measured by \`${run.command}\` on ${day(run.date)}, ${describeMachine(run.machine)}.`);
+  lines.push(README_END);
+  return lines.join('\n');
 }
 
 /** `readme` with its block of figures replaced; throws when the markers are missing. */

@@ -13,13 +13,18 @@ import { versionRecord, versionsOf } from './versions.js';
 /** The LangChain packages every peer row runs (the same copies serve both sides). */
 export const LANGCHAIN_PACKAGES = ['langchain', '@langchain/core', '@langchain/langgraph'] as const;
 
-/** This repository's commit, so a row says which hitl it measured. */
+let commit: string | undefined;
+
+/** This repository's commit (read once per run), so a row says which hitl it measured. */
 export function hitlVersion(): string {
-  try {
-    return `hitl@${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()}`;
-  } catch {
-    return 'hitl (this repository)';
+  if (commit === undefined) {
+    try {
+      commit = `hitl@${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()}`;
+    } catch {
+      commit = 'hitl (this repository)';
+    }
   }
+  return commit;
 }
 
 /** What a row prints as the versions it compared, and the same as a record for results.json. */

@@ -30,6 +30,21 @@ export interface CycleSetup {
   afterRound?(cycles: number): Promise<void>;
 }
 
+/** A cycle that has not finished in this long has hung: the row fails instead of the run hanging. */
+const CYCLE_TIMEOUT_MS = 60_000;
+
+async function bounded(cycle: Promise<CycleTiming>, what: string): Promise<CycleTiming> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${CYCLE_TIMEOUT_MS} ms`)), CYCLE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([cycle, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Runs the setups one after the other in each round (order alternating), `cycles` sequential
  * cycles each, after a warm-up, and pools the timings of every round per setup.
@@ -43,7 +58,11 @@ export async function compareCycles(
   const timings: Record<string, CycleTiming[]> = {};
   const rates: Record<string, number[]> = {};
   let counter = 0;
-  for (const name of names) for (let index = 0; index < warmup; index++) await setups[name]!.cycle(counter++);
+  const run = (name: string) => {
+    const index = counter++;
+    return bounded(setups[name]!.cycle(index), `cycle ${index} of '${name}'`);
+  };
+  for (const name of names) for (let index = 0; index < warmup; index++) await run(name);
   const actualRounds = context.smoke ? 1 : rounds;
   for (let round = 0; round < actualRounds; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
@@ -51,7 +70,7 @@ export async function compareCycles(
       const setup = setups[name]!;
       await setup.beforeRound?.();
       const began = now();
-      for (let index = 0; index < cycles; index++) (timings[name] ??= []).push(await setup.cycle(counter++));
+      for (let index = 0; index < cycles; index++) (timings[name] ??= []).push(await run(name));
       (rates[name] ??= []).push(cycles / (msBetween(began, now()) / 1000));
       await setup.afterRound?.(cycles);
     }
