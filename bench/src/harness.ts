@@ -68,6 +68,41 @@ export async function compareRounds(
 }
 
 /**
+ * Measures async tasks interleaved call by call (each iteration runs every task once, in an order
+ * that rotates), so every task sees the same moments of a noisy machine; returns per task the
+ * statistics of every round. For tasks of a millisecond or more, where tinybench's separate time
+ * windows would each catch different noise.
+ */
+export async function compareInterleaved(
+  context: BenchContext,
+  tasks: Record<string, () => Promise<unknown>>,
+  { rounds = 7, iterations = 200, warmup = 20 }: { rounds?: number; iterations?: number; warmup?: number } = {},
+): Promise<Record<string, LatencyStats[]>> {
+  const names = Object.keys(tasks);
+  for (let index = 0; index < (context.smoke ? 2 : warmup); index++) for (const name of names) await tasks[name]!();
+  const perTask: Record<string, LatencyStats[]> = {};
+  const actualRounds = context.smoke ? 1 : rounds;
+  const actualIterations = context.smoke ? 15 : iterations;
+  for (let round = 0; round < actualRounds; round++) {
+    const samples: Record<string, number[]> = {};
+    for (let iteration = 0; iteration < actualIterations; iteration++) {
+      for (let offset = 0; offset < names.length; offset++) {
+        const name = names[(iteration + offset) % names.length]!;
+        const started = process.hrtime.bigint();
+        await tasks[name]!();
+        (samples[name] ??= []).push(Number(process.hrtime.bigint() - started) / 1000);
+      }
+    }
+    for (const name of names) {
+      const list = samples[name]!;
+      const mean = list.reduce((sum, value) => sum + value, 0) / list.length;
+      (perTask[name] ??= []).push({ medianUs: median(list), p99Us: percentile(list, 99), opsPerSecond: 1e6 / mean, samples: list.length });
+    }
+  }
+  return perTask;
+}
+
+/**
  * Measures tasks side by side with tinybench, in several rounds, alternating their order, and
  * returns per task the median over rounds of each round's median and p99 latency.
  */

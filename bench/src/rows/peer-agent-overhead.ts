@@ -1,7 +1,7 @@
 // Peer row: what an auto-approved tool call costs inside LangChain's createAgent with no approval,
 // with LangChain's humanInTheLoopMiddleware (and the checkpointer it needs), and with hitl.
 import { MemorySaver } from '@langchain/langgraph';
-import { compareRounds, formatNumber, median, type BenchContext, type Row } from '../harness.js';
+import { compareInterleaved, formatNumber, median, type BenchContext, type Row } from '../harness.js';
 import { ask, comparedVersions, createPeerManager, createTools, fakeModel, hitlAgent, langGraphAgent, plainAgent, ToolRuns } from '../peers/agents.js';
 
 const formatMs = (us: number) => `${formatNumber(us / 1000, 3)} ms`;
@@ -9,7 +9,8 @@ const formatMs = (us: number) => `${formatNumber(us / 1000, 3)} ms`;
 /**
  * One `agent.invoke` whose model calls `get_weather` once (auto-approved by both approval setups)
  * then answers: no middleware / `humanInTheLoopMiddleware` + `MemorySaver` / hitl's
- * `approvalMiddleware`. The figure is the median over rounds of each round's (setup − none) median.
+ * `approvalMiddleware`, interleaved invoke by invoke. The figure is the median over rounds of each
+ * round's (setup − none) median.
  */
 export async function peerAgentOverhead(context: BenchContext): Promise<Row[]> {
   const versions = comparedVersions();
@@ -30,10 +31,10 @@ export async function peerAgentOverhead(context: BenchContext): Promise<Row[]> {
   // Each setup must really run the tool before it is timed.
   for (const name of ['none', 'langchain', 'hitl'] as const) await invoke(name);
 
-  const perRound = await compareRounds(
+  const perRound = await compareInterleaved(
     context,
     { none: () => invoke('none'), langchain: () => invoke('langchain'), hitl: () => invoke('hitl') },
-    { rounds: 7, timeMs: 600, async: true },
+    { rounds: 7, iterations: 200, warmup: 30 },
   );
   await manager.close();
   const none = perRound.none!;
