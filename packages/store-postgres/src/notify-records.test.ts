@@ -2,7 +2,8 @@
 // payloads over PostgreSQL's limit, and carried records that are not the notified row, fall back to a read.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { ApprovalRecord, StoreChange } from '@hitl/core';
+import type { ApprovalRecord, ApprovalStore, StoreChange } from '@hitl/core';
+import { storeConformanceCases } from '@hitl/core/testing';
 import { createRecordingLogger, waitUntil, type RecordingLogger } from '@hitl/test-kit';
 import { createTestPool, databaseUrl, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
 import { createPostgresStore } from './index.js';
@@ -125,6 +126,26 @@ describe('notifyRecords', () => {
     ]);
   });
 
+  it('every store reports each of many concurrent decisions once, as decided (its own from the statement, the others from payloads)', async () => {
+    const table = `carried_${++tableCounter}`;
+    const stores = ['a', 'b', 'c'].map(() => startStore(table, { notifyRecords: true })) as [Instance, Instance, Instance];
+    await Promise.all(stores.map((instance) => instance.store.migrate()));
+    const ids = Array.from({ length: 30 }, (_, index) => `many-${index}`);
+    for (const id of ids) await stores[0].store.create(pendingRecord(id));
+    const decided = await Promise.all(ids.map((id, index) => stores[1 + (index % 2)]!.store.decide(id, 'pending', approve(id))));
+    for (const instance of stores) {
+      await waitUntil(() => ids.every((id) => decidedOn(instance, id)), { what: 'every store to hear of every decision' });
+    }
+    // A marker created after the decisions: once every store has it, any duplicate would have arrived too.
+    await stores[1].store.create(pendingRecord('marker'));
+    for (const instance of stores) await waitUntil(() => instance.changes.some((change) => change.record.request.id === 'marker'), { what: 'the marker' });
+    for (const instance of stores) {
+      const decisions = instance.changes.filter((change) => change.record.status !== 'pending');
+      expect(decisions.map((change) => change.record)).toEqual(expect.arrayContaining(decided));
+      expect(decisions).toHaveLength(ids.length);
+    }
+  });
+
   it('a carried record that is not the notified change is not trusted: the row is read', async () => {
     const table = `carried_${++tableCounter}`;
     const b = startStore(table, { notifyRecords: true });
@@ -150,4 +171,27 @@ describe('notifyRecords', () => {
     expect(decidedOn(a, 'victim')).toBeUndefined();
     expect(await a.store.get('victim')).toEqual(victim);
   });
+});
+
+describe('with notifyRecords the store keeps every ApprovalStore rule (a peer is a second instance on the same table)', () => {
+  const pools = new Map<ApprovalStore, pg.Pool>();
+  const tables = new Map<ApprovalStore, string>();
+  const openStore = (table: string): ApprovalStore => {
+    const pool = createTestPool(randomName('hitl_notify_conformance'));
+    const store = createPostgresStore({ pool, schema, table, sweepIntervalMs: Infinity, logger: createRecordingLogger(), notifyRecords: true });
+    pools.set(store, pool);
+    tables.set(store, table);
+    return store;
+  };
+  const cases = storeConformanceCases({
+    createStore: () => openStore(`conformance_${++tableCounter}`),
+    createPeer: (store) => openStore(tables.get(store) as string),
+    async disposeStore(store) {
+      await store.close?.();
+      await pools.get(store)?.end();
+      pools.delete(store);
+      tables.delete(store);
+    },
+  });
+  for (const testCase of cases) it(testCase.name, testCase.run, 20_000);
 });
