@@ -81,7 +81,7 @@ export async function compareCycles(
     const cycleMs = list.map((timing) => timing.cycleMs);
     const decisionMs = list.map((timing) => timing.decisionToToolMs);
     const stages: CycleSummary['stages'] = {};
-    for (const stage of Object.keys(list[0]?.stages ?? {})) {
+    for (const stage of new Set(list.flatMap((timing) => Object.keys(timing.stages ?? {})))) {
       const values = list.map((timing) => timing.stages?.[stage]).filter((value): value is number => value !== undefined);
       stages[stage] = { p50Ms: percentile(values, 50), p99Ms: percentile(values, 99) };
     }

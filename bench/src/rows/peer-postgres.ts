@@ -3,7 +3,7 @@
 // rows each writes per cycle, and where hitl's decision → tool ran time goes (with notifyRecords).
 import { Command } from '@langchain/langgraph';
 import pg from 'pg';
-import { formatNumber, median, type BenchContext, type Row } from '../harness.js';
+import { formatNumber, median, percentile, type BenchContext, type Row } from '../harness.js';
 import { approveResume, ask, comparedVersions, createTools, fakeModel, hitlAgent, langGraphAgent, msBetween, now, ToolRuns, watchRequests } from '../peers/agents.js';
 import { compareCycles, cycleFigures, describeCycles, ms, roundRatio, type CycleSetup, type CycleSummary } from '../peers/cycles.js';
 import { createPeerPostgres, databaseUrl, type HitlPair, type PeerPostgres } from '../peers/postgres-setup.js';
@@ -12,22 +12,43 @@ import { enableWalInspect, flushStatistics, perCycle, readCounters, type WriteCo
 type Writes = Awaited<ReturnType<typeof perCycle>>;
 const STAGES = ['RespondReturned', 'NotifyOnA', 'DecidedOnA'] as const;
 
-/** Times each decision's NOTIFY on a LISTEN connection of its own (A's side of the wire). */
-async function notificationProbe(channels: string[]): Promise<{ arrivals: Map<string, bigint>; close(): Promise<void> }> {
+/**
+ * Times each decision's NOTIFY on a LISTEN connection of its own (A's side of the wire): `expect(id,
+ * decidedAt, into)` pushes the ms from the decision to the arrival into `into`, whenever it arrives
+ * (with notifyRecords the tool may have run, and the cycle ended, before this connection is read).
+ */
+async function notificationProbe(channels: string[]) {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hitl-bench-peer-probe' });
-  const arrivals = new Map<string, bigint>();
+  const expected = new Map<string, { decidedAt: bigint; into: number[] }>();
+  const early = new Map<string, bigint>();
   client.on('notification', (message) => {
     const at = now();
     try {
       const payload = JSON.parse(message.payload ?? '') as { id?: unknown; kind?: unknown };
-      if (payload.kind === 'decided' && typeof payload.id === 'string' && !arrivals.has(payload.id)) arrivals.set(payload.id, at);
+      if (payload.kind !== 'decided' || typeof payload.id !== 'string') return;
+      const waiting = expected.get(payload.id);
+      if (!waiting) early.set(payload.id, at);
+      else {
+        expected.delete(payload.id);
+        waiting.into.push(msBetween(waiting.decidedAt, at));
+      }
     } catch {
       // not a hitl payload
     }
   });
   await client.connect();
   for (const channel of channels) await client.query(`LISTEN "${channel}"`);
-  return { arrivals, close: () => client.end().catch(() => undefined) };
+  return {
+    expect(id: string, decidedAt: bigint, into: number[]) {
+      const at = early.get(id);
+      if (at === undefined) expected.set(id, { decidedAt, into });
+      else {
+        early.delete(id);
+        into.push(msBetween(decidedAt, at));
+      }
+    },
+    close: () => client.end().catch(() => undefined),
+  };
 }
 
 /** Rows and WAL per cycle of each round, read around it. */
@@ -75,8 +96,13 @@ export async function peerPostgres(context: BenchContext): Promise<Row[]> {
      * and `respond`s; A wakes and runs the tool. Stages after the decision: B's `respond` returned
      * (its commit), the NOTIFY reached A's side, A's manager reported the decision.
      */
+    /** Per setup, decision → its NOTIFY on A's side, for measured rounds only (not the warm-up). */
+    const notifyDelays: Record<string, number[]> = {};
     const hitlSetup = (name: string, pair: HitlPair): CycleSetup => {
       const agent = hitlAgent(fakeModel('delete_user'), tools, pair.a.manager);
+      const delays = (notifyDelays[name] = [] as number[]);
+      let measuring = false;
+      const writes = meter.around(name, pair.schema);
       const reviewer = watchRequests(pair.b.manager);
       const reported = new Map<string, bigint>();
       stops.push(reviewer.stop);
@@ -86,7 +112,11 @@ export async function peerPostgres(context: BenchContext): Promise<Row[]> {
         }),
       );
       return {
-        ...meter.around(name, pair.schema),
+        async beforeRound() {
+          measuring = true;
+          await writes.beforeRound!();
+        },
+        afterRound: writes.afterRound!,
         async cycle(index) {
           const thread = `${name}-${index}`;
           const started = now();
@@ -94,18 +124,16 @@ export async function peerPostgres(context: BenchContext): Promise<Row[]> {
           const record = await reviewer.next(thread);
           const id = record.request.id;
           const decided = now();
+          probe.expect(id, decided, measuring ? delays : []);
           await pair.b.manager.respond(id, { decision: 'approve', respondedBy: 'reviewer' });
           const committed = now();
           await run;
           const finished = now();
           if (runs.count(thread) !== 1) throw new Error(`hitl ran delete_user ${runs.count(thread)} times`);
           const stages: Record<string, number> = { RespondReturned: msBetween(decided, committed) };
-          const notifiedAt = probe.arrivals.get(id);
           const reportedAt = reported.get(id);
-          if (notifiedAt !== undefined) stages.NotifyOnA = msBetween(decided, notifiedAt);
           if (reportedAt !== undefined) stages.DecidedOnA = msBetween(decided, reportedAt);
           const timing = { cycleMs: msBetween(started, finished), decisionToToolMs: msBetween(decided, runs.firstAt(thread)), stages };
-          probe.arrivals.delete(id);
           reported.delete(id);
           runs.forget(thread);
           return timing;
@@ -144,6 +172,9 @@ export async function peerPostgres(context: BenchContext): Promise<Row[]> {
       { langgraph: langGraphSetup, hitl: hitlSetup('hitl', setup.hitl), carried: hitlSetup('carried', setup.hitlCarried) },
       { rounds: 7, cycles: context.smoke ? 10 : 100, warmup: context.smoke ? 2 : 20 },
     );
+    for (const [name, delays] of Object.entries(notifyDelays)) {
+      if (delays.length > 0) summary[name]!.stages.NotifyOnA = { p50Ms: percentile(delays, 50), p99Ms: percentile(delays, 99) };
+    }
     return rowsOf(summary.langgraph!, summary.hitl!, summary.carried!, meter.of, walInspect, versions);
   } finally {
     for (const stop of stops) await stop();
