@@ -61,7 +61,7 @@ export function replayResult(path: string, file: PolicyFile, source: Omit<Replay
     const rows = changes.map((change) => [change.id, change.toolName, change.createdAt, label(change.before), label(change.after)]);
     lines.push(...formatTable(['ID', 'TOOL', 'CREATED', 'STORED', 'UNDER THE FILE'], rows).split('\n').map((line) => `  ${line}`));
   }
-  const summary = [...transitions.entries()].sort((a, b) => b[1].count - a[1].count).map(([key, entry]) => [key, String(entry.count)]);
+  const summary = [...transitions.entries()].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0])).map(([key, entry]) => [key, String(entry.count)]);
   summary.push(['unchanged', String(records.length - changes.length)]);
   lines.push('', ...formatTable(['CHANGE', 'COUNT'], summary).split('\n').map((line) => `  ${line}`));
   return {
