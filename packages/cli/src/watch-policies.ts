@@ -47,7 +47,7 @@ export interface PolicyWatcher {
   readonly error: HitlError | undefined;
   /** How many versions have applied, the initial one included. */
   readonly version: number;
-  /** Stops watching. Nothing changes afterwards. */
+  /** Stops watching (the watch keeps the process alive until then). Nothing changes afterwards. */
   close(): void;
 }
 
@@ -154,7 +154,7 @@ export async function watchPolicies(path: string, options: WatchPoliciesOptions 
   if (typeof path !== 'string' || path === '') throw new HitlError('invalid_input', `path ${String(path)} must be a non-empty string`, { details: { field: 'path' } });
   try {
     // Watching starts before the first read, so a change made after that read is never missed.
-    watcher = watch(dirname(resolve(path)), { persistent: false }, (_event, filename) => {
+    watcher = watch(dirname(resolve(path)), (_event, filename) => {
       if (closed || (filename !== null && filename !== target)) return;
       if (timer !== undefined) clearTimeout(timer);
       timer = setTimeout(() => {

@@ -18,7 +18,8 @@ export interface ExplainFlags {
 /** The call the flags describe; a missing `--tool` or a malformed value is a usage error. */
 export function callOfFlags(flags: ExplainFlags): ExplainCall {
   if (flags.tool === undefined || flags.tool === '') throw usageError('explain needs --tool NAME (the tool name of the call to explain)');
-  const call: ExplainCall = { toolName: flags.tool };
+  // Key order is the order --json prints: the tool first.
+  const call: ExplainCall = { toolName: flags.tool, input: {}, confidence: 0, riskLevel: 'irreversible' };
   if (flags.input !== undefined) {
     if (flags.input.length > MAX_INPUT_LENGTH) throw usageError(`--input has ${flags.input.length} characters; at most ${MAX_INPUT_LENGTH} are read`);
     let input: unknown;
@@ -68,6 +69,6 @@ export function explainResult(path: string, file: PolicyFile, call: ExplainCall)
   return {
     exitCode: ExitCode.Ok,
     text: lines.join('\n'),
-    json: { file: path, call: { input: {}, confidence: 0, riskLevel: 'irreversible', ...call }, ...evaluation, steps },
+    json: { file: path, call, ...evaluation, steps },
   };
 }
