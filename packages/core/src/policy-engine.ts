@@ -307,9 +307,13 @@ export function contextOfRequest(request: StoredRequest): CallContext {
  * may be decided automatically; any other type goes to a human whatever the policy says.
  */
 export function evaluateRequest(engine: PolicyEngine, request: StoredRequest): PolicyEvaluation {
-  const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
-  if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
-  const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
+  return evaluationOfType(request.type, engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request)));
+}
+
+/** The evaluation a request of this type records: a policy may decide only `approval` requests; any other type goes to review. */
+export function evaluationOfType(type: StoredRequest['type'], evaluation: PolicyEvaluation): PolicyEvaluation {
+  if (type === 'approval' || evaluation.outcome === 'review') return evaluation;
+  const result: PolicyEvaluation = { outcome: 'review', reason: `'${type}' requests always go to a human` };
   if (evaluation.policy !== undefined) result.policy = evaluation.policy;
   return result;
 }

@@ -1,5 +1,6 @@
 /** `hitl replay FILE`: stored requests re-evaluated under a policy file, and what would change. */
 import { createManager, type Manager, type PolicyCall, type PolicyEvaluation, type PolicyOutcome } from '@hitl/core';
+import { evaluationOfType } from '@hitl/core/internal';
 import type { PolicyFile } from '../policy-file.js';
 import { ExitCode } from './exit-codes.js';
 import { formatTable, type CommandResult } from './output.js';
@@ -22,12 +23,8 @@ function reevaluate(manager: Manager, record: StoredDecision): PolicyEvaluation 
   for (const key of ['requestedBy', 'threadId', 'runId', 'metadata'] as const) {
     if (request[key] !== undefined) Object.assign(call, { [key]: request[key] });
   }
-  const evaluation = manager.evaluate(call);
   // As `submit` records it: only approval requests are decided by a policy.
-  if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
-  const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
-  if (evaluation.policy !== undefined) result.policy = evaluation.policy;
-  return result;
+  return evaluationOfType(request.type, manager.evaluate(call));
 }
 
 const label = (evaluation: PolicyEvaluation) => (evaluation.policy === undefined ? evaluation.outcome : `${evaluation.outcome} (${evaluation.policy})`);
