@@ -15,7 +15,8 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
-import { evaluateCall, evaluateRequest, PolicyEngine } from './policy-engine.js';
+import { evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateRequest } from './request-evaluation.js';
 import {
   checkResponse,
   jsonCopy,

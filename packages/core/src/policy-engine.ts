@@ -302,22 +302,6 @@ export function contextOfRequest(request: StoredRequest): CallContext {
   return context;
 }
 
-/**
- * What the policies say about a stored request, as `submit` records it: only `approval` requests
- * may be decided automatically; any other type goes to a human whatever the policy says.
- */
-export function evaluateRequest(engine: PolicyEngine, request: StoredRequest): PolicyEvaluation {
-  return evaluationOfType(request.type, engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request)));
-}
-
-/** The evaluation a request of this type records: a policy may decide only `approval` requests; any other type goes to review. */
-export function evaluationOfType(type: StoredRequest['type'], evaluation: PolicyEvaluation): PolicyEvaluation {
-  if (type === 'approval' || evaluation.outcome === 'review') return evaluation;
-  const result: PolicyEvaluation = { outcome: 'review', reason: `'${type}' requests always go to a human` };
-  if (evaluation.policy !== undefined) result.policy = evaluation.policy;
-  return result;
-}
-
 /** `Manager.evaluate` in both forms: a {@link PolicyCall} object, or name, confidence, risk and input. */
 export function evaluateCall(
   engine: PolicyEngine,

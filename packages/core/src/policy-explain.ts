@@ -13,6 +13,11 @@ import { invalidInput, isPlain } from './validation.js';
  *   `invalid-call` (confidence or risk cannot be judged: review), `deny`, `require-explicit`,
  *   `confidence` (below `minConfidence`: review), `risk` (above `maxRiskLevel`: review), or
  *   `within-limits` (approved).
+ *
+ * @example
+ * ```ts
+ * const skipped = explanation.steps.filter((step) => step.check === 'pattern' || step.check === 'condition');
+ * ```
  */
 export type PolicyCheck =
   | 'pattern'
@@ -25,7 +30,14 @@ export type PolicyCheck =
   | 'risk'
   | 'within-limits';
 
-/** One policy walked by an explanation, in evaluation order. */
+/**
+ * One policy walked by an explanation, in evaluation order.
+ *
+ * @example
+ * ```ts
+ * for (const step of explanation.steps) console.log(step.decides ? '→' : ' ', step.policy, step.check, step.reason);
+ * ```
+ */
 export interface PolicyStep {
   policy: string;
   /** True for the policy that decides (always the last step when one does). */
@@ -35,20 +47,41 @@ export interface PolicyStep {
   reason: string;
 }
 
-/** {@link explainEvaluation}'s answer: the evaluation the engine gives, and the policies walked to get there. */
+/**
+ * {@link explainEvaluation}'s answer: the evaluation the engine gives, and the policies walked to get there.
+ *
+ * @example
+ * ```ts
+ * const { outcome, policy, reason, steps }: PolicyExplanation = explainEvaluation({ policies, call });
+ * ```
+ */
 export interface PolicyExplanation extends PolicyEvaluation {
   /** Every policy before the deciding one (each saying why it did not apply), then the deciding one. All policies when none decides. */
   steps: PolicyStep[];
 }
 
-/** A call to explain: a {@link PolicyCall} whose input, confidence and risk may be absent (`{}`, 0 and `irreversible`, as in `evaluate`). */
+/**
+ * A call to explain: a {@link PolicyCall} whose input, confidence and risk may be absent (`{}`, 0 and `irreversible`, as in `evaluate`).
+ *
+ * @example
+ * ```ts
+ * const call: ExplainCall = { toolName: 'refund_payment', input: { amount: 80 }, riskLevel: 'irreversible' };
+ * ```
+ */
 export type ExplainCall = Omit<PolicyCall, 'input' | 'confidence' | 'riskLevel'> & {
   input?: Record<string, unknown>;
   confidence?: number;
   riskLevel?: RiskLevel;
 };
 
-/** Options of {@link explainEvaluation}. */
+/**
+ * Options of {@link explainEvaluation}.
+ *
+ * @example
+ * ```ts
+ * const options: ExplainOptions = { policies: manager.listPolicies(), call: { toolName: 'delete_user' }, defaultOutcome: 'deny' };
+ * ```
+ */
 export interface ExplainOptions {
   /** The policies, in order, as `createManager({ policies })` takes them. */
   policies: readonly ApprovalPolicy[];

@@ -1,6 +1,7 @@
 /** Shadow policies: a candidate policy set evaluated beside the live one on every submit, reporting where the two disagree and never deciding anything. */
 import { HitlError } from './hitl-error.js';
-import { evaluateRequest, PolicyEngine } from './policy-engine.js';
+import { PolicyEngine } from './policy-engine.js';
+import { evaluateRequest } from './request-evaluation.js';
 import type { ApprovalPolicy, PolicyEvaluation, StoredRequest } from './types.js';
 
 /** The shadow set as the manager uses it. */
