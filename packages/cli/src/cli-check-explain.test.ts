@@ -183,6 +183,12 @@ describe.concurrent('hitl explain, on each tier of the demo policies', () => {
     expect(stdout).toContain('rule:    default outcome (no policy applies)');
   });
 
+  it('says when the tool name itself is refused, before any policy', async () => {
+    const { code, stdout } = await hitl(['explain', demoPolicies, '--tool', 'rm -rf']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('rm -rf → deny (not a valid tool name)\n  rule:    invalid tool name');
+  });
+
   it('refuses a call it cannot read with exit code 2', async () => {
     expect(await hitl(['explain', demoPolicies])).toMatchObject({ code: 2, stderr: expect.stringContaining('explain needs --tool NAME') });
     expect(await hitl(['explain', demoPolicies, '--tool', 'x', '--confidence', 'high'])).toMatchObject({ code: 2, stderr: expect.stringContaining("--confidence 'high' must be a number between 0 and 1") });

@@ -1,5 +1,5 @@
 /** `hitl explain FILE --tool …`: how the file's policies decide one call, through core's `explainEvaluation`. */
-import { explainEvaluation, isRiskLevel, type ExplainCall, type RiskLevel } from '@hitl/core';
+import { explainEvaluation, isRiskLevel, toolNameProblem, type ExplainCall, type RiskLevel } from '@hitl/core';
 import type { PolicyFile } from '../policy-file.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import { describeDecision, formatTable, type CommandResult } from './output.js';
@@ -51,9 +51,12 @@ export function explainResult(path: string, file: PolicyFile, call: ExplainCall)
   const explanation = explainEvaluation({ policies: file.policies, call });
   const { steps, ...evaluation } = explanation;
   const deciding = steps.find((step) => step.decides);
+  // Refused before any policy is looked at.
+  const invalidName = toolNameProblem(call.toolName) !== undefined;
+  const rule = deciding ? deciding.check : invalidName ? 'invalid tool name' : 'default outcome (no policy applies)';
   const lines = [
-    `${call.toolName} → ${describeDecision(evaluation.outcome, evaluation.policy)}`,
-    `  rule:    ${deciding ? deciding.check : evaluation.policy === undefined && steps.length === 0 ? 'invalid tool name' : 'default outcome (no policy applies)'}`,
+    `${call.toolName} → ${invalidName ? `${evaluation.outcome} (not a valid tool name)` : describeDecision(evaluation.outcome, evaluation.policy)}`,
+    `  rule:    ${rule}`,
     `  reason:  ${evaluation.reason}`,
   ];
   const skipped = steps.filter((step) => !step.decides);
