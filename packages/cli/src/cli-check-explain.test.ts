@@ -67,6 +67,14 @@ describe('hitl check', () => {
     expect(stdout).toContain('2 passed');
   });
 
+  it('--json prints the result as one JSON document, before or after the command', async () => {
+    for (const args of [['check', good, '--json'], ['--json', 'check', good]]) {
+      const { code, stdout } = await hitl(args);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ file: good, valid: true, policies: 2, passed: 2, failed: 0 });
+    }
+  });
+
   it('runs the demo policy file: every case passes', async () => {
     const { code, stdout } = await hitl(['check', demoPolicies]);
     expect(code).toBe(0);

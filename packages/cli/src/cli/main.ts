@@ -116,7 +116,14 @@ async function run(name: CommandName, args: string[], io: CliIo, wantsJson: () =
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let json = argv.includes('--json');
-  const [first, ...rest] = argv;
+  // Flags may come before the command (`hitl --json check FILE`): the command is the first word.
+  const commandAt = argv.findIndex((arg) => !arg.startsWith('-'));
+  const leading = argv[0];
+  const ordered =
+    commandAt > 0 && leading !== '--help' && leading !== '-h' && leading !== '--version' && leading !== '-v'
+      ? [argv[commandAt] as string, ...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)]
+      : argv;
+  const [first, ...rest] = ordered;
   try {
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
       const topic = rest[0];
