@@ -42,10 +42,15 @@ export function confidenceLevel(confidence: unknown): ConfidenceLevel {
   return 'high';
 }
 
+/** One formatter for the page (`toLocaleString` builds a new one on every call: slow for 1,000 cards); the same output. */
+let timeFormat: Intl.DateTimeFormat | undefined;
+
 export function formatTime(iso: string | undefined): string {
   if (!iso) return '';
   const time = new Date(iso);
-  return Number.isNaN(time.getTime()) ? iso : time.toLocaleString();
+  if (Number.isNaN(time.getTime())) return iso;
+  timeFormat ??= new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  return timeFormat.format(time);
 }
 
 /** Pretty JSON, as shown and edited. */

@@ -68,16 +68,20 @@ const refreshCount = () => {
   more.textContent = `Show ${Math.min(PAGE, hidden)} more of ${hidden} not shown`;
 };
 
-/** The oldest card shown, in ms; arrivals older than it wait behind "Show more" once the window is full. */
+/** The oldest card shown, in ms, cached (a removal clears it); arrivals older than it wait behind "Show more" once the window is full. */
+let oldestCache: number | undefined;
 function oldestShownMs(): number {
-  let oldest = Infinity;
-  for (const card of cards.values()) oldest = Math.min(oldest, card.createdMs);
-  return oldest;
+  if (oldestCache === undefined) {
+    oldestCache = Infinity;
+    for (const card of cards.values()) oldestCache = Math.min(oldestCache, card.createdMs);
+  }
+  return oldestCache;
 }
 
 function render(record: ApprovalRecord, live: boolean) {
   const card = buildCard(record, { decided, announce, showThread, confirm: askToConfirm });
   cards.set(record.request.id, card);
+  if (oldestCache !== undefined) oldestCache = Math.min(oldestCache, card.createdMs);
   insertByTime(containerFor(record, card.createdMs), card.node, card.createdMs);
   const left = formatLeft(record.expiresAt);
   card.timeLeft.textContent = left.text;
@@ -156,6 +160,7 @@ function removeCard(id: string) {
     return;
   }
   cards.delete(id);
+  oldestCache = undefined;
   card.node.remove();
   const key = groupKey(card.record);
   const group = key === undefined ? undefined : groups.get(key);
@@ -218,7 +223,8 @@ function decided(id: string, verb: string, toolName: string) {
   announce(`${verb}: ${toolName}`);
 }
 
-function apply(record: ApprovalRecord | undefined, live: boolean) {
+/** Applies one record from the list or the stream; `batch` leaves the count to the caller (one update per page). */
+function apply(record: ApprovalRecord | undefined, live: boolean, batch = false) {
   if (!record?.request) return;
   const id = record.request.id;
   if (record.status !== 'pending') {
@@ -231,7 +237,7 @@ function apply(record: ApprovalRecord | undefined, live: boolean) {
   pending.set(id, record);
   // Newer than what is shown (a live arrival), or room left in the window: it gets a card now.
   if (cards.size < limit || Date.parse(record.createdAt) > oldestShownMs()) render(record, live);
-  refreshCount();
+  if (!batch) refreshCount();
 }
 
 async function load() {
@@ -239,13 +245,16 @@ async function load() {
   const seen = new Set<string>();
   try {
     let cursor: string | undefined;
-    for (let pages = 1; pages <= 20; pages += 1) {
-      const body = await getJson<ListPage>(listPath({ status: 'pending', limit: '500', cursor, ...pendingFilter.value }));
+    // The first page is one screen of cards (painted at once); the rest follows in larger pages.
+    for (let pages = 1; pages <= 21; pages += 1) {
+      const size = pages === 1 ? PAGE : 500;
+      const body = await getJson<ListPage>(listPath({ status: 'pending', limit: String(size), cursor, ...pendingFilter.value }));
       if (generation !== loadGeneration) return;
       for (const record of body.items) {
         seen.add(record.request.id);
-        apply(record, false);
+        apply(record, false, true);
       }
+      refreshCount();
       cursor = body.nextCursor;
       if (!cursor) {
         // Requests that are no longer pending disappeared while the stream was away.
