@@ -13,6 +13,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string | undefined,
     readonly serverMessage: string | undefined,
+    /** The requests the error is about (a bulk decision's 409 or 403 names them). */
+    readonly ids: string[] = [],
   ) {
     super(
       serverMessage === undefined ? `The server answered ${status}.` : `${serverMessage} (${status}${code ? ` ${code}` : ''})`,
@@ -21,7 +23,7 @@ export class ApiError extends Error {
 }
 
 interface ErrorBody {
-  error?: { code?: unknown; message?: unknown };
+  error?: { code?: unknown; message?: unknown; ids?: unknown };
 }
 
 async function readJson<T>(response: Response): Promise<T> {
@@ -32,6 +34,7 @@ async function readJson<T>(response: Response): Promise<T> {
       response.status,
       typeof error?.code === 'string' ? error.code : undefined,
       typeof error?.message === 'string' ? error.message : undefined,
+      Array.isArray(error?.ids) ? error.ids.filter((id): id is string => typeof id === 'string') : [],
     );
   }
   return body as T;
@@ -48,6 +51,11 @@ export async function postJson<T>(path: string, payload: unknown): Promise<T> {
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify(payload),
   });
+  return readJson<T>(response);
+}
+
+export async function deleteJson<T>(path: string): Promise<T> {
+  const response = await fetch(url(path), { method: 'DELETE', credentials: 'same-origin', headers: { Accept: 'application/json' } });
   return readJson<T>(response);
 }
 
@@ -96,4 +104,30 @@ export function contextOf(record: ApprovalRecord): RequestContext {
   if (typeof request.threadId === 'string' && request.threadId !== '') context.threadId = request.threadId;
   if (typeof request.runId === 'string' && request.runId !== '') context.runId = request.runId;
   return context;
+}
+
+/** What `remember` asks the server to keep: a grant made from this decision (`POST /requests/:id/respond`). */
+export interface Remember {
+  scope: 'thread' | 'run' | 'requester' | 'global';
+  ttlMs?: number;
+  maxUses?: number;
+  toolPattern?: string;
+  when?: string;
+}
+
+/** A remembered decision as `GET /grants` and the `grant-*` events carry it. */
+export interface Grant {
+  id: string;
+  effect: 'approve' | 'deny';
+  toolPattern: string;
+  when?: string;
+  scope: { threadId?: string; runId?: string; requestedBy?: string };
+  expiresAt?: string;
+  maxUses?: number;
+  uses: number;
+  grantedBy: string;
+  createdAt: string;
+  reason?: string;
+  revokedAt?: string;
+  revokedBy?: string;
 }

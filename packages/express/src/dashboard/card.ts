@@ -8,13 +8,7 @@
  */
 import type { ApprovalRecord } from '@hitl/core';
 import { ApiError, contextOf, getJson, postJson } from './api.js';
-import { el, nextId } from './dom.js';
-
-/** Names a control after its own text and the card's title ("Approve delete_user"), so no two cards' controls share a name. */
-function nameAfterCard(control: HTMLElement, titleId: string): void {
-  control.id ||= `control-${nextId()}`;
-  control.setAttribute('aria-labelledby', `${control.id} ${titleId} ${titleId}-ref`);
-}
+import { el, nameAfterCard, nextId } from './dom.js';
 
 /** A label whose visible text is `text` and whose accessible text adds the tool ("… for delete_user"). */
 function cardLabel(forId: string, text: string, toolName: string, requestId: string): HTMLLabelElement {
@@ -23,6 +17,7 @@ function cardLabel(forId: string, text: string, toolName: string, requestId: str
   return label;
 }
 import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
+import { buildRememberControls, type ConfirmWording } from './remember-controls.js';
 import { buildSchemaForm, diffInputs, renderDiff } from './schema-form.js';
 
 export interface CardHost {
@@ -31,8 +26,8 @@ export interface CardHost {
   announce(text: string): void;
   /** Shows only the pending requests of this thread (the filter of `GET /requests`). */
   showThread(threadId: string): void;
-  /** Asks the reviewer to confirm `text` in the page's dialog; `action` runs only on "Approve". */
-  confirm(requestId: string, text: string, action: () => void): void;
+  /** Asks the reviewer to confirm `text` in the page's dialog; `action` runs only on its confirming button (worded by `wording`). */
+  confirm(requestId: string, text: string, action: () => void, wording?: ConfirmWording): void;
 }
 
 export interface Card {
@@ -45,6 +40,11 @@ export interface Card {
   reject?: () => void;
   /** Whether approving runs something that cannot be undone (its Approve, and so `a`, confirm first). */
   irreversible: boolean;
+  /** Marked as decided elsewhere: its controls are disabled and it says by whom. */
+  stale: boolean;
+  markStale(latest: ApprovalRecord): void;
+  /** What the card shows that a decision of the whole turn would not send ("has edits open"), if anything. */
+  unsent(): string | undefined;
 }
 
 const FOLD_CHARS = 800;
@@ -61,7 +61,16 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
   const titleId = `request-title-${n}`;
   const node = el('li', { class: 'card', 'data-testid': 'request-card', 'aria-labelledby': titleId, tabindex: '-1' });
   node.setAttribute('data-request-id', request.id);
-  const card: Card = { node, record, timeLeft: el('span'), createdMs: Date.parse(record.createdAt), irreversible: isIrreversible(request.riskLevel) };
+  const card: Card = {
+    node,
+    record,
+    timeLeft: el('span'),
+    createdMs: Date.parse(record.createdAt),
+    irreversible: isIrreversible(request.riskLevel),
+    stale: false,
+    markStale: () => undefined,
+    unsent: () => undefined,
+  };
 
   const head = el('div', { class: 'card-head' });
   head.appendChild(el('h3', { id: titleId, 'data-testid': 'request-tool' }, request.toolName));
@@ -137,7 +146,8 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     error.hidden = !text;
     if (text && near && near.nextSibling !== error) near.parentNode?.insertBefore(error, near.nextSibling);
   };
-  const markStale = (latest: ApprovalRecord, near: HTMLElement) => {
+  const markStale = (latest: ApprovalRecord, near?: HTMLElement) => {
+    card.stale = true;
     node.setAttribute('data-stale', 'true');
     for (const button of buttons) button.disabled = true;
     card.approve = undefined;
@@ -165,6 +175,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       if (failure instanceof ApiError && onRefusal) onRefusal(failure);
     }
   };
+  card.markStale = (latest) => markStale(latest, node.querySelector<HTMLElement>('.actions') ?? undefined);
   const withNote = (payload: Record<string, unknown>, text: string) => {
     if (text) payload.feedback = text;
     return payload;
@@ -196,6 +207,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       void send('approve', { feedback: text }, 'Answered', actions);
     });
     decline.addEventListener('click', () => void send('reject', withNote({}, answer.value.trim()), 'Declined', actions));
+    card.unsent = () => (answer.value.trim() ? 'has an answer typed' : 'needs an answer');
     card.approve = () => submit.click();
     card.reject = () => decline.click();
   };
@@ -214,6 +226,17 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
     actions.append(approve, reject, edit);
     node.appendChild(actions);
+    // Remembered decisions approve or reject the original input: hidden while the editor is open.
+    const remember = buildRememberControls({
+      record,
+      threadId: context.threadId,
+      titleId,
+      irreversible: card.irreversible,
+      note: () => feedback.value.trim(),
+      send: (payload, done, near) => void send('respond', payload, done, near),
+      confirm: (text, action, wording) => host.confirm(request.id, text, action, wording),
+    });
+    node.appendChild(remember.node);
 
     const editorId = `editor-${n}`;
     const modifiedId = `modified-${n}`;
@@ -276,8 +299,8 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const ensureBody = () => (body ??= buildBody());
 
     node.appendChild(editor);
-    buttons = [approve, reject, edit, sendModified, discard];
-    for (const button of buttons) nameAfterCard(button, titleId);
+    for (const button of [approve, reject, edit, sendModified, discard]) nameAfterCard(button, titleId);
+    buttons = [approve, reject, edit, sendModified, discard, ...remember.buttons];
 
     // While the editor is open the plain Approve (which would run the original input) and the
     // Edit toggle are hidden: the only approval on offer is "Approve with edits".
@@ -285,6 +308,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       editor.hidden = !editing;
       approve.hidden = editing;
       edit.hidden = editing;
+      remember.node.hidden = editing;
       edit.setAttribute('aria-expanded', String(editing));
       body?.form?.clearErrors();
       showError('');
@@ -338,6 +362,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
         if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
       });
     });
+    card.unsent = () => (!editor.hidden ? 'has its edits open' : feedback.value.trim() ? 'has a note typed' : undefined);
     // The keyboard decides only what the visible buttons offer: nothing while the editor is open.
     card.approve = () => {
       if (!approve.hidden && !approve.disabled) approve.click();

@@ -23,3 +23,9 @@ export function nextId(): number {
   counter += 1;
   return counter;
 }
+
+/** Names a control after its own text and the card's title ("Approve delete_user"), so no two cards' controls share a name. */
+export function nameAfterCard(control: HTMLElement, titleId: string): void {
+  control.id ||= `control-${nextId()}`;
+  control.setAttribute('aria-labelledby', `${control.id} ${titleId} ${titleId}-ref`);
+}
