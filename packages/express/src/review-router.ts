@@ -12,7 +12,7 @@ import { idempotencyKeyOf } from './idempotency-key.js';
 import { parseListQuery, parseRespondBody, parseShortcutBody, readJsonBody, type RouteDecision } from './request-parsing.js';
 import { validateOptions } from './router-options.js';
 
-export type { ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
+export type { GrantAction, ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
 import type { ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
 
 const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
@@ -22,7 +22,16 @@ const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
  * live over Server-Sent Events, and a dashboard page. Mount it where you like; the dashboard uses
  * relative URLs.
  *
- * Every error is JSON `{ error: { code, message } }`: 400 bad input, 401 no identity, 403 refused
+ * Routes: `GET /requests`, `GET /requests/:id`, `POST /requests/:id/respond` (`{ decision,
+ * feedback?, modified?, remember? }`; answers the decided record, whose `response.grantId` names the
+ * grant `remember` made), `POST /requests/:id/approve|reject`, `POST /requests/respond` (`{ ids } |
+ * { runId } | { threadId }` with `decision` and `feedback?`, all or nothing: 200 `{ items }`),
+ * `GET /grants` (`?active=true|false&tool=&threadId=`: `{ items }`), `POST /grants` (201, the grant),
+ * `DELETE /grants/:id` (200, the revoked grant), `GET /events` (SSE: `request-*` events with
+ * `{ type, record }`, `grant-created`/`grant-revoked` with `{ type, grant }`), `GET /` (dashboard).
+ *
+ * Every error is JSON `{ error: { code, message } }` (plus `ids` when it is about several requests,
+ * as a bulk `conflict` is): 400 bad input, 401 no identity, 403 refused
  * by `authorize` or self-approval, 404 unknown id, 409 already decided or expired, 413 body over
  * `bodyLimit`, 415 a POST that is not `application/json` (which also stops cross-site form posts),
  * 503 store unavailable, 500 (generic message, no stack) for anything unexpected.
