@@ -1,0 +1,307 @@
+// The dashboard's remembered decisions, whole-turn decisions and Grants tab, end to end in headless
+// Chromium against a real router and manager; and that no such control does more than it says.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createManager } from '@hitl/core';
+import type { InteractionRequest, InteractionResponse, Manager, ManagerOptions } from '@hitl/core';
+import { nextEvent } from '@hitl/core/testing';
+import express, { type Request } from 'express';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createReviewRouter } from './index.js';
+import { hasChromium, launchChromium } from './test-support/browser.js';
+import { listen } from './test-support/http.js';
+
+/** What the in-page functions below see of the page (this file is compiled without the DOM lib). */
+interface PageGlobals {
+  axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> };
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const authenticate = (httpRequest: Request) => {
+  const id = httpRequest.get('x-reviewer');
+  return id ? { id } : null;
+};
+
+/**
+ * A manager and a router in front of it. With `deaf`, the router stops hearing of request events
+ * once `deafen()` is called: the page then holds cards of requests decided elsewhere (stale cards).
+ */
+async function serve(managerOptions: Partial<ManagerOptions> = {}) {
+  const manager = createManager({ timeoutMs: 600_000, ...managerOptions });
+  let deaf = false;
+  const heard: Manager = Object.create(manager) as Manager;
+  heard.subscribe = (listener) => manager.subscribe((event) => (deaf ? undefined : listener(event)));
+  const app = express();
+  app.use('/hitl', createReviewRouter({ manager: heard, authenticate }));
+  const server = await listen(app);
+  cleanups.push(async () => {
+    await server.close();
+    await manager.close();
+  });
+  return { manager, url: `${server.url}/hitl`, deafen: () => (deaf = true) };
+}
+
+async function ask(manager: Manager, request: InteractionRequest): Promise<{ id: string; waiting: Promise<InteractionResponse> }> {
+  const created = nextEvent(manager, 'request-created');
+  const waiting = manager.requestInteraction(request);
+  waiting.catch(() => undefined);
+  return { id: (await created).record.request.id, waiting };
+}
+
+describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chromium', () => {
+  let context: BrowserContext;
+  let closeBrowser: () => Promise<void>;
+
+  beforeAll(async () => {
+    // bypassCSP only so that the test can inject axe-core; the page's own CSP is tested elsewhere.
+    ({ context, close: closeBrowser } = await launchChromium({ bypassCSP: true }));
+  }, 90_000);
+  afterAll(async () => closeBrowser?.());
+
+  async function open(url: string, reviewer = 'alice'): Promise<{ page: Page; pageErrors: string[] }> {
+    const page = await context.newPage();
+    cleanups.push(() => page.close());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.setExtraHTTPHeaders({ 'x-reviewer': reviewer });
+    await page.goto(url);
+    await visibleText(page.getByTestId('connection-status'), 'Live');
+    return { page, pageErrors };
+  }
+
+  async function visibleText(locator: Locator, text: string | RegExp): Promise<void> {
+    await locator.filter({ hasText: text }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  }
+
+  const card = (page: Page, id: string) => page.locator(`[data-testid="request-card"][data-request-id="${id}"]`);
+  const group = (page: Page, title: string) => page.getByTestId('request-group').filter({ has: page.getByTestId('group-title').filter({ hasText: title }) });
+
+  it('"Allow in this thread" approves, remembers for that thread only, and decides the next call of the thread at once', async () => {
+    const { manager, url } = await serve();
+    const first = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1' });
+    const elsewhere = await ask(manager, { toolName: 'send_email', input: { to: 'b' }, riskLevel: 'data_modification', threadId: 't-2' });
+    const noThread = await ask(manager, { toolName: 'send_email', input: { to: 'c' }, riskLevel: 'data_modification' });
+    const { page, pageErrors } = await open(url);
+    await card(page, noThread.id).waitFor({ timeout: 20_000 });
+    // Only a request with a thread offers it.
+    expect(await card(page, noThread.id).getByTestId('allow-thread-button').count()).toBe(0);
+    await card(page, first.id).getByRole('button', { name: /^Allow in this thread send_email/ }).click();
+    await expect(first.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    const { items } = await manager.listGrants({ active: true });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 't-1' }, grantedBy: 'alice' });
+    expect((await manager.get(first.id))?.response?.grantId).toBe(items[0]?.id);
+    // The next send_email of thread t-1 runs without asking; thread t-2 and no thread still ask.
+    await expect(manager.requestInteraction({ toolName: 'send_email', input: { to: 'd' }, riskLevel: 'data_modification', threadId: 't-1' })).resolves.toMatchObject({ decision: 'approve' });
+    expect((await manager.get(elsewhere.id))?.status).toBe('pending');
+    expect((await manager.get(noThread.id))?.status).toBe('pending');
+    await card(page, first.id).waitFor({ state: 'detached', timeout: 20_000 });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('"Always allow" on an irreversible call asks first in words that say so; Cancel sends nothing, confirming approves and remembers everywhere', async () => {
+    const { manager, url } = await serve();
+    const { id, waiting } = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' }, riskLevel: 'irreversible', threadId: 't-1' });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    await shown.getByRole('button', { name: /^Always allow… delete_user/ }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm: always allow' });
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await dialog.textContent()).toMatch(/every delete_user call in any thread.*It is irreversible/);
+    await page.getByTestId('confirm-no').click();
+    expect((await manager.get(id))?.status).toBe('pending');
+    expect((await manager.listGrants()).items).toEqual([]);
+    await shown.getByRole('button', { name: /^Always allow… delete_user/ }).click();
+    await page.getByRole('button', { name: 'Approve and always allow' }).click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    expect((await manager.listGrants({ active: true })).items).toMatchObject([{ effect: 'approve', toolPattern: 'delete_user', scope: {}, grantedBy: 'alice' }]);
+  }, 60_000);
+
+  it('"Never allow" rejects with the note and remembers a deny: the next call of that tool is refused without asking', async () => {
+    const { manager, url } = await serve();
+    const { id, waiting } = await ask(manager, { toolName: 'drop_table', input: { table: 'users' }, riskLevel: 'data_modification' });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    await shown.getByTestId('feedback-input').fill('not on production');
+    await shown.getByRole('button', { name: /^Never allow drop_table/ }).click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice', feedback: 'not on production' });
+    expect((await manager.listGrants({ active: true })).items).toMatchObject([{ effect: 'deny', toolPattern: 'drop_table', grantedBy: 'alice' }]);
+    await expect(manager.requestInteraction({ toolName: 'drop_table', input: { table: 'orders' }, riskLevel: 'data_modification' })).resolves.toMatchObject({ decision: 'reject' });
+  }, 60_000);
+
+  it('a stale card then "Always allow": the card says who decided it, and no grant is made', async () => {
+    const { manager, url, deafen } = await serve();
+    const { id } = await ask(manager, { toolName: 'send_email', input: { to: 'all' }, riskLevel: 'data_modification', threadId: 't-1' });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    deafen();
+    await manager.respond(id, { decision: 'reject', respondedBy: 'bob' });
+    await shown.getByRole('button', { name: /^Always allow send_email/ }).click();
+    await visibleText(shown.getByTestId('card-error'), 'Already rejected by bob.');
+    expect(await shown.getAttribute('data-stale')).toBe('true');
+    for (const testid of ['approve-button', 'allow-thread-button', 'always-button', 'never-button']) expect(await shown.getByTestId(testid).isDisabled()).toBe(true);
+    expect((await manager.listGrants()).items).toEqual([]);
+    expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
+  }, 60_000);
+
+  it('while editing, remembering is not offered (it would approve the original input)', async () => {
+    const { manager, url } = await serve();
+    const { id } = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1' });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    await shown.getByTestId('edit-button').click();
+    expect(await shown.getByTestId('always-button').isVisible()).toBe(false);
+    expect(await shown.getByTestId('allow-thread-button').isVisible()).toBe(false);
+    await shown.getByTestId('cancel-edit-button').click();
+    expect(await shown.getByTestId('always-button').isVisible()).toBe(true);
+    await manager.cancel(id);
+  }, 60_000);
+
+  it('"Approve whole turn" decides exactly the cards shown in the run, after confirming the irreversible one', async () => {
+    const { manager, url } = await serve();
+    const turn = [
+      await ask(manager, { toolName: 'delete_account', input: { id: 1 }, riskLevel: 'irreversible', threadId: 't-1', runId: 'run-1' }),
+      await ask(manager, { toolName: 'send_email', input: { to: 'c' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' }),
+      await ask(manager, { toolName: 'refund', input: { amount: 5 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' }),
+    ];
+    const other = await ask(manager, { toolName: 'refund', input: { amount: 6 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-2' });
+    const { page, pageErrors } = await open(url);
+    const run = group(page, 'run run-1');
+    await run.getByTestId('request-card').nth(2).waitFor({ timeout: 20_000 });
+    const approve = run.getByRole('button', { name: 'Approve whole turn (3 requests)… of Thread t-1, run run-1' });
+    await approve.click();
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm: approve the whole turn' });
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await dialog.textContent()).toContain(`delete_account (${turn[0]?.id}) is irreversible`);
+    await page.getByRole('button', { name: 'Approve all 3 requests' }).click();
+    for (const asked of turn) await expect(asked.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    await run.waitFor({ state: 'detached', timeout: 20_000 });
+    expect((await manager.get(other.id))?.status).toBe('pending');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('a whole turn is not sent while one of its cards shows a note or edits; "Reject whole turn" then rejects them all', async () => {
+    const { manager, url } = await serve();
+    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', runId: 'run-7' });
+    const b = await ask(manager, { toolName: 'refund', input: { amount: 1 }, riskLevel: 'data_modification', runId: 'run-7' });
+    const { page } = await open(url);
+    const run = group(page, 'run run-7');
+    await card(page, a.id).waitFor({ timeout: 20_000 });
+    await card(page, b.id).waitFor({ timeout: 20_000 });
+    await card(page, a.id).getByTestId('feedback-input').fill('only this one');
+    await run.getByTestId('reject-turn-button').click();
+    await visibleText(run.getByTestId('turn-error'), `Nothing was sent: send_email (${a.id}) has a note typed`);
+    expect((await manager.get(a.id))?.status).toBe('pending');
+    expect((await manager.get(b.id))?.status).toBe('pending');
+    await card(page, a.id).getByTestId('feedback-input').fill('');
+    await card(page, b.id).getByTestId('edit-button').click();
+    await run.getByTestId('approve-turn-button').click();
+    await visibleText(run.getByTestId('turn-error'), `refund (${b.id}) has its edits open`);
+    expect((await manager.get(b.id))?.status).toBe('pending');
+    await card(page, b.id).getByTestId('cancel-edit-button').click();
+    await run.getByRole('button', { name: /^Reject whole turn \(2 requests\)/ }).click();
+    await expect(a.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice' });
+    await expect(b.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice' });
+  }, 60_000);
+
+  it('a whole turn after one of its requests was decided elsewhere decides nothing, and that card says by whom', async () => {
+    const { manager, url, deafen } = await serve();
+    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' });
+    const b = await ask(manager, { toolName: 'refund', input: { amount: 1 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' });
+    const { page } = await open(url);
+    const run = group(page, 'run run-1');
+    await card(page, a.id).waitFor({ timeout: 20_000 });
+    await card(page, b.id).waitFor({ timeout: 20_000 });
+    deafen();
+    await manager.respond(b.id, { decision: 'approve', respondedBy: 'bob' });
+    await run.getByTestId('approve-turn-button').click();
+    await visibleText(run.getByTestId('turn-error'), `Nothing in this turn was decided: refund (${b.id}) was already approved by bob`);
+    await visibleText(card(page, b.id).getByTestId('card-error'), 'Already approved by bob.');
+    expect(await card(page, b.id).getAttribute('data-stale')).toBe('true');
+    expect((await manager.get(a.id))?.status).toBe('pending');
+    expect(await card(page, a.id).getByTestId('approve-button').isDisabled()).toBe(false);
+    // The turn now offers what is left of it: the one request still pending.
+    await run.getByRole('button', { name: /^Approve whole turn \(1 request\)/ }).click();
+    await expect(a.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+  }, 60_000);
+
+  it('the Grants tab lists grants in force with their facts, follows grants made and revoked elsewhere, and revokes', async () => {
+    const { manager, url } = await serve();
+    const thread = await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 't-9' }, maxUses: 5, grantedBy: 'bob', reason: 'newsletter week' });
+    const revoked = await manager.grant({ effect: 'approve', toolPattern: 'old_tool', grantedBy: 'bob' });
+    await manager.revokeGrant(revoked.id, { revokedBy: 'bob' });
+    const { page, pageErrors } = await open(url);
+    await page.getByRole('tab', { name: 'Grants' }).click();
+    const entry = (id: string) => page.locator(`[data-testid="grant-entry"][data-grant-id="${id}"]`);
+    await entry(thread.id).waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('grant-entry').count()).toBe(1);
+    expect(await entry(thread.id).getByTestId('grant-tool').textContent()).toBe('send_email');
+    expect(await entry(thread.id).getByTestId('grant-effect').textContent()).toBe('always allow');
+    expect(await entry(thread.id).getByTestId('grant-scope').textContent()).toBe('thread t-9');
+    expect(await entry(thread.id).getByTestId('grant-uses').textContent()).toBe('0 of 5 times');
+    expect(await entry(thread.id).getByTestId('grant-expiry').textContent()).toBe('never (until revoked)');
+    expect(await entry(thread.id).getByTestId('grant-by').textContent()).toBe('bob');
+    expect(await entry(thread.id).getByTestId('grant-reason').textContent()).toBe('newsletter week');
+
+    // Made elsewhere while the tab is open: it appears; revoked elsewhere: it goes.
+    const never = await manager.grant({ effect: 'deny', toolPattern: 'drop_*', ttlMs: 3_600_000, grantedBy: 'ops' });
+    await entry(never.id).waitFor({ timeout: 20_000 });
+    expect(await entry(never.id).getByTestId('grant-effect').textContent()).toBe('never allow');
+    expect(await entry(never.id).getByTestId('grant-scope').textContent()).toBe('everywhere');
+    expect(await entry(never.id).getByTestId('grant-expiry').textContent()).not.toBe('never (until revoked)');
+    await manager.revokeGrant(never.id, { revokedBy: 'ops' });
+    await entry(never.id).waitFor({ state: 'detached', timeout: 20_000 });
+
+    await entry(thread.id).getByRole('button', { name: `Revoke send_email ${thread.id}` }).click();
+    await entry(thread.id).waitFor({ state: 'detached', timeout: 20_000 });
+    expect((await manager.listGrants({ active: true })).items).toEqual([]);
+    expect((await manager.listGrants({ active: false })).items.find((grant) => grant.id === thread.id)).toMatchObject({ revokedBy: 'alice' });
+    await visibleText(page.getByTestId('grants-empty'), 'No grant is in force');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('axe-core finds no serious violation with turns, remember buttons and grants; every control has a distinct name', async () => {
+    const { manager, url } = await serve();
+    await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' });
+    await ask(manager, { toolName: 'send_email', input: { to: 'b' }, riskLevel: 'irreversible', threadId: 't-1', runId: 'run-1' });
+    await ask(manager, { toolName: 'send_email', input: { to: 'c' }, riskLevel: 'data_modification', threadId: 't-2', runId: 'run-2' });
+    await manager.grant({ effect: 'approve', toolPattern: 'read_*', grantedBy: 'bob' });
+    await manager.grant({ effect: 'approve', toolPattern: 'read_*', scope: { threadId: 't-1' }, grantedBy: 'bob' });
+    const { page } = await open(url);
+    await page.getByTestId('request-card').nth(2).waitFor({ timeout: 20_000 });
+    await page.evaluate(axeSource);
+    const audit = async () =>
+      page.evaluate(async () => {
+        const result = await (globalThis as unknown as PageGlobals).axe.run();
+        return result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id} (${violation.nodes.length})`);
+      });
+    const names = async () => {
+      const cdp = await context.newCDPSession(page);
+      const tree = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: Array<{ ignored: boolean; role?: { value?: string }; name?: { value?: string } }> };
+      return tree.nodes.filter((node) => !node.ignored && node.role?.value === 'button').map((node) => String(node.name?.value ?? ''));
+    };
+    expect(await audit()).toEqual([]);
+    const pending = await names();
+    expect(pending.filter((name) => /whole turn/.test(name))).toHaveLength(4);
+    expect(pending.filter((name) => /^(Allow in this thread|Always allow|Never allow)/.test(name))).toHaveLength(9);
+    expect(pending.filter((name, index) => pending.indexOf(name) !== index)).toEqual([]);
+
+    await page.getByRole('tab', { name: 'Grants' }).click();
+    await page.getByTestId('grant-entry').nth(1).waitFor({ timeout: 20_000 });
+    expect(await audit()).toEqual([]);
+    const grants = (await names()).filter((name) => name.startsWith('Revoke'));
+    expect(grants).toHaveLength(2);
+    expect(new Set(grants).size).toBe(2);
+  }, 60_000);
+});
