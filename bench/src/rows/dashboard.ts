@@ -57,24 +57,32 @@ async function serve(count: number): Promise<{ manager: Manager; url: string; cl
   };
 }
 
-/** Milliseconds from navigation start until `count` cards are in the page and a frame was painted. */
-async function firstRender(browser: Browser, url: string, count: number): Promise<number> {
+/**
+ * Milliseconds from navigation start until the first screen is drawn (the newest 20 requests as
+ * cards, all `count` counted, the stream live: `firstMs`), and until the whole window of the newest
+ * 100 is in the page (`windowMs`), polled on animation frames.
+ */
+async function firstRender(browser: Browser, url: string, count: number): Promise<{ firstMs: number; windowMs: number }> {
   const page = await browser.newPage();
   try {
     await page.goto(url);
-    const handle = await page.waitForFunction(
-      (expected) => {
-        const globals = globalThis as unknown as PageGlobals;
-        const cards = globals.document.querySelectorAll('[data-testid="request-card"]').length;
-        const live = globals.document.querySelectorAll('[data-state="live"]').length;
-        const counted = globals.document.getElementById('pending-count')?.textContent === `${expected} pending`;
-        // The page shows the newest 100 and counts them all.
-        return cards === Math.min(expected, 100) && counted && live === 1 ? globals.performance.now() : false;
-      },
-      count,
-      { polling: 'raf', timeout: 60_000 },
-    );
-    return (await handle.jsonValue()) as number;
+    const reached = async (cards: number) => {
+      const handle = await page.waitForFunction(
+        ([expected, wanted]) => {
+          const globals = globalThis as unknown as PageGlobals;
+          const shown = globals.document.querySelectorAll('[data-testid="request-card"]').length;
+          const live = globals.document.querySelectorAll('[data-state="live"]').length;
+          const counted = globals.document.getElementById('pending-count')?.textContent === `${expected} pending`;
+          return shown >= wanted && counted && live === 1 ? globals.performance.now() : false;
+        },
+        [count, cards] as const,
+        { polling: 'raf', timeout: 60_000 },
+      );
+      return (await handle.jsonValue()) as number;
+    };
+    const firstMs = await reached(Math.min(count, 20));
+    const windowMs = await reached(Math.min(count, 100));
+    return { firstMs, windowMs };
   } finally {
     await page.close();
   }
@@ -82,7 +90,7 @@ async function firstRender(browser: Browser, url: string, count: number): Promis
 
 /**
  * The baseline: milliseconds for the browser to fetch every page of the pending list (as the
- * dashboard asks for it: 100, then 500 at a time) and parse it, with nothing drawn.
+ * dashboard asks for it: 20, then 500 at a time) and parse it, with nothing drawn.
  */
 async function listFetch(browser: Browser, url: string): Promise<number> {
   const page = await browser.newPage();
@@ -93,7 +101,7 @@ async function listFetch(browser: Browser, url: string): Promise<number> {
       const started = globals.performance.now();
       let cursor: string | undefined;
       for (let pages = 1; pages <= 21; pages += 1) {
-        const response = await globals.fetch(`${base}requests?status=pending&limit=${pages === 1 ? 100 : 500}${cursor ? `&cursor=${cursor}` : ''}`);
+        const response = await globals.fetch(`${base}requests?status=pending&limit=${pages === 1 ? 20 : 500}${cursor ? `&cursor=${cursor}` : ''}`);
         cursor = (await response.json()).nextCursor;
         if (!cursor) break;
       }
@@ -161,8 +169,8 @@ async function liveUpdates(page: Page, manager: Manager, samples: number): Promi
 
 /**
  * The reviewer dashboard in headless Chromium: first render with 1,000 pending requests in turns
- * and threads (from navigation start to the newest 100 as cards and all 1,000 counted, stream
- * live), against the empty page and the browser fetching the whole list; and live updates on a page
+ * and threads (from navigation start to the first screen of cards drawn, all 1,000 counted and the
+ * stream live; the time until the whole window of 100 cards is reported too), against the empty page and the browser fetching the whole list; and live updates on a page
  * already showing 1,000 requests (submit → card in the DOM; respond elsewhere → card gone).
  */
 export async function dashboardSpeed(context: BenchContext): Promise<Row[]> {
@@ -177,6 +185,7 @@ export async function dashboardSpeed(context: BenchContext): Promise<Row[]> {
   const empty = await serve(0);
   try {
     const fullTimes: number[] = [];
+    const windowTimes: number[] = [];
     const emptyTimes: number[] = [];
     const listTimes: number[] = [];
     for (let round = 0; round < rounds + 1; round++) {
@@ -185,8 +194,9 @@ export async function dashboardSpeed(context: BenchContext): Promise<Row[]> {
       const l = await listFetch(browser, full.url);
       // The first round warms Chromium up.
       if (round > 0 || rounds === 1) {
-        fullTimes.push(f);
-        emptyTimes.push(e);
+        fullTimes.push(f.firstMs);
+        windowTimes.push(f.windowMs);
+        emptyTimes.push(e.firstMs);
         listTimes.push(l);
       }
     }
@@ -205,6 +215,7 @@ export async function dashboardSpeed(context: BenchContext): Promise<Row[]> {
     const renderMs = median(fullTimes);
     const emptyMs = median(emptyTimes);
     const listMs = median(listTimes);
+    const windowMs = median(windowTimes);
     const liveMedian = median(delays);
     const liveP95 = percentile(delays, 95);
     const decidedMedian = median(removals);
@@ -212,12 +223,12 @@ export async function dashboardSpeed(context: BenchContext): Promise<Row[]> {
     return [
       {
         row: `dashboard first render, ${count} pending requests (headless Chromium)`,
-        measured: `${renderMs.toFixed(0)} ms median of ${fullTimes.length}`,
+        measured: `${renderMs.toFixed(0)} ms median of ${fullTimes.length} (all ${Math.min(count, 100)} cards of the window: ${windowMs.toFixed(0)} ms)`,
         baseline: `${emptyMs.toFixed(0)} ms empty page; ${listMs.toFixed(0)} ms the server answering the whole list`,
         result: `${renderMs.toFixed(0)} ms`,
         target: '≤ 1000 ms',
         pass: renderMs <= 1000,
-        figures: { renderMs, emptyMs, listMs, count },
+        figures: { renderMs, windowMs, emptyMs, listMs, count },
       },
       {
         row: `dashboard live update (request-created), ${count} requests shown`,

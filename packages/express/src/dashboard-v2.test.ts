@@ -162,6 +162,25 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it('a request that arrives live while the list is on its way stays, though the list was read before it existed', async () => {
+    const { manager, url } = await serve();
+    const before = await ask(manager, { toolName: 'read_file', input: { path: '/a' }, riskLevel: 'read_only' });
+    let arrived: { id: string } | undefined;
+    const { page } = await open(url, 'alice', async (prepared) => {
+      // The list is read by the server now, and handed to the page only after a new request was created (and streamed).
+      await prepared.route(/\/requests\?/, async (route) => {
+        const response = await route.fetch();
+        arrived = await ask(manager, { toolName: 'send_email', input: { to: 'late' }, riskLevel: 'data_modification' });
+        await prepared.getByTestId('request-card').filter({ hasText: 'send_email' }).waitFor({ timeout: 20_000 });
+        await route.fulfill({ response });
+      });
+    });
+    await card(page, before.id).waitFor({ timeout: 20_000 });
+    await visibleText(page.getByTestId('pending-count'), '2 pending');
+    expect(arrived).toBeDefined();
+    expect(await card(page, arrived?.id ?? '').count()).toBe(1);
+  }, 60_000);
+
   it('history: thread, run and creation-time filters go to the server; entries show thread and run', async () => {
     let clock = 0;
     const { manager, url } = await serve({}, { now: () => clock });

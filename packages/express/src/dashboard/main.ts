@@ -30,7 +30,10 @@ const pending = new Map<string, ApprovalRecord>();
 /** Cards in the page: a window over `pending`, so 1,000 pending requests stay fast. */
 const cards = new Map<string, Card>();
 const PAGE = 100;
-let limit = PAGE;
+/** Cards drawn with the first answer; the window then grows to `PAGE` in steps of this many, one task each. */
+const SCREEN = 20;
+let limit = SCREEN;
+let growTimer: ReturnType<typeof setTimeout> | undefined;
 const more = byId<HTMLButtonElement>('show-more');
 const closedIds = new Set<string>();
 /** A thread/run group: its list item (in `list`) and the list of its cards. */
@@ -64,7 +67,8 @@ const refreshCount = () => {
     ? 'No pending request matches the filters.'
     : 'No pending requests. New ones appear here as soon as an agent asks.';
   const hidden = n - cards.size;
-  more.hidden = hidden <= 0;
+  // While the window grows on its own, "Show more" waits.
+  more.hidden = hidden <= 0 || limit < PAGE;
   more.textContent = `Show ${Math.min(PAGE, hidden)} more of ${hidden} not shown`;
 };
 
@@ -90,13 +94,26 @@ function render(record: ApprovalRecord, live: boolean) {
   if (live) announce(`New request: ${record.request.toolName}`);
 }
 
+/** After the first screen is drawn and the list counted: the rest of the window, a screenful per task (input stays responsive). */
+function growWindow() {
+  if (growTimer !== undefined || limit >= PAGE) return;
+  growTimer = setTimeout(() => {
+    growTimer = undefined;
+    limit = Math.min(PAGE, Math.max(limit, cards.size) + SCREEN);
+    fill();
+    refreshCount();
+    growWindow();
+  }, 0);
+}
+
 /** Fills the window up to `limit` cards with the newest pending requests not shown yet. */
 function fill() {
   if (cards.size >= limit || cards.size === pending.size) return;
   const waiting = Array.from(pending.values())
     .filter((record) => !cards.has(record.request.id))
-    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-  for (const record of waiting.slice(0, limit - cards.size)) render(record, false);
+    .map((record) => ({ record, at: Date.parse(record.createdAt) }))
+    .sort((a, b) => b.at - a.at);
+  for (const { record } of waiting.slice(0, limit - cards.size)) render(record, false);
 }
 
 const tick = () => {
@@ -249,19 +266,24 @@ function apply(record: ApprovalRecord | undefined, live: boolean, batch = false)
   }
   if (closedIds.has(id) || pending.has(id) || !matchesFilter(record, pendingFilter.value)) return;
   pending.set(id, record);
+  if (live) arrivedLive.add(id);
   // Newer than what is shown (a live arrival), or room left in the window: it gets a card now.
   if (cards.size < limit || Date.parse(record.createdAt) > oldestShownMs()) render(record, live);
   if (!batch) refreshCount();
 }
 
+/** Requests that arrived on the stream while the list was loading: the list's snapshot may predate them. */
+const arrivedLive = new Set<string>();
+
 async function load() {
   const generation = ++loadGeneration;
   const seen = new Set<string>();
+  arrivedLive.clear();
   try {
     let cursor: string | undefined;
-    // The first page is one screen of cards (painted at once); the rest follows in larger pages.
+    // The first page is one screen of cards (drawn at once); the rest is counted from larger pages.
     for (let pages = 1; pages <= 21; pages += 1) {
-      const size = pages === 1 ? PAGE : 500;
+      const size = pages === 1 ? SCREEN : 500;
       const body = await getJson<ListPage>(listPath({ status: 'pending', limit: String(size), cursor, ...pendingFilter.value }));
       if (generation !== loadGeneration) return;
       for (const record of body.items) {
@@ -272,7 +294,8 @@ async function load() {
       cursor = body.nextCursor;
       if (!cursor) {
         // Requests that are no longer pending disappeared while the stream was away.
-        for (const id of Array.from(pending.keys())) if (!seen.has(id)) removeCard(id);
+        for (const id of Array.from(pending.keys())) if (!seen.has(id) && !arrivedLive.has(id)) removeCard(id);
+        growWindow();
         break;
       }
     }
@@ -294,7 +317,7 @@ function reloadPending() {
   cards.clear();
   groups.clear();
   pending.clear();
-  limit = PAGE;
+  limit = SCREEN;
   selected = undefined;
   reloading = true;
   refreshCount();
