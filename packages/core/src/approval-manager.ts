@@ -421,6 +421,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     grant: grantOperations.grant,
     revokeGrant: grantOperations.revokeGrant,
     listGrants: grantOperations.listGrants,
+    getGrant: grantOperations.getGrant,
     subscribeGrants(listener: (change: GrantChange) => void) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       const unsubscribe = store.subscribeGrants?.(listener) ?? (() => {});

@@ -545,6 +545,15 @@ export interface Manager {
    */
   listGrants(query?: GrantQuery): Promise<GrantList>;
   /**
+   * One grant by id, revoked or not; undefined when there is none.
+   *
+   * @example
+   * ```ts
+   * const grant = await manager.getGrant('grant-1b2c');
+   * ```
+   */
+  getGrant(id: string): Promise<Grant | undefined>;
+  /**
    * Listens to grants created and revoked (by any manager sharing the store); returns the
    * unsubscribe function. Separate from {@link Manager.subscribe}, whose events all carry a record.
    *

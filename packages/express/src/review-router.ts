@@ -1,7 +1,7 @@
 /** The review router: the reviewer REST API, the event stream and the dashboard, on a manager. */
 import { HitlError } from '@hitl/core';
 import { defaultScheduler } from '@hitl/core/internal';
-import type { ApprovalRecord, Scheduler } from '@hitl/core';
+import type { ApprovalRecord, Grant, GrantInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { dashboardHandler, loadDashboardPage } from './dashboard-page.js';
@@ -13,7 +13,8 @@ import { parseListQuery, parseRespondBody, parseShortcutBody, readJsonBody, type
 import { validateOptions } from './router-options.js';
 
 export type { GrantAction, ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
-import type { ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
+import type { GrantAction, ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
+import { addGrantRoutes } from './grant-routes.js';
 
 const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
 
@@ -68,6 +69,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     manager,
     authenticate,
     authorize,
+    authorizeGrant,
     allowAnonymous = false,
     dashboard = true,
     bodyLimit = '64kb',
@@ -104,6 +106,14 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     return (await authorize(reviewer, record, action)) === true;
   };
 
+  // With authorize but no authorizeGrant, nobody was said to be allowed grants: refuse (fail closed).
+  const grantsClosed = authorize !== undefined && authorizeGrant === undefined;
+  const grantAllowed = async (reviewer: TReviewer, grant: GrantInput | Grant, action: GrantAction) => {
+    if (grantsClosed) return false;
+    if (!authorizeGrant) return true;
+    return (await authorizeGrant(reviewer, grant, action)) === true;
+  };
+
   /**
    * A record the reviewer may not view answers 404, as if it did not exist (another tenant's ids do
    * not leak); one they may view but not decide this way answers 403.
@@ -127,6 +137,8 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     const id = String(request.params.id);
     const record = await readRecord(id);
     await requireAllowed(reviewer, record, input.decision);
+    // Remembering a decision makes a grant: the reviewer needs the grant action too.
+    if (input.remember !== undefined) await requireAllowed(reviewer, record, 'grant');
     const key = request.get('idempotency-key');
     if (key !== undefined && !/^[\x21-\x7e]{1,100}$/.test(key)) {
       throw new HitlError('invalid_input', 'the Idempotency-Key header must be 1 to 100 visible ASCII characters');
@@ -147,6 +159,16 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
       items = items.filter((_record, index) => verdicts[index]);
     }
     sendJson(response, 200, page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor });
+  });
+
+  addGrantRoutes(router, {
+    manager,
+    identify,
+    allowed,
+    grantsClosed,
+    grantAllowed,
+    readBody: (request, response) => readJsonBody(jsonParser, request, response),
+    sendJson,
   });
 
   router.get('/requests/:id', async (request, response) => {
@@ -180,6 +202,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
       heartbeatMs,
       logger,
       canView: authorize ? (record) => allowed(reviewer, record, 'view') : undefined,
+      canViewGrant: authorize || authorizeGrant ? (grant) => grantAllowed(reviewer, grant, 'view') : undefined,
     });
   });
 
@@ -195,7 +218,8 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     }
     const failure = toHttpFailure(error);
     if (!failure.expected) logger.error('hitl: the review router failed to handle a request', error);
-    sendJson(response, failure.status, { error: { code: failure.code, message: failure.message } });
+    const body = failure.ids === undefined ? { code: failure.code, message: failure.message } : { code: failure.code, message: failure.message, ids: failure.ids };
+    sendJson(response, failure.status, { error: body });
   });
 
   return router;

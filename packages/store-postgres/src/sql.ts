@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
+import { buildGrantSql } from './grant-sql.js';
 
 /** Lower-case letters, digits and `_`, starting with a letter or `_`. */
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
@@ -67,7 +68,7 @@ const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)
  * Every column a record is built from. All of them come back as text, so pg's (process-wide) type
  * parsers cannot change what the store sees.
  */
-const RECORD_COLUMNS = [
+export const RECORD_COLUMNS = [
   'id',
   'seq::text AS seq',
   'change_seq::text AS change_seq',
@@ -85,7 +86,7 @@ const RECORD_COLUMNS = [
 ].join(', ');
 
 /** The NOTIFY sent with every change: small (id, status, kind, origin, change_seq); listeners read the row. */
-const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
+export const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
   `pg_notify(${channelParameter}::text, json_build_object('id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text, 'change_seq', change_seq::text)::text) IS NULL AS notified`;
 
 /** The list filters, in the order of their parameters, with the SQL each one tests. */
@@ -191,6 +192,8 @@ CREATE INDEX IF NOT EXISTS ${index('run_seq_idx')} ON ${qualifiedTable} ((reques
 CREATE INDEX IF NOT EXISTS ${index('requested_by_seq_idx')} ON ${qualifiedTable} ((request->>'requestedBy'), seq);
 CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (created_at);`,
     },
+    // Grants (remembered decisions): their own table next to the requests, created in place.
+    { version: 3, sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration },
   ];
 
   const listStatements = new Map<string, Statement>();

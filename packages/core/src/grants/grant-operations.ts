@@ -25,7 +25,7 @@ export interface GrantOperationsContext {
   reportError(error: unknown, record?: ApprovalRecord): void;
 }
 
-type StoreMethod = 'createGrant' | 'revokeGrant' | 'listGrants' | 'decideMany';
+type StoreMethod = 'createGrant' | 'getGrant' | 'revokeGrant' | 'listGrants' | 'decideMany';
 
 /** The store method, or `invalid_input` saying the store cannot keep grants or decide in bulk. */
 export function requireStoreMethod<K extends StoreMethod>(store: ApprovalStore, method: K): NonNullable<ApprovalStore[K]> {
@@ -131,6 +131,13 @@ export function createGrantOperations(context: GrantOperationsContext) {
     return { items: await guard(() => list({ ...normalized, at: iso(now()) })) };
   };
 
+  const getGrant = async (id: string): Promise<Grant | undefined> => {
+    ensureOpen();
+    requireGrantId(id);
+    const get = requireStoreMethod(store, 'getGrant');
+    return guard(() => get(id));
+  };
+
   const respondMany = async (target: RespondManyTarget, input: RespondInput): Promise<ApprovalRecord[]> => {
     ensureOpen();
     const { decision, feedback, respondedBy, metadata, modified, idempotencyKey } = checkResponse(input);
@@ -155,5 +162,5 @@ export function createGrantOperations(context: GrantOperationsContext) {
     return decided;
   };
 
-  return { grant, revokeGrant, listGrants, respondMany, decideCovered };
+  return { grant, getGrant, revokeGrant, listGrants, respondMany, decideCovered };
 }
