@@ -8,7 +8,7 @@ import { nextEvent } from '@hitl/core/testing';
 import express, { type Request } from 'express';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createReviewRouter } from './index.js';
+import { createReviewRouter, type ReviewRouterOptions } from './index.js';
 import { hasChromium, launchChromium } from './test-support/browser.js';
 import { listen } from './test-support/http.js';
 
@@ -33,13 +33,13 @@ const authenticate = (httpRequest: Request) => {
  * A manager and a router in front of it. With `deaf`, the router stops hearing of request events
  * once `deafen()` is called: the page then holds cards of requests decided elsewhere (stale cards).
  */
-async function serve(managerOptions: Partial<ManagerOptions> = {}) {
+async function serve(managerOptions: Partial<ManagerOptions> = {}, routerOptions: Partial<ReviewRouterOptions> = {}) {
   const manager = createManager({ timeoutMs: 600_000, ...managerOptions });
   let deaf = false;
   const heard: Manager = Object.create(manager) as Manager;
   heard.subscribe = (listener) => manager.subscribe((event) => (deaf ? undefined : listener(event)));
   const app = express();
-  app.use('/hitl', createReviewRouter({ manager: heard, authenticate }));
+  app.use('/hitl', createReviewRouter({ manager: heard, authenticate, ...routerOptions }));
   const server = await listen(app);
   cleanups.push(async () => {
     await server.close();
@@ -154,6 +154,22 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
     expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
   }, 60_000);
 
+  it('a reviewer who may approve but not remember: "Always allow" is refused and decides nothing; Approve still works', async () => {
+    const { manager, url } = await serve({}, { authorize: (_reviewer, _record, action) => action !== 'grant' });
+    const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1' });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    await shown.getByTestId('always-button').click();
+    await visibleText(shown.getByTestId('card-error'), /\(403 forbidden\)/);
+    expect((await manager.get(id))?.status).toBe('pending');
+    expect((await manager.listGrants()).items).toEqual([]);
+    expect(await shown.getByTestId('approve-button').isDisabled()).toBe(false);
+    await shown.getByTestId('approve-button').click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    expect((await manager.listGrants()).items).toEqual([]);
+  }, 60_000);
+
   it('while editing, remembering is not offered (it would approve the original input)', async () => {
     const { manager, url } = await serve();
     const { id } = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1' });
@@ -234,6 +250,21 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
     // The turn now offers what is left of it: the one request still pending.
     await run.getByRole('button', { name: /^Approve whole turn \(1 request\)/ }).click();
     await expect(a.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+  }, 60_000);
+
+  it('a whole turn with a request the reviewer may not approve decides nothing and says why', async () => {
+    const { manager, url } = await serve({}, { authorize: (_reviewer, record, action) => !(action === 'approve' && record.request.toolName === 'wire_money') });
+    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', runId: 'run-3' });
+    const b = await ask(manager, { toolName: 'wire_money', input: { amount: 9 }, riskLevel: 'data_modification', runId: 'run-3' });
+    const { page } = await open(url);
+    const run = group(page, 'run run-3');
+    await card(page, a.id).waitFor({ timeout: 20_000 });
+    await card(page, b.id).waitFor({ timeout: 20_000 });
+    await run.getByTestId('approve-turn-button').click();
+    await visibleText(run.getByTestId('turn-error'), /^Nothing in this turn was decided: .*\(403 forbidden\)/);
+    expect((await manager.get(a.id))?.status).toBe('pending');
+    expect((await manager.get(b.id))?.status).toBe('pending');
+    expect(await run.getByTestId('approve-turn-button').isDisabled()).toBe(false);
   }, 60_000);
 
   it('the Grants tab lists grants in force with their facts, follows grants made and revoked elsewhere, and revokes', async () => {
