@@ -100,7 +100,8 @@ export function createGrantsView(announce: (text: string) => void): GrantsView {
   const refreshEmpty = () => {
     empty.hidden = !loaded || grants.size !== 0;
   };
-  const add = (grant: Grant) => {
+  /** Shows `grant`: a new one on top (`prepend`), a listed one in the server's order (newest first). */
+  const add = (grant: Grant, prepend = true) => {
     if (!isActive(grant)) {
       remove(grant.id);
       return;
@@ -110,7 +111,8 @@ export function createGrantsView(announce: (text: string) => void): GrantsView {
     const previous = nodes.get(grant.id);
     nodes.set(grant.id, node);
     if (previous) previous.replaceWith(node);
-    else list.prepend(node);
+    else if (prepend) list.prepend(node);
+    else list.append(node);
     refreshEmpty();
   };
   function remove(id: string) {
@@ -130,8 +132,7 @@ export function createGrantsView(announce: (text: string) => void): GrantsView {
       list.replaceChildren();
       loaded = true;
       showNotice('');
-      const newest = [...body.items].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
-      for (const grant of newest) add(grant);
+      for (const grant of body.items) add(grant, false);
       refreshEmpty();
     } catch (failure) {
       if (mine !== generation) return;
