@@ -1,23 +1,14 @@
 // The dashboard's remembered decisions, whole-turn decisions and Grants tab, end to end in headless
 // Chromium against a real router and manager; and that no such control does more than it says.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createManager } from '@hitl/core';
-import type { InteractionRequest, InteractionResponse, Manager, ManagerOptions } from '@hitl/core';
-import { nextEvent } from '@hitl/core/testing';
+import type { Manager, ManagerOptions } from '@hitl/core';
 import express, { type Request } from 'express';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createReviewRouter, type ReviewRouterOptions } from './index.js';
-import { hasChromium, launchChromium } from './test-support/browser.js';
+import { hasChromium } from './test-support/browser.js';
+import { ask, openDashboard, seriousViolations, useChromium, visibleText } from './test-support/dashboard-harness.js';
 import { listen } from './test-support/http.js';
-
-/** What the in-page functions below see of the page (this file is compiled without the DOM lib). */
-interface PageGlobals {
-  axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> };
-}
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -48,37 +39,10 @@ async function serve(managerOptions: Partial<ManagerOptions> = {}, routerOptions
   return { manager, url: `${server.url}/hitl`, deafen: () => (deaf = true) };
 }
 
-async function ask(manager: Manager, request: InteractionRequest): Promise<{ id: string; waiting: Promise<InteractionResponse> }> {
-  const created = nextEvent(manager, 'request-created');
-  const waiting = manager.requestInteraction(request);
-  waiting.catch(() => undefined);
-  return { id: (await created).record.request.id, waiting };
-}
-
 describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chromium', () => {
-  let context: BrowserContext;
-  let closeBrowser: () => Promise<void>;
+  const chromium = useChromium();
 
-  beforeAll(async () => {
-    // bypassCSP only so that the test can inject axe-core; the page's own CSP is tested elsewhere.
-    ({ context, close: closeBrowser } = await launchChromium({ bypassCSP: true }));
-  }, 90_000);
-  afterAll(async () => closeBrowser?.());
-
-  async function open(url: string, reviewer = 'alice'): Promise<{ page: Page; pageErrors: string[] }> {
-    const page = await context.newPage();
-    cleanups.push(() => page.close());
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.setExtraHTTPHeaders({ 'x-reviewer': reviewer });
-    await page.goto(url);
-    await visibleText(page.getByTestId('connection-status'), 'Live');
-    return { page, pageErrors };
-  }
-
-  async function visibleText(locator: Locator, text: string | RegExp): Promise<void> {
-    await locator.filter({ hasText: text }).first().waitFor({ state: 'visible', timeout: 20_000 });
-  }
+  const open = (url: string, reviewer = 'alice') => openDashboard(chromium.context, url, { reviewer, cleanups });
 
   const card = (page: Page, id: string) => page.locator(`[data-testid="request-card"][data-request-id="${id}"]`);
   const group = (page: Page, title: string) => page.getByTestId('request-group').filter({ has: page.getByTestId('group-title').filter({ hasText: title }) });
@@ -311,14 +275,9 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
     await manager.grant({ effect: 'approve', toolPattern: 'read_*', scope: { threadId: 't-1' }, grantedBy: 'bob' });
     const { page } = await open(url);
     await page.getByTestId('request-card').nth(2).waitFor({ timeout: 20_000 });
-    await page.evaluate(axeSource);
-    const audit = async () =>
-      page.evaluate(async () => {
-        const result = await (globalThis as unknown as PageGlobals).axe.run();
-        return result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id} (${violation.nodes.length})`);
-      });
+    const audit = () => seriousViolations(page);
     const names = async () => {
-      const cdp = await context.newCDPSession(page);
+      const cdp = await chromium.context.newCDPSession(page);
       const tree = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: Array<{ ignored: boolean; role?: { value?: string }; name?: { value?: string } }> };
       return tree.nodes.filter((node) => !node.ignored && node.role?.value === 'button').map((node) => String(node.name?.value ?? ''));
     };

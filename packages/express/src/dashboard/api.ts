@@ -1,6 +1,9 @@
 /** The router's REST API as the page calls it: relative URLs, so the page works under any mount path. */
 import type { ApprovalRecord } from '@hitl/core';
 
+/** A grant as `GET /grants` and the `grant-*` events carry it; `remember` of a respond, as sent. */
+export type { Grant, RememberInput as Remember } from '@hitl/core';
+
 const base = location.pathname.endsWith('/') ? location.pathname : `${location.pathname}/`;
 
 export function url(path: string): string {
@@ -106,28 +109,3 @@ export function contextOf(record: ApprovalRecord): RequestContext {
   return context;
 }
 
-/** What `remember` asks the server to keep: a grant made from this decision (`POST /requests/:id/respond`). */
-export interface Remember {
-  scope: 'thread' | 'run' | 'requester' | 'global';
-  ttlMs?: number;
-  maxUses?: number;
-  toolPattern?: string;
-  when?: string;
-}
-
-/** A remembered decision as `GET /grants` and the `grant-*` events carry it. */
-export interface Grant {
-  id: string;
-  effect: 'approve' | 'deny';
-  toolPattern: string;
-  when?: string;
-  scope: { threadId?: string; runId?: string; requestedBy?: string };
-  expiresAt?: string;
-  maxUses?: number;
-  uses: number;
-  grantedBy: string;
-  createdAt: string;
-  reason?: string;
-  revokedAt?: string;
-  revokedBy?: string;
-}
