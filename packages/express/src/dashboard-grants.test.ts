@@ -104,10 +104,14 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
 
   it('a stale card then "Always allow": the card says who decided it, and no grant is made', async () => {
     const { manager, url, deafen } = await serve();
-    const { id } = await ask(manager, { toolName: 'send_email', input: { to: 'all' }, riskLevel: 'data_modification', threadId: 't-1' });
+    const { id } = await ask(manager, { toolName: 'send_email', input: { to: 'all' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-s' });
+    const sibling = await ask(manager, { toolName: 'refund', input: { amount: 2 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-s' });
     const { page } = await open(url);
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
+    await card(page, sibling.id).waitFor({ timeout: 20_000 });
+    const run = group(page, 'run run-s');
+    await visibleText(run.getByTestId('approve-turn-button'), 'Approve whole turn (2 requests)');
     deafen();
     await manager.respond(id, { decision: 'reject', respondedBy: 'bob' });
     await shown.getByRole('button', { name: /^Always allow send_email/ }).click();
@@ -116,6 +120,8 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
     for (const testid of ['approve-button', 'allow-thread-button', 'always-button', 'never-button']) expect(await shown.getByTestId(testid).isDisabled()).toBe(true);
     expect((await manager.listGrants()).items).toEqual([]);
     expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
+    // Its turn counts it out: the turn's buttons offer only what is still pending.
+    await visibleText(run.getByTestId('approve-turn-button'), 'Approve whole turn (1 request)');
   }, 60_000);
 
   it('a reviewer who may approve but not remember: "Always allow" is refused and decides nothing; Approve still works', async () => {

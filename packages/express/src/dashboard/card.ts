@@ -24,6 +24,8 @@ export interface CardHost {
   /** The request was decided from this card. */
   decided(id: string, verb: string, toolName: string): void;
   announce(text: string): void;
+  /** The card was marked as decided elsewhere (its turn's controls count it out). */
+  staled(card: Card): void;
   /** Shows only the pending requests of this thread (the filter of `GET /requests`). */
   showThread(threadId: string): void;
   /** Asks the reviewer to confirm `text` in the page's dialog; `action` runs only on its confirming button (worded by `wording`). */
@@ -153,6 +155,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     card.approve = undefined;
     card.reject = undefined;
     showError(decidedText(latest), near);
+    host.staled(card);
   };
   const send = async (route: string, payload: Record<string, unknown>, done: string, near: HTMLElement, onRefusal?: (failure: ApiError) => void) => {
     showError('');

@@ -83,7 +83,7 @@ function oldestShownMs(): number {
 }
 
 function render(record: ApprovalRecord, live: boolean) {
-  const card = buildCard(record, { decided, announce, showThread, confirm: dialogs.confirm });
+  const card = buildCard(record, { decided, announce, showThread, confirm: dialogs.confirm, staled: (stale) => refreshTurn(stale.record) });
   cards.set(record.request.id, card);
   if (oldestCache !== undefined) oldestCache = Math.min(oldestCache, card.createdMs);
   insertByTime(containerFor(record, card.createdMs), card.node, card.createdMs);
