@@ -50,14 +50,21 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
   it('"Allow in this thread" approves, remembers for that thread only, and decides the next call of the thread at once', async () => {
     const { manager, url } = await serve();
     const first = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1' });
+    const waitingToo = await ask(manager, { toolName: 'send_email', input: { to: 'a2' }, riskLevel: 'data_modification', threadId: 't-1' });
     const elsewhere = await ask(manager, { toolName: 'send_email', input: { to: 'b' }, riskLevel: 'data_modification', threadId: 't-2' });
     const noThread = await ask(manager, { toolName: 'send_email', input: { to: 'c' }, riskLevel: 'data_modification' });
     const { page, pageErrors } = await open(url);
     await card(page, noThread.id).waitFor({ timeout: 20_000 });
+    // What it does, as its description says: this call, those waiting in the thread, and later ones.
+    expect(await card(page, first.id).getByTestId('allow-thread-button').getAttribute('title')).toBe(
+      'Allow in this thread: approves this call, and from now on every send_email call in thread t-1 (those waiting too) without asking.',
+    );
     // Only a request with a thread offers it.
     expect(await card(page, noThread.id).getByTestId('allow-thread-button').count()).toBe(0);
     await card(page, first.id).getByRole('button', { name: /^Allow in this thread send_email/ }).click();
     await expect(first.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    await expect(waitingToo.waiting).resolves.toMatchObject({ decision: 'approve' });
+    await card(page, waitingToo.id).waitFor({ state: 'detached', timeout: 20_000 });
     const { items } = await manager.listGrants({ active: true });
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 't-1' }, grantedBy: 'alice' });
@@ -92,6 +99,7 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
   it('"Never allow" rejects with the note and remembers a deny: the next call of that tool is refused without asking', async () => {
     const { manager, url } = await serve();
     const { id, waiting } = await ask(manager, { toolName: 'drop_table', input: { table: 'users' }, riskLevel: 'data_modification' });
+    const alreadyWaiting = await ask(manager, { toolName: 'drop_table', input: { table: 'logs' }, riskLevel: 'data_modification' });
     const { page } = await open(url);
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
@@ -100,6 +108,9 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
     await expect(waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice', feedback: 'not on production' });
     expect((await manager.listGrants({ active: true })).items).toMatchObject([{ effect: 'deny', toolPattern: 'drop_table', grantedBy: 'alice' }]);
     await expect(manager.requestInteraction({ toolName: 'drop_table', input: { table: 'orders' }, riskLevel: 'data_modification' })).resolves.toMatchObject({ decision: 'reject' });
+    // As its description says ("every new call"): the one already waiting is still the reviewer's.
+    expect((await manager.get(alreadyWaiting.id))?.status).toBe('pending');
+    expect(await card(page, alreadyWaiting.id).count()).toBe(1);
   }, 60_000);
 
   it('a stale card then "Always allow": the card says who decided it, and no grant is made', async () => {
