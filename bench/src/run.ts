@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { dashboardSpeed } from './rows/dashboard.js';
+import { grants } from './rows/grants.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyCondition } from './rows/policy-condition.js';
@@ -21,6 +22,7 @@ const suites: Record<string, Suite> = {
   'policy-evaluate': policyEvaluate,
   'policy-condition': policyCondition,
   'policy-worst-case': policyWorstCase,
+  grants,
   'round-trip': roundTrip,
   memory: memoryPerRequest,
   langchain: langChainOverhead,

@@ -2,16 +2,14 @@
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
  * module (validation, expiry timers, waiters, lost replies, notification, events, store feed); what
  * stays here (~400 lines, half of them imports, docs and the public method table) is the lifecycle
- * those modules serve: submit, waitFor, respond, cancel and close.
+ * those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered decisions)
+ * and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
  */
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
-import { GrantGate } from './grants/grant-gate.js';
-import { callOfRequest, createGrantOperations, grantResponse, requireStoreMethod } from './grants/grant-operations.js';
-import type { GrantChange } from './grants/grant-types.js';
-import { grantOfRemember } from './grants/grant-validation.js';
+import { createGrantOperations, grantResponse } from './grants/grant-operations.js';
 import { HitlError } from './hitl-error.js';
 import { InputSchemaValidator } from './input-schema.js';
 import { defaultScheduler, errorMessage } from './internal.js';
@@ -99,8 +97,6 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const store: ApprovalStore = options.store ?? createMemoryStore();
   const engine = new PolicyEngine(defaultOutcome);
   for (const policy of policies) engine.add(policy);
-  const gate = new GrantGate({ store, now, logger, refusesGrants: (name) => engine.policyNamed(name)?.grants === false });
-  const grantListeners = new Set<() => void>();
   const inputSchemas = new InputSchemaValidator();
   let closed = false;
   const isClosed = () => closed;
@@ -158,6 +154,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     return result;
   };
 
+  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies: evaluateStored, followUpDecision, reportError });
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
     let verdict: boolean | void;
@@ -183,8 +180,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    let evaluation = evaluateStored(stored);
-    if (stored.type === 'approval') evaluation = await gate.evaluate(callOfRequest(stored), evaluation);
+    const evaluation = await grants.evaluateRequest(stored, evaluateStored(stored));
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -332,20 +328,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
     if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
-    const grant =
-      input.remember === undefined ? undefined : grantOfRemember(input.remember, current, decision, { respondedBy, feedback, nowMs: Date.parse(respondedAt) });
-    if (grant !== undefined) response.grantId = grant.id;
+    const grant = grants.remembered(input.remember, current, response);
     const patch: DecidePatch = { status: statusOfDecision[decision], response, closedAt: respondedAt };
 
     let decided: ApprovalRecord;
     try {
-      // With remember, the decision and its grant are stored together (one transaction on Postgres).
-      decided =
-        grant === undefined
-          ? await decidePending(id, patch)
-          : ((await requireStoreMethod(store, 'decideMany')([{ id, expectedStatus: 'pending', patch }], { grant }).catch((error: unknown) =>
-              Promise.reject(storeFailure(error)),
-            )) as ApprovalRecord[])[0]!;
+      decided = grant === undefined ? await decidePending(id, patch) : await grants.decideWithGrant(id, patch, grant);
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -359,22 +347,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw error;
     }
     followUpDecision(decided);
-    if (grant !== undefined) {
-      gate.learn(grant);
-      await grantOperations.decideCovered(grant, id).catch((error: unknown) => reportError(error as Error));
-    }
+    if (grant !== undefined) await grants.learned(grant, id);
     return decided;
   };
-
-  const grantOperations = createGrantOperations({
-    store,
-    gate,
-    now,
-    ensureOpen,
-    evaluatePolicies: evaluateStored,
-    followUpDecision,
-    reportError: (error, record) => reportError(error as Error, record),
-  });
 
   const manager: Manager = {
     addPolicy(policy: ApprovalPolicy) {
@@ -386,11 +361,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     listPolicies() {
       return engine.list();
     },
-    evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) => {
-      const evaluation = evaluateCall(engine, toolName, confidence, riskLevel, input);
-      // Grants cover calls (the object form); the positional form asks the policies alone.
-      return typeof toolName === 'object' && toolName !== null ? gate.evaluateNow(toolName, evaluation) : evaluation;
-    }) as Manager['evaluate'],
+    evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) =>
+      grants.evaluateNow(toolName, evaluateCall(engine, toolName, confidence, riskLevel, input))) as Manager['evaluate'],
     async shouldApprove(toolName, confidence, riskLevel) {
       return engine.evaluate(toolName, confidence, riskLevel).outcome === 'approve';
     },
@@ -417,21 +389,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
     },
     cancel,
-    respondMany: grantOperations.respondMany,
-    grant: grantOperations.grant,
-    revokeGrant: grantOperations.revokeGrant,
-    listGrants: grantOperations.listGrants,
-    getGrant: grantOperations.getGrant,
-    subscribeGrants(listener: (change: GrantChange) => void) {
-      if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
-      const unsubscribe = store.subscribeGrants?.(listener) ?? (() => {});
-      const remove = () => {
-        grantListeners.delete(remove);
-        unsubscribe();
-      };
-      grantListeners.add(remove);
-      return remove;
-    },
+    ...grants.methods,
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -441,8 +399,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       closed = true;
       expiry.clearAll();
       unsubscribeStore();
-      gate.close();
-      for (const remove of [...grantListeners]) remove();
+      grants.close();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));
       waiters.failAll(() => new HitlError('cancelled', 'the manager was closed while waiting'));
       events.clear();
