@@ -3,22 +3,15 @@
  * confidence, policy, who asked, context, expiry) and the controls that decide it. A control only
  * ever sends what its label and the visible state say: while the editor is open the plain Approve
  * is hidden; a card whose request was decided elsewhere is marked stale and its controls disabled.
- * (Over 300 lines: the approval and answer controls share the card's error line and send; the
- * editor is the next part to move into its own module.)
+ * (Over 300 lines: the approval, remember and answer controls share the card's error line, its
+ * send and its stale state.)
  */
 import type { ApprovalRecord } from '@hitl/core';
 import { ApiError, contextOf, getJson, postJson } from './api.js';
-import { el, nameAfterCard, nextId } from './dom.js';
-
-/** A label whose visible text is `text` and whose accessible text adds the tool ("… for delete_user"). */
-function cardLabel(forId: string, text: string, toolName: string, requestId: string): HTMLLabelElement {
-  const label = el('label', { for: forId }, text);
-  label.appendChild(el('span', { class: 'visually-hidden' }, ` for ${toolName} (request ${requestId})`));
-  return label;
-}
+import { cardLabel, el, nameAfterCard, nextId } from './dom.js';
+import { buildEditBody } from './edit-body.js';
 import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
 import { buildRememberControls, type ConfirmWording } from './remember-controls.js';
-import { buildSchemaForm, diffInputs, renderDiff } from './schema-form.js';
 
 export interface CardHost {
   /** The request was decided from this card. */
@@ -254,49 +247,9 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const original = (request.input ?? {}) as Record<string, unknown>;
     // The editor's fields are built when it first opens: a page of 1,000 cards holds no hidden editors.
     const buildBody = () => {
-      const body = el('div');
-      const modified = el('textarea', { id: modifiedId, class: 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
-      modified.value = inputText;
-      const diff = el('div', { class: 'diff', 'data-testid': 'edit-diff', 'aria-live': 'polite' });
-      const parsed = (): Record<string, unknown> | undefined => {
-        try {
-          const value = JSON.parse(modified.value) as unknown;
-          return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-      const refreshDiff = () => {
-        const value = parsed();
-        if (value) renderDiff(diff, diffInputs(original, value));
-      };
-      // The form writes into the JSON text, which is what is sent; editing the JSON refills the form.
-      const form = buildSchemaForm(request.inputSchema, request.toolName, () => {
-        const result = form?.read(parsed() ?? original);
-        if (!result) return;
-        if ('error' in result) {
-          form?.showFieldError(result.key, result.error);
-          return;
-        }
-        modified.value = pretty(result.value);
-        refreshDiff();
-      });
-      if (form) {
-        form.fill(original);
-        body.appendChild(form.node);
-      }
-      body.appendChild(cardLabel(modifiedId, 'Edited input (a JSON object)', request.toolName, request.id));
-      body.appendChild(modified);
-      modified.addEventListener('input', () => {
-        const value = parsed();
-        if (value && form) form.fill(value);
-        refreshDiff();
-      });
-      body.appendChild(el('p', { class: 'section-label' }, 'Changes against the original input'));
-      body.appendChild(diff);
-      refreshDiff();
-      editor.insertBefore(body, editActions);
-      return { modified, form, refreshDiff };
+      const built = buildEditBody(request, original, inputText, modifiedId);
+      editor.insertBefore(built.node, editActions);
+      return built;
     };
     let body: ReturnType<typeof buildBody> | undefined;
     const ensureBody = () => (body ??= buildBody());

@@ -29,3 +29,10 @@ export function nameAfterCard(control: HTMLElement, titleId: string): void {
   control.id ||= `control-${nextId()}`;
   control.setAttribute('aria-labelledby', `${control.id} ${titleId} ${titleId}-ref`);
 }
+
+/** A label whose visible text is `text` and whose accessible text adds the tool ("… for delete_user"). */
+export function cardLabel(forId: string, text: string, toolName: string, requestId: string): HTMLLabelElement {
+  const label = el('label', { for: forId }, text);
+  label.appendChild(el('span', { class: 'visually-hidden' }, ` for ${toolName} (request ${requestId})`));
+  return label;
+}
