@@ -202,14 +202,26 @@ function removeCard(id: string) {
   if (key !== undefined && group) {
     group.size -= 1;
     if (group.size === 0) {
+      // Focus on the group's own controls (a whole turn was decided) goes to the next request.
+      const hadFocus = document.activeElement instanceof Node && group.node.contains(document.activeElement);
+      const next = group.node.nextElementSibling ?? group.node.previousElementSibling;
       group.node.remove();
       groups.delete(key);
       dialogs.dismiss(key);
+      if (hadFocus) handFocus(next);
     } else group.turn?.refresh();
   }
   if (selected === id) selected = undefined;
   fill();
   refreshCount();
+}
+
+/** Focuses the first card in (or at) `node`, else the page's heading. */
+function handFocus(node: Element | null) {
+  const target = node?.matches('[data-testid="request-card"]') ? node : node?.querySelector('[data-testid="request-card"]');
+  const card = cards.get(target?.getAttribute('data-request-id') ?? '');
+  if (card) select(card);
+  else byId('pending-heading').focus();
 }
 
 /** The cards in the order shown. */

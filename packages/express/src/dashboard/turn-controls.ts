@@ -66,7 +66,13 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
     label(reject, 'Reject', cards.length, false);
   };
 
+  let busy = false;
+  const setBusy = (value: boolean) => {
+    busy = value;
+    for (const button of [approve, reject]) button.setAttribute('aria-disabled', String(value));
+  };
   const send = async (decision: 'approve' | 'reject', confirmed?: string[]) => {
+    if (busy) return;
     showError('');
     const cards = live();
     if (confirmed && confirmed.join() !== cards.map((card) => card.record.request.id).join()) {
@@ -81,8 +87,8 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
     }
     if (cards.length === 0) return;
     const ids = cards.map((card) => card.record.request.id);
-    approve.disabled = true;
-    reject.disabled = true;
+    // Busy rather than disabled: a disabled button would drop the focus the page hands on afterwards.
+    setBusy(true);
     try {
       const body = await postJson<{ items: ApprovalRecord[] }>('requests/respond', { ids, decision });
       const verb = decision === 'approve' ? 'Approved' : 'Rejected';
@@ -107,12 +113,12 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
       }
       refresh();
     } finally {
-      approve.disabled = false;
-      reject.disabled = false;
+      setBusy(false);
     }
   };
 
   approve.addEventListener('click', () => {
+    if (busy) return;
     const cards = live();
     const risky = cards.filter((card) => card.irreversible);
     if (risky.length === 0) {
