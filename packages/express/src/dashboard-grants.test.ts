@@ -271,6 +271,9 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
     expect(await entry(thread.id).getByTestId('grant-expiry').textContent()).toBe('never (until revoked)');
     expect(await entry(thread.id).getByTestId('grant-by').textContent()).toBe('bob');
     expect(await entry(thread.id).getByTestId('grant-reason').textContent()).toBe('newsletter week');
+    // A call the grant decides counts as a use, shown while the tab is open.
+    await expect(manager.requestInteraction({ toolName: 'send_email', input: { to: 'x' }, riskLevel: 'data_modification', threadId: 't-9' })).resolves.toMatchObject({ decision: 'approve' });
+    await visibleText(entry(thread.id).getByTestId('grant-uses'), '1 of 5 times');
 
     // Made elsewhere while the tab is open: it appears; revoked elsewhere: it goes.
     const never = await manager.grant({ effect: 'deny', toolPattern: 'drop_*', ttlMs: 3_600_000, grantedBy: 'ops' });

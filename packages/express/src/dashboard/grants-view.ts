@@ -11,6 +11,8 @@ export interface GrantsView {
   refresh(): Promise<void>;
   /** A grant event from the stream. */
   apply(type: 'grant-created' | 'grant-revoked', grant: Grant): void;
+  /** A request was decided by a grant: its count of uses changed (read again while the tab is open). */
+  used(grantId: string): void;
 }
 
 const effectText = (grant: Grant) => (grant.effect === 'approve' ? 'always allow' : 'never allow');
@@ -22,6 +24,8 @@ function scopeText(grant: Grant): string {
   if (grant.scope.requestedBy) parts.push(`requested by ${grant.scope.requestedBy}`);
   return parts.length ? parts.join(', ') : 'everywhere';
 }
+
+const usesText = (grant: Grant) => (grant.maxUses === undefined ? `${grant.uses} times (no limit)` : `${grant.uses} of ${grant.maxUses} times`);
 
 function isActive(grant: Grant, now = Date.now()): boolean {
   if (grant.revokedAt) return false;
@@ -56,7 +60,7 @@ export function createGrantsView(announce: (text: string) => void): GrantsView {
     };
     fact('Where', scopeText(grant), 'grant-scope');
     if (grant.when) fact('Only when', grant.when, 'grant-when');
-    fact('Used', grant.maxUses === undefined ? `${grant.uses} times (no limit)` : `${grant.uses} of ${grant.maxUses} times`, 'grant-uses');
+    fact('Used', usesText(grant), 'grant-uses');
     fact('Expires', grant.expiresAt ? formatTime(grant.expiresAt) : 'never (until revoked)', 'grant-expiry');
     fact('Granted by', grant.grantedBy, 'grant-by');
     fact('Granted', formatTime(grant.createdAt), 'grant-created');
@@ -127,12 +131,21 @@ export function createGrantsView(announce: (text: string) => void): GrantsView {
     try {
       const body = await getJson<{ items: Grant[] }>('grants?active=true');
       if (mine !== generation) return;
-      grants.clear();
-      nodes.clear();
-      list.replaceChildren();
       loaded = true;
       showNotice('');
-      for (const grant of body.items) add(grant, false);
+      // Reconciled in place (focus on a Revoke button stays): gone ones go, listed ones get their count of uses.
+      const listed = new Set(body.items.map((grant) => grant.id));
+      for (const id of Array.from(grants.keys())) if (!listed.has(id)) remove(id);
+      for (const grant of body.items) {
+        const node = nodes.get(grant.id);
+        if (!node || !isActive(grant)) {
+          add(grant, false);
+          continue;
+        }
+        grants.set(grant.id, grant);
+        const uses = node.querySelector('[data-testid="grant-uses"]');
+        if (uses) uses.textContent = usesText(grant);
+      }
       refreshEmpty();
     } catch (failure) {
       if (mine !== generation) return;
@@ -140,8 +153,17 @@ export function createGrantsView(announce: (text: string) => void): GrantsView {
     }
   }
 
+  let usedTimer: ReturnType<typeof setTimeout> | undefined;
   return {
     refresh,
+    used(grantId) {
+      if (!loaded || !grants.has(grantId) || list.closest('[hidden]') || usedTimer !== undefined) return;
+      // Several calls decided at once are read back once.
+      usedTimer = setTimeout(() => {
+        usedTimer = undefined;
+        void refresh();
+      }, 200);
+    },
     apply(type, grant) {
       if (!grant?.id) return;
       if (type === 'grant-revoked') remove(grant.id);

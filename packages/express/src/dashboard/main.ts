@@ -273,6 +273,8 @@ function apply(record: ApprovalRecord | undefined, live: boolean, batch = false)
   if (record.status !== 'pending') {
     closedIds.add(id);
     history.add(record);
+    const grant = record.evaluation?.grant ?? record.response?.metadata?.grant;
+    if (typeof grant === 'string') grantsView.used(grant);
     closeCard(id);
     return;
   }
