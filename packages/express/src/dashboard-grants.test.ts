@@ -1,51 +1,12 @@
-// The dashboard's remembered decisions, whole-turn decisions and Grants tab, end to end in headless
-// Chromium against a real router and manager; and that no such control does more than it says.
-import { createManager } from '@hitl/core';
-import type { Manager, ManagerOptions } from '@hitl/core';
-import express, { type Request } from 'express';
-import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createReviewRouter, type ReviewRouterOptions } from './index.js';
+// The dashboard's remembered decisions ("Allow in this thread", "Always allow", "Never allow") and
+// Grants tab, end to end in headless Chromium against a real router and manager; and that no such
+// control does more than it says.
+import { describe, expect, it } from 'vitest';
 import { hasChromium } from './test-support/browser.js';
-import { ask, openDashboard, seriousViolations, useChromium, visibleText } from './test-support/dashboard-harness.js';
-import { listen } from './test-support/http.js';
+import { ask, seriousViolations, useDashboard, visibleText } from './test-support/dashboard-harness.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const authenticate = (httpRequest: Request) => {
-  const id = httpRequest.get('x-reviewer');
-  return id ? { id } : null;
-};
-
-/**
- * A manager and a router in front of it. With `deaf`, the router stops hearing of request events
- * once `deafen()` is called: the page then holds cards of requests decided elsewhere (stale cards).
- */
-async function serve(managerOptions: Partial<ManagerOptions> = {}, routerOptions: Partial<ReviewRouterOptions> = {}) {
-  const manager = createManager({ timeoutMs: 600_000, ...managerOptions });
-  let deaf = false;
-  const heard: Manager = Object.create(manager) as Manager;
-  heard.subscribe = (listener) => manager.subscribe((event) => (deaf ? undefined : listener(event)));
-  const app = express();
-  app.use('/hitl', createReviewRouter({ manager: heard, authenticate, ...routerOptions }));
-  const server = await listen(app);
-  cleanups.push(async () => {
-    await server.close();
-    await manager.close();
-  });
-  return { manager, url: `${server.url}/hitl`, deafen: () => (deaf = true) };
-}
-
-describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chromium', () => {
-  const chromium = useChromium();
-
-  const open = (url: string, reviewer = 'alice') => openDashboard(chromium.context, url, { reviewer, cleanups });
-
-  const card = (page: Page, id: string) => page.locator(`[data-testid="request-card"][data-request-id="${id}"]`);
-  const group = (page: Page, title: string) => page.getByTestId('request-group').filter({ has: page.getByTestId('group-title').filter({ hasText: title }) });
+describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in headless Chromium', () => {
+  const { chromium, serve, open, card, group } = useDashboard();
 
   it('"Allow in this thread" approves, remembers for that thread only, and decides the next call of the thread at once', async () => {
     const { manager, url } = await serve();
@@ -163,95 +124,6 @@ describe.skipIf(!hasChromium)('dashboard grants and whole turns in headless Chro
     await shown.getByTestId('cancel-edit-button').click();
     expect(await shown.getByTestId('always-button').isVisible()).toBe(true);
     await manager.cancel(id);
-  }, 60_000);
-
-  it('"Approve whole turn" decides exactly the cards shown in the run, after confirming the irreversible one', async () => {
-    const { manager, url } = await serve();
-    const turn = [
-      await ask(manager, { toolName: 'delete_account', input: { id: 1 }, riskLevel: 'irreversible', threadId: 't-1', runId: 'run-1' }),
-      await ask(manager, { toolName: 'send_email', input: { to: 'c' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' }),
-      await ask(manager, { toolName: 'refund', input: { amount: 5 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' }),
-    ];
-    const other = await ask(manager, { toolName: 'refund', input: { amount: 6 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-2' });
-    const { page, pageErrors } = await open(url);
-    const run = group(page, 'run run-1');
-    await run.getByTestId('request-card').nth(2).waitFor({ timeout: 20_000 });
-    const approve = run.getByRole('button', { name: 'Approve whole turn (3 requests)… of Thread t-1, run run-1' });
-    await approve.click();
-    const dialog = page.getByRole('alertdialog', { name: 'Confirm: approve the whole turn' });
-    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
-    expect(await dialog.textContent()).toContain(`delete_account (${turn[0]?.id}) is irreversible`);
-    await page.getByRole('button', { name: 'Approve all 3 requests' }).click();
-    for (const asked of turn) await expect(asked.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
-    await run.waitFor({ state: 'detached', timeout: 20_000 });
-    expect((await manager.get(other.id))?.status).toBe('pending');
-    // Focus was on the turn's button: it goes to the next request, not to the page's top.
-    await page.waitForFunction(
-      (id) => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('data-request-id') === id,
-      other.id,
-      { timeout: 20_000 },
-    );
-    expect(pageErrors).toEqual([]);
-  }, 60_000);
-
-  it('a whole turn is not sent while one of its cards shows a note or edits; "Reject whole turn" then rejects them all', async () => {
-    const { manager, url } = await serve();
-    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', runId: 'run-7' });
-    const b = await ask(manager, { toolName: 'refund', input: { amount: 1 }, riskLevel: 'data_modification', runId: 'run-7' });
-    const { page } = await open(url);
-    const run = group(page, 'run run-7');
-    await card(page, a.id).waitFor({ timeout: 20_000 });
-    await card(page, b.id).waitFor({ timeout: 20_000 });
-    await card(page, a.id).getByTestId('feedback-input').fill('only this one');
-    await run.getByTestId('reject-turn-button').click();
-    await visibleText(run.getByTestId('turn-error'), `Nothing was sent: send_email (${a.id}) has a note typed`);
-    expect((await manager.get(a.id))?.status).toBe('pending');
-    expect((await manager.get(b.id))?.status).toBe('pending');
-    await card(page, a.id).getByTestId('feedback-input').fill('');
-    await card(page, b.id).getByTestId('edit-button').click();
-    await run.getByTestId('approve-turn-button').click();
-    await visibleText(run.getByTestId('turn-error'), `refund (${b.id}) has its edits open`);
-    expect((await manager.get(b.id))?.status).toBe('pending');
-    await card(page, b.id).getByTestId('cancel-edit-button').click();
-    await run.getByRole('button', { name: /^Reject whole turn \(2 requests\)/ }).click();
-    await expect(a.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice' });
-    await expect(b.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice' });
-  }, 60_000);
-
-  it('a whole turn after one of its requests was decided elsewhere decides nothing, and that card says by whom', async () => {
-    const { manager, url, deafen } = await serve();
-    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' });
-    const b = await ask(manager, { toolName: 'refund', input: { amount: 1 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' });
-    const { page } = await open(url);
-    const run = group(page, 'run run-1');
-    await card(page, a.id).waitFor({ timeout: 20_000 });
-    await card(page, b.id).waitFor({ timeout: 20_000 });
-    deafen();
-    await manager.respond(b.id, { decision: 'approve', respondedBy: 'bob' });
-    await run.getByTestId('approve-turn-button').click();
-    await visibleText(run.getByTestId('turn-error'), `Nothing in this turn was decided: refund (${b.id}) was already approved by bob`);
-    await visibleText(card(page, b.id).getByTestId('card-error'), 'Already approved by bob.');
-    expect(await card(page, b.id).getAttribute('data-stale')).toBe('true');
-    expect((await manager.get(a.id))?.status).toBe('pending');
-    expect(await card(page, a.id).getByTestId('approve-button').isDisabled()).toBe(false);
-    // The turn now offers what is left of it: the one request still pending.
-    await run.getByRole('button', { name: /^Approve whole turn \(1 request\)/ }).click();
-    await expect(a.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
-  }, 60_000);
-
-  it('a whole turn with a request the reviewer may not approve decides nothing and says why', async () => {
-    const { manager, url } = await serve({}, { authorize: (_reviewer, record, action) => !(action === 'approve' && record.request.toolName === 'wire_money') });
-    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', runId: 'run-3' });
-    const b = await ask(manager, { toolName: 'wire_money', input: { amount: 9 }, riskLevel: 'data_modification', runId: 'run-3' });
-    const { page } = await open(url);
-    const run = group(page, 'run run-3');
-    await card(page, a.id).waitFor({ timeout: 20_000 });
-    await card(page, b.id).waitFor({ timeout: 20_000 });
-    await run.getByTestId('approve-turn-button').click();
-    await visibleText(run.getByTestId('turn-error'), /^Nothing in this turn was decided: .*\(403 forbidden\)/);
-    expect((await manager.get(a.id))?.status).toBe('pending');
-    expect((await manager.get(b.id))?.status).toBe('pending');
-    expect(await run.getByTestId('approve-turn-button').getAttribute('aria-disabled')).toBe('false');
   }, 60_000);
 
   it('the Grants tab lists grants in force with their facts, follows grants made and revoked elsewhere, and revokes', async () => {

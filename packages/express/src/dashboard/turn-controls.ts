@@ -61,7 +61,8 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
     const cards = live();
     // A request that needs an answer cannot be decided by a bare approve: no turn buttons then.
     const answerNeeded = cards.some((card) => card.record.request.type === 'input' || card.record.request.type === 'feedback' || card.record.request.type === 'annotation');
-    wrapper.hidden = cards.length === 0 || answerNeeded;
+    // Only the buttons hide: what the last attempt answered stays readable.
+    node.hidden = cards.length === 0 || answerNeeded;
     label(approve, 'Approve', cards.length, cards.some((card) => card.irreversible));
     label(reject, 'Reject', cards.length, false);
   };

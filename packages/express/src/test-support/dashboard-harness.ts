@@ -1,11 +1,14 @@
 /** What the dashboard's browser tests share: asking for a decision, opening the page as a reviewer, waiting for text, axe-core. */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { InteractionRequest, InteractionResponse, Manager } from '@hitl/core';
+import { createManager, type InteractionRequest, type InteractionResponse, type Manager, type ManagerOptions } from '@hitl/core';
 import { nextEvent } from '@hitl/core/testing';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import express from 'express';
+import { createReviewRouter, type ReviewRouterOptions } from '../index.js';
 import { launchChromium } from './browser.js';
+import { listen } from './http.js';
 
 /** Asks for a decision and returns its id once created, with the waiting call (its rejection is handled). */
 export async function ask(manager: Manager, request: InteractionRequest): Promise<{ id: string; waiting: Promise<InteractionResponse> }> {
@@ -70,5 +73,53 @@ export function useChromium(): { readonly context: BrowserContext } {
       if (!launched) throw new Error('Chromium is not running: call useChromium() inside describe');
       return launched.context;
     },
+  };
+}
+
+const authenticate = (httpRequest: express.Request) => {
+  const id = httpRequest.get('x-reviewer');
+  return id ? { id } : null;
+};
+
+/**
+ * A manager and a router in front of it (the reviewer is the `x-reviewer` header; `cleanups` closes
+ * both). After `deafen()` the router hears of no request event any more: the page then holds cards
+ * of requests decided elsewhere (stale cards), as when its stream is away.
+ */
+export async function serveDeafenable(
+  cleanups: Array<() => Promise<void> | void>,
+  managerOptions: Partial<ManagerOptions> = {},
+  routerOptions: Partial<ReviewRouterOptions> = {},
+) {
+  const manager = createManager({ timeoutMs: 600_000, ...managerOptions });
+  let deaf = false;
+  const heard: Manager = Object.create(manager) as Manager;
+  heard.subscribe = (listener) => manager.subscribe((event) => (deaf ? undefined : listener(event)));
+  const app = express();
+  app.use('/hitl', createReviewRouter({ manager: heard, authenticate, ...routerOptions }));
+  const server = await listen(app);
+  cleanups.push(async () => {
+    await server.close();
+    await manager.close();
+  });
+  return { manager, url: `${server.url}/hitl`, deafen: () => (deaf = true) };
+}
+
+/**
+ * For a `describe` of dashboard tests: one Chromium, cleanups after each test, and the helpers they
+ * use (a deafenable router, the page opened as a reviewer, a card by request id, a group by title).
+ */
+export function useDashboard() {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const chromium = useChromium();
+  return {
+    chromium,
+    serve: (managerOptions: Partial<ManagerOptions> = {}, routerOptions: Partial<ReviewRouterOptions> = {}) => serveDeafenable(cleanups, managerOptions, routerOptions),
+    open: (url: string, reviewer = 'alice') => openDashboard(chromium.context, url, { reviewer, cleanups }),
+    card: (page: Page, id: string) => page.locator(`[data-testid="request-card"][data-request-id="${id}"]`),
+    group: (page: Page, title: string) => page.getByTestId('request-group').filter({ has: page.getByTestId('group-title').filter({ hasText: title }) }),
   };
 }
