@@ -47,7 +47,7 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     await shown.getByRole('button', { name: /^Always allow… delete_user/ }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Confirm: always allow' });
     await dialog.waitFor({ state: 'visible', timeout: 20_000 });
-    expect(await dialog.textContent()).toMatch(/every delete_user call in any thread.*It is irreversible/);
+    expect(await dialog.textContent()).toMatch(/every delete_user call in any thread.*delete_user is irreversible: what it does cannot be undone/);
     await page.getByTestId('confirm-no').click();
     expect((await manager.get(id))?.status).toBe('pending');
     expect((await manager.listGrants()).items).toEqual([]);

@@ -102,7 +102,10 @@ export function buildRememberControls(context: RememberContext): RememberControl
         sendNow();
         return;
       }
-      const risk = context.record.request.riskLevel === 'irreversible' ? 'It is irreversible' : 'Its risk was not given, so it is treated as irreversible';
+      const risk =
+        context.record.request.riskLevel === 'irreversible'
+          ? `${tool} is irreversible: what it does cannot be undone`
+          : `The risk of ${tool} was not given, so it is treated as irreversible`;
       context.confirm(`${choice.label}: ${choice.hint}. ${risk}.`, () => {
         // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
         if (!button.disabled) sendNow();
