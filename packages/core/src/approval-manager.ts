@@ -17,7 +17,8 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
-import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateRequest } from './request-evaluation.js';
 import {
   checkResponse,
   jsonCopy,
@@ -26,6 +27,7 @@ import {
   requireSameRequest,
   validateOptions,
 } from './request-validation.js';
+import { createShadowPolicies } from './shadow-policies.js';
 import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
@@ -109,6 +111,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
   const events = createManagerEvents({ hooks, logger });
   const { emit, runHook, reportError } = events;
+  // Undefined unless `shadowPolicies` is set: then `submit` also asks a candidate set, only to report.
+  const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
   const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
@@ -146,15 +150,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
   });
 
-  const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
-    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
-    if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
-    const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
-    if (evaluation.policy !== undefined) result.policy = evaluation.policy;
-    return result;
-  };
+  const evaluatePolicies = (request: StoredRequest) => evaluateRequest(engine, request);
+  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, reportError });
 
-  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies: evaluateStored, followUpDecision, reportError });
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
     let verdict: boolean | void;
@@ -180,7 +178,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    const evaluation = await grants.evaluateRequest(stored, evaluateStored(stored));
+    const evaluation = await grants.evaluateRequest(stored, evaluateRequest(engine, stored));
+    // Only when a shadow set is configured: the candidate policies' view, never used to decide.
+    const shadowed = shadow?.compare(stored, evaluation);
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -214,6 +214,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw failure;
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
+    if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
     followUpCreate(result.record);
     return result.record;
   };
@@ -357,6 +358,10 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
     removePolicy(name: string) {
       return engine.remove(name);
+    },
+    setPolicies(list: ApprovalPolicy[]) {
+      if (!Array.isArray(list)) throw invalidInput('policies', list, 'must be an array');
+      engine.replace(list);
     },
     listPolicies() {
       return engine.list();
