@@ -15,6 +15,7 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
+import { createManagerOutbox, listDeliveries, redeliver } from './outbox/manager-outbox.js';
 import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
 import {
   checkResponse,
@@ -107,13 +108,40 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
   const events = createManagerEvents({ hooks, logger });
   const { emit, runHook, reportError } = events;
-  const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError });
+  // With a store that has an outbox, notifications and hooks are durable jobs written with each change.
+  const sideEffects = createManagerOutbox({
+    store,
+    notifiers,
+    hooks,
+    options: options.outbox,
+    policyNamed: (name) => engine.policyNamed(name),
+    scheduler,
+    now,
+    emit,
+    reportError,
+    isClosed,
+  });
+  const expiry = createExpiryTimers({
+    store,
+    scheduler,
+    now,
+    onTimeout,
+    isClosed,
+    runHook: sideEffects ? () => undefined : runHook,
+    reportError,
+    ...(sideEffects ? { decide: sideEffects.decide } : {}),
+  });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
   const dispatch = createNotificationDispatch({ notifiers, emit, reportError, isClosed });
 
   /** What a stored request calls for: reviewers told and its expiry armed, or its automatic decision's hook. */
   const followUpCreate = (record: ApprovalRecord) => {
+    if (sideEffects) {
+      // The outbox jobs written with the record do the rest, here or on another instance.
+      expiry.schedule(record);
+      return;
+    }
     if (record.evaluation.outcome === 'review') {
       // Decided already (by someone quicker than the news of its creation): nobody to tell.
       if (record.status !== 'pending') return;
@@ -126,6 +154,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   };
 
   const followUpDecision = (record: ApprovalRecord) => {
+    if (sideEffects) return;
     const hook = hookOfStatus[record.status];
     if (hook) runHook(hook, record);
   };
@@ -204,14 +233,14 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
     let result;
     try {
-      result = await store.create(record);
+      result = sideEffects ? await sideEffects.create(record, followUpCreate) : await store.create(record);
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'store_unavailable')) lostReplies.rememberCreate(id);
       throw failure;
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
-    followUpCreate(result.record);
+    if (!sideEffects) followUpCreate(result.record);
     return result.record;
   };
 
@@ -245,7 +274,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
    */
   const decidePending = async (id: string, patch: DecidePatch): Promise<ApprovalRecord> => {
     try {
-      return await store.decide(id, 'pending', patch);
+      return sideEffects ? await sideEffects.decide(id, patch) : await store.decide(id, 'pending', patch);
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'conflict')) {
@@ -263,7 +292,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     requireId('id', id);
     optionalString('reason', reason);
     const record = await decidePending(id, { status: 'cancelled', closedAt: iso(now()), closedReason: reason ?? 'cancelled' });
-    runHook('onCancel', record);
+    if (!sideEffects) runHook('onCancel', record);
     return record;
   };
 
@@ -383,6 +412,16 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
     },
     cancel,
+    async listDeliveries(query) {
+      ensureOpen();
+      return listDeliveries(store, query);
+    },
+    async redeliver(id) {
+      ensureOpen();
+      const job = await redeliver(store, id, now());
+      sideEffects?.wake();
+      return job;
+    },
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -391,6 +430,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (closed) return;
       closed = true;
       expiry.clearAll();
+      sideEffects?.close();
       unsubscribeStore();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));
       waiters.failAll(() => new HitlError('cancelled', 'the manager was closed while waiting'));

@@ -2,6 +2,9 @@ import { isRequestStatus } from './constants.js';
 import { HitlError } from './hitl-error.js';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
 import { invalidInput, optionalString } from './validation.js';
+import { createMemoryOutbox } from './outbox/memory-outbox.js';
+import { checkJobInputs } from './outbox/job-validation.js';
+import type { StoreWriteOptions } from './outbox/types.js';
 
 /** Freezes an object and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
@@ -92,6 +95,14 @@ export function createMemoryStore(): ApprovalStore {
     if (closed) throw new HitlError('store_unavailable', 'the memory store is closed');
   };
 
+  const outbox = createMemoryOutbox(ensureOpen);
+  /** The jobs a write carries, checked before anything changes. */
+  const jobsOf = (options: StoreWriteOptions | undefined) => {
+    const jobs = options?.jobs ?? [];
+    checkJobInputs(jobs);
+    return jobs;
+  };
+
   const emit = (change: StoreChange) => {
     for (const listener of listeners) {
       try {
@@ -103,13 +114,17 @@ export function createMemoryStore(): ApprovalStore {
   };
 
   return {
-    async create(record: ApprovalRecord): Promise<CreateResult> {
+    outbox,
+
+    async create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult> {
       ensureOpen();
+      const jobs = jobsOf(options);
       const existing = indexById.get(record.request.id);
       if (existing !== undefined) return { record: records[existing] as ApprovalRecord, created: false };
       const stored = deepFreeze(record);
       indexById.set(stored.request.id, records.length);
       records.push(stored);
+      outbox.write(jobs, new Date().toISOString());
       emit({ type: 'created', record: stored });
       return { record: stored, created: true };
     },
@@ -142,8 +157,9 @@ export function createMemoryStore(): ApprovalStore {
       return { items };
     },
 
-    async decide(id: string, expectedStatus, patch: DecidePatch): Promise<ApprovalRecord> {
+    async decide(id: string, expectedStatus, patch: DecidePatch, options?: StoreWriteOptions): Promise<ApprovalRecord> {
       ensureOpen();
+      const jobs = jobsOf(options);
       const index = indexById.get(id);
       if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
       const current = records[index] as ApprovalRecord;
@@ -158,6 +174,7 @@ export function createMemoryStore(): ApprovalStore {
       if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
       const stored = deepFreeze(next);
       records[index] = stored;
+      outbox.write(jobs, new Date().toISOString());
       emit({ type: 'decided', record: stored });
       return stored;
     },

@@ -1,0 +1,91 @@
+/**
+ * The manager's side effects through its store's outbox: the jobs each write carries, the worker
+ * that runs them, and the delivery listing. Absent when the store has no outbox (the manager then
+ * notifies and runs hooks in process, as it always did).
+ */
+import type { RequestStatus } from '../constants.js';
+import { HitlError } from '../hitl-error.js';
+import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ManagerEvent, ManagerHooks, Notifier, Scheduler, ApprovalPolicy } from '../types.js';
+import { invalidInput } from '../validation.js';
+import { createJobPlan } from './job-plan.js';
+import { createOutboxWorker, type OutboxWorker } from './outbox-worker.js';
+import { normalizeOutboxQuery } from './job-validation.js';
+import type { OutboxJob, OutboxListQuery, OutboxListResult, OutboxOptions } from './types.js';
+
+export interface ManagerOutboxOptions {
+  store: ApprovalStore;
+  notifiers: readonly Notifier[];
+  hooks: ManagerHooks;
+  options: OutboxOptions | undefined;
+  policyNamed(name: string): ApprovalPolicy | undefined;
+  scheduler: Scheduler;
+  now: () => number;
+  emit(event: ManagerEvent): void;
+  reportError(error: unknown, record?: ApprovalRecord): void;
+  isClosed(): boolean;
+}
+
+export interface ManagerOutbox {
+  /** `store.create` with the record's jobs; when created, calls `created` then runs the jobs this manager handles at once. */
+  create(record: ApprovalRecord, created: (record: ApprovalRecord) => void): Promise<CreateResult>;
+  /** `store.decide` from pending with the decision's jobs; runs them. */
+  decide(id: string, patch: DecidePatch): Promise<ApprovalRecord>;
+  /** Looks for due jobs now (after a redelivery). */
+  wake(): void;
+  close(): void;
+}
+
+/** The outbox side of a manager, or undefined when its store has none. */
+export function createManagerOutbox({ store, notifiers, hooks, options = {}, policyNamed, scheduler, now, emit, reportError, isClosed }: ManagerOutboxOptions):
+  | ManagerOutbox
+  | undefined {
+  const outbox = store.outbox;
+  if (!outbox) return undefined;
+  const plan = createJobPlan({ notifiers, hooks, policyNamed, maxAttempts: options.maxAttempts ?? 8 });
+  const worker: OutboxWorker = createOutboxWorker({ store, outbox, plan, notifiers, hooks, options, scheduler, now, emit, reportError, isClosed });
+  // Jobs left by an earlier run (a restart) or by other instances are picked up at once.
+  worker.wake();
+  return {
+    async create(record, created) {
+      const jobs = plan.forCreate(record, now(), worker.claim());
+      const result = jobs.length > 0 ? await store.create(record, { jobs }) : await store.create(record);
+      if (result.created) {
+        created(result.record);
+        worker.run(jobs, result.record);
+      }
+      return result;
+    },
+    async decide(id, patch) {
+      const jobs = plan.forDecision(id, patch.status as RequestStatus, now(), worker.claim());
+      const record = jobs.length > 0 ? await store.decide(id, 'pending', patch, { jobs }) : await store.decide(id, 'pending', patch);
+      worker.run(jobs, record);
+      return record;
+    },
+    wake() {
+      worker.wake();
+    },
+    close() {
+      worker.close();
+    },
+  };
+}
+
+function noOutbox(): HitlError {
+  return new HitlError('invalid_input', 'the manager\'s store has no outbox: deliveries are listed only with a store that has one (the memory store, @hitl/store-postgres)', {
+    details: { field: 'store' },
+  });
+}
+
+/** `manager.listDeliveries`: the store's outbox jobs, newest first. */
+export async function listDeliveries(store: ApprovalStore, query: OutboxListQuery | undefined): Promise<OutboxListResult> {
+  const normalized = normalizeOutboxQuery(query);
+  if (!store.outbox) throw noOutbox();
+  return store.outbox.list(normalized);
+}
+
+/** `manager.redeliver`: a finished job due again now. */
+export async function redeliver(store: ApprovalStore, id: string, nowMs: number): Promise<OutboxJob> {
+  if (typeof id !== 'string' || id === '' || id.length > 512) throw invalidInput('id', id, 'must be a delivery id (a non-empty string of at most 512 characters)');
+  if (!store.outbox) throw noOutbox();
+  return store.outbox.redeliver(id, new Date(nowMs).toISOString());
+}
