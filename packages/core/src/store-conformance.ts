@@ -3,6 +3,7 @@
 // Over 400 lines because it is one table of independent cases that a store author reads together.
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
+import { outboxCaseBodies } from './outbox/outbox-conformance.js';
 
 /** How the suite gets stores to test. */
 export interface StoreConformanceOptions {
@@ -420,5 +421,6 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
     ],
   ];
 
+  cases.push(...outboxCaseBodies(() => sampleRecord(), approval));
   return cases.map(([name, body]) => ({ name, run: withStores(body) }));
 }
