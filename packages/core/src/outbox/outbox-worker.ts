@@ -18,6 +18,8 @@ const DEFAULT_BATCH = 50;
 /** Rounds one wake-up may run back to back before yielding to the timer. */
 const MAX_ROUNDS = 20;
 const MAX_TIMER_DELAY = 2_147_483_647;
+/** Rounds run back to back when jobs fall due while a round runs, before waiting for the timer. */
+const MAX_CATCH_UPS = 3;
 
 /** 1 s after the first failure, doubling, at most 5 minutes. */
 export const defaultBackoff = (attempt: number): number => Math.min(1_000 * 2 ** Math.max(attempt - 1, 0), 300_000);
@@ -93,6 +95,7 @@ export function createOutboxWorker({
   let timerAt = Number.POSITIVE_INFINITY;
   let draining: Promise<void> | undefined;
   let again = false;
+  let catchUps = 0;
 
   /** Runs `action` with a signal that aborts when the manager closes. A hung attempt is bounded by the lease: another manager takes the job then. */
   const bounded = async <T>(action: (signal: AbortSignal) => Promise<T> | T): Promise<T> => action(controller.signal);
@@ -234,7 +237,15 @@ export function createOutboxWorker({
     const poll = outbox.pollIntervalMs;
     let at = next === undefined ? Number.POSITIVE_INFINITY : Date.parse(next);
     if (poll !== undefined && Number.isFinite(poll)) at = Math.min(at, now() + poll);
-    if (Number.isFinite(at)) arm(at);
+    if (!Number.isFinite(at)) return;
+    // Due already (the clock moved while this round ran): another round now, a few times at most.
+    if (at <= now() && catchUps < MAX_CATCH_UPS) {
+      catchUps += 1;
+      again = true;
+      return;
+    }
+    catchUps = 0;
+    arm(at);
   };
 
   const wake = () => {
