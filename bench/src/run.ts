@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { dashboardSpeed } from './rows/dashboard.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
+import { outboxDelivery } from './rows/outbox.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyCondition } from './rows/policy-condition.js';
 import { policyEvaluate } from './rows/policy-evaluate.js';
@@ -29,6 +30,7 @@ const suites: Record<string, Suite> = {
   webhook: webhookDelivery,
   slack: slackInteractivity,
   postgres: postgresStore,
+  outbox: outboxDelivery,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,
 };

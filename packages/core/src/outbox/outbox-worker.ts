@@ -4,6 +4,7 @@
  * woken by its own writes, by the earliest due job and, on a shared store, by polling.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { HitlError } from '../hitl-error.js';
 import { errorMessage } from '../internal.js';
 import type { DecisionHook } from '../manager-events.js';
@@ -90,6 +91,8 @@ export function createOutboxWorker({
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const byName = new Map(notifiers.map((notifier) => [notifier.name, notifier]));
   const controller = new AbortController();
+  // Every delivery in flight listens to it (notifiers forward it to their requests): no listener cap.
+  setMaxListeners(0, controller.signal);
   const iso = (ms: number) => new Date(ms).toISOString();
   let timer: unknown;
   let timerAt = Number.POSITIVE_INFINITY;
