@@ -1,8 +1,8 @@
 /**
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
- * module (validation, expiry timers, waiters, lost replies, notification, events, store feed); what
- * stays here (~400 lines, half of them imports, docs and the public method table) is the lifecycle
- * those modules serve: submit, waitFor, respond, cancel and close.
+ * module (validation, expiry timers, waiters, lost replies, notification, the outbox, events, store
+ * feed); what stays here (~410 lines, half of them imports, docs and the public method table) is the
+ * lifecycle those modules serve: submit, waitFor, respond, cancel and close.
  */
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
@@ -15,7 +15,7 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
-import { createManagerOutbox, listDeliveries, redeliver } from './outbox/manager-outbox.js';
+import { createManagerOutbox, deliveryMethods } from './outbox/manager-outbox.js';
 import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
 import {
   checkResponse,
@@ -109,28 +109,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const events = createManagerEvents({ hooks, logger });
   const { emit, runHook, reportError } = events;
   // With a store that has an outbox, notifications and hooks are durable jobs written with each change.
-  const sideEffects = createManagerOutbox({
-    store,
-    notifiers,
-    hooks,
-    options: options.outbox,
-    policyNamed: (name) => engine.policyNamed(name),
-    scheduler,
-    now,
-    emit,
-    reportError,
-    isClosed,
-  });
-  const expiry = createExpiryTimers({
-    store,
-    scheduler,
-    now,
-    onTimeout,
-    isClosed,
-    runHook: sideEffects ? () => undefined : runHook,
-    reportError,
-    ...(sideEffects ? { decide: sideEffects.decide } : {}),
-  });
+  const policyNamed = (name: string) => engine.policyNamed(name);
+  const sideEffects = createManagerOutbox({ store, notifiers, hooks, options: options.outbox, policyNamed, scheduler, now, emit, reportError, isClosed });
+  const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook: sideEffects ? () => undefined : runHook, reportError, decide: sideEffects?.decide });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
   const dispatch = createNotificationDispatch({ notifiers, emit, reportError, isClosed });
@@ -412,16 +393,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
     },
     cancel,
-    async listDeliveries(query) {
-      ensureOpen();
-      return listDeliveries(store, query);
-    },
-    async redeliver(id) {
-      ensureOpen();
-      const job = await redeliver(store, id, now());
-      sideEffects?.wake();
-      return job;
-    },
+    ...deliveryMethods({ store, now, ensureOpen, wake: () => sideEffects?.wake() }),
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);

@@ -19,7 +19,7 @@ export interface ExpiryTimersOptions {
   runHook: (name: DecisionHook, record: ApprovalRecord) => void;
   reportError: (error: unknown) => void;
   /** Records the expiry (default `store.decide` from pending): the manager's outbox writes its jobs with it. */
-  decide?: (id: string, patch: DecidePatch) => Promise<ApprovalRecord>;
+  decide?: ((id: string, patch: DecidePatch) => Promise<ApprovalRecord>) | undefined;
 }
 
 export interface ExpiryTimers {

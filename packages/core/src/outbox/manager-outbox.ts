@@ -76,16 +76,22 @@ function noOutbox(): HitlError {
   });
 }
 
-/** `manager.listDeliveries`: the store's outbox jobs, newest first. */
-export async function listDeliveries(store: ApprovalStore, query: OutboxListQuery | undefined): Promise<OutboxListResult> {
-  const normalized = normalizeOutboxQuery(query);
-  if (!store.outbox) throw noOutbox();
-  return store.outbox.list(normalized);
-}
-
-/** `manager.redeliver`: a finished job due again now. */
-export async function redeliver(store: ApprovalStore, id: string, nowMs: number): Promise<OutboxJob> {
-  if (typeof id !== 'string' || id === '' || id.length > 512) throw invalidInput('id', id, 'must be a delivery id (a non-empty string of at most 512 characters)');
-  if (!store.outbox) throw noOutbox();
-  return store.outbox.redeliver(id, new Date(nowMs).toISOString());
+/** The manager's `listDeliveries` and `redeliver`: the store's outbox jobs, and a finished one due again now. */
+export function deliveryMethods({ store, now, ensureOpen, wake }: { store: ApprovalStore; now: () => number; ensureOpen(): void; wake(): void }) {
+  return {
+    async listDeliveries(query?: OutboxListQuery): Promise<OutboxListResult> {
+      ensureOpen();
+      const normalized = normalizeOutboxQuery(query);
+      if (!store.outbox) throw noOutbox();
+      return store.outbox.list(normalized);
+    },
+    async redeliver(id: string): Promise<OutboxJob> {
+      ensureOpen();
+      if (typeof id !== 'string' || id === '' || id.length > 512) throw invalidInput('id', id, 'must be a delivery id (a non-empty string of at most 512 characters)');
+      if (!store.outbox) throw noOutbox();
+      const job = await store.outbox.redeliver(id, new Date(now()).toISOString());
+      wake();
+      return job;
+    },
+  };
 }
