@@ -34,6 +34,8 @@ export interface OutboxSql {
   sweepWithTransitions(sweep: Statement): Statement;
   claim: Statement;
   complete: Statement;
+  /** Completes many jobs of one owner without follow-ups: `$1` the ids, `$2` the owner. */
+  completeMany: Statement;
   reschedule: Statement;
   dead: Statement;
   list: Statement;
@@ -111,6 +113,8 @@ RETURNING ${JOB_COLUMNS}`),
 ),
 jobs AS (${insertJobs('$3', 'EXISTS (SELECT 1 FROM finished)')})
 SELECT count(*)::text AS finished FROM finished`),
+    completeMany: statement(`UPDATE ${outbox} SET state = 'done', updated_at = now()
+WHERE id = ANY($1::text[]) AND owner = $2 AND state = 'claimed' RETURNING id`),
     reschedule: statement(`UPDATE ${outbox} SET state = 'pending', due_at = $3::timestamptz, last_error = $4, updated_at = now()
 WHERE id = $1 AND owner = $2 AND state = 'claimed' RETURNING id`),
     dead: statement(`UPDATE ${outbox} SET state = 'dead', last_error = $3, updated_at = now()
