@@ -32,7 +32,7 @@ describe('a request.decided webhook resumes an AI SDK agent', () => {
     // The receiver: where the agent's platform takes decision callbacks.
     const conversations = new Map<string, ModelMessage[]>();
     const resumed: string[] = [];
-    let agent: Manager | undefined;
+    const parties: { agent?: Manager } = {};
     const tools = {
       delete_user: tool({
         inputSchema: z.object({ user_id: z.string() }),
@@ -65,6 +65,7 @@ describe('a request.decided webhook resumes an AI SDK agent', () => {
         return;
       }
       const conversation = conversations.get(event.data.id);
+      const agent = parties.agent;
       if (event.type !== 'request.decided' || !conversation || !agent) {
         response.status(204).end();
         return;
@@ -84,9 +85,10 @@ describe('a request.decided webhook resumes an AI SDK agent', () => {
 
     // Every instance has the same notifiers: the one that records the decision sends its callback.
     const webhook = () => createWebhookNotifier({ url, secret, events: ['request.decided'], logger: { warn() {}, error() {} } });
-    agent = createManager({ store, policies, notifiers: [webhook()], timeoutMs: 24 * 3_600_000 });
+    const agent = createManager({ store, policies, notifiers: [webhook()], timeoutMs: 24 * 3_600_000 });
+    parties.agent = agent;
     const reviewers = createManager({ store, policies, notifiers: [webhook()], timeoutMs: 24 * 3_600_000 });
-    cleanups.push(() => agent!.close(), () => reviewers.close());
+    cleanups.push(() => agent.close(), () => reviewers.close());
 
     // The agent's turn ends at the approval request; its conversation is saved under the request id.
     const messages: ModelMessage[] = [{ role: 'user', content: 'Delete user 12345' }];
