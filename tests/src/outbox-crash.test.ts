@@ -7,7 +7,8 @@ import { generateWebhookSecret } from '@hitl/notifier-webhook';
 import { usePostgresSchema } from '@hitl/test-kit/postgres';
 import { waitUntil } from '@hitl/test-kit';
 import { describe, expect, it } from 'vitest';
-import { seededRandom, startCrashInstance, startCrashReceiver, type CrashInstance } from './outbox-crash-support.js';
+import { startCrashInstance, startCrashReceiver, type CrashInstance } from './outbox-crash-support.js';
+import { seededRandom } from './webhook-chaos-support.js';
 
 const database = usePostgresSchema('hitl_crash');
 const kills = Number(process.env.HITL_CRASH_KILLS ?? 40);

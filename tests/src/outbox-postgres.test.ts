@@ -89,6 +89,30 @@ describe('the outbox on PostgreSQL', () => {
     expect(reminders.map((message) => [message.reminder, message.id])).toEqual([1, 2, 3].map((number) => [number, `${record.request.id}:request.reminder:${number}:reviewers`]));
   });
 
+  it("runs onTimeout for an expiry made by another instance's sweeper, on the manager that claims it", async () => {
+    const table = 'swept';
+    const timeouts: string[] = [];
+    const webhookEvents: string[] = [];
+    const witness: Notifier = {
+      name: 'witness',
+      events: ['request.expired'],
+      async notify() {},
+      async deliver(message) {
+        webhookEvents.push(`${message.type}:${message.record.request.id}`);
+      },
+    };
+    // The instance that made the request is gone before its own expiry timer fires.
+    const gone = openManager(openStore(table), { timeoutMs: 50 });
+    const record = await gone.submit({ toolName: 'pay_invoice' });
+    await gone.close();
+    const survivorStore = openStore(table);
+    openManager(survivorStore, { notifiers: [witness], hooks: { onTimeout: (expired) => void timeouts.push(expired.request.id) } });
+    await waitUntil(async () => (await survivorStore.sweep()) === 1, { what: 'the sweeper expiring the request' });
+    await waitUntil(() => timeouts.length === 1 && webhookEvents.length === 1, { what: 'the hook and the event of the swept expiry' });
+    expect(timeouts).toEqual([record.request.id]);
+    expect(webhookEvents).toEqual([`request.expired:${record.request.id}`]);
+  });
+
   it('resumes deliveries with backoff when a receiver comes back, losing none', async () => {
     const receiver = await startReceiver();
     receiver.state.status = 503;

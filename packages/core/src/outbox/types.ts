@@ -1,7 +1,15 @@
 /** The public types of the outbox: durable jobs a store writes with the change that causes them, claimed under a lease by any live manager. */
 import type { ApprovalRecord } from '../types.js';
 
-/** Where a job is in its life. `claimed` jobs whose lease has ended are claimable again. */
+/**
+ * Where a job is in its life. `claimed` jobs whose lease has ended are claimable again.
+ *
+ * @example
+ * ```ts
+ * const state: OutboxJobState = 'dead';
+ * const { items } = await manager.listDeliveries({ state });
+ * ```
+ */
 export type OutboxJobState = 'pending' | 'claimed' | 'done' | 'dead';
 
 /**
@@ -58,17 +66,10 @@ export interface OutboxJobInput {
  * console.log(dead?.id, dead?.attempts, dead?.lastError);
  * ```
  */
-export interface OutboxJob {
-  id: string;
-  kind: string;
-  requestId?: string;
-  topic: string;
-  target?: string;
-  payload?: Record<string, unknown>;
+export interface OutboxJob extends Omit<OutboxJobInput, 'claim'> {
   state: OutboxJobState;
   /** Claims so far (the current one included). */
   attempts: number;
-  maxAttempts: number;
   /** ISO 8601. Pending: when it is due. Claimed: when its lease ends. */
   dueAt: string;
   /** Who holds (or last held) the claim. */
@@ -183,13 +184,28 @@ export interface OutboxStore {
   readonly pollIntervalMs?: number;
 }
 
-/** Options of the write calls that carry outbox jobs. */
+/**
+ * Options of the write calls that carry outbox jobs.
+ *
+ * @example
+ * ```ts
+ * await store.create(record, { jobs: [{ id: `${record.request.id}:audit`, kind: 'audit', topic: 'created', dueAt: record.createdAt, maxAttempts: 5 }] });
+ * ```
+ */
 export interface StoreWriteOptions {
   /** Written in the same transaction as the change, and only if the change is made. */
   jobs?: readonly OutboxJobInput[];
 }
 
-/** The webhook events a notifier can subscribe to (Standard Webhooks `type`). */
+/**
+ * The webhook events a notifier can subscribe to (Standard Webhooks `type`).
+ *
+ * @example
+ * ```ts
+ * const events: NotificationEventType[] = ['request.created', 'request.decided'];
+ * const webhook = createWebhookNotifier({ url: 'https://agents.example.com/hitl-events', events });
+ * ```
+ */
 export type NotificationEventType =
   | 'request.created'
   | 'request.decided'
