@@ -58,7 +58,7 @@ export interface PostgresStoreSettings {
   sweepBatchSize?: number;
   /**
    * How long past its deadline a request must be before the sweeper expires it, in ms. Default
-   * 2 000: a live manager's own expiry timer goes first (and runs its `onTimeout` hook); the sweeper
+   * 2 000: a live manager's own expiry timer goes first (it stores its `onTimeout: 'reject'` response); the sweeper
    * is the backstop for requests whose instance is gone. `sweep()` called by hand uses no grace.
    */
   sweepGraceMs?: number;

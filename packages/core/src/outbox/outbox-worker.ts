@@ -232,7 +232,11 @@ export function createOutboxWorker({
     for (let round = 0; round < MAX_ROUNDS && !isClosed(); round++) {
       again = false;
       const jobs = await outbox.claim({ owner, limit: batchSize, leaseMs, now: iso(now()), kinds: MANAGER_JOB_KINDS });
-      await Promise.all(jobs.map((job) => handle(job).catch((error: unknown) => (isClosed() ? undefined : reportError(error)))));
+      const handled = Promise.all(jobs.map((job) => handle(job).catch((error: unknown) => (isClosed() ? undefined : reportError(error)))));
+      // A job that hangs past its lease is another manager's by then: stop waiting for it (real time).
+      let cap: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([handled, new Promise<void>((resolve) => (cap = setTimeout(resolve, leaseMs)).unref())]);
+      clearTimeout(cap);
       if (jobs.length < batchSize && !again) break;
     }
     if (isClosed()) return;
