@@ -68,7 +68,7 @@ describe('lost replies on the Postgres store: the writer still follows up', () =
     const request = { id: 'lost-create-1', toolName: 'delete_user', input: { user_id: '42' }, timeoutMs: Infinity };
     const trapped = proxy.trapNext('create', { kind: 'drop-reply', keepBytes: 0 });
     expect((await errorOf(a.manager.submit(request))).code).toBe('store_unavailable');
-    expect((await within(trapped, 10_000, 'the trapped create')).outcome).toBe('INSERT 0 1');
+    expect((await within(trapped, 10_000, 'the trapped create')).outcome).toMatch(/^(INSERT 0 1|SELECT 1)$/);
     const again = await a.manager.submit(request);
     expect(again).toMatchObject({ status: 'pending', request: { id: 'lost-create-1' } });
     const waiting = observeWaiter(a.manager.waitFor(request.id));

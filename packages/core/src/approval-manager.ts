@@ -121,6 +121,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (sideEffects) {
       // The outbox jobs written with the record do the rest, here or on another instance.
       expiry.schedule(record);
+      sideEffects.recover(record, 'create');
       return;
     }
     if (record.evaluation.outcome === 'review') {
@@ -135,7 +136,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   };
 
   const followUpDecision = (record: ApprovalRecord) => {
-    if (sideEffects) return;
+    if (sideEffects) return sideEffects.recover(record, 'decide');
     const hook = hookOfStatus[record.status];
     if (hook) runHook(hook, record);
   };

@@ -10,7 +10,10 @@ import { invalidInput } from '../validation.js';
 import { createJobPlan } from './job-plan.js';
 import { createOutboxWorker, type OutboxWorker } from './outbox-worker.js';
 import { normalizeOutboxQuery } from './job-validation.js';
-import type { OutboxJob, OutboxListQuery, OutboxListResult, OutboxOptions } from './types.js';
+import type { OutboxJob, OutboxJobInput, OutboxListQuery, OutboxListResult, OutboxOptions } from './types.js';
+
+/** How many writes with lost replies a manager remembers the jobs of; the oldest is forgotten first (its lease still runs out). */
+const UNACKNOWLEDGED_LIMIT = 10_000;
 
 export interface ManagerOutboxOptions {
   store: ApprovalStore;
@@ -30,6 +33,12 @@ export interface ManagerOutbox {
   create(record: ApprovalRecord, created: (record: ApprovalRecord) => void): Promise<CreateResult>;
   /** `store.decide` from pending with the decision's jobs; runs them. */
   decide(id: string, patch: DecidePatch): Promise<ApprovalRecord>;
+  /**
+   * A write of this manager whose reply was lost turned out to be stored (a retry found it, or the
+   * change feed brought it): its jobs, written claimed by this manager, run now instead of when
+   * their lease ends.
+   */
+  recover(record: ApprovalRecord, write: 'create' | 'decide'): void;
   /** Looks for due jobs now (after a redelivery). */
   wake(): void;
   close(): void;
@@ -45,10 +54,26 @@ export function createManagerOutbox({ store, notifiers, hooks, options = {}, pol
   const worker: OutboxWorker = createOutboxWorker({ store, outbox, plan, notifiers, hooks, options, scheduler, now, emit, reportError, isClosed });
   // Jobs left by an earlier run (a restart) or by other instances are picked up at once.
   worker.wake();
+  /** The jobs of writes that failed with `store_unavailable` (perhaps stored, the reply lost), by write. */
+  const unacknowledged = new Map<string, OutboxJobInput[]>();
+  const keyOf = (write: 'create' | 'decide', id: string, decisionId: string | undefined) => `${write}:${id}:${decisionId ?? ''}`;
+  const remember = (key: string, jobs: OutboxJobInput[], error: unknown) => {
+    if (!HitlError.is(error, 'store_unavailable') || jobs.length === 0) return;
+    unacknowledged.set(key, jobs);
+    if (unacknowledged.size > UNACKNOWLEDGED_LIMIT) unacknowledged.delete(unacknowledged.keys().next().value as string);
+  };
   return {
     async create(record, created) {
       const jobs = plan.forCreate(record, now(), worker.claim());
-      const result = jobs.length > 0 ? await store.create(record, { jobs }) : await store.create(record);
+      const key = keyOf('create', record.request.id, undefined);
+      unacknowledged.delete(key);
+      let result: CreateResult;
+      try {
+        result = jobs.length > 0 ? await store.create(record, { jobs }) : await store.create(record);
+      } catch (error) {
+        remember(key, jobs, error);
+        throw error;
+      }
       if (result.created) {
         created(result.record);
         worker.run(jobs, result.record);
@@ -57,9 +82,24 @@ export function createManagerOutbox({ store, notifiers, hooks, options = {}, pol
     },
     async decide(id, patch) {
       const jobs = plan.forDecision(id, patch.status as RequestStatus, now(), worker.claim());
-      const record = jobs.length > 0 ? await store.decide(id, 'pending', patch, { jobs }) : await store.decide(id, 'pending', patch);
+      const key = keyOf('decide', id, patch.response?.decisionId);
+      unacknowledged.delete(key);
+      let record: ApprovalRecord;
+      try {
+        record = jobs.length > 0 ? await store.decide(id, 'pending', patch, { jobs }) : await store.decide(id, 'pending', patch);
+      } catch (error) {
+        remember(key, jobs, error);
+        throw error;
+      }
       worker.run(jobs, record);
       return record;
+    },
+    recover(record, write) {
+      const key = keyOf(write, record.request.id, write === 'decide' ? record.response?.decisionId : undefined);
+      const jobs = unacknowledged.get(key);
+      if (!jobs) return;
+      unacknowledged.delete(key);
+      worker.run(jobs, record);
     },
     wake() {
       worker.wake();
