@@ -358,7 +358,7 @@ export interface Notifier {
   readonly events?: readonly NotificationEventType[];
   /**
    * Sends one event (with a store that has an outbox); without it, `notify(record)` is called for
-   * `request.created`, `request.reminder` and `request.escalated`. `message.id` is stable across
+   * each event the notifier takes, once (a rejection is final: `notify` does its own retrying). `message.id` is stable across
    * retries: send it along so receivers dedupe. Resolve when delivered; reject to be retried with
    * backoff; resolve `'gone'` when the receiver says it wants nothing more (no retry).
    */

@@ -173,7 +173,9 @@ export function createOutboxWorker({
             });
         emit({ type: 'notify-failed', record, notifier: String(job.target), error: failure });
         reportError(failure, record);
-        await fail(job, failure, record);
+        // `notify` keeps its own retries (and its own failure is final); only `deliver` is retried here.
+        if (notifier && !notifier.deliver) await outbox.dead(job.id, owner, failure.message);
+        else await fail(job, failure, record);
         return;
       }
       if (outcome === 'gone') {
