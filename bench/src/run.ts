@@ -12,6 +12,7 @@ import { policyWorstCase } from './rows/policy-worst-case.js';
 import { postgresStore } from './rows/postgres.js';
 import { reviewerApi } from './rows/reviewer-api.js';
 import { roundTrip } from './rows/round-trip.js';
+import { shadowPolicies } from './rows/shadow-policies.js';
 import { slackInteractivity } from './rows/slack.js';
 import { aiSdkOverhead, langChainOverhead } from './rows/tool-overhead.js';
 import { webhookDelivery } from './rows/webhook.js';
@@ -22,6 +23,7 @@ const suites: Record<string, Suite> = {
   'policy-evaluate': policyEvaluate,
   'policy-condition': policyCondition,
   'policy-worst-case': policyWorstCase,
+  'shadow-policies': shadowPolicies,
   'round-trip': roundTrip,
   memory: memoryPerRequest,
   langchain: langChainOverhead,

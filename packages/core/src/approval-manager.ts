@@ -16,7 +16,8 @@ import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-even
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
 import { createManagerOutbox, deliveryMethods } from './outbox/manager-outbox.js';
-import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateRequest } from './request-evaluation.js';
 import {
   checkResponse,
   jsonCopy,
@@ -25,6 +26,7 @@ import {
   requireSameRequest,
   validateOptions,
 } from './request-validation.js';
+import { createShadowPolicies } from './shadow-policies.js';
 import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
@@ -108,6 +110,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
   const events = createManagerEvents({ hooks, logger });
   const { emit, runHook, reportError } = events;
+  // Undefined unless `shadowPolicies` is set: then `submit` also asks a candidate set, only to report.
+  const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
   // With a store that has an outbox, notifications and hooks are durable jobs written with each change.
   const policyNamed = (name: string) => engine.policyNamed(name);
   const sideEffects = createManagerOutbox({ store, notifiers, hooks, options: options.outbox, policyNamed, scheduler, now, emit, reportError, isClosed });
@@ -155,13 +159,6 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
   });
 
-  const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
-    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
-    if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
-    const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
-    if (evaluation.policy !== undefined) result.policy = evaluation.policy;
-    return result;
-  };
 
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
@@ -188,7 +185,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    const evaluation = evaluateStored(stored);
+    const evaluation = evaluateRequest(engine, stored);
+    // Only when a shadow set is configured: the candidate policies' view, never used to decide.
+    const shadowed = shadow?.compare(stored, evaluation);
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -222,6 +221,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw failure;
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
+    if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
     if (!sideEffects) followUpCreate(result.record);
     return result.record;
   };
@@ -362,6 +362,10 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
     removePolicy(name: string) {
       return engine.remove(name);
+    },
+    setPolicies(list: ApprovalPolicy[]) {
+      if (!Array.isArray(list)) throw invalidInput('policies', list, 'must be an array');
+      engine.replace(list);
     },
     listPolicies() {
       return engine.list();
