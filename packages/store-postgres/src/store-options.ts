@@ -50,6 +50,7 @@ export interface ResolvedOptions {
   heartbeatIntervalMs: number;
   outboxPollIntervalMs: number;
   logger: Logger;
+  notifyRecords: boolean;
 }
 
 /** Checks `options` (throws `HitlError('invalid_input')` naming the field) and fills in the defaults. */
@@ -63,7 +64,9 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
     sweepGraceMs: graceOption,
     reconnect: reconnectOption = {},
     logger = console as Logger,
+    notifyRecords = false,
   } = options;
+  if (typeof notifyRecords !== 'boolean') throw invalidInput('options.notifyRecords', notifyRecords, 'must be a boolean');
   const schema = requireSchema(schemaOption);
   const table = requireTable(tableOption);
   const channel = options.channel === undefined ? defaultChannel(schema, table) : requireChannel(options.channel);
@@ -83,5 +86,5 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
     throw invalidInput('options.reconnect.maxDelayMs', maxDelayMs, `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`);
   }
   const outboxPollIntervalMs = positiveNumber('options.outboxPollIntervalMs', options.outboxPollIntervalMs, 1_000);
-  return { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, outboxPollIntervalMs, logger };
+  return { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, outboxPollIntervalMs, logger, notifyRecords };
 }
