@@ -6,6 +6,7 @@ import { readResults, writeReports, writeResults } from './report-files.js';
 import { dashboardSpeed } from './rows/dashboard.js';
 import { grants } from './rows/grants.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
+import { outboxDelivery } from './rows/outbox.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { peerAgentOverhead } from './rows/peer-agent-overhead.js';
 import { peerDoubleResume } from './rows/peer-double-resume.js';
@@ -38,6 +39,7 @@ const suites: Record<string, Suite> = {
   webhook: webhookDelivery,
   slack: slackInteractivity,
   postgres: postgresStore,
+  outbox: outboxDelivery,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,
   'peer-agent': peerAgentOverhead,

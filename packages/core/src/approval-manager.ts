@@ -1,9 +1,9 @@
 /**
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
- * module (validation, expiry timers, waiters, lost replies, notification, events, store feed); what
- * stays here (~400 lines, half of them imports, docs and the public method table) is the lifecycle
- * those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered decisions)
- * and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
+ * module (validation, expiry timers, waiters, lost replies, notification, the outbox, events, store
+ * feed); what stays here (~420 lines, half of them imports, docs and the public method table) is the
+ * lifecycle those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered
+ * decisions) and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
  */
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
@@ -17,6 +17,7 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
+import { createManagerOutbox, deliveryMethods } from './outbox/manager-outbox.js';
 import { evaluateCall, PolicyEngine } from './policy-engine.js';
 import { evaluateRequest } from './request-evaluation.js';
 import {
@@ -113,13 +114,22 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const { emit, runHook, reportError } = events;
   // Undefined unless `shadowPolicies` is set: then `submit` also asks a candidate set, only to report.
   const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
-  const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError });
+  // With a store that has an outbox, notifications and hooks are durable jobs written with each change.
+  const policyNamed = (name: string) => engine.policyNamed(name);
+  const sideEffects = createManagerOutbox({ store, notifiers, hooks, options: options.outbox, policyNamed, scheduler, now, emit, reportError, isClosed });
+  const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook: sideEffects ? () => undefined : runHook, reportError, decide: sideEffects?.decide });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
   const dispatch = createNotificationDispatch({ notifiers, emit, reportError, isClosed });
 
   /** What a stored request calls for: reviewers told and its expiry armed, or its automatic decision's hook. */
   const followUpCreate = (record: ApprovalRecord) => {
+    if (sideEffects) {
+      // The outbox jobs written with the record do the rest, here or on another instance.
+      expiry.schedule(record);
+      sideEffects.recover(record, 'create');
+      return;
+    }
     if (record.evaluation.outcome === 'review') {
       // Decided already (by someone quicker than the news of its creation): nobody to tell.
       if (record.status !== 'pending') return;
@@ -132,6 +142,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   };
 
   const followUpDecision = (record: ApprovalRecord) => {
+    if (sideEffects) return sideEffects.recover(record, 'decide');
     const hook = hookOfStatus[record.status];
     if (hook) runHook(hook, record);
   };
@@ -151,7 +162,19 @@ export function createManager(options: ManagerOptions = {}): Manager {
   });
 
   const evaluatePolicies = (request: StoredRequest) => evaluateRequest(engine, request);
-  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, reportError });
+  const grants = createGrantOperations({
+    store,
+    engine,
+    now,
+    logger,
+    ensureOpen,
+    evaluatePolicies,
+    followUpDecision,
+    reportError,
+    // Declared further down (respond's own path); called only after construction.
+    decidePending: (id, patch) => decidePending(id, patch),
+    ...(sideEffects ? { decideMany: (items: Parameters<typeof sideEffects.decideMany>[0], options?: Parameters<typeof sideEffects.decideMany>[1]) => sideEffects.decideMany(items, options) } : {}),
+  });
 
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
@@ -207,7 +230,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
     let result;
     try {
-      result = await store.create(record);
+      result = sideEffects ? await sideEffects.create(record, followUpCreate) : await store.create(record);
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'store_unavailable')) lostReplies.rememberCreate(id);
@@ -215,7 +238,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
     if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
-    followUpCreate(result.record);
+    if (!sideEffects) followUpCreate(result.record);
     return result.record;
   };
 
@@ -249,7 +272,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
    */
   const decidePending = async (id: string, patch: DecidePatch): Promise<ApprovalRecord> => {
     try {
-      return await store.decide(id, 'pending', patch);
+      return sideEffects ? await sideEffects.decide(id, patch) : await store.decide(id, 'pending', patch);
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'conflict')) {
@@ -267,7 +290,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     requireId('id', id);
     optionalString('reason', reason);
     const record = await decidePending(id, { status: 'cancelled', closedAt: iso(now()), closedReason: reason ?? 'cancelled' });
-    runHook('onCancel', record);
+    if (!sideEffects) runHook('onCancel', record);
     return record;
   };
 
@@ -395,6 +418,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
     cancel,
     ...grants.methods,
+    ...deliveryMethods({ store, now, ensureOpen, wake: () => sideEffects?.wake() }),
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -403,6 +427,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (closed) return;
       closed = true;
       expiry.clearAll();
+      sideEffects?.close();
       unsubscribeStore();
       grants.close();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));

@@ -11,6 +11,7 @@ import type { Manager, Scheduler } from './types.js';
 export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
+export { checkJobInputs, normalizeClaim, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';
 /** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
 export { evaluationOfType } from './request-evaluation.js';
 

@@ -5,6 +5,9 @@ import type { DecideManyItem, Grant } from './grants/grant-types.js';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
 import type { RequestStatus } from './constants.js';
 import { invalidInput, optionalString } from './validation.js';
+import { createMemoryOutbox } from './outbox/memory-outbox.js';
+import { checkJobInputs } from './outbox/job-validation.js';
+import type { StoreWriteOptions } from './outbox/types.js';
 
 /** Freezes an object and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
@@ -95,6 +98,14 @@ export function createMemoryStore(): ApprovalStore {
     if (closed) throw new HitlError('store_unavailable', 'the memory store is closed');
   };
 
+  const outbox = createMemoryOutbox(ensureOpen);
+  /** The jobs a write carries, checked before anything changes. */
+  const jobsOf = (options: StoreWriteOptions | undefined) => {
+    const jobs = options?.jobs ?? [];
+    checkJobInputs(jobs);
+    return jobs;
+  };
+
   const emit = (change: StoreChange) => {
     for (const listener of listeners) {
       try {
@@ -121,25 +132,31 @@ export function createMemoryStore(): ApprovalStore {
     return index;
   };
 
-  const applyDecide = (index: number, patch: DecidePatch): ApprovalRecord => {
+  /** Stores a checked decision, with its outbox jobs (written before listeners hear of it). */
+  const applyDecide = (index: number, patch: DecidePatch, jobs?: Parameters<typeof outbox.write>[0]): ApprovalRecord => {
     const current = records[index] as ApprovalRecord;
     const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
     if (patch.response !== undefined) next.response = patch.response;
     if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
     const stored = deepFreeze(next);
     records[index] = stored;
+    if (jobs !== undefined) outbox.write(jobs, new Date().toISOString());
     emit({ type: 'decided', record: stored });
     return stored;
   };
 
   return {
-    async create(record: ApprovalRecord): Promise<CreateResult> {
+    outbox,
+
+    async create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult> {
       ensureOpen();
+      const jobs = jobsOf(options);
       const existing = indexById.get(record.request.id);
       if (existing !== undefined) return { record: records[existing] as ApprovalRecord, created: false };
       const stored = deepFreeze(record);
       indexById.set(stored.request.id, records.length);
       records.push(stored);
+      outbox.write(jobs, new Date().toISOString());
       emit({ type: 'created', record: stored });
       return { record: stored, created: true };
     },
@@ -172,14 +189,16 @@ export function createMemoryStore(): ApprovalStore {
       return { items };
     },
 
-    async decide(id: string, expectedStatus, patch: DecidePatch): Promise<ApprovalRecord> {
+    async decide(id: string, expectedStatus, patch: DecidePatch, options?: StoreWriteOptions): Promise<ApprovalRecord> {
       ensureOpen();
-      return applyDecide(checkDecide(id, expectedStatus, patch), patch);
+      const jobs = jobsOf(options);
+      return applyDecide(checkDecide(id, expectedStatus, patch), patch, jobs);
     },
 
     /** All checks first, then every change, with no await in between: all or nothing. */
     async decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> {
       ensureOpen();
+      const jobLists = items.map((item) => (item.jobs === undefined ? undefined : jobsOf({ jobs: item.jobs })));
       const failures: Record<'not_found' | 'conflict', string[]> = { not_found: [], conflict: [] };
       const indexes: number[] = [];
       for (const { id, expectedStatus, patch } of items) {
@@ -198,7 +217,7 @@ export function createMemoryStore(): ApprovalStore {
         }
       }
       if (options?.grant !== undefined) grants.checkNew(options.grant);
-      const decided = items.map((item, position) => applyDecide(indexes[position] as number, item.patch));
+      const decided = items.map((item, position) => applyDecide(indexes[position] as number, item.patch, jobLists[position]));
       if (options?.grant !== undefined) grants.insert(options.grant);
       return decided;
     },

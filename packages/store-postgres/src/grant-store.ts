@@ -5,7 +5,7 @@
  */
 import { HitlError } from '@hitl/core';
 import { errorMessage, invalidInput, isRecord, matchesGrantQuery } from '@hitl/core/internal';
-import type { ApprovalRecord, ApprovalStoreGrants, DecideManyItem, Grant, GrantChange, GrantQuery, Logger } from '@hitl/core';
+import type { ApprovalRecord, ApprovalStoreGrants, DecideManyItem, Grant, GrantChange, GrantQuery, Logger, OutboxJobInput } from '@hitl/core';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { GrantSql } from './grant-sql.js';
@@ -93,6 +93,8 @@ export interface GrantStoreContext {
   logger: Logger;
   /** Hands decided rows to the change feed. */
   deliver(stored: StoredRow): void;
+  /** Writes outbox jobs inside decideMany's transaction: the statement and its JSON parameter. */
+  jobs: { statement: Statement; parameter(jobs: readonly OutboxJobInput[]): string };
 }
 
 /** The grant methods, plus `onNotification` for the change feed's grant notifications and `clear` for close. */
@@ -207,6 +209,7 @@ export function createGrantStore(context: GrantStoreContext) {
         columns[4].push(closedAt);
       }
       const grantValues = options?.grant === undefined ? undefined : grantParameters(options.grant);
+      const jobs = items.flatMap((item) => item.jobs ?? []);
       await ensureReady();
       const { rows, grantRow } = await transaction('decide requests together', async (client) => {
         const locked = await query(client, sql.lockForDecide, [ids]);
@@ -225,6 +228,7 @@ export function createGrantStore(context: GrantStoreContext) {
         }
         const decided = await query(client, sql.decideMany, [...columns, channel, origin]);
         if (decided.rows.length !== items.length) throw new HitlError('conflict', 'nothing was decided: the requests changed while they were being decided', { details: { ids } });
+        if (jobs.length > 0) await query(client, context.jobs.statement, [context.jobs.parameter(jobs)]);
         const inserted = grantValues === undefined ? undefined : (await query(client, sql.insertGrant, [...grantValues, channel, origin])).rows[0];
         return { rows: decided.rows as RecordRow[], grantRow: inserted as GrantRow | undefined };
       });

@@ -9,7 +9,20 @@ import pg from 'pg';
 import type { ClientConfig, Pool } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
 import { invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
-import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
+import type {
+  ApprovalRecord,
+  ApprovalStore,
+  CreateResult,
+  DecidePatch,
+  ListQuery,
+  ListResult,
+  Logger,
+  OutboxStore,
+  RequestStatus,
+  StoreChange,
+  StoreWriteOptions,
+} from '@hitl/core';
+import { createPostgresOutbox, jobsParameter } from './outbox-store.js';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
 import { decideParameters, insertParameters, rowToStored } from './records.js';
@@ -18,7 +31,7 @@ import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
-import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS } from './sql.js';
+import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS, type Statement } from './sql.js';
 import { buildGrantSql } from './grant-sql.js';
 import { createGrantStore } from './grant-store.js';
 
@@ -47,7 +60,7 @@ export interface PostgresStoreSettings {
   sweepBatchSize?: number;
   /**
    * How long past its deadline a request must be before the sweeper expires it, in ms. Default
-   * 2 000: a live manager's own expiry timer goes first (and runs its `onTimeout` hook); the sweeper
+   * 2 000: a live manager's own expiry timer goes first (it stores its `onTimeout: 'reject'` response); the sweeper
    * is the backstop for requests whose instance is gone. `sweep()` called by hand uses no grace.
    */
   sweepGraceMs?: number;
@@ -69,6 +82,11 @@ export interface PostgresStoreSettings {
   listenerConfig?: ClientConfig;
   /** Where reconnects and skipped rows are reported. Default `console`. */
   logger?: Logger;
+  /**
+   * How often a manager on this store looks for outbox jobs written by other instances (a sweeper's
+   * expiries, jobs of an instance that died), in ms. Default 1 000.
+   */
+  outboxPollIntervalMs?: number;
 }
 
 /**
@@ -96,6 +114,8 @@ export type PostgresStoreOptions = PostgresStoreSettings &
  * ```
  */
 export interface PostgresStore extends ApprovalStore {
+  /** The outbox on `<table>_outbox`: jobs written with each change, claimed with `FOR UPDATE SKIP LOCKED`. */
+  readonly outbox: OutboxStore;
   /** `"schema"."table"`, as the store's SQL names it. */
   readonly tableName: string;
   /**
@@ -138,7 +158,7 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
  * ```
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
-  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger, notifyRecords } =
+  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, outboxPollIntervalMs, logger, notifyRecords } =
     resolveOptions(options);
   const sql = buildSql(schema, table, { notifyRecords });
   const tableName = sql.qualifiedTable;
@@ -234,6 +254,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     tableName,
     logger,
     deliver: (stored) => feed.deliver(stored),
+    jobs: { statement: sql.outbox.insertJobs, parameter: jobsParameter },
   });
 
   const requireRecordId = (value: unknown): string => {
@@ -241,14 +262,23 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return value;
   };
 
+  const outbox = createPostgresOutbox({ sql: sql.outbox, run, ensureReady, pollIntervalMs: outboxPollIntervalMs });
+  /** The statement and values of a write, with the outbox jobs (one more parameter) when there are any. */
+  const withJobs = (statement: Statement, values: unknown[], options: StoreWriteOptions | undefined): [Statement, unknown[]] => {
+    if (options?.jobs === undefined || options.jobs.length === 0) return [statement, values];
+    return [sql.outbox.withJobs(statement, values.length + 1), [...values, jobsParameter(options.jobs)]];
+  };
+
   const store: PostgresStore = {
     tableName,
     ...grants.methods,
+    outbox,
 
-    async create(record: ApprovalRecord): Promise<CreateResult> {
+    async create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult> {
       const parameters = insertParameters(record);
+      const [insert, values] = withJobs(sql.insert, [...parameters, channel, origin], options);
       await ensureReady();
-      const [row] = await run<RecordRow>('store a request', sql.insert, [...parameters, channel, origin]);
+      const [row] = await run<RecordRow>('store a request', insert, values);
       if (row) {
         const stored = rowToStored(row, tableName);
         feed.deliver(stored);
@@ -292,13 +322,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return result;
     },
 
-    async decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch): Promise<ApprovalRecord> {
+    async decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch, options?: StoreWriteOptions): Promise<ApprovalRecord> {
       requireRecordId(id);
       if (!isRequestStatus(expectedStatus)) throw invalidInput('expectedStatus', expectedStatus, 'is not a request status');
       const [status, response, closedAt, closedReason] = decideParameters(patch);
+      const [statement, values] = withJobs(
+        status === 'expired' ? sql.decideExpired : sql.decide,
+        [id, expectedStatus, status, response, closedAt, closedReason, channel, origin],
+        options,
+      );
       await ensureReady();
-      const statement = status === 'expired' ? sql.decideExpired : sql.decide;
-      const [row] = await run<RecordRow>('decide a request', statement, [id, expectedStatus, status, response, closedAt, closedReason, channel, origin]);
+      const [row] = await run<RecordRow>('decide a request', statement, values);
       if (row) {
         const stored = rowToStored(row, tableName);
         feed.deliver(stored);

@@ -24,6 +24,10 @@ export interface GrantOperationsContext {
   evaluatePolicies(request: StoredRequest): PolicyEvaluation;
   /** Hooks of a decision this manager made. */
   followUpDecision(record: ApprovalRecord): void;
+  /** Decides one pending request the way `respond` does (with its outbox jobs, when the store has an outbox). */
+  decidePending(id: string, patch: DecidePatch): Promise<ApprovalRecord>;
+  /** Decides many all or nothing the way `respond` would each (outbox jobs in the same write), when the store has an outbox. */
+  decideMany?: (items: DecideManyItem[], options?: { grant?: Grant }) => Promise<ApprovalRecord[]>;
   reportError(error: Error, record?: ApprovalRecord): void;
 }
 
@@ -69,7 +73,12 @@ export function grantResponse(requestId: string, evaluation: PolicyEvaluation, r
 }
 
 export function createGrantOperations(context: GrantOperationsContext) {
-  const { store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision } = context;
+  const { store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, decidePending } = context;
+  /** `store.decideMany`, through the outbox when the manager has one; invalid_input when the store lacks it. */
+  const decideTogether = (items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> => {
+    const decideMany = requireStoreMethod(store, 'decideMany');
+    return context.decideMany ? context.decideMany(items, options) : decideMany.call(store, items, options);
+  };
   const reportError = (error: unknown, record?: ApprovalRecord) => context.reportError(error as Error, record);
   const gate = new GrantGate({ store, now, logger, refusesGrants: (name) => engine.policyNamed(name)?.grants === false });
   const listeners = new Set<() => void>();
@@ -101,7 +110,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
         if (evaluation.grant === undefined) continue;
         const at = iso(now());
         const response = grantResponse(record.request.id, evaluation, at);
-        const decided = await store.decide(record.request.id, 'pending', { status: statusOfDecision[response.decision], response, closedAt: at });
+        const decided = await decidePending(record.request.id, { status: statusOfDecision[response.decision], response, closedAt: at });
         followUpDecision(decided);
       } catch (error) {
         if (!HitlError.is(error, 'conflict')) reportError(error, record);
@@ -149,7 +158,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
     if (decision === 'modify' || modified !== undefined) throw invalidInput('decision', decision, "must be 'approve' or 'reject' when deciding many requests");
     if (idempotencyKey !== undefined) throw invalidInput('idempotencyKey', idempotencyKey, 'is not supported when deciding many requests');
     if (input.remember !== undefined) throw invalidInput('remember', input.remember, 'is not supported when deciding many requests; respond to one of them with remember');
-    const decideMany = requireStoreMethod(store, 'decideMany');
+    requireStoreMethod(store, 'decideMany');
     const records = await guard(() => resolveTarget(store, target));
     if (records.length === 0) return [];
     requireNoneByRequester(records, respondedBy);
@@ -162,7 +171,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
       if (metadataCopy !== undefined) response.metadata = metadataCopy;
       return { id: record.request.id, expectedStatus: 'pending', patch: { status: statusOfDecision[decision], response, closedAt: respondedAt } };
     });
-    const decided = await guard(() => decideMany(items));
+    const decided = await guard(() => decideTogether(items));
     for (const record of decided) followUpDecision(record);
     return decided;
   };
@@ -197,8 +206,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
     },
     /** A decision and its grant, stored together (`decideMany` with the grant: one transaction on PostgreSQL). */
     async decideWithGrant(id: string, patch: DecidePatch, grant: Grant): Promise<ApprovalRecord> {
-      const decideMany = requireStoreMethod(store, 'decideMany');
-      const [decided] = await guard(() => decideMany([{ id, expectedStatus: 'pending', patch }], { grant }));
+      const [decided] = await guard(() => decideTogether([{ id, expectedStatus: 'pending', patch }], { grant }));
       return decided as ApprovalRecord;
     },
     /** After a remembered decision: index the grant at once, and let it decide the other pending calls it covers. */

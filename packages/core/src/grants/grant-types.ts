@@ -1,6 +1,7 @@
 // The public types of remembered decisions (grants) and of decisions on many requests.
 import type { RequestStatus } from '../constants.js';
 import type { ApprovalRecord, DecidePatch } from '../types.js';
+import type { OutboxJobInput } from '../outbox/types.js';
 
 /**
  * A remembered decision: "allow `send_email` in this thread", "never allow `drop_*`". Calls it covers
@@ -197,6 +198,8 @@ export interface DecideManyItem {
   id: string;
   expectedStatus: RequestStatus;
   patch: DecidePatch;
+  /** Outbox jobs (stores with an outbox) written in the same transaction as this decision. */
+  jobs?: OutboxJobInput[];
 }
 
 /**
