@@ -1,6 +1,7 @@
 import { isRequestStatus } from './constants.js';
 import { HitlError } from './hitl-error.js';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import { createMemoryResumeClaims } from './resume-claim.js';
 import { invalidInput, optionalString } from './validation.js';
 
 /** Freezes an object and everything reachable from it. */
@@ -86,6 +87,8 @@ export function createMemoryStore(): ApprovalStore {
   const records: ApprovalRecord[] = [];
   const indexById = new Map<string, number>();
   const listeners = new Set<(change: StoreChange) => void>();
+  /** Ids in the order they were decided, for the resume catch-up scan. */
+  const decisionOrder: string[] = [];
   let closed = false;
 
   const ensureOpen = () => {
@@ -102,7 +105,17 @@ export function createMemoryStore(): ApprovalStore {
     }
   };
 
+  const resumeClaims = createMemoryResumeClaims({
+    getRecord: (id) => {
+      const index = indexById.get(id);
+      return index === undefined ? undefined : records[index];
+    },
+    decidedInOrder: () => decisionOrder.map((id) => records[indexById.get(id) as number] as ApprovalRecord),
+    ensureOpen,
+  });
+
   return {
+    ...resumeClaims,
     async create(record: ApprovalRecord): Promise<CreateResult> {
       ensureOpen();
       const existing = indexById.get(record.request.id);
@@ -158,6 +171,7 @@ export function createMemoryStore(): ApprovalStore {
       if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
       const stored = deepFreeze(next);
       records[index] = stored;
+      decisionOrder.push(id);
       emit({ type: 'decided', record: stored });
       return stored;
     },

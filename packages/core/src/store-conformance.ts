@@ -2,6 +2,7 @@
 // PostgreSQL store and any store a user writes (run each case in the test runner of your choice).
 // Over 400 lines because it is one table of independent cases that a store author reads together.
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
+import { resumeClaimCases } from './resume-claim-conformance.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
 
 /** How the suite gets stores to test. */
@@ -72,6 +73,13 @@ function sampleRecord(
   if (overrides.threadId !== undefined) record.request.threadId = overrides.threadId;
   if (overrides.runId !== undefined) record.request.runId = overrides.runId;
   if (overrides.requestedBy !== undefined) record.request.requestedBy = overrides.requestedBy;
+  return record;
+}
+
+/** A pending record marked for a resumer (`metadata.resumeWith`), or unmarked. */
+function markedRecord(resumeWith: string | undefined): ApprovalRecord {
+  const record = sampleRecord();
+  if (resumeWith !== undefined) record.request.metadata = { ...record.request.metadata, resumeWith };
   return record;
 }
 
@@ -420,5 +428,6 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
     ],
   ];
 
+  cases.push(...resumeClaimCases({ check, approval, sampleRecord: (resumeWith) => markedRecord(resumeWith) }));
   return cases.map(([name, body]) => ({ name, run: withStores(body) }));
 }

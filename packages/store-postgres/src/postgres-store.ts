@@ -16,6 +16,7 @@ import { decideParameters, insertParameters, rowToStored } from './records.js';
 import type { RecordRow } from './records.js';
 import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
+import { createResumeClaims } from './resume-claims.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
 import { buildSql, LIST_FILTERS } from './sql.js';
@@ -84,7 +85,7 @@ export type PostgresStoreOptions = PostgresStoreSettings &
  * process.on('SIGTERM', () => void store.close());
  * ```
  */
-export interface PostgresStore extends ApprovalStore {
+export interface PostgresStore extends ApprovalStore, Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>> {
   /** `"schema"."table"`, as the store's SQL names it. */
   readonly tableName: string;
   /**
@@ -214,8 +215,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return value;
   };
 
+  const resumeClaims = createResumeClaims({ schema, table, tableName, run, ensureReady });
+
   const store: PostgresStore = {
     tableName,
+    ...resumeClaims,
 
     async create(record: ApprovalRecord): Promise<CreateResult> {
       const parameters = insertParameters(record);

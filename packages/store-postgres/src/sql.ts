@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
+import { resumeClaimMigration } from './resume-claim-sql.js';
 
 /** Lower-case letters, digits and `_`, starting with a letter or `_`. */
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
@@ -24,7 +25,7 @@ export function requireIdentifier(field: string, value: unknown, maxLength: numb
 }
 
 /** Double-quotes an identifier already checked by {@link requireIdentifier}. */
-function quote(identifier: string): string {
+export function quote(identifier: string): string {
   return `"${identifier}"`;
 }
 
@@ -56,18 +57,18 @@ export interface Statement {
   text: string;
 }
 
-function statement(text: string): Statement {
+export function statement(text: string): Statement {
   return { name: `hitl_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
 }
 
 /** Timestamps are read as whole milliseconds since the epoch, exact for every date JavaScript can hold. */
-const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint::text`;
+export const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint::text`;
 
 /**
  * Every column a record is built from. All of them come back as text, so pg's (process-wide) type
  * parsers cannot change what the store sees.
  */
-const RECORD_COLUMNS = [
+export const RECORD_COLUMNS = [
   'id',
   'seq::text AS seq',
   'change_seq::text AS change_seq',
@@ -125,6 +126,8 @@ export interface StoreSql {
   /** The migrations table's name as `to_regclass` reads it. */
   migrationsTableName: string;
   appliedVersion: string;
+  /** Every recorded migration version. */
+  appliedVersions: string;
   createSchema: string;
   createMigrationsTable: string;
   recordMigration: string;
@@ -191,6 +194,7 @@ CREATE INDEX IF NOT EXISTS ${index('run_seq_idx')} ON ${qualifiedTable} ((reques
 CREATE INDEX IF NOT EXISTS ${index('requested_by_seq_idx')} ON ${qualifiedTable} ((request->>'requestedBy'), seq);
 CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (created_at);`,
     },
+    resumeClaimMigration(schema, table),
   ];
 
   const listStatements = new Map<string, Statement>();
@@ -203,6 +207,7 @@ CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (crea
     migrationsTableName: migrationsTable,
     migrationsTableExists: statement('SELECT (to_regclass($1) IS NOT NULL)::text AS present'),
     appliedVersion: `SELECT coalesce(max(version), 0)::text AS version FROM ${migrationsTable}`,
+    appliedVersions: `SELECT version::text AS version FROM ${migrationsTable}`,
     createSchema: `CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`,
     createMigrationsTable: `CREATE TABLE IF NOT EXISTS ${migrationsTable} (
   version integer PRIMARY KEY,
