@@ -9,7 +9,20 @@ import pg from 'pg';
 import type { ClientConfig, Pool } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
 import { invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
-import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
+import type {
+  ApprovalRecord,
+  ApprovalStore,
+  CreateResult,
+  DecidePatch,
+  ListQuery,
+  ListResult,
+  Logger,
+  RequestStatus,
+  ResumeClaim,
+  StoreChange,
+  UnresumedPage,
+  UnresumedQuery,
+} from '@hitl/core';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
 import { decideParameters, insertParameters, rowToStored } from './records.js';
@@ -85,7 +98,7 @@ export type PostgresStoreOptions = PostgresStoreSettings &
  * process.on('SIGTERM', () => void store.close());
  * ```
  */
-export interface PostgresStore extends ApprovalStore, Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>> {
+export interface PostgresStore extends ApprovalStore {
   /** `"schema"."table"`, as the store's SQL names it. */
   readonly tableName: string;
   /**
@@ -95,6 +108,12 @@ export interface PostgresStore extends ApprovalStore, Required<Pick<ApprovalStor
   migrate(): Promise<void>;
   /** Expires every overdue pending request now, by the database's clock; resolves with how many. */
   sweep(): Promise<number>;
+  /** Takes the resume claim of a decided request (see `ApprovalStore.claimResume`): one atomic statement, leases by the database clock. */
+  claimResume(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined>;
+  /** Marks a claimed resume done; true when `owner` held the claim. */
+  completeResume(requestId: string, owner: string): Promise<boolean>;
+  /** Decided requests marked `metadata.resumeWith` whose resume is not completed, oldest decision first. */
+  listUnresumed(query: UnresumedQuery): Promise<UnresumedPage>;
   /** Stops the sweeper, ends the LISTEN connection, and ends the pool if the store created it. */
   close(): Promise<void>;
 }
