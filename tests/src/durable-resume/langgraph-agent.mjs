@@ -2,6 +2,8 @@
 // durable approvalMiddleware, whose delete_user tool records each run in a table. MODE=pause pauses
 // one thread and stays up until killed; MODE=pause-many pauses COUNT threads and exits; MODE=resumer
 // runs a resumer until SIGTERM. Every event is one JSON line on stdout.
+import process from 'node:process';
+import { setInterval } from 'node:timers';
 import { createManager } from '@hitl/core';
 import { approvalMiddleware, createResumer } from '@hitl/langchain/middleware';
 import { createPostgresStore } from '@hitl/store-postgres';
