@@ -22,7 +22,7 @@ export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 export { identityKey } from './identity.js';
 export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
 export { MAX_RESUME_LEASE_MS, RESUME_WITH_KEY } from './resume-claim.js';
-export type { ResumeClaim, UnresumedPage, UnresumedQuery } from './resume-claim.js';
+export type { ResumeClaim, Resumer, UnresumedPage, UnresumedQuery } from './resume-claim.js';
 export type {
   ApprovalPolicy,
   ApprovalRecord,

@@ -48,6 +48,29 @@ export interface UnresumedPage {
 }
 
 /**
+ * A running resumer (`createResumer` of `@hitl/langchain/middleware` or `@hitl/vercel-ai`): it
+ * hears decisions, claims each paused run's resume exactly once across instances, and resumes it.
+ *
+ * @example
+ * ```ts
+ * await resumer.start();
+ * process.on('SIGTERM', () => void resumer.close());
+ * ```
+ */
+export interface Resumer {
+  /** This resumer's id in the claims. */
+  readonly owner: string;
+  /** Listens for decisions, then scans for the ones made while nobody listened. Resolves after the scan. */
+  start(): Promise<void>;
+  /** Resumes the run of one decided request now (without `start`: in a worker, a cron job, a test). */
+  resume(requestId: string): Promise<'done' | 'later' | 'not_resumable'>;
+  /** Resolves once no resume is queued or running. */
+  idle(): Promise<void>;
+  /** Stops listening and scanning; waits for the resumes running now. */
+  close(): Promise<void>;
+}
+
+/**
  * The key of `request.metadata` that marks a request whose run pauses until it is decided and is
  * then resumed by a resumer (its value names the adapter: `'langgraph'`, `'ai-sdk'`, or your own).
  *

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from './internal.js';
 import { isResumable, resumeClaimsUnsupported } from './resume-claim.js';
-import type { ResumeClaim } from './resume-claim.js';
+import type { ResumeClaim, Resumer } from './resume-claim.js';
 import type { ApprovalRecord, ApprovalStore, Logger, Scheduler } from './types.js';
 
 /** What an adapter's handler did with a decided request. */
@@ -37,17 +37,8 @@ export interface ResumeLoopOptions {
   scheduler?: Scheduler;
 }
 
-export interface ResumeLoop {
-  readonly owner: string;
-  /** Subscribes to the change feed, then scans for decisions made while nobody listened. Resolves after the scan. */
-  start(): Promise<void>;
-  /** Handles one request now (when it is decided and marked); resolves with what the handler did. */
-  resume(requestId: string): Promise<ResumeStep | 'not_resumable'>;
-  /** Resolves once nothing is queued or running. */
-  idle(): Promise<void>;
-  /** Stops listening and scanning; waits for the handlers running now. */
-  close(): Promise<void>;
-}
+/** The loop is a {@link Resumer}. */
+export type ResumeLoop = Resumer;
 
 const DEFAULT_RETRY_DELAYS = [10, 20, 40, 80, 160, 320, 640, 1_280, 2_560];
 

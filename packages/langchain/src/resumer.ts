@@ -1,5 +1,5 @@
 /** createResumer: resumes, exactly once and on any instance, the LangGraph runs a durable approvalMiddleware paused, as their requests are decided. */
-import type { ApprovalRecord, ApprovalStore, Logger, Manager, ResumeClaim } from '@hitl/core';
+import type { ApprovalRecord, ApprovalStore, Logger, Manager, ResumeClaim, Resumer } from '@hitl/core';
 import { createResumeLoop, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
 import type { ResumeClaims, ResumeStep } from '@hitl/core/internal';
 import { Command } from '@langchain/langgraph';
@@ -70,27 +70,6 @@ export interface ResumerOptions {
   /** Called after each resume, with what the run returned. */
   onResumed?: (run: ResumedRun) => void;
   logger?: Logger;
-}
-
-/**
- * A running resumer.
- *
- * @example
- * ```ts
- * await resumer.start();
- * process.on('SIGTERM', () => void resumer.close());
- * ```
- */
-export interface Resumer {
-  readonly owner: string;
-  /** Listens for decisions and resumes the runs missed while nobody listened. Resolves once the catch-up scan is done. */
-  start(): Promise<void>;
-  /** Resumes the run of one decided request now (without `start`, in a worker or a test). */
-  resume(requestId: string): Promise<ResumeStep | 'not_resumable'>;
-  /** Resolves once no resume is queued or running. */
-  idle(): Promise<void>;
-  /** Stops listening; waits for the resumes running now. */
-  close(): Promise<void>;
 }
 
 interface Pause {
