@@ -20,7 +20,7 @@ afterEach(async () => {
 const call = (userId: string): PlannedCall => ({ id: `call-${userId}`, name: 'delete_user', input: { user_id: userId } });
 
 /** A model that calls delete_user for each id the user names, then answers with the tool outputs it read. */
-function scriptedModel(mode: 'generate' | 'stream') {
+function scriptedModel() {
   const decide = (prompt: ReadonlyArray<{ role: string; content: unknown }>) => {
     const outputs = toolOutputsIn(prompt);
     if (outputs.size > 0) return { text: `Done: ${JSON.stringify(outputs.get('delete_user'))}` };
@@ -35,7 +35,8 @@ function scriptedModel(mode: 'generate' | 'stream') {
     },
     doStream: async ({ prompt }) => {
       const next = decide(prompt);
-      return { stream: convertArrayToReadableStream(next.calls ? toolCallsStream(next.calls) : textStream(next.text)) };
+      const parts: unknown[] = next.calls ? toolCallsStream(next.calls) : textStream(next.text);
+      return { stream: convertArrayToReadableStream(parts as ReturnType<typeof textStream>) };
     },
   });
 }
@@ -53,7 +54,7 @@ function setup(mode: 'generate' | 'stream' = 'generate') {
       execute: deleteUser,
     }),
   };
-  const model = scriptedModel(mode);
+  const model = scriptedModel();
   const conversations = new Map<string, unknown[]>();
   const pause = async (threadId: string, text: string) => {
     const messages: ModelMessage[] = [{ role: 'user', content: text }];
