@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { dashboardSpeed } from './rows/dashboard.js';
+import { durableResume } from './rows/durable-resume.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyCondition } from './rows/policy-condition.js';
@@ -31,6 +32,7 @@ const suites: Record<string, Suite> = {
   postgres: postgresStore,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,
+  'durable-resume': durableResume,
 };
 
 const args = process.argv.slice(2);
