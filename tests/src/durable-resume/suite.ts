@@ -42,9 +42,9 @@ export function describeDurableResume(suite: DurableResumeSuite): void {
   };
 
   beforeAll(async () => {
-    await database.admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await database.admin.query(`CREATE TABLE "${schema}".tool_runs (user_id text NOT NULL, pid integer NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    // The store creates the schema (the reviewers' manager already started its migrations).
     await store.migrate();
+    await database.admin.query(`CREATE TABLE "${schema}".tool_runs (user_id text NOT NULL, pid integer NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     await suite.prepare({ admin: database.admin, pool, schema });
   });
 
