@@ -1,4 +1,5 @@
 /** createResumer for the AI SDK: continues, exactly once and on any instance, the conversations whose approval requests are decided. */
+import { HitlError } from '@hitl/core';
 import type { ApprovalRecord, ApprovalStore, Logger, Manager, ResumeClaim, Resumer } from '@hitl/core';
 import { createResumeLoop, invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { ResumeClaims, ResumeStep } from '@hitl/core/internal';
@@ -9,7 +10,8 @@ import type { ToolApprovalMessage } from './types.js';
 
 /**
  * What a continued run returns: a `generateText` result, or a `streamText` result (its stream is
- * consumed by the resumer). Only `response.messages` is read.
+ * consumed by the resumer). Only the response messages are read: `responseMessages` (ai 7) or
+ * `response.messages` (ai 6).
  *
  * @example
  * ```ts
@@ -17,8 +19,18 @@ import type { ToolApprovalMessage } from './types.js';
  * ```
  */
 export interface ContinuedRun {
-  response: PromiseLike<{ messages: readonly unknown[] }> | { messages: readonly unknown[] };
+  response?: PromiseLike<{ messages?: readonly unknown[] }> | { messages?: readonly unknown[] };
+  responseMessages?: PromiseLike<readonly unknown[]> | readonly unknown[];
   consumeStream?: () => PromiseLike<unknown>;
+}
+
+async function responseMessagesOf(result: ContinuedRun): Promise<readonly unknown[]> {
+  if (typeof result.consumeStream === 'function') await result.consumeStream();
+  const direct = await result.responseMessages;
+  if (Array.isArray(direct)) return direct;
+  const response = await result.response;
+  if (Array.isArray(response?.messages)) return response.messages;
+  throw new HitlError('invalid_input', 'options.run must resolve to a generateText or streamText result (it has no response messages)');
 }
 
 /**
@@ -142,10 +154,7 @@ export function createResumer(options: ResumerOptions): Resumer {
     const claim = await claims.claim(key);
     if (!claim) return 'done';
     const sent: unknown[] = [...messages, message satisfies ToolApprovalMessage];
-    const result = await run({ threadId, messages: sent });
-    if (typeof result.consumeStream === 'function') await result.consumeStream();
-    const response = await result.response;
-    const saved = [...sent, ...response.messages];
+    const saved = [...sent, ...(await responseMessagesOf(await run({ threadId, messages: sent })))];
     await save(threadId, saved);
     if (!(await claims.complete(key))) logger.warn(`hitl: the continuation of '${threadId}' finished after its claim's lease ran out (raise leaseMs)`);
     await claims.settle(requestIds.slice(1));
