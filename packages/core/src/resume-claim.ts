@@ -41,7 +41,15 @@ export interface UnresumedQuery {
   cursor?: string;
 }
 
-/** One page of decided requests whose resume claim is not completed, oldest decision first. */
+/**
+ * One page of decided requests whose resume claim is not completed, oldest decision first.
+ *
+ * @example
+ * ```ts
+ * const page: UnresumedPage = await store.listUnresumed!({ resumeWith: 'langgraph' });
+ * for (const record of page.items) await resumer.resume(record.request.id);
+ * ```
+ */
 export interface UnresumedPage {
   items: ApprovalRecord[];
   nextCursor?: string;

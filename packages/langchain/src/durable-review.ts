@@ -25,7 +25,15 @@ export interface DurablePause {
   description: string;
 }
 
-/** What the resumer sends back for one interrupt (`Command({ resume: { [interruptId]: DurableResume } })`). */
+/**
+ * What the resumer sends back for one interrupt (`Command({ resume: { [interruptId]: DurableResume } })`).
+ * The decision itself is read from the store, never from this value.
+ *
+ * @example
+ * ```ts
+ * await agent.invoke(new Command({ resume: { [interrupt.id]: { hitlRequestId } satisfies DurableResume } }), config);
+ * ```
+ */
 export interface DurableResume {
   hitlRequestId: string;
 }

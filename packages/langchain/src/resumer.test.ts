@@ -119,6 +119,29 @@ describe('durable approvalMiddleware', () => {
     expect(toolMessages(state.values.messages).map((message) => message.content).sort()).toEqual(['Deleted user 42.', 'Deleted user 43.']);
   });
 
+  it('a claim whose holder died is taken over once its lease runs out (the periodic catch-up scan)', async () => {
+    const { agent, store, reviewers, tools } = setup();
+    const paused = await agent.invoke({ messages: [new HumanMessage('go')] }, config('t7'));
+    const { hitlRequestId } = paused.__interrupt__?.[0]?.value as DurablePause;
+    await reviewers.respond(hitlRequestId, { decision: 'approve', respondedBy: 'alice' });
+    // A resumer claimed it and died before resuming.
+    expect(await store.claimResume?.(hitlRequestId, 'died', 50)).toMatchObject({ attempt: 1 });
+    let tookOver!: (attempt: number) => void;
+    const takeover = new Promise<number>((resolve) => (tookOver = resolve));
+    const resumer = createResumer({ manager: reviewers, store, agent, leaseMs: 100, onResumed: ({ claim }) => tookOver(claim.attempt) });
+    open.push(resumer);
+    await resumer.start();
+    await resumer.idle();
+    expect(tools.deleteBody).not.toHaveBeenCalled();
+    // Bounded: the scan runs every leaseMs (100 ms); ten seconds is a hang, not a slow machine.
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    const attempt = await Promise.race([takeover, new Promise<never>((_, reject) => (bound = setTimeout(() => reject(new Error('no takeover within 10 s')), 10_000)))]);
+    clearTimeout(bound);
+    expect(attempt).toBe(2);
+    expect(tools.deleteBody).toHaveBeenCalledTimes(1);
+    expect(await store.completeResume?.(hitlRequestId, 'died')).toBe(false);
+  });
+
   it('a denied tool is refused at once, without a pause', async () => {
     const { agent, tools } = setup([[{ name: 'drop_table', args: { table: 'users' }, id: 'call-drop' }], []]);
     const result = await agent.invoke({ messages: [new HumanMessage('go')] }, config('t6'));

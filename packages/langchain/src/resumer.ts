@@ -6,7 +6,14 @@ import { Command } from '@langchain/langgraph';
 import { isDurablePause, LANGGRAPH_RESUME } from './durable-review.js';
 import type { DurableResume } from './durable-review.js';
 
-/** The config a resume runs with: the thread, plus whatever {@link ResumerOptions.config} adds. */
+/**
+ * The config a resume runs with: the thread, plus whatever {@link ResumerOptions.config} adds.
+ *
+ * @example
+ * ```ts
+ * const config: ResumeConfig = { configurable: { thread_id: 'thread-1' }, durability: 'sync' };
+ * ```
+ */
 export interface ResumeConfig {
   configurable: { thread_id: string; [key: string]: unknown };
   [key: string]: unknown;
