@@ -3,7 +3,7 @@
 // delete_user tool records each run. MODE=pause pauses one conversation and stays up until killed;
 // MODE=pause-many pauses COUNT and exits; MODE=resumer continues conversations until SIGTERM.
 import process from 'node:process';
-import { setInterval } from 'node:timers';
+import { runMode, say } from './agent-modes.mjs';
 import { createManager } from '@hitl/core';
 import { createPostgresStore } from '@hitl/store-postgres';
 import { createResumer, needsApproval, submitApprovalRequests } from '@hitl/vercel-ai';
@@ -12,8 +12,7 @@ import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import pg from 'pg';
 import { z } from 'zod';
 
-const { DATABASE_URL, HITL_SCHEMA: schema, MODE, THREAD_PREFIX = 'conversation', FIRST = '0', COUNT = '1', OWNER, STREAM } = process.env;
-const say = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const { DATABASE_URL, HITL_SCHEMA: schema, MODE, THREAD_PREFIX = 'conversation', OWNER, STREAM } = process.env;
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 6, application_name: `hitl-durable-ai-${MODE}` });
 const store = createPostgresStore({ pool, schema, sweepIntervalMs: Infinity });
@@ -78,19 +77,9 @@ async function pause(index) {
   say({ paused: threadId, requestId: record?.request.id });
 }
 
-if (MODE === 'pause') {
-  await pause(Number(FIRST));
-  setInterval(() => undefined, 60_000);
-} else if (MODE === 'pause-many') {
-  const first = Number(FIRST);
-  const indexes = Array.from({ length: Number(COUNT) }, (_, offset) => first + offset);
-  for (let start = 0; start < indexes.length; start += 8) await Promise.all(indexes.slice(start, start + 8).map(pause));
-  say({ done: true });
-  await manager.close();
-  await store.close();
-  await pool.end();
-} else if (MODE === 'resumer') {
-  const resumer = createResumer({
+await runMode({
+  pause,
+  createResumer: (onResumed) => createResumer({
     manager,
     store,
     load,
@@ -98,19 +87,11 @@ if (MODE === 'pause') {
     run: async ({ messages }) =>
       STREAM === '1' ? streamText({ model, tools, messages, stopWhen: stepCountIs(5) }) : generateText({ model, tools, messages, stopWhen: stepCountIs(5) }),
     owner: OWNER,
-    onResumed: ({ threadId, requestIds, claim }) => say({ resumed: threadId, requestIds, attempt: claim.attempt }),
-  });
-  await resumer.start();
-  say({ ready: true, owner: resumer.owner });
-  process.on('SIGTERM', () => {
-    void (async () => {
-      await resumer.close();
-      await manager.close();
-      await store.close();
-      await pool.end();
-      process.exit(0);
-    })();
-  });
-} else {
-  throw new Error(`unknown MODE ${MODE}`);
-}
+    onResumed,
+  }),
+  async close() {
+    await manager.close();
+    await store.close();
+    await pool.end();
+  },
+});

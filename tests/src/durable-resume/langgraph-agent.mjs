@@ -3,7 +3,7 @@
 // one thread and stays up until killed; MODE=pause-many pauses COUNT threads and exits; MODE=resumer
 // runs a resumer until SIGTERM. Every event is one JSON line on stdout.
 import process from 'node:process';
-import { setInterval } from 'node:timers';
+import { runMode, say } from './agent-modes.mjs';
 import { createManager } from '@hitl/core';
 import { approvalMiddleware, createResumer } from '@hitl/langchain/middleware';
 import { createPostgresStore } from '@hitl/store-postgres';
@@ -12,8 +12,7 @@ import { createAgent, createMiddleware, FakeToolCallingModel, HumanMessage, Tool
 import pg from 'pg';
 import { z } from 'zod';
 
-const { DATABASE_URL, HITL_SCHEMA: schema, MODE, THREAD_PREFIX = 'thread', FIRST = '0', COUNT = '1', OWNER } = process.env;
-const say = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const { DATABASE_URL, HITL_SCHEMA: schema, MODE, THREAD_PREFIX = 'thread', OWNER } = process.env;
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 6, application_name: `hitl-durable-${MODE}` });
 const store = createPostgresStore({ pool, schema, sweepIntervalMs: Infinity });
@@ -57,37 +56,18 @@ async function pause(index) {
   say({ paused: threadId, requestId });
 }
 
-if (MODE === 'pause') {
-  await pause(Number(FIRST));
-  // Stay up, paused, until the test kills this process.
-  setInterval(() => undefined, 60_000);
-} else if (MODE === 'pause-many') {
-  const first = Number(FIRST);
-  const indexes = Array.from({ length: Number(COUNT) }, (_, offset) => first + offset);
-  for (let start = 0; start < indexes.length; start += 8) await Promise.all(indexes.slice(start, start + 8).map(pause));
-  say({ done: true });
-  await manager.close();
-  await store.close();
-  await pool.end();
-} else if (MODE === 'resumer') {
-  const resumer = createResumer({
+await runMode({
+  pause,
+  createResumer: (onResumed) => createResumer({
     manager,
     store,
     agent,
     owner: OWNER,
-    onResumed: ({ threadId, requestIds, claim }) => say({ resumed: threadId, requestIds, attempt: claim.attempt }),
-  });
-  await resumer.start();
-  say({ ready: true, owner: resumer.owner });
-  process.on('SIGTERM', () => {
-    void (async () => {
-      await resumer.close();
-      await manager.close();
-      await store.close();
-      await pool.end();
-      process.exit(0);
-    })();
-  });
-} else {
-  throw new Error(`unknown MODE ${MODE}`);
-}
+    onResumed,
+  }),
+  async close() {
+    await manager.close();
+    await store.close();
+    await pool.end();
+  },
+});
