@@ -95,8 +95,8 @@ export async function durableResume(context: BenchContext): Promise<Row[]> {
   const schema = `hitl_bench_resume_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
-  const rounds = context.smoke ? 6 : 200;
-  const cycles = context.smoke ? 8 : 200;
+  const rounds = context.smoke ? 6 : 100;
+  const cycles = context.smoke ? 8 : 100;
   try {
     const resumerInstance = startInstance(schema, 'resumer');
     const reviewer = startInstance(schema, 'reviewer');

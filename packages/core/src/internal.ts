@@ -48,5 +48,5 @@ export function requireManager(value: unknown, methods: readonly (keyof Manager)
     }
   }
 }
-export { createResumeLoop } from './resume-loop.js';
+export { createResumeLoop, MAX_RESUME_ATTEMPTS } from './resume-loop.js';
 export type { ResumeClaims, ResumeLoop, ResumeLoopOptions, ResumeStep } from './resume-loop.js';

@@ -12,6 +12,9 @@ export type ResumeStep =
   /** The run has not reached its pause yet (the decision was quicker than the pause's checkpoint): look again shortly. */
   | 'later';
 
+/** How many times a resume whose run throws is tried (one claim each, a lease apart) before it is given up and completed. */
+export const MAX_RESUME_ATTEMPTS = 3;
+
 /** Claims bound to one resumer (its owner id and lease). */
 export interface ResumeClaims {
   readonly owner: string;
@@ -19,6 +22,13 @@ export interface ResumeClaims {
   complete(requestId: string): Promise<boolean>;
   /** Claims and completes each id at once (requests a resume settled together with another one). Failures are ignored. */
   settle(requestIds: readonly string[]): Promise<void>;
+  /**
+   * Runs the resume under a held claim: completes it (and settles `others`) when `resume` returns;
+   * when it throws, completes it anyway on the last of {@link MAX_RESUME_ATTEMPTS} attempts (the
+   * failure is logged: a run that always fails is not retried forever), else rethrows so the claim
+   * runs out and is tried again.
+   */
+  runClaimed<T>(claim: ResumeClaim, others: readonly string[], resume: () => Promise<T>): Promise<T | undefined>;
 }
 
 export interface ResumeLoopOptions {
@@ -61,6 +71,23 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
 
   const claims: ResumeClaims = {
     owner,
+    async runClaimed(claim, others, resume) {
+      let result: Awaited<ReturnType<typeof resume>>;
+      try {
+        result = await resume();
+      } catch (error) {
+        if (claim.attempt < MAX_RESUME_ATTEMPTS) throw error;
+        logger.error(`hitl: resuming the run of request '${claim.requestId}' failed ${claim.attempt} times; it is given up`, errorMessage(error));
+        await store.completeResume(claim.requestId, owner);
+        await claims.settle(others);
+        return undefined;
+      }
+      if (!(await store.completeResume(claim.requestId, owner))) {
+        logger.warn(`hitl: the resume of request '${claim.requestId}' finished after its claim's lease ran out (raise leaseMs)`);
+      }
+      await claims.settle(others);
+      return result;
+    },
     claim: (requestId) => store.claimResume(requestId, owner, leaseMs),
     complete: (requestId) => store.completeResume(requestId, owner),
     async settle(requestIds) {
@@ -83,6 +110,7 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
   let idleWaiters: (() => void)[] = [];
 
   const later = (delayMs: number, action: () => void) => {
+    if (closed) return;
     const timer = scheduler.setTimeout(() => {
       timers.delete(timer);
       if (!closed) action();

@@ -142,6 +142,26 @@ describe('durable approvalMiddleware', () => {
     expect(await store.completeResume?.(hitlRequestId, 'died')).toBe(false);
   });
 
+  it('a resumed run that keeps failing is tried three times, a lease apart, then given up', async () => {
+    const { agent, store, reviewers, tools } = setup();
+    tools.deleteBody.mockRejectedValue(new Error('the user service is down'));
+    const paused = await agent.invoke({ messages: [new HumanMessage('go')] }, config('t8'));
+    const { hitlRequestId } = paused.__interrupt__?.[0]?.value as DurablePause;
+    let gaveUp!: (message: string) => void;
+    const givenUp = new Promise<string>((resolve) => (gaveUp = resolve));
+    const logger = { warn: () => undefined, error: (message: string) => (message.includes('given up') ? gaveUp(message) : undefined) };
+    const resumer = createResumer({ manager: reviewers, store, agent, leaseMs: 50, logger });
+    open.push(resumer);
+    await resumer.start();
+    await reviewers.respond(hitlRequestId, { decision: 'approve', respondedBy: 'alice' });
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    const message = await Promise.race([givenUp, new Promise<never>((_, reject) => (bound = setTimeout(() => reject(new Error('not given up within 10 s')), 10_000)))]);
+    clearTimeout(bound);
+    expect(message).toContain('failed 3 times');
+    expect(tools.deleteBody).toHaveBeenCalledTimes(3);
+    expect((await store.listUnresumed?.({ resumeWith: 'langgraph' }))?.items).toEqual([]);
+  });
+
   it('a denied tool is refused at once, without a pause', async () => {
     const { agent, tools } = setup([[{ name: 'drop_table', args: { table: 'users' }, id: 'call-drop' }], []]);
     const result = await agent.invoke({ messages: [new HumanMessage('go')] }, config('t6'));

@@ -177,11 +177,8 @@ export function createResumer(options: ResumerOptions): Resumer {
     if (!claim) return 'done';
     const resume: Record<string, DurableResume> = {};
     for (const pause of pauses) resume[pause.interruptId] = { hitlRequestId: pause.requestId };
-    const result = await agent.invoke(new Command({ resume }), runConfig);
-    if (!(await claims.complete(key))) {
-      logger.warn(`hitl: the resume of thread '${threadId}' finished after its claim's lease ran out (raise leaseMs)`);
-    }
-    await claims.settle(requestIds.slice(1));
+    const result = await claims.runClaimed(claim, requestIds.slice(1), () => agent.invoke(new Command({ resume }), runConfig));
+    if (result === undefined) return 'done';
     try {
       onResumed?.({ threadId, requestIds, claim, result });
     } catch (error) {

@@ -154,10 +154,12 @@ export function createResumer(options: ResumerOptions): Resumer {
     const claim = await claims.claim(key);
     if (!claim) return 'done';
     const sent: unknown[] = [...messages, message satisfies ToolApprovalMessage];
-    const saved = [...sent, ...(await responseMessagesOf(await run({ threadId, messages: sent })))];
-    await save(threadId, saved);
-    if (!(await claims.complete(key))) logger.warn(`hitl: the continuation of '${threadId}' finished after its claim's lease ran out (raise leaseMs)`);
-    await claims.settle(requestIds.slice(1));
+    const saved = await claims.runClaimed(claim, requestIds.slice(1), async () => {
+      const continued = [...sent, ...(await responseMessagesOf(await run({ threadId, messages: sent })))];
+      await save(threadId, continued);
+      return continued;
+    });
+    if (saved === undefined) return 'done';
     try {
       onResumed?.({ threadId, requestIds, claim, messages: saved });
     } catch (error) {
