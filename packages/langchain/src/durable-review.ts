@@ -76,7 +76,8 @@ export async function durableVerdict(manager: Manager, request: InteractionReque
   if ((resumed as DurableResume | undefined)?.hitlRequestId !== requestId) {
     throw new HitlError('conflict', `the run was resumed with a value that does not name request '${requestId}'`);
   }
-  const decided = await manager.get(requestId);
+  // On the resumed execution, submit above already read the record as it is now.
+  const decided = record.status !== 'pending' ? record : await manager.get(requestId);
   if (!decided) throw new HitlError('not_found', `request '${requestId}' does not exist`);
   if (decided.status === 'pending') throw new HitlError('conflict', `the run was resumed before request '${requestId}' was decided`);
   return verdictOfRecord(decided, 'timeout');

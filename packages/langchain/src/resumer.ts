@@ -169,7 +169,7 @@ export function createResumer(options: ResumerOptions): Resumer {
       return 'done';
     }
     // Parallel calls of one turn pause together: the last decision resumes them all, in one run.
-    const records = await Promise.all(pauses.map((pause) => manager.get(pause.requestId)));
+    const records = await Promise.all(pauses.map((pause) => (pause.requestId === id ? record : manager.get(pause.requestId))));
     if (records.some((found) => found === undefined || found.status === 'pending')) return 'done';
     const requestIds = pauses.map((pause) => pause.requestId).sort();
     const key = requestIds[0] as string;
