@@ -162,12 +162,15 @@ export async function durableResume(context: BenchContext): Promise<Row[]> {
       lgLatencies.push(ms(decided, await ran));
       await resumed;
     }
+    // Like the hitl cycle, a cycle ends when the tool ran; the rest of the resumed run overlaps the next cycle.
+    const tails: Promise<unknown>[] = [];
     const lgCycles = await rate(cycles, 8, async (index) => {
       const userId = `4${index}`;
       const ran = ranFor(userId);
-      await lgResume(userId, await lgPause(userId));
+      tails.push(lgResume(userId, await lgPause(userId)));
       await ran;
     });
+    await Promise.all(tails);
     await pool.end();
 
     const p50 = percentile(latencies, 50);
