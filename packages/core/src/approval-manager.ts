@@ -15,7 +15,8 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
-import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateRequest } from './request-evaluation.js';
 import {
   checkResponse,
   jsonCopy,
@@ -24,6 +25,7 @@ import {
   requireSameRequest,
   validateOptions,
 } from './request-validation.js';
+import { createShadowPolicies } from './shadow-policies.js';
 import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
@@ -107,6 +109,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
   const events = createManagerEvents({ hooks, logger });
   const { emit, runHook, reportError } = events;
+  // Undefined unless `shadowPolicies` is set: then `submit` also asks a candidate set, only to report.
+  const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
   const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
@@ -144,13 +148,6 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
   });
 
-  const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
-    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
-    if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
-    const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
-    if (evaluation.policy !== undefined) result.policy = evaluation.policy;
-    return result;
-  };
 
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
@@ -177,7 +174,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    const evaluation = evaluateStored(stored);
+    const evaluation = evaluateRequest(engine, stored);
+    // Only when a shadow set is configured: the candidate policies' view, never used to decide.
+    const shadowed = shadow?.compare(stored, evaluation);
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -211,6 +210,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw failure;
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
+    if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
     followUpCreate(result.record);
     return result.record;
   };
@@ -351,6 +351,10 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
     removePolicy(name: string) {
       return engine.remove(name);
+    },
+    setPolicies(list: ApprovalPolicy[]) {
+      if (!Array.isArray(list)) throw invalidInput('policies', list, 'must be an array');
+      engine.replace(list);
     },
     listPolicies() {
       return engine.list();

@@ -11,6 +11,8 @@ import type { Manager, Scheduler } from './types.js';
 export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { isResumable, normalizeUnresumedQuery, resumeClaimsUnsupported, validateResumeClaimArguments } from './resume-claim.js';
+/** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
+export { evaluationOfType } from './request-evaluation.js';
 
 /** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
