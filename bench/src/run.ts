@@ -5,6 +5,7 @@ import { mergeResults, type Machine } from './report.js';
 import { readResults, writeReports, writeResults } from './report-files.js';
 import { dashboardSpeed } from './rows/dashboard.js';
 import { durableResume } from './rows/durable-resume.js';
+import { grants } from './rows/grants.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { peerAgentOverhead } from './rows/peer-agent-overhead.js';
@@ -29,6 +30,7 @@ const suites: Record<string, Suite> = {
   'policy-condition': policyCondition,
   'policy-worst-case': policyWorstCase,
   'shadow-policies': shadowPolicies,
+  grants,
   'round-trip': roundTrip,
   memory: memoryPerRequest,
   langchain: langChainOverhead,

@@ -2,12 +2,14 @@
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
  * module (validation, expiry timers, waiters, lost replies, notification, events, store feed); what
  * stays here (~400 lines, half of them imports, docs and the public method table) is the lifecycle
- * those modules serve: submit, waitFor, respond, cancel and close.
+ * those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered decisions)
+ * and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
  */
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
+import { createGrantOperations, grantResponse } from './grants/grant-operations.js';
 import { HitlError } from './hitl-error.js';
 import { InputSchemaValidator } from './input-schema.js';
 import { defaultScheduler, errorMessage } from './internal.js';
@@ -148,6 +150,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
   });
 
+  const evaluatePolicies = (request: StoredRequest) => evaluateRequest(engine, request);
+  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, reportError });
 
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
@@ -174,7 +178,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    const evaluation = evaluateRequest(engine, stored);
+    const evaluation = await grants.evaluateRequest(stored, evaluateRequest(engine, stored));
     // Only when a shadow set is configured: the candidate policies' view, never used to decide.
     const shadowed = shadow?.compare(stored, evaluation);
     await vet(stored, evaluation);
@@ -191,7 +195,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
       record.status = statusOfDecision[decision];
       record.closedAt = createdAt;
-      record.response = {
+      record.response = evaluation.grant !== undefined ? grantResponse(id, evaluation, createdAt) : {
         requestId: id,
         decision,
         feedback: evaluation.reason,
@@ -325,10 +329,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
     if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
+    const grant = grants.remembered(input.remember, current, response);
+    const patch: DecidePatch = { status: statusOfDecision[decision], response, closedAt: respondedAt };
 
     let decided: ApprovalRecord;
     try {
-      decided = await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
+      decided = grant === undefined ? await decidePending(id, patch) : await grants.decideWithGrant(id, patch, grant);
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -342,6 +348,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw error;
     }
     followUpDecision(decided);
+    if (grant !== undefined) await grants.learned(grant, id);
     return decided;
   };
 
@@ -360,7 +367,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       return engine.list();
     },
     evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) =>
-      evaluateCall(engine, toolName, confidence, riskLevel, input)) as Manager['evaluate'],
+      grants.evaluateNow(toolName, evaluateCall(engine, toolName, confidence, riskLevel, input))) as Manager['evaluate'],
     async shouldApprove(toolName, confidence, riskLevel) {
       return engine.evaluate(toolName, confidence, riskLevel).outcome === 'approve';
     },
@@ -387,6 +394,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
     },
     cancel,
+    ...grants.methods,
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -396,6 +404,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       closed = true;
       expiry.clearAll();
       unsubscribeStore();
+      grants.close();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));
       waiters.failAll(() => new HitlError('cancelled', 'the manager was closed while waiting'));
       events.clear();

@@ -11,6 +11,7 @@ import type { Manager, Scheduler } from './types.js';
 export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { isResumable, normalizeUnresumedQuery, resumeClaimsUnsupported, validateResumeClaimArguments } from './resume-claim.js';
+export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
 /** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
 export { evaluationOfType } from './request-evaluation.js';
 

@@ -32,7 +32,9 @@ import { runMigrations } from './migrations.js';
 import { createResumeClaims } from './resume-claims.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
-import { buildSql, LIST_FILTERS } from './sql.js';
+import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS } from './sql.js';
+import { buildGrantSql } from './grant-sql.js';
+import { createGrantStore } from './grant-store.js';
 
 /**
  * The settings every store takes, whichever way it connects.
@@ -192,6 +194,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     logger,
     listeners,
     trustCarriedRecords: notifyRecords,
+    onGrant: (payload) => grants.onNotification(payload),
+    onListening: () => grants.catchUp(),
   });
 
   let closed = false;
@@ -239,6 +243,19 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return readying;
   };
 
+  const grants = createGrantStore({
+    pool,
+    sql: buildGrantSql(schema, table, tableName, RECORD_COLUMNS, (channelParameter, originParameter) => notify('decided', channelParameter, originParameter, notifyRecords)),
+    run,
+    failure,
+    ensureReady,
+    channel,
+    origin,
+    tableName,
+    logger,
+    deliver: (stored) => feed.deliver(stored),
+  });
+
   const requireRecordId = (value: unknown): string => {
     if (typeof value !== 'string' || value === '') throw invalidInput('id', value, 'must be a non-empty string');
     return value;
@@ -249,6 +266,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const store: PostgresStore = {
     tableName,
     ...resumeClaims,
+    ...grants.methods,
 
     async create(record: ApprovalRecord): Promise<CreateResult> {
       const parameters = insertParameters(record);
@@ -353,6 +371,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         closed = true;
         sweeper.stop();
         listeners.clear();
+        grants.clear();
         await feed.close();
         await readying?.catch(() => undefined);
         await sweeper.idle();

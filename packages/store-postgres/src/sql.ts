@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
 import { resumeClaimMigration } from './resume-claim-sql.js';
+import { buildGrantSql } from './grant-sql.js';
 
 /** Lower-case letters, digits and `_`, starting with a letter or `_`. */
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
@@ -99,7 +100,7 @@ const NOTIFY_PAYLOAD_LIMIT = 8_000;
  * only if its transaction commits, so it is committed data) when the whole payload stays under
  * {@link NOTIFY_PAYLOAD_LIMIT} bytes; otherwise it is the small one and listeners read the row.
  */
-const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string, carryRecord = false) => {
+export const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string, carryRecord = false) => {
   const fields = `'id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text, 'change_seq', change_seq::text`;
   const small = `json_build_object(${fields})::text`;
   if (!carryRecord) return `pg_notify(${channelParameter}::text, ${small}) IS NULL AS notified`;
@@ -213,6 +214,8 @@ CREATE INDEX IF NOT EXISTS ${index('run_seq_idx')} ON ${qualifiedTable} ((reques
 CREATE INDEX IF NOT EXISTS ${index('requested_by_seq_idx')} ON ${qualifiedTable} ((request->>'requestedBy'), seq);
 CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (created_at);`,
     },
+    // Grants (remembered decisions): their own table next to the requests, created in place.
+    { version: 3, sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration },
     resumeClaimMigration(schema, table),
   ];
 
