@@ -3,6 +3,7 @@
 // Over 400 lines because it is one table of independent cases that a store author reads together.
 import { grantConformanceCases } from './grants/grant-conformance.js';
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
+import { resumeClaimCases } from './resume-claim-conformance.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
 import { outboxCaseBodies } from './outbox/outbox-conformance.js';
 
@@ -74,6 +75,13 @@ function sampleRecord(
   if (overrides.threadId !== undefined) record.request.threadId = overrides.threadId;
   if (overrides.runId !== undefined) record.request.runId = overrides.runId;
   if (overrides.requestedBy !== undefined) record.request.requestedBy = overrides.requestedBy;
+  return record;
+}
+
+/** A pending record marked for a resumer (`metadata.resumeWith`), or unmarked. */
+function markedRecord(resumeWith: string | undefined): ApprovalRecord {
+  const record = sampleRecord();
+  if (resumeWith !== undefined) record.request.metadata = { ...record.request.metadata, resumeWith };
   return record;
 }
 
@@ -424,5 +432,6 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
   cases.push(...grantConformanceCases({ sampleRecord, approval, check, changeTimeoutMs }));
 
   cases.push(...outboxCaseBodies(() => sampleRecord(), approval));
+  cases.push(...resumeClaimCases({ check, approval, sampleRecord: (resumeWith) => markedRecord(resumeWith) }));
   return cases.map(([name, body]) => ({ name, run: withStores(body) }));
 }

@@ -16,12 +16,17 @@ export async function runMigrations(pool: Pool, sql: StoreSql, schema: string, f
     throw failure('connect to run its migrations', error);
   }
   let broken = false;
-  const latest = sql.migrations.at(-1)?.version ?? 0;
+  // Versions are reserved per feature and may land out of order (6 before 5): each migration runs
+  // unless its own version is recorded, not merely when it is above the highest one recorded.
+  const appliedVersions = async (): Promise<Set<number>> => {
+    const applied = await client.query<{ version: string }>(sql.appliedVersions);
+    return new Set(applied.rows.map((row) => Number(row.version)));
+  };
   try {
     const present = await client.query<{ present: string }>({ ...sql.migrationsTableExists, values: [sql.migrationsTableName] });
     if (present.rows[0]?.present === 'true') {
-      const applied = await client.query<{ version: string }>(sql.appliedVersion);
-      if (Number(applied.rows[0]?.version) >= latest) return;
+      const applied = await appliedVersions();
+      if (sql.migrations.every((migration) => applied.has(migration.version))) return;
     }
     await client.query('BEGIN');
     try {
@@ -32,10 +37,9 @@ export async function runMigrations(pool: Pool, sql: StoreSql, schema: string, f
       const schemaFound = await client.query({ ...sql.schemaExists, values: [schema] });
       if (schemaFound.rowCount === 0) await client.query(sql.createSchema);
       await client.query(sql.createMigrationsTable);
-      const applied = await client.query<{ version: string }>(sql.appliedVersion);
-      const version = Number(applied.rows[0]?.version ?? 0);
+      const applied = await appliedVersions();
       for (const migration of sql.migrations) {
-        if (migration.version <= version) continue;
+        if (applied.has(migration.version)) continue;
         await client.query(migration.sql);
         await client.query(sql.recordMigration, [migration.version]);
       }
