@@ -70,7 +70,10 @@ describe('faults on the Postgres store', () => {
       expect(notifications.decided.get(id), `decided notifications of ${id}`).toBe(1);
       expect(finalEventsFor(b, id), `B's events for ${id}`).toEqual(['request-decided']);
       expect(finalEventsFor(a, id).length, `A's events for ${id}`).toBeLessThanOrEqual(1);
-      expect(hooksFor([a, b], id).length, `hooks for ${id}`).toBeLessThanOrEqual(1);
+      // Hooks are outbox jobs, run at least once: A wrote its job claimed under its manual clock, so
+      // B may take it over when that lease looks ended by B's clock while A's retry runs it too.
+      // One re-run is what at-least-once allows here; a third run would be a defect.
+      expect(hooksFor([a, b], id).length, `hooks for ${id}`).toBeLessThanOrEqual(2);
     }
     await notifications.stop();
     expect(trials).toHaveLength(60);
