@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
+import { quorumAction, recordApproval, requiredApprovals, requireQuorumStore, startQuorum, withQuorum } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';
 import { InputSchemaValidator } from './input-schema.js';
 import { defaultScheduler, errorMessage } from './internal.js';
@@ -94,7 +95,11 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const ownsStore = options.store === undefined;
   const store: ApprovalStore = options.store ?? createMemoryStore();
   const engine = new PolicyEngine(defaultOutcome);
-  for (const policy of policies) engine.add(policy);
+  const addPolicy = (policy: ApprovalPolicy) => {
+    requireQuorumStore(store, String(policy?.name), typeof policy?.approvals === 'number' ? policy.approvals : undefined);
+    engine.add(policy);
+  };
+  for (const policy of policies) addPolicy(policy);
   const inputSchemas = new InputSchemaValidator();
   let closed = false;
   const isClosed = () => closed;
@@ -146,7 +151,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
   const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
     const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
-    if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
+    if (request.type === 'approval') return withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals);
+    if (evaluation.outcome === 'review') return evaluation;
     const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
     if (evaluation.policy !== undefined) result.policy = evaluation.policy;
     return result;
@@ -188,6 +194,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const policyTimeout = evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.timeoutMs;
       const timeout = stored.timeoutMs ?? policyTimeout ?? timeoutMs;
       if (Number.isFinite(timeout) && createdMs + timeout < MAX_DATE_MS) record.expiresAt = iso(createdMs + timeout);
+      startQuorum(record);
     } else {
       const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
       record.status = statusOfDecision[decision];
@@ -243,9 +250,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
    * expiry is recorded at once (whoever else was due to record it), so the request does not stay
    * pending past its deadline; the caller still gets the `conflict`.
    */
-  const decidePending = async (id: string, patch: DecidePatch): Promise<ApprovalRecord> => {
+  const decidePending = (id: string, patch: DecidePatch): Promise<ApprovalRecord> => writePending(id, () => store.decide(id, 'pending', patch));
+
+  /** A write that needs the request pending (a decision, an approval); see {@link decidePending}. */
+  const writePending = async (id: string, write: () => Promise<ApprovalRecord>): Promise<ApprovalRecord> => {
     try {
-      return await store.decide(id, 'pending', patch);
+      return await write();
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'conflict')) {
@@ -298,7 +308,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const { decision, feedback, respondedBy, metadata, modified, idempotencyKey } = checkResponse(input);
     /** A retry of a decision that was recorded (its reply lost on the way back) gets that record again. */
     const sameDecision = (record: ApprovalRecord): boolean =>
-      idempotencyKey !== undefined && record.response?.decisionId === idempotencyKey && record.response.decision === decision;
+      idempotencyKey !== undefined &&
+      ((record.response?.decisionId === idempotencyKey && record.response.decision === decision) ||
+        (decision === 'approve' && record.approvals?.some((approval) => approval.decisionId === idempotencyKey) === true));
 
     let current: ApprovalRecord | undefined;
     try {
@@ -315,6 +327,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
     }
     requireNotRequester(current, respondedBy);
+    if (sameDecision(current)) return current;
+    const action = requiredApprovals(current) > 1 ? quorumAction(current, decision, respondedBy) : 'decide';
     if (modified !== undefined && current.request.inputSchema !== undefined) {
       inputSchemas.check('modified', current.request.inputSchema, modified);
     }
@@ -328,7 +342,10 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
     let decided: ApprovalRecord;
     try {
-      decided = await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
+      decided =
+        action === 'approval'
+          ? await writePending(id, () => recordApproval(store, current, response))
+          : await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -341,14 +358,14 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (HitlError.is(error, 'store_unavailable')) lostReplies.rememberDecision(decisionId);
       throw error;
     }
-    followUpDecision(decided);
+    // One approval of several: the reviewers hear that the request still needs another approver.
+    if (decided.status === 'pending') dispatch.notify(decided);
+    else followUpDecision(decided);
     return decided;
   };
 
   const manager: Manager = {
-    addPolicy(policy: ApprovalPolicy) {
-      engine.add(policy);
-    },
+    addPolicy,
     removePolicy(name: string) {
       return engine.remove(name);
     },

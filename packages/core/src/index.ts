@@ -22,6 +22,8 @@ export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 export { identityKey } from './identity.js';
 export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
 export type {
+  AddApprovalInput,
+  Approval,
   ApprovalPolicy,
   ApprovalRecord,
   ApprovalStore,

@@ -1,6 +1,7 @@
 import { isRequestStatus } from './constants.js';
+import { applyApproval, changeOfApproval, checkAddApprovalInput } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';
-import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
 import { invalidInput, optionalString } from './validation.js';
 
 /** Freezes an object and everything reachable from it. */
@@ -159,6 +160,18 @@ export function createMemoryStore(): ApprovalStore {
       const stored = deepFreeze(next);
       records[index] = stored;
       emit({ type: 'decided', record: stored });
+      return stored;
+    },
+
+    async addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord> {
+      ensureOpen();
+      checkAddApprovalInput(input);
+      const index = indexById.get(id);
+      if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
+      // Checked and written in one synchronous step: no other call runs in between.
+      const stored = deepFreeze(applyApproval(records[index] as ApprovalRecord, structuredClone(input)));
+      records[index] = stored;
+      emit(changeOfApproval(stored));
       return stored;
     },
 
