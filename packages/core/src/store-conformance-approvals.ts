@@ -108,8 +108,10 @@ export function approvalConformanceCases(changeTimeoutMs: number): [string, Conf
       withAddApproval(async (store, peer) => {
         await store.list({ limit: 1 });
         const record = quorumRecord(2);
-        await peer.create(record);
         const id = record.request.id;
+        const created = nextChange(store, (change) => change.type === 'created' && change.record.request.id === id, changeTimeoutMs);
+        await peer.create(record);
+        await created.promise;
         const added = nextChange(store, (change) => change.type === 'approval-added' && change.record.request.id === id, changeTimeoutMs);
         await peer.addApproval(id, approvalBy(record, 'alice'));
         const change = await added.promise;

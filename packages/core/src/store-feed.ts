@@ -21,8 +21,9 @@ export function subscribeStoreFeed(store: ApprovalStore, { emit, created, decide
       emit({ type: 'request-created', record });
       created(record);
     }
-    // Four eyes: each approval is news (the last one just before its `request-decided`).
-    const approvalAdded = change.type === 'created' ? undefined : approvalAddedEvent(record);
+    // Four eyes: each approval is news (the last one just before its `request-decided`); a record
+    // first seen with approvals (a feed that coalesced its changes) reports its latest one.
+    const approvalAdded = approvalAddedEvent(record);
     if (approvalAdded) emit(approvalAdded);
     if (record.status === 'pending') return;
     decided(record);

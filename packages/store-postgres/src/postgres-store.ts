@@ -9,10 +9,11 @@ import pg from 'pg';
 import type { ClientConfig, Pool } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
 import { invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
-import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
+import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
-import { decideParameters, insertParameters, rowToStored } from './records.js';
+import { decideParameters, insertParameters, rowToStored, toTimestampParameter } from './records.js';
+import { addApprovalParameters, approvalInsertParameters, approvalRefusal } from './approvals-sql.js';
 import type { RecordRow } from './records.js';
 import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
@@ -219,8 +220,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async create(record: ApprovalRecord): Promise<CreateResult> {
       const parameters = insertParameters(record);
+      const approvalParameters = approvalInsertParameters(record);
       await ensureReady();
-      const [row] = await run<RecordRow>('store a request', sql.insert, [...parameters, channel, origin]);
+      const [row] = await run<RecordRow>('store a request', sql.insert, [...parameters, channel, origin, ...approvalParameters]);
       if (row) {
         const stored = rowToStored(row, tableName);
         feed.deliver(stored);
@@ -292,6 +294,22 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         );
       }
       throw new HitlError('conflict', `request '${id}' changed while it was being decided`);
+    },
+
+    async addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord> {
+      requireRecordId(id);
+      const parameters = addApprovalParameters(id, input, toTimestampParameter('input.approval.at', input.approval.at));
+      await ensureReady();
+      const [row] = await run<RecordRow>('record an approval', sql.addApproval, [...parameters, channel, origin]);
+      if (row) {
+        const stored = rowToStored(row, tableName);
+        feed.deliver(stored);
+        return stored.record;
+      }
+      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]);
+      const [latest] = current?.status === 'pending' ? await run<RecordRow>('read a request', sql.get, [id]) : [];
+      const expiresAt = current?.expires_ms ? new Date(Number(current.expires_ms)).toISOString() : undefined;
+      throw approvalRefusal(id, input.approval.by, current && { ...current, ...(expiresAt ? { expiresAt } : {}) }, latest && rowToStored(latest, tableName).record);
     },
 
     subscribe(listener: (change: StoreChange) => void): () => void {
