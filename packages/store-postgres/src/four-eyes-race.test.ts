@@ -1,0 +1,101 @@
+// Four eyes under contention: reviewers racing on 2-approval requests across three instances (separate pools, stores and managers on one table).
+import { describe, expect, it } from 'vitest';
+import { createManager, HitlError } from '@hitl/core';
+import type { ApprovalRecord, InteractionResponse, Manager, StoreChange } from '@hitl/core';
+import { createRecordingLogger, within } from '@hitl/test-kit';
+import { createTestPool, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
+import { createPostgresStore } from './index.js';
+
+const { schema, cleanups } = usePostgresSchema('hitl_four_eyes');
+
+/** Rounds of the race; `HITL_FOUR_EYES_ROUNDS` raises or lowers it (see RELIABILITY.md). */
+const ROUNDS = Number(process.env.HITL_FOUR_EYES_ROUNDS ?? 200);
+const REVIEWERS = 10;
+
+interface Instance {
+  manager: Manager;
+  /**
+   * The ids of the changes this instance's store delivered with the record approved: `decided`, or
+   * `created` when the feed first read the row after it was approved (a feed reports each row's
+   * latest state once).
+   */
+  decidedChanges: string[];
+  /** How many `request-decided` events this manager emitted, per request id. */
+  decidedEvents: Map<string, number>;
+}
+
+function startInstance(name: string, table: string): Instance {
+  const pool = createTestPool(randomName(`hitl_${name}`), { max: 6 });
+  const store = createPostgresStore({ pool, schema, table, sweepIntervalMs: Infinity, logger: createRecordingLogger() });
+  const decidedChanges: string[] = [];
+  store.subscribe((change: StoreChange) => {
+    if (change.record.status === 'approved') decidedChanges.push(change.record.request.id);
+  });
+  const manager = createManager({
+    store,
+    logger: createRecordingLogger(),
+    timeoutMs: 600_000,
+    policies: [{ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 }],
+  });
+  const decidedEvents = new Map<string, number>();
+  manager.subscribe((event) => {
+    if (event.type === 'request-decided') decidedEvents.set(event.record.request.id, (decidedEvents.get(event.record.request.id) ?? 0) + 1);
+  });
+  cleanups.push(async () => {
+    await manager.close();
+    await store.close();
+    await pool.end();
+  });
+  return { manager, decidedChanges, decidedEvents };
+}
+
+describe('four eyes on PostgreSQL', () => {
+  it(`${REVIEWERS} reviewers racing on a 2-approval request across 3 instances, ${ROUNDS} rounds: 2 approvals, one approved transition, every waiter woken once alike`, async () => {
+    const table = 'race';
+    const instances = ['a', 'b', 'c'].map((name) => startInstance(name, table));
+    await Promise.all(instances.map((instance) => instance.manager.list({ limit: 1 })));
+    const at = (index: number) => instances[index % instances.length] as Instance;
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const { request } = await at(round).manager.submit({ id: `transfer-${round}`, toolName: 'transfer_funds', input: { round }, requestedBy: 'agent' });
+      const id = request.id;
+      // Two waiters per instance; each counts how often it was woken.
+      const wakeUps: number[] = [];
+      const waiters = instances.flatMap((instance, index) =>
+        [0, 1].map((slot) => {
+          const position = index * 2 + slot;
+          wakeUps[position] = 0;
+          return instance.manager.waitFor(id).then((response) => {
+            wakeUps[position] = (wakeUps[position] ?? 0) + 1;
+            return response;
+          });
+        }),
+      );
+      const attempts = await Promise.allSettled(
+        Array.from({ length: REVIEWERS }, (_, reviewer) => at(reviewer + round).manager.respond(id, { decision: 'approve', respondedBy: `Reviewer-${reviewer}` })),
+      );
+      const accepted = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+      expect(accepted, `round ${round}`).toHaveLength(2);
+      expect(accepted.filter((record: ApprovalRecord) => record.status === 'approved'), `round ${round}`).toHaveLength(1);
+      for (const attempt of attempts) {
+        if (attempt.status === 'rejected') expect(HitlError.is(attempt.reason, 'conflict'), String(attempt.reason)).toBe(true);
+      }
+      const final = await at(round + 1).manager.get(id);
+      expect(final?.status).toBe('approved');
+      expect(final?.approvals).toHaveLength(2);
+      expect(new Set(final?.approvals?.map((approval) => approval.by)).size).toBe(2);
+
+      const responses: InteractionResponse[] = await within(Promise.all(waiters), 10_000, `the waiters of round ${round}`);
+      for (const response of responses) expect(response).toEqual(final?.response);
+      expect(wakeUps).toEqual([1, 1, 1, 1, 1, 1]);
+    }
+
+    // Every store delivered each request's approved transition exactly once; every manager emitted one request-decided.
+    for (const instance of instances) {
+      expect(instance.decidedChanges).toHaveLength(ROUNDS);
+      expect(new Set(instance.decidedChanges).size).toBe(ROUNDS);
+      expect([...instance.decidedEvents.values()].every((count) => count === 1)).toBe(true);
+      expect(instance.decidedEvents.size).toBe(ROUNDS);
+    }
+  }, 120_000);
+});
