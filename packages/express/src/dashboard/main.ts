@@ -12,6 +12,7 @@ import { byId, el } from './dom.js';
 import { createFilterBar } from './filter-bar.js';
 import { formatLeft } from './format.js';
 import { createHistory } from './history.js';
+import { hasMoreApprovals } from './quorum.js';
 
 const list = byId<HTMLUListElement>('requests');
 const empty = byId('empty');
@@ -227,6 +228,13 @@ function apply(record: ApprovalRecord | undefined, live: boolean) {
     closeCard(id);
     return;
   }
+  const shown = pending.get(id);
+  if (shown && hasMoreApprovals(record, shown)) {
+    // Four eyes: another approval of a request still pending.
+    pending.set(id, record);
+    cards.get(id)?.update(record);
+    return;
+  }
   if (closedIds.has(id) || pending.has(id) || !matchesFilter(record, pendingFilter.value)) return;
   pending.set(id, record);
   // Newer than what is shown (a live arrival), or room left in the window: it gets a card now.
@@ -293,7 +301,9 @@ function connect() {
     }
     apply(data.record, true);
   };
-  for (const type of ['request-created', 'request-decided', 'request-expired', 'request-cancelled']) stream.addEventListener(type, onRecord);
+  for (const type of ['request-created', 'request-decided', 'request-expired', 'request-cancelled', 'request-approval-added']) {
+    stream.addEventListener(type, onRecord);
+  }
   stream.addEventListener('ready', (event: MessageEvent<string>) => {
     setStatus('live', 'Live');
     let data: { resumed?: boolean } = {};
