@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { dashboardSpeed } from './rows/dashboard.js';
+import { fourEyes } from './rows/four-eyes.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyCondition } from './rows/policy-condition.js';
@@ -29,6 +30,7 @@ const suites: Record<string, Suite> = {
   webhook: webhookDelivery,
   slack: slackInteractivity,
   postgres: postgresStore,
+  'four-eyes': fourEyes,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,
 };
