@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
-import { quorumAction, recordApproval, requiredApprovals, requireQuorumStore, startQuorum, withQuorum } from './four-eyes.js';
+import { approvalInput, quorumAction, recordApproval, requiredApprovals, requireQuorumStore, startQuorum, withQuorum } from './four-eyes.js';
+import { GrantGate } from './grants/grant-gate.js';
+import { callOfRequest, createGrantOperations, grantResponse, requireStoreMethod } from './grants/grant-operations.js';
+import type { DecideManyItem, GrantChange } from './grants/grant-types.js';
+import { grantOfRemember } from './grants/grant-validation.js';
+import { grantAsFirstApproval } from './four-eyes-grants.js';
 import { HitlError } from './hitl-error.js';
 import { InputSchemaValidator } from './input-schema.js';
 import { defaultScheduler, errorMessage } from './internal.js';
@@ -100,6 +105,11 @@ export function createManager(options: ManagerOptions = {}): Manager {
     engine.add(policy);
   };
   for (const policy of policies) addPolicy(policy);
+  const gate = new GrantGate({ store, now, logger, refusesGrants: (name) => engine.policyNamed(name)?.grants === false,
+    // Four eyes: a grant counts as one approval, confirmed by submit; the sync fast path never approves such a call.
+    needsSeveralApprovals: (name) => (engine.policyNamed(name)?.approvals ?? 1) > 1,
+  });
+  const grantListeners = new Set<() => void>();
   const inputSchemas = new InputSchemaValidator();
   let closed = false;
   const isClosed = () => closed;
@@ -134,6 +144,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const hook = hookOfStatus[record.status];
     if (hook) runHook(hook, record);
   };
+
+  /** After a decision, its hook; after one approval of several, the reviewers hear that another approver is needed. */
+  const followUpAnswer = (record: ApprovalRecord) => (record.status === 'pending' ? dispatch.notify(record) : followUpDecision(record));
 
   const lostReplies = createLostReplies({ followUpCreate, followUpDecision });
 
@@ -183,7 +196,10 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    const evaluation = evaluateStored(stored);
+    const policies = evaluateStored(stored);
+    const granted = stored.type === 'approval' ? await gate.evaluate(callOfRequest(stored), policies) : policies;
+    // Four eyes: a grant is at most one of the approvals, never the whole quorum.
+    const { evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, { request: stored, policies, evaluation: granted, at: iso(now()) });
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -195,11 +211,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const timeout = stored.timeoutMs ?? policyTimeout ?? timeoutMs;
       if (Number.isFinite(timeout) && createdMs + timeout < MAX_DATE_MS) record.expiresAt = iso(createdMs + timeout);
       startQuorum(record);
+      if (grantedApproval !== undefined) record.approvals = [grantedApproval];
     } else {
       const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
       record.status = statusOfDecision[decision];
       record.closedAt = createdAt;
-      record.response = {
+      record.response = evaluation.grant !== undefined ? grantResponse(id, evaluation, createdAt) : {
         requestId: id,
         decision,
         feedback: evaluation.reason,
@@ -339,13 +356,21 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
     if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
+    const grant =
+      input.remember === undefined ? undefined : grantOfRemember(input.remember, current, decision, { respondedBy, feedback, nowMs: Date.parse(respondedAt) });
+    if (grant !== undefined) response.grantId = grant.id;
+    const patch: DecidePatch = { status: statusOfDecision[decision], response, closedAt: respondedAt };
 
     let decided: ApprovalRecord;
     try {
+      // With remember, the decision (or approval) and its grant are stored together (one transaction on Postgres).
+      const item: DecideManyItem = action === 'approval' ? { id, approval: approvalInput(current, response) } : { id, expectedStatus: 'pending', patch };
       decided =
-        action === 'approval'
-          ? await writePending(id, () => recordApproval(store, current, response))
-          : await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
+        grant !== undefined
+          ? ((await requireStoreMethod(store, 'decideMany')([item], { grant }).catch((error: unknown) => Promise.reject(storeFailure(error)))) as ApprovalRecord[])[0]!
+          : action === 'approval'
+            ? await writePending(id, () => recordApproval(store, current, response))
+            : await decidePending(id, patch);
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -358,11 +383,23 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (HitlError.is(error, 'store_unavailable')) lostReplies.rememberDecision(decisionId);
       throw error;
     }
-    // One approval of several: the reviewers hear that the request still needs another approver.
-    if (decided.status === 'pending') dispatch.notify(decided);
-    else followUpDecision(decided);
+    followUpAnswer(decided);
+    if (grant !== undefined) {
+      gate.learn(grant);
+      await grantOperations.decideCovered(grant, id).catch((error: unknown) => reportError(error as Error));
+    }
     return decided;
   };
+
+  const grantOperations = createGrantOperations({
+    store,
+    gate,
+    now,
+    ensureOpen,
+    evaluatePolicies: evaluateStored,
+    followUpDecision: followUpAnswer,
+    reportError: (error, record) => reportError(error as Error, record),
+  });
 
   const manager: Manager = {
     addPolicy,
@@ -372,8 +409,11 @@ export function createManager(options: ManagerOptions = {}): Manager {
     listPolicies() {
       return engine.list();
     },
-    evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) =>
-      evaluateCall(engine, toolName, confidence, riskLevel, input)) as Manager['evaluate'],
+    evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) => {
+      const evaluation = evaluateCall(engine, toolName, confidence, riskLevel, input);
+      // Grants cover calls (the object form); the positional form asks the policies alone.
+      return typeof toolName === 'object' && toolName !== null ? gate.evaluateNow(toolName, evaluation) : evaluation;
+    }) as Manager['evaluate'],
     async shouldApprove(toolName, confidence, riskLevel) {
       return engine.evaluate(toolName, confidence, riskLevel).outcome === 'approve';
     },
@@ -400,6 +440,21 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
     },
     cancel,
+    respondMany: grantOperations.respondMany,
+    grant: grantOperations.grant,
+    revokeGrant: grantOperations.revokeGrant,
+    listGrants: grantOperations.listGrants,
+    getGrant: grantOperations.getGrant,
+    subscribeGrants(listener: (change: GrantChange) => void) {
+      if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
+      const unsubscribe = store.subscribeGrants?.(listener) ?? (() => {});
+      const remove = () => {
+        grantListeners.delete(remove);
+        unsubscribe();
+      };
+      grantListeners.add(remove);
+      return remove;
+    },
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -409,6 +464,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
       closed = true;
       expiry.clearAll();
       unsubscribeStore();
+      gate.close();
+      for (const remove of [...grantListeners]) remove();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));
       waiters.failAll(() => new HitlError('cancelled', 'the manager was closed while waiting'));
       events.clear();

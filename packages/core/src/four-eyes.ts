@@ -145,13 +145,18 @@ export function quorumAction(record: ApprovalRecord, decision: Decision, respond
   return 'approval';
 }
 
-/** Records a reviewer's approval (`response`, made by the manager) on a request that needs several: `store.addApproval`, atomic in the store. */
+/** What `store.addApproval` records for a reviewer's approval (`response`, made by the manager) of `record`. */
+export function approvalInput(record: ApprovalRecord, response: InteractionResponse): AddApprovalInput {
+  const approval: Approval = { by: response.respondedBy as string, at: response.respondedAt };
+  if (response.feedback !== undefined) approval.feedback = response.feedback;
+  if (response.decisionId !== undefined) approval.decisionId = response.decisionId;
+  return { approval, required: requiredApprovals(record), response };
+}
+
+/** Records a reviewer's approval on a request that needs several: `store.addApproval`, atomic in the store. */
 export function recordApproval(store: ApprovalStore, record: ApprovalRecord, response: InteractionResponse): Promise<ApprovalRecord> {
   if (typeof store.addApproval !== 'function') {
     return Promise.reject(new HitlError('store_unavailable', `request '${record.request.id}' needs several approvals but the store has no addApproval()`));
   }
-  const approval: Approval = { by: response.respondedBy as string, at: response.respondedAt };
-  if (response.feedback !== undefined) approval.feedback = response.feedback;
-  if (response.decisionId !== undefined) approval.decisionId = response.decisionId;
-  return store.addApproval(record.request.id, { approval, required: requiredApprovals(record), response });
+  return store.addApproval(record.request.id, approvalInput(record, response));
 }

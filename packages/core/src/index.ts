@@ -50,3 +50,18 @@ export type {
   StoredRequest,
   WaitOptions,
 } from './types.js';
+export type {
+  ApprovalStoreGrants,
+  DecideManyItem,
+  Grant,
+  GrantChange,
+  GrantEffect,
+  GrantInput,
+  GrantList,
+  GrantQuery,
+  GrantScope,
+  RememberInput,
+  RememberScope,
+  RespondManyTarget,
+} from './grants/grant-types.js';
+export { MAX_RESPOND_MANY } from './grants/respond-many.js';

@@ -12,6 +12,7 @@ export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } 
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { checkAddApprovalInput, alreadyApproved, MAX_APPROVALS, requiredApprovals } from './four-eyes.js';
 export { identityKey } from './identity.js';
+export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
 
 /** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

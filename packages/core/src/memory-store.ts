@@ -1,7 +1,10 @@
 import { isRequestStatus } from './constants.js';
 import { applyApproval, changeOfApproval, checkAddApprovalInput } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';
+import { createMemoryGrants } from './grants/memory-grants.js';
+import type { DecideManyItem, Grant } from './grants/grant-types.js';
 import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import type { RequestStatus } from './constants.js';
 import { invalidInput, optionalString } from './validation.js';
 
 /** Freezes an object and everything reachable from it. */
@@ -103,6 +106,41 @@ export function createMemoryStore(): ApprovalStore {
     }
   };
 
+  const grants = createMemoryGrants(ensureOpen);
+
+  /** The record `decide` would change, or the error it would throw. */
+  const checkDecide = (id: string, expectedStatus: RequestStatus, patch: DecidePatch): number => {
+    const index = indexById.get(id);
+    if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
+    const current = records[index] as ApprovalRecord;
+    if (current.status !== expectedStatus) {
+      throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
+    }
+    if (patch.status !== 'expired' && current.expiresAt !== undefined && Date.parse(patch.closedAt) >= Date.parse(current.expiresAt)) {
+      throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`, { details: { ids: [id] } });
+    }
+    return index;
+  };
+
+  const applyDecide = (index: number, patch: DecidePatch): ApprovalRecord => {
+    const current = records[index] as ApprovalRecord;
+    const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
+    if (patch.response !== undefined) next.response = patch.response;
+    if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
+    const stored = deepFreeze(next);
+    records[index] = stored;
+    emit({ type: 'decided', record: stored });
+    return stored;
+  };
+
+  /** Four eyes: stores the record an approval left (see `applyApproval`) and tells the subscribers. */
+  const storeApproval = (index: number, next: ApprovalRecord): ApprovalRecord => {
+    const stored = deepFreeze(next);
+    records[index] = stored;
+    emit(changeOfApproval(stored));
+    return stored;
+  };
+
   return {
     async create(record: ApprovalRecord): Promise<CreateResult> {
       ensureOpen();
@@ -145,22 +183,7 @@ export function createMemoryStore(): ApprovalStore {
 
     async decide(id: string, expectedStatus, patch: DecidePatch): Promise<ApprovalRecord> {
       ensureOpen();
-      const index = indexById.get(id);
-      if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
-      const current = records[index] as ApprovalRecord;
-      if (current.status !== expectedStatus) {
-        throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
-      }
-      if (patch.status !== 'expired' && current.expiresAt !== undefined && Date.parse(patch.closedAt) >= Date.parse(current.expiresAt)) {
-        throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`);
-      }
-      const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
-      if (patch.response !== undefined) next.response = patch.response;
-      if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
-      const stored = deepFreeze(next);
-      records[index] = stored;
-      emit({ type: 'decided', record: stored });
-      return stored;
+      return applyDecide(checkDecide(id, expectedStatus, patch), patch);
     },
 
     async addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord> {
@@ -169,11 +192,58 @@ export function createMemoryStore(): ApprovalStore {
       const index = indexById.get(id);
       if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
       // Checked and written in one synchronous step: no other call runs in between.
-      const stored = deepFreeze(applyApproval(records[index] as ApprovalRecord, structuredClone(input)));
-      records[index] = stored;
-      emit(changeOfApproval(stored));
-      return stored;
+      return storeApproval(index, applyApproval(records[index] as ApprovalRecord, structuredClone(input)));
     },
+
+    /** All checks first, then every change, with no await in between: all or nothing. */
+    async decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> {
+      ensureOpen();
+      const failures: Record<'not_found' | 'conflict', string[]> = { not_found: [], conflict: [] };
+      const indexes: number[] = [];
+      /** Four eyes: the record each approval item would leave, computed before anything changes. */
+      const approved = new Map<number, ApprovalRecord>();
+      let approvalRefusal: HitlError | undefined;
+      items.forEach((item, position) => {
+        try {
+          if (item.approval === undefined) {
+            indexes.push(checkDecide(item.id, item.expectedStatus, item.patch));
+            return;
+          }
+          const index = indexById.get(item.id);
+          if (index === undefined) throw new HitlError('not_found', `request '${item.id}' does not exist`);
+          approved.set(position, applyApproval(records[index] as ApprovalRecord, checkAddApprovalInput(structuredClone(item.approval))));
+          indexes.push(index);
+        } catch (error) {
+          if (!HitlError.is(error, 'not_found') && !HitlError.is(error, 'conflict')) throw error;
+          if (item.approval !== undefined && error.code === 'conflict') approvalRefusal ??= error;
+          failures[error.code as 'not_found' | 'conflict'].push(item.id);
+        }
+      });
+      for (const code of ['not_found', 'conflict'] as const) {
+        const ids = failures[code];
+        if (ids.length > 0) {
+          const what = code === 'not_found' ? 'do not exist' : 'are no longer pending';
+          const why = code === 'conflict' && approvalRefusal !== undefined ? ` (${approvalRefusal.message})` : '';
+          throw new HitlError(code, `nothing was decided: ${ids.length} request(s) ${what}${why}: ${ids.slice(0, 20).join(', ')}`, { details: { ids } });
+        }
+      }
+      if (options?.grant !== undefined) grants.checkNew(options.grant);
+      const decided = items.map((item, position) => {
+        const index = indexes[position] as number;
+        const next = approved.get(position);
+        return next === undefined ? applyDecide(index, item.patch as DecidePatch) : storeApproval(index, next);
+      });
+      if (options?.grant !== undefined) grants.insert(options.grant);
+      return decided;
+    },
+
+    createGrant: grants.createGrant,
+    getGrant: grants.getGrant,
+    revokeGrant: grants.revokeGrant,
+    listGrants: grants.listGrants,
+    useGrant: grants.useGrant,
+    useGrantNow: grants.useGrantNow,
+    subscribeGrants: grants.subscribeGrants,
 
     subscribe(listener: (change: StoreChange) => void): () => void {
       listeners.add(listener);
@@ -185,6 +255,7 @@ export function createMemoryStore(): ApprovalStore {
     async close(): Promise<void> {
       closed = true;
       listeners.clear();
+      grants.clear();
     },
   };
 }

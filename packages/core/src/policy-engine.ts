@@ -51,7 +51,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   }
 
   const minConfidence = optionalUnitInterval(field('minConfidence'), policy.minConfidence) ?? 0;
-  for (const flag of ['requireExplicit', 'deny'] as const) {
+  for (const flag of ['requireExplicit', 'deny', 'grants'] as const) {
     if (policy[flag] !== undefined && typeof policy[flag] !== 'boolean') {
       throw invalidInput(field(flag), policy[flag], 'must be a boolean');
     }
@@ -77,6 +77,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   if (policy.timeoutMs !== undefined) copy.timeoutMs = policy.timeoutMs;
   if (policy.when !== undefined) copy.when = policy.when;
   if (approvals !== undefined) copy.approvals = approvals;
+  if (policy.grants !== undefined) copy.grants = policy.grants;
   const compiled: CompiledPolicy = {
     policy: Object.freeze(copy),
     matcher,

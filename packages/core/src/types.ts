@@ -3,6 +3,7 @@
 // reference); splitting them would only scatter one reference over several files.
 import type { Decision, InteractionType, RequestStatus, RiskLevel } from './constants.js';
 import type { HitlError } from './hitl-error.js';
+import type { ApprovalStoreGrants, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grants/grant-types.js';
 
 /**
  * A rule that decides, from the tool's name, the model's confidence and the action's risk, whether a
@@ -68,6 +69,11 @@ export interface ApprovalPolicy {
    * ```
    */
   approvals?: number;
+  /**
+   * `false`: no grant (remembered decision) ever satisfies this policy, so every call it applies to
+   * needs a fresh human decision ("every transfer is reviewed"). Deny grants still apply. Default `true`.
+   */
+  grants?: boolean;
 }
 
 /**
@@ -130,6 +136,8 @@ export interface PolicyEvaluation {
   reason: string;
   /** How many distinct approvals the review needs; present only when the policy asks for more than one. */
   approvals?: number;
+  /** The id of the grant (remembered decision) that decided; absent when the policies did. */
+  grant?: string;
 }
 
 /**
@@ -209,6 +217,8 @@ export interface InteractionResponse {
   metadata?: Record<string, unknown>;
   /** Identifies a reviewer's decision: the `idempotencyKey` it was made with, or a random UUID. */
   decisionId?: string;
+  /** The grant this decision created (`respond` with `remember`). A call decided *by* a grant says so in `metadata.grant`. */
+  grantId?: string;
 }
 
 /** A stored request with its id and type filled in. */
@@ -348,7 +358,7 @@ export interface CreateResult {
  * const manager = createManager({ store });
  * ```
  */
-export interface ApprovalStore {
+export interface ApprovalStore extends ApprovalStoreGrants {
   create(record: ApprovalRecord): Promise<CreateResult>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   list(query: ListQuery): Promise<ListResult>;
@@ -505,6 +515,11 @@ export interface RespondInput {
    * record instead of `conflict`. Never a second decision.
    */
   idempotencyKey?: string;
+  /**
+   * Also remember this decision as a grant, stored together with it: an approve makes an approve
+   * grant, a reject a deny grant. The decided record names it in `response.grantId`.
+   */
+  remember?: RememberInput;
 }
 
 /** Options of {@link Manager.waitFor}. */
@@ -559,4 +574,63 @@ export interface Manager {
   subscribe(listener: (event: ManagerEvent) => void): () => void;
   /** Stops timers and subscriptions; pending waiters reject with `cancelled`. Records stay as they are. */
   close(): Promise<void>;
+  /**
+   * Decides every pending request of `target` all or nothing (one transaction on a store that has
+   * `decideMany`). At most 500 requests. A request that is not pending makes it `conflict` with
+   * `details.ids` naming them; a self-approval `forbidden`, an unknown id `not_found`, each naming the ids.
+   *
+   * @example
+   * ```ts
+   * const records = await manager.respondMany({ runId: 'turn-42' }, { decision: 'approve', respondedBy: 'alice' });
+   * ```
+   */
+  respondMany(target: RespondManyTarget, input: RespondInput): Promise<ApprovalRecord[]>;
+  /**
+   * Stores a grant (remembered decision). A new approve grant also decides the pending requests it
+   * covers, each by the same rules as a new call.
+   *
+   * @example
+   * ```ts
+   * const grant = await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 't-1' }, grantedBy: 'alice' });
+   * ```
+   */
+  grant(input: GrantInput): Promise<Grant>;
+  /**
+   * Revokes a grant: once this returns, no manager sharing the store decides a call by it.
+   * `not_found` for an unknown id; revoking twice returns the first revocation.
+   *
+   * @example
+   * ```ts
+   * await manager.revokeGrant(grant.id, { revokedBy: 'alice' });
+   * ```
+   */
+  revokeGrant(id: string, input: { revokedBy: string }): Promise<Grant>;
+  /**
+   * Grants, newest first.
+   *
+   * @example
+   * ```ts
+   * const { items } = await manager.listGrants({ active: true });
+   * ```
+   */
+  listGrants(query?: GrantQuery): Promise<GrantList>;
+  /**
+   * One grant by id, revoked or not; undefined when there is none.
+   *
+   * @example
+   * ```ts
+   * const grant = await manager.getGrant('grant-1b2c');
+   * ```
+   */
+  getGrant(id: string): Promise<Grant | undefined>;
+  /**
+   * Listens to grants created and revoked (by any manager sharing the store); returns the
+   * unsubscribe function. Separate from {@link Manager.subscribe}, whose events all carry a record.
+   *
+   * @example
+   * ```ts
+   * manager.subscribeGrants((change) => console.log(change.type, change.grant.id));
+   * ```
+   */
+  subscribeGrants(listener: (change: GrantChange) => void): () => void;
 }

@@ -1,4 +1,4 @@
-export { createReviewRouter, type ReviewAction, type ReviewRouterOptions, type Reviewer } from './review-router.js';
+export { createReviewRouter, type GrantAction, type ReviewAction, type ReviewRouterOptions, type Reviewer } from './review-router.js';
 export type { ReviewErrorCode } from './http-errors.js';
 export {
   createDecisionLinks,

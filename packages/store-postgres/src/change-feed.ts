@@ -30,6 +30,10 @@ export interface ChangeFeedOptions {
   logger: Logger;
   /** The store's subscribers, called once per change. */
   listeners: ReadonlySet<(change: StoreChange) => void>;
+  /** Called with each grant notification (`kind` 'grant-created' or 'grant-revoked'). */
+  onGrant?: (payload: { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string }) => void;
+  /** Called each time the LISTEN connection is (re)established, after the records' catch-up started. */
+  onListening?: () => void;
 }
 
 /** The part of a store that turns changes (its own and, through LISTEN, everyone else's) into `StoreChange`s. */
@@ -65,6 +69,19 @@ function parsePayload(text: string | undefined): NotifyPayload | undefined {
     const changeSeq = (value as { change_seq?: unknown }).change_seq;
     if (typeof changeSeq === 'string' && /^[0-9]{1,20}$/.test(changeSeq)) payload.changeSeq = BigInt(changeSeq);
     return payload;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A grant notification's payload, or undefined for anything else. */
+function parseGrantPayload(text: string | undefined): { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string } | undefined {
+  if (text === undefined || !text.includes('"grant-')) return undefined;
+  try {
+    const value = JSON.parse(text) as { id?: unknown; kind?: unknown; origin?: unknown } | null;
+    if (value === null || typeof value.id !== 'string' || typeof value.origin !== 'string') return undefined;
+    if (value.kind !== 'grant-created' && value.kind !== 'grant-revoked') return undefined;
+    return { id: value.id, kind: value.kind, origin: value.origin };
   } catch {
     return undefined;
   }
@@ -210,6 +227,11 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
 
   const onNotification = (message: Notification) => {
     if (message.channel !== channel) return;
+    const grant = parseGrantPayload(message.payload);
+    if (grant !== undefined) {
+      options.onGrant?.(grant);
+      return;
+    }
     const payload = parsePayload(message.payload);
     if (!payload) {
       logger.debug?.(`hitl: ignored a notification on channel '${channel}' that hitl did not send`, message.payload);
@@ -227,7 +249,12 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     void fetchQueued();
   };
 
-  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification, onListening: catchUp });
+  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification,
+    onListening: async () => {
+      options.onListening?.();
+      await catchUp();
+    },
+  });
 
   return {
     start(initialHighWater) {

@@ -19,7 +19,9 @@ import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
-import { buildSql, LIST_FILTERS } from './sql.js';
+import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS } from './sql.js';
+import { buildGrantSql } from './grant-sql.js';
+import { createGrantStore } from './grant-store.js';
 
 /**
  * The settings every store takes, whichever way it connects.
@@ -93,6 +95,16 @@ export interface PostgresStore extends ApprovalStore {
    * connection and the sweeper. Call it at startup to fail fast when the database is unreachable.
    */
   migrate(): Promise<void>;
+  /**
+   * Four eyes: one approval of a request that needs several, as one `UPDATE` (see `ApprovalStore.addApproval`).
+   *
+   * @example
+   * ```ts
+   * const at = new Date().toISOString();
+   * await store.addApproval(id, { approval: { by: 'alice', at }, required: 2, response: { requestId: id, decision: 'approve', respondedBy: 'alice', respondedAt: at } });
+   * ```
+   */
+  addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord>;
   /** Expires every overdue pending request now, by the database's clock; resolves with how many. */
   sweep(): Promise<number>;
   /** Stops the sweeper, ends the LISTEN connection, and ends the pool if the store created it. */
@@ -163,6 +175,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     reconnect: { initialDelayMs, maxDelayMs, heartbeatIntervalMs },
     logger,
     listeners,
+    onGrant: (payload) => grants.onNotification(payload),
+    onListening: () => grants.catchUp(),
   });
 
   let closed = false;
@@ -210,6 +224,20 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return readying;
   };
 
+  const grants = createGrantStore({
+    pool,
+    sql: buildGrantSql(schema, table, tableName, RECORD_COLUMNS, (channelParameter, originParameter) => notify('decided', channelParameter, originParameter)),
+    run,
+    failure,
+    ensureReady,
+    channel,
+    origin,
+    tableName,
+    logger,
+    deliver: (stored) => feed.deliver(stored),
+    addApproval: sql.addApproval,
+  });
+
   const requireRecordId = (value: unknown): string => {
     if (typeof value !== 'string' || value === '') throw invalidInput('id', value, 'must be a non-empty string');
     return value;
@@ -217,6 +245,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const store: PostgresStore = {
     tableName,
+    ...grants.methods,
 
     async create(record: ApprovalRecord): Promise<CreateResult> {
       const parameters = insertParameters(record);
@@ -338,6 +367,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         closed = true;
         sweeper.stop();
         listeners.clear();
+        grants.clear();
         await feed.close();
         await readying?.catch(() => undefined);
         await sweeper.idle();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
 import { addApprovalSql, APPROVAL_COLUMNS, approvalInsertSql, approvalsMigrationSql } from './approvals-sql.js';
+import { buildGrantSql } from './grant-sql.js';
 
 /** Lower-case letters, digits and `_`, starting with a letter or `_`. */
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
@@ -68,7 +69,7 @@ const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)
  * Every column a record is built from. All of them come back as text, so pg's (process-wide) type
  * parsers cannot change what the store sees.
  */
-const RECORD_COLUMNS = [
+export const RECORD_COLUMNS = [
   'id',
   'seq::text AS seq',
   'change_seq::text AS change_seq',
@@ -87,7 +88,7 @@ const RECORD_COLUMNS = [
 ].join(', ');
 
 /** The NOTIFY sent with every change: small (id, status, kind, origin, change_seq); listeners read the row. */
-const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
+export const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
   `pg_notify(${channelParameter}::text, json_build_object('id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text, 'change_seq', change_seq::text)::text) IS NULL AS notified`;
 
 /** The list filters, in the order of their parameters, with the SQL each one tests. */
@@ -197,6 +198,8 @@ CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (crea
     },
     // Four eyes: how many approvals a request needs, the approvals given, their approvers' keys.
     { version: 4, sql: approvalsMigrationSql(qualifiedTable) },
+    // Grants (remembered decisions): their own table next to the requests, created in place.
+    { version: 3, sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration },
   ];
   const approvalInsert = approvalInsertSql(15);
 
