@@ -122,5 +122,28 @@ export function approvalConformanceCases(changeTimeoutMs: number): [string, Conf
         check(final.record.status === 'approved' && final.record.approvals?.length === 2, 'the final approval must reach subscribers as decided');
       }),
     ],
+    [
+      'decideMany takes approval items: one approval each, with the decisions, all or nothing',
+      withAddApproval(async (store) => {
+        if (typeof store.decideMany !== 'function') return;
+        const first = quorumRecord(2);
+        const second = quorumRecord(2);
+        const single = sampleRecord();
+        for (const record of [first, second, single]) await store.create(record);
+        await store.addApproval(second.request.id, approvalBy(second, 'alice'));
+        const at = new Date().toISOString();
+        const decide = { id: single.request.id, expectedStatus: 'pending' as const, patch: { status: 'approved' as const, closedAt: at, response: { requestId: single.request.id, decision: 'approve' as const, respondedBy: 'alice', respondedAt: at } } };
+        await expectHitlError(
+          () => store.decideMany!([{ id: first.request.id, approval: approvalBy(first, 'alice') }, { id: second.request.id, approval: approvalBy(second, 'ALICE') }, decide]),
+          'conflict',
+          'decideMany with an approval by a reviewer who approved already',
+        );
+        check((await store.get(first.request.id))?.approvals?.length === 0, 'a refused decideMany must add no approval');
+        check((await store.get(single.request.id))?.status === 'pending', 'a refused decideMany must decide nothing');
+        const done = await store.decideMany([{ id: first.request.id, approval: approvalBy(first, 'alice') }, decide]);
+        check(done[0]?.status === 'pending' && done[0].approvals?.[0]?.by === 'alice', 'an approval item must add one approval and leave the request pending below its quorum');
+        check(done[1]?.status === 'approved', 'a decision item must decide');
+      }),
+    ],
   ];
 }
