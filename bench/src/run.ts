@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Row } from './harness.js';
 import { dashboardSpeed } from './rows/dashboard.js';
 import { fourEyes } from './rows/four-eyes.js';
+import { grants } from './rows/grants.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { policyCondition } from './rows/policy-condition.js';
@@ -22,6 +23,7 @@ const suites: Record<string, Suite> = {
   'policy-evaluate': policyEvaluate,
   'policy-condition': policyCondition,
   'policy-worst-case': policyWorstCase,
+  grants,
   'round-trip': roundTrip,
   memory: memoryPerRequest,
   langchain: langChainOverhead,

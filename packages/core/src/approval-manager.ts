@@ -1,19 +1,18 @@
 /**
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
  * module (validation, expiry timers, waiters, lost replies, notification, events, store feed); what
- * stays here (~400 lines, half of them imports, docs and the public method table) is the lifecycle
- * those modules serve: submit, waitFor, respond, cancel and close.
+ * stays here (~430 lines, half of them imports, docs and the public method table) is the lifecycle
+ * those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered decisions)
+ * and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
+ * Four eyes (several approvers) lives in ./four-eyes; here it is a step of submit and of respond.
  */
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
-import { approvalInput, quorumAction, recordApproval, requiredApprovals, requireQuorumStore, startQuorum, withQuorum } from './four-eyes.js';
-import { GrantGate } from './grants/grant-gate.js';
-import { callOfRequest, createGrantOperations, grantResponse, requireStoreMethod } from './grants/grant-operations.js';
-import type { DecideManyItem, GrantChange } from './grants/grant-types.js';
-import { grantOfRemember } from './grants/grant-validation.js';
+import { approvalInput, isRetryOf, quorumAction, recordApproval, requiredApprovals, requireQuorumStore, startQuorum, withQuorum } from './four-eyes.js';
 import { grantAsFirstApproval } from './four-eyes-grants.js';
+import { createGrantOperations, grantResponse } from './grants/grant-operations.js';
 import { HitlError } from './hitl-error.js';
 import { InputSchemaValidator } from './input-schema.js';
 import { defaultScheduler, errorMessage } from './internal.js';
@@ -100,16 +99,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const ownsStore = options.store === undefined;
   const store: ApprovalStore = options.store ?? createMemoryStore();
   const engine = new PolicyEngine(defaultOutcome);
-  const addPolicy = (policy: ApprovalPolicy) => {
-    requireQuorumStore(store, String(policy?.name), typeof policy?.approvals === 'number' ? policy.approvals : undefined);
-    engine.add(policy);
-  };
+  const addPolicy = (policy: ApprovalPolicy) => (requireQuorumStore(store, policy), engine.add(policy));
   for (const policy of policies) addPolicy(policy);
-  const gate = new GrantGate({ store, now, logger, refusesGrants: (name) => engine.policyNamed(name)?.grants === false,
-    // Four eyes: a grant counts as one approval, confirmed by submit; the sync fast path never approves such a call.
-    needsSeveralApprovals: (name) => (engine.policyNamed(name)?.approvals ?? 1) > 1,
-  });
-  const grantListeners = new Set<() => void>();
   const inputSchemas = new InputSchemaValidator();
   let closed = false;
   const isClosed = () => closed;
@@ -171,6 +162,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     return result;
   };
 
+  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies: evaluateStored, followUpDecision: followUpAnswer, reportError });
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
     let verdict: boolean | void;
@@ -197,8 +189,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (existing) return sameRequest(existing, inputHash, stored);
     }
     const policies = evaluateStored(stored);
-    const granted = stored.type === 'approval' ? await gate.evaluate(callOfRequest(stored), policies) : policies;
     // Four eyes: a grant is at most one of the approvals, never the whole quorum.
+    const granted = await grants.evaluateRequest(stored, policies);
     const { evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, { request: stored, policies, evaluation: granted, at: iso(now()) });
     await vet(stored, evaluation);
     ensureOpen();
@@ -324,10 +316,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     requireId('id', id);
     const { decision, feedback, respondedBy, metadata, modified, idempotencyKey } = checkResponse(input);
     /** A retry of a decision that was recorded (its reply lost on the way back) gets that record again. */
-    const sameDecision = (record: ApprovalRecord): boolean =>
-      idempotencyKey !== undefined &&
-      ((record.response?.decisionId === idempotencyKey && record.response.decision === decision) ||
-        (decision === 'approve' && record.approvals?.some((approval) => approval.decisionId === idempotencyKey) === true));
+    const sameDecision = (record: ApprovalRecord): boolean => isRetryOf(record, idempotencyKey, decision);
 
     let current: ApprovalRecord | undefined;
     try {
@@ -356,21 +345,15 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
     if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
-    const grant =
-      input.remember === undefined ? undefined : grantOfRemember(input.remember, current, decision, { respondedBy, feedback, nowMs: Date.parse(respondedAt) });
-    if (grant !== undefined) response.grantId = grant.id;
+    const grant = grants.remembered(input.remember, current, response);
     const patch: DecidePatch = { status: statusOfDecision[decision], response, closedAt: respondedAt };
 
     let decided: ApprovalRecord;
     try {
-      // With remember, the decision (or approval) and its grant are stored together (one transaction on Postgres).
-      const item: DecideManyItem = action === 'approval' ? { id, approval: approvalInput(current, response) } : { id, expectedStatus: 'pending', patch };
-      decided =
-        grant !== undefined
-          ? ((await requireStoreMethod(store, 'decideMany')([item], { grant }).catch((error: unknown) => Promise.reject(storeFailure(error)))) as ApprovalRecord[])[0]!
-          : action === 'approval'
-            ? await writePending(id, () => recordApproval(store, current, response))
-            : await decidePending(id, patch);
+      // Four eyes: an approve of a request that needs several approvals is one of them.
+      const approval = action === 'approval' ? approvalInput(current, response) : undefined;
+      if (grant !== undefined) decided = await grants.decideWithGrant(approval === undefined ? { id, expectedStatus: 'pending', patch } : { id, approval }, grant);
+      else decided = approval === undefined ? await decidePending(id, patch) : await writePending(id, () => recordApproval(store, current, response));
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -384,22 +367,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw error;
     }
     followUpAnswer(decided);
-    if (grant !== undefined) {
-      gate.learn(grant);
-      await grantOperations.decideCovered(grant, id).catch((error: unknown) => reportError(error as Error));
-    }
+    if (grant !== undefined) await grants.learned(grant, id);
     return decided;
   };
-
-  const grantOperations = createGrantOperations({
-    store,
-    gate,
-    now,
-    ensureOpen,
-    evaluatePolicies: evaluateStored,
-    followUpDecision: followUpAnswer,
-    reportError: (error, record) => reportError(error as Error, record),
-  });
 
   const manager: Manager = {
     addPolicy,
@@ -409,11 +379,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     listPolicies() {
       return engine.list();
     },
-    evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) => {
-      const evaluation = evaluateCall(engine, toolName, confidence, riskLevel, input);
-      // Grants cover calls (the object form); the positional form asks the policies alone.
-      return typeof toolName === 'object' && toolName !== null ? gate.evaluateNow(toolName, evaluation) : evaluation;
-    }) as Manager['evaluate'],
+    evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) =>
+      grants.evaluateNow(toolName, evaluateCall(engine, toolName, confidence, riskLevel, input))) as Manager['evaluate'],
     async shouldApprove(toolName, confidence, riskLevel) {
       return engine.evaluate(toolName, confidence, riskLevel).outcome === 'approve';
     },
@@ -440,21 +407,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
     },
     cancel,
-    respondMany: grantOperations.respondMany,
-    grant: grantOperations.grant,
-    revokeGrant: grantOperations.revokeGrant,
-    listGrants: grantOperations.listGrants,
-    getGrant: grantOperations.getGrant,
-    subscribeGrants(listener: (change: GrantChange) => void) {
-      if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
-      const unsubscribe = store.subscribeGrants?.(listener) ?? (() => {});
-      const remove = () => {
-        grantListeners.delete(remove);
-        unsubscribe();
-      };
-      grantListeners.add(remove);
-      return remove;
-    },
+    ...grants.methods,
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -464,8 +417,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       closed = true;
       expiry.clearAll();
       unsubscribeStore();
-      gate.close();
-      for (const remove of [...grantListeners]) remove();
+      grants.close();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));
       waiters.failAll(() => new HitlError('cancelled', 'the manager was closed while waiting'));
       events.clear();

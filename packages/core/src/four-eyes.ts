@@ -36,9 +36,11 @@ export function startQuorum(record: ApprovalRecord): void {
   record.approvals = [];
 }
 
-/** Refuses a policy with a quorum on a store that cannot record approvals atomically. */
-export function requireQuorumStore(store: ApprovalStore, policyName: string, approvals: number | undefined): void {
-  if (approvals === undefined || approvals < 2 || typeof store.addApproval === 'function') return;
+/** Refuses a policy with a quorum on a store that cannot record approvals atomically (the policy itself is checked by `addPolicy`). */
+export function requireQuorumStore(store: ApprovalStore, policy: { name?: unknown; approvals?: unknown } | undefined): void {
+  const approvals = policy?.approvals;
+  if (typeof approvals !== 'number' || approvals < 2 || typeof store.addApproval === 'function') return;
+  const policyName = String(policy?.name);
   throw new HitlError(
     'invalid_input',
     `policy '${policyName}': approvals ${approvals} needs a store with addApproval() (the memory and PostgreSQL stores have it); this store has none`,
@@ -159,4 +161,14 @@ export function recordApproval(store: ApprovalStore, record: ApprovalRecord, res
     return Promise.reject(new HitlError('store_unavailable', `request '${record.request.id}' needs several approvals but the store has no addApproval()`));
   }
   return store.addApproval(record.request.id, approvalInput(record, response));
+}
+
+/**
+ * Whether `record` already holds the decision a retry with `idempotencyKey` asks for: the final
+ * response, or (four eyes) one of its approvals.
+ */
+export function isRetryOf(record: ApprovalRecord, idempotencyKey: string | undefined, decision: Decision): boolean {
+  if (idempotencyKey === undefined) return false;
+  if (record.response?.decisionId === idempotencyKey && record.response.decision === decision) return true;
+  return decision === 'approve' && record.approvals?.some((approval) => approval.decisionId === idempotencyKey) === true;
 }

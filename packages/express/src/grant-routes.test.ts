@@ -6,11 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createReviewRouter, type ReviewRouterOptions } from './index.js';
 import { listen, openEventStream } from '@hitl/test-kit';
 
-function headerAuthenticate(httpRequest: Request) {
+/** The reviewer is the `x-reviewer` header; 'root' is the one admin. */
+const reviewerOf = (httpRequest: Request) => {
   const id = httpRequest.get('x-reviewer');
-  if (!id) return null;
-  return { id, roles: (httpRequest.get('x-roles') ?? '').split(',').filter(Boolean) };
-}
+  return id ? { id, roles: id === 'root' ? ['admin'] : [] } : null;
+};
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -21,7 +21,7 @@ async function setup(routerOptions: Partial<ReviewRouterOptions> = {}) {
   const { manager } = createTestManager({ timeoutMs: 60_000 });
   manager.addPolicy({ name: 'email', toolPattern: 'send_email', requireExplicit: true });
   const app = express();
-  app.use('/hitl', createReviewRouter({ manager, authenticate: headerAuthenticate, dashboard: false, ...routerOptions }));
+  app.use('/hitl', createReviewRouter({ manager, authenticate: reviewerOf, dashboard: false, ...routerOptions }));
   const server = await listen(app);
   cleanups.push(async () => {
     await server.close();
@@ -154,7 +154,7 @@ describe('the grant routes', () => {
       authorizeGrant: (reviewer, _grant, action) => action === 'view' || (reviewer.roles ?? []).includes('admin'),
     });
     expect((await http.post('/hitl/grants').set('x-reviewer', 'alice').send({ effect: 'deny', toolPattern: 'drop_*' })).status).toBe(403);
-    const created = await http.post('/hitl/grants').set('x-reviewer', 'root').set('x-roles', 'admin').send({ effect: 'deny', toolPattern: 'drop_*' });
+    const created = await http.post('/hitl/grants').set('x-reviewer', 'root').send({ effect: 'deny', toolPattern: 'drop_*' });
     expect(created.status).toBe(201);
     expect((await http.delete(`/hitl/grants/${created.body.id}`).set('x-reviewer', 'alice')).status).toBe(403);
     expect((await manager.listGrants({ active: true })).items).toHaveLength(1);

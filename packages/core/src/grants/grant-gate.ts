@@ -28,17 +28,21 @@ export interface GrantGateOptions {
 /** What the call's grant lookup found before any use is counted. */
 type Found = { kind: 'none' } | { kind: 'review'; reason: string } | { kind: 'grants'; deny: IndexedGrant[]; approve: IndexedGrant[] };
 
+/** What a grant decides for a call to `toolName`, built once per grant and tool (a frozen object the hot path reuses). */
 function grantEvaluation(entry: IndexedGrant, toolName: string): PolicyEvaluation {
+  if (entry.cached?.toolName === toolName) return entry.cached.evaluation;
   const { grant } = entry;
   const verb = grant.effect === 'approve' ? 'approves' : 'denies';
   const where = [grant.scope.threadId && `thread '${grant.scope.threadId}'`, grant.scope.runId && `run '${grant.scope.runId}'`, grant.scope.requestedBy && `requester '${grant.scope.requestedBy}'`]
     .filter(Boolean)
     .join(', ');
-  return {
+  const evaluation: PolicyEvaluation = Object.freeze({
     outcome: grant.effect === 'approve' ? 'approve' : 'deny',
     reason: `grant '${grant.id}' (by ${grant.grantedBy}) ${verb} '${toolName}'${where ? ` in ${where}` : ''}`,
     grant: grant.id,
-  };
+  });
+  entry.cached = { toolName, evaluation };
+  return evaluation;
 }
 
 export class GrantGate {
@@ -121,13 +125,12 @@ export class GrantGate {
       if (found.kind === 'review') return { outcome: 'review', reason: found.reason };
       const { store } = this.options;
       for (const entry of found.deny) {
-        if (store.useGrantNow === undefined) return grantEvaluation(entry, call.toolName);
-        if (store.useGrantNow(entry.grant.id, nowMs) !== undefined) return grantEvaluation(entry, call.toolName);
+        if (store.useGrantNow === undefined || store.useGrantNow(entry.grant.id, nowMs)) return grantEvaluation(entry, call.toolName);
         this.index.remove(entry.grant.id);
       }
       if (this.refuses(policy) || this.needsSeveral(policy) || store.useGrantNow === undefined) return policy;
       for (const entry of found.approve) {
-        if (store.useGrantNow(entry.grant.id, nowMs) !== undefined) return grantEvaluation(entry, call.toolName);
+        if (store.useGrantNow(entry.grant.id, nowMs)) return grantEvaluation(entry, call.toolName);
         this.index.remove(entry.grant.id);
       }
       return policy;
@@ -154,7 +157,7 @@ export class GrantGate {
     const at = new Date(nowMs).toISOString();
     for (const entry of found.deny) {
       try {
-        if ((await this.use(entry.grant.id, at, nowMs)) !== undefined) return grantEvaluation(entry, call.toolName);
+        if (await this.use(entry.grant.id, at, nowMs)) return grantEvaluation(entry, call.toolName);
         this.index.remove(entry.grant.id);
       } catch (error) {
         // The store could not count the use of a deny grant: refusing is the safe side.
@@ -165,7 +168,7 @@ export class GrantGate {
     if (this.refuses(policy)) return policy;
     for (const entry of found.approve) {
       try {
-        if ((await this.use(entry.grant.id, at, nowMs)) !== undefined) return grantEvaluation(entry, call.toolName);
+        if (await this.use(entry.grant.id, at, nowMs)) return grantEvaluation(entry, call.toolName);
         this.index.remove(entry.grant.id);
       } catch (error) {
         logger.warn(`hitl: could not count a use of grant '${entry.grant.id}'; the policies decide: ${errorMessage(error)}`);
@@ -175,10 +178,11 @@ export class GrantGate {
     return policy;
   }
 
-  private async use(id: string, at: string, nowMs: number): Promise<Grant | undefined> {
+  /** Counts one use with the store; true when it was counted (the grant was live). */
+  private async use(id: string, at: string, nowMs: number): Promise<boolean> {
     const { store } = this.options;
     if (store.useGrantNow !== undefined) return store.useGrantNow(id, nowMs);
-    if (store.useGrant === undefined) return undefined;
-    return store.useGrant(id, at);
+    if (store.useGrant === undefined) return false;
+    return (await store.useGrant(id, at)) !== undefined;
   }
 }

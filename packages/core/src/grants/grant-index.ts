@@ -20,6 +20,8 @@ export interface IndexedGrant {
   readonly expiresAtMs: number;
   /** `scope.requestedBy` folded as identities compare. */
   readonly requesterKey?: string;
+  /** The last evaluation this grant gave, for the tool it gave it for: the hot path reuses it. */
+  cached?: { toolName: string; evaluation: Readonly<import('../types.js').PolicyEvaluation> };
 }
 
 /** What the index needs of a call. */
@@ -30,20 +32,68 @@ export interface GrantCallContext {
   requestedBy?: string | undefined;
 }
 
-interface Bucket {
-  exact: Map<string, IndexedGrant[]>;
-  patterns: IndexedGrant[];
+/** The grants of one scope value: exact tool names by map, globs in a list with a per-name match cache. */
+class Bucket {
+  readonly exact = new Map<string, IndexedGrant[]>();
+  private patterns: IndexedGrant[] = [];
+  /** Which globs match a tool name, remembered (valid names are short and few): one map lookup per call. */
+  private readonly matches = new Map<string, readonly IndexedGrant[]>();
+
+  get empty(): boolean {
+    return this.exact.size === 0 && this.patterns.length === 0;
+  }
+
+  add(entry: IndexedGrant): void {
+    if (entry.glob === undefined) {
+      const list = this.exact.get(entry.grant.toolPattern);
+      if (list === undefined) this.exact.set(entry.grant.toolPattern, [entry]);
+      else list.push(entry);
+      return;
+    }
+    this.patterns = [...this.patterns, entry];
+    this.matches.clear();
+  }
+
+  remove(entry: IndexedGrant): void {
+    if (entry.glob !== undefined) {
+      this.patterns = this.patterns.filter((item) => item !== entry);
+      this.matches.clear();
+      return;
+    }
+    const next = (this.exact.get(entry.grant.toolPattern) ?? []).filter((item) => item !== entry);
+    if (next.length === 0) this.exact.delete(entry.grant.toolPattern);
+    else this.exact.set(entry.grant.toolPattern, next);
+  }
+
+  /** The glob grants matching a tool name (scope and expiry not checked). */
+  patternsFor(toolName: string): readonly IndexedGrant[] {
+    if (this.patterns.length === 0) return none;
+    let found = this.matches.get(toolName);
+    if (found === undefined) {
+      found = this.patterns.filter((entry) => entry.glob?.test(toolName) === true);
+      if (this.matches.size >= MATCH_CACHE_LIMIT) this.matches.clear();
+      this.matches.set(toolName, found);
+    }
+    return found;
+  }
 }
+
+const none: readonly IndexedGrant[] = Object.freeze([]);
+/** Tool names whose glob matches a bucket remembers; a valid name is at most 128 characters. */
+const MATCH_CACHE_LIMIT = 4096;
 
 /** Tool-name characters only: such a pattern matches exactly one name. */
 const exactName = /^[A-Za-z0-9_.:-]+$/;
 
-function bucketKey(grant: Grant): string {
+type ScopeKind = 'run' | 'thread' | 'requester' | 'global';
+
+/** The most selective scope field of a grant and its value: the bucket it lives in. */
+function bucketOf(grant: Grant): [ScopeKind, string] {
   const { runId, threadId, requestedBy } = grant.scope;
-  if (runId !== undefined) return `r\u0000${runId}`;
-  if (threadId !== undefined) return `t\u0000${threadId}`;
-  if (requestedBy !== undefined) return `u\u0000${identityKey(requestedBy)}`;
-  return '*';
+  if (runId !== undefined) return ['run', runId];
+  if (threadId !== undefined) return ['thread', threadId];
+  if (requestedBy !== undefined) return ['requester', identityKey(requestedBy)];
+  return ['global', ''];
 }
 
 /** Compiles a stored grant for the index; undefined when it cannot be (it then decides nothing here). */
@@ -65,81 +115,70 @@ function compile(grant: Grant): IndexedGrant | undefined {
 }
 
 export class GrantIndex {
-  private readonly buckets = new Map<string, Bucket>();
-  private readonly keys = new Map<string, { key: string; entry: IndexedGrant }>();
+  private readonly scopes: Record<ScopeKind, Map<string, Bucket>> = { run: new Map(), thread: new Map(), requester: new Map(), global: new Map() };
+  private readonly entries = new Map<string, { kind: ScopeKind; value: string; entry: IndexedGrant }>();
 
   /** How many grants are indexed. */
   get size(): number {
-    return this.keys.size;
+    return this.entries.size;
   }
 
-  /** Adds (or replaces) a grant; a revoked or uncompilable grant is removed instead. */
+  /** Adds (or replaces) a grant; a revoked, used-up or uncompilable grant is removed instead. */
   add(grant: Grant): void {
     this.remove(grant.id);
     if (grant.revokedAt !== undefined || (grant.maxUses !== undefined && grant.uses >= grant.maxUses)) return;
     const entry = compile(grant);
     if (entry === undefined) return;
-    const key = bucketKey(grant);
-    let bucket = this.buckets.get(key);
+    const [kind, value] = bucketOf(grant);
+    const buckets = this.scopes[kind];
+    let bucket = buckets.get(value);
     if (bucket === undefined) {
-      bucket = { exact: new Map(), patterns: [] };
-      this.buckets.set(key, bucket);
+      bucket = new Bucket();
+      buckets.set(value, bucket);
     }
-    if (entry.glob === undefined) {
-      const list = bucket.exact.get(grant.toolPattern);
-      if (list === undefined) bucket.exact.set(grant.toolPattern, [entry]);
-      else list.push(entry);
-    } else {
-      bucket.patterns.push(entry);
-    }
-    this.keys.set(grant.id, { key, entry });
+    bucket.add(entry);
+    this.entries.set(grant.id, { kind, value, entry });
   }
 
   has(id: string): boolean {
-    return this.keys.has(id);
+    return this.entries.has(id);
   }
 
   remove(id: string): void {
-    const found = this.keys.get(id);
+    const found = this.entries.get(id);
     if (found === undefined) return;
-    this.keys.delete(id);
-    const { key, entry } = found;
-    const bucket = this.buckets.get(key);
+    this.entries.delete(id);
+    const buckets = this.scopes[found.kind];
+    const bucket = buckets.get(found.value);
     if (bucket === undefined) return;
-    const without = (list: IndexedGrant[]) => list.filter((item) => item !== entry);
-    if (entry.glob !== undefined) {
-      bucket.patterns = without(bucket.patterns);
-    } else {
-      const next = without(bucket.exact.get(entry.grant.toolPattern) ?? []);
-      if (next.length === 0) bucket.exact.delete(entry.grant.toolPattern);
-      else bucket.exact.set(entry.grant.toolPattern, next);
-    }
-    if (bucket.patterns.length === 0 && bucket.exact.size === 0) this.buckets.delete(key);
+    bucket.remove(found.entry);
+    if (bucket.empty) buckets.delete(found.value);
   }
 
   clear(): void {
-    this.buckets.clear();
-    this.keys.clear();
+    for (const buckets of Object.values(this.scopes)) buckets.clear();
+    this.entries.clear();
   }
 
   /**
    * The indexed grants that cover a call by tool name and scope and have not expired at `nowMs`
-   * (conditions are the caller's to test). Undefined when there are none: the common case
-   * allocates nothing.
+   * (conditions are the caller's to test): at most four map lookups, each followed by a lookup by
+   * tool name. Undefined when there are none: the common case allocates nothing.
    */
   covering(call: GrantCallContext, nowMs: number): IndexedGrant[] | undefined {
+    const { scopes } = this;
     let found: IndexedGrant[] | undefined;
-    const visit = (key: string) => {
-      const bucket = this.buckets.get(key);
-      if (bucket === undefined) return;
-      const exact = bucket.exact.get(call.toolName);
-      if (exact !== undefined) for (const entry of exact) if (this.applies(entry, call, nowMs)) (found ??= []).push(entry);
-      for (const entry of bucket.patterns) if (this.applies(entry, call, nowMs) && entry.glob?.test(call.toolName) === true) (found ??= []).push(entry);
-    };
-    if (call.runId !== undefined) visit(`r\u0000${call.runId}`);
-    if (call.threadId !== undefined) visit(`t\u0000${call.threadId}`);
-    if (call.requestedBy !== undefined) visit(`u\u0000${identityKey(call.requestedBy)}`);
-    visit('*');
+    if (call.runId !== undefined && scopes.run.size > 0) found = this.visit(scopes.run.get(call.runId), call, nowMs, found);
+    if (call.threadId !== undefined && scopes.thread.size > 0) found = this.visit(scopes.thread.get(call.threadId), call, nowMs, found);
+    if (call.requestedBy !== undefined && scopes.requester.size > 0) found = this.visit(scopes.requester.get(identityKey(call.requestedBy)), call, nowMs, found);
+    return this.visit(scopes.global.get(''), call, nowMs, found);
+  }
+
+  private visit(bucket: Bucket | undefined, call: GrantCallContext, nowMs: number, found: IndexedGrant[] | undefined): IndexedGrant[] | undefined {
+    if (bucket === undefined) return found;
+    const exact = bucket.exact.get(call.toolName);
+    if (exact !== undefined) for (const entry of exact) if (this.applies(entry, call, nowMs)) (found ??= []).push(entry);
+    for (const entry of bucket.patternsFor(call.toolName)) if (this.applies(entry, call, nowMs)) (found ??= []).push(entry);
     return found;
   }
 

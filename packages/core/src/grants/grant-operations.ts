@@ -8,23 +8,25 @@ import { requireIdentity } from '../identity.js';
 import { contextOfRequest } from '../policy-engine.js';
 import { checkResponse, jsonCopy } from '../request-validation.js';
 import { storeFailure } from '../store-failure.js';
-import type { ApprovalRecord, ApprovalStore, InteractionResponse, PolicyCall, PolicyEvaluation, RespondInput, StoredRequest } from '../types.js';
+import type { PolicyEngine } from '../policy-engine.js';
+import type { ApprovalRecord, ApprovalStore, InteractionResponse, Logger, PolicyCall, PolicyEvaluation, RespondInput, StoredRequest } from '../types.js';
 import { invalidInput, isPlainObject } from '../validation.js';
-import type { GrantGate } from './grant-gate.js';
-import type { DecideManyItem, Grant, GrantInput, GrantList, GrantQuery, RespondManyTarget } from './grant-types.js';
-import { grantOfInput, normalizeGrantQuery, requireGrantId } from './grant-validation.js';
+import { GrantGate } from './grant-gate.js';
+import type { DecideManyItem, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grant-types.js';
+import { grantOfInput, grantOfRemember, normalizeGrantQuery, requireGrantId } from './grant-validation.js';
 import { MAX_RESPOND_MANY, requireNoneByRequester, resolveTarget } from './respond-many.js';
 
 export interface GrantOperationsContext {
   store: ApprovalStore;
-  gate: GrantGate;
+  engine: PolicyEngine;
   now: () => number;
+  logger: Logger;
   ensureOpen(): void;
   /** What the policies alone say about a stored request. */
   evaluatePolicies(request: StoredRequest): PolicyEvaluation;
   /** Hooks of a decision this manager made. */
   followUpDecision(record: ApprovalRecord): void;
-  reportError(error: unknown, record?: ApprovalRecord): void;
+  reportError(error: Error, record?: ApprovalRecord): void;
 }
 
 type StoreMethod = 'createGrant' | 'getGrant' | 'revokeGrant' | 'listGrants' | 'decideMany';
@@ -69,7 +71,17 @@ export function grantResponse(requestId: string, evaluation: PolicyEvaluation, r
 }
 
 export function createGrantOperations(context: GrantOperationsContext) {
-  const { store, gate, now, ensureOpen, evaluatePolicies, followUpDecision, reportError } = context;
+  const { store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision } = context;
+  const reportError = (error: unknown, record?: ApprovalRecord) => context.reportError(error as Error, record);
+  const gate = new GrantGate({
+    store,
+    now,
+    logger,
+    refusesGrants: (name) => engine.policyNamed(name)?.grants === false,
+    // Four eyes: a grant counts as one approval, which only submit records; the sync fast path never approves such a call.
+    needsSeveralApprovals: (name) => (engine.policyNamed(name)?.approvals ?? 1) > 1,
+  });
+  const listeners = new Set<() => void>();
   const iso = (ms: number) => new Date(ms).toISOString();
   const guard = async <T>(action: () => Promise<T>): Promise<T> => {
     try {
@@ -174,5 +186,48 @@ export function createGrantOperations(context: GrantOperationsContext) {
     return decided;
   };
 
-  return { grant, getGrant, revokeGrant, listGrants, respondMany, decideCovered };
+  const subscribeGrants = (listener: (change: GrantChange) => void): (() => void) => {
+    if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
+    const unsubscribe = store.subscribeGrants?.(listener) ?? (() => {});
+    const remove = () => {
+      listeners.delete(remove);
+      unsubscribe();
+    };
+    listeners.add(remove);
+    return remove;
+  };
+
+  return {
+    /** The grant methods of the manager. */
+    methods: { grant, getGrant, revokeGrant, listGrants, respondMany, subscribeGrants },
+    /** `submit`'s grant step: approval requests only (other types always go to a human). */
+    async evaluateRequest(request: StoredRequest, policy: PolicyEvaluation): Promise<PolicyEvaluation> {
+      return request.type === 'approval' ? gate.evaluate(callOfRequest(request), policy) : policy;
+    },
+    /** `evaluate`'s grant step. Grants cover calls (the object form); the positional form asks the policies alone. */
+    evaluateNow: (call: unknown, policy: PolicyEvaluation) => (typeof call === 'object' && call !== null ? gate.evaluateNow(call as PolicyCall, policy) : policy),
+    /** The grant `remember` asks for, named in the response; undefined without `remember`. */
+    remembered(remember: RememberInput | undefined, record: ApprovalRecord, response: InteractionResponse): Grant | undefined {
+      if (remember === undefined) return undefined;
+      const { decision, respondedBy, feedback } = response;
+      const grant = grantOfRemember(remember, record, decision, { respondedBy, feedback, nowMs: Date.parse(response.respondedAt) });
+      response.grantId = grant.id;
+      return grant;
+    },
+    /** A decision (or, four eyes, an approval) and its grant, stored together (`decideMany` with the grant: one transaction on PostgreSQL). */
+    async decideWithGrant(item: DecideManyItem, grant: Grant): Promise<ApprovalRecord> {
+      const decideMany = requireStoreMethod(store, 'decideMany');
+      const [decided] = await guard(() => decideMany([item], { grant }));
+      return decided as ApprovalRecord;
+    },
+    /** After a remembered decision: index the grant at once, and let it decide the other pending calls it covers. */
+    async learned(grant: Grant, decidedId: string): Promise<void> {
+      gate.learn(grant);
+      await decideCovered(grant, decidedId).catch((error: unknown) => reportError(error));
+    },
+    close(): void {
+      gate.close();
+      for (const remove of [...listeners]) remove();
+    },
+  };
 }

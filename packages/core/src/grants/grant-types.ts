@@ -174,10 +174,10 @@ export interface ApprovalStoreGrants {
    */
   useGrant?(id: string, at: string): Promise<Grant | undefined>;
   /**
-   * `useGrant` done synchronously: only for stores that live in this process (the memory store).
-   * It lets `evaluate` decide a call a grant covers with no await.
+   * `useGrant` done synchronously, answering whether the use was counted: only for stores that live
+   * in this process (the memory store). It lets `evaluate` decide a call a grant covers with no await.
    */
-  useGrantNow?(id: string, atMs: number): Grant | undefined;
+  useGrantNow?(id: string, atMs: number): boolean;
   /**
    * Decides every item, all or nothing, in one transaction, and stores `grant` (if given) in the
    * same transaction. `conflict` (details.ids: the ids) when any item is not at its expected status
