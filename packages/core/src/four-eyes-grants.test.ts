@@ -21,15 +21,12 @@ function setup() {
 
 const transfer = (threadId = 'chat-1', amount = 25_000) => ({ toolName: 'transfer_funds', input: { amount }, threadId, requestedBy: 'agent-7' });
 
-async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (HitlError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HitlError, but it succeeded');
-}
+/** The error `promise` rejects with (a resolved promise fails the test). */
+const errorOf = (promise: Promise<unknown>): Promise<HitlError> =>
+  promise.then(
+    () => Promise.reject(new Error('expected a HitlError, but it succeeded')),
+    (error: unknown) => (HitlError.is(error) ? error : Promise.reject(error)),
+  );
 
 describe('four eyes with grants: a grant is at most one approval, never the whole quorum', () => {
   it("a covering approve grant gives a new call its first approval, as the grant's maker; a human must add the second", async () => {

@@ -18,15 +18,12 @@ function setup(approvals = 2, options: Parameters<typeof createTestManager>[0] =
 
 const transfer = { toolName: 'transfer_funds', input: { amount: 25_000, to: 'ACME' }, requestedBy: 'agent-bob' };
 
-async function errorOf(promise: Promise<unknown>): Promise<HitlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (HitlError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a HitlError, but it succeeded');
-}
+/** The error `promise` rejects with (a resolved promise fails the test). */
+const errorOf = (promise: Promise<unknown>): Promise<HitlError> =>
+  promise.then(
+    () => Promise.reject(new Error('expected a HitlError, but it succeeded')),
+    (error: unknown) => (HitlError.is(error) ? error : Promise.reject(error)),
+  );
 
 describe('ApprovalPolicy.approvals', () => {
   it.each([0, 11, 1.5, -1, Number.NaN, '2', null])('refuses %s, naming the field and the value', (value) => {
