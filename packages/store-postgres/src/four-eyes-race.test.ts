@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createManager, HitlError } from '@hitl/core';
 import type { ApprovalRecord, InteractionResponse, Manager, StoreChange } from '@hitl/core';
-import { createRecordingLogger, within } from '@hitl/test-kit';
+import { createRecordingLogger, waitUntil, within } from '@hitl/test-kit';
 import { createTestPool, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
 import { createPostgresStore } from './index.js';
 
@@ -98,4 +98,20 @@ describe('four eyes on PostgreSQL', () => {
       expect(instance.decidedEvents.size).toBe(ROUNDS);
     }
   }, 120_000);
+
+  it('expiry with 1 of 2 approvals in: expired (by the manager timer or the sweeper), and the partial approval stays', async () => {
+    const instance = startInstance('expiry', 'expiry');
+    const store = createPostgresStore({ pool: createTestPool(randomName('hitl_sweep'), { max: 2 }), schema, table: 'expiry', sweepIntervalMs: Infinity, logger: createRecordingLogger() });
+    cleanups.push(() => store.close());
+    const { request } = await instance.manager.submit({ toolName: 'transfer_funds', input: { amount: 1 }, timeoutMs: 300 });
+    const waiting = instance.manager.waitFor(request.id).catch((error: unknown) => error);
+    await instance.manager.respond(request.id, { decision: 'approve', respondedBy: 'alice' });
+    // Whichever comes first once the deadline passed: the manager's timer, or another store's sweeper.
+    await waitUntil(async () => (await store.sweep()) > 0 || (await store.get(request.id))?.status === 'expired', { timeoutMs: 10_000, what: 'the expiry' });
+    const expired = await store.get(request.id);
+    expect(expired?.status).toBe('expired');
+    expect(expired?.approvals?.map((approval) => approval.by)).toEqual(['alice']);
+    expect(HitlError.is(await waiting, 'timeout')).toBe(true);
+    await expect(instance.manager.respond(request.id, { decision: 'approve', respondedBy: 'bob' })).rejects.toMatchObject({ code: 'conflict' });
+  });
 });
