@@ -17,7 +17,7 @@ test('resolveReviewer returns the Reviewer type @hitl/express uses, and authoriz
     resolveReviewer: async (userId, teamId) => (teamId ? { id: userId, team: teamId } : null),
     authorize: (reviewer, record, action) => {
       expectTypeOf(reviewer.team).toEqualTypeOf<string>();
-      expectTypeOf(action).toEqualTypeOf<'view' | 'approve' | 'reject' | 'modify'>();
+      expectTypeOf(action).toEqualTypeOf<'view' | 'approve' | 'reject' | 'modify' | 'grant'>();
       return record.status === 'pending';
     },
   });
