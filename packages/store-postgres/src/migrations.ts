@@ -16,13 +16,14 @@ export async function runMigrations(pool: Pool, sql: StoreSql, schema: string, f
     throw failure('connect to run its migrations', error);
   }
   let broken = false;
-  const latest = sql.migrations.at(-1)?.version ?? 0;
+  // Every version not recorded yet is applied, not only those above the highest recorded: versions
+  // are reserved per feature, so a table may have met a later one (5) before an earlier one (4).
+  const appliedVersions = async (): Promise<Set<number>> =>
+    new Set((await client.query<{ version: string }>(`SELECT version::text AS version FROM ${sql.migrationsTableName}`)).rows.map((row) => Number(row.version)));
+  const missing = (applied: Set<number>) => sql.migrations.filter((migration) => !applied.has(migration.version));
   try {
     const present = await client.query<{ present: string }>({ ...sql.migrationsTableExists, values: [sql.migrationsTableName] });
-    if (present.rows[0]?.present === 'true') {
-      const applied = await client.query<{ version: string }>(sql.appliedVersion);
-      if (Number(applied.rows[0]?.version) >= latest) return;
-    }
+    if (present.rows[0]?.present === 'true' && missing(await appliedVersions()).length === 0) return;
     await client.query('BEGIN');
     try {
       // Schema first, then table, in every store: the schema lock makes concurrent stores on other
@@ -32,10 +33,7 @@ export async function runMigrations(pool: Pool, sql: StoreSql, schema: string, f
       const schemaFound = await client.query({ ...sql.schemaExists, values: [schema] });
       if (schemaFound.rowCount === 0) await client.query(sql.createSchema);
       await client.query(sql.createMigrationsTable);
-      const applied = await client.query<{ version: string }>(sql.appliedVersion);
-      const version = Number(applied.rows[0]?.version ?? 0);
-      for (const migration of sql.migrations) {
-        if (migration.version <= version) continue;
+      for (const migration of missing(await appliedVersions())) {
         await client.query(migration.sql);
         await client.query(sql.recordMigration, [migration.version]);
       }

@@ -190,6 +190,25 @@ describe('migrations', () => {
     expect(added).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [{ by: 'alice', at: approvalAt }] });
   });
 
+  it('apply a version missing below the highest one recorded (versions are reserved per feature)', async () => {
+    const table = `requests_${++tableCounter}`;
+    const previous = buildSql(schema, table);
+    await database.admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await database.admin.query(previous.createMigrationsTable);
+    for (const migration of previous.migrations.filter((step) => step.version <= 2)) {
+      await database.admin.query(migration.sql);
+      await database.admin.query(previous.recordMigration, [migration.version]);
+    }
+    // A later feature's version got here first.
+    await database.admin.query(previous.recordMigration, [99]);
+    const { store } = newStore({ table });
+    await store.migrate();
+    const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
+    expect(versions.rows.map((row: { version: number }) => row.version)).toEqual([1, 2, 3, 4, 99]);
+    await store.create({ ...pendingRecord('late-4'), approvalsRequired: 2, approvals: [] });
+    expect((await store.get('late-4'))?.approvalsRequired).toBe(2);
+  });
+
   it('answer a bad list filter with invalid_input naming the field', async () => {
     const { store } = newStore();
     await expect(store.list({ createdAfter: 'last tuesday' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdAfter') });
