@@ -105,6 +105,14 @@ describe('POST /requests/respond', () => {
     expect((await manager.get(open.request.id))?.status).toBe('pending');
   });
 
+  it('an id the reviewer may not view is answered as unknown: 404 naming it, nothing decided', async () => {
+    const { http, submit, manager } = await setup({ authorize: (_reviewer, record) => record.request.runId !== 'hidden', authorizeGrant: () => true });
+    const [open, hidden] = await Promise.all([submit(), submit({ runId: 'hidden' })]);
+    const answer = await http.post('/hitl/requests/respond').set('x-reviewer', 'alice').send({ ids: [open.request.id, hidden.request.id], decision: 'approve' });
+    expect([answer.status, answer.body.error.code, answer.body.error.ids]).toEqual([404, 'not_found', [hidden.request.id]]);
+    expect((await manager.get(open.request.id))?.status).toBe('pending');
+  });
+
   it('400 for a body with two targets, a modify, or too many ids', async () => {
     const { http } = await setup();
     const post = (body: object) => http.post('/hitl/requests/respond').set('x-reviewer', 'alice').send(body);

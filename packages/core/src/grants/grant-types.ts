@@ -52,10 +52,24 @@ export interface Grant {
   sourceRequestId?: string;
 }
 
-/** What a grant does to the calls it covers. */
+/**
+ * What a grant does to the calls it covers.
+ *
+ * @example
+ * ```ts
+ * const never: GrantEffect = 'deny';
+ * ```
+ */
 export type GrantEffect = 'approve' | 'deny';
 
-/** The context a grant is limited to; see {@link Grant.scope}. */
+/**
+ * The context a grant is limited to; see {@link Grant.scope}.
+ *
+ * @example
+ * ```ts
+ * const scope: GrantScope = { threadId: 'support-chat-17', requestedBy: 'ann' };
+ * ```
+ */
 export interface GrantScope {
   threadId?: string;
   runId?: string;
@@ -105,7 +119,14 @@ export interface RememberInput {
   when?: string;
 }
 
-/** Where a remembered decision applies. */
+/**
+ * Where a remembered decision applies.
+ *
+ * @example
+ * ```ts
+ * const scope: RememberScope = 'thread';
+ * ```
+ */
 export type RememberScope = 'thread' | 'run' | 'requester' | 'global';
 
 /**
@@ -127,12 +148,27 @@ export interface GrantQuery {
   limit?: number;
 }
 
-/** One page of grants. */
+/**
+ * What `manager.listGrants` answers.
+ *
+ * @example
+ * ```ts
+ * const { items }: GrantList = await manager.listGrants();
+ * ```
+ */
 export interface GrantList {
   items: Grant[];
 }
 
-/** What a store reports to {@link ApprovalStoreGrants.subscribeGrants} listeners. */
+/**
+ * What a store reports to {@link ApprovalStoreGrants.subscribeGrants} listeners (and
+ * `manager.subscribeGrants` passes on).
+ *
+ * @example
+ * ```ts
+ * manager.subscribeGrants((change: GrantChange) => console.log(change.type, change.grant.toolPattern));
+ * ```
+ */
 export interface GrantChange {
   type: 'grant-created' | 'grant-revoked';
   grant: Grant;
@@ -149,15 +185,30 @@ export interface GrantChange {
  */
 export type RespondManyTarget = { ids: string[] } | { runId: string } | { threadId: string };
 
-/** One decision of {@link ApprovalStoreGrants.decideMany}, or (four eyes) one approval of a request that needs several. */
+/**
+ * One decision of {@link ApprovalStoreGrants.decideMany}, or (four eyes) one approval of a request
+ * that needs several (see `ApprovalStore.addApproval`).
+ *
+ * @example
+ * ```ts
+ * const item: DecideManyItem = { id, expectedStatus: 'pending', patch: { status: 'approved', closedAt: new Date().toISOString() } };
+ * const approval: DecideManyItem = { id, approval: { approval: { by: 'alice', at }, required: 2, response } };
+ * ```
+ */
 export type DecideManyItem =
   | { id: string; expectedStatus: RequestStatus; patch: DecidePatch; approval?: undefined }
-  /** Four eyes: one approval of a pending request that needs several (see `ApprovalStore.addApproval`). */
   | { id: string; approval: AddApprovalInput; expectedStatus?: undefined; patch?: undefined };
 
 /**
  * The optional grant and bulk-decision methods of an `ApprovalStore`. A store without them keeps
- * working; grants and `respondMany` then answer `invalid_input` naming the missing method.
+ * working; grants and `respondMany` then answer `invalid_input` naming the missing method. The
+ * conformance suite (`storeConformanceCases` in `@hitl/core/testing`) checks them.
+ *
+ * @example
+ * ```ts
+ * const store = createMemoryStore();
+ * const used = await store.useGrant?.(grantId, new Date().toISOString()); // undefined once used up
+ * ```
  */
 export interface ApprovalStoreGrants {
   /** Stores a new grant (its id is new). */

@@ -4,6 +4,7 @@ import { compileCondition, type CompiledCondition } from '../conditions.js';
 import { HitlError } from '../hitl-error.js';
 import { requireIdentity } from '../identity.js';
 import { compileToolGlob, type ToolGlob } from '../tool-glob.js';
+import { toolNameProblem } from '../tool-name.js';
 import type { Decision } from '../constants.js';
 import type { ApprovalRecord } from '../types.js';
 import { invalidInput, isPlainObject, optionalString } from '../validation.js';
@@ -160,7 +161,11 @@ export function normalizeGrantQuery(query: GrantQuery | undefined): GrantQuery &
     normalized.active = query.active;
   }
   const tool = optionalString('tool', query?.tool);
-  if (tool !== undefined) normalized.tool = tool;
+  if (tool !== undefined) {
+    const problem = toolNameProblem(tool);
+    if (problem !== undefined) throw invalidInput('tool', tool, `is not a valid tool name: it ${problem}`);
+    normalized.tool = tool;
+  }
   const threadId = optionalString('threadId', query?.threadId);
   if (threadId !== undefined) normalized.threadId = threadId;
   return normalized;

@@ -208,6 +208,39 @@ describe('uses, expiry and revocation', () => {
   });
 });
 
+describe('a store shared across processes (no useGrantNow)', () => {
+  function sharedLike(useGrant: ApprovalStore['useGrant']): ApprovalStore {
+    const inner = createMemoryStore();
+    const { useGrantNow: _inProcessOnly, ...rest } = inner;
+    return { ...rest, useGrant };
+  }
+
+  it('evaluate leaves a covered call to submit, which confirms the use with the store', async () => {
+    const inner = createMemoryStore();
+    const store = sharedLike((id, at) => inner.useGrant!(id, at));
+    const manager = createManager({ store: { ...store, createGrant: inner.createGrant, getGrant: inner.getGrant, listGrants: inner.listGrants, subscribeGrants: inner.subscribeGrants } });
+    managers.push(manager);
+    manager.addPolicy({ name: 'email', toolPattern: 'send_email', requireExplicit: true });
+    const grant = await manager.grant({ effect: 'approve', toolPattern: 'send_email', maxUses: 1, grantedBy: 'alice' });
+    expect(manager.evaluate(call()).outcome).toBe('review');
+    expect((await manager.submit(email())).evaluation.grant).toBe(grant.id);
+    expect((await manager.submit(email())).status).toBe('pending');
+  });
+
+  it('a use the store cannot confirm (it fails) falls through to the policies, never approving', async () => {
+    const inner = createMemoryStore();
+    const failing = sharedLike(async () => Promise.reject(new Error('connection reset')));
+    const manager = createManager({
+      store: { ...failing, createGrant: inner.createGrant, getGrant: inner.getGrant, listGrants: inner.listGrants, subscribeGrants: inner.subscribeGrants },
+      logger: { warn() {}, error() {} },
+    });
+    managers.push(manager);
+    manager.addPolicy({ name: 'email', toolPattern: 'send_email', requireExplicit: true });
+    await manager.grant({ effect: 'approve', toolPattern: 'send_email', grantedBy: 'alice' });
+    expect((await manager.submit(email())).status).toBe('pending');
+  });
+});
+
 describe('respondMany', () => {
   it('decides every pending request of a run together', async () => {
     const { manager } = setup();
