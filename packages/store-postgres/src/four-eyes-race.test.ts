@@ -99,6 +99,38 @@ describe('four eyes on PostgreSQL', () => {
     }
   }, 120_000);
 
+  it('with grants and respondMany across instances: a grant is one approval, never the quorum; a bulk approve is one approval each, all or nothing', async () => {
+    const [a, b, c] = ['ga', 'gb', 'gc'].map((name) => startInstance(name, 'grants')) as [Instance, Instance, Instance];
+    await a.manager.grant({ effect: 'approve', toolPattern: 'transfer_*', scope: { threadId: 'chat-9' }, grantedBy: 'alice' });
+    // Submitted on B: the grant (confirmed by the database) is its first approval, by alice.
+    const first = await waitUntil(
+      async () => {
+        const record = await b.manager.submit({ toolName: 'transfer_funds', input: { n: Math.random() }, threadId: 'chat-9', requestedBy: 'agent' });
+        if (record.approvals?.length === 1) return record;
+        await b.manager.cancel(record.request.id);
+        return undefined;
+      },
+      { timeoutMs: 10_000, what: "B to see A's grant" },
+    );
+    expect(first).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [{ by: 'alice' }] });
+    // Alice cannot add the second approval herself, on any instance: the database refuses her key.
+    await expect(c.manager.respond(first.request.id, { decision: 'approve', respondedBy: 'ALICE' })).rejects.toMatchObject({ code: 'conflict' });
+
+    const second = await b.manager.submit({ toolName: 'transfer_funds', input: { n: 2 }, threadId: 'chat-10', requestedBy: 'agent' });
+    const refused = await c.manager
+      .respondMany({ ids: [first.request.id, second.request.id] }, { decision: 'approve', respondedBy: 'alice' })
+      .catch((error: unknown) => error);
+    expect(HitlError.is(refused, 'conflict')).toBe(true);
+    expect((refused as HitlError).details?.ids).toEqual([first.request.id]);
+    expect((await a.manager.get(second.request.id))?.approvals).toEqual([]);
+
+    const bulk = await c.manager.respondMany({ ids: [first.request.id, second.request.id] }, { decision: 'approve', respondedBy: 'bob' });
+    expect(bulk.map((record) => [record.status, record.approvals?.map((approval) => approval.by)])).toEqual([
+      ['approved', ['alice', 'bob']],
+      ['pending', ['bob']],
+    ]);
+  });
+
   it('expiry with 1 of 2 approvals in: expired (by the manager timer or the sweeper), and the partial approval stays', async () => {
     const instance = startInstance('expiry', 'expiry');
     const store = createPostgresStore({ pool: createTestPool(randomName('hitl_sweep'), { max: 2 }), schema, table: 'expiry', sweepIntervalMs: Infinity, logger: createRecordingLogger() });
