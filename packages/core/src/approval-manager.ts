@@ -20,7 +20,8 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
-import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateRequest } from './request-evaluation.js';
 import {
   checkResponse,
   jsonCopy,
@@ -29,6 +30,7 @@ import {
   requireSameRequest,
   validateOptions,
 } from './request-validation.js';
+import { createShadowPolicies } from './shadow-policies.js';
 import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
@@ -113,6 +115,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
   const events = createManagerEvents({ hooks, logger });
   const { emit, runHook, reportError } = events;
+  // Undefined unless `shadowPolicies` is set: then `submit` also asks a candidate set, only to report.
+  const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
   const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
@@ -153,13 +157,10 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
   });
 
+  /** What the policies say about a stored request (see request-evaluation.ts), with the policy's quorum (four eyes). */
   const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
-    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
-    if (request.type === 'approval') return withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals);
-    if (evaluation.outcome === 'review') return evaluation;
-    const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
-    if (evaluation.policy !== undefined) result.policy = evaluation.policy;
-    return result;
+    const evaluation = evaluateRequest(engine, request);
+    return request.type === 'approval' ? withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals) : evaluation;
   };
 
   const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies: evaluateStored, followUpDecision: followUpAnswer, reportError });
@@ -189,6 +190,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (existing) return sameRequest(existing, inputHash, stored);
     }
     const policies = evaluateStored(stored);
+    // Only when a shadow set is configured: the candidate policies' view, never used to decide.
+    const shadowed = shadow?.compare(stored, policies);
     // Four eyes: a grant is at most one of the approvals, never the whole quorum.
     const granted = await grants.evaluateRequest(stored, policies);
     const { evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, { request: stored, policies, evaluation: granted, at: iso(now()) });
@@ -227,6 +230,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw failure;
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
+    if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
     followUpCreate(result.record);
     return result.record;
   };
@@ -375,6 +379,11 @@ export function createManager(options: ManagerOptions = {}): Manager {
     addPolicy,
     removePolicy(name: string) {
       return engine.remove(name);
+    },
+    setPolicies(list: ApprovalPolicy[]) {
+      if (!Array.isArray(list)) throw invalidInput('policies', list, 'must be an array');
+      for (const policy of list) requireQuorumStore(store, policy);
+      engine.replace(list);
     },
     listPolicies() {
       return engine.list();

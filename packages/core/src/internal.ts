@@ -13,6 +13,8 @@ export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { checkAddApprovalInput, alreadyApproved, MAX_APPROVALS, requiredApprovals } from './four-eyes.js';
 export { identityKey } from './identity.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
+/** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
+export { evaluationOfType } from './request-evaluation.js';
 
 /** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

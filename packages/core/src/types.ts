@@ -414,7 +414,8 @@ export type ManagerEventType =
   | 'request-expired'
   | 'request-cancelled'
   | 'request-approval-added'
-  | 'notify-failed';
+  | 'notify-failed'
+  | 'policy-shadowed';
 
 /**
  * What {@link Manager.subscribe} listeners receive.
@@ -433,7 +434,9 @@ export type ManagerEvent =
   | { type: 'request-cancelled'; record: ApprovalRecord }
   /** Four eyes: `approval` was added; `remaining` more are needed (0 just before the `request-decided`). */
   | { type: 'request-approval-added'; record: ApprovalRecord; approval: Approval; remaining: number }
-  | { type: 'notify-failed'; record: ApprovalRecord; notifier: string; error: HitlError };
+  | { type: 'notify-failed'; record: ApprovalRecord; notifier: string; error: HitlError }
+  /** The `shadowPolicies` would have decided this request differently: `live` decided it, `shadow` is what the candidate set says. */
+  | { type: 'policy-shadowed'; record: ApprovalRecord; live: PolicyEvaluation; shadow: PolicyEvaluation };
 
 /**
  * Callbacks run by the manager that made a transition. A hook that throws never changes the
@@ -487,6 +490,13 @@ export interface ManagerOptions {
   notifiers?: Notifier[];
   /** Added in order, as by `addPolicy`. */
   policies?: ApprovalPolicy[];
+  /**
+   * A candidate policy set evaluated beside the live one on every `submit`, never deciding anything:
+   * where its outcome differs, the manager emits a `policy-shadowed` event (both evaluations and the
+   * record). An error in it is reported through `onError`/the logger, never thrown. Validated like
+   * `policies` at creation. Absent (the default): no shadow work at all.
+   */
+  shadowPolicies?: ApprovalPolicy[];
   /** The outcome for tools no policy matches. Default `'review'`. */
   defaultOutcome?: 'review' | 'deny';
   /** Default: a new `createMemoryStore()`, closed by `close()`. A store you pass is yours to close. */
@@ -544,6 +554,17 @@ export interface Manager {
   removePolicy(name: string): boolean;
   /** The policies in evaluation order (copies). */
   listPolicies(): ApprovalPolicy[];
+  /**
+   * Replaces every policy at once (a reloaded policy file, say): the whole list is validated first,
+   * and on any error (`HitlError('invalid_input')` naming the field) the current policies stay.
+   * Each evaluation sees either the old list or the new one, never a mix.
+   *
+   * @example
+   * ```ts
+   * manager.setPolicies([{ name: 'reads', toolPattern: 'get_*', maxRiskLevel: 'read_only' }]);
+   * ```
+   */
+  setPolicies(policies: ApprovalPolicy[]): void;
   /**
    * What the policies say about a call: the first policy whose glob matches and whose condition
    * holds decides. Synchronous; never throws for odd confidence or risk (they mean review).

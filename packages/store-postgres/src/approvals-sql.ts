@@ -15,8 +15,11 @@ ALTER TABLE ${qualifiedTable} ADD COLUMN IF NOT EXISTS approvals jsonb;
 ALTER TABLE ${qualifiedTable} ADD COLUMN IF NOT EXISTS approver_keys text[];`;
 }
 
-/** The approval columns every record is read with (as text, like the others). */
-export const APPROVAL_COLUMNS = 'approvals_required::text AS approvals_required, approvals::text AS approvals';
+/** The approval columns every record is read with (as text, like the others), as `[name, expression]`. */
+export const APPROVAL_FIELDS: readonly (readonly [string, string])[] = [
+  ['approvals_required', 'approvals_required::text'],
+  ['approvals', 'approvals::text'],
+];
 
 /** The approval columns of the insert and the SQL of their values, from parameter `first` on. */
 export function approvalInsertSql(first: number): { columns: string; values: string } {

@@ -1,7 +1,9 @@
 // Turns changes (a store's own and, through LISTEN, everyone else's) into `StoreChange`s, each
-// delivered once: notified rows are read in batches, and a reconnect re-reads what was missed.
+// delivered once: notified rows are read in batches (or, with notifyRecords, taken from the
+// payload), and a reconnect re-reads what was missed.
 import type { ClientConfig, Notification } from 'pg';
 import type { Logger, StoreChange } from '@hitl/core';
+import { carriedRecordRow } from './carried-record.js';
 import { createDeliveredChanges } from './delivered-changes.js';
 import { createListenConnection } from './listen-connection.js';
 import type { ReconnectOptions } from './listen-connection.js';
@@ -34,6 +36,8 @@ export interface ChangeFeedOptions {
   onGrant?: (payload: { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string }) => void;
   /** Called each time the LISTEN connection is (re)established, after the records' catch-up started. */
   onListening?: () => void;
+  /** Deliver the record a decision's notification carries instead of reading the row (`notifyRecords`). */
+  trustCarriedRecords?: boolean;
 }
 
 /** The part of a store that turns changes (its own and, through LISTEN, everyone else's) into `StoreChange`s. */
@@ -57,6 +61,8 @@ interface NotifyPayload {
   origin: string;
   /** The change's sequence number; absent in notifications from older versions. */
   changeSeq?: bigint;
+  /** The decided row, when the sender carries records and it fit the payload. */
+  record?: RecordRow;
 }
 
 function parsePayload(text: string | undefined): NotifyPayload | undefined {
@@ -68,6 +74,8 @@ function parsePayload(text: string | undefined): NotifyPayload | undefined {
     const payload: NotifyPayload = { id: value.id, kind: value.kind, origin: value.origin };
     const changeSeq = (value as { change_seq?: unknown }).change_seq;
     if (typeof changeSeq === 'string' && /^[0-9]{1,20}$/.test(changeSeq)) payload.changeSeq = BigInt(changeSeq);
+    const record = payload.kind === 'decided' ? carriedRecordRow((value as { record?: unknown }).record, payload.id, payload.changeSeq) : undefined;
+    if (record) payload.record = record;
     return payload;
   } catch {
     return undefined;
@@ -95,7 +103,7 @@ function parseGrantPayload(text: string | undefined): { id: string; kind: 'grant
  * arrives (its own write, a notification, a catch-up read).
  */
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
-  const { sql, tableName, channel, origin, clientConfig, reconnect, logger, listeners } = options;
+  const { sql, tableName, channel, origin, clientConfig, reconnect, logger, listeners, trustCarriedRecords = false } = options;
 
   const delivered = createDeliveredChanges(REMEMBERED_RECORDS);
   /** Notified ids waiting to be read. */
@@ -145,6 +153,19 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       return;
     }
     deliver(stored);
+  };
+
+  /** Delivers the record a notification carried; false when it is not a valid record (then the row is read). */
+  const deliverCarried = (row: RecordRow): boolean => {
+    let stored: StoredRow;
+    try {
+      stored = rowToStored(row, tableName);
+    } catch (error) {
+      logger.debug?.(`hitl: a notification of ${tableName} carried a record that is not valid; reading the row instead`, error);
+      return false;
+    }
+    deliver(stored);
+    return true;
   };
 
   /** Retries a failed read later (the connection is still up, so no reconnect will do it). */
@@ -245,6 +266,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       const known = delivered.get(payload.id);
       if (known !== undefined && known >= payload.changeSeq) return;
     }
+    // The decided row itself, sent on commit: no read needed (only from stores trusted to carry it).
+    if (trustCarriedRecords && payload.record && deliverCarried(payload.record)) return;
     queue.add(payload.id);
     void fetchQueued();
   };
