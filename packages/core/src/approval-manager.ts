@@ -164,6 +164,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   };
 
   const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies: evaluateStored, followUpDecision: followUpAnswer, reportError });
+
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
     let verdict: boolean | void;

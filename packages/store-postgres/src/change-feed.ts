@@ -32,12 +32,12 @@ export interface ChangeFeedOptions {
   logger: Logger;
   /** The store's subscribers, called once per change. */
   listeners: ReadonlySet<(change: StoreChange) => void>;
-  /** Called with each grant notification (`kind` 'grant-created' or 'grant-revoked'). */
-  onGrant?: (payload: { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string }) => void;
-  /** Called each time the LISTEN connection is (re)established, after the records' catch-up started. */
-  onListening?: () => void;
   /** Deliver the record a decision's notification carries instead of reading the row (`notifyRecords`). */
   trustCarriedRecords?: boolean;
+  /** Called with each grant notification (`kind` 'grant-created' or 'grant-revoked'). */
+  onGrant?: (payload: { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string }) => void;
+  /** Called each time the LISTEN connection is (re)established, before the records' catch-up. */
+  onListening?: () => void;
 }
 
 /** The part of a store that turns changes (its own and, through LISTEN, everyone else's) into `StoreChange`s. */

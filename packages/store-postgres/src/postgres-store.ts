@@ -184,9 +184,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     reconnect: { initialDelayMs, maxDelayMs, heartbeatIntervalMs },
     logger,
     listeners,
+    trustCarriedRecords: notifyRecords,
     onGrant: (payload) => grants.onNotification(payload),
     onListening: () => grants.catchUp(),
-    trustCarriedRecords: notifyRecords,
   });
 
   let closed = false;
@@ -236,7 +236,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const grants = createGrantStore({
     pool,
-    sql: buildGrantSql(schema, table, tableName, RECORD_COLUMNS, (channelParameter, originParameter) => notify('decided', channelParameter, originParameter)),
+    sql: buildGrantSql(schema, table, tableName, RECORD_COLUMNS, (channelParameter, originParameter) => notify('decided', channelParameter, originParameter, notifyRecords)),
     run,
     failure,
     ensureReady,

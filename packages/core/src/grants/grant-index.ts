@@ -96,22 +96,38 @@ function bucketOf(grant: Grant): [ScopeKind, string] {
   return ['global', ''];
 }
 
-/** Compiles a stored grant for the index; undefined when it cannot be (it then decides nothing here). */
+/**
+ * Compiles a stored grant for the index. An approve grant that cannot be compiled (a stored pattern or
+ * condition a later version refuses) is left out: it approves nothing. A deny grant that cannot be
+ * compiled still covers every call in its scope with a condition that cannot be tested, so those
+ * calls go to a human instead of slipping past the "never" a reviewer recorded.
+ */
 function compile(grant: Grant): IndexedGrant | undefined {
   try {
-    const exact = exactName.test(grant.toolPattern);
-    const entry: { -readonly [K in keyof IndexedGrant]: IndexedGrant[K] } = {
+    return compileStrictly(grant);
+  } catch (error) {
+    if (grant.effect !== 'deny') return undefined;
+    const reason = `stored condition could not be compiled (${error instanceof Error ? error.message : String(error)})`;
+    return {
       grant,
+      glob: { pattern: grant.toolPattern, negated: false, words: 1, fixedLength: 0, lastSteps: 0, test: () => true },
+      condition: { kind: 'cel', source: String(grant.when ?? grant.toolPattern), test: () => ({ ok: false, reason }) },
       expiresAtMs: grant.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(grant.expiresAt),
     };
-    if (!exact) entry.glob = compileGrantGlob('toolPattern', grant.toolPattern);
-    const condition = compileGrantCondition('when', grant.when);
-    if (condition !== undefined) entry.condition = condition;
-    if (grant.scope.requestedBy !== undefined) entry.requesterKey = identityKey(grant.scope.requestedBy);
-    return entry;
-  } catch {
-    return undefined;
   }
+}
+
+function compileStrictly(grant: Grant): IndexedGrant {
+  const exact = exactName.test(grant.toolPattern);
+  const entry: { -readonly [K in keyof IndexedGrant]: IndexedGrant[K] } = {
+    grant,
+    expiresAtMs: grant.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(grant.expiresAt),
+  };
+  if (!exact) entry.glob = compileGrantGlob('toolPattern', grant.toolPattern);
+  const condition = compileGrantCondition('when', grant.when);
+  if (condition !== undefined) entry.condition = condition;
+  if (grant.scope.requestedBy !== undefined) entry.requesterKey = identityKey(grant.scope.requestedBy);
+  return entry;
 }
 
 export class GrantIndex {

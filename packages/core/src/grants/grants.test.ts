@@ -274,3 +274,38 @@ describe('respondMany', () => {
     expect((await errorOf(manager.respondMany({ ids: [other.request.id] }, { decision: 'modify', modified: {} }))).code).toBe('invalid_input');
   });
 });
+
+describe('a stored grant this version cannot compile', () => {
+  const stored = (effect: 'approve' | 'deny') => ({
+    id: `grant-stored-${effect}`,
+    effect,
+    toolPattern: 'send_email',
+    when: 'input.to ==', // not CEL: a record written by another version, or edited by hand
+    scope: {},
+    uses: 0,
+    grantedBy: 'alice',
+    createdAt: new Date().toISOString(),
+  });
+
+  async function managerOver(effect: 'approve' | 'deny') {
+    const store = createMemoryStore();
+    await store.createGrant!(stored(effect));
+    const manager = createManager({ store, policies: [{ name: 'email', toolPattern: 'send_email', maxRiskLevel: 'irreversible' }] });
+    managers.push(manager);
+    return manager;
+  }
+
+  it('a deny grant sends the calls it may cover to a human instead of letting them through', async () => {
+    const manager = await managerOver('deny');
+    const record = await manager.submit(email());
+    expect(record.status).toBe('pending');
+    expect(record.evaluation).toMatchObject({ outcome: 'review', reason: expect.stringContaining('could not be compiled') });
+  });
+
+  it('an approve grant approves nothing (the policies decide, here to approve without it)', async () => {
+    const manager = await managerOver('approve');
+    const record = await manager.submit(email());
+    expect(record.status).toBe('approved');
+    expect(record.evaluation.grant).toBeUndefined();
+  });
+});
