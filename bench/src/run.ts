@@ -7,6 +7,7 @@ import { dashboardSpeed } from './rows/dashboard.js';
 import { fourEyes } from './rows/four-eyes.js';
 import { grants } from './rows/grants.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
+import { outboxDelivery } from './rows/outbox.js';
 import { memoryPerRequest } from './rows/memory.js';
 import { peerAgentOverhead } from './rows/peer-agent-overhead.js';
 import { peerDoubleResume } from './rows/peer-double-resume.js';
@@ -40,6 +41,7 @@ const suites: Record<string, Suite> = {
   slack: slackInteractivity,
   postgres: postgresStore,
   'four-eyes': fourEyes,
+  outbox: outboxDelivery,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,
   'peer-agent': peerAgentOverhead,

@@ -21,7 +21,10 @@ export type TrappedStatement = 'decide' | 'create';
 
 /** What happened to the trapped statement at the server. */
 export interface TrappedReply {
-  /** The command tag PostgreSQL answered with (`UPDATE 1`, `INSERT 0 1` when the row was written), or the error. */
+  /**
+   * The command tag PostgreSQL answered with (`UPDATE 1`, `INSERT 0 1` when the row was written;
+   * `SELECT 1` for the form with outbox jobs), or the error.
+   */
   outcome: string;
   /** Bytes of the reply the client got. */
   forwardedBytes: number;
@@ -60,10 +63,13 @@ interface Pair {
 
 const SSL_REQUEST = 80_877_103;
 const GSSENC_REQUEST = 80_877_104;
-/** The store's statement texts (the sweeper's `SET status = 'expired'` is not a decide). */
+/**
+ * The store's statement texts (the sweeper's `SET status = 'expired'` is not a decide), alone or
+ * wrapped with their outbox jobs (`WITH written AS (…), jobs AS (…) SELECT * FROM written`).
+ */
 const STATEMENT_TEXT: Record<TrappedStatement, RegExp> = {
-  decide: /^\s*UPDATE\b[\s\S]*\bSET status = \$3\b/,
-  create: /^\s*INSERT INTO\b[^(]*\(id, seq, change_seq\b/,
+  decide: /^\s*(?:WITH written AS \()?UPDATE\b[\s\S]*\bSET status = \$3\b/,
+  create: /^\s*(?:WITH written AS \()?INSERT INTO\b[^(]*\(id, seq, change_seq\b/,
 };
 
 function cString(buffer: Buffer, start: number): { text: string; next: number } {

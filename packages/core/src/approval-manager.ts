@@ -1,9 +1,9 @@
 /**
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
- * module (validation, expiry timers, waiters, lost replies, notification, events, store feed); what
- * stays here (~430 lines, half of them imports, docs and the public method table) is the lifecycle
- * those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered decisions)
- * and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
+ * module (validation, expiry timers, waiters, lost replies, notification, the outbox, events, store
+ * feed); what stays here (~440 lines, half of them imports, docs and the public method table) is the
+ * lifecycle those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered
+ * decisions) and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
  * Four eyes (several approvers) lives in ./four-eyes; here it is a step of submit and of respond.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
+import { createManagerOutbox, deliveryMethods } from './outbox/manager-outbox.js';
 import { evaluateCall, PolicyEngine } from './policy-engine.js';
 import { evaluateRequest } from './request-evaluation.js';
 import {
@@ -34,6 +35,7 @@ import { createShadowPolicies } from './shadow-policies.js';
 import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
+  AddApprovalInput,
   ApprovalPolicy,
   ApprovalRecord,
   ApprovalStore,
@@ -117,13 +119,22 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const { emit, runHook, reportError } = events;
   // Undefined unless `shadowPolicies` is set: then `submit` also asks a candidate set, only to report.
   const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
-  const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError });
+  // With a store that has an outbox, notifications and hooks are durable jobs written with each change.
+  const policyNamed = (name: string) => engine.policyNamed(name);
+  const sideEffects = createManagerOutbox({ store, notifiers, hooks, options: options.outbox, policyNamed, scheduler, now, emit, reportError, isClosed });
+  const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook: sideEffects ? () => undefined : runHook, reportError, decide: sideEffects?.decide });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
   const dispatch = createNotificationDispatch({ notifiers, emit, reportError, isClosed });
 
   /** What a stored request calls for: reviewers told and its expiry armed, or its automatic decision's hook. */
   const followUpCreate = (record: ApprovalRecord) => {
+    if (sideEffects) {
+      // The outbox jobs written with the record do the rest, here or on another instance.
+      expiry.schedule(record);
+      sideEffects.recover(record, 'create');
+      return;
+    }
     if (record.evaluation.outcome === 'review') {
       // Decided already (by someone quicker than the news of its creation): nobody to tell.
       if (record.status !== 'pending') return;
@@ -136,6 +147,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   };
 
   const followUpDecision = (record: ApprovalRecord) => {
+    if (sideEffects) return sideEffects.recover(record, 'decide');
     const hook = hookOfStatus[record.status];
     if (hook) runHook(hook, record);
   };
@@ -163,7 +175,20 @@ export function createManager(options: ManagerOptions = {}): Manager {
     return request.type === 'approval' ? withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals) : evaluation;
   };
 
-  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies: evaluateStored, followUpDecision: followUpAnswer, reportError });
+  const grants = createGrantOperations({
+    store,
+    engine,
+    now,
+    logger,
+    ensureOpen,
+    evaluatePolicies: evaluateStored,
+    followUpDecision: followUpAnswer,
+    reportError,
+    // Declared further down (respond's own path); called only after construction.
+    decidePending: (id, patch) => decidePending(id, patch),
+    addApproval: (id, input) => writeApproval(id, input),
+    ...(sideEffects ? { decideMany: (items: Parameters<typeof sideEffects.decideMany>[0], options?: Parameters<typeof sideEffects.decideMany>[1]) => sideEffects.decideMany(items, options) } : {}),
+  });
 
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
@@ -224,7 +249,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
     let result;
     try {
-      result = await store.create(record);
+      result = sideEffects ? await sideEffects.create(record, followUpCreate) : await store.create(record);
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'store_unavailable')) lostReplies.rememberCreate(id);
@@ -232,7 +257,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
     if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
-    followUpCreate(result.record);
+    if (!sideEffects) followUpCreate(result.record);
     return result.record;
   };
 
@@ -264,7 +289,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
    * expiry is recorded at once (whoever else was due to record it), so the request does not stay
    * pending past its deadline; the caller still gets the `conflict`.
    */
-  const decidePending = (id: string, patch: DecidePatch): Promise<ApprovalRecord> => writePending(id, () => store.decide(id, 'pending', patch));
+  const decidePending = (id: string, patch: DecidePatch): Promise<ApprovalRecord> =>
+    writePending(id, () => (sideEffects ? sideEffects.decide(id, patch) : store.decide(id, 'pending', patch)));
+
+  /** Four eyes: one approval; with an outbox, the one completing the quorum writes the decision's jobs with it. */
+  const writeApproval = (id: string, input: AddApprovalInput): Promise<ApprovalRecord> =>
+    writePending(id, () => (sideEffects ? sideEffects.addApproval(id, input) : recordApproval(store, id, input)));
 
   /** A write that needs the request pending (a decision, an approval); see {@link decidePending}. */
   const writePending = async (id: string, write: () => Promise<ApprovalRecord>): Promise<ApprovalRecord> => {
@@ -287,7 +317,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     requireId('id', id);
     optionalString('reason', reason);
     const record = await decidePending(id, { status: 'cancelled', closedAt: iso(now()), closedReason: reason ?? 'cancelled' });
-    runHook('onCancel', record);
+    if (!sideEffects) runHook('onCancel', record);
     return record;
   };
 
@@ -358,7 +388,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       // Four eyes: an approve of a request that needs several approvals is one of them.
       const approval = action === 'approval' ? approvalInput(current, response) : undefined;
       if (grant !== undefined) decided = await grants.decideWithGrant(approval === undefined ? { id, expectedStatus: 'pending', patch } : { id, approval }, grant);
-      else decided = approval === undefined ? await decidePending(id, patch) : await writePending(id, () => recordApproval(store, current, response));
+      else decided = approval === undefined ? await decidePending(id, patch) : await writeApproval(id, approval);
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -418,6 +448,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
     cancel,
     ...grants.methods,
+    ...deliveryMethods({ store, now, ensureOpen, wake: () => sideEffects?.wake() }),
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -426,6 +457,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (closed) return;
       closed = true;
       expiry.clearAll();
+      sideEffects?.close();
       unsubscribeStore();
       grants.close();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));

@@ -18,6 +18,8 @@ export interface ExpiryTimersOptions {
   isClosed: () => boolean;
   runHook: (name: DecisionHook, record: ApprovalRecord) => void;
   reportError: (error: unknown) => void;
+  /** Records the expiry (default `store.decide` from pending): the manager's outbox writes its jobs with it. */
+  decide?: ((id: string, patch: DecidePatch) => Promise<ApprovalRecord>) | undefined;
 }
 
 export interface ExpiryTimers {
@@ -31,7 +33,7 @@ export interface ExpiryTimers {
   clearAll(): void;
 }
 
-export function createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError }: ExpiryTimersOptions): ExpiryTimers {
+export function createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError, decide }: ExpiryTimersOptions): ExpiryTimers {
   const timers = new Map<string, unknown>();
   const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -49,7 +51,7 @@ export function createExpiryTimers({ store, scheduler, now, onTimeout, isClosed,
         metadata: { cause: 'expiry' },
       };
     }
-    const record = await store.decide(id, 'pending', patch);
+    const record = decide ? await decide(id, patch) : await store.decide(id, 'pending', patch);
     runHook('onTimeout', record);
   };
 

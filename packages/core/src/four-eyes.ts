@@ -156,11 +156,11 @@ export function approvalInput(record: ApprovalRecord, response: InteractionRespo
 }
 
 /** Records a reviewer's approval on a request that needs several: `store.addApproval`, atomic in the store. */
-export function recordApproval(store: ApprovalStore, record: ApprovalRecord, response: InteractionResponse): Promise<ApprovalRecord> {
+export function recordApproval(store: ApprovalStore, id: string, input: AddApprovalInput): Promise<ApprovalRecord> {
   if (typeof store.addApproval !== 'function') {
-    return Promise.reject(new HitlError('store_unavailable', `request '${record.request.id}' needs several approvals but the store has no addApproval()`));
+    return Promise.reject(new HitlError('store_unavailable', `request '${id}' needs several approvals but the store has no addApproval()`));
   }
-  return store.addApproval(record.request.id, approvalInput(record, response));
+  return store.addApproval(id, input);
 }
 
 /**

@@ -23,6 +23,19 @@ export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 export { identityKey } from './identity.js';
 export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
 export type {
+  NotificationEventType,
+  NotificationMessage,
+  OutboxClaimOptions,
+  OutboxJob,
+  OutboxJobInput,
+  OutboxJobState,
+  OutboxListQuery,
+  OutboxListResult,
+  OutboxOptions,
+  OutboxStore,
+  StoreWriteOptions,
+} from './outbox/types.js';
+export type {
   AddApprovalInput,
   Approval,
   ApprovalPolicy,

@@ -13,6 +13,7 @@ export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { checkAddApprovalInput, alreadyApproved, MAX_APPROVALS, requiredApprovals } from './four-eyes.js';
 export { identityKey } from './identity.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
+export { checkJobInputs, normalizeClaim, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';
 /** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
 export { evaluationOfType } from './request-evaluation.js';
 

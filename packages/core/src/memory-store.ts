@@ -6,6 +6,9 @@ import type { DecideManyItem, Grant } from './grants/grant-types.js';
 import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
 import type { RequestStatus } from './constants.js';
 import { invalidInput, optionalString } from './validation.js';
+import { createMemoryOutbox } from './outbox/memory-outbox.js';
+import { checkJobInputs } from './outbox/job-validation.js';
+import type { StoreWriteOptions } from './outbox/types.js';
 
 /** Freezes an object and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
@@ -96,6 +99,14 @@ export function createMemoryStore(): ApprovalStore {
     if (closed) throw new HitlError('store_unavailable', 'the memory store is closed');
   };
 
+  const outbox = createMemoryOutbox(ensureOpen);
+  /** The jobs a write carries, checked before anything changes. */
+  const jobsOf = (options: StoreWriteOptions | undefined) => {
+    const jobs = options?.jobs ?? [];
+    checkJobInputs(jobs);
+    return jobs;
+  };
+
   const emit = (change: StoreChange) => {
     for (const listener of listeners) {
       try {
@@ -122,33 +133,41 @@ export function createMemoryStore(): ApprovalStore {
     return index;
   };
 
-  const applyDecide = (index: number, patch: DecidePatch): ApprovalRecord => {
+  /** Stores a checked decision, with its outbox jobs (written before listeners hear of it). */
+  const applyDecide = (index: number, patch: DecidePatch, jobs?: Parameters<typeof outbox.write>[0]): ApprovalRecord => {
     const current = records[index] as ApprovalRecord;
     const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
     if (patch.response !== undefined) next.response = patch.response;
     if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
     const stored = deepFreeze(next);
     records[index] = stored;
+    if (jobs !== undefined) outbox.write(jobs, new Date().toISOString());
     emit({ type: 'decided', record: stored });
     return stored;
   };
 
   /** Four eyes: stores the record an approval left (see `applyApproval`) and tells the subscribers. */
-  const storeApproval = (index: number, next: ApprovalRecord): ApprovalRecord => {
+  const storeApproval = (index: number, next: ApprovalRecord, jobs?: Parameters<typeof outbox.write>[0]): ApprovalRecord => {
     const stored = deepFreeze(next);
     records[index] = stored;
+    // The decision's jobs are written only by the approval that completes the quorum.
+    if (jobs !== undefined && stored.status === 'approved') outbox.write(jobs, new Date().toISOString());
     emit(changeOfApproval(stored));
     return stored;
   };
 
   return {
-    async create(record: ApprovalRecord): Promise<CreateResult> {
+    outbox,
+
+    async create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult> {
       ensureOpen();
+      const jobs = jobsOf(options);
       const existing = indexById.get(record.request.id);
       if (existing !== undefined) return { record: records[existing] as ApprovalRecord, created: false };
       const stored = deepFreeze(record);
       indexById.set(stored.request.id, records.length);
       records.push(stored);
+      outbox.write(jobs, new Date().toISOString());
       emit({ type: 'created', record: stored });
       return { record: stored, created: true };
     },
@@ -181,23 +200,26 @@ export function createMemoryStore(): ApprovalStore {
       return { items };
     },
 
-    async decide(id: string, expectedStatus, patch: DecidePatch): Promise<ApprovalRecord> {
+    async decide(id: string, expectedStatus, patch: DecidePatch, options?: StoreWriteOptions): Promise<ApprovalRecord> {
       ensureOpen();
-      return applyDecide(checkDecide(id, expectedStatus, patch), patch);
+      const jobs = jobsOf(options);
+      return applyDecide(checkDecide(id, expectedStatus, patch), patch, jobs);
     },
 
-    async addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord> {
+    async addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord> {
       ensureOpen();
       checkAddApprovalInput(input);
+      const jobs = jobsOf(options);
       const index = indexById.get(id);
       if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
       // Checked and written in one synchronous step: no other call runs in between.
-      return storeApproval(index, applyApproval(records[index] as ApprovalRecord, structuredClone(input)));
+      return storeApproval(index, applyApproval(records[index] as ApprovalRecord, structuredClone(input)), jobs);
     },
 
     /** All checks first, then every change, with no await in between: all or nothing. */
     async decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> {
       ensureOpen();
+      const jobLists = items.map((item) => (item.jobs === undefined ? undefined : jobsOf({ jobs: item.jobs })));
       const failures: Record<'not_found' | 'conflict', string[]> = { not_found: [], conflict: [] };
       const indexes: number[] = [];
       /** Four eyes: the record each approval item would leave, computed before anything changes. */
@@ -231,7 +253,7 @@ export function createMemoryStore(): ApprovalStore {
       const decided = items.map((item, position) => {
         const index = indexes[position] as number;
         const next = approved.get(position);
-        return next === undefined ? applyDecide(index, item.patch as DecidePatch) : storeApproval(index, next);
+        return next === undefined ? applyDecide(index, item.patch as DecidePatch, jobLists[position]) : storeApproval(index, next, jobLists[position]);
       });
       if (options?.grant !== undefined) grants.insert(options.grant);
       return decided;

@@ -5,6 +5,7 @@ import { HitlError } from './hitl-error.js';
 import { compileToolGlob, type ToolGlob } from './tool-glob.js';
 import { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 import { deepFreeze } from './memory-store.js';
+import { compilePolicyTimers } from './outbox/policy-timers.js';
 import type { ApprovalPolicy, PolicyCall, PolicyEvaluation, StoredRequest } from './types.js';
 import { invalidInput, isPlainObject, optionalTimeout, optionalUnitInterval, requireNonEmptyString, describeValue } from './validation.js';
 
@@ -79,6 +80,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   if (policy.when !== undefined) copy.when = policy.when;
   if (approvals !== undefined) copy.approvals = approvals;
   if (policy.grants !== undefined) copy.grants = policy.grants;
+  Object.assign(copy, compilePolicyTimers(policy, field));
   const compiled: CompiledPolicy = {
     policy: Object.freeze(copy),
     matcher,

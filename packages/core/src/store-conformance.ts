@@ -5,6 +5,7 @@ import { grantConformanceCases } from './grants/grant-conformance.js';
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
 import { approvalConformanceCases } from './store-conformance-approvals.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
+import { outboxCaseBodies } from './outbox/outbox-conformance.js';
 
 /** How the suite gets stores to test. */
 export interface StoreConformanceOptions {
@@ -427,5 +428,6 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
   cases.push(...grantConformanceCases({ sampleRecord, approval, check, changeTimeoutMs }));
 
   cases.push(...approvalConformanceCases(changeTimeoutMs));
+  cases.push(...outboxCaseBodies(() => sampleRecord(), approval));
   return cases.map(([name, body]) => ({ name, run: withStores(body) }));
 }

@@ -4,6 +4,7 @@
 import type { Decision, InteractionType, RequestStatus, RiskLevel } from './constants.js';
 import type { HitlError } from './hitl-error.js';
 import type { ApprovalStoreGrants, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grants/grant-types.js';
+import type { NotificationEventType, NotificationMessage, OutboxJob, OutboxListQuery, OutboxListResult, OutboxOptions, OutboxStore, StoreWriteOptions } from './outbox/types.js';
 
 /**
  * A rule that decides, from the tool's name, the model's confidence and the action's risk, whether a
@@ -74,6 +75,28 @@ export interface ApprovalPolicy {
    * needs a fresh human decision ("every transfer is reviewed"). Deny grants still apply. Default `true`.
    */
   grants?: boolean;
+  /**
+   * Reminds reviewers of a request still pending: `request.reminder` to every notifier that takes
+   * it, every `everyMs` after creation, `times` times (default: until the request is decided or
+   * expires — with `timeoutMs: Infinity`, for as long as it waits). Durable timers in the store's
+   * outbox: they survive restarts and any instance sends them. Needs a store with an outbox.
+   *
+   * @example
+   * ```ts
+   * const policy: ApprovalPolicy = { name: 'payments', toolPattern: 'pay_*', requireExplicit: true, remind: { everyMs: 3_600_000, times: 3 } };
+   * ```
+   */
+  remind?: { everyMs: number; times?: number };
+  /**
+   * Escalates a request still pending `afterMs` after creation: `request.escalated` to the notifiers
+   * named (by their `name`), whatever events they take otherwise. Durable like `remind`.
+   *
+   * @example
+   * ```ts
+   * const policy: ApprovalPolicy = { name: 'prod', toolPattern: 'deploy_*', requireExplicit: true, escalate: { afterMs: 900_000, notifiers: ['oncall'] } };
+   * ```
+   */
+  escalate?: { afterMs: number; notifiers: string[] };
 }
 
 /**
@@ -359,7 +382,8 @@ export interface CreateResult {
  * ```
  */
 export interface ApprovalStore extends ApprovalStoreGrants {
-  create(record: ApprovalRecord): Promise<CreateResult>;
+  /** `options.jobs` (stores with an {@link outbox}): outbox jobs written atomically with the record, only when it is created. */
+  create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   list(query: ListQuery): Promise<ListResult>;
   /**
@@ -367,17 +391,24 @@ export interface ApprovalStore extends ApprovalStoreGrants {
    * `not_found` when there is no such record and `conflict` when its status is not `expectedStatus`
    * or, for any decision but `expired`, when it has expired.
    */
-  decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch): Promise<ApprovalRecord>;
+  decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch, options?: StoreWriteOptions): Promise<ApprovalRecord>;
   /**
    * Four eyes, atomically: appends `input.approval` to a pending request's `approvals` and, when
    * that makes `input.required`, moves it to `approved` with `input.response`. Throws `not_found`
    * for an unknown id and `conflict` when it is not pending, has expired, or already holds an
    * approval by the same reviewer (ids compared by `identityKey`). Optional: without it, policies
-   * with `approvals` above 1 are refused by `addPolicy`.
+   * with `approvals` above 1 are refused by `addPolicy`. `options.jobs` (stores with an outbox) are
+   * written in the same write, and only when this approval moves the request to `approved`.
    */
-  addApproval?(id: string, input: AddApprovalInput): Promise<ApprovalRecord>;
+  addApproval?(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
   subscribe(listener: (change: StoreChange) => void): () => void;
   close?(): Promise<void>;
+  /**
+   * Durable side effects (optional): when present, the manager writes its notifications, hooks,
+   * reminders and escalations as jobs with each change and delivers them at least once from any
+   * instance. A store that writes jobs must honour `options.jobs` of `create` and `decide`.
+   */
+  readonly outbox?: OutboxStore;
 }
 
 /**
@@ -397,6 +428,19 @@ export interface ApprovalStore extends ApprovalStoreGrants {
 export interface Notifier {
   name: string;
   notify(record: ApprovalRecord, context: { signal: AbortSignal }): Promise<void>;
+  /**
+   * The events this notifier takes (with a store that has an outbox). Default
+   * `['request.created', 'request.reminder']`. `request.escalated` also reaches the notifiers a
+   * policy's `escalate.notifiers` names, whatever this says.
+   */
+  readonly events?: readonly NotificationEventType[];
+  /**
+   * Sends one event (with a store that has an outbox); without it, `notify(record)` is called for
+   * each event the notifier takes, once (a rejection is final: `notify` does its own retrying). `message.id` is stable across
+   * retries: send it along so receivers dedupe. Resolve when delivered; reject to be retried with
+   * backoff; resolve `'gone'` when the receiver says it wants nothing more (no retry).
+   */
+  deliver?(message: NotificationMessage, context: { signal: AbortSignal }): Promise<void | 'gone'>;
 }
 
 /** The logger hitl writes to; `console` fits. */
@@ -439,8 +483,11 @@ export type ManagerEvent =
   | { type: 'policy-shadowed'; record: ApprovalRecord; live: PolicyEvaluation; shadow: PolicyEvaluation };
 
 /**
- * Callbacks run by the manager that made a transition. A hook that throws never changes the
- * outcome; its error goes to `onError`. `onRequest` runs before anything is stored and may veto
+ * Callbacks run on a transition. With a store that has an outbox (the memory store, PostgreSQL),
+ * each decision hook is a durable job: it runs at least once per transition on whichever manager
+ * claims it (an expiry made by another instance's sweeper included), and exactly once when no
+ * process dies mid-way. Without one, hooks run on the manager that made the transition. A hook
+ * that throws never changes the outcome; its error goes to `onError`. `onRequest` runs before anything is stored and may veto
  * the request by returning `false` or throwing: `submit` then throws `HitlError('forbidden')`.
  *
  * @example
@@ -509,6 +556,8 @@ export interface ManagerOptions {
   scheduler?: Scheduler;
   /** Makes ids for requests submitted without one. Default `'hitl-' + crypto.randomUUID()`. */
   generateId?: () => string;
+  /** Retries, leases and backoff of the outbox worker, when the store has an outbox. */
+  outbox?: OutboxOptions;
 }
 
 /** A reviewer's answer, as given to {@link Manager.respond}. */
@@ -654,4 +703,17 @@ export interface Manager {
    * ```
    */
   subscribeGrants(listener: (change: GrantChange) => void): () => void;
+  /**
+   * The outbox's jobs (notifications, hooks, reminders, escalations), newest first. Throws
+   * `HitlError('invalid_input')` when the store has no outbox.
+   *
+   * @example
+   * ```ts
+   * const { items } = await manager.listDeliveries({ state: 'dead' });
+   * for (const job of items) await manager.redeliver(job.id);
+   * ```
+   */
+  listDeliveries(query?: OutboxListQuery): Promise<OutboxListResult>;
+  /** Makes a dead (or done) job due again now, its attempts reset; `not_found` for an unknown id. */
+  redeliver(id: string): Promise<OutboxJob>;
 }

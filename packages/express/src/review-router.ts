@@ -5,6 +5,7 @@ import type { ApprovalRecord, Grant, GrantInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { dashboardHandler, loadDashboardPage } from './dashboard-page.js';
+import { addDeliveryRoutes } from './delivery-routes.js';
 import { createEventHub } from './event-hub.js';
 import { openEventStream } from './event-stream.js';
 import { authenticationFailure, RouteFailure, toHttpFailure } from './http-errors.js';
@@ -20,7 +21,8 @@ const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
 
 /**
  * Creates the reviewer API as an Express router: list and read requests, decide them, follow them
- * live over Server-Sent Events, and a dashboard page. Mount it where you like; the dashboard uses
+ * live over Server-Sent Events, and a dashboard page. With a store that has an outbox, `GET
+ * /deliveries?state=dead` lists notification deliveries and `POST /deliveries/:id/redeliver` sends one again. Mount it where you like; the dashboard uses
  * relative URLs.
  *
  * Routes: `GET /requests`, `GET /requests/:id`, `POST /requests/:id/respond` (`{ decision,
@@ -204,6 +206,13 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
       canView: authorize ? (record) => allowed(reviewer, record, 'view') : undefined,
       canViewGrant: authorize || authorizeGrant ? (grant) => grantAllowed(reviewer, grant, 'view') : undefined,
     });
+  });
+
+  addDeliveryRoutes(router, {
+    manager,
+    identify,
+    mayManage: async (reviewer) => (options.manageDeliveries ? (await options.manageDeliveries(reviewer)) === true : !authorize),
+    send: sendJson,
   });
 
   if (dashboard) router.get('/', dashboardHandler(loadDashboardPage()));

@@ -27,6 +27,9 @@ export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   } else if (typeof options.authenticate !== 'function') {
     throw invalidOption('authenticate', options.authenticate, 'must be a function (request) => { id, roles? } | null');
   }
+  if (options.manageDeliveries !== undefined && typeof options.manageDeliveries !== 'function') {
+    throw invalidOption('manageDeliveries', options.manageDeliveries, 'must be a function (reviewer) => boolean');
+  }
   if (options.authorize !== undefined && typeof options.authorize !== 'function') {
     throw invalidOption('authorize', options.authorize, 'must be a function (reviewer, record, action) => boolean');
   }

@@ -80,6 +80,12 @@ export interface ReviewRouterOptions<TReviewer extends Reviewer = Reviewer> {
    */
   authorizeGrant?: (reviewer: TReviewer, grant: GrantInput | Grant, action: GrantAction) => boolean | Promise<boolean>;
   /**
+   * May the reviewer list the outbox's deliveries (`GET /deliveries`) and redeliver a dead one
+   * (`POST /deliveries/:id/redeliver`)? `false` answers 403. Default: everyone authenticated when
+   * there is no `authorize`, nobody when there is one.
+   */
+  manageDeliveries?: (reviewer: TReviewer) => boolean | Promise<boolean>;
+  /**
    * Lets requests without an identity through as the reviewer `{ id: 'anonymous' }`. Only for
    * development, or behind a proxy that already restricts who reaches the router. Default `false`.
    */

@@ -1,5 +1,5 @@
 /** The public types of the webhook notifiers: options, stats, the notifier itself, and the settings its variants differ in. */
-import type { ApprovalRecord, Logger, Notifier, Scheduler } from '@hitl/core';
+import type { ApprovalRecord, Logger, NotificationEventType, Notifier, Scheduler } from '@hitl/core';
 
 /**
  * How failed deliveries are retried. Unset fields keep their defaults.
@@ -62,6 +62,15 @@ export interface WebhookNotifierOptions {
   now?: () => number;
   /** The timers for backoff waits, attempt timeouts and `close` deadlines. Default the global ones. */
   scheduler?: Scheduler;
+  /**
+   * The events to send, with a store that has an outbox: any of `request.created`,
+   * `request.decided`, `request.expired`, `request.cancelled`, `request.reminder`,
+   * `request.escalated`. Each is then sent once per event (the manager's outbox retries it, from any
+   * instance) as a Standard Webhooks message `{ type, timestamp, data }` with a stable `webhook-id`.
+   * Without it, pending requests are sent as {@link toWebhookPayload} bodies through `notify`.
+   * A `request.decided` callback lets a serverless agent resume.
+   */
+  events?: readonly NotificationEventType[];
 }
 
 /**
@@ -138,5 +147,7 @@ export interface NotifierSettings {
   label?: (url: URL) => string;
   /** The default `body`. */
   defaultBody: (record: ApprovalRecord) => unknown;
+  /** Whether the notifier takes outbox events (`events` and `deliver`). */
+  events?: boolean;
 }
 

@@ -9,6 +9,8 @@ import { toWebhookPayload } from './payload.js';
 import { backoffDelay } from './retry.js';
 import { createSignalWatch } from './signal-watch.js';
 import { durationOption, MAX_TIMER_DELAY_MS } from './validation.js';
+import { createEventDelivery } from './event-delivery.js';
+import { parseEvents } from './webhook-event.js';
 
 export type {
   NotifierSettings,
@@ -152,7 +154,7 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
     }
   };
 
-  const disable = (current: Delivery) => {
+  const disable = (current?: Delivery) => {
     if (disabled) return;
     disabled = true;
     logger.warn(`webhook notifier '${name}': ${label} answered 410 Gone; the endpoint is disabled and nothing more is sent to it`);
@@ -246,9 +248,28 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
     });
   };
 
+  // Only a notifier given `events` takes outbox messages; without it, `notify` keeps its own retries and body.
+  const events = settings.events && options.events !== undefined ? parseEvents(options.events) : undefined;
+  const deliver = events
+    ? createEventDelivery({
+        label,
+        now,
+        customBody: options.body,
+        attemptOnce,
+        slots,
+        isDisabled: () => disabled || closed,
+        disable: () => disable(),
+        counted: (outcome) => {
+          if (outcome === 'delivered') delivered += 1;
+          else failed += 1;
+        },
+      })
+    : undefined;
+
   return {
     name,
     notify,
+    ...(events && deliver ? { events, deliver } : {}),
     stats: () => ({ pending: live.size, sending: slots.inUse(), retrying, delivered, failed: failed - dropped, dropped, disabled }),
     async close(closeOptions: WebhookCloseOptions = {}) {
       if (!isPlainObject(closeOptions)) throw invalidInput('options', closeOptions, 'must be an object');
@@ -284,7 +305,13 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
  * `notify-failed` event). Only 2xx is success. 5xx, 408, 429 and network errors are retried with
  * exponential backoff and full jitter, honouring `Retry-After` up to `retry.maxDelayMs`; 3xx and
  * other 4xx fail at once; 410 Gone disables the endpoint. Each attempt is aborted at `timeoutMs`.
- * Retries stop once the request has expired. At most `maxQueue` deliveries are held: when full,
+ * Retries stop once the request has expired.
+ *
+ * With a store that has an outbox (the memory store, `@hitl/store-postgres`), the manager calls
+ * `deliver` instead: one signed attempt per event, retried by the outbox from any instance, with
+ * the outbox job's id as `webhook-id`, when `events` says what to send; each event is then a
+ * Standard Webhooks message `{ type, timestamp, data }` (see {@link toWebhookEvent}). Without
+ * `events`, pending requests are sent as before (through `notify`, with the retries above). At most `maxQueue` deliveries are held: when full,
  * the oldest one waiting (for a slot or a retry) is dropped and its promise rejected; a request in
  * flight is never aborted to make room, so at most `concurrency` sockets are open. Failures reject with
  * `HitlError('notify_failed')` naming the URL, the answer and the attempts.
@@ -306,5 +333,5 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
  * ```
  */
 export function createWebhookNotifier(options: WebhookNotifierOptions): WebhookNotifier {
-  return createNotifier(options, { defaultName: 'webhook', defaultBody: toWebhookPayload });
+  return createNotifier(options, { defaultName: 'webhook', defaultBody: toWebhookPayload, events: true });
 }

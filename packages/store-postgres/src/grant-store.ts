@@ -5,7 +5,7 @@
  */
 import { HitlError } from '@hitl/core';
 import { errorMessage, invalidInput, isRecord, matchesGrantQuery } from '@hitl/core/internal';
-import type { ApprovalRecord, ApprovalStoreGrants, DecideManyItem, Grant, GrantChange, GrantQuery, Logger } from '@hitl/core';
+import type { ApprovalRecord, ApprovalStoreGrants, DecideManyItem, Grant, GrantChange, GrantQuery, Logger, OutboxJobInput } from '@hitl/core';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { GrantSql } from './grant-sql.js';
@@ -96,6 +96,8 @@ export interface GrantStoreContext {
   deliver(stored: StoredRow): void;
   /** Four eyes: the store's addApproval statement, run inside decideMany's transaction for approval items. */
   addApproval: Statement;
+  /** Writes outbox jobs inside decideMany's transaction: the statement and its JSON parameter. */
+  jobs: { statement: Statement; parameter(jobs: readonly OutboxJobInput[]): string };
 }
 
 /** The grant methods, plus `onNotification` for the change feed's grant notifications and `clear` for close. */
@@ -203,7 +205,14 @@ export function createGrantStore(context: GrantStoreContext) {
       const columns: [string[], string[], string[], (string | null)[], string[]] = [[], [], [], [], []];
       // Four eyes: approval items run the addApproval statement in the same transaction.
       const approvals = items.flatMap((item) =>
-        item.approval === undefined ? [] : [{ id: item.id, by: item.approval.approval.by, values: addApprovalParameters(item.id, item.approval, toTimestampParameter('approval.at', item.approval.approval.at)) }],
+        item.approval === undefined ? [] : [
+          {
+            id: item.id,
+            by: item.approval.approval.by,
+            values: addApprovalParameters(item.id, item.approval, toTimestampParameter('approval.at', item.approval.approval.at)),
+            jobs: item.jobs ?? [],
+          },
+        ],
       );
       for (const item of items) {
         if (item.approval !== undefined) continue;
@@ -215,6 +224,7 @@ export function createGrantStore(context: GrantStoreContext) {
         columns[4].push(closedAt);
       }
       const grantValues = options?.grant === undefined ? undefined : grantParameters(options.grant);
+      const jobs = items.flatMap((item) => (item.approval === undefined ? item.jobs ?? [] : []));
       await ensureReady();
       const { rows, grantRow } = await transaction('decide requests together', async (client) => {
         const locked = await query(client, sql.lockForDecide, [ids]);
@@ -241,8 +251,11 @@ export function createGrantStore(context: GrantStoreContext) {
               details: { field: 'respondedBy', value: approval.by, ids: [refused] },
             });
           }
+          // Four eyes: an approval's jobs are the decision's, written only when it completed the quorum.
+          if (row.status === 'approved') jobs.push(...approval.jobs);
           decided.rows.push(row);
         }
+        if (jobs.length > 0) await query(client, context.jobs.statement, [context.jobs.parameter(jobs)]);
         const inserted = grantValues === undefined ? undefined : (await query(client, sql.insertGrant, [...grantValues, channel, origin])).rows[0];
         return { rows: decided.rows as RecordRow[], grantRow: inserted as GrantRow | undefined };
       });

@@ -9,7 +9,21 @@ import pg from 'pg';
 import type { ClientConfig, Pool } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
 import { invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
-import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, Logger, RequestStatus, StoreChange } from '@hitl/core';
+import type {
+  AddApprovalInput,
+  ApprovalRecord,
+  ApprovalStore,
+  CreateResult,
+  DecidePatch,
+  ListQuery,
+  ListResult,
+  Logger,
+  OutboxStore,
+  RequestStatus,
+  StoreChange,
+  StoreWriteOptions,
+} from '@hitl/core';
+import { createPostgresOutbox, jobsParameter } from './outbox-store.js';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
 import { decideParameters, insertParameters, rowToStored, toTimestampParameter } from './records.js';
@@ -19,7 +33,7 @@ import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
-import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS } from './sql.js';
+import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS, type Statement } from './sql.js';
 import { buildGrantSql } from './grant-sql.js';
 import { createGrantStore } from './grant-store.js';
 
@@ -48,7 +62,7 @@ export interface PostgresStoreSettings {
   sweepBatchSize?: number;
   /**
    * How long past its deadline a request must be before the sweeper expires it, in ms. Default
-   * 2 000: a live manager's own expiry timer goes first (and runs its `onTimeout` hook); the sweeper
+   * 2 000: a live manager's own expiry timer goes first (it stores its `onTimeout: 'reject'` response); the sweeper
    * is the backstop for requests whose instance is gone. `sweep()` called by hand uses no grace.
    */
   sweepGraceMs?: number;
@@ -70,6 +84,11 @@ export interface PostgresStoreSettings {
   listenerConfig?: ClientConfig;
   /** Where reconnects and skipped rows are reported. Default `console`. */
   logger?: Logger;
+  /**
+   * How often a manager on this store looks for outbox jobs written by other instances (a sweeper's
+   * expiries, jobs of an instance that died), in ms. Default 1 000.
+   */
+  outboxPollIntervalMs?: number;
 }
 
 /**
@@ -97,6 +116,8 @@ export type PostgresStoreOptions = PostgresStoreSettings &
  * ```
  */
 export interface PostgresStore extends ApprovalStore {
+  /** The outbox on `<table>_outbox`: jobs written with each change, claimed with `FOR UPDATE SKIP LOCKED`. */
+  readonly outbox: OutboxStore;
   /** `"schema"."table"`, as the store's SQL names it. */
   readonly tableName: string;
   /**
@@ -113,7 +134,7 @@ export interface PostgresStore extends ApprovalStore {
    * await store.addApproval(id, { approval: { by: 'alice', at }, required: 2, response: { requestId: id, decision: 'approve', respondedBy: 'alice', respondedAt: at } });
    * ```
    */
-  addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord>;
+  addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
   /** Expires every overdue pending request now, by the database's clock; resolves with how many. */
   sweep(): Promise<number>;
   /** Stops the sweeper, ends the LISTEN connection, and ends the pool if the store created it. */
@@ -149,7 +170,7 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
  * ```
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
-  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger, notifyRecords } =
+  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, outboxPollIntervalMs, logger, notifyRecords } =
     resolveOptions(options);
   const sql = buildSql(schema, table, { notifyRecords });
   const tableName = sql.qualifiedTable;
@@ -246,6 +267,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     logger,
     deliver: (stored) => feed.deliver(stored),
     addApproval: sql.addApproval,
+    jobs: { statement: sql.outbox.insertJobs, parameter: jobsParameter },
   });
 
   const requireRecordId = (value: unknown): string => {
@@ -253,15 +275,24 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return value;
   };
 
+  const outbox = createPostgresOutbox({ sql: sql.outbox, run, ensureReady, pollIntervalMs: outboxPollIntervalMs });
+  /** The statement and values of a write, with the outbox jobs (one more parameter) when there are any. */
+  const withJobs = (statement: Statement, values: unknown[], options: StoreWriteOptions | undefined, when?: string): [Statement, unknown[]] => {
+    if (options?.jobs === undefined || options.jobs.length === 0) return [statement, values];
+    return [sql.outbox.withJobs(statement, values.length + 1, when), [...values, jobsParameter(options.jobs)]];
+  };
+
   const store: PostgresStore = {
     tableName,
     ...grants.methods,
+    outbox,
 
-    async create(record: ApprovalRecord): Promise<CreateResult> {
+    async create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult> {
       const parameters = insertParameters(record);
       const approvalParameters = approvalInsertParameters(record);
+      const [insert, values] = withJobs(sql.insert, [...parameters, channel, origin, ...approvalParameters], options);
       await ensureReady();
-      const [row] = await run<RecordRow>('store a request', sql.insert, [...parameters, channel, origin, ...approvalParameters]);
+      const [row] = await run<RecordRow>('store a request', insert, values);
       if (row) {
         const stored = rowToStored(row, tableName);
         feed.deliver(stored);
@@ -305,13 +336,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return result;
     },
 
-    async decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch): Promise<ApprovalRecord> {
+    async decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch, options?: StoreWriteOptions): Promise<ApprovalRecord> {
       requireRecordId(id);
       if (!isRequestStatus(expectedStatus)) throw invalidInput('expectedStatus', expectedStatus, 'is not a request status');
       const [status, response, closedAt, closedReason] = decideParameters(patch);
+      const [statement, values] = withJobs(
+        status === 'expired' ? sql.decideExpired : sql.decide,
+        [id, expectedStatus, status, response, closedAt, closedReason, channel, origin],
+        options,
+      );
       await ensureReady();
-      const statement = status === 'expired' ? sql.decideExpired : sql.decide;
-      const [row] = await run<RecordRow>('decide a request', statement, [id, expectedStatus, status, response, closedAt, closedReason, channel, origin]);
+      const [row] = await run<RecordRow>('decide a request', statement, values);
       if (row) {
         const stored = rowToStored(row, tableName);
         feed.deliver(stored);
@@ -335,11 +370,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       throw new HitlError('conflict', `request '${id}' changed while it was being decided`);
     },
 
-    async addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord> {
+    async addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord> {
       requireRecordId(id);
       const parameters = addApprovalParameters(id, input, toTimestampParameter('input.approval.at', input.approval.at));
+      // The decision's jobs go in only when this approval completed the quorum (the same statement).
+      const [statement, values] = withJobs(sql.addApproval, [...parameters, channel, origin], options, "written.status = 'approved'");
       await ensureReady();
-      const [row] = await run<RecordRow>('record an approval', sql.addApproval, [...parameters, channel, origin]);
+      const [row] = await run<RecordRow>('record an approval', statement, values);
       if (row) {
         const stored = rowToStored(row, tableName);
         feed.deliver(stored);

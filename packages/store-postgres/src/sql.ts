@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
 import { addApprovalSql, APPROVAL_FIELDS, approvalInsertSql, approvalsMigrationSql } from './approvals-sql.js';
 import { buildGrantSql } from './grant-sql.js';
+import { buildOutboxSql, type OutboxSql } from './outbox-sql.js';
 
 /** Lower-case letters, digits and `_`, starting with a letter or `_`. */
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
@@ -58,7 +59,7 @@ export interface Statement {
   text: string;
 }
 
-function statement(text: string): Statement {
+export function statement(text: string): Statement {
   return { name: `hitl_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
 }
 
@@ -162,6 +163,8 @@ export interface StoreSql {
   decideFailure: Statement;
   sweep: Statement;
   changedSince: Statement;
+  /** The outbox's statements (migration 5). */
+  outbox: OutboxSql;
   /** The list statement for the filters present, in {@link LIST_FILTERS} order, then the cursor and the limit. */
   list(filters: readonly ListFilter[], cursor: boolean): Statement;
 }
@@ -222,6 +225,8 @@ CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (crea
   ];
   const approvalInsert = approvalInsertSql(15);
 
+  const outbox = buildOutboxSql(schema, table);
+  migrations.push(outbox.migration);
   const listStatements = new Map<string, Statement>();
 
   return {
@@ -262,7 +267,9 @@ RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`),
     decideFailure: statement(`SELECT status, ${epochMs('expires_at')} AS expires_ms,
   (expires_at IS NOT NULL AND expires_at <= now())::text AS expired
 FROM ${qualifiedTable} WHERE id = $1`),
-    sweep: statement(`UPDATE ${qualifiedTable}
+    outbox,
+    // Each expiry writes a `transition` job: whichever manager claims it runs its hook and notifications.
+    sweep: outbox.sweepWithTransitions(statement(`UPDATE ${qualifiedTable}
 SET status = 'expired', closed_at = now(),
     closed_reason = 'no decision before ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     change_seq = nextval(${sequenceLiteral})
@@ -273,7 +280,7 @@ WHERE status = 'pending' AND id IN (
   LIMIT $1
   FOR UPDATE SKIP LOCKED
 )
-RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3', notifyRecords)}`),
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3', notifyRecords)}`)),
     changedSince: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY ${qualifiedTable}.change_seq LIMIT $2`),
     list(filters, cursor) {
       const key = `${filters.join(',')};${Number(cursor)}`;

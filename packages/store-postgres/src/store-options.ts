@@ -48,6 +48,7 @@ export interface ResolvedOptions {
   initialDelayMs: number;
   maxDelayMs: number;
   heartbeatIntervalMs: number;
+  outboxPollIntervalMs: number;
   logger: Logger;
   notifyRecords: boolean;
 }
@@ -84,5 +85,6 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
   if (maxDelayMs < initialDelayMs) {
     throw invalidInput('options.reconnect.maxDelayMs', maxDelayMs, `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`);
   }
-  return { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger, notifyRecords };
+  const outboxPollIntervalMs = positiveNumber('options.outboxPollIntervalMs', options.outboxPollIntervalMs, 1_000);
+  return { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, outboxPollIntervalMs, logger, notifyRecords };
 }

@@ -9,7 +9,7 @@ import { contextOfRequest } from '../policy-engine.js';
 import { checkResponse, jsonCopy } from '../request-validation.js';
 import { storeFailure } from '../store-failure.js';
 import type { PolicyEngine } from '../policy-engine.js';
-import type { ApprovalRecord, ApprovalStore, InteractionResponse, Logger, PolicyCall, PolicyEvaluation, RespondInput, StoredRequest } from '../types.js';
+import type { AddApprovalInput, ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, Logger, PolicyCall, PolicyEvaluation, RespondInput, StoredRequest } from '../types.js';
 import { invalidInput, isPlainObject } from '../validation.js';
 import { GrantGate } from './grant-gate.js';
 import type { DecideManyItem, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grant-types.js';
@@ -26,6 +26,12 @@ export interface GrantOperationsContext {
   evaluatePolicies(request: StoredRequest): PolicyEvaluation;
   /** Hooks of a decision this manager made. */
   followUpDecision(record: ApprovalRecord): void;
+  /** Decides one pending request the way `respond` does (with its outbox jobs, when the store has an outbox). */
+  decidePending(id: string, patch: DecidePatch): Promise<ApprovalRecord>;
+  /** Four eyes: records one approval the way `respond` does (the final one with the decision's outbox jobs). */
+  addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord>;
+  /** Decides many all or nothing the way `respond` would each (outbox jobs in the same write), when the store has an outbox. */
+  decideMany?: (items: DecideManyItem[], options?: { grant?: Grant }) => Promise<ApprovalRecord[]>;
   reportError(error: Error, record?: ApprovalRecord): void;
 }
 
@@ -71,7 +77,12 @@ export function grantResponse(requestId: string, evaluation: PolicyEvaluation, r
 }
 
 export function createGrantOperations(context: GrantOperationsContext) {
-  const { store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision } = context;
+  const { store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, decidePending, addApproval } = context;
+  /** `store.decideMany`, through the outbox when the manager has one; invalid_input when the store lacks it. */
+  const decideTogether = (items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> => {
+    const decideMany = requireStoreMethod(store, 'decideMany');
+    return context.decideMany ? context.decideMany(items, options) : decideMany.call(store, items, options);
+  };
   const reportError = (error: unknown, record?: ApprovalRecord) => context.reportError(error as Error, record);
   const gate = new GrantGate({
     store,
@@ -114,10 +125,10 @@ export function createGrantOperations(context: GrantOperationsContext) {
           // Four eyes: the grant is one approval (by its maker), never the whole quorum.
           const approval = await grantApproval(store, { request: record.request, evaluation, at, record });
           if (approval === undefined || store.addApproval === undefined) continue;
-          followUpDecision(await store.addApproval(record.request.id, { approval, required: requiredApprovals(record), response }));
+          followUpDecision(await addApproval(record.request.id, { approval, required: requiredApprovals(record), response }));
           continue;
         }
-        const decided = await store.decide(record.request.id, 'pending', { status: statusOfDecision[response.decision], response, closedAt: at });
+        const decided = await decidePending(record.request.id, { status: statusOfDecision[response.decision], response, closedAt: at });
         followUpDecision(decided);
       } catch (error) {
         if (!HitlError.is(error, 'conflict')) reportError(error, record);
@@ -165,7 +176,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
     if (decision === 'modify' || modified !== undefined) throw invalidInput('decision', decision, "must be 'approve' or 'reject' when deciding many requests");
     if (idempotencyKey !== undefined) throw invalidInput('idempotencyKey', idempotencyKey, 'is not supported when deciding many requests');
     if (input.remember !== undefined) throw invalidInput('remember', input.remember, 'is not supported when deciding many requests; respond to one of them with remember');
-    const decideMany = requireStoreMethod(store, 'decideMany');
+    requireStoreMethod(store, 'decideMany');
     const records = await guard(() => resolveTarget(store, target));
     if (records.length === 0) return [];
     requireNoneByRequester(records, respondedBy);
@@ -181,7 +192,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
       if (approvals.has(record.request.id)) return { id: record.request.id, approval: approvalInput(record, response) };
       return { id: record.request.id, expectedStatus: 'pending', patch: { status: statusOfDecision[decision], response, closedAt: respondedAt } };
     });
-    const decided = await guard(() => decideMany(items));
+    const decided = await guard(() => decideTogether(items));
     for (const record of decided) followUpDecision(record);
     return decided;
   };
@@ -216,8 +227,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
     },
     /** A decision (or, four eyes, an approval) and its grant, stored together (`decideMany` with the grant: one transaction on PostgreSQL). */
     async decideWithGrant(item: DecideManyItem, grant: Grant): Promise<ApprovalRecord> {
-      const decideMany = requireStoreMethod(store, 'decideMany');
-      const [decided] = await guard(() => decideMany([item], { grant }));
+      const [decided] = await guard(() => decideTogether([item], { grant }));
       return decided as ApprovalRecord;
     },
     /** After a remembered decision: index the grant at once, and let it decide the other pending calls it covers. */

@@ -1,6 +1,7 @@
 // The public types of remembered decisions (grants) and of decisions on many requests.
 import type { RequestStatus } from '../constants.js';
 import type { AddApprovalInput, ApprovalRecord, DecidePatch } from '../types.js';
+import type { OutboxJobInput } from '../outbox/types.js';
 
 /**
  * A remembered decision: "allow `send_email` in this thread", "never allow `drop_*`". Calls it covers
@@ -196,8 +197,22 @@ export type RespondManyTarget = { ids: string[] } | { runId: string } | { thread
  * ```
  */
 export type DecideManyItem =
-  | { id: string; expectedStatus: RequestStatus; patch: DecidePatch; approval?: undefined }
-  | { id: string; approval: AddApprovalInput; expectedStatus?: undefined; patch?: undefined };
+  | {
+      id: string;
+      expectedStatus: RequestStatus;
+      patch: DecidePatch;
+      approval?: undefined;
+      /** Outbox jobs (stores with an outbox) written in the same transaction as this decision. */
+      jobs?: OutboxJobInput[];
+    }
+  | {
+      id: string;
+      approval: AddApprovalInput;
+      expectedStatus?: undefined;
+      patch?: undefined;
+      /** Outbox jobs written with this approval, and only when it moves the request to `approved`. */
+      jobs?: OutboxJobInput[];
+    };
 
 /**
  * The optional grant and bulk-decision methods of an `ApprovalStore`. A store without them keeps

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createManager, createMemoryStore, HitlError, type ApprovalStore, type Manager, type PolicyCall } from '../index.js';
 import { createTestManager } from '../testing.js';
 
@@ -307,5 +307,26 @@ describe('a stored grant this version cannot compile', () => {
     const record = await manager.submit(email());
     expect(record.status).toBe('approved');
     expect(record.evaluation.grant).toBeUndefined();
+  });
+});
+
+describe('decisions made through grants and respondMany run their hooks (the store has an outbox)', () => {
+  it('respondMany, remember and the requests a new grant covers each run onApprove once', async () => {
+    const approved: string[] = [];
+    const { manager } = setup({ hooks: { onApprove: (record) => void approved.push(record.request.id) } });
+    expect(createMemoryStore().outbox).toBeDefined();
+
+    const batch = [await manager.submit(email('t-1')), await manager.submit(email('t-1'))];
+    await manager.respondMany({ ids: batch.map((record) => record.request.id) }, { decision: 'approve', respondedBy: 'alice' });
+
+    const [remembered, covered] = [await manager.submit(email('t-2')), await manager.submit(email('t-2'))];
+    await manager.respond(remembered.request.id, { decision: 'approve', respondedBy: 'alice', remember: { scope: 'thread' } });
+
+    const expected = [...batch, remembered, covered].map((record) => record.request.id).sort();
+    await vi.waitFor(() => expect([...approved].sort()).toEqual(expected), { timeout: 5_000 });
+    expect((await manager.get(covered.request.id))?.status).toBe('approved');
+    const { items } = await manager.listDeliveries({});
+    const hookJobs = items.filter((job) => job.kind === 'hook' && expected.includes(job.requestId ?? ''));
+    expect(hookJobs).toHaveLength(4);
   });
 });

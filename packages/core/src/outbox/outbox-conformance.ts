@@ -1,0 +1,160 @@
+/** The outbox rules of the store conformance suite: atomic writes with a change, leases, claim exclusivity, follow-ups, dead and redelivered jobs. */
+import { HitlError } from '../hitl-error.js';
+import type { ApprovalRecord, ApprovalStore, DecidePatch } from '../types.js';
+import type { OutboxJobInput, OutboxStore } from './types.js';
+
+type Body = (store: ApprovalStore, peer: ApprovalStore) => Promise<void>;
+
+class OutboxConformanceFailure extends Error {
+  override name = 'ConformanceFailure';
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new OutboxConformanceFailure(message);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function job(id: string, requestId: string, overrides: Partial<OutboxJobInput> = {}): OutboxJobInput {
+  return { id, kind: 'conformance', requestId, topic: 'request.created', target: 'pager', dueAt: iso(Date.now() - 1_000), maxAttempts: 3, ...overrides };
+}
+
+/** Runs `body` with the store's outbox, or passes at once for a store without one. */
+const withOutbox =
+  (body: (outbox: OutboxStore, store: ApprovalStore, peerOutbox: OutboxStore) => Promise<void>): Body =>
+  async (store, peer) => {
+    if (!store.outbox) return;
+    await body(store.outbox, store, peer.outbox ?? store.outbox);
+  };
+
+/** The outbox cases; `sampleRecord` makes a pending record with a fresh id, `approval` a decision of it. */
+export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (record: ApprovalRecord) => DecidePatch): [string, Body][] {
+  const claimAll = (outbox: OutboxStore, owner: string, nowMs = Date.now()) =>
+    outbox.claim({ owner, limit: 1000, leaseMs: 60_000, now: iso(nowMs), kinds: ['conformance'] });
+
+  return [
+    [
+      'outbox: jobs are written with the create and the decide that carry them, and only when the change is made',
+      withOutbox(async (outbox, store) => {
+        const record = sampleRecord();
+        const id = record.request.id;
+        await store.create(record, { jobs: [job(`${id}:a`, id)] });
+        await store.create(record, { jobs: [job(`${id}:ignored`, id)] });
+        await store.decide(id, 'pending', approval(record), { jobs: [job(`${id}:b`, id)] });
+        let refused = false;
+        try {
+          await store.decide(id, 'pending', approval(record), { jobs: [job(`${id}:c`, id)] });
+        } catch (error) {
+          refused = HitlError.is(error, 'conflict');
+        }
+        check(refused, 'a second decision must be refused with conflict');
+        const ids = (await outbox.list({ requestId: id })).items.map((item) => item.id).sort();
+        check(JSON.stringify(ids) === JSON.stringify([`${id}:a`, `${id}:b`]), `the outbox must hold exactly the jobs of the changes made; got ${JSON.stringify(ids)}`);
+      }),
+    ],
+    [
+      'outbox: decideMany writes each item\'s jobs with the decisions, and none when it decides nothing',
+      withOutbox(async (outbox, store) => {
+        if (!store.decideMany) return;
+        const [first, second] = [sampleRecord(), sampleRecord()];
+        for (const record of [first, second]) await store.create(record);
+        const items = [first, second].map((record) => ({
+          id: record.request.id,
+          expectedStatus: 'pending' as const,
+          patch: approval(record),
+          jobs: [job(`${record.request.id}:many`, record.request.id)],
+        }));
+        await store.decideMany(items);
+        let refused = false;
+        try {
+          await store.decideMany(items.map((item) => ({ ...item, jobs: [job(`${item.id}:again`, item.id)] })));
+        } catch (error) {
+          refused = HitlError.is(error, 'conflict');
+        }
+        check(refused, 'deciding decided requests again must be refused with conflict');
+        for (const record of [first, second]) {
+          const id = record.request.id;
+          const ids = (await outbox.list({ requestId: id })).items.map((item) => item.id);
+          check(JSON.stringify(ids) === JSON.stringify([`${id}:many`]), `decideMany must write exactly the jobs of the decisions it made; got ${JSON.stringify(ids)}`);
+        }
+      }),
+    ],
+    [
+      'outbox: a claim holds a job for its lease; another claimer skips it, then takes it once the lease has ended',
+      withOutbox(async (outbox, store, peerOutbox) => {
+        const record = sampleRecord();
+        const id = record.request.id;
+        await store.create(record, { jobs: [job(`${id}:lease`, id)] });
+        const first = (await claimAll(outbox, 'owner-a')).filter((item) => item.id === `${id}:lease`);
+        check(first.length === 1 && first[0]?.state === 'claimed' && first[0].attempts === 1, `the first claim must take the job with attempt 1; got ${JSON.stringify(first)}`);
+        const second = (await claimAll(peerOutbox, 'owner-b')).filter((item) => item.id === `${id}:lease`);
+        check(second.length === 0, 'a job under a live lease must not be claimed again');
+        const later = (await claimAll(peerOutbox, 'owner-b', Date.now() + 120_000)).filter((item) => item.id === `${id}:lease`);
+        check(later.length === 1 && later[0]?.attempts === 2 && later[0].owner === 'owner-b', `after the lease the job must be claimable, attempt 2; got ${JSON.stringify(later)}`);
+        check(!(await outbox.complete(`${id}:lease`, 'owner-a')), 'complete by a claimer whose lease was taken over must report false');
+        check(await peerOutbox.complete(`${id}:lease`, 'owner-b'), 'complete by the current claimer must report true');
+        const [done] = (await outbox.list({ requestId: id, state: 'done' })).items;
+        check(done?.id === `${id}:lease`, 'a completed job must be listed as done');
+      }),
+    ],
+    [
+      'outbox: a job written claimed is not claimable before its lease ends',
+      withOutbox(async (outbox, store) => {
+        const record = sampleRecord();
+        const id = record.request.id;
+        const leaseUntil = iso(Date.now() + 60_000);
+        await store.create(record, { jobs: [job(`${id}:mine`, id, { claim: { owner: 'writer', leaseUntil } })] });
+        check((await claimAll(outbox, 'other')).every((item) => item.id !== `${id}:mine`), 'a job written claimed must not be claimed by another before its lease ends');
+        check(await outbox.complete(`${id}:mine`, 'writer'), 'the writer must be able to complete the job it wrote claimed');
+      }),
+    ],
+    [
+      'outbox: concurrent claims take disjoint jobs',
+      withOutbox(async (outbox, store, peerOutbox) => {
+        const record = sampleRecord();
+        const id = record.request.id;
+        await store.create(record, { jobs: Array.from({ length: 20 }, (_, index) => job(`${id}:many-${index}`, id)) });
+        const [left, right] = await Promise.all([
+          outbox.claim({ owner: 'left', limit: 10, leaseMs: 60_000, now: iso(Date.now()), kinds: ['conformance'] }),
+          peerOutbox.claim({ owner: 'right', limit: 10, leaseMs: 60_000, now: iso(Date.now()), kinds: ['conformance'] }),
+        ]);
+        const mine = [...left, ...right].map((item) => item.id).filter((jobId) => jobId.startsWith(`${id}:many-`));
+        check(new Set(mine).size === mine.length, `no job may be claimed twice; got ${JSON.stringify(mine)}`);
+        for (const item of [...left, ...right]) await (left.includes(item) ? outbox : peerOutbox).complete(item.id, left.includes(item) ? 'left' : 'right');
+      }),
+    ],
+    [
+      'outbox: complete writes follow-ups; reschedule sets the next due time; dead jobs are listed and can be redelivered',
+      withOutbox(async (outbox, store) => {
+        const record = sampleRecord();
+        const id = record.request.id;
+        await store.create(record, { jobs: [job(`${id}:first`, id)] });
+        const [first] = (await claimAll(outbox, 'worker')).filter((item) => item.id === `${id}:first`);
+        check(first, 'the job must be claimable');
+        check(await outbox.complete(first.id, 'worker', { jobs: [job(`${id}:next`, id)] }), 'complete must report true');
+        const [next] = (await claimAll(outbox, 'worker')).filter((item) => item.id === `${id}:next`);
+        check(next, 'a follow-up written by complete must be claimable');
+        const retryAt = Date.now() + 30_000;
+        check(await outbox.reschedule(next.id, 'worker', { dueAt: iso(retryAt), error: 'HTTP 503' }), 'reschedule must report true');
+        check((await claimAll(outbox, 'worker')).every((item) => item.id !== next.id), 'a rescheduled job must not be claimable before its due time');
+        const due = await outbox.nextDue();
+        check(due !== undefined && Date.parse(due) <= retryAt, `nextDue must be no later than the rescheduled job; got ${String(due)}`);
+        const [again] = (await claimAll(outbox, 'worker', retryAt)).filter((item) => item.id === next.id);
+        check(again?.attempts === 2 && again.lastError === 'HTTP 503', `the retry must be attempt 2 with the last error; got ${JSON.stringify(again)}`);
+        check(await outbox.dead(next.id, 'worker', 'HTTP 500'), 'dead must report true');
+        const dead = (await outbox.list({ state: 'dead', requestId: id })).items;
+        check(dead.length === 1 && dead[0]?.lastError === 'HTTP 500', `the dead job must be listed with its error; got ${JSON.stringify(dead)}`);
+        const redelivered = await outbox.redeliver(next.id, iso(Date.now()));
+        check(redelivered.state === 'pending' && redelivered.attempts === 0, `a redelivered job must be pending with no attempts; got ${JSON.stringify(redelivered)}`);
+        check((await claimAll(outbox, 'worker')).some((item) => item.id === next.id), 'a redelivered job must be claimable');
+        let missing: unknown;
+        try {
+          await outbox.redeliver(`${id}:unknown`, iso(Date.now()));
+        } catch (error) {
+          missing = error;
+        }
+        check(HitlError.is(missing, 'not_found'), 'redeliver of an unknown id must throw not_found');
+      }),
+    ],
+  ];
+}
