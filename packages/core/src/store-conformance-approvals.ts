@@ -145,5 +145,32 @@ export function approvalConformanceCases(changeTimeoutMs: number): [string, Conf
         check(done[1]?.status === 'approved', 'a decision item must decide');
       }),
     ],
+    [
+      'addApproval and decideMany approval items write their outbox jobs only with the approval that completes the quorum',
+      withAddApproval(async (store) => {
+        const outbox = store.outbox;
+        if (outbox === undefined) return;
+        const jobsFor = (id: string, by: string) => ({
+          jobs: [{ id: `${id}:${by}:decided`, kind: 'audit', requestId: id, topic: 'request.decided', dueAt: new Date().toISOString(), maxAttempts: 3 }],
+        });
+        const written = async (id: string) => (await outbox.list({ requestId: id, limit: 100 })).items.map((job) => job.id);
+        const record = quorumRecord(2);
+        await store.create(record);
+        const id = record.request.id;
+        await store.addApproval(id, approvalBy(record, 'alice'), jobsFor(id, 'alice'));
+        check((await written(id)).length === 0, 'an approval below the quorum must write no jobs');
+        await store.addApproval(id, approvalBy(record, 'bob'), jobsFor(id, 'bob'));
+        const jobs = await written(id);
+        check(jobs.length === 1 && jobs[0] === `${id}:bob:decided`, `the final approval must write its jobs; got ${jobs.join()}`);
+        if (typeof store.decideMany !== 'function') return;
+        const other = quorumRecord(2);
+        await store.create(other);
+        const otherId = other.request.id;
+        await store.decideMany([{ id: otherId, approval: approvalBy(other, 'alice'), ...jobsFor(otherId, 'alice') }]);
+        check((await written(otherId)).length === 0, 'a decideMany approval item below the quorum must write no jobs');
+        await store.decideMany([{ id: otherId, approval: approvalBy(other, 'bob'), ...jobsFor(otherId, 'bob') }]);
+        check((await written(otherId)).join() === `${otherId}:bob:decided`, 'a decideMany approval item completing the quorum must write its jobs');
+      }),
+    ],
   ];
 }
