@@ -5,6 +5,7 @@ import { mergeResults, type Machine } from './report.js';
 import { readResults, writeReports, writeResults } from './report-files.js';
 import { dashboardSpeed } from './rows/dashboard.js';
 import { fourEyes } from './rows/four-eyes.js';
+import { durableResume } from './rows/durable-resume.js';
 import { grants } from './rows/grants.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
 import { outboxDelivery } from './rows/outbox.js';
@@ -48,6 +49,7 @@ const suites: Record<string, Suite> = {
   'peer-reviewed': peerReviewed,
   'peer-postgres': peerPostgres,
   'peer-double-resume': peerDoubleResume,
+  'durable-resume': durableResume,
 };
 
 const args = process.argv.slice(2);

@@ -22,6 +22,8 @@ export { invalidInput, isPlainObject } from './validation.js';
 export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 export { identityKey } from './identity.js';
 export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
+export { MAX_RESUME_LEASE_MS, RESUME_WITH_KEY } from './resume-claim.js';
+export type { ResumeClaim, Resumer, UnresumedPage, UnresumedQuery } from './resume-claim.js';
 export type {
   NotificationEventType,
   NotificationMessage,

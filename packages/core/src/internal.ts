@@ -12,6 +12,7 @@ export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } 
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { checkAddApprovalInput, alreadyApproved, MAX_APPROVALS, requiredApprovals } from './four-eyes.js';
 export { identityKey } from './identity.js';
+export { isResumable, normalizeUnresumedQuery, resumeClaimsUnsupported, validateResumeClaimArguments } from './resume-claim.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
 export { checkJobInputs, normalizeClaim, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';
 /** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
@@ -53,3 +54,5 @@ export function requireManager(value: unknown, methods: readonly (keyof Manager)
     }
   }
 }
+export { createResumeLoop, MAX_RESUME_ATTEMPTS } from './resume-loop.js';
+export type { ResumeClaims, ResumeLoop, ResumeLoopOptions, ResumeStep } from './resume-loop.js';

@@ -4,6 +4,7 @@ import { HitlError } from './hitl-error.js';
 import { createMemoryGrants } from './grants/memory-grants.js';
 import type { DecideManyItem, Grant } from './grants/grant-types.js';
 import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import { createMemoryResumeClaims } from './resume-claim.js';
 import type { RequestStatus } from './constants.js';
 import { invalidInput, optionalString } from './validation.js';
 import { createMemoryOutbox } from './outbox/memory-outbox.js';
@@ -93,6 +94,8 @@ export function createMemoryStore(): ApprovalStore {
   const records: ApprovalRecord[] = [];
   const indexById = new Map<string, number>();
   const listeners = new Set<(change: StoreChange) => void>();
+  /** Ids in the order they were decided, for the resume catch-up scan. */
+  const decisionOrder: string[] = [];
   let closed = false;
 
   const ensureOpen = () => {
@@ -116,6 +119,15 @@ export function createMemoryStore(): ApprovalStore {
       }
     }
   };
+
+  const resumeClaims = createMemoryResumeClaims({
+    getRecord: (id) => {
+      const index = indexById.get(id);
+      return index === undefined ? undefined : records[index];
+    },
+    decidedInOrder: () => decisionOrder.map((id) => records[indexById.get(id) as number] as ApprovalRecord),
+    ensureOpen,
+  });
 
   const grants = createMemoryGrants(ensureOpen);
 
@@ -142,6 +154,7 @@ export function createMemoryStore(): ApprovalStore {
     const stored = deepFreeze(next);
     records[index] = stored;
     if (jobs !== undefined) outbox.write(jobs, new Date().toISOString());
+    decisionOrder.push(stored.request.id);
     emit({ type: 'decided', record: stored });
     return stored;
   };
@@ -157,6 +170,7 @@ export function createMemoryStore(): ApprovalStore {
   };
 
   return {
+    ...resumeClaims,
     outbox,
 
     async create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult> {

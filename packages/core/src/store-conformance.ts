@@ -4,6 +4,7 @@
 import { grantConformanceCases } from './grants/grant-conformance.js';
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
 import { approvalConformanceCases } from './store-conformance-approvals.js';
+import { resumeClaimCases } from './resume-claim-conformance.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
 import { outboxCaseBodies } from './outbox/outbox-conformance.js';
 
@@ -78,6 +79,13 @@ export function sampleRecord(
   if (overrides.threadId !== undefined) record.request.threadId = overrides.threadId;
   if (overrides.runId !== undefined) record.request.runId = overrides.runId;
   if (overrides.requestedBy !== undefined) record.request.requestedBy = overrides.requestedBy;
+  return record;
+}
+
+/** A pending record marked for a resumer (`metadata.resumeWith`), or unmarked. */
+function markedRecord(resumeWith: string | undefined): ApprovalRecord {
+  const record = sampleRecord();
+  if (resumeWith !== undefined) record.request.metadata = { ...record.request.metadata, resumeWith };
   return record;
 }
 
@@ -429,5 +437,6 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
 
   cases.push(...approvalConformanceCases(changeTimeoutMs));
   cases.push(...outboxCaseBodies(() => sampleRecord(), approval));
+  cases.push(...resumeClaimCases({ check, approval, sampleRecord: (resumeWith) => markedRecord(resumeWith) }));
   return cases.map(([name, body]) => ({ name, run: withStores(body) }));
 }

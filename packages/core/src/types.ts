@@ -3,6 +3,7 @@
 // reference); splitting them would only scatter one reference over several files.
 import type { Decision, InteractionType, RequestStatus, RiskLevel } from './constants.js';
 import type { HitlError } from './hitl-error.js';
+import type { ResumeClaim, UnresumedPage, UnresumedQuery } from './resume-claim.js';
 import type { ApprovalStoreGrants, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grants/grant-types.js';
 import type { NotificationEventType, NotificationMessage, OutboxJob, OutboxListQuery, OutboxListResult, OutboxOptions, OutboxStore, StoreWriteOptions } from './outbox/types.js';
 
@@ -409,6 +410,17 @@ export interface ApprovalStore extends ApprovalStoreGrants {
    * instance. A store that writes jobs must honour `options.jobs` of `create` and `decide`.
    */
   readonly outbox?: OutboxStore;
+  /**
+   * Optional (durable resume): takes the claim on resuming the run a decided request paused, for
+   * `leaseMs` by the store's clock. Resolves with the claim, or `undefined` when the request is not
+   * decided, its resume is completed, or another owner holds an unexpired lease. Atomic: of any
+   * number of concurrent claims, at most one gets it; a claim whose lease ran out can be taken again.
+   */
+  claimResume?(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined>;
+  /** Optional (durable resume): marks the resume done; true when `owner` held the claim, which no one can take again. */
+  completeResume?(requestId: string, owner: string): Promise<boolean>;
+  /** Optional (durable resume): decided requests marked `metadata.resumeWith` whose resume is not completed, oldest decision first. */
+  listUnresumed?(query: UnresumedQuery): Promise<UnresumedPage>;
 }
 
 /**

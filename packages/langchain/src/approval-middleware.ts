@@ -1,10 +1,11 @@
-import { toolNameProblem } from '@hitl/core';
+import { HitlError, toolNameProblem } from '@hitl/core';
 import { describeValue, invalidInput } from '@hitl/core/internal';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { createMiddleware } from 'langchain';
 import type { AgentMiddleware, ToolCallHandler, ToolCallRequest } from 'langchain';
+import { durableRequestId, durableVerdict } from './durable-review.js';
 import type { ToolRejection } from './rejection.js';
 import {
   askManager,
@@ -81,6 +82,13 @@ export interface ApprovalMiddlewareOptions {
   audit?: boolean;
   /** The middleware's name in the agent. Default `'HitlApprovalMiddleware'`. */
   name?: string;
+  /**
+   * `true`: a call that needs a human pauses the run with LangGraph's `interrupt` instead of waiting
+   * in this process, so the run survives the process (it lives in the agent's checkpointer) and a
+   * {@link createResumer} on any instance resumes it once decided. Needs a checkpointer and a
+   * `configurable.thread_id`. Default `false` (the call waits in process).
+   */
+  durable?: boolean;
 }
 
 function validateOptions(options: unknown): asserts options is ApprovalMiddlewareOptions {
@@ -91,9 +99,21 @@ function validateOptions(options: unknown): asserts options is ApprovalMiddlewar
   validateOptionalFunction('options.describe', describe);
   validateRequestedBy('options.requestedBy', requestedBy);
   if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidInput('options.name', name, 'must be a non-empty string');
+  const { durable } = options as unknown as Record<string, unknown>;
+  if (durable !== undefined && typeof durable !== 'boolean') throw invalidInput('options.durable', durable, 'must be a boolean');
 }
 
 type Request = Parameters<ToolCallHandler>[0];
+
+/** Durable mode: the request gets an id made of the thread and the call, and the run pauses on it. */
+function pauseForReview(manager: Manager, interaction: InteractionRequest, threadId: string | undefined, toolCall: ToolCall, description: string) {
+  if (threadId === undefined) {
+    throw new HitlError('invalid_input', `durable approvalMiddleware needs configurable.thread_id to pause '${toolCall.name}' (and a checkpointer)`);
+  }
+  if (toolCall.id === undefined || toolCall.id === '') throw new HitlError('invalid_input', `durable approvalMiddleware needs a tool call id to pause '${toolCall.name}'`);
+  interaction.id = durableRequestId(threadId, toolCall.id);
+  return durableVerdict(manager, interaction, { toolName: toolCall.name, toolCallId: toolCall.id, args: interaction.input ?? {}, description });
+}
 type Handler = ToolCallHandler;
 type Result = ReturnType<Handler>;
 
@@ -133,7 +153,7 @@ type Result = ReturnType<Handler>;
  */
 export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMiddleware {
   validateOptions(options);
-  const { manager, riskLevel, confidence, describe, requestedBy, timeoutMs, audit = false, name = 'HitlApprovalMiddleware' } = options;
+  const { manager, riskLevel, confidence, describe, requestedBy, timeoutMs, audit = false, name = 'HitlApprovalMiddleware', durable = false } = options;
 
   const riskOf = (toolCall: ToolCall, request: Request): RiskLevel => {
     if (typeof riskLevel === 'string') return riskLevel;
@@ -190,7 +210,7 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     if (score !== undefined) interaction.confidence = score;
     if (timeoutMs !== undefined) interaction.timeoutMs = timeoutMs;
 
-    const verdict = await askManager(manager, interaction, request.runtime?.signal);
+    const verdict = durable ? await pauseForReview(manager, interaction, context.threadId, toolCall, description) : await askManager(manager, interaction, request.runtime?.signal);
     if (!verdict.run) return refuse(verdict.rejection, toolCall);
     if (!verdict.modified) return handler(request);
     // A tool the agent does not know (dynamically provided) is validated by itself when it runs.

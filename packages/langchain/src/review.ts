@@ -124,7 +124,11 @@ export async function askManager(manager: Manager, request: InteractionRequest, 
     response = record.response;
   }
   if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
-  const toolName = request.toolName;
+  return verdictOfResponse(request.toolName, requestId, response, automaticReason);
+}
+
+/** What a recorded response means for the call: run it (maybe with edited arguments) or refuse it, and why. */
+export function verdictOfResponse(toolName: string, requestId: string, response: InteractionResponse, automaticReason: 'policy' | 'timeout'): Verdict {
   switch (response.decision) {
     case 'approve':
       return { run: true, requestId, response };

@@ -16,14 +16,18 @@ export async function runMigrations(pool: Pool, sql: StoreSql, schema: string, f
     throw failure('connect to run its migrations', error);
   }
   let broken = false;
-  // Every version not recorded yet is applied, not only those above the highest recorded: versions
-  // are reserved per feature, so a table may have met a later one (5) before an earlier one (4).
-  const appliedVersions = async (): Promise<Set<number>> =>
-    new Set((await client.query<{ version: string }>(`SELECT version::text AS version FROM ${sql.migrationsTableName}`)).rows.map((row) => Number(row.version)));
-  const missing = (applied: Set<number>) => sql.migrations.filter((migration) => !applied.has(migration.version));
+  // Versions are reserved per feature and may land out of order (6 before 5): each migration runs
+  // unless its own version is recorded, not merely when it is above the highest one recorded.
+  const appliedVersions = async (): Promise<Set<number>> => {
+    const applied = await client.query<{ version: string }>(sql.appliedVersions);
+    return new Set(applied.rows.map((row) => Number(row.version)));
+  };
   try {
     const present = await client.query<{ present: string }>({ ...sql.migrationsTableExists, values: [sql.migrationsTableName] });
-    if (present.rows[0]?.present === 'true' && missing(await appliedVersions()).length === 0) return;
+    if (present.rows[0]?.present === 'true') {
+      const applied = await appliedVersions();
+      if (sql.migrations.every((migration) => applied.has(migration.version))) return;
+    }
     await client.query('BEGIN');
     try {
       // Schema first, then table, in every store: the schema lock makes concurrent stores on other
@@ -33,7 +37,9 @@ export async function runMigrations(pool: Pool, sql: StoreSql, schema: string, f
       const schemaFound = await client.query({ ...sql.schemaExists, values: [schema] });
       if (schemaFound.rowCount === 0) await client.query(sql.createSchema);
       await client.query(sql.createMigrationsTable);
-      for (const migration of missing(await appliedVersions())) {
+      const applied = await appliedVersions();
+      for (const migration of sql.migrations) {
+        if (applied.has(migration.version)) continue;
         await client.query(migration.sql);
         await client.query(sql.recordMigration, [migration.version]);
       }

@@ -92,6 +92,7 @@ describe('migrations', () => {
         `${table}_pending_expiry_idx`,
         `${table}_pkey`,
         `${table}_requested_by_seq_idx`,
+        `${table}_resume_with_idx`,
         `${table}_run_seq_idx`,
         `${table}_seq_idx`,
         `${table}_status_seq_idx`,
@@ -128,7 +129,7 @@ describe('migrations', () => {
     await second.migrate();
     await second.close();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     const grantIndexes = await database.admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
       schema,
       `${table}_grants`,
@@ -167,7 +168,7 @@ describe('migrations', () => {
     const { store } = newStore({ table });
     await store.migrate();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     const ids = async (query: ListQuery) => (await store.list(query)).items.map((record) => record.request.id);
     expect(await ids({})).toEqual(['old-5', 'old-4', 'old-3', 'old-2', 'old-1', 'old-0']);
     expect(await ids({ threadId: 'thread-1' })).toEqual(['old-5', 'old-3', 'old-1']);
@@ -188,6 +189,9 @@ describe('migrations', () => {
       response: { requestId: 'new-2', decision: 'approve', respondedBy: 'alice', respondedAt: approvalAt },
     });
     expect(added).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [{ by: 'alice', at: approvalAt }] });
+    // Old rows can be resumed like new ones (migration 6 added the claims beside them).
+    await store.decide('old-2', 'pending', approve('old-2'));
+    expect(await store.claimResume('old-2', 'resumer-a', 60_000)).toMatchObject({ requestId: 'old-2', owner: 'resumer-a', attempt: 1 });
   });
 
   it('apply a version missing below the highest one recorded (versions are reserved per feature)', async () => {
@@ -204,9 +208,27 @@ describe('migrations', () => {
     const { store } = newStore({ table });
     await store.migrate();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    expect(versions.rows.map((row: { version: number }) => row.version)).toEqual([1, 2, 3, 4, 5, 99]);
+    expect(versions.rows.map((row: { version: number }) => row.version)).toEqual([1, 2, 3, 4, 5, 6, 99]);
     await store.create({ ...pendingRecord('late-4'), approvalsRequired: 2, approvals: [] });
     expect((await store.get('late-4'))?.approvalsRequired).toBe(2);
+  });
+
+  it('apply a reserved version that lands after a higher one (each version runs unless it is recorded itself)', async () => {
+    const table = `requests_${++tableCounter}`;
+    const sql = buildSql(schema, table);
+    await database.admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await database.admin.query(sql.createMigrationsTable);
+    // Versions 1 and 6 recorded, 2 not: as if 6 had been released before 2.
+    for (const migration of sql.migrations.filter((step) => step.version !== 2)) {
+      await database.admin.query(migration.sql);
+      await database.admin.query(sql.recordMigration, [migration.version]);
+    }
+    const { store } = newStore({ table });
+    await store.migrate();
+    const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    const indexes = await database.admin.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2', [schema, table]);
+    expect(indexes.rows.map((row: { indexname: string }) => row.indexname)).toContain(`${table}_thread_seq_idx`);
   });
 
   it('answer a bad list filter with invalid_input naming the field', async () => {
@@ -226,6 +248,8 @@ describe('migrations', () => {
     expect((await limited.decide('runtime-1', 'pending', approve('runtime-1'))).status).toBe('approved');
     expect((await limited.list({ status: 'approved' })).items.map((record) => record.request.id)).toEqual(['runtime-1']);
     expect(await limited.sweep()).toBe(0);
+    expect(await limited.claimResume('runtime-1', 'resumer', 60_000)).toMatchObject({ attempt: 1 });
+    expect(await limited.completeResume('runtime-1', 'resumer')).toBe(true);
     const denied = await database.admin.query('SELECT has_schema_privilege($1, $2, $3) AS create', [runtime.role, schema, 'CREATE']);
     expect(denied.rows[0].create).toBe(false);
   });
@@ -242,7 +266,7 @@ describe('migrations', () => {
       const count = await database.admin.query(`SELECT count(*)::int AS count FROM "${freshSchema}"."hitl_requests"`);
       expect(count.rows[0].count).toBe(5);
       const versions = await database.admin.query(`SELECT version FROM "${freshSchema}"."hitl_requests_migrations" ORDER BY version`);
-      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       await Promise.all(pools.map((pool) => pool.end()));
@@ -264,7 +288,7 @@ describe('migrations', () => {
           expect(failures).toEqual([]);
           const created = await Promise.all(stores.map((store, index) => store.create(pendingRecord(`table-${index}`))));
           expect(created.every((result) => result.created)).toBe(true);
-          const tables = await database.admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations' AND tablename NOT LIKE '%grants' AND tablename NOT LIKE '%outbox'`, [freshSchema]);
+          const tables = await database.admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations' AND tablename NOT LIKE '%grants' AND tablename NOT LIKE '%outbox' AND tablename NOT LIKE '%resume_claims'`, [freshSchema]);
           expect(tables.rows[0].count).toBe(5);
         } finally {
           await Promise.all(stores.map((store) => store.close()));

@@ -20,8 +20,11 @@ import type {
   Logger,
   OutboxStore,
   RequestStatus,
+  ResumeClaim,
   StoreChange,
   StoreWriteOptions,
+  UnresumedPage,
+  UnresumedQuery,
 } from '@hitl/core';
 import { createPostgresOutbox, jobsParameter } from './outbox-store.js';
 import { createChangeFeed } from './change-feed.js';
@@ -31,6 +34,7 @@ import { addApprovalParameters, approvalInsertParameters, approvalRefusal } from
 import type { RecordRow } from './records.js';
 import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
+import { createResumeClaims } from './resume-claims.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
 import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS, type Statement } from './sql.js';
@@ -137,6 +141,12 @@ export interface PostgresStore extends ApprovalStore {
   addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
   /** Expires every overdue pending request now, by the database's clock; resolves with how many. */
   sweep(): Promise<number>;
+  /** Takes the resume claim of a decided request (see `ApprovalStore.claimResume`): one atomic statement, leases by the database clock. */
+  claimResume(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined>;
+  /** Marks a claimed resume done; true when `owner` held the claim. */
+  completeResume(requestId: string, owner: string): Promise<boolean>;
+  /** Decided requests marked `metadata.resumeWith` whose resume is not completed, oldest decision first. */
+  listUnresumed(query: UnresumedQuery): Promise<UnresumedPage>;
   /** Stops the sweeper, ends the LISTEN connection, and ends the pool if the store created it. */
   close(): Promise<void>;
 }
@@ -281,9 +291,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     if (options?.jobs === undefined || options.jobs.length === 0) return [statement, values];
     return [sql.outbox.withJobs(statement, values.length + 1, when), [...values, jobsParameter(options.jobs)]];
   };
+  const resumeClaims = createResumeClaims({ schema, table, tableName, run, ensureReady });
 
   const store: PostgresStore = {
     tableName,
+    ...resumeClaims,
     ...grants.methods,
     outbox,
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
 import { addApprovalSql, APPROVAL_FIELDS, approvalInsertSql, approvalsMigrationSql } from './approvals-sql.js';
+import { resumeClaimMigration } from './resume-claim-sql.js';
 import { buildGrantSql } from './grant-sql.js';
 import { buildOutboxSql, type OutboxSql } from './outbox-sql.js';
 
@@ -27,7 +28,7 @@ export function requireIdentifier(field: string, value: unknown, maxLength: numb
 }
 
 /** Double-quotes an identifier already checked by {@link requireIdentifier}. */
-function quote(identifier: string): string {
+export function quote(identifier: string): string {
   return `"${identifier}"`;
 }
 
@@ -64,7 +65,7 @@ export function statement(text: string): Statement {
 }
 
 /** Timestamps are read as whole milliseconds since the epoch, exact for every date JavaScript can hold. */
-const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint::text`;
+export const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint::text`;
 
 /**
  * Every column a record is built from, as `[name, expression]`. All of them come back as text, so
@@ -148,6 +149,8 @@ export interface StoreSql {
   /** The migrations table's name as `to_regclass` reads it. */
   migrationsTableName: string;
   appliedVersion: string;
+  /** Every recorded migration version. */
+  appliedVersions: string;
   createSchema: string;
   createMigrationsTable: string;
   recordMigration: string;
@@ -222,6 +225,7 @@ CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (crea
     { version: 4, sql: approvalsMigrationSql(qualifiedTable) },
     // Grants (remembered decisions): their own table next to the requests, created in place.
     { version: 3, sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration },
+    resumeClaimMigration(schema, table),
   ];
   const approvalInsert = approvalInsertSql(15);
 
@@ -237,6 +241,7 @@ CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (crea
     migrationsTableName: migrationsTable,
     migrationsTableExists: statement('SELECT (to_regclass($1) IS NOT NULL)::text AS present'),
     appliedVersion: `SELECT coalesce(max(version), 0)::text AS version FROM ${migrationsTable}`,
+    appliedVersions: `SELECT version::text AS version FROM ${migrationsTable}`,
     createSchema: `CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`,
     createMigrationsTable: `CREATE TABLE IF NOT EXISTS ${migrationsTable} (
   version integer PRIMARY KEY,

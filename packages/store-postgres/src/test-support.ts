@@ -96,6 +96,7 @@ export async function createRuntimeRole(
   await admin.query(`GRANT SELECT, INSERT, UPDATE ON "${schema}"."${table}" TO "${role}"`);
   await admin.query(`GRANT SELECT ON "${schema}"."${table}_migrations" TO "${role}"`);
   await admin.query(`GRANT SELECT, INSERT, UPDATE ON "${schema}"."${table}_outbox" TO "${role}"`);
+  await admin.query(`GRANT SELECT, INSERT, UPDATE ON "${schema}"."${table}_resume_claims" TO "${role}"`);
   await admin.query(`GRANT USAGE, SELECT ON SEQUENCE "${schema}"."${table}_seq" TO "${role}"`);
   const url = new URL(databaseUrl);
   url.username = role;

@@ -1,4 +1,4 @@
-import { hashInput, HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
+import { hashInput, HitlError, RESUME_WITH_KEY, type ApprovalRecord, type Manager } from '@hitl/core';
 import { errorMessage, invalidInput } from '@hitl/core/internal';
 import {
   buildRequest,
@@ -11,6 +11,7 @@ import {
   toRecordInput,
   validateShaping,
 } from './assessment.js';
+import { AI_SDK_RESUME, resumableOption } from './resume-marker.js';
 import { toolJsonSchema } from './validate-input.js';
 import type {
   ApprovalRequestSource,
@@ -229,6 +230,11 @@ export interface SubmitApprovalRequestsOptions {
   idPrefix?: string;
   /** The tools given to `generateText`: each request then carries its tool's JSON Schema (`inputSchema`), so an edit is validated. */
   tools?: Record<string, ToolLike>;
+  /**
+   * `true`: a {@link createResumer} continues the conversation once the requests are decided, on any
+   * instance. Needs `threadId` (the key your `load`/`save` pair stores the conversation under).
+   */
+  resumable?: boolean;
 }
 
 /**
@@ -264,12 +270,14 @@ export async function submitApprovalRequests(
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const tools = checked.tools as Record<string, ToolLike> | undefined;
   if (tools !== undefined && (typeof tools !== 'object' || tools === null)) throw invalidInput('options.tools', tools, 'must be the tools object given to generateText');
+  const resumable = resumableOption(checked);
   const requests = await collectApprovalRequests(source);
   const records: ApprovalRecord[] = [];
   for (const approval of requests) {
     const call: ToolCallInfo = { toolName: approval.toolName, toolCallId: approval.toolCallId, input: approval.input };
     const metadata: Record<string, unknown> = { source: 'ai-sdk', approvalId: approval.approvalId, toolCallId: approval.toolCallId };
     if (approval.reason !== undefined) metadata.reason = approval.reason;
+    if (resumable) metadata[RESUME_WITH_KEY] = AI_SDK_RESUME;
     const request = buildRequest(call, evaluateCall(checkedManager, assessment, call, shaping), shaping, metadata);
     request.id = approvalRequestId(approval.approvalId, idPrefix === undefined ? {} : { idPrefix });
     const inputSchema = await toolJsonSchema(tools?.[approval.toolName]?.inputSchema);

@@ -15,6 +15,8 @@ export {
   type ApprovalResponses,
   type SubmitApprovalRequestsOptions,
 } from './approval-bridge.js';
+export { createResumer, type ContinuedRun, type ResumedConversation, type ResumerOptions } from './resumer.js';
+export type { Resumer } from '@hitl/core';
 export type {
   ApprovalRequestSource,
   ConfidenceOption,

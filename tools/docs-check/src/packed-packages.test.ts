@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 /** Peers and tools the snippets need, at the versions the workspace tests with. */
-const peers = ['express', 'langchain', '@langchain/core', 'ai', 'zod', 'pg', '@modelcontextprotocol/sdk', 'typescript', '@types/node', '@types/express', '@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-metrics'];
+const peers = ['express', 'langchain', '@langchain/core', '@langchain/langgraph', 'ai', 'zod', 'pg', '@modelcontextprotocol/sdk', 'typescript', '@types/node', '@types/express', '@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-metrics'];
 function workspaceVersion(name: string): string {
   // Found as Node finds the package's folder: some (`@opentelemetry/api`) do not export `./package.json`.
   for (const base of require.resolve.paths(name) ?? []) {
