@@ -4,6 +4,7 @@ import type { BenchContext, Row } from './harness.js';
 import { mergeResults, type Machine } from './report.js';
 import { readResults, writeReports, writeResults } from './report-files.js';
 import { dashboardSpeed } from './rows/dashboard.js';
+import { fourEyes } from './rows/four-eyes.js';
 import { durableResume } from './rows/durable-resume.js';
 import { grants } from './rows/grants.js';
 import { mcpProxyOverhead } from './rows/mcp.js';
@@ -40,6 +41,7 @@ const suites: Record<string, Suite> = {
   webhook: webhookDelivery,
   slack: slackInteractivity,
   postgres: postgresStore,
+  'four-eyes': fourEyes,
   outbox: outboxDelivery,
   mcp: mcpProxyOverhead,
   dashboard: dashboardSpeed,

@@ -63,6 +63,29 @@ describe('parsePolicyFile', () => {
     void manager.close();
   });
 
+  it('reads four eyes (approvals) and refuses a count out of 1 to 10 at its line', async () => {
+    const policies = parsePolicies(`policies:
+  - name: big-transfers
+    toolPattern: 'transfer_*'
+    requireExplicit: true
+    approvals: 2
+`);
+    expect(policies[0]).toEqual({ name: 'big-transfers', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 });
+    const manager = createManager({ policies });
+    expect((await manager.submit({ toolName: 'transfer_funds' })).approvalsRequired).toBe(2);
+    await manager.close();
+    const refused = failure(() =>
+      parsePolicies(`policies:
+  - name: too-many
+    toolPattern: 'transfer_*'
+    requireExplicit: true
+    approvals: 11
+`),
+    );
+    expect(refused.message).toMatch(/approvals/);
+    expect(refused.message).toMatch(/^<policies>:5:16: policies\[0\].approvals/);
+  });
+
   it('reads JSON with the same result', () => {
     const json = JSON.stringify({ policies: parsePolicies(good).map((policy) => ({ ...policy, timeoutMs: policy.timeoutMs === Infinity ? 1000 : policy.timeoutMs })) }, null, 2);
     expect(parsePolicies(json, { filename: 'p.json' }).map((policy) => policy.name)).toEqual(['blocked', 'read-only-auto', 'writes', 'deletes']);

@@ -79,7 +79,7 @@ export interface PolicyFile {
   cases: PolicyCase[];
 }
 
-const POLICY_KEYS = ['name', 'toolPattern', 'minConfidence', 'maxRiskLevel', 'requireExplicit', 'deny', 'timeoutMs', 'when'] as const;
+const POLICY_KEYS = ['name', 'toolPattern', 'minConfidence', 'maxRiskLevel', 'requireExplicit', 'deny', 'timeoutMs', 'when', 'approvals'] as const;
 
 let validator: ValidateFunction | undefined;
 

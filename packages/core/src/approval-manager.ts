@@ -1,14 +1,17 @@
 /**
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
  * module (validation, expiry timers, waiters, lost replies, notification, the outbox, events, store
- * feed); what stays here (~420 lines, half of them imports, docs and the public method table) is the
+ * feed); what stays here (~440 lines, half of them imports, docs and the public method table) is the
  * lifecycle those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered
  * decisions) and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
+ * Four eyes (several approvers) lives in ./four-eyes; here it is a step of submit and of respond.
  */
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
+import { approvalInput, isRetryOf, quorumAction, recordApproval, requiredApprovals, requireQuorumStore, startQuorum, withQuorum } from './four-eyes.js';
+import { grantAsFirstApproval } from './four-eyes-grants.js';
 import { createGrantOperations, grantResponse } from './grants/grant-operations.js';
 import { HitlError } from './hitl-error.js';
 import { InputSchemaValidator } from './input-schema.js';
@@ -32,6 +35,7 @@ import { createShadowPolicies } from './shadow-policies.js';
 import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
+  AddApprovalInput,
   ApprovalPolicy,
   ApprovalRecord,
   ApprovalStore,
@@ -99,7 +103,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const ownsStore = options.store === undefined;
   const store: ApprovalStore = options.store ?? createMemoryStore();
   const engine = new PolicyEngine(defaultOutcome);
-  for (const policy of policies) engine.add(policy);
+  const addPolicy = (policy: ApprovalPolicy) => (requireQuorumStore(store, policy), engine.add(policy));
+  for (const policy of policies) addPolicy(policy);
   const inputSchemas = new InputSchemaValidator();
   let closed = false;
   const isClosed = () => closed;
@@ -147,6 +152,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (hook) runHook(hook, record);
   };
 
+  /** After a decision, its hook; after one approval of several, the reviewers hear that another approver is needed. */
+  const followUpAnswer = (record: ApprovalRecord) => (record.status === 'pending' ? dispatch.notify(record) : followUpDecision(record));
+
   const lostReplies = createLostReplies({ followUpCreate, followUpDecision });
 
   const unsubscribeStore = subscribeStoreFeed(store, {
@@ -161,18 +169,24 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
   });
 
-  const evaluatePolicies = (request: StoredRequest) => evaluateRequest(engine, request);
+  /** What the policies say about a stored request (see request-evaluation.ts), with the policy's quorum (four eyes). */
+  const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
+    const evaluation = evaluateRequest(engine, request);
+    return request.type === 'approval' ? withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals) : evaluation;
+  };
+
   const grants = createGrantOperations({
     store,
     engine,
     now,
     logger,
     ensureOpen,
-    evaluatePolicies,
-    followUpDecision,
+    evaluatePolicies: evaluateStored,
+    followUpDecision: followUpAnswer,
     reportError,
     // Declared further down (respond's own path); called only after construction.
     decidePending: (id, patch) => decidePending(id, patch),
+    addApproval: (id, input) => writeApproval(id, input),
     ...(sideEffects ? { decideMany: (items: Parameters<typeof sideEffects.decideMany>[0], options?: Parameters<typeof sideEffects.decideMany>[1]) => sideEffects.decideMany(items, options) } : {}),
   });
 
@@ -201,9 +215,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    const evaluation = await grants.evaluateRequest(stored, evaluateRequest(engine, stored));
+    const policies = evaluateStored(stored);
     // Only when a shadow set is configured: the candidate policies' view, never used to decide.
-    const shadowed = shadow?.compare(stored, evaluation);
+    const shadowed = shadow?.compare(stored, policies);
+    // Four eyes: a grant is at most one of the approvals, never the whole quorum.
+    const granted = await grants.evaluateRequest(stored, policies);
+    const { evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, { request: stored, policies, evaluation: granted, at: iso(now()) });
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -214,6 +231,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const policyTimeout = evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.timeoutMs;
       const timeout = stored.timeoutMs ?? policyTimeout ?? timeoutMs;
       if (Number.isFinite(timeout) && createdMs + timeout < MAX_DATE_MS) record.expiresAt = iso(createdMs + timeout);
+      startQuorum(record);
+      if (grantedApproval !== undefined) record.approvals = [grantedApproval];
     } else {
       const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
       record.status = statusOfDecision[decision];
@@ -270,9 +289,17 @@ export function createManager(options: ManagerOptions = {}): Manager {
    * expiry is recorded at once (whoever else was due to record it), so the request does not stay
    * pending past its deadline; the caller still gets the `conflict`.
    */
-  const decidePending = async (id: string, patch: DecidePatch): Promise<ApprovalRecord> => {
+  const decidePending = (id: string, patch: DecidePatch): Promise<ApprovalRecord> =>
+    writePending(id, () => (sideEffects ? sideEffects.decide(id, patch) : store.decide(id, 'pending', patch)));
+
+  /** Four eyes: one approval; with an outbox, the one completing the quorum writes the decision's jobs with it. */
+  const writeApproval = (id: string, input: AddApprovalInput): Promise<ApprovalRecord> =>
+    writePending(id, () => (sideEffects ? sideEffects.addApproval(id, input) : recordApproval(store, id, input)));
+
+  /** A write that needs the request pending (a decision, an approval); see {@link decidePending}. */
+  const writePending = async (id: string, write: () => Promise<ApprovalRecord>): Promise<ApprovalRecord> => {
     try {
-      return sideEffects ? await sideEffects.decide(id, patch) : await store.decide(id, 'pending', patch);
+      return await write();
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'conflict')) {
@@ -324,8 +351,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
     requireId('id', id);
     const { decision, feedback, respondedBy, metadata, modified, idempotencyKey } = checkResponse(input);
     /** A retry of a decision that was recorded (its reply lost on the way back) gets that record again. */
-    const sameDecision = (record: ApprovalRecord): boolean =>
-      idempotencyKey !== undefined && record.response?.decisionId === idempotencyKey && record.response.decision === decision;
+    const sameDecision = (record: ApprovalRecord): boolean => isRetryOf(record, idempotencyKey, decision);
 
     let current: ApprovalRecord | undefined;
     try {
@@ -342,6 +368,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
     }
     requireNotRequester(current, respondedBy);
+    if (sameDecision(current)) return current;
+    const action = requiredApprovals(current) > 1 ? quorumAction(current, decision, respondedBy) : 'decide';
     if (modified !== undefined && current.request.inputSchema !== undefined) {
       inputSchemas.check('modified', current.request.inputSchema, modified);
     }
@@ -357,7 +385,10 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
     let decided: ApprovalRecord;
     try {
-      decided = grant === undefined ? await decidePending(id, patch) : await grants.decideWithGrant(id, patch, grant);
+      // Four eyes: an approve of a request that needs several approvals is one of them.
+      const approval = action === 'approval' ? approvalInput(current, response) : undefined;
+      if (grant !== undefined) decided = await grants.decideWithGrant(approval === undefined ? { id, expectedStatus: 'pending', patch } : { id, approval }, grant);
+      else decided = approval === undefined ? await decidePending(id, patch) : await writeApproval(id, approval);
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -370,20 +401,19 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (HitlError.is(error, 'store_unavailable')) lostReplies.rememberDecision(decisionId);
       throw error;
     }
-    followUpDecision(decided);
+    followUpAnswer(decided);
     if (grant !== undefined) await grants.learned(grant, id);
     return decided;
   };
 
   const manager: Manager = {
-    addPolicy(policy: ApprovalPolicy) {
-      engine.add(policy);
-    },
+    addPolicy,
     removePolicy(name: string) {
       return engine.remove(name);
     },
     setPolicies(list: ApprovalPolicy[]) {
       if (!Array.isArray(list)) throw invalidInput('policies', list, 'must be an array');
+      for (const policy of list) requireQuorumStore(store, policy);
       engine.replace(list);
     },
     listPolicies() {

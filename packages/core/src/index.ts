@@ -38,6 +38,8 @@ export type {
   StoreWriteOptions,
 } from './outbox/types.js';
 export type {
+  AddApprovalInput,
+  Approval,
   ApprovalPolicy,
   ApprovalRecord,
   ApprovalStore,

@@ -10,6 +10,8 @@ import type { Manager, Scheduler } from './types.js';
 
 export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
+export { checkAddApprovalInput, alreadyApproved, MAX_APPROVALS, requiredApprovals } from './four-eyes.js';
+export { identityKey } from './identity.js';
 export { isResumable, normalizeUnresumedQuery, resumeClaimsUnsupported, validateResumeClaimArguments } from './resume-claim.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
 export { checkJobInputs, normalizeClaim, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';

@@ -1,8 +1,9 @@
 import { isRequestStatus } from './constants.js';
+import { applyApproval, changeOfApproval, checkAddApprovalInput } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';
 import { createMemoryGrants } from './grants/memory-grants.js';
 import type { DecideManyItem, Grant } from './grants/grant-types.js';
-import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
 import { createMemoryResumeClaims } from './resume-claim.js';
 import type { RequestStatus } from './constants.js';
 import { invalidInput, optionalString } from './validation.js';
@@ -158,6 +159,16 @@ export function createMemoryStore(): ApprovalStore {
     return stored;
   };
 
+  /** Four eyes: stores the record an approval left (see `applyApproval`) and tells the subscribers. */
+  const storeApproval = (index: number, next: ApprovalRecord, jobs?: Parameters<typeof outbox.write>[0]): ApprovalRecord => {
+    const stored = deepFreeze(next);
+    records[index] = stored;
+    // The decision's jobs are written only by the approval that completes the quorum.
+    if (jobs !== undefined && stored.status === 'approved') outbox.write(jobs, new Date().toISOString());
+    emit(changeOfApproval(stored));
+    return stored;
+  };
+
   return {
     ...resumeClaims,
     outbox,
@@ -209,29 +220,55 @@ export function createMemoryStore(): ApprovalStore {
       return applyDecide(checkDecide(id, expectedStatus, patch), patch, jobs);
     },
 
+    async addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord> {
+      ensureOpen();
+      checkAddApprovalInput(input);
+      const jobs = jobsOf(options);
+      const index = indexById.get(id);
+      if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
+      // Checked and written in one synchronous step: no other call runs in between.
+      return storeApproval(index, applyApproval(records[index] as ApprovalRecord, structuredClone(input)), jobs);
+    },
+
     /** All checks first, then every change, with no await in between: all or nothing. */
     async decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> {
       ensureOpen();
       const jobLists = items.map((item) => (item.jobs === undefined ? undefined : jobsOf({ jobs: item.jobs })));
       const failures: Record<'not_found' | 'conflict', string[]> = { not_found: [], conflict: [] };
       const indexes: number[] = [];
-      for (const { id, expectedStatus, patch } of items) {
+      /** Four eyes: the record each approval item would leave, computed before anything changes. */
+      const approved = new Map<number, ApprovalRecord>();
+      let approvalRefusal: HitlError | undefined;
+      items.forEach((item, position) => {
         try {
-          indexes.push(checkDecide(id, expectedStatus, patch));
+          if (item.approval === undefined) {
+            indexes.push(checkDecide(item.id, item.expectedStatus, item.patch));
+            return;
+          }
+          const index = indexById.get(item.id);
+          if (index === undefined) throw new HitlError('not_found', `request '${item.id}' does not exist`);
+          approved.set(position, applyApproval(records[index] as ApprovalRecord, checkAddApprovalInput(structuredClone(item.approval))));
+          indexes.push(index);
         } catch (error) {
           if (!HitlError.is(error, 'not_found') && !HitlError.is(error, 'conflict')) throw error;
-          failures[error.code as 'not_found' | 'conflict'].push(id);
+          if (item.approval !== undefined && error.code === 'conflict') approvalRefusal ??= error;
+          failures[error.code as 'not_found' | 'conflict'].push(item.id);
         }
-      }
+      });
       for (const code of ['not_found', 'conflict'] as const) {
         const ids = failures[code];
         if (ids.length > 0) {
           const what = code === 'not_found' ? 'do not exist' : 'are no longer pending';
-          throw new HitlError(code, `nothing was decided: ${ids.length} request(s) ${what}: ${ids.slice(0, 20).join(', ')}`, { details: { ids } });
+          const why = code === 'conflict' && approvalRefusal !== undefined ? ` (${approvalRefusal.message})` : '';
+          throw new HitlError(code, `nothing was decided: ${ids.length} request(s) ${what}${why}: ${ids.slice(0, 20).join(', ')}`, { details: { ids } });
         }
       }
       if (options?.grant !== undefined) grants.checkNew(options.grant);
-      const decided = items.map((item, position) => applyDecide(indexes[position] as number, item.patch, jobLists[position]));
+      const decided = items.map((item, position) => {
+        const index = indexes[position] as number;
+        const next = approved.get(position);
+        return next === undefined ? applyDecide(index, item.patch as DecidePatch, jobLists[position]) : storeApproval(index, next, jobLists[position]);
+      });
       if (options?.grant !== undefined) grants.insert(options.grant);
       return decided;
     },

@@ -1,5 +1,6 @@
 import { compileCondition, type CompiledCondition } from './conditions.js';
 import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
+import { optionalApprovals } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';
 import { compileToolGlob, type ToolGlob } from './tool-glob.js';
 import { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
@@ -67,6 +68,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
     );
   }
   optionalTimeout(field('timeoutMs'), policy.timeoutMs);
+  const approvals = optionalApprovals(field('approvals'), policy.approvals);
   const condition = policy.when === undefined ? undefined : compileCondition(name, policy.when);
 
   const copy: ApprovalPolicy = { name, toolPattern: pattern };
@@ -76,6 +78,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   if (policy.deny !== undefined) copy.deny = policy.deny;
   if (policy.timeoutMs !== undefined) copy.timeoutMs = policy.timeoutMs;
   if (policy.when !== undefined) copy.when = policy.when;
+  if (approvals !== undefined) copy.approvals = approvals;
   if (policy.grants !== undefined) copy.grants = policy.grants;
   Object.assign(copy, compilePolicyTimers(policy, field));
   const compiled: CompiledPolicy = {

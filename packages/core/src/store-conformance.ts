@@ -3,6 +3,7 @@
 // Over 400 lines because it is one table of independent cases that a store author reads together.
 import { grantConformanceCases } from './grants/grant-conformance.js';
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
+import { approvalConformanceCases } from './store-conformance-approvals.js';
 import { resumeClaimCases } from './resume-claim-conformance.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
 import { outboxCaseBodies } from './outbox/outbox-conformance.js';
@@ -29,15 +30,18 @@ export interface StoreConformanceCase {
   run(): Promise<void>;
 }
 
+/** A case's body: a fresh store and its peer (the same store when there is no peer). */
+export type ConformanceBody = (store: ApprovalStore, peer: ApprovalStore) => Promise<void>;
+
 class ConformanceFailure extends Error {
   override name = 'ConformanceFailure';
 }
 
-function check(condition: unknown, message: string): asserts condition {
+export function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ConformanceFailure(message);
 }
 
-async function expectHitlError(action: () => Promise<unknown>, code: HitlErrorCode, what: string): Promise<void> {
+export async function expectHitlError(action: () => Promise<unknown>, code: HitlErrorCode, what: string): Promise<void> {
   try {
     await action();
   } catch (error) {
@@ -50,7 +54,7 @@ async function expectHitlError(action: () => Promise<unknown>, code: HitlErrorCo
 let sequence = 0;
 
 /** A pending record with a fresh id, created `createdAtMs` (default now). */
-function sampleRecord(
+export function sampleRecord(
   overrides: { toolName?: string; expiresAt?: string; createdAtMs?: number; threadId?: string; runId?: string; requestedBy?: string } = {},
 ): ApprovalRecord {
   sequence += 1;
@@ -115,7 +119,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 /** Resolves with the first change `listener` sees that satisfies `matches`, or rejects after `timeoutMs`. */
-function nextChange(store: ApprovalStore, matches: (change: StoreChange) => boolean, timeoutMs: number): { promise: Promise<StoreChange>; stop(): void } {
+export function nextChange(store: ApprovalStore, matches: (change: StoreChange) => boolean, timeoutMs: number): { promise: Promise<StoreChange>; stop(): void } {
   let stop = (): void => undefined;
   const promise = new Promise<StoreChange>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -177,7 +181,7 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
       }
     };
 
-  const cases: [string, (store: ApprovalStore, peer: ApprovalStore) => Promise<void>][] = [
+  const cases: [string, ConformanceBody][] = [
     [
       'create stores a record and get returns it unchanged',
       async (store) => {
@@ -431,6 +435,7 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
   ];
   cases.push(...grantConformanceCases({ sampleRecord, approval, check, changeTimeoutMs }));
 
+  cases.push(...approvalConformanceCases(changeTimeoutMs));
   cases.push(...outboxCaseBodies(() => sampleRecord(), approval));
   cases.push(...resumeClaimCases({ check, approval, sampleRecord: (resumeWith) => markedRecord(resumeWith) }));
   return cases.map(([name, body]) => ({ name, run: withStores(body) }));

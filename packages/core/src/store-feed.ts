@@ -1,4 +1,5 @@
 /** The manager's subscription to its store's change feed: events, waiters, expiry and lost replies follow every change. */
+import { approvalAddedEvent } from './four-eyes.js';
 import type { ApprovalRecord, ApprovalStore, ManagerEvent, StoreChange } from './types.js';
 
 export interface StoreFeedHandlers {
@@ -10,7 +11,7 @@ export interface StoreFeedHandlers {
 }
 
 /**
- * Subscribes to `store` and turns each change into `request-created` and the final-status events,
+ * Subscribes to `store` and turns each change into `request-created`, `request-approval-added` and the final-status events,
  * then the handlers. Returns the unsubscribe function.
  */
 export function subscribeStoreFeed(store: ApprovalStore, { emit, created, decided }: StoreFeedHandlers): () => void {
@@ -20,6 +21,10 @@ export function subscribeStoreFeed(store: ApprovalStore, { emit, created, decide
       emit({ type: 'request-created', record });
       created(record);
     }
+    // Four eyes: each approval is news (the last one just before its `request-decided`); a record
+    // first seen with approvals (a feed that coalesced its changes) reports its latest one.
+    const approvalAdded = approvalAddedEvent(record);
+    if (approvalAdded) emit(approvalAdded);
     if (record.status === 'pending') return;
     decided(record);
   });

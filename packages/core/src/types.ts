@@ -60,6 +60,18 @@ export interface ApprovalPolicy {
    */
   when?: PolicyCondition;
   /**
+   * Four eyes: how many **distinct** reviewers must approve a request this policy sends to review,
+   * an integer from 1 to 10 (default 1). Until the last approval lands the request stays `pending`
+   * (its `approvals` fill up); one `reject` closes it; the requester never counts, the same reviewer
+   * twice is `conflict`, and `modify` is refused (`conflict`) while approvals are required.
+   *
+   * @example
+   * ```ts
+   * const dualControl: ApprovalPolicy = { name: 'big-transfers', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 };
+   * ```
+   */
+  approvals?: number;
+  /**
    * `false`: no grant (remembered decision) ever satisfies this policy, so every call it applies to
    * needs a fresh human decision ("every transfer is reviewed"). Deny grants still apply. Default `true`.
    */
@@ -146,6 +158,8 @@ export interface PolicyEvaluation {
   /** The matched policy's name; absent when no policy matched. */
   policy?: string;
   reason: string;
+  /** How many distinct approvals the review needs; present only when the policy asks for more than one. */
+  approvals?: number;
   /** The id of the grant (remembered decision) that decided; absent when the policies did. */
   grant?: string;
 }
@@ -260,6 +274,50 @@ export interface ApprovalRecord {
   closedReason?: string;
   /** ISO 8601: when the status left `pending`. */
   closedAt?: string;
+  /** How many distinct approvals the request needs; present only when more than one (four eyes). */
+  approvalsRequired?: number;
+  /** The approvals given so far, oldest first; present on requests with `approvalsRequired`. Kept after a reject or an expiry. */
+  approvals?: Approval[];
+}
+
+/**
+ * One reviewer's approval of a request that needs several ({@link ApprovalPolicy.approvals}).
+ *
+ * @example
+ * ```ts
+ * const record = await manager.respond(id, { decision: 'approve', respondedBy: 'alice' });
+ * record.approvals; // [{ by: 'alice', at: '2026-01-01T00:00:00.000Z' }]
+ * ```
+ */
+export interface Approval {
+  /** The reviewer, as they gave their id; compared after trim, NFKC and case folding. */
+  by: string;
+  /** ISO 8601. */
+  at: string;
+  feedback?: string;
+  /** The `idempotencyKey` the approval was given with, or a random UUID: a retry with the key gets the record back. */
+  decisionId?: string;
+}
+
+/**
+ * What {@link ApprovalStore.addApproval} records: the approval, how many the request needs, and the
+ * response stored when this approval completes the quorum.
+ *
+ * @example
+ * ```ts
+ * const input: AddApprovalInput = {
+ *   approval: { by: 'alice', at: new Date().toISOString() },
+ *   required: 2,
+ *   response: { requestId: id, decision: 'approve', respondedBy: 'alice', respondedAt: new Date().toISOString() },
+ * };
+ * ```
+ */
+export interface AddApprovalInput {
+  approval: Approval;
+  /** 2..10: the count at which the request becomes `approved`. */
+  required: number;
+  /** Stored (with `closedAt` = `approval.at`) when this approval brings the count to `required`. */
+  response: InteractionResponse;
 }
 
 /** Filters and paging for {@link Manager.list} and {@link ApprovalStore.list}. */
@@ -298,7 +356,8 @@ export interface DecidePatch {
 
 /** What a store reports to its subscribers: a record was created, or its status changed. */
 export interface StoreChange {
-  type: 'created' | 'decided';
+  /** `'approval-added'`: one more approval on a request that stays `pending` (four eyes). */
+  type: 'created' | 'decided' | 'approval-added';
   record: ApprovalRecord;
 }
 
@@ -334,6 +393,15 @@ export interface ApprovalStore extends ApprovalStoreGrants {
    * or, for any decision but `expired`, when it has expired.
    */
   decide(id: string, expectedStatus: RequestStatus, patch: DecidePatch, options?: StoreWriteOptions): Promise<ApprovalRecord>;
+  /**
+   * Four eyes, atomically: appends `input.approval` to a pending request's `approvals` and, when
+   * that makes `input.required`, moves it to `approved` with `input.response`. Throws `not_found`
+   * for an unknown id and `conflict` when it is not pending, has expired, or already holds an
+   * approval by the same reviewer (ids compared by `identityKey`). Optional: without it, policies
+   * with `approvals` above 1 are refused by `addPolicy`. `options.jobs` (stores with an outbox) are
+   * written in the same write, and only when this approval moves the request to `approved`.
+   */
+  addApproval?(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
   subscribe(listener: (change: StoreChange) => void): () => void;
   close?(): Promise<void>;
   /**
@@ -401,6 +469,7 @@ export type ManagerEventType =
   | 'request-decided'
   | 'request-expired'
   | 'request-cancelled'
+  | 'request-approval-added'
   | 'notify-failed'
   | 'policy-shadowed';
 
@@ -419,6 +488,8 @@ export type ManagerEvent =
   | { type: 'request-decided'; record: ApprovalRecord }
   | { type: 'request-expired'; record: ApprovalRecord }
   | { type: 'request-cancelled'; record: ApprovalRecord }
+  /** Four eyes: `approval` was added; `remaining` more are needed (0 just before the `request-decided`). */
+  | { type: 'request-approval-added'; record: ApprovalRecord; approval: Approval; remaining: number }
   | { type: 'notify-failed'; record: ApprovalRecord; notifier: string; error: HitlError }
   /** The `shadowPolicies` would have decided this request differently: `live` decided it, `shadow` is what the candidate set says. */
   | { type: 'policy-shadowed'; record: ApprovalRecord; live: PolicyEvaluation; shadow: PolicyEvaluation };

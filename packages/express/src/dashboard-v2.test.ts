@@ -365,4 +365,40 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await page.getByTestId('history-list').waitFor({ state: 'attached' });
     expect(await audit()).toEqual([]);
   }, 60_000);
+
+  it('four eyes: shows "1 of 2 approvals (alice)" live to every reviewer, refuses alice twice with 409, and closes on the second approver', async () => {
+    const { manager, url } = await serve({}, { policies: [{ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 }] });
+    const { id, waiting } = await ask(manager, { toolName: 'transfer_funds', input: { amount: 25_000 }, riskLevel: 'data_modification', requestedBy: 'agent-7' });
+    const alice = await open(url, 'alice');
+    const bob = await open(url, 'bob');
+    const aliceCard = card(alice.page, id);
+    const bobCard = card(bob.page, id);
+    await visibleText(aliceCard.getByTestId('request-approvals'), '0 of 2 approvals. 2 more distinct approvers are needed: anyone but agent-7 (who asked).');
+    // A request that needs several approvers cannot be modified: no Edit on offer.
+    expect(await aliceCard.getByTestId('edit-button').isVisible()).toBe(false);
+
+    await aliceCard.getByTestId('approve-button').click();
+    const partly = '1 of 2 approvals (alice). Another approver is needed: anyone but alice and agent-7 (who asked).';
+    await visibleText(aliceCard.getByTestId('request-approvals'), partly);
+    expect(await aliceCard.getByTestId('approve-button').isDisabled()).toBe(true);
+    expect(await aliceCard.getByTestId('reject-button').isDisabled()).toBe(false);
+    // Bob's page hears it over the event stream.
+    await visibleText(bobCard.getByTestId('request-approvals'), partly);
+
+    // Alice again (written differently) through the API: 409 with a message that says why.
+    const again = await fetch(`${url}/requests/${id}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-reviewer': 'Alice' }, body: '{}' });
+    expect(again.status).toBe(409);
+    const body = (await again.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('conflict');
+    expect(body.error.message).toMatch(/'Alice' has already approved request .*another reviewer must approve it/);
+    const shown = (await (await fetch(`${url}/requests/${id}`, { headers: { 'x-reviewer': 'bob' } })).json()) as { status: string; approvalsRequired: number; approvals: { by: string }[] };
+    expect(shown).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [{ by: 'alice' }] });
+
+    await bobCard.getByTestId('approve-button').click();
+    await bobCard.waitFor({ state: 'detached', timeout: 20_000 });
+    await aliceCard.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await waiting).toMatchObject({ decision: 'approve', respondedBy: 'bob' });
+    expect((await manager.get(id))?.approvals?.map((approval) => approval.by)).toEqual(['alice', 'bob']);
+    expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
+  }, 60_000);
 });

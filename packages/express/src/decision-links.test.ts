@@ -52,6 +52,31 @@ describe('createDecisionLinks', () => {
     expect(again.status).toBe(409);
   });
 
+  it('four eyes: each link is one approval; the page says another approver is needed, and a second approval by the same reviewer is refused', async () => {
+    const { manager, decisionLinks, app } = setup();
+    manager.addPolicy({ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 });
+    const record = await manager.submit({ toolName: 'transfer_funds', input: { amount: 25_000 } });
+    const post = (link: string) => request(app).post('/hitl/decide/').type('form').send({ token: tokenOf(link), decision: 'approve' });
+    const page = await request(app).get(pathOf(decisionLinks.links(record, 'alice').approve));
+    expect(page.text).toContain('0 of 2 approvals. 2 more distinct approvers are needed.');
+
+    const first = await post(decisionLinks.links(record, 'alice').approve);
+    expect(first.status).toBe(200);
+    expect(first.text).toContain('Your approval is recorded, alice. The request still needs another approver before it runs.');
+    expect(first.text).toContain('1 of 2 approvals (alice). Another approver is needed: anyone but alice.');
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+
+    const twice = await post(decisionLinks.links(record, 'ALICE').approve);
+    expect(twice.status).toBe(409);
+    expect(twice.text).toContain('Already approved');
+    expect(twice.text).toContain('has already approved request');
+
+    const second = await post(decisionLinks.links(record, 'bob').approve);
+    expect(second.status).toBe(200);
+    expect(second.text).toContain('Approved by bob.');
+    expect((await manager.get(record.request.id))?.approvals?.map((approval) => approval.by)).toEqual(['alice', 'bob']);
+  });
+
   it('a view link decides either way, once; a token cannot be used twice even for another request state', async () => {
     const { manager, decisionLinks, app } = setup();
     const record = await manager.submit({ toolName: 'refund', input: { amount: 5 } });

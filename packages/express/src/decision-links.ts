@@ -266,13 +266,20 @@ export function createDecisionLinks(options: DecisionLinksOptions): DecisionLink
         } catch (error) {
           if (HitlError.is(error, 'conflict')) {
             const current = await manager.get(claims.rid);
+            // Still pending: this reviewer approved already (four eyes), and the error says so.
+            if (current?.status === 'pending') throw new LinkFailure(409, 'Already approved', error.message, current);
             if (current !== undefined) throw decidedFailure(current);
           }
           if (HitlError.is(error, 'forbidden')) throw new LinkFailure(403, 'Not allowed', error.message);
           throw error;
         }
         const verb = decision === 'approve' ? 'Approved' : 'Rejected';
-        send(response, 200, (nonce) => renderMessagePage({ title: verb, message: `${verb} by ${claims.sub}. You can close this page.`, record, nonce }));
+        // One approval of several: the request still waits for another approver, and the page says so.
+        const message =
+          record.status === 'pending'
+            ? `Your approval is recorded, ${claims.sub}. The request still needs another approver before it runs. You can close this page.`
+            : `${verb} by ${claims.sub}. You can close this page.`;
+        send(response, 200, (nonce) => renderMessagePage({ title: verb, message, record, nonce }));
       } catch (error) {
         fail(response, error);
       }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ApprovalRecord } from '@hitl/core';
+import { quorumText } from './quorum-text.js';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -38,6 +39,8 @@ function details(record: ApprovalRecord): string {
     ['Expires', record.expiresAt ?? 'never'],
   ];
   if (request.requestedBy !== undefined) rows.push(['Requested by', request.requestedBy]);
+  const quorum = quorumText(record);
+  if (quorum !== undefined) rows.push(['Approvals', quorum]);
   const description = request.description ? `<p>${escapeHtml(request.description)}</p>` : '';
   return `${description}<dl>${rows.map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(value)}</dd>`).join('')}</dl>
 <h2>Input</h2><pre>${escapeHtml(JSON.stringify(request.input ?? {}, null, 2))}</pre>`;

@@ -2,13 +2,21 @@ import { randomBytes } from 'node:crypto';
 import type { ApprovalRecord, Grant, GrantChange, Manager, ManagerEvent, Scheduler } from '@hitl/core';
 
 /** The manager events the stream carries (`notify-failed` stays on the server). */
-export type StreamEventType = 'request-created' | 'request-decided' | 'request-expired' | 'request-cancelled' | 'grant-created' | 'grant-revoked';
+export type StreamEventType =
+  | 'request-created'
+  | 'request-decided'
+  | 'request-expired'
+  | 'request-cancelled'
+  | 'request-approval-added'
+  | 'grant-created'
+  | 'grant-revoked';
 
 const streamedTypes: ReadonlySet<string> = new Set<StreamEventType>([
   'request-created',
   'request-decided',
   'request-expired',
   'request-cancelled',
+  'request-approval-added',
 ]);
 
 /** One event as recorded in the ring buffer, with its SSE frame already serialized. */

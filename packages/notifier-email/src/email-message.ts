@@ -61,7 +61,9 @@ function oneLine(text: string): string {
  */
 export function toEmailContent(record: ApprovalRecord, links?: EmailDecisionLinks): EmailContent {
   const { request } = record;
-  const heading = HEADINGS[request.type] ?? 'Review needed';
+  const given = record.approvals ?? [];
+  // Four eyes: after a partial approval the request is mailed again, saying another approver is needed.
+  const heading = given.length > 0 && record.status === 'pending' ? 'Another approval needed' : (HEADINGS[request.type] ?? 'Review needed');
   const rows: Array<[string, string]> = [
     ['Tool', request.toolName],
     ['Risk', request.riskLevel ?? 'irreversible'],
@@ -71,6 +73,11 @@ export function toEmailContent(record: ApprovalRecord, links?: EmailDecisionLink
     ['Request', request.id],
   ];
   if (request.requestedBy !== undefined) rows.splice(3, 0, ['Requested by', request.requestedBy]);
+  const required = record.approvalsRequired ?? 1;
+  if (required > 1) {
+    const who = given.length > 0 ? ` (${given.map((approval) => approval.by).join(', ')}, who cannot approve again)` : '';
+    rows.splice(1, 0, ['Approvals', `${given.length} of ${required} distinct approvers${who}`]);
+  }
   const input = cut(JSON.stringify(request.input ?? {}, null, 2), 10_000);
   const description = request.description?.trim() ? cut(request.description, 2_000) : undefined;
 

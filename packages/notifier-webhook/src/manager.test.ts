@@ -118,6 +118,32 @@ describe('with a real manager', () => {
     });
   });
 
+  it('four eyes: tells the receiver again after a partial approval that another approver is needed, under a new webhook-id', async () => {
+    const secret = generateWebhookSecret();
+    const seen: Array<{ id: string; payload: WebhookPayload }> = [];
+    const { manager } = await setUp(
+      (received, response) => {
+        seen.push({ id: String(received.headers['webhook-id']), payload: verifyWebhook<WebhookPayload>({ secret, headers: received.headers, rawBody: received.body, now: clock.now }) });
+        response.writeHead(204).end();
+      },
+      { secret },
+    );
+    manager.addPolicy({ name: 'dual-control', toolPattern: 'delete_*', requireExplicit: true, approvals: 2 });
+    const record = await manager.submit(request);
+    await until(() => seen.length === 1, 'the first notification');
+    expect(seen[0]?.payload).toMatchObject({ id: record.request.id, approvalsRequired: 2, approvals: [], approvalsRemaining: 2 });
+
+    const partly = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice' });
+    await until(() => seen.length === 2, 'the notification that another approver is needed');
+    expect(seen[1]?.payload).toMatchObject({ approvalsRequired: 2, approvals: [{ by: 'alice', at: partly.approvals?.[0]?.at }], approvalsRemaining: 1 });
+    expect(seen[1]?.id).not.toBe(seen[0]?.id);
+
+    // The last approval decides: nobody needs telling any more.
+    await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'bob' });
+    await settleIo();
+    expect(seen).toHaveLength(2);
+  });
+
   it('reports deliveries dropped from a full queue as notify-failed events', async () => {
     const { webhook, manager } = await setUp((_request, response) => response.writeHead(503).end(), {
       maxQueue: 2,

@@ -28,6 +28,15 @@ export interface WebhookPayload {
   /** ISO 8601; absent when the request never expires. */
   expiresAt?: string;
   metadata?: Record<string, unknown>;
+  /**
+   * Four eyes, present only on requests that need several distinct approvers: how many, the
+   * approvals given so far, and how many more are needed. A request is notified again after each
+   * approval that leaves it pending (`approvals` non-empty, `approvalsRemaining` above 0): it still
+   * needs another approver, and those in `approvals` cannot approve again.
+   */
+  approvalsRequired?: number;
+  approvals?: { by: string; at: string }[];
+  approvalsRemaining?: number;
 }
 
 /**
@@ -56,5 +65,14 @@ export function toWebhookPayload(record: ApprovalRecord): WebhookPayload {
     createdAt: record.createdAt,
     ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
     ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
+    ...quorumFields(record),
   };
+}
+
+/** The four-eyes fields of the payload; none for a request that needs one approval. */
+function quorumFields(record: ApprovalRecord): Pick<WebhookPayload, 'approvalsRequired' | 'approvals' | 'approvalsRemaining'> {
+  const required = record.approvalsRequired;
+  if (required === undefined || required < 2) return {};
+  const approvals = (record.approvals ?? []).map(({ by, at }) => ({ by, at }));
+  return { approvalsRequired: required, approvals, approvalsRemaining: Math.max(required - approvals.length, 0) };
 }

@@ -1,5 +1,6 @@
 import type { ApprovalRecord } from '@hitl/core';
 import type { Button, KnownBlock } from '@slack/web-api';
+import { needsSeveralApprovals, quorumBlocks } from './slack-quorum.js';
 import { cut, escapeText, inlineCode, summarizeInput } from './slack-text.js';
 
 /**
@@ -107,6 +108,7 @@ function summaryBlocks(record: ApprovalRecord, mask: readonly string[]): KnownBl
     type: 'context',
     elements: [{ type: 'mrkdwn', text: escapeText(cut(`Why: ${record.evaluation.reason} · request ${request.id}`, 2_900)) }],
   });
+  blocks.push(...quorumBlocks(record));
   return blocks;
 }
 
@@ -135,7 +137,8 @@ export function toSlackApprovalMessage(record: ApprovalRecord, { mask = [] }: { 
     { type: 'button', action_id: SlackActionId.Approve, value: id, style: 'primary', text: { type: 'plain_text', text: 'Approve' } },
     { type: 'button', action_id: SlackActionId.Reject, value: id, style: 'danger', text: { type: 'plain_text', text: 'Reject…' } },
   ];
-  if (hasEditableSchema(record)) {
+  // A request that needs several approvers cannot be modified: no Edit offered.
+  if (hasEditableSchema(record) && !needsSeveralApprovals(record)) {
     elements.push({ type: 'button', action_id: SlackActionId.Edit, value: id, text: { type: 'plain_text', text: 'Edit…' } });
   }
   // A later "Allow in this thread" button (a grant) slots in here as one more element.
@@ -157,6 +160,8 @@ export function toSlackDecidedMessage(
   record: ApprovalRecord,
   { mask = [], slackUserId, alreadyDecided = false }: SlackDecisionNote & { mask?: readonly string[] } = {},
 ): SlackApprovalMessage {
+  // One approval of several (four eyes): still pending, so the buttons stay for the next approver.
+  if (record.status === 'pending') return toSlackApprovalMessage(record, { mask });
   const response = record.response;
   const verb = VERBS[record.status] ?? escapeText(record.status);
   const metadataUser = (response?.metadata?.slack as { userId?: unknown } | undefined)?.userId;

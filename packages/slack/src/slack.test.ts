@@ -152,6 +152,41 @@ describe('createSlackActionsRouter', () => {
     expect(JSON.stringify(updates[1]?.args.blocks)).toContain('Already decided by <@U0ALICE>');
   });
 
+  it('four eyes: each click is one approval; the message keeps its buttons and says another approver is needed until the last one', async () => {
+    const manager = makeManager();
+    manager.addPolicy({ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 });
+    const record = await pending(manager);
+    const [posted] = await slack.waitForCalls('chat.postMessage');
+    const postedText = JSON.stringify(posted?.args.blocks);
+    expect(postedText).toContain('*Approvals:* 0 of 2 · 2 more distinct approvers are needed');
+    // Several approvers: the request cannot be edited, so no Edit button.
+    expect(postedText).not.toContain('hitl_edit');
+    const app = makeApp(manager);
+    const click = (userId: string) => post(app, blockActionsPayload({ userId, teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+
+    expect((await click('U0ALICE')).status).toBe(200);
+    const [first] = await slack.waitForCalls('chat.update');
+    const firstText = JSON.stringify(first?.args.blocks);
+    expect(firstText).toContain('*Approvals:* 1 of 2 (alice@example.com) · another approver is needed');
+    expect(firstText).toContain('hitl_approve');
+    // The reviewers are told again that the request still needs another approver.
+    const [, again] = await slack.waitForCalls('chat.postMessage', 2);
+    expect(JSON.stringify(again?.args.blocks)).toContain('1 of 2 (alice@example.com)');
+
+    // Alice again: refused; the request stays as it was.
+    expect((await click('U0ALICE')).status).toBe(200);
+    await slack.waitForCalls('chat.update', 2);
+    expect((await manager.get(record.request.id))?.approvals).toHaveLength(1);
+
+    expect((await click('U0BOB')).status).toBe(200);
+    const updates = await slack.waitForCalls('chat.update', 3);
+    const last = JSON.stringify(updates[2]?.args.blocks);
+    expect(last).toMatch(/Approved by <@U0BOB> at/);
+    expect(last).toContain('*Approvals:* 2 of 2 (alice@example.com, bob@example.com)');
+    expect(last).not.toContain('hitl_approve');
+    expect((await manager.get(record.request.id))?.status).toBe('approved');
+  });
+
   it('two approve clicks racing: one wins, the loser is told who won', async () => {
     const store = createMemoryStore();
     const first = makeManager(store);

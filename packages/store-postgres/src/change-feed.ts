@@ -138,6 +138,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     // Created since the feed started and never delivered: its creation has not been reported yet.
     if (known === undefined && seq > baseline) type = 'created';
     else if (record.status !== 'pending') type = 'decided';
+    else if ((record.approvals?.length ?? 0) > 0) type = 'approval-added';
     else return;
     delivered.remember(id, changeSeq);
     emit({ type, record });

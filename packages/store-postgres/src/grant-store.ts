@@ -9,7 +9,8 @@ import type { ApprovalRecord, ApprovalStoreGrants, DecideManyItem, Grant, GrantC
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { GrantSql } from './grant-sql.js';
-import { decideParameters, rowToStored, type RecordRow, type StoredRow } from './records.js';
+import { addApprovalParameters } from './approvals-sql.js';
+import { decideParameters, rowToStored, toTimestampParameter, type RecordRow, type StoredRow } from './records.js';
 import type { Statement } from './sql.js';
 import type { StatementRunner } from './statement-runner.js';
 
@@ -93,13 +94,15 @@ export interface GrantStoreContext {
   logger: Logger;
   /** Hands decided rows to the change feed. */
   deliver(stored: StoredRow): void;
+  /** Four eyes: the store's addApproval statement, run inside decideMany's transaction for approval items. */
+  addApproval: Statement;
   /** Writes outbox jobs inside decideMany's transaction: the statement and its JSON parameter. */
   jobs: { statement: Statement; parameter(jobs: readonly OutboxJobInput[]): string };
 }
 
 /** The grant methods, plus `onNotification` for the change feed's grant notifications and `clear` for close. */
 export function createGrantStore(context: GrantStoreContext) {
-  const { pool, sql, run, failure, ensureReady, channel, origin, tableName, logger, deliver } = context;
+  const { pool, sql, run, failure, ensureReady, channel, origin, tableName, logger, deliver, addApproval } = context;
   const listeners = new Set<(change: GrantChange) => void>();
 
   /** Grants whose creation the subscribers have heard of, so a catch-up tells only what they missed. */
@@ -200,7 +203,19 @@ export function createGrantStore(context: GrantStoreContext) {
       if (!Array.isArray(items)) throw invalidInput('items', items, 'must be an array');
       const ids = items.map((item) => item.id);
       const columns: [string[], string[], string[], (string | null)[], string[]] = [[], [], [], [], []];
+      // Four eyes: approval items run the addApproval statement in the same transaction.
+      const approvals = items.flatMap((item) =>
+        item.approval === undefined ? [] : [
+          {
+            id: item.id,
+            by: item.approval.approval.by,
+            values: addApprovalParameters(item.id, item.approval, toTimestampParameter('approval.at', item.approval.approval.at)),
+            jobs: item.jobs ?? [],
+          },
+        ],
+      );
       for (const item of items) {
+        if (item.approval !== undefined) continue;
         const [status, response, closedAt] = decideParameters(item.patch);
         columns[0].push(item.id);
         columns[1].push(item.expectedStatus);
@@ -209,7 +224,7 @@ export function createGrantStore(context: GrantStoreContext) {
         columns[4].push(closedAt);
       }
       const grantValues = options?.grant === undefined ? undefined : grantParameters(options.grant);
-      const jobs = items.flatMap((item) => item.jobs ?? []);
+      const jobs = items.flatMap((item) => (item.approval === undefined ? item.jobs ?? [] : []));
       await ensureReady();
       const { rows, grantRow } = await transaction('decide requests together', async (client) => {
         const locked = await query(client, sql.lockForDecide, [ids]);
@@ -218,7 +233,7 @@ export function createGrantStore(context: GrantStoreContext) {
         if (missing.length > 0) throw new HitlError('not_found', `nothing was decided: ${missing.length} request(s) do not exist: ${missing.slice(0, 20).join(', ')}`, { details: { ids: missing } });
         const refused = items.filter((item) => {
           const row = found.get(item.id);
-          return row?.status !== item.expectedStatus || row.expired === 'true';
+          return row?.status !== (item.expectedStatus ?? 'pending') || row.expired === 'true';
         });
         if (refused.length > 0) {
           const refusedIds = refused.map((item) => item.id);
@@ -227,7 +242,19 @@ export function createGrantStore(context: GrantStoreContext) {
           });
         }
         const decided = await query(client, sql.decideMany, [...columns, channel, origin]);
-        if (decided.rows.length !== items.length) throw new HitlError('conflict', 'nothing was decided: the requests changed while they were being decided', { details: { ids } });
+        if (decided.rows.length !== items.length - approvals.length) throw new HitlError('conflict', 'nothing was decided: the requests changed while they were being decided', { details: { ids } });
+        for (const approval of approvals) {
+          const [row] = (await query(client, addApproval, [...approval.values, channel, origin])).rows as RecordRow[];
+          if (row === undefined) {
+            const refused = approval.values[0] as string;
+            throw new HitlError('conflict', `nothing was decided: '${approval.by}' has already approved request '${refused}'; another reviewer must approve it`, {
+              details: { field: 'respondedBy', value: approval.by, ids: [refused] },
+            });
+          }
+          // Four eyes: an approval's jobs are the decision's, written only when it completed the quorum.
+          if (row.status === 'approved') jobs.push(...approval.jobs);
+          decided.rows.push(row);
+        }
         if (jobs.length > 0) await query(client, context.jobs.statement, [context.jobs.parameter(jobs)]);
         const inserted = grantValues === undefined ? undefined : (await query(client, sql.insertGrant, [...grantValues, channel, origin])).rows[0];
         return { rows: decided.rows as RecordRow[], grantRow: inserted as GrantRow | undefined };

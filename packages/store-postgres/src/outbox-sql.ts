@@ -28,8 +28,11 @@ export const TRANSITION_MAX_ATTEMPTS = 8;
 
 export interface OutboxSql {
   migration: Migration;
-  /** Wraps a record-writing statement so the jobs in parameter `$jobsParameter` (a JSON array) are written with it, only if it wrote a row. */
-  withJobs(written: Statement, jobsParameter: number): Statement;
+  /**
+   * Wraps a record-writing statement so the jobs in parameter `$jobsParameter` (a JSON array) are
+   * written with it, only if it wrote a row (and, with `when`, a row matching that SQL condition).
+   */
+  withJobs(written: Statement, jobsParameter: number, when?: string): Statement;
   /** Wraps the sweep so each request it expires gets a `transition` job. */
   sweepWithTransitions(sweep: Statement): Statement;
   /** Writes the jobs in `$1` (a JSON array), inside a transaction that made the change causing them. */
@@ -86,9 +89,9 @@ CREATE INDEX IF NOT EXISTS ${index('state_seq_idx')} ON ${outbox} (state, seq);
 CREATE INDEX IF NOT EXISTS ${index('request_idx')} ON ${outbox} (request_id);
 COMMENT ON TABLE ${outbox} IS 'hitl outbox jobs (@hitl/store-postgres); change rows only through the store';`,
     },
-    withJobs(written, jobsParameter) {
+    withJobs(written, jobsParameter, when = 'true') {
       return statement(`WITH written AS (${written.text}),
-jobs AS (${insertJobs(`$${jobsParameter}`, 'EXISTS (SELECT 1 FROM written)')})
+jobs AS (${insertJobs(`$${jobsParameter}`, `EXISTS (SELECT 1 FROM written WHERE ${when})`)})
 SELECT * FROM written`);
     },
     insertJobs: statement(insertJobs('$1', 'true')),

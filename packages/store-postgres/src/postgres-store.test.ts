@@ -119,6 +119,9 @@ describe('migrations', () => {
       closed_at: 'timestamp with time zone',
       closed_reason: 'text',
       response: 'jsonb',
+      approvals_required: 'integer',
+      approvals: 'jsonb',
+      approver_keys: 'ARRAY',
     });
 
     await store.migrate();
@@ -126,7 +129,7 @@ describe('migrations', () => {
     await second.migrate();
     await second.close();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 5 }, { version: 6 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     const grantIndexes = await database.admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
       schema,
       `${table}_grants`,
@@ -151,7 +154,13 @@ describe('migrations', () => {
       const id = `old-${index}`;
       const record = pendingRecord(id, { createdAt: new Date(base + index * 3_600_000).toISOString() });
       record.request = { ...record.request, threadId: `thread-${index % 2}`, runId: `run-${index}`, requestedBy: index < 3 ? 'alice' : 'bob' };
-      await database.admin.query(previous.insert.text, [...insertParameters(record), 'unused-channel', 'old-version']);
+      // The previous release's insert: the columns of migration 1 only.
+      await database.admin.query(
+        `INSERT INTO "${schema}"."${table}" (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at, expires_at, closed_at, closed_reason, response)
+         SELECT $1, n.value, n.value, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11, $12::jsonb
+         FROM (SELECT nextval('"${schema}"."${table}_seq"') AS value) AS n`,
+        insertParameters(record),
+      );
     }
     const before = await database.admin.query(`SELECT count(*)::int AS count FROM "${schema}"."${table}"`);
     expect(before.rows[0].count).toBe(6);
@@ -159,7 +168,7 @@ describe('migrations', () => {
     const { store } = newStore({ table });
     await store.migrate();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 5 }, { version: 6 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     const ids = async (query: ListQuery) => (await store.list(query)).items.map((record) => record.request.id);
     expect(await ids({})).toEqual(['old-5', 'old-4', 'old-3', 'old-2', 'old-1', 'old-0']);
     expect(await ids({ threadId: 'thread-1' })).toEqual(['old-5', 'old-3', 'old-1']);
@@ -170,9 +179,38 @@ describe('migrations', () => {
     // New rows land next to the old ones.
     await store.create({ ...pendingRecord('new-1'), request: { id: 'new-1', type: 'approval', toolName: 'delete_user', threadId: 'thread-1' } });
     expect(await ids({ threadId: 'thread-1', limit: 2 })).toEqual(['new-1', 'old-5']);
+    // Old rows need one approval, as before; a new four-eyes row works on the migrated table.
+    expect(await store.get('old-0')).not.toHaveProperty('approvals');
+    await store.create({ ...pendingRecord('new-2'), approvalsRequired: 2, approvals: [] });
+    const approvalAt = new Date().toISOString();
+    const added = await store.addApproval('new-2', {
+      approval: { by: 'alice', at: approvalAt },
+      required: 2,
+      response: { requestId: 'new-2', decision: 'approve', respondedBy: 'alice', respondedAt: approvalAt },
+    });
+    expect(added).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [{ by: 'alice', at: approvalAt }] });
     // Old rows can be resumed like new ones (migration 6 added the claims beside them).
     await store.decide('old-2', 'pending', approve('old-2'));
     expect(await store.claimResume('old-2', 'resumer-a', 60_000)).toMatchObject({ requestId: 'old-2', owner: 'resumer-a', attempt: 1 });
+  });
+
+  it('apply a version missing below the highest one recorded (versions are reserved per feature)', async () => {
+    const table = `requests_${++tableCounter}`;
+    const previous = buildSql(schema, table);
+    await database.admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await database.admin.query(previous.createMigrationsTable);
+    for (const migration of previous.migrations.filter((step) => step.version <= 2)) {
+      await database.admin.query(migration.sql);
+      await database.admin.query(previous.recordMigration, [migration.version]);
+    }
+    // A later feature's version got here first.
+    await database.admin.query(previous.recordMigration, [99]);
+    const { store } = newStore({ table });
+    await store.migrate();
+    const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
+    expect(versions.rows.map((row: { version: number }) => row.version)).toEqual([1, 2, 3, 4, 5, 6, 99]);
+    await store.create({ ...pendingRecord('late-4'), approvalsRequired: 2, approvals: [] });
+    expect((await store.get('late-4'))?.approvalsRequired).toBe(2);
   });
 
   it('apply a reserved version that lands after a higher one (each version runs unless it is recorded itself)', async () => {
@@ -188,9 +226,7 @@ describe('migrations', () => {
     const { store } = newStore({ table });
     await store.migrate();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    // Every version is recorded now, 2 included.
-    expect(versions.rows).toEqual(sql.migrations.map((step) => ({ version: step.version })).sort((a, b) => a.version - b.version));
-    expect(versions.rows).toContainEqual({ version: 2 });
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     const indexes = await database.admin.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2', [schema, table]);
     expect(indexes.rows.map((row: { indexname: string }) => row.indexname)).toContain(`${table}_thread_seq_idx`);
   });
@@ -230,7 +266,7 @@ describe('migrations', () => {
       const count = await database.admin.query(`SELECT count(*)::int AS count FROM "${freshSchema}"."hitl_requests"`);
       expect(count.rows[0].count).toBe(5);
       const versions = await database.admin.query(`SELECT version FROM "${freshSchema}"."hitl_requests_migrations" ORDER BY version`);
-      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 5 }, { version: 6 }]);
+      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       await Promise.all(pools.map((pool) => pool.end()));

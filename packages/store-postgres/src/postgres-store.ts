@@ -10,6 +10,7 @@ import type { ClientConfig, Pool } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
 import { invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
 import type {
+  AddApprovalInput,
   ApprovalRecord,
   ApprovalStore,
   CreateResult,
@@ -28,7 +29,8 @@ import type {
 import { createPostgresOutbox, jobsParameter } from './outbox-store.js';
 import { createChangeFeed } from './change-feed.js';
 import type { ReconnectOptions } from './listen-connection.js';
-import { decideParameters, insertParameters, rowToStored } from './records.js';
+import { decideParameters, insertParameters, rowToStored, toTimestampParameter } from './records.js';
+import { addApprovalParameters, approvalInsertParameters, approvalRefusal } from './approvals-sql.js';
 import type { RecordRow } from './records.js';
 import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
@@ -127,6 +129,16 @@ export interface PostgresStore extends ApprovalStore {
    * connection and the sweeper. Call it at startup to fail fast when the database is unreachable.
    */
   migrate(): Promise<void>;
+  /**
+   * Four eyes: one approval of a request that needs several, as one `UPDATE` (see `ApprovalStore.addApproval`).
+   *
+   * @example
+   * ```ts
+   * const at = new Date().toISOString();
+   * await store.addApproval(id, { approval: { by: 'alice', at }, required: 2, response: { requestId: id, decision: 'approve', respondedBy: 'alice', respondedAt: at } });
+   * ```
+   */
+  addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
   /** Expires every overdue pending request now, by the database's clock; resolves with how many. */
   sweep(): Promise<number>;
   /** Takes the resume claim of a decided request (see `ApprovalStore.claimResume`): one atomic statement, leases by the database clock. */
@@ -264,6 +276,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     tableName,
     logger,
     deliver: (stored) => feed.deliver(stored),
+    addApproval: sql.addApproval,
     jobs: { statement: sql.outbox.insertJobs, parameter: jobsParameter },
   });
 
@@ -274,9 +287,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const outbox = createPostgresOutbox({ sql: sql.outbox, run, ensureReady, pollIntervalMs: outboxPollIntervalMs });
   /** The statement and values of a write, with the outbox jobs (one more parameter) when there are any. */
-  const withJobs = (statement: Statement, values: unknown[], options: StoreWriteOptions | undefined): [Statement, unknown[]] => {
+  const withJobs = (statement: Statement, values: unknown[], options: StoreWriteOptions | undefined, when?: string): [Statement, unknown[]] => {
     if (options?.jobs === undefined || options.jobs.length === 0) return [statement, values];
-    return [sql.outbox.withJobs(statement, values.length + 1), [...values, jobsParameter(options.jobs)]];
+    return [sql.outbox.withJobs(statement, values.length + 1, when), [...values, jobsParameter(options.jobs)]];
   };
   const resumeClaims = createResumeClaims({ schema, table, tableName, run, ensureReady });
 
@@ -288,7 +301,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult> {
       const parameters = insertParameters(record);
-      const [insert, values] = withJobs(sql.insert, [...parameters, channel, origin], options);
+      const approvalParameters = approvalInsertParameters(record);
+      const [insert, values] = withJobs(sql.insert, [...parameters, channel, origin, ...approvalParameters], options);
       await ensureReady();
       const [row] = await run<RecordRow>('store a request', insert, values);
       if (row) {
@@ -366,6 +380,24 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         );
       }
       throw new HitlError('conflict', `request '${id}' changed while it was being decided`);
+    },
+
+    async addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord> {
+      requireRecordId(id);
+      const parameters = addApprovalParameters(id, input, toTimestampParameter('input.approval.at', input.approval.at));
+      // The decision's jobs go in only when this approval completed the quorum (the same statement).
+      const [statement, values] = withJobs(sql.addApproval, [...parameters, channel, origin], options, "written.status = 'approved'");
+      await ensureReady();
+      const [row] = await run<RecordRow>('record an approval', statement, values);
+      if (row) {
+        const stored = rowToStored(row, tableName);
+        feed.deliver(stored);
+        return stored.record;
+      }
+      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]);
+      const [latest] = current?.status === 'pending' ? await run<RecordRow>('read a request', sql.get, [id]) : [];
+      const expiresAt = current?.expires_ms ? new Date(Number(current.expires_ms)).toISOString() : undefined;
+      throw approvalRefusal(id, input.approval.by, current && { ...current, ...(expiresAt ? { expiresAt } : {}) }, latest && rowToStored(latest, tableName).record);
     },
 
     subscribe(listener: (change: StoreChange) => void): () => void {

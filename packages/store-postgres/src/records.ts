@@ -1,6 +1,7 @@
 import { HitlError, isDecision, isInteractionType, isRequestStatus } from '@hitl/core';
 import type { ApprovalRecord, DecidePatch, InteractionResponse, PolicyEvaluation, RequestStatus, StoredRequest } from '@hitl/core';
 import { invalidInput, isRecord } from '@hitl/core/internal';
+import { readApprovals } from './approvals-sql.js';
 
 /** A row as the store selects it: every column as text (see `RECORD_COLUMNS`). */
 export interface RecordRow {
@@ -18,6 +19,9 @@ export interface RecordRow {
   closed_ms: string | null;
   closed_reason: string | null;
   response: string | null;
+  /** Four eyes (migration 4): NULL for a request that needs one approval. */
+  approvals_required?: string | null;
+  approvals?: string | null;
 }
 
 /** A record with the sequence numbers of its row. */
@@ -181,6 +185,7 @@ export function rowToStored(row: RecordRow, table: string): StoredRow {
     }
     if (row.closed_reason !== null) record.closedReason = row.closed_reason;
     if (row.closed_ms !== null) record.closedAt = isoOf('closed_at', row.closed_ms);
+    readApprovals(row, record);
     return { record: deepFreeze(record), seq: BigInt(row.seq), changeSeq: BigInt(row.change_seq) };
   } catch (error) {
     const problem = error instanceof BadRow ? error.message : `unreadable row (${String(error)})`;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
+import { addApprovalSql, APPROVAL_FIELDS, approvalInsertSql, approvalsMigrationSql } from './approvals-sql.js';
 import { resumeClaimMigration } from './resume-claim-sql.js';
 import { buildGrantSql } from './grant-sql.js';
 import { buildOutboxSql, type OutboxSql } from './outbox-sql.js';
@@ -85,6 +86,7 @@ const RECORD_FIELDS: readonly (readonly [string, string])[] = [
   ['closed_ms', epochMs('closed_at')],
   ['closed_reason', 'closed_reason'],
   ['response', 'response::text'],
+  ...APPROVAL_FIELDS,
 ];
 
 export const RECORD_COLUMNS = RECORD_FIELDS.map(([name, expression]) => (name === expression ? name : `${expression} AS ${name}`)).join(', ');
@@ -158,6 +160,8 @@ export interface StoreSql {
   get: Statement;
   getMany: Statement;
   decide: Statement;
+  /** Four eyes: see `addApprovalSql`. NOTIFY parameters `$7`, `$8`. */
+  addApproval: Statement;
   decideExpired: Statement;
   decideFailure: Statement;
   sweep: Statement;
@@ -217,10 +221,13 @@ CREATE INDEX IF NOT EXISTS ${index('run_seq_idx')} ON ${qualifiedTable} ((reques
 CREATE INDEX IF NOT EXISTS ${index('requested_by_seq_idx')} ON ${qualifiedTable} ((request->>'requestedBy'), seq);
 CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (created_at);`,
     },
+    // Four eyes: how many approvals a request needs, the approvals given, their approvers' keys.
+    { version: 4, sql: approvalsMigrationSql(qualifiedTable) },
     // Grants (remembered decisions): their own table next to the requests, created in place.
     { version: 3, sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration },
     resumeClaimMigration(schema, table),
   ];
+  const approvalInsert = approvalInsertSql(15);
 
   const outbox = buildOutboxSql(schema, table);
   migrations.push(outbox.migration);
@@ -244,8 +251,8 @@ CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (crea
     migrations,
     highWater: statement(`SELECT coalesce(max(change_seq), 0)::text AS high_water FROM ${qualifiedTable}`),
     insert: statement(`INSERT INTO ${qualifiedTable}
-  (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at, expires_at, closed_at, closed_reason, response)
-SELECT $1, n.value, n.value, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11, $12::jsonb
+  (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at, expires_at, closed_at, closed_reason, response, ${approvalInsert.columns})
+SELECT $1, n.value, n.value, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::timestamptz, $9::timestamptz, $10::timestamptz, $11, $12::jsonb, ${approvalInsert.values}
 FROM (SELECT nextval(${sequenceLiteral}) AS value) AS n
 ON CONFLICT (id) DO NOTHING
 RETURNING ${RECORD_COLUMNS}, ${notify('created', '$13', '$14')}`),
@@ -256,6 +263,7 @@ SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::times
     closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
 WHERE id = $1 AND status = $2 AND (expires_at IS NULL OR expires_at > now())
 RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`),
+    addApproval: statement(addApprovalSql(qualifiedTable, sequenceLiteral, `${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`)),
     decideExpired: statement(`UPDATE ${qualifiedTable}
 SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::timestamptz,
     closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})

@@ -18,6 +18,11 @@ export interface GrantGateOptions {
   logger: Logger;
   /** Whether the policy an evaluation names refuses grants (`grants: false`). */
   refusesGrants(policyName: string): boolean;
+  /**
+   * Four eyes: whether the policy an evaluation names needs several approvals. A grant is at most
+   * one of them, which only `submit` can record, so `evaluateNow` never approves such a call by a grant.
+   */
+  needsSeveralApprovals?(policyName: string): boolean;
 }
 
 /** What the call's grant lookup found before any use is counted. */
@@ -99,6 +104,10 @@ export class GrantGate {
     return { kind: 'grants', deny, approve };
   }
 
+  private needsSeveral(policy: PolicyEvaluation): boolean {
+    return policy.policy !== undefined && this.options.needsSeveralApprovals?.(policy.policy) === true;
+  }
+
   private refuses(policy: PolicyEvaluation): boolean {
     return policy.policy !== undefined && this.options.refusesGrants(policy.policy);
   }
@@ -121,7 +130,7 @@ export class GrantGate {
         if (store.useGrantNow === undefined || store.useGrantNow(entry.grant.id, nowMs)) return grantEvaluation(entry, call.toolName);
         this.index.remove(entry.grant.id);
       }
-      if (this.refuses(policy) || store.useGrantNow === undefined) return policy;
+      if (this.refuses(policy) || this.needsSeveral(policy) || store.useGrantNow === undefined) return policy;
       for (const entry of found.approve) {
         if (store.useGrantNow(entry.grant.id, nowMs)) return grantEvaluation(entry, call.toolName);
         this.index.remove(entry.grant.id);

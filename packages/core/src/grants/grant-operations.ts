@@ -1,13 +1,15 @@
 // The manager's grant methods: grant, revokeGrant, listGrants, respondMany, and deciding the pending requests a new grant covers.
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision } from '../constants.js';
+import { approvalInput, requiredApprovals } from '../four-eyes.js';
+import { approvalsAmong, grantApproval, needsSeveral } from '../four-eyes-grants.js';
 import { HitlError } from '../hitl-error.js';
 import { requireIdentity } from '../identity.js';
 import { contextOfRequest } from '../policy-engine.js';
 import { checkResponse, jsonCopy } from '../request-validation.js';
 import { storeFailure } from '../store-failure.js';
 import type { PolicyEngine } from '../policy-engine.js';
-import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, Logger, PolicyCall, PolicyEvaluation, RespondInput, StoredRequest } from '../types.js';
+import type { AddApprovalInput, ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, Logger, PolicyCall, PolicyEvaluation, RespondInput, StoredRequest } from '../types.js';
 import { invalidInput, isPlainObject } from '../validation.js';
 import { GrantGate } from './grant-gate.js';
 import type { DecideManyItem, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grant-types.js';
@@ -26,6 +28,8 @@ export interface GrantOperationsContext {
   followUpDecision(record: ApprovalRecord): void;
   /** Decides one pending request the way `respond` does (with its outbox jobs, when the store has an outbox). */
   decidePending(id: string, patch: DecidePatch): Promise<ApprovalRecord>;
+  /** Four eyes: records one approval the way `respond` does (the final one with the decision's outbox jobs). */
+  addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord>;
   /** Decides many all or nothing the way `respond` would each (outbox jobs in the same write), when the store has an outbox. */
   decideMany?: (items: DecideManyItem[], options?: { grant?: Grant }) => Promise<ApprovalRecord[]>;
   reportError(error: Error, record?: ApprovalRecord): void;
@@ -73,14 +77,21 @@ export function grantResponse(requestId: string, evaluation: PolicyEvaluation, r
 }
 
 export function createGrantOperations(context: GrantOperationsContext) {
-  const { store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, decidePending } = context;
+  const { store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, decidePending, addApproval } = context;
   /** `store.decideMany`, through the outbox when the manager has one; invalid_input when the store lacks it. */
   const decideTogether = (items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> => {
     const decideMany = requireStoreMethod(store, 'decideMany');
     return context.decideMany ? context.decideMany(items, options) : decideMany.call(store, items, options);
   };
   const reportError = (error: unknown, record?: ApprovalRecord) => context.reportError(error as Error, record);
-  const gate = new GrantGate({ store, now, logger, refusesGrants: (name) => engine.policyNamed(name)?.grants === false });
+  const gate = new GrantGate({
+    store,
+    now,
+    logger,
+    refusesGrants: (name) => engine.policyNamed(name)?.grants === false,
+    // Four eyes: a grant counts as one approval, which only submit records; the sync fast path never approves such a call.
+    needsSeveralApprovals: (name) => (engine.policyNamed(name)?.approvals ?? 1) > 1,
+  });
   const listeners = new Set<() => void>();
   const iso = (ms: number) => new Date(ms).toISOString();
   const guard = async <T>(action: () => Promise<T>): Promise<T> => {
@@ -110,6 +121,13 @@ export function createGrantOperations(context: GrantOperationsContext) {
         if (evaluation.grant === undefined) continue;
         const at = iso(now());
         const response = grantResponse(record.request.id, evaluation, at);
+        if (needsSeveral(record)) {
+          // Four eyes: the grant is one approval (by its maker), never the whole quorum.
+          const approval = await grantApproval(store, { request: record.request, evaluation, at, record });
+          if (approval === undefined || store.addApproval === undefined) continue;
+          followUpDecision(await addApproval(record.request.id, { approval, required: requiredApprovals(record), response }));
+          continue;
+        }
         const decided = await decidePending(record.request.id, { status: statusOfDecision[response.decision], response, closedAt: at });
         followUpDecision(decided);
       } catch (error) {
@@ -162,6 +180,7 @@ export function createGrantOperations(context: GrantOperationsContext) {
     const records = await guard(() => resolveTarget(store, target));
     if (records.length === 0) return [];
     requireNoneByRequester(records, respondedBy);
+    const approvals = approvalsAmong(records, decision, respondedBy);
     const respondedAt = iso(now());
     const metadataCopy = metadata === undefined ? undefined : jsonCopy('metadata', metadata).copy;
     const items: DecideManyItem[] = records.map((record) => {
@@ -169,6 +188,8 @@ export function createGrantOperations(context: GrantOperationsContext) {
       if (feedback !== undefined) response.feedback = feedback;
       if (respondedBy !== undefined) response.respondedBy = respondedBy;
       if (metadataCopy !== undefined) response.metadata = metadataCopy;
+      // Four eyes: on a request that needs several approvals, this approve is one of them.
+      if (approvals.has(record.request.id)) return { id: record.request.id, approval: approvalInput(record, response) };
       return { id: record.request.id, expectedStatus: 'pending', patch: { status: statusOfDecision[decision], response, closedAt: respondedAt } };
     });
     const decided = await guard(() => decideTogether(items));
@@ -204,9 +225,9 @@ export function createGrantOperations(context: GrantOperationsContext) {
       response.grantId = grant.id;
       return grant;
     },
-    /** A decision and its grant, stored together (`decideMany` with the grant: one transaction on PostgreSQL). */
-    async decideWithGrant(id: string, patch: DecidePatch, grant: Grant): Promise<ApprovalRecord> {
-      const [decided] = await guard(() => decideTogether([{ id, expectedStatus: 'pending', patch }], { grant }));
+    /** A decision (or, four eyes, an approval) and its grant, stored together (`decideMany` with the grant: one transaction on PostgreSQL). */
+    async decideWithGrant(item: DecideManyItem, grant: Grant): Promise<ApprovalRecord> {
+      const [decided] = await guard(() => decideTogether([item], { grant }));
       return decided as ApprovalRecord;
     },
     /** After a remembered decision: index the grant at once, and let it decide the other pending calls it covers. */

@@ -1,6 +1,6 @@
 // The public types of remembered decisions (grants) and of decisions on many requests.
 import type { RequestStatus } from '../constants.js';
-import type { ApprovalRecord, DecidePatch } from '../types.js';
+import type { AddApprovalInput, ApprovalRecord, DecidePatch } from '../types.js';
 import type { OutboxJobInput } from '../outbox/types.js';
 
 /**
@@ -187,20 +187,32 @@ export interface GrantChange {
 export type RespondManyTarget = { ids: string[] } | { runId: string } | { threadId: string };
 
 /**
- * One decision of {@link ApprovalStoreGrants.decideMany}.
+ * One decision of {@link ApprovalStoreGrants.decideMany}, or (four eyes) one approval of a request
+ * that needs several (see `ApprovalStore.addApproval`).
  *
  * @example
  * ```ts
  * const item: DecideManyItem = { id, expectedStatus: 'pending', patch: { status: 'approved', closedAt: new Date().toISOString() } };
+ * const approval: DecideManyItem = { id, approval: { approval: { by: 'alice', at }, required: 2, response } };
  * ```
  */
-export interface DecideManyItem {
-  id: string;
-  expectedStatus: RequestStatus;
-  patch: DecidePatch;
-  /** Outbox jobs (stores with an outbox) written in the same transaction as this decision. */
-  jobs?: OutboxJobInput[];
-}
+export type DecideManyItem =
+  | {
+      id: string;
+      expectedStatus: RequestStatus;
+      patch: DecidePatch;
+      approval?: undefined;
+      /** Outbox jobs (stores with an outbox) written in the same transaction as this decision. */
+      jobs?: OutboxJobInput[];
+    }
+  | {
+      id: string;
+      approval: AddApprovalInput;
+      expectedStatus?: undefined;
+      patch?: undefined;
+      /** Outbox jobs written with this approval, and only when it moves the request to `approved`. */
+      jobs?: OutboxJobInput[];
+    };
 
 /**
  * The optional grant and bulk-decision methods of an `ApprovalStore`. A store without them keeps

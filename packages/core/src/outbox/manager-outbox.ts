@@ -5,7 +5,7 @@
  */
 import type { RequestStatus } from '../constants.js';
 import { HitlError } from '../hitl-error.js';
-import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ManagerEvent, ManagerHooks, Notifier, Scheduler, ApprovalPolicy } from '../types.js';
+import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ManagerEvent, ManagerHooks, Notifier, Scheduler, ApprovalPolicy } from '../types.js';
 import { invalidInput } from '../validation.js';
 import { createJobPlan } from './job-plan.js';
 import { createOutboxWorker, type OutboxWorker } from './outbox-worker.js';
@@ -34,6 +34,11 @@ export interface ManagerOutbox {
   create(record: ApprovalRecord, created: (record: ApprovalRecord) => void): Promise<CreateResult>;
   /** `store.decide` from pending with the decision's jobs; runs them. */
   decide(id: string, patch: DecidePatch): Promise<ApprovalRecord>;
+  /**
+   * Four eyes: `store.addApproval` with the decision's jobs, which the store writes only when this
+   * approval completes the quorum; runs them then.
+   */
+  addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord>;
   /** `store.decideMany` (all or nothing) with each decision's jobs in the same write; runs them. */
   decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]>;
   /**
@@ -97,11 +102,30 @@ export function createManagerOutbox({ store, notifiers, hooks, options = {}, pol
       worker.run(jobs, record);
       return record;
     },
+    async addApproval(id, input) {
+      const addApproval = store.addApproval;
+      if (!addApproval) throw new HitlError('store_unavailable', `request '${id}' needs several approvals but the store has no addApproval()`);
+      const jobs = plan.forDecision(id, 'approved', now(), worker.claim());
+      const key = keyOf('decide', id, input.response.decisionId);
+      unacknowledged.delete(key);
+      let record: ApprovalRecord;
+      try {
+        record = jobs.length > 0 ? await addApproval.call(store, id, input, { jobs }) : await addApproval.call(store, id, input);
+      } catch (error) {
+        remember(key, jobs, error);
+        throw error;
+      }
+      // Below the quorum the store wrote no jobs: nothing to run.
+      if (record.status === 'approved') worker.run(jobs, record);
+      return record;
+    },
     async decideMany(items, options) {
       const decideMany = store.decideMany;
       if (!decideMany) throw new HitlError('invalid_input', "the manager's store cannot decide requests together (it has no decideMany)", { details: { field: 'store' } });
-      const planned = items.map((item) => ({ ...item, jobs: [...(item.jobs ?? []), ...plan.forDecision(item.id, item.patch.status as RequestStatus, now(), worker.claim())] }));
-      const keys = planned.map((item) => keyOf('decide', item.id, item.patch.response?.decisionId));
+      // An approval item's jobs are those of the approval that completes the quorum; the store writes them only then.
+      const statusOf = (item: DecideManyItem): RequestStatus => (item.approval === undefined ? item.patch.status : 'approved');
+      const planned = items.map((item) => ({ ...item, jobs: [...(item.jobs ?? []), ...plan.forDecision(item.id, statusOf(item), now(), worker.claim())] }) as DecideManyItem & { jobs: OutboxJobInput[] });
+      const keys = planned.map((item) => keyOf('decide', item.id, (item.approval === undefined ? item.patch.response : item.approval.response)?.decisionId));
       for (const key of keys) unacknowledged.delete(key);
       let records: ApprovalRecord[];
       try {
@@ -110,7 +134,9 @@ export function createManagerOutbox({ store, notifiers, hooks, options = {}, pol
         planned.forEach((item, index) => remember(keys[index] as string, item.jobs, error));
         throw error;
       }
-      records.forEach((record, index) => worker.run(planned[index]?.jobs ?? [], record));
+      records.forEach((record, index) => {
+        if (record.status !== 'pending') worker.run(planned[index]?.jobs ?? [], record);
+      });
       return records;
     },
     recover(record, write) {

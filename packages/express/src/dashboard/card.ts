@@ -12,6 +12,7 @@ import { cardLabel, el, nameAfterCard, nextId } from './dom.js';
 import { buildEditBody } from './edit-body.js';
 import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
 import { buildRememberControls, type ConfirmWording } from './remember-controls.js';
+import { approvalsRequired, buildQuorumLine, updateQuorumLine } from './quorum.js';
 
 export interface CardHost {
   /** The request was decided from this card. */
@@ -35,6 +36,8 @@ export interface Card {
   reject?: () => void;
   /** Whether approving runs something that cannot be undone (its Approve, and so `a`, confirm first). */
   irreversible: boolean;
+  /** Shows newer news of the still-pending request (another approval in). */
+  update(record: ApprovalRecord): void;
   /** Marked as decided elsewhere: its controls are disabled and it says by whom. */
   stale: boolean;
   markStale(latest: ApprovalRecord): void;
@@ -56,6 +59,11 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
   const titleId = `request-title-${n}`;
   const node = el('li', { class: 'card', 'data-testid': 'request-card', 'aria-labelledby': titleId, tabindex: '-1' });
   node.setAttribute('data-request-id', request.id);
+  const quorumLine = buildQuorumLine(record);
+  const update = (latest: ApprovalRecord) => {
+    card.record = latest;
+    updateQuorumLine(quorumLine, latest);
+  };
   const card: Card = {
     node,
     record,
@@ -65,6 +73,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     stale: false,
     markStale: () => undefined,
     unsent: () => undefined,
+    update,
   };
 
   const head = el('div', { class: 'card-head' });
@@ -113,6 +122,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
   // The request id ends every control's accessible name: two cards of one tool are told apart.
   facts.lastElementChild?.setAttribute('id', `${titleId}-ref`);
   node.appendChild(facts);
+  if (quorumLine) node.appendChild(quorumLine);
 
   const inputText = pretty(request.input);
   node.appendChild(el('p', { class: 'section-label' }, 'Input'));
@@ -154,7 +164,15 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     showError('');
     for (const button of buttons) button.disabled = true;
     try {
-      await postJson(path + route, payload);
+      const result = await postJson<ApprovalRecord>(path + route, payload);
+      if (result?.status === 'pending') {
+        // One approval of several: the card stays, saying another approver is needed; this reviewer's part is done.
+        update(result);
+        for (const button of buttons) button.disabled = button.getAttribute('data-testid') !== 'reject-button';
+        card.approve = undefined;
+        host.announce(`${done}: ${request.toolName}. Another approver is needed.`);
+        return;
+      }
       host.decided(request.id, done, request.toolName);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409) {
@@ -221,6 +239,8 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const reject = el('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button' }, 'Reject');
     const edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
     actions.append(approve, reject, edit);
+    // A request that needs several approvers cannot be modified (reject with a note instead): no Edit offered.
+    if (approvalsRequired(record) > 1) edit.hidden = true;
     node.appendChild(actions);
     // Remembered decisions approve or reject the original input: hidden while the editor is open.
     const remember = buildRememberControls({
@@ -263,7 +283,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const setEditing = (editing: boolean) => {
       editor.hidden = !editing;
       approve.hidden = editing;
-      edit.hidden = editing;
+      edit.hidden = editing || approvalsRequired(record) > 1;
       remember.node.hidden = editing;
       edit.setAttribute('aria-expanded', String(editing));
       body?.form?.clearErrors();

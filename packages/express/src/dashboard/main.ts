@@ -14,6 +14,7 @@ import { createFilterBar } from './filter-bar.js';
 import { formatLeft } from './format.js';
 import { createGrantsView } from './grants-view.js';
 import { createHistory } from './history.js';
+import { hasMoreApprovals } from './quorum.js';
 import { createTabs, installShortcuts } from './page-controls.js';
 import { startStream } from './stream.js';
 import { buildTurnControls, type TurnControls } from './turn-controls.js';
@@ -276,6 +277,13 @@ function apply(record: ApprovalRecord | undefined, live: boolean, batch = false)
     const grant = record.evaluation?.grant ?? record.response?.metadata?.grant;
     if (typeof grant === 'string') grantsView.used(grant);
     closeCard(id);
+    return;
+  }
+  const shown = pending.get(id);
+  if (shown && hasMoreApprovals(record, shown)) {
+    // Four eyes: another approval of a request still pending.
+    pending.set(id, record);
+    cards.get(id)?.update(record);
     return;
   }
   if (closedIds.has(id) || pending.has(id) || !matchesFilter(record, pendingFilter.value)) return;
