@@ -21,6 +21,7 @@ export { invalidInput, isPlainObject } from './validation.js';
 export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 export { identityKey } from './identity.js';
 export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
+export { defaultRejectionMessage, type RejectionReason, type ToolRejection } from './tool-rejection.js';
 export type {
   ApprovalPolicy,
   ApprovalRecord,

@@ -10,6 +10,7 @@ import type { Manager, Scheduler } from './types.js';
 
 export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
+export { rejectionOfResponse } from './tool-rejection.js';
 
 /** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

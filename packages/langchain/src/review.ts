@@ -1,5 +1,5 @@
 import { HitlError, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
-import { describeValue, errorMessage, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
+import { describeValue, errorMessage, invalidInput, isPlainObject, rejectionOfResponse, requireManager } from '@hitl/core/internal';
 import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
 import { toJsonSchema, Validator } from '@langchain/core/utils/json_schema';
 import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
@@ -133,11 +133,8 @@ export async function askManager(manager: Manager, request: InteractionRequest, 
         return { run: false, rejection: { reason: 'invalid_modification', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
       }
       return { run: true, requestId, response, modified: response.modified };
-    default: {
-      const rejection: ToolRejection = { reason: response.automatic ? automaticReason : 'reviewer', toolName, requestId, response };
-      if (response.feedback !== undefined) rejection.feedback = response.feedback;
-      return { run: false, rejection };
-    }
+    default:
+      return { run: false, rejection: rejectionOfResponse(toolName, requestId, response, { automaticReason }) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { HitlError, isRiskLevel } from '@hitl/core';
-import { describeValue, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
+import { describeValue, invalidInput, isPlainObject, rejectionOfResponse, requireManager } from '@hitl/core/internal';
 import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, PolicyCall, RiskLevel } from '@hitl/core';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { defaultRejectionMessage, rejectionResult, type ToolRejection } from './rejection.js';
@@ -174,11 +174,7 @@ async function ask(manager: Manager, request: InteractionRequest, call: GatedCal
     if (isPlainObject(response.modified)) return { run: true, args: response.modified };
     return { run: false, rejection: { reason: 'reviewer', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
   }
-  const reason = response.automatic ? (response.metadata?.cause === 'expiry' ? 'timeout' : automaticReason) : 'reviewer';
-  const feedback = response.feedback ?? (reason === 'policy' ? record.evaluation.reason : undefined);
-  const rejection: ToolRejection = { reason, toolName, requestId, response };
-  if (feedback !== undefined) rejection.feedback = feedback;
-  return { run: false, rejection };
+  return { run: false, rejection: rejectionOfResponse(toolName, requestId, response, { automaticReason, policyReason: record.evaluation.reason }) };
 }
 
 /**

@@ -23,6 +23,8 @@ export type {
   ToolApprovalResponsePart,
   ToolCallInfo,
   ToolLike,
+  RejectionReason,
   ToolRejection,
+  ToolRejectionOutput,
   ToolSetLike,
 } from './types.js';

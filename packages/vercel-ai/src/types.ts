@@ -1,4 +1,7 @@
-import type { RiskLevel } from '@hitl/core';
+/** The shapes `@hitl/vercel-ai` reads and returns: tool calls, tools, rejections, approval messages. */
+import type { RiskLevel, ToolRejection } from '@hitl/core';
+
+export type { RejectionReason, ToolRejection } from '@hitl/core';
 
 /**
  * One tool call as this package sees it: the tool's name, the SDK's tool call id and the
@@ -68,17 +71,25 @@ export interface ToolLike {
 export type ToolSetLike = Record<string, ToolLike>;
 
 /**
- * What a wrapped tool returns instead of running when a reviewer or a policy rejects the call.
- * The SDK sends it to the model as the tool result, so the model reads why.
+ * What a wrapped tool returns to the model instead of running when a call is refused: the
+ * {@link ToolRejection} (the shape every hitl adapter shares, without the recorded response), marked
+ * `rejected: true`, with `message`, the sentence the model reads (`defaultRejectionMessage`).
  *
  * @example
  * ```ts
- * const rejection: ToolRejection = { rejected: true, reason: 'not on a Sunday' };
+ * const output: ToolRejectionOutput = {
+ *   rejected: true,
+ *   reason: 'reviewer',
+ *   toolName: 'send_email',
+ *   requestId: 'hitl-1',
+ *   feedback: 'not on a Sunday',
+ *   message: 'Rejected by reviewer: not on a Sunday',
+ * };
  * ```
  */
-export interface ToolRejection {
+export interface ToolRejectionOutput extends Omit<ToolRejection, 'response'> {
   rejected: true;
-  reason: string;
+  message: string;
 }
 
 /**

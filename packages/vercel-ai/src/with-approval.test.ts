@@ -77,7 +77,14 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(outputs.get('delete_user')).toEqual({ type: 'json', value: { deleted: '12345' } });
     expect(outputs.get('send_email')).toEqual({
       type: 'json',
-      value: { rejected: true, reason: 'Do not email customers about refunds before finance confirms' },
+      value: {
+        rejected: true,
+        reason: 'reviewer',
+        toolName: 'send_email',
+        requestId: pending.get('send_email')!.request.id,
+        feedback: 'Do not email customers about refunds before finance confirms',
+        message: 'Rejected by reviewer: Do not email customers about refunds before finance confirms',
+      },
     });
     const emailResult = result.steps[0]!.toolResults.find((part) => part.toolName === 'send_email');
     expect(isToolRejection(emailResult?.output)).toBe(true);
@@ -102,7 +109,8 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(items[0]).toMatchObject({ status: 'rejected', response: { decision: 'reject', automatic: true } });
     const output = toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('drop_table');
     expect(output).toMatchObject({ type: 'json', value: { rejected: true } });
-    expect((output?.value as { reason: string }).reason).toContain("'never-drop'");
+    expect(output?.value).toMatchObject({ reason: 'policy', toolName: 'drop_table' });
+    expect((output?.value as { feedback: string }).feedback).toContain("'never-drop'");
   });
 
   it('runs a modified call with the edited arguments, re-validated against the zod inputSchema', async () => {
@@ -205,7 +213,14 @@ describe('withApproval with generateText (ai 6)', () => {
     const second = await notifier.next();
     expect(second.evaluation.reason).toContain('irreversible');
     await manager.respond(second.request.id, { decision: 'reject', feedback: 'no' });
-    expect(await waiting).toEqual({ rejected: true, reason: 'no' });
+    expect(await waiting).toEqual({
+      rejected: true,
+      reason: 'reviewer',
+      toolName: 'get_weather',
+      requestId: second.request.id,
+      feedback: 'no',
+      message: 'Rejected by reviewer: no',
+    });
   });
 
   it('passes requestedBy and a custom description to the request, and refuses self-approval', async () => {
@@ -277,7 +292,10 @@ describe('withApproval with generateText (ai 6)', () => {
     await manager.respond((await notifier.next()).request.id, { decision: 'approve' });
     await running;
 
-    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('send_email')).toEqual({ type: 'json', value: { rejected: true, reason: 'not a@' } });
+    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('send_email')).toEqual({
+      type: 'json',
+      value: { rejected: true, reason: 'reviewer', toolName: 'send_email', requestId: expect.any(String), feedback: 'not a@', message: 'Rejected by reviewer: not a@' },
+    });
     expect(toolOutputsIn(model.doGenerateCalls[2]!.prompt).get('send_email')).toEqual({ type: 'text', value: 'sent to b@example.com' });
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.some((output) => isToolRejection(output))).toBe(false);
@@ -299,7 +317,7 @@ describe('withApproval with generateText (ai 6)', () => {
     const wrapped = withApproval(tools, {
       manager,
       riskLevel: 'data_modification',
-      formatRejection: ({ toolName, reason }) => `${toolName} was not run: ${reason}`,
+      formatRejection: ({ toolName, feedback }) => `${toolName} was not run: ${feedback}`,
     });
     const model = new MockLanguageModelV3({
       doGenerate: [
@@ -396,7 +414,8 @@ describe('withApproval waiting: abort and timeouts', () => {
     expect((await manager.get(record.request.id))?.status).toBe('expired');
     const output = toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('delete_user');
     expect(output).toMatchObject({ type: 'json', value: { rejected: true } });
-    expect((output?.value as { reason: string }).reason).toContain('expired');
+    expect(output?.value).toMatchObject({ reason: 'timeout', toolName: 'delete_user', requestId: record.request.id });
+    expect((output?.value as { feedback: string }).feedback).toContain('expired');
   });
 
   it("with onTimeout: 'error', an expired request is a tool error (HitlError 'timeout') and the tool never runs", async () => {

@@ -1,5 +1,6 @@
-import { HitlError, toolNameProblem, type InteractionResponse, type Manager } from '@hitl/core';
-import { invalidInput } from '@hitl/core/internal';
+/** `withApproval` for AI SDK tools: each call goes through the manager's policies before `execute` runs. */
+import { defaultRejectionMessage, HitlError, toolNameProblem, type Manager, type ToolRejection } from '@hitl/core';
+import { invalidInput, rejectionOfResponse } from '@hitl/core/internal';
 import {
   buildRequest,
   compileAssessment,
@@ -13,23 +14,19 @@ import {
   type CallEvaluation,
   type RequestShaping,
 } from './assessment.js';
-import type { ConfidenceOption, RiskLevelOption, ToolCallInfo, ToolLike, ToolRejection, ToolSetLike } from './types.js';
+import type { ConfidenceOption, RiskLevelOption, ToolCallInfo, ToolLike, ToolRejectionOutput, ToolSetLike } from './types.js';
 import { toolJsonSchema, validateToolInput } from './validate-input.js';
 
 /**
- * What {@link WithApprovalOptions.formatRejection} receives when a call is rejected.
+ * What {@link WithApprovalOptions.formatRejection} receives when a call is refused: the call and the
+ * {@link ToolRejection} (`reason`, `requestId`, `feedback`, and the manager's `response` when there was one).
  *
  * @example
  * ```ts
- * const formatRejection = (details: RejectionDetails) => `Not done: ${details.reason}`;
+ * const formatRejection = (details: RejectionDetails) => `Not done (${details.reason}): ${details.feedback ?? 'no reason given'}`;
  * ```
  */
-export interface RejectionDetails extends ToolCallInfo {
-  /** The reviewer's feedback, the policy's reason, or the expiry reason. */
-  reason: string;
-  /** The manager's response (`decision: 'reject'`; `automatic: true` for a policy or a timeout). */
-  response: InteractionResponse;
-}
+export interface RejectionDetails extends ToolCallInfo, ToolRejection {}
 
 /**
  * Options of {@link withApproval}.
@@ -60,21 +57,21 @@ export interface WithApprovalOptions<TOOLS extends ToolSetLike = ToolSetLike> {
   runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** Overrides the policy's and the manager's timeout for requests these tools make. */
   timeoutMs?: number;
-  /** What a rejected call returns to the model. Default: `{ rejected: true, reason }` ({@link ToolRejection}). */
+  /** What a refused call returns to the model. Default: a {@link ToolRejectionOutput} (`{ rejected: true, reason, toolName, requestId, feedback, message }`). */
   formatRejection?: (details: RejectionDetails) => unknown;
 }
 
 /**
- * True when a tool result is the {@link ToolRejection} a wrapped tool returned instead of running.
+ * True when a tool result is the {@link ToolRejectionOutput} a wrapped tool returned instead of running.
  *
  * @example
  * ```ts
  * for (const result of response.toolResults) {
- *   if (isToolRejection(result.output)) console.log(`${result.toolName} was rejected: ${result.output.reason}`);
+ *   if (isToolRejection(result.output)) console.log(`${result.toolName} was rejected: ${result.output.message}`);
  * }
  * ```
  */
-export function isToolRejection(value: unknown): value is ToolRejection {
+export function isToolRejection(value: unknown): value is ToolRejectionOutput {
   return isObject(value) && value.rejected === true && typeof value.reason === 'string';
 }
 
@@ -95,13 +92,16 @@ interface Gate {
   formatRejection: (details: RejectionDetails) => unknown;
 }
 
-function defaultRejection(details: RejectionDetails): ToolRejection {
-  return { rejected: true, reason: details.reason };
-}
-
-function rejectionReason(response: InteractionResponse): string {
-  if (response.feedback !== undefined && response.feedback.trim() !== '') return response.feedback;
-  return response.automatic ? 'the call was rejected automatically' : 'a reviewer rejected the call';
+function defaultRejection(details: RejectionDetails): ToolRejectionOutput {
+  const { reason, toolName, requestId, feedback } = details;
+  return {
+    rejected: true,
+    reason,
+    toolName,
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(feedback === undefined ? {} : { feedback }),
+    message: defaultRejectionMessage(details),
+  };
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -140,7 +140,7 @@ async function ask(gate: Gate, tool: ToolLike, call: ToolCallInfo, evaluated: Ca
       return { run: true, input: checked.value };
     }
     default: {
-      const details: RejectionDetails = { ...call, reason: rejectionReason(response), response };
+      const details: RejectionDetails = { ...call, ...rejectionOfResponse(call.toolName, response.requestId, response) };
       return { run: false, rejection: gate.formatRejection(details) };
     }
   }
@@ -195,7 +195,7 @@ function wrapExecute(gate: Gate, toolName: string, tool: ToolLike): Execute {
  *   (the SDK's `abortSignal` is honoured: aborting cancels the request); approve runs the tool;
  *   modify re-validates the edited arguments against the tool's `inputSchema`, then runs it;
  *   reject (by a reviewer, a `deny` policy, or an expiry with `onTimeout: 'reject'`) returns a
- *   {@link ToolRejection} to the model instead of running the tool;
+ *   {@link ToolRejectionOutput} to the model instead of running the tool;
  * - expiry with `onTimeout: 'error'`, a cancelled request or an invalid edit throw `HitlError`,
  *   which the SDK reports to the model as a tool error. The tool body never runs then.
  *
