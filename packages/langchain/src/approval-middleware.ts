@@ -1,6 +1,7 @@
+/** `approvalMiddleware`: agent middleware that sends each tool call of a LangChain agent through the manager's policies. */
 import { toolNameProblem } from '@hitl/core';
-import { describeValue, invalidInput } from '@hitl/core/internal';
-import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
+import { checkedConfidence, checkedRiskLevel, describeValue, invalidInput } from '@hitl/core/internal';
+import type { InteractionRequest, Logger, Manager, RiskLevel } from '@hitl/core';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { createMiddleware } from 'langchain';
@@ -9,12 +10,11 @@ import type { ToolRejection } from './rejection.js';
 import {
   askManager,
   callbackFailure,
-  checkedConfidence,
-  checkedRisk,
   defaultDescription,
   inputRecord,
   isPromiseLike,
   parseWithSchema,
+  refuseFailedCallback,
   rejectionText,
   threadIdOf,
   toolInputSchema,
@@ -79,6 +79,8 @@ export interface ApprovalMiddlewareOptions {
   formatRejection?: (rejection: ToolRejection) => string;
   /** `true` stores auto-approved calls as records too (`manager.submit`). Default `false` (`manager.evaluate` only). */
   audit?: boolean;
+  /** Where a refusal because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
   /** The middleware's name in the agent. Default `'HitlApprovalMiddleware'`. */
   name?: string;
 }
@@ -138,16 +140,20 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
   const riskOf = (toolCall: ToolCall, request: Request): RiskLevel => {
     if (typeof riskLevel === 'string') return riskLevel;
     if (typeof riskLevel !== 'function') return riskLevel[toolCall.name] ?? 'irreversible';
-    try {
-      return checkedRisk(toolCall.name, riskLevel(toolCall, request));
-    } catch (error) {
-      throw callbackFailure('riskLevel', toolCall.name, error);
-    }
+    return checkedRiskLevel(toolCall.name, riskLevel(toolCall, request));
   };
 
   const refuse = (rejection: ToolRejection, toolCall: ToolCall): ToolMessage =>
     new ToolMessage({
       content: rejectionText(rejection, options),
+      tool_call_id: toolCall.id ?? '',
+      name: toolCall.name,
+      status: 'error',
+    });
+  /** A failed `riskLevel`/`confidence` callback: refused (and logged), never run. */
+  const refuseCallback = (callback: 'riskLevel' | 'confidence', error: unknown, toolCall: ToolCall): ToolMessage =>
+    new ToolMessage({
+      content: refuseFailedCallback(callback, toolCall.name, error, options),
       tool_call_id: toolCall.id ?? '',
       name: toolCall.name,
       status: 'error',
@@ -221,8 +227,18 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
       };
       return refuse(rejection, toolCall);
     }
-    const score = checkedConfidence(toolCall.name, rawConfidence);
-    const level = riskOf(toolCall, request);
+    let score: number | undefined;
+    let level: RiskLevel;
+    try {
+      score = checkedConfidence(toolCall.name, rawConfidence);
+    } catch (error) {
+      return refuseCallback('confidence', error, toolCall);
+    }
+    try {
+      level = riskOf(toolCall, request);
+    } catch (error) {
+      return refuseCallback('riskLevel', error, toolCall);
+    }
     const context = contextOf(request);
     if (!audit) {
       // Conditions see what submit would show them: the arguments and the context.
@@ -238,12 +254,12 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     try {
       value = confidence(request.toolCall, request);
     } catch (error) {
-      throw callbackFailure('confidence', request.toolCall.name, error);
+      return refuseCallback('confidence', error, request.toolCall);
     }
     if (!isPromiseLike(value)) return decide(request, handler, value);
     return Promise.resolve(value).then(
       (resolved) => decide(request, handler, resolved),
-      (error: unknown) => Promise.reject(callbackFailure('confidence', request.toolCall.name, error)),
+      (error: unknown) => refuseCallback('confidence', error, request.toolCall),
     );
   };
 

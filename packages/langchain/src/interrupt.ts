@@ -1,5 +1,6 @@
+/** LangChain's own interrupt path through the manager: `toInterruptOn`, `submitInterrupt`, `waitForInterruptDecisions`. */
 import { hashInput, HitlError } from '@hitl/core';
-import { errorMessage, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
+import { checkedConfidence, checkedRiskLevel, errorMessage, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
 import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
@@ -7,8 +8,6 @@ import type { ActionRequest, Decision as HitlDecision, DecisionType, HITLRequest
 import { defaultRejectionMessage } from './rejection.js';
 import {
   callbackFailure,
-  checkedConfidence,
-  checkedRisk,
   defaultDescription,
   isPromiseLike,
   validateConfidenceOption,
@@ -70,7 +69,7 @@ async function judge(options: InterruptPolicyOptions, toolCall: ToolCall): Promi
   let level = fixedRisk(options, toolCall.name);
   if (level === undefined) {
     try {
-      level = checkedRisk(toolCall.name, (riskLevel as (call: ToolCall) => unknown)(toolCall));
+      level = checkedRiskLevel(toolCall.name, (riskLevel as (call: ToolCall) => unknown)(toolCall));
     } catch (error) {
       throw callbackFailure('riskLevel', toolCall.name, error);
     }

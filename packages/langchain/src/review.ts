@@ -1,6 +1,7 @@
+/** What `withApproval` and `approvalMiddleware` share: option checks, asking the manager, refusals, schemas, run context. */
 import { HitlError, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
-import { describeValue, errorMessage, invalidInput, isPlainObject, rejectionOfResponse, requireManager } from '@hitl/core/internal';
-import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
+import { callbackRejection, errorMessage, invalidInput, isPlainObject, rejectionOfResponse, requireManager, type AssessmentCallback } from '@hitl/core/internal';
+import type { InteractionRequest, InteractionResponse, Logger, Manager } from '@hitl/core';
 import { toJsonSchema, Validator } from '@langchain/core/utils/json_schema';
 import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
 import { defaultRejectionMessage, ToolRejectedError } from './rejection.js';
@@ -28,6 +29,7 @@ export interface SharedOptions {
   timeoutMs?: number;
   formatRejection?: (rejection: ToolRejection) => string;
   audit?: boolean;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 function isUnitInterval(value: unknown): value is number {
@@ -38,7 +40,7 @@ function isUnitInterval(value: unknown): value is number {
 export function validateSharedOptions(options: unknown, field: string): asserts options is SharedOptions {
   if (!isPlainObject(options)) throw invalidInput(field, options, 'must be an object');
   requireManager(options.manager, ['evaluate', 'submit', 'waitFor', 'cancel'], `${field}.manager`);
-  const { onReject, timeoutMs, formatRejection, audit } = options;
+  const { onReject, timeoutMs, formatRejection, audit, logger } = options;
   if (onReject !== undefined && onReject !== 'message' && onReject !== 'throw') {
     throw invalidInput(`${field}.onReject`, onReject, "must be 'message' or 'throw'");
   }
@@ -49,6 +51,9 @@ export function validateSharedOptions(options: unknown, field: string): asserts 
     throw invalidInput(`${field}.formatRejection`, formatRejection, 'must be a function');
   }
   if (audit !== undefined && typeof audit !== 'boolean') throw invalidInput(`${field}.audit`, audit, 'must be a boolean');
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof (logger as { warn?: unknown }).warn !== 'function')) {
+    throw invalidInput(`${field}.logger`, logger, 'must be a logger with a warn() method (console fits)');
+  }
 }
 
 export function validateConfidenceOption(field: string, value: unknown): void {
@@ -168,25 +173,22 @@ export async function parseWithSchema(
   return { success: true, data: value };
 }
 
+/**
+ * A `riskLevel` or `confidence` callback threw or gave an invalid value: nobody can judge the call,
+ * so it is refused (`reason: 'callback_failed'`, the feedback names the callback and its error), the
+ * refusal is logged, and the tool never runs. Returns the text for the model, or throws
+ * {@link ToolRejectedError} with `onReject: 'throw'`.
+ */
+export function refuseFailedCallback(callback: AssessmentCallback, toolName: string, error: unknown, options: SharedOptions): string {
+  const rejection = callbackRejection(callback, toolName, error);
+  (options.logger ?? console).warn(`hitl: refused a call to '${toolName}': ${rejection.feedback ?? callback}`);
+  return rejectionText(rejection, options);
+}
+
 /** A user callback failed: the call does not run (fail closed) and the error names the callback. */
 export function callbackFailure(callback: string, toolName: string, error: unknown): HitlError {
   if (HitlError.is(error)) return error;
   return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, { cause: error });
-}
-
-/** A confidence from a user callback; anything but `undefined` or a number in [0, 1] is refused. */
-export function checkedConfidence(toolName: string, value: unknown): number | undefined {
-  if (value === undefined || isUnitInterval(value)) return value;
-  throw new HitlError('invalid_input', `confidence for '${toolName}' is ${describeValue(value)}; it must be a number between 0 and 1`);
-}
-
-/** A risk level from a user callback; anything but a known level is refused. */
-export function checkedRisk(toolName: string, value: unknown): RiskLevel {
-  if (isRiskLevel(value)) return value;
-  throw new HitlError(
-    'invalid_input',
-    `riskLevel for '${toolName}' is ${describeValue(value)}; it must be 'read_only', 'data_modification' or 'irreversible'`,
-  );
 }
 
 export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {

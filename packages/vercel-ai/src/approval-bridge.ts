@@ -1,4 +1,5 @@
-import { hashInput, HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
+/** The durable bridge for the AI SDK's own approval flow: store its approval requests, answer them from decisions. */
+import { hashInput, HitlError, type ApprovalRecord, type Logger, type Manager } from '@hitl/core';
 import { errorMessage, invalidInput } from '@hitl/core/internal';
 import {
   buildRequest,
@@ -6,6 +7,8 @@ import {
   evaluateCall,
   isObject,
   optionalIdPrefix,
+  optionalLogger,
+  refusalError,
   requireManager,
   requireOptions,
   toRecordInput,
@@ -229,6 +232,8 @@ export interface SubmitApprovalRequestsOptions {
   idPrefix?: string;
   /** The tools given to `generateText`: each request then carries its tool's JSON Schema (`inputSchema`), so an edit is validated. */
   tools?: Record<string, ToolLike>;
+  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -259,7 +264,12 @@ export async function submitApprovalRequests(
 ): Promise<ApprovalRecord[]> {
   const checkedManager = requireManager(manager);
   const checked = requireOptions(options);
-  const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
+  const assessment = compileAssessment(
+    checked.riskLevel as RiskLevelOption,
+    checked.confidence as ConfidenceOption | undefined,
+    'options',
+    optionalLogger('options.logger', checked.logger),
+  );
   const shaping = validateShaping(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const tools = checked.tools as Record<string, ToolLike> | undefined;
@@ -270,7 +280,10 @@ export async function submitApprovalRequests(
     const call: ToolCallInfo = { toolName: approval.toolName, toolCallId: approval.toolCallId, input: approval.input };
     const metadata: Record<string, unknown> = { source: 'ai-sdk', approvalId: approval.approvalId, toolCallId: approval.toolCallId };
     if (approval.reason !== undefined) metadata.reason = approval.reason;
-    const request = buildRequest(call, evaluateCall(checkedManager, assessment, call, shaping), shaping, metadata);
+    const evaluated = evaluateCall(checkedManager, assessment, call, shaping);
+    // A call nobody can judge (its riskLevel or confidence callback failed) is not stored for a human: refused loudly.
+    if (evaluated.refusal) throw refusalError(evaluated);
+    const request = buildRequest(call, evaluated, shaping, metadata);
     request.id = approvalRequestId(approval.approvalId, idPrefix === undefined ? {} : { idPrefix });
     const inputSchema = await toolJsonSchema(tools?.[approval.toolName]?.inputSchema);
     if (inputSchema !== undefined) request.inputSchema = inputSchema;

@@ -1,11 +1,14 @@
+/** The AI SDK's own approval hooks driven by the manager's policies: `needsApproval` (ai 6) and `toolApproval` (ai 7). */
 import { invalidInput } from '@hitl/core/internal';
-import type { Manager, RiskLevel } from '@hitl/core';
+import type { Logger, Manager, RiskLevel } from '@hitl/core';
 import { approvalRequestId, findApprovalResponse, recordFor, verdictOf } from './approval-bridge.js';
 import {
   compileAssessment,
   evaluateCall,
   validateContextOptions,
   optionalIdPrefix,
+  optionalLogger,
+  refusalError,
   requireManager,
   requireOptions,
 } from './assessment.js';
@@ -32,6 +35,8 @@ export interface NeedsApprovalOptions {
   runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
+  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -92,7 +97,12 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   const checked = requireOptions(options);
   const toolName = checked.toolName;
   if (typeof toolName !== 'string' || toolName.trim() === '') throw invalidInput('options.toolName', toolName, 'must be a non-empty string');
-  const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
+  const assessment = compileAssessment(
+    checked.riskLevel as RiskLevelOption,
+    checked.confidence as ConfidenceOption | undefined,
+    'options',
+    optionalLogger('options.logger', checked.logger),
+  );
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const context = validateContextOptions(checked);
 
@@ -106,7 +116,10 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   return (input, callOptions) => {
     const toolCallId = typeof callOptions?.toolCallId === 'string' ? callOptions.toolCallId : '';
     const call: ToolCallInfo = { toolName, toolCallId, input };
-    const outcome = evaluateCall(checkedManager, assessment, call, context).evaluation.outcome;
+    const evaluated = evaluateCall(checkedManager, assessment, call, context);
+    // A boolean cannot refuse: a call nobody can judge (a failed riskLevel/confidence callback) throws.
+    if (evaluated.refusal) throw refusalError(evaluated);
+    const outcome = evaluated.evaluation.outcome;
     const answer = calledByVersion7(callOptions) ? undefined : findApprovalResponse(callOptions?.messages, toolCallId);
     if (!answer?.approved) return outcome !== 'approve';
     if (outcome === 'deny') return false;
@@ -135,6 +148,8 @@ export interface ToolApprovalOptions {
   runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
+  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -194,7 +209,12 @@ export type ToolApprovalFunction = (options: {
 export function toolApproval(manager: Manager, options: ToolApprovalOptions): ToolApprovalFunction {
   const checkedManager = requireManager(manager);
   const checked = requireOptions(options);
-  const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
+  const assessment = compileAssessment(
+    checked.riskLevel as RiskLevelOption,
+    checked.confidence as ConfidenceOption | undefined,
+    'options',
+    optionalLogger('options.logger', checked.logger),
+  );
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const context = validateContextOptions(checked);
   return async ({ toolCall, messages }) => {

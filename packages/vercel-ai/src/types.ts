@@ -21,8 +21,9 @@ export interface ToolCallInfo {
 
 /**
  * How risky a call is: one level for every call, a level per tool name, or a function of the
- * call. A tool the record does not name, a function that throws or returns something that is
- * not a risk level all mean `'irreversible'` (fail closed).
+ * call. A tool the record does not name, or a function that returns `undefined`, means
+ * `'irreversible'` (fail closed). A function that throws or returns something that is not a risk
+ * level refuses the call (`reason: 'callback_failed'`): it never runs.
  *
  * @example
  * ```ts
@@ -35,8 +36,9 @@ export type RiskLevelOption<NAME extends string = string> =
   | ((call: ToolCallInfo) => RiskLevel | undefined);
 
 /**
- * The model's confidence in a call, in [0, 1]: one number or a function of the call. Absent, a
- * function that throws or a value outside [0, 1] all mean 0, as in `@hitl/core`.
+ * The model's confidence in a call, in [0, 1]: one number or a function of the call. Absent, or
+ * `undefined` from the function, means 0, as in `@hitl/core`. A function that throws or returns a
+ * value outside [0, 1] refuses the call (`reason: 'callback_failed'`): it never runs.
  *
  * @example
  * ```ts

@@ -181,14 +181,16 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(String((error?.error as Error).message)).toContain('user_id must be a string');
   });
 
-  it('fails closed: a tool the riskLevel record does not name, or a throwing riskLevel function, needs a human', async () => {
+  it('fails closed: a throwing riskLevel function refuses the call (callback_failed, logged); a tool the record does not name needs a human', async () => {
     const { manager, notifier } = setup();
     const { spies, tools } = makeTools();
+    const logger = { warn: vi.fn() };
     const model = new MockLanguageModelV3({ doGenerate: [toolCallsResult([weatherCall]), textResult('ok')] });
-    const running = generateText({
+    await generateText({
       model,
       tools: withApproval(tools, {
         manager,
+        logger,
         riskLevel: () => {
           throw new Error('risk service down');
         },
@@ -197,13 +199,20 @@ describe('withApproval with generateText (ai 6)', () => {
       stopWhen: stepCountIs(2),
       prompt: 'Weather?',
     });
-    const record = await notifier.next();
-    expect(record.request).toMatchObject({ toolName: 'get_weather' });
-    expect(record.request.riskLevel).toBeUndefined();
     expect(spies.weather).not.toHaveBeenCalled();
-    await manager.respond(record.request.id, { decision: 'approve' });
-    await running;
-    expect(spies.weather).toHaveBeenCalledTimes(1);
+    expect(notifier.records).toHaveLength(0);
+    expect((await manager.list()).items).toHaveLength(0);
+    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('get_weather')).toEqual({
+      type: 'json',
+      value: {
+        rejected: true,
+        reason: 'callback_failed',
+        toolName: 'get_weather',
+        feedback: "riskLevel for 'get_weather' threw: risk service down",
+        message: "Refused: riskLevel for 'get_weather' threw: risk service down",
+      },
+    });
+    expect(logger.warn).toHaveBeenCalledWith("hitl: refused a call to 'get_weather': riskLevel for 'get_weather' threw: risk service down");
 
     const partial = withApproval(tools, { manager, riskLevel: { delete_user: 'irreversible' }, confidence: 0.99 });
     const waiting = (partial.get_weather.execute as (input: unknown, options: unknown) => Promise<unknown>)(

@@ -1,5 +1,5 @@
 /** `withApproval` for AI SDK tools: each call goes through the manager's policies before `execute` runs. */
-import { defaultRejectionMessage, HitlError, toolNameProblem, type Manager, type ToolRejection } from '@hitl/core';
+import { defaultRejectionMessage, HitlError, toolNameProblem, type Logger, type Manager, type ToolRejection } from '@hitl/core';
 import { invalidInput, rejectionOfResponse } from '@hitl/core/internal';
 import {
   buildRequest,
@@ -7,6 +7,7 @@ import {
   evaluateCall,
   isObject,
   optionalFunction,
+  optionalLogger,
   requireManager,
   requireOptions,
   validateShaping,
@@ -57,6 +58,8 @@ export interface WithApprovalOptions<TOOLS extends ToolSetLike = ToolSetLike> {
   runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** Overrides the policy's and the manager's timeout for requests these tools make. */
   timeoutMs?: number;
+  /** Where a refusal because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
   /** What a refused call returns to the model. Default: a {@link ToolRejectionOutput} (`{ rejected: true, reason, toolName, requestId, feedback, message }`). */
   formatRejection?: (details: RejectionDetails) => unknown;
 }
@@ -119,8 +122,9 @@ async function lastValue(iterable: AsyncIterable<unknown>): Promise<unknown> {
   return last;
 }
 
-/** Asks the manager about a call that the policies did not auto-approve. */
+/** Asks the manager about a call that the policies did not auto-approve (a call nobody could judge is refused at once). */
 async function ask(gate: Gate, tool: ToolLike, call: ToolCallInfo, evaluated: CallEvaluation, options: ExecutionOptions | undefined): Promise<Verdict> {
+  if (evaluated.refusal) return { run: false, rejection: gate.formatRejection({ ...call, ...evaluated.refusal }) };
   const request = buildRequest(call, evaluated, gate.shaping, { toolCallId: call.toolCallId });
   const inputSchema = await toolJsonSchema(tool.inputSchema);
   if (inputSchema !== undefined) request.inputSchema = inputSchema;
@@ -196,6 +200,9 @@ function wrapExecute(gate: Gate, toolName: string, tool: ToolLike): Execute {
  *   modify re-validates the edited arguments against the tool's `inputSchema`, then runs it;
  *   reject (by a reviewer, a `deny` policy, or an expiry with `onTimeout: 'reject'`) returns a
  *   {@link ToolRejectionOutput} to the model instead of running the tool;
+ * - a `riskLevel` or `confidence` function that throws or returns an invalid value: the call is
+ *   refused at once (`reason: 'callback_failed'`, the feedback names the callback and its error),
+ *   logged to `logger`, and nobody is asked;
  * - expiry with `onTimeout: 'error'`, a cancelled request or an invalid edit throw `HitlError`,
  *   which the SDK reports to the model as a tool error. The tool body never runs then.
  *
@@ -229,7 +236,12 @@ export function withApproval<TOOLS extends ToolSetLike>(tools: TOOLS, options: N
   const checked = requireOptions(options);
   const gate: Gate = {
     manager: requireManager(checked.manager, 'options.manager'),
-    assessment: compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined),
+    assessment: compileAssessment(
+      checked.riskLevel as RiskLevelOption,
+      checked.confidence as ConfidenceOption | undefined,
+      'options',
+      optionalLogger('options.logger', checked.logger),
+    ),
     shaping: validateShaping(checked),
     formatRejection: optionalFunction<(details: RejectionDetails) => unknown>('options.formatRejection', checked.formatRejection) ?? defaultRejection,
   };
