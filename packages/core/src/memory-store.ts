@@ -145,13 +145,13 @@ export function createMemoryStore(): ApprovalStore {
     async decide(id: string, expectedStatus, patch: DecidePatch): Promise<ApprovalRecord> {
       ensureOpen();
       const index = indexById.get(id);
-      if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
+      if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
       const current = records[index] as ApprovalRecord;
       if (current.status !== expectedStatus) {
-        throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+        throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
       }
       if (patch.status !== 'expired' && current.expiresAt !== undefined && Date.parse(patch.closedAt) >= Date.parse(current.expiresAt)) {
-        throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`);
+        throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`, { details: { ids: [id] } });
       }
       const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
       if (patch.response !== undefined) next.response = patch.response;

@@ -353,15 +353,20 @@ export async function waitForInterruptDecisions(
   actions.forEach((action, index) => {
     const record = records[index];
     const id = recordId(interruptId, index);
-    if (!record) throw new HitlError('not_found', `request '${id}' does not exist: submit the interrupt with submitInterrupt() first`);
+    if (!record) throw new HitlError('not_found', `request '${id}' does not exist: submit the interrupt with submitInterrupt() first`, { details: { ids: [id] } });
     let hash: string;
     try {
       hash = hashInput(action.args);
     } catch (error) {
-      throw new HitlError('invalid_input', `interrupt action ${index} has arguments that are not JSON: ${errorMessage(error)}`, { cause: error });
+      throw new HitlError('invalid_input', `interrupt action ${index} has arguments that are not JSON: ${errorMessage(error)}`, {
+        cause: error,
+        details: { field: `actionRequests[${index}].args` },
+      });
     }
     if (record.request.toolName !== action.name || record.inputHash !== hash) {
-      throw new HitlError('conflict', `request '${id}' was decided for other arguments than interrupt action ${index} ('${action.name}') now carries`);
+      throw new HitlError('conflict', `request '${id}' was decided for other arguments than interrupt action ${index} ('${action.name}') now carries`, {
+        details: { ids: [id] },
+      });
     }
   });
   const responses = await Promise.all(actions.map((_action, index) => manager.waitFor(recordId(interruptId, index), signal ? { signal } : {})));
@@ -369,7 +374,7 @@ export async function waitForInterruptDecisions(
   const decisions = actions.map((action, index): HitlDecision => {
     const response = responses[index];
     const record = decided[index] ?? records[index];
-    if (!record) throw new HitlError('not_found', `request '${recordId(interruptId, index)}' does not exist`);
+    if (!record) throw new HitlError('not_found', `request '${recordId(interruptId, index)}' does not exist`, { details: { ids: [recordId(interruptId, index)] } });
     const allowed = reviewConfigs.find((config) => config.actionName === action.name)?.allowedDecisions ?? ALL_DECISIONS;
     if (response?.decision === 'approve') {
       return allowed.includes('approve') ? { type: 'approve' } : rejectDecision(action, record, response, `'${action.name}' may not be approved here`);

@@ -128,7 +128,7 @@ export async function askManager(manager: Manager, request: InteractionRequest, 
   } else {
     response = record.response;
   }
-  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
+  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, { details: { ids: [requestId] } });
   const toolName = request.toolName;
   switch (response.decision) {
     case 'approve':
@@ -188,7 +188,7 @@ export function refuseFailedCallback(callback: AssessmentCallback, toolName: str
 /** A user callback failed: the call does not run (fail closed) and the error names the callback. */
 export function callbackFailure(callback: string, toolName: string, error: unknown): HitlError {
   if (HitlError.is(error)) return error;
-  return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, { cause: error });
+  return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, { cause: error, details: { field: callback } });
 }
 
 export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {

@@ -114,6 +114,7 @@ describe('withApproval in a createAgent run', () => {
     const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toContain('modified/user_id must match pattern');
+    expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     await manager.respond(record.request.id, { decision: 'reject', feedback: 'wrong user' });
     const result = await run;
@@ -429,6 +430,7 @@ describe('withApproval invoked directly', () => {
       const error = await manager.respond(id, { decision: 'modify', modified }).catch((caught: unknown) => caught);
       expect(HitlError.is(error, 'invalid_input')).toBe(true);
       expect((error as Error).message).toContain(message);
+      expect(error).toMatchObject({ code: 'invalid_input', details: { field: 'modified' } });
       expect((await manager.get(id))?.status).toBe('pending');
       await manager.respond(id, { decision: 'reject', feedback: 'no' });
     };
@@ -502,6 +504,9 @@ describe('wrapTools', () => {
     const { manager, getWeather, deleteUser } = setup();
     expect(() => wrapTools([getWeather, deleteUser], (candidate) => ({ manager, riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never }))).toThrow(
       "tools[1]: options.riskLevel 'bad' must be a risk level or a function",
+    );
+    expect(() => wrapTools([getWeather, deleteUser], (candidate) => ({ manager, riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never }))).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools[1].options.riskLevel' }) }),
     );
   });
 });

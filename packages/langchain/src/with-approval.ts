@@ -295,7 +295,10 @@ export function wrapTools<const T extends readonly StructuredTool[]>(
     try {
       return withApproval(tool, toolOptions as WithApprovalOptions<ToolInput<T[number]>>);
     } catch (error) {
-      if (HitlError.is(error, 'invalid_input')) throw new HitlError('invalid_input', `tools[${index}]: ${error.message}`, { cause: error });
+      if (HitlError.is(error, 'invalid_input')) {
+        const details = error.details?.field === undefined ? error.details : { ...error.details, field: `tools[${index}].${error.details.field}` };
+        throw new HitlError('invalid_input', `tools[${index}]: ${error.message}`, { cause: error, details });
+      }
       throw error;
     }
   }) as unknown as T;

@@ -179,7 +179,7 @@ async function ask(manager: Manager, request: InteractionRequest, call: GatedCal
       if (typeof stopChannel === 'function') stopChannel();
     }
   }
-  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
+  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, { details: { ids: [requestId] } });
   if (response.decision === 'approve') return { run: true, args };
   if (response.decision === 'modify') {
     if (isPlainObject(response.modified)) return { run: true, args: response.modified };

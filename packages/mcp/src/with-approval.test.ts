@@ -166,5 +166,7 @@ describe('withApproval(client)', () => {
     cleanups.push(() => client.close());
     expect(() => withApproval(client, { manager: {} as Manager })).toThrow(/options\.manager must be a Manager/);
     expect(() => withApproval(client, { manager: createManager(), riskLevel: 'high' as never })).toThrow(/options\.riskLevel 'high'/);
+    expect(() => withApproval(client, { manager: {} as Manager })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.manager' }) }));
+    expect(() => withApproval(client, { manager: createManager(), riskLevel: 'high' as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel' }) }));
   });
 });

@@ -80,7 +80,9 @@ function parseDashboardUrl(value: unknown): ((record: ApprovalRecord) => string)
     throw invalidInput('dashboardUrl', value, 'is not a valid absolute URL');
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new HitlError('invalid_input', `dashboardUrl must use http: or https:, not '${base.protocol}'`);
+    throw new HitlError('invalid_input', `dashboardUrl must use http: or https:, not '${base.protocol}'`, {
+      details: { field: 'dashboardUrl', value: `'${base.protocol}'` },
+    });
   }
   return (record) => {
     const link = new URL(base.href);
@@ -177,7 +179,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): WebhookNotif
   const { webhookUrl, dashboardUrl, ...rest } = options;
   for (const field of ['url', 'secret', 'body'] as const) {
     if ((rest as Record<string, unknown>)[field] !== undefined) {
-      throw new HitlError('invalid_input', `${field} is not an option of createSlackNotifier; use createWebhookNotifier for a custom ${field}`);
+      throw new HitlError('invalid_input', `${field} is not an option of createSlackNotifier; use createWebhookNotifier for a custom ${field}`, {
+        details: { field },
+      });
     }
   }
   const linkOf = parseDashboardUrl(dashboardUrl);

@@ -72,7 +72,10 @@ function jsonParameter(field: string, value: unknown): string {
   try {
     text = JSON.stringify(value);
   } catch (error) {
-    throw new HitlError('invalid_input', `${field} cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new HitlError('invalid_input', `${field} cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+      details: { field },
+    });
   }
   if (text === undefined) throw invalidInput(field, value, 'cannot be stored as JSON');
   return text;

@@ -355,6 +355,7 @@ export async function toApprovalResponses(
       throw new HitlError(
         'not_found',
         `approval '${approval.approvalId}' has no manager request '${id}': store it with submitApprovalRequests first`,
+        { details: { ids: [id] } },
       );
     }
     const verdict = verdictOf(record, approval);

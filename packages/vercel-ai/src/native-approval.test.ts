@@ -300,8 +300,11 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
     const { agent } = twoProcesses();
     expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(/options.toolName '' must be a non-empty string/);
     expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(/manager.evaluate undefined must be a function/);
+    expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.toolName' }) }));
+    expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'manager.evaluate' }) }));
     await expect(submitApprovalRequests(agent, 'result' as never, { riskLevel })).rejects.toMatchObject({ code: 'invalid_input' });
     await expect(submitApprovalRequests(agent, [], { riskLevel, idPrefix: '-bad' })).rejects.toThrow(/options.idPrefix '-bad'/);
+    await expect(submitApprovalRequests(agent, [], { riskLevel, idPrefix: '-bad' })).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'options.idPrefix' } });
     await expect(
       toApprovalResponses(agent, [{ type: 'tool-approval-request', approvalId: 'a1', toolCallId: 'missing' }]),
     ).rejects.toThrow(/tool call 'missing' is not in the source/);

@@ -139,6 +139,7 @@ describe('withApproval with generateText (ai 6)', () => {
     const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toMatch(/^modified\/user_id must /);
+    expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     await manager.respond(record.request.id, { decision: 'reject', feedback: 'not everyone' });
     await running;
@@ -274,6 +275,7 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(spies.deleteUser).toHaveBeenCalledTimes(1);
     expect((await manager.list({ threadId: 'chat-1' })).items).toHaveLength(1);
     expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(/options.threadId/);
+    expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.threadId' }) }));
   });
 
   it("keeps a tool's own toModelOutput away from rejections", async () => {
@@ -472,6 +474,7 @@ describe('withApproval input checks', () => {
     expect(attempt({ manager, riskLevel, timeoutMs: 0 })).toContain('options.timeoutMs 0');
     expect(attempt({ manager, riskLevel, describe: 'text' })).toContain("options.describe 'text' must be a function");
     expect(() => withApproval('tools' as never, { manager, riskLevel })).toThrow(/tools 'tools' must be an object/);
+    expect(() => withApproval('tools' as never, { manager, riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools' }) }));
   });
 
   it('leaves tools without execute as they are, and keeps names and schemas', () => {
@@ -500,5 +503,6 @@ describe('withApproval tool names', () => {
     }
     expect(HitlError.is(caught, 'invalid_input')).toBe(true);
     expect((caught as Error).message).toContain("tools 'delete user' has a key that is not a valid tool name");
+    expect(caught).toMatchObject({ code: 'invalid_input', details: { field: 'tools', value: "'delete user'" } });
   });
 });

@@ -139,6 +139,7 @@ async function ask(gate: Gate, tool: ToolLike, call: ToolCallInfo, evaluated: Ca
         throw new HitlError(
           'invalid_input',
           `modified input for tool '${call.toolName}' (request '${response.requestId}') does not match the tool's inputSchema, so the tool was not run: ${checked.message}`,
+          { details: { field: 'modified', ids: [response.requestId] } },
         );
       }
       return { run: true, input: checked.value };
