@@ -13,11 +13,6 @@ export { createManager } from './approval-manager.js';
 export { createMemoryStore } from './memory-store.js';
 export { createLogNotifier } from './log-notifier.js';
 export { canonicalJson, hashInput } from './canonical-json.js';
-/**
- * @deprecated Moved to `@hitl/core/internal` (hitl's own packages; no semver promise). Kept here only
- * until the Slack notifier, which still imports them from the public entry, moves to its own package.
- */
-export { invalidInput, isPlainObject } from './validation.js';
 export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 export { identityKey } from './identity.js';
 export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';

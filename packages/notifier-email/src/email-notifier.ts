@@ -1,4 +1,5 @@
-import { invalidInput, isPlainObject, type ApprovalRecord, type Notifier } from '@hitl/core';
+import type { ApprovalRecord, Notifier } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import nodemailer from 'nodemailer';
 import { toEmailContent, type EmailDecisionLinks } from './email-message.js';
 

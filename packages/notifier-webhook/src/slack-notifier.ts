@@ -1,6 +1,6 @@
 import { HitlError, type ApprovalRecord } from '@hitl/core';
 import { createNotifier, type WebhookNotifier, type WebhookNotifierOptions } from './webhook-notifier.js';
-import { invalidInput, isPlainObject } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 
 /**
  * Where a review link points: a dashboard address (the request id is added as `?request=<id>`), or
