@@ -11,6 +11,7 @@ import type { Manager, Scheduler } from './types.js';
 export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { rejectionOfResponse } from './tool-rejection.js';
+export { requestFacts } from './request-facts.js';
 export { callbackRejection, checkedConfidence, checkedRiskLevel, type AssessmentCallback } from './assessment-callbacks.js';
 
 /** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */

@@ -1,7 +1,7 @@
 /** `approvalMiddleware`: agent middleware that sends each tool call of a LangChain agent through the manager's policies. */
 import { toolNameProblem } from '@hitl/core';
 import { checkedConfidence, checkedRiskLevel, describeValue, invalidInput } from '@hitl/core/internal';
-import type { InteractionRequest, Logger, Manager, RiskLevel } from '@hitl/core';
+import type { InteractionRequest, RiskLevel } from '@hitl/core';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
 import { createMiddleware } from 'langchain';
@@ -19,14 +19,10 @@ import {
   threadIdOf,
   toolInputSchema,
   turnIdOf,
-  validateConfidenceOption,
-  validateOptionalFunction,
-  validateRequestedBy,
-  validateRiskOption,
-  validateSharedOptions,
+  validateWrapperOptions,
   withContext,
 } from './review.js';
-import type { OnReject } from './review.js';
+import type { SharedOptions } from './review.js';
 
 /**
  * The risk of each tool call: one level for every tool, a level per tool name (tools missing from
@@ -63,35 +59,20 @@ export type ConfidenceOption = number | ((toolCall: ToolCall, request: ToolCallR
  * };
  * ```
  */
-export interface ApprovalMiddlewareOptions {
-  manager: Manager;
+export interface ApprovalMiddlewareOptions extends SharedOptions {
   riskLevel: RiskLevelOption;
   confidence?: ConfidenceOption;
   /** What the reviewer reads. Default: the tool's description, then the call's arguments as JSON. */
   describe?: (toolCall: ToolCall, request: ToolCallRequest) => string;
   /** Who the agent acts for (that person may not approve their own request): fixed, or per run. */
   requestedBy?: string | ((request: ToolCallRequest) => string | undefined);
-  /** `'message'` (default): a refused call becomes a `ToolMessage` with `status: 'error'`. `'throw'`: throws {@link ToolRejectedError}. */
-  onReject?: OnReject;
-  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
-  timeoutMs?: number;
-  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
-  formatRejection?: (rejection: ToolRejection) => string;
-  /** `true` stores auto-approved calls as records too (`manager.submit`). Default `false` (`manager.evaluate` only). */
-  audit?: boolean;
-  /** Where a refusal because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
-  logger?: Pick<Logger, 'warn'>;
   /** The middleware's name in the agent. Default `'HitlApprovalMiddleware'`. */
   name?: string;
 }
 
 function validateOptions(options: unknown): asserts options is ApprovalMiddlewareOptions {
-  validateSharedOptions(options, 'options');
-  const { riskLevel, confidence, describe, requestedBy, name } = options as unknown as Record<string, unknown>;
-  validateRiskOption('options.riskLevel', riskLevel, true);
-  validateConfidenceOption('options.confidence', confidence);
-  validateOptionalFunction('options.describe', describe);
-  validateRequestedBy('options.requestedBy', requestedBy);
+  validateWrapperOptions(options, 'options', { riskRecords: true });
+  const { name } = options as unknown as Record<string, unknown>;
   if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidInput('options.name', name, 'must be a non-empty string');
 }
 

@@ -22,13 +22,31 @@ export type Verdict =
   | { run: true; requestId: string; response: InteractionResponse; modified?: Record<string, unknown> }
   | { run: false; rejection: ToolRejection };
 
-/** Options shared by `withApproval` and `approvalMiddleware`, validated once when the wrapper is built. */
+/**
+ * Options shared by `withApproval` and `approvalMiddleware`, validated once when the wrapper is built.
+ *
+ * @example
+ * ```ts
+ * const shared: SharedOptions = { manager, onReject: 'throw', timeoutMs: 60_000, audit: true };
+ * ```
+ */
 export interface SharedOptions {
   manager: Manager;
+  /**
+   * `'message'` (default): a refused call returns the text the model reads (a `ToolMessage` with
+   * `status: 'error'` when there is a tool call). `'throw'`: it throws {@link ToolRejectedError}.
+   */
   onReject?: OnReject;
+  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
   timeoutMs?: number;
+  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
   formatRejection?: (rejection: ToolRejection) => string;
+  /**
+   * `true` stores auto-approved calls as records too (`manager.submit`, for the audit trail).
+   * Default `false`: auto-approval is decided by `manager.evaluate` alone, with no store round trip.
+   */
   audit?: boolean;
+  /** Where a refusal because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -54,6 +72,20 @@ export function validateSharedOptions(options: unknown, field: string): asserts 
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof (logger as { warn?: unknown }).warn !== 'function')) {
     throw invalidInput(`${field}.logger`, logger, 'must be a logger with a warn() method (console fits)');
   }
+}
+
+/**
+ * Checks the options of a wrapper (`withApproval`, `approvalMiddleware`): the shared ones, then
+ * `riskLevel` (a record of levels by tool name too when `riskRecords`), `confidence`, `describe` and
+ * `requestedBy`. Throws `HitlError('invalid_input')` naming the field.
+ */
+export function validateWrapperOptions(options: unknown, field: string, { riskRecords }: { riskRecords: boolean }): asserts options is SharedOptions {
+  validateSharedOptions(options, field);
+  const { riskLevel, confidence, describe, requestedBy } = options as unknown as Record<string, unknown>;
+  validateRiskOption(`${field}.riskLevel`, riskLevel, riskRecords);
+  validateConfidenceOption(`${field}.confidence`, confidence);
+  validateOptionalFunction(`${field}.describe`, describe);
+  validateRequestedBy(`${field}.requestedBy`, requestedBy);
 }
 
 export function validateConfidenceOption(field: string, value: unknown): void {

@@ -1,7 +1,7 @@
 /** `withApproval` / `wrapTools` for LangChain tools: each call goes through the manager's policies before the tool runs. */
 import { HitlError, toolNameProblem } from '@hitl/core';
 import { checkedConfidence, checkedRiskLevel, invalidInput, isPlainObject } from '@hitl/core/internal';
-import type { InteractionRequest, Logger, Manager, RiskLevel } from '@hitl/core';
+import type { InteractionRequest, RiskLevel } from '@hitl/core';
 import type { CallbackManagerForToolRun } from '@langchain/core/callbacks/manager';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
@@ -20,14 +20,10 @@ import {
   rejectionText,
   threadIdOf,
   toolInputSchema,
-  validateConfidenceOption,
-  validateOptionalFunction,
-  validateRequestedBy,
-  validateRiskOption,
-  validateSharedOptions,
+  validateWrapperOptions,
   withContext,
 } from './review.js';
-import type { OnReject } from './review.js';
+import type { SharedOptions } from './review.js';
 
 /**
  * The parsed input a tool's function receives: the output type of its Zod schema, `string` for
@@ -57,8 +53,7 @@ export type ToolInput<T> = T extends { schema: infer Schema }
  * };
  * ```
  */
-export interface WithApprovalOptions<Input = unknown> {
-  manager: Manager;
+export interface WithApprovalOptions<Input = unknown> extends SharedOptions {
   /** The risk of a call: fixed, or computed from the input. */
   riskLevel: RiskLevel | ((input: Input) => RiskLevel);
   /** The model's confidence in [0, 1]: fixed, or computed per call. Absent counts as 0 for the policies. */
@@ -67,19 +62,6 @@ export interface WithApprovalOptions<Input = unknown> {
   describe?: (input: Input) => string;
   /** Who the agent acts for (that person may not approve their own request): fixed, or per run. */
   requestedBy?: string | ((input: Input, config: ToolRunnableConfig) => string | undefined);
-  /** `'message'` (default): a refused call returns text the model reads. `'throw'`: it throws {@link ToolRejectedError}. */
-  onReject?: OnReject;
-  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
-  timeoutMs?: number;
-  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
-  formatRejection?: (rejection: ToolRejection) => string;
-  /**
-   * `true` stores auto-approved calls as records too (`manager.submit`, for the audit trail).
-   * Default `false`: auto-approval is decided by `manager.evaluate` alone, with no store round trip.
-   */
-  audit?: boolean;
-  /** Where a refusal because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
-  logger?: Pick<Logger, 'warn'>;
 }
 
 type ToolCallMethod = (arg: unknown, runManager?: CallbackManagerForToolRun, config?: ToolRunnableConfig) => unknown;
@@ -96,12 +78,7 @@ function validateTool(tool: unknown): asserts tool is GatedTool {
 }
 
 function validateOptions(options: unknown): asserts options is WithApprovalOptions {
-  validateSharedOptions(options, 'options');
-  const { riskLevel, confidence, describe, requestedBy } = options as unknown as Record<string, unknown>;
-  validateRiskOption('options.riskLevel', riskLevel, false);
-  validateConfidenceOption('options.confidence', confidence);
-  validateOptionalFunction('options.describe', describe);
-  validateRequestedBy('options.requestedBy', requestedBy);
+  validateWrapperOptions(options, 'options', { riskRecords: false });
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The durable bridge for the AI SDK's own approval flow: store its approval requests, answer them from decisions. */
-import { hashInput, HitlError, type ApprovalRecord, type Logger, type Manager } from '@hitl/core';
+import { hashInput, HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
 import { errorMessage, invalidInput } from '@hitl/core/internal';
 import {
   buildRequest,
@@ -7,7 +7,6 @@ import {
   evaluateCall,
   isObject,
   optionalIdPrefix,
-  optionalLogger,
   refusalError,
   requireManager,
   requireOptions,
@@ -17,7 +16,7 @@ import {
 import { toolJsonSchema } from './validate-input.js';
 import type {
   ApprovalRequestSource,
-  ConfidenceOption,
+  RequestOptions,
   RiskLevelOption,
   ToolApprovalMessage,
   ToolApprovalResponsePart,
@@ -213,27 +212,13 @@ export function verdictOf(record: ApprovalRecord, call: ToolCallInfo): RecordVer
  * };
  * ```
  */
-export interface SubmitApprovalRequestsOptions {
+export interface SubmitApprovalRequestsOptions extends RequestOptions {
   /** Per tool name, one level for all, or a function of the call. Unknown tools count as `'irreversible'`. */
   riskLevel: RiskLevelOption;
-  /** The model's confidence, in [0, 1]. Absent means 0. */
-  confidence?: ConfidenceOption;
-  /** The description reviewers see. Default: the tool name and its JSON arguments. */
-  describe?: (call: ToolCallInfo) => string;
-  /** Who the agent acts for; that person may not approve the request. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation the call belongs to (the record's `threadId`): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn (the record's `runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** Overrides the policy's and the manager's timeout. */
-  timeoutMs?: number;
   /** Prefix of the request ids made from approval ids. Default `'ai-approval:'`. */
   idPrefix?: string;
   /** The tools given to `generateText`: each request then carries its tool's JSON Schema (`inputSchema`), so an edit is validated. */
   tools?: Record<string, ToolLike>;
-  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
-  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -264,12 +249,7 @@ export async function submitApprovalRequests(
 ): Promise<ApprovalRecord[]> {
   const checkedManager = requireManager(manager);
   const checked = requireOptions(options);
-  const assessment = compileAssessment(
-    checked.riskLevel as RiskLevelOption,
-    checked.confidence as ConfidenceOption | undefined,
-    'options',
-    optionalLogger('options.logger', checked.logger),
-  );
+  const assessment = compileAssessment(checked);
   const shaping = validateShaping(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const tools = checked.tools as Record<string, ToolLike> | undefined;

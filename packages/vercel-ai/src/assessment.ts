@@ -78,7 +78,7 @@ function validConfidence(value: unknown): number | undefined {
 }
 
 /** Checks a `logger` option: anything with a `warn` method (console fits); `console` when absent. */
-export function optionalLogger(field: string, value: unknown): Pick<Logger, 'warn'> {
+function optionalLogger(field: string, value: unknown): Pick<Logger, 'warn'> {
   if (value === undefined) return console;
   if (typeof value !== 'object' || value === null || typeof (value as { warn?: unknown }).warn !== 'function') {
     throw invalidInput(field, value, 'must be a logger with a warn() method (console fits)');
@@ -87,16 +87,14 @@ export function optionalLogger(field: string, value: unknown): Pick<Logger, 'war
 }
 
 /**
- * Validates `riskLevel` and `confidence` once and returns readers for them. A function that returns
+ * Validates `riskLevel`, `confidence` and `logger` of an options object once and returns readers for them. A function that returns
  * `undefined` leaves the level to 'irreversible' and the confidence to 0 (fail closed); one that throws
  * or returns a bad value makes {@link evaluateCall} refuse the call.
  */
-export function compileAssessment(
-  riskLevel: RiskLevelOption | undefined,
-  confidence: ConfidenceOption | undefined,
-  field = 'options',
-  logger: Pick<Logger, 'warn'> = console,
-): Assessment {
+export function compileAssessment(options: Record<string, unknown>, field = 'options'): Assessment {
+  const riskLevel = options.riskLevel as RiskLevelOption | undefined;
+  const confidence = options.confidence as ConfidenceOption | undefined;
+  const logger = optionalLogger(`${field}.logger`, options.logger);
   let riskOf: Assessment['riskOf'];
   if (isRiskLevel(riskLevel)) {
     riskOf = () => riskLevel;

@@ -17,6 +17,7 @@ export {
 } from './approval-bridge.js';
 export type {
   ApprovalRequestSource,
+  CallOptions,
   ConfidenceOption,
   RiskLevelOption,
   ToolApprovalMessage,
@@ -24,6 +25,7 @@ export type {
   ToolCallInfo,
   ToolLike,
   RejectionReason,
+  RequestOptions,
   ToolRejection,
   ToolRejectionOutput,
   ToolSetLike,

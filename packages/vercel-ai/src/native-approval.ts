@@ -1,18 +1,17 @@
 /** The AI SDK's own approval hooks driven by the manager's policies: `needsApproval` (ai 6) and `toolApproval` (ai 7). */
 import { invalidInput } from '@hitl/core/internal';
-import type { Logger, Manager, RiskLevel } from '@hitl/core';
+import type { Manager, RiskLevel } from '@hitl/core';
 import { approvalRequestId, findApprovalResponse, recordFor, verdictOf } from './approval-bridge.js';
 import {
   compileAssessment,
   evaluateCall,
   validateContextOptions,
   optionalIdPrefix,
-  optionalLogger,
   refusalError,
   requireManager,
   requireOptions,
 } from './assessment.js';
-import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
+import type { CallOptions, RiskLevelOption, ToolCallInfo } from './types.js';
 
 /**
  * Options of {@link needsApproval}. The SDK does not tell a tool's `needsApproval` its own name,
@@ -23,20 +22,11 @@ import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js
  * const options: NeedsApprovalOptions = { toolName: 'delete_user', riskLevel: 'irreversible', confidence: 0.9 };
  * ```
  */
-export interface NeedsApprovalOptions {
+export interface NeedsApprovalOptions extends CallOptions {
   toolName: string;
   riskLevel: RiskLevel | ((call: ToolCallInfo) => RiskLevel | undefined);
-  confidence?: ConfidenceOption;
-  /** Who the agent acts for, as a condition sees it (`requestedBy`): a value or a function of the call. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation, as a condition sees it (`threadId`): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn, as a condition sees it (`runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
-  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
-  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -97,12 +87,7 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   const checked = requireOptions(options);
   const toolName = checked.toolName;
   if (typeof toolName !== 'string' || toolName.trim() === '') throw invalidInput('options.toolName', toolName, 'must be a non-empty string');
-  const assessment = compileAssessment(
-    checked.riskLevel as RiskLevelOption,
-    checked.confidence as ConfidenceOption | undefined,
-    'options',
-    optionalLogger('options.logger', checked.logger),
-  );
+  const assessment = compileAssessment(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const context = validateContextOptions(checked);
 
@@ -135,21 +120,11 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
  * const options: ToolApprovalOptions = { riskLevel: { get_weather: 'read_only', delete_user: 'irreversible' }, confidence: 0.9 };
  * ```
  */
-export interface ToolApprovalOptions {
+export interface ToolApprovalOptions extends CallOptions {
   /** Per tool name, one level for all, or a function of the call. Unknown tools count as `'irreversible'`. */
   riskLevel: RiskLevelOption;
-  /** The model's confidence, in [0, 1]. Absent means 0. */
-  confidence?: ConfidenceOption;
-  /** Who the agent acts for, as a condition sees it (`requestedBy`): a value or a function of the call. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation, as a condition sees it (`threadId`): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn, as a condition sees it (`runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
-  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
-  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -209,12 +184,7 @@ export type ToolApprovalFunction = (options: {
 export function toolApproval(manager: Manager, options: ToolApprovalOptions): ToolApprovalFunction {
   const checkedManager = requireManager(manager);
   const checked = requireOptions(options);
-  const assessment = compileAssessment(
-    checked.riskLevel as RiskLevelOption,
-    checked.confidence as ConfidenceOption | undefined,
-    'options',
-    optionalLogger('options.logger', checked.logger),
-  );
+  const assessment = compileAssessment(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const context = validateContextOptions(checked);
   return async ({ toolCall, messages }) => {

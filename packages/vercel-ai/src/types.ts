@@ -1,5 +1,5 @@
 /** The shapes `@hitl/vercel-ai` reads and returns: tool calls, tools, rejections, approval messages. */
-import type { RiskLevel, ToolRejection } from '@hitl/core';
+import type { Logger, RiskLevel, ToolRejection } from '@hitl/core';
 
 export type { RejectionReason, ToolRejection } from '@hitl/core';
 
@@ -46,6 +46,43 @@ export type RiskLevelOption<NAME extends string = string> =
  * ```
  */
 export type ConfidenceOption = number | ((call: ToolCallInfo) => number | undefined);
+
+/**
+ * What every entry point of this package reads about a call besides its risk: the confidence, the
+ * context conditions see, and where a call refused because a callback failed is logged.
+ *
+ * @example
+ * ```ts
+ * const options: CallOptions = { confidence: 0.9, requestedBy: 'user:42', threadId: (call) => call.toolCallId };
+ * ```
+ */
+export interface CallOptions {
+  /** The model's confidence, in [0, 1]. Absent means 0, as in `@hitl/core`. */
+  confidence?: ConfidenceOption;
+  /** Who the agent acts for (`requestedBy`; that person may not approve a stored request): a value or a function of the call. */
+  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The conversation the call belongs to (`threadId`, which conditions read too): a value or a function of the call. */
+  threadId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The agent turn (`runId`): a value or a function of the call. */
+  runId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/**
+ * {@link CallOptions} plus what shapes a stored request: the description reviewers read and its timeout.
+ *
+ * @example
+ * ```ts
+ * const options: RequestOptions = { describe: (call) => `${call.toolName} for the customer`, timeoutMs: 60_000 };
+ * ```
+ */
+export interface RequestOptions extends CallOptions {
+  /** The description reviewers see. Default: the tool name and its JSON arguments. */
+  describe?: (call: ToolCallInfo) => string;
+  /** Overrides the policy's and the manager's timeout for the requests made. */
+  timeoutMs?: number;
+}
 
 /**
  * The parts of an AI SDK tool this package reads and replaces. Tools made with `tool()` from

@@ -1,5 +1,5 @@
 /** `withApproval` for AI SDK tools: each call goes through the manager's policies before `execute` runs. */
-import { defaultRejectionMessage, HitlError, toolNameProblem, type Logger, type Manager, type ToolRejection } from '@hitl/core';
+import { defaultRejectionMessage, HitlError, toolNameProblem, type Manager, type ToolRejection } from '@hitl/core';
 import { invalidInput, rejectionOfResponse } from '@hitl/core/internal';
 import {
   buildRequest,
@@ -7,7 +7,6 @@ import {
   evaluateCall,
   isObject,
   optionalFunction,
-  optionalLogger,
   requireManager,
   requireOptions,
   validateShaping,
@@ -15,7 +14,7 @@ import {
   type CallEvaluation,
   type RequestShaping,
 } from './assessment.js';
-import type { ConfidenceOption, RiskLevelOption, ToolCallInfo, ToolLike, ToolRejectionOutput, ToolSetLike } from './types.js';
+import type { RequestOptions, RiskLevelOption, ToolCallInfo, ToolLike, ToolRejectionOutput, ToolSetLike } from './types.js';
 import { toolJsonSchema, validateToolInput } from './validate-input.js';
 
 /**
@@ -42,24 +41,10 @@ export interface RejectionDetails extends ToolCallInfo, ToolRejection {}
  * };
  * ```
  */
-export interface WithApprovalOptions<TOOLS extends ToolSetLike = ToolSetLike> {
+export interface WithApprovalOptions<TOOLS extends ToolSetLike = ToolSetLike> extends RequestOptions {
   manager: Manager;
   /** Per tool name, one level for all, or a function of the call. Unknown tools count as `'irreversible'`. */
   riskLevel: RiskLevelOption<Extract<keyof TOOLS, string>>;
-  /** The model's confidence, in [0, 1]. Absent means 0, as in `@hitl/core`. */
-  confidence?: ConfidenceOption;
-  /** The description reviewers see. Default: the tool name and its JSON arguments. */
-  describe?: (call: ToolCallInfo) => string;
-  /** Who the agent acts for; that person may not approve the request. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation the call belongs to (the record's `threadId`, which conditions read too): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn (the record's `runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** Overrides the policy's and the manager's timeout for requests these tools make. */
-  timeoutMs?: number;
-  /** Where a refusal because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
-  logger?: Pick<Logger, 'warn'>;
   /** What a refused call returns to the model. Default: a {@link ToolRejectionOutput} (`{ rejected: true, reason, toolName, requestId, feedback, message }`). */
   formatRejection?: (details: RejectionDetails) => unknown;
 }
@@ -237,12 +222,7 @@ export function withApproval<TOOLS extends ToolSetLike>(tools: TOOLS, options: N
   const checked = requireOptions(options);
   const gate: Gate = {
     manager: requireManager(checked.manager, 'options.manager'),
-    assessment: compileAssessment(
-      checked.riskLevel as RiskLevelOption,
-      checked.confidence as ConfidenceOption | undefined,
-      'options',
-      optionalLogger('options.logger', checked.logger),
-    ),
+    assessment: compileAssessment(checked),
     shaping: validateShaping(checked),
     formatRejection: optionalFunction<(details: RejectionDetails) => unknown>('options.formatRejection', checked.formatRejection) ?? defaultRejection,
   };
