@@ -1,3 +1,4 @@
+/** Canonical JSON (sorted keys, no whitespace) and the input hash that binds a decision to its arguments. */
 import { createHash } from 'node:crypto';
 import { HitlError } from './hitl-error.js';
 

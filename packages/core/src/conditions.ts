@@ -1,3 +1,4 @@
+/** Policy conditions: a `when` as a CEL expression or a function, compiled, bounded and tested on a call. */
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { HitlError } from './hitl-error.js';
 import type { PolicyCall, PolicyCondition } from './types.js';

@@ -1,3 +1,4 @@
+// The public entry of @hitl/core.
 export {
   Decision,
   InteractionType,

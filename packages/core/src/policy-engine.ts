@@ -1,3 +1,4 @@
+/** The policy engine: validates and compiles policies, then evaluates a call against them in order. */
 import { compileCondition, type CompiledCondition } from './conditions.js';
 import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
 import { HitlError } from './hitl-error.js';

@@ -1,3 +1,4 @@
+/** Signed one-click decision links: tokens for a reviewer and a request, and the router that confirms them. */
 import { createHmac, randomUUID } from 'node:crypto';
 import { HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
 import { invalidInput, isPlainObject } from '@hitl/core/internal';

@@ -1,3 +1,4 @@
+/** The server-rendered pages of decision links: confirm a decision, or say what happened. */
 import { randomBytes } from 'node:crypto';
 import type { ApprovalRecord } from '@hitl/core';
 import { requestFacts } from '@hitl/core/internal';

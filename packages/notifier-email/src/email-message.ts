@@ -1,3 +1,4 @@
+/** The approval email: subject, text and HTML of a pending request, with the reviewer's links. */
 import type { ApprovalRecord } from '@hitl/core';
 import { requestFacts } from '@hitl/core/internal';
 

@@ -1,3 +1,4 @@
+/** `createEmailNotifier`: emails each pending request to its reviewers through a transport. */
 import type { ApprovalRecord, Notifier } from '@hitl/core';
 import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import nodemailer from 'nodemailer';

@@ -1,3 +1,4 @@
+/** Standard Webhooks secrets: parsing `whsec_` keys (and rotations) and generating new ones. */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 

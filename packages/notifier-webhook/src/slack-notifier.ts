@@ -1,3 +1,4 @@
+/** The Slack incoming-webhook notifier: a pending request as a Slack message with a review link. */
 import { HitlError, type ApprovalRecord } from '@hitl/core';
 import { createNotifier, type WebhookNotifier, type WebhookNotifierOptions } from './webhook-notifier.js';
 import { invalidInput, isPlainObject } from '@hitl/core/internal';

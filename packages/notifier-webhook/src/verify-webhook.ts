@@ -1,3 +1,4 @@
+/** `verifyWebhook`: checks a received webhook's Standard Webhooks signature and age, then parses it. */
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 import { parseSecrets } from './secret.js';

@@ -1,3 +1,4 @@
+/** `createSlackActionsRouter`: the Express route Slack calls when a reviewer clicks a button or submits a modal. */
 import { HitlError, type ApprovalRecord, type Decision, type Manager } from '@hitl/core';
 import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { ReviewAction, Reviewer } from '@hitl/express';

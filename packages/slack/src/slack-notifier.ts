@@ -1,3 +1,4 @@
+/** `createSlackNotifier`: posts each pending request to a Slack channel and updates it once decided. */
 import type { ApprovalRecord, Notifier } from '@hitl/core';
 import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import { WebClient } from '@slack/web-api';

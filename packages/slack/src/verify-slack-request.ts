@@ -1,3 +1,4 @@
+/** `verifySlackRequest`: checks a Slack request's v0 signature and timestamp. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 

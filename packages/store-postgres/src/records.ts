@@ -1,3 +1,4 @@
+/** Rows and records: how an approval record is written to and read from its PostgreSQL row. */
 import { HitlError, isDecision, isInteractionType, isRequestStatus } from '@hitl/core';
 import type { ApprovalRecord, DecidePatch, InteractionResponse, PolicyEvaluation, RequestStatus, StoredRequest } from '@hitl/core';
 import { invalidInput, isRecord } from '@hitl/core/internal';

@@ -1,3 +1,4 @@
+// The public entry of @hitl/vercel-ai.
 export { withApproval, isToolRejection, type RejectionDetails, type WithApprovalOptions } from './with-approval.js';
 export {
   needsApproval,

@@ -1,7 +1,8 @@
 /** The AI SDK's own approval hooks driven by the manager's policies: `needsApproval` (ai 6) and `toolApproval` (ai 7). */
 import { invalidInput } from '@hitl/core/internal';
 import type { Manager, RiskLevel } from '@hitl/core';
-import { approvalRequestId, findApprovalResponse, recordFor, verdictOf } from './approval-bridge.js';
+import { approvalRequestId, recordFor, verdictOf } from './approval-bridge.js';
+import { findApprovalResponse } from './approval-messages.js';
 import {
   compileAssessment,
   evaluateCall,

@@ -1,3 +1,4 @@
+/** The demo's AI SDK agent: the scripted support run through `withApproval` with a mock model. */
 import { isToolRejection, withApproval } from '@hitl/vercel-ai';
 import { generateText, stepCountIs, tool, type ToolSet } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
