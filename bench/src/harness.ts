@@ -19,6 +19,10 @@ export interface Row {
   pass?: boolean;
   /** Raw figures for results.json. */
   figures: Record<string, number>;
+  /** The installed versions of the peers the row compares with. */
+  versions?: Record<string, string>;
+  /** The suite that measured it (set by run.ts). */
+  suite?: string;
 }
 
 export interface LatencyStats {
@@ -30,13 +34,13 @@ export interface LatencyStats {
 
 /**
  * Measures tasks side by side with tinybench, in several rounds, alternating their order, and
- * returns per task the median over rounds of each round's median and p99 latency.
+ * returns per task the statistics of every round (so a row can take per-round differences).
  */
-export async function compareLatency(
+export async function compareRounds(
   context: BenchContext,
   tasks: Record<string, () => unknown>,
-  { rounds = 5, timeMs = 400 }: { rounds?: number; timeMs?: number } = {},
-): Promise<Record<string, LatencyStats>> {
+  { rounds = 5, timeMs = 400, async = false }: { rounds?: number; timeMs?: number; async?: boolean } = {},
+): Promise<Record<string, LatencyStats[]>> {
   const actualRounds = context.smoke ? 1 : rounds;
   const time = context.smoke ? 20 : timeMs;
   const perTask: Record<string, LatencyStats[]> = {};
@@ -44,7 +48,8 @@ export async function compareLatency(
   for (let round = 0; round < actualRounds; round++) {
     const bench = new Bench({ time, warmupTime: context.smoke ? 5 : 100, iterations: 10 });
     const order = round % 2 === 0 ? names : [...names].reverse();
-    for (const name of order) bench.add(name, tasks[name] as () => unknown);
+    // `async: true` spares tinybench its detection call, which would run an async task once unawaited.
+    for (const name of order) bench.add(name, tasks[name] as () => unknown, async ? { async: true } : {});
     await bench.run();
     for (const task of bench.tasks) {
       const result = task.result as { state: string; latency?: { p50: number; p99: number; samplesCount?: number }; throughput?: { mean: number }; error?: unknown };
@@ -59,6 +64,54 @@ export async function compareLatency(
       });
     }
   }
+  return perTask;
+}
+
+/**
+ * Measures async tasks interleaved call by call (each iteration runs every task once, in an order
+ * that rotates), so every task sees the same moments of a noisy machine; returns per task the
+ * statistics of every round. For tasks of a millisecond or more, where tinybench's separate time
+ * windows would each catch different noise.
+ */
+export async function compareInterleaved(
+  context: BenchContext,
+  tasks: Record<string, () => Promise<unknown>>,
+  { rounds = 7, iterations = 200, warmup = 20 }: { rounds?: number; iterations?: number; warmup?: number } = {},
+): Promise<Record<string, LatencyStats[]>> {
+  const names = Object.keys(tasks);
+  for (let index = 0; index < (context.smoke ? 2 : warmup); index++) for (const name of names) await tasks[name]!();
+  const perTask: Record<string, LatencyStats[]> = {};
+  const actualRounds = context.smoke ? 1 : rounds;
+  const actualIterations = context.smoke ? 15 : iterations;
+  for (let round = 0; round < actualRounds; round++) {
+    const samples: Record<string, number[]> = {};
+    for (let iteration = 0; iteration < actualIterations; iteration++) {
+      for (let offset = 0; offset < names.length; offset++) {
+        const name = names[(iteration + offset) % names.length]!;
+        const started = process.hrtime.bigint();
+        await tasks[name]!();
+        (samples[name] ??= []).push(Number(process.hrtime.bigint() - started) / 1000);
+      }
+    }
+    for (const name of names) {
+      const list = samples[name]!;
+      const mean = list.reduce((sum, value) => sum + value, 0) / list.length;
+      (perTask[name] ??= []).push({ medianUs: median(list), p99Us: percentile(list, 99), opsPerSecond: 1e6 / mean, samples: list.length });
+    }
+  }
+  return perTask;
+}
+
+/**
+ * Measures tasks side by side with tinybench, in several rounds, alternating their order, and
+ * returns per task the median over rounds of each round's median and p99 latency.
+ */
+export async function compareLatency(
+  context: BenchContext,
+  tasks: Record<string, () => unknown>,
+  options: { rounds?: number; timeMs?: number; async?: boolean } = {},
+): Promise<Record<string, LatencyStats>> {
+  const perTask = await compareRounds(context, tasks, options);
   const summary: Record<string, LatencyStats> = {};
   for (const [name, stats] of Object.entries(perTask)) {
     summary[name] = {

@@ -1,6 +1,6 @@
 // Renders docs/dashboard-*.png: the reviewer dashboard (@hitl/express) against a real router and
-// manager holding sample requests — the pending list, an edit through the schema form with its
-// diff, and the history tab. Run it with `pnpm --filter @hitl/demo screenshots` after a build.
+// manager holding sample requests — the pending list, a turn of two calls with its whole-turn
+// buttons, an edit through the schema form with its diff, the history tab and the grants tab. Run it with `pnpm --filter @hitl/demo screenshots` after a build.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -45,8 +45,11 @@ void ask({
   input: { options: ['eu-west-1', 'us-east-1'] },
   requestedBy: 'infra-agent',
 });
+// One agent turn (two calls made together) in a support thread: decided as a whole or one by one.
 void ask({
   toolName: 'send_email',
+  threadId: 'support-chat-17',
+  runId: 'turn-42',
   description: 'Tell the customer their refund was issued',
   input: { to: 'ana@example.com', subject: 'Your refund', body: 'Hello Ana, we have issued your refund of 60 EUR. '.repeat(20) },
   riskLevel: 'data_modification',
@@ -55,6 +58,8 @@ void ask({
 });
 void ask({
   toolName: 'refund_payment',
+  threadId: 'support-chat-17',
+  runId: 'turn-42',
   description: 'Refund order o-981 in full',
   input: { order_id: 'o-981', amount: 480, currency: 'EUR', notify: true },
   inputSchema: {
@@ -80,6 +85,11 @@ void ask({
   requestedBy: 'support-agent',
 });
 
+// Remembered decisions, as "Allow in this thread" / "Always allow" / "Never allow" make them.
+await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 'support-chat-9' }, maxUses: 20, grantedBy: 'alice@example.com', reason: 'Allowed in this thread' });
+await manager.grant({ effect: 'approve', toolPattern: 'read_*', ttlMs: 8 * 3_600_000, grantedBy: 'bob@example.com', reason: 'Read-only tools for the day' });
+await manager.grant({ effect: 'deny', toolPattern: 'drop_*', grantedBy: 'ops@example.com', reason: 'Never in production' });
+
 const browser = await launchChromium();
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1, colorScheme: 'light' });
@@ -96,11 +106,17 @@ try {
   // The sticky header would cover the top of an element screenshot.
   await page.locator('header').evaluate((header) => ((header as unknown as { style: { position: string } }).style.position = 'static'));
   await refund.screenshot({ path: docs('dashboard-edit.png') });
+  await refund.getByTestId('cancel-edit-button').click();
+  await page.getByTestId('request-group').first().screenshot({ path: docs('dashboard-turn.png') });
+
+  await page.getByRole('tab', { name: 'Grants' }).click();
+  await page.getByTestId('grant-entry').nth(2).waitFor();
+  await page.screenshot({ path: docs('dashboard-grants.png') });
 
   await page.getByRole('tab', { name: 'History' }).click();
   await page.getByTestId('history-entry').nth(2).waitFor();
   await page.screenshot({ path: docs('dashboard-history.png') });
-  console.log('wrote docs/dashboard-pending.png, docs/dashboard-edit.png, docs/dashboard-history.png');
+  console.log('wrote docs/dashboard-pending.png, docs/dashboard-edit.png, docs/dashboard-turn.png, docs/dashboard-history.png, docs/dashboard-grants.png');
 } finally {
   await browser.close();
   server.closeAllConnections();

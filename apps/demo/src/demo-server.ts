@@ -22,6 +22,7 @@ export const scenarios = {
   langchain: 'LangChain agent',
   'ai-sdk': 'AI SDK agent',
   expiry: 'LangChain agent, 20 s to decide',
+  remember: 'LangChain agent, two emails: allow send_email in this thread once',
 } as const;
 export type ScenarioName = keyof typeof scenarios;
 
@@ -124,11 +125,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   let closing = false;
   const done = new Map<string, Promise<Run>>();
 
-  const launch = (name: ScenarioName, framework: Run['framework'], customerId: string, runTimeout?: number): Run => {
+  const launch = (name: ScenarioName, framework: Run['framework'], customerId: string, runTimeout?: number, followUp = false): Run => {
     const run = narrator.startRun(name, framework, customerId);
     const crm = createCrm();
     crms.set(run.id, crm);
-    const context: AgentContext = { manager, crm, narrator, run, ...(runTimeout === undefined ? {} : { timeoutMs: runTimeout }) };
+    const context: AgentContext = { manager, crm, narrator, run, followUp, ...(runTimeout === undefined ? {} : { timeoutMs: runTimeout }) };
     const agent = framework === 'langchain' ? runLangChainAgent(context) : runAiSdkAgent(context);
     done.set(
       run.id,
@@ -167,6 +168,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         return [launch(name, 'ai-sdk', '67890')];
       case 'expiry':
         return [launch(name, 'langchain', '12345', 20_000)];
+      case 'remember':
+        return [launch(name, 'langchain', '12345', undefined, true)];
       case 'all':
         return [launch(name, 'langchain', '12345'), launch(name, 'ai-sdk', '67890')];
     }

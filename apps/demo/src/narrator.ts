@@ -105,7 +105,10 @@ export function createNarrator({
         }
         break;
       case 'request-decided':
-        if (record.status === 'approved') say(run, `✅ ${tool} approved by ${who(record)}`);
+        if (record.status === 'approved') {
+          const remembered = record.response?.grantId === undefined ? '' : `, and allowed from now on (grant ${record.response.grantId})`;
+          say(run, `✅ ${tool} approved by ${who(record)}${remembered}`);
+        }
         if (record.status === 'modified') say(run, `✏️  ${tool} approved by ${who(record)} with edited input ${clip(JSON.stringify(record.response?.modified) ?? '', 120)}`);
         if (record.status === 'rejected' && !record.response?.automatic) {
           say(run, `❌ ${tool} rejected by ${who(record)}${record.response?.feedback ? `: "${clip(record.response.feedback, 120)}"` : ''}`);

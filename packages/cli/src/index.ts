@@ -2,3 +2,5 @@ export { loadPolicies, loadPolicyFile, parsePolicies, parsePolicyFile, MAX_POLIC
 export type { FilePolicy, ParsePolicyOptions, PolicyCase, PolicyFile } from './policy-file.js';
 export { PolicyFileError } from './policy-file-error.js';
 export type { SourcePosition } from './policy-file-error.js';
+export { watchPolicies } from './watch-policies.js';
+export type { PolicyWatcher, WatchPoliciesOptions } from './watch-policies.js';

@@ -24,7 +24,7 @@ export interface SourcePosition {
  * try {
  *   await loadPolicies('policies.yaml');
  * } catch (error) {
- *   if (PolicyFileError.is(error)) console.error(`${error.file}:${error.line}:${error.column}`, error.problem);
+ *   if (error instanceof PolicyFileError) console.error(`${error.file}:${error.line}:${error.column}`, error.problem);
  * }
  * ```
  */

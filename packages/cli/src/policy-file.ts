@@ -296,15 +296,18 @@ export function parsePolicies(text: string, options: ParsePolicyOptions = {}): F
  * ```
  */
 export async function loadPolicyFile(path: string, options: Pick<ParsePolicyOptions, 'format'> = {}): Promise<PolicyFile> {
+  return parsePolicyFile(await readPolicyText(path), { ...options, filename: path });
+}
+
+/** A policy file's text; a missing file is `not_found`, any other read error `invalid_input`. */
+export async function readPolicyText(path: string): Promise<string> {
   if (typeof path !== 'string' || path === '') throw new HitlError('invalid_input', `path ${show(path)} must be a non-empty string`, { details: { field: 'path' } });
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new HitlError(code === 'ENOENT' ? 'not_found' : 'invalid_input', `cannot read policy file '${path}': ${(error as Error).message}`, { cause: error });
   }
-  return parsePolicyFile(text, { ...options, filename: path });
 }
 
 /**

@@ -2,12 +2,14 @@
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
  * module (validation, expiry timers, waiters, lost replies, notification, events, store feed); what
  * stays here (~400 lines, half of them imports, docs and the public method table) is the lifecycle
- * those modules serve: submit, waitFor, respond, cancel and close.
+ * those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered decisions)
+ * and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
  */
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
+import { createGrantOperations, grantResponse } from './grants/grant-operations.js';
 import { HitlError } from './hitl-error.js';
 import { InputSchemaValidator } from './input-schema.js';
 import { defaultScheduler, errorMessage } from './internal.js';
@@ -15,7 +17,8 @@ import { createLostReplies } from './lost-replies.js';
 import { createManagerEvents, eventOfStatus, hookOfStatus } from './manager-events.js';
 import { createMemoryStore, normalizeListQuery } from './memory-store.js';
 import { createNotificationDispatch } from './notification-dispatch.js';
-import { contextOfRequest, evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateCall, PolicyEngine } from './policy-engine.js';
+import { evaluateRequest } from './request-evaluation.js';
 import {
   checkResponse,
   jsonCopy,
@@ -24,6 +27,7 @@ import {
   requireSameRequest,
   validateOptions,
 } from './request-validation.js';
+import { createShadowPolicies } from './shadow-policies.js';
 import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
@@ -107,6 +111,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
 
   const events = createManagerEvents({ hooks, logger });
   const { emit, runHook, reportError } = events;
+  // Undefined unless `shadowPolicies` is set: then `submit` also asks a candidate set, only to report.
+  const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
   const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
@@ -144,13 +150,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     },
   });
 
-  const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
-    const evaluation = engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request));
-    if (request.type === 'approval' || evaluation.outcome === 'review') return evaluation;
-    const result: PolicyEvaluation = { outcome: 'review', reason: `'${request.type}' requests always go to a human` };
-    if (evaluation.policy !== undefined) result.policy = evaluation.policy;
-    return result;
-  };
+  const evaluatePolicies = (request: StoredRequest) => evaluateRequest(engine, request);
+  const grants = createGrantOperations({ store, engine, now, logger, ensureOpen, evaluatePolicies, followUpDecision, reportError });
 
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
     if (!hooks.onRequest) return;
@@ -178,7 +179,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const existing = await store.get(id).catch((error: unknown) => Promise.reject(storeFailure(error)));
       if (existing) return sameRequest(existing, inputHash, stored);
     }
-    const evaluation = evaluateStored(stored);
+    const evaluation = await grants.evaluateRequest(stored, evaluateRequest(engine, stored));
+    // Only when a shadow set is configured: the candidate policies' view, never used to decide.
+    const shadowed = shadow?.compare(stored, evaluation);
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -193,7 +196,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
       record.status = statusOfDecision[decision];
       record.closedAt = createdAt;
-      record.response = {
+      record.response = evaluation.grant !== undefined ? grantResponse(id, evaluation, createdAt) : {
         requestId: id,
         decision,
         feedback: evaluation.reason,
@@ -212,6 +215,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw failure;
     }
     if (!result.created) return sameRequest(result.record, inputHash, stored);
+    if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
     followUpCreate(result.record);
     return result.record;
   };
@@ -326,10 +330,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (modified !== undefined) response.modified = modified;
     if (respondedBy !== undefined) response.respondedBy = respondedBy;
     if (metadata !== undefined) response.metadata = jsonCopy('metadata', metadata).copy;
+    const grant = grants.remembered(input.remember, current, response);
+    const patch: DecidePatch = { status: statusOfDecision[decision], response, closedAt: respondedAt };
 
     let decided: ApprovalRecord;
     try {
-      decided = await decidePending(id, { status: statusOfDecision[decision], response, closedAt: respondedAt });
+      decided = grant === undefined ? await decidePending(id, patch) : await grants.decideWithGrant(id, patch, grant);
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {
         const latest = await store.get(id).catch(() => undefined);
@@ -343,6 +349,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       throw error;
     }
     followUpDecision(decided);
+    if (grant !== undefined) await grants.learned(grant, id);
     return decided;
   };
 
@@ -353,11 +360,15 @@ export function createManager(options: ManagerOptions = {}): Manager {
     removePolicy(name: string) {
       return engine.remove(name);
     },
+    setPolicies(list: ApprovalPolicy[]) {
+      if (!Array.isArray(list)) throw invalidInput('policies', list, 'must be an array');
+      engine.replace(list);
+    },
     listPolicies() {
       return engine.list();
     },
     evaluate: ((toolName: string | PolicyCall, confidence?: number, riskLevel?: RiskLevel, input?: Record<string, unknown>) =>
-      evaluateCall(engine, toolName, confidence, riskLevel, input)) as Manager['evaluate'],
+      grants.evaluateNow(toolName, evaluateCall(engine, toolName, confidence, riskLevel, input))) as Manager['evaluate'],
     async shouldApprove(toolName, confidence, riskLevel) {
       return engine.evaluate(toolName, confidence, riskLevel).outcome === 'approve';
     },
@@ -384,6 +395,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       }
     },
     cancel,
+    ...grants.methods,
     subscribe(listener) {
       if (typeof listener !== 'function') throw invalidInput('listener', listener, 'must be a function');
       return events.subscribe(listener);
@@ -393,6 +405,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       closed = true;
       expiry.clearAll();
       unsubscribeStore();
+      grants.close();
       dispatch.close(new HitlError('cancelled', 'the manager is closed'));
       waiters.failAll(() => new HitlError('cancelled', 'the manager was closed while waiting'));
       events.clear();

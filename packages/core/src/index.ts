@@ -12,6 +12,7 @@ export {
 export { HitlError, type HitlErrorCode, type HitlErrorDetails } from './hitl-error.js';
 export { createManager } from './approval-manager.js';
 export { createMemoryStore } from './memory-store.js';
+export { explainEvaluation, type ExplainCall, type ExplainOptions, type PolicyCheck, type PolicyExplanation, type PolicyStep } from './policy-explain.js';
 export { createLogNotifier } from './log-notifier.js';
 export { canonicalJson, hashInput } from './canonical-json.js';
 export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
@@ -45,3 +46,18 @@ export type {
   StoredRequest,
   WaitOptions,
 } from './types.js';
+export type {
+  ApprovalStoreGrants,
+  DecideManyItem,
+  Grant,
+  GrantChange,
+  GrantEffect,
+  GrantInput,
+  GrantList,
+  GrantQuery,
+  GrantScope,
+  RememberInput,
+  RememberScope,
+  RespondManyTarget,
+} from './grants/grant-types.js';
+export { MAX_RESPOND_MANY } from './grants/respond-many.js';

@@ -13,6 +13,9 @@ export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { rejectionOfResponse } from './tool-rejection.js';
 export { requestFacts } from './request-facts.js';
 export { callbackRejection, checkedConfidence, checkedRiskLevel, type AssessmentCallback } from './assessment-callbacks.js';
+export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
+/** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
+export { evaluationOfType } from './request-evaluation.js';
 
 /** True for any non-null object that is not an array (class instances included, unlike `isPlainObject`). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,10 @@
 /** `createMemoryStore`: the in-process ApprovalStore, and the list query rules every store follows. */
 import { isRequestStatus } from './constants.js';
 import { HitlError } from './hitl-error.js';
+import { createMemoryGrants } from './grants/memory-grants.js';
+import type { DecideManyItem, Grant } from './grants/grant-types.js';
 import type { ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import type { RequestStatus } from './constants.js';
 import { invalidInput, optionalString } from './validation.js';
 
 /** Freezes an object and everything reachable from it. */
@@ -103,6 +106,33 @@ export function createMemoryStore(): ApprovalStore {
     }
   };
 
+  const grants = createMemoryGrants(ensureOpen);
+
+  /** The record `decide` would change, or the error it would throw. */
+  const checkDecide = (id: string, expectedStatus: RequestStatus, patch: DecidePatch): number => {
+    const index = indexById.get(id);
+    if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
+    const current = records[index] as ApprovalRecord;
+    if (current.status !== expectedStatus) {
+      throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
+    }
+    if (patch.status !== 'expired' && current.expiresAt !== undefined && Date.parse(patch.closedAt) >= Date.parse(current.expiresAt)) {
+      throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`, { details: { ids: [id] } });
+    }
+    return index;
+  };
+
+  const applyDecide = (index: number, patch: DecidePatch): ApprovalRecord => {
+    const current = records[index] as ApprovalRecord;
+    const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
+    if (patch.response !== undefined) next.response = patch.response;
+    if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
+    const stored = deepFreeze(next);
+    records[index] = stored;
+    emit({ type: 'decided', record: stored });
+    return stored;
+  };
+
   return {
     async create(record: ApprovalRecord): Promise<CreateResult> {
       ensureOpen();
@@ -145,23 +175,42 @@ export function createMemoryStore(): ApprovalStore {
 
     async decide(id: string, expectedStatus, patch: DecidePatch): Promise<ApprovalRecord> {
       ensureOpen();
-      const index = indexById.get(id);
-      if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
-      const current = records[index] as ApprovalRecord;
-      if (current.status !== expectedStatus) {
-        throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
-      }
-      if (patch.status !== 'expired' && current.expiresAt !== undefined && Date.parse(patch.closedAt) >= Date.parse(current.expiresAt)) {
-        throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`, { details: { ids: [id] } });
-      }
-      const next: ApprovalRecord = { ...current, status: patch.status, closedAt: patch.closedAt };
-      if (patch.response !== undefined) next.response = patch.response;
-      if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
-      const stored = deepFreeze(next);
-      records[index] = stored;
-      emit({ type: 'decided', record: stored });
-      return stored;
+      return applyDecide(checkDecide(id, expectedStatus, patch), patch);
     },
+
+    /** All checks first, then every change, with no await in between: all or nothing. */
+    async decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> {
+      ensureOpen();
+      const failures: Record<'not_found' | 'conflict', string[]> = { not_found: [], conflict: [] };
+      const indexes: number[] = [];
+      for (const { id, expectedStatus, patch } of items) {
+        try {
+          indexes.push(checkDecide(id, expectedStatus, patch));
+        } catch (error) {
+          if (!HitlError.is(error, 'not_found') && !HitlError.is(error, 'conflict')) throw error;
+          failures[error.code as 'not_found' | 'conflict'].push(id);
+        }
+      }
+      for (const code of ['not_found', 'conflict'] as const) {
+        const ids = failures[code];
+        if (ids.length > 0) {
+          const what = code === 'not_found' ? 'do not exist' : 'are no longer pending';
+          throw new HitlError(code, `nothing was decided: ${ids.length} request(s) ${what}: ${ids.slice(0, 20).join(', ')}`, { details: { ids } });
+        }
+      }
+      if (options?.grant !== undefined) grants.checkNew(options.grant);
+      const decided = items.map((item, position) => applyDecide(indexes[position] as number, item.patch));
+      if (options?.grant !== undefined) grants.insert(options.grant);
+      return decided;
+    },
+
+    createGrant: grants.createGrant,
+    getGrant: grants.getGrant,
+    revokeGrant: grants.revokeGrant,
+    listGrants: grants.listGrants,
+    useGrant: grants.useGrant,
+    useGrantNow: grants.useGrantNow,
+    subscribeGrants: grants.subscribeGrants,
 
     subscribe(listener: (change: StoreChange) => void): () => void {
       listeners.add(listener);
@@ -173,6 +222,7 @@ export function createMemoryStore(): ApprovalStore {
     async close(): Promise<void> {
       closed = true;
       listeners.clear();
+      grants.clear();
     },
   };
 }

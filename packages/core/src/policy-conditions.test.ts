@@ -214,6 +214,8 @@ describe('hostile conditions cannot stall the process', () => {
     expect(add('input.a.all(x, input.a.all(y, input.a.all(z, input.a.all(w, true))))')).toThrow(/comprehensions/);
   });
 
+  // Without the bounds these evaluations take minutes (2,000³ steps; a million-element loop; a 50 MB
+  // string copied per step), so a 5 s ceiling separates "bounded" from "stalled" even on a loaded machine.
   it('answers review quickly for a loop over a huge list or nested loops over a large one', () => {
     const manager = createManager({
       policies: [
@@ -224,18 +226,18 @@ describe('hostile conditions cannot stall the process', () => {
     const huge = Array.from({ length: 1_000_000 }, () => 'ann@ourco.com');
     let started = performance.now();
     const sent = manager.evaluate({ toolName: 'send_email', input: { to: huge }, confidence: 1, riskLevel: 'read_only' });
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(sent).toMatchObject({ outcome: 'review', policy: 'one-loop', reason: expect.stringContaining('too large') });
 
     const large = Array.from({ length: 2_000 }, (_, index) => index * 1.0);
     started = performance.now();
     const paired = manager.evaluate({ toolName: 'pair_items', input: { a: large }, confidence: 1, riskLevel: 'read_only' });
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(paired).toMatchObject({ outcome: 'review', policy: 'nested' });
 
     const bigString = 'x'.repeat(50_000_000);
     started = performance.now();
     expect(manager.evaluate({ toolName: 'send_email', input: { to: [bigString] }, confidence: 1, riskLevel: 'read_only' })).toMatchObject({ outcome: 'review' });
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

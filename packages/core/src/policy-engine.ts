@@ -8,7 +8,8 @@ import { deepFreeze } from './memory-store.js';
 import type { ApprovalPolicy, PolicyCall, PolicyEvaluation, StoredRequest } from './types.js';
 import { invalidInput, isPlainObject, optionalTimeout, optionalUnitInterval, requireNonEmptyString, describeValue } from './validation.js';
 
-interface CompiledPolicy {
+/** A policy validated and compiled by {@link compilePolicy}: what the engine (and `explainEvaluation`) walk. */
+export interface CompiledPolicy {
   readonly policy: Readonly<ApprovalPolicy>;
   readonly matcher: ToolGlob;
   readonly minConfidence: number;
@@ -51,7 +52,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   }
 
   const minConfidence = optionalUnitInterval(field('minConfidence'), policy.minConfidence) ?? 0;
-  for (const flag of ['requireExplicit', 'deny'] as const) {
+  for (const flag of ['requireExplicit', 'deny', 'grants'] as const) {
     if (policy[flag] !== undefined && typeof policy[flag] !== 'boolean') {
       throw invalidInput(field(flag), policy[flag], 'must be a boolean');
     }
@@ -76,6 +77,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   if (policy.deny !== undefined) copy.deny = policy.deny;
   if (policy.timeoutMs !== undefined) copy.timeoutMs = policy.timeoutMs;
   if (policy.when !== undefined) copy.when = policy.when;
+  if (policy.grants !== undefined) copy.grants = policy.grants;
   const compiled: CompiledPolicy = {
     policy: Object.freeze(copy),
     matcher,
@@ -120,6 +122,29 @@ export class PolicyEngine {
     }
     this.compiled = [...this.compiled, compiled];
     this.matchCache.clear();
+  }
+
+  /**
+   * Replaces every policy at once: all of `policies` are compiled and checked (unique names) first,
+   * then swapped in with one assignment, so an evaluation sees the old set or the new one, never a
+   * mix. On any error nothing changes.
+   */
+  replace(policies: readonly ApprovalPolicy[]): void {
+    const next: CompiledPolicy[] = [];
+    for (const policy of policies) {
+      const compiled = compilePolicy(policy);
+      if (next.some((entry) => entry.policy.name === compiled.policy.name)) {
+        throw invalidInput('policy.name', compiled.policy.name, 'is already used by another policy');
+      }
+      next.push(compiled);
+    }
+    this.compiled = next;
+    this.matchCache.clear();
+  }
+
+  /** The compiled policies in evaluation order (the array is never mutated: replaced on change). */
+  entries(): readonly CompiledPolicy[] {
+    return this.compiled;
   }
 
   remove(name: string): boolean {
@@ -242,7 +267,7 @@ export class PolicyEngine {
 }
 
 /** Why confidence or risk cannot be judged (then a human decides), or undefined when both are fine. */
-function levelProblem(confidence: unknown, riskLevel: unknown): string | undefined {
+export function levelProblem(confidence: unknown, riskLevel: unknown): string | undefined {
   const level = confidence ?? 0;
   if (typeof level !== 'number' || !Number.isFinite(level) || level < 0 || level > 1) {
     return `confidence ${describeValue(confidence)} is not a number between 0 and 1`;
@@ -252,7 +277,7 @@ function levelProblem(confidence: unknown, riskLevel: unknown): string | undefin
 }
 
 /** The call a condition sees: absent confidence is 0, absent risk `irreversible`, absent input `{}`. */
-function policyCall(toolName: string, confidence: unknown, riskLevel: unknown, context: CallContext | undefined): PolicyCall {
+export function policyCall(toolName: string, confidence: unknown, riskLevel: unknown, context: CallContext | undefined): PolicyCall {
   const call: PolicyCall = {
     toolName,
     input: context?.input ?? {},

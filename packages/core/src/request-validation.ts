@@ -47,6 +47,9 @@ export function validateOptions(options: ManagerOptions): void {
   if (options.policies !== undefined && !Array.isArray(options.policies)) {
     throw invalidInput('options.policies', options.policies, 'must be an array');
   }
+  if (options.shadowPolicies !== undefined && !Array.isArray(options.shadowPolicies)) {
+    throw invalidInput('options.shadowPolicies', options.shadowPolicies, 'must be an array');
+  }
   const store = options.store;
   if (store !== undefined) {
     for (const method of ['create', 'get', 'list', 'decide', 'subscribe'] as const) {

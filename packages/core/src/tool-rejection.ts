@@ -3,7 +3,8 @@ import type { InteractionResponse } from './types.js';
 
 /**
  * Why a tool call did not run:
- * - `policy`: a policy denied it (`deny: true`, or `defaultOutcome: 'deny'`), nobody was asked;
+ * - `policy`: a policy denied it (`deny: true`, or `defaultOutcome: 'deny'`), or a deny grant did (the
+ *   response's `metadata.grant` names it), nobody was asked;
  * - `reviewer`: a human rejected it;
  * - `timeout`: nobody decided in time and the manager has `onTimeout: 'reject'`;
  * - `invalid_modification`: a reviewer edited the arguments into something the tool's schema refuses;

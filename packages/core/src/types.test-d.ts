@@ -53,6 +53,10 @@ describe('public types', () => {
         expectTypeOf(event.notifier).toEqualTypeOf<string>();
         expectTypeOf(event.error).toEqualTypeOf<HitlError>();
       }
+      if (event.type === 'policy-shadowed') {
+        expectTypeOf(event.live).toEqualTypeOf<PolicyEvaluation>();
+        expectTypeOf(event.shadow).toEqualTypeOf<PolicyEvaluation>();
+      }
       expectTypeOf(event.record).toEqualTypeOf<ApprovalRecord>();
     };
     void onEvent;

@@ -3,6 +3,7 @@
 // reference); splitting them would only scatter one reference over several files.
 import type { Decision, InteractionType, RequestStatus, RiskLevel } from './constants.js';
 import type { HitlError } from './hitl-error.js';
+import type { ApprovalStoreGrants, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grants/grant-types.js';
 
 /**
  * A rule that decides, from the tool's name, the model's confidence and the action's risk, whether a
@@ -56,6 +57,11 @@ export interface ApprovalPolicy {
    * ```
    */
   when?: PolicyCondition;
+  /**
+   * `false`: no grant (remembered decision) ever satisfies this policy, so every call it applies to
+   * needs a fresh human decision ("every transfer is reviewed"). Deny grants still apply. Default `true`.
+   */
+  grants?: boolean;
 }
 
 /**
@@ -116,6 +122,8 @@ export interface PolicyEvaluation {
   /** The matched policy's name; absent when no policy matched. */
   policy?: string;
   reason: string;
+  /** The id of the grant (remembered decision) that decided; absent when the policies did. */
+  grant?: string;
 }
 
 /**
@@ -195,6 +203,8 @@ export interface InteractionResponse {
   metadata?: Record<string, unknown>;
   /** Identifies a reviewer's decision: the `idempotencyKey` it was made with, or a random UUID. */
   decisionId?: string;
+  /** The grant this decision created (`respond` with `remember`). A call decided *by* a grant says so in `metadata.grant`. */
+  grantId?: string;
 }
 
 /** A stored request with its id and type filled in. */
@@ -289,7 +299,7 @@ export interface CreateResult {
  * const manager = createManager({ store });
  * ```
  */
-export interface ApprovalStore {
+export interface ApprovalStore extends ApprovalStoreGrants {
   create(record: ApprovalRecord): Promise<CreateResult>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   list(query: ListQuery): Promise<ListResult>;
@@ -336,7 +346,8 @@ export type ManagerEventType =
   | 'request-decided'
   | 'request-expired'
   | 'request-cancelled'
-  | 'notify-failed';
+  | 'notify-failed'
+  | 'policy-shadowed';
 
 /**
  * What {@link Manager.subscribe} listeners receive.
@@ -353,7 +364,9 @@ export type ManagerEvent =
   | { type: 'request-decided'; record: ApprovalRecord }
   | { type: 'request-expired'; record: ApprovalRecord }
   | { type: 'request-cancelled'; record: ApprovalRecord }
-  | { type: 'notify-failed'; record: ApprovalRecord; notifier: string; error: HitlError };
+  | { type: 'notify-failed'; record: ApprovalRecord; notifier: string; error: HitlError }
+  /** The `shadowPolicies` would have decided this request differently: `live` decided it, `shadow` is what the candidate set says. */
+  | { type: 'policy-shadowed'; record: ApprovalRecord; live: PolicyEvaluation; shadow: PolicyEvaluation };
 
 /**
  * Callbacks run by the manager that made a transition. A hook that throws never changes the
@@ -407,6 +420,13 @@ export interface ManagerOptions {
   notifiers?: Notifier[];
   /** Added in order, as by `addPolicy`. */
   policies?: ApprovalPolicy[];
+  /**
+   * A candidate policy set evaluated beside the live one on every `submit`, never deciding anything:
+   * where its outcome differs, the manager emits a `policy-shadowed` event (both evaluations and the
+   * record). An error in it is reported through `onError`/the logger, never thrown. Validated like
+   * `policies` at creation. Absent (the default): no shadow work at all.
+   */
+  shadowPolicies?: ApprovalPolicy[];
   /** The outcome for tools no policy matches. Default `'review'`. */
   defaultOutcome?: 'review' | 'deny';
   /** Default: a new `createMemoryStore()`, closed by `close()`. A store you pass is yours to close. */
@@ -435,6 +455,11 @@ export interface RespondInput {
    * record instead of `conflict`. Never a second decision.
    */
   idempotencyKey?: string;
+  /**
+   * Also remember this decision as a grant, stored together with it: an approve makes an approve
+   * grant, a reject a deny grant. The decided record names it in `response.grantId`.
+   */
+  remember?: RememberInput;
 }
 
 /** Options of {@link Manager.waitFor}. */
@@ -459,6 +484,17 @@ export interface Manager {
   removePolicy(name: string): boolean;
   /** The policies in evaluation order (copies). */
   listPolicies(): ApprovalPolicy[];
+  /**
+   * Replaces every policy at once (a reloaded policy file, say): the whole list is validated first,
+   * and on any error (`HitlError('invalid_input')` naming the field) the current policies stay.
+   * Each evaluation sees either the old list or the new one, never a mix.
+   *
+   * @example
+   * ```ts
+   * manager.setPolicies([{ name: 'reads', toolPattern: 'get_*', maxRiskLevel: 'read_only' }]);
+   * ```
+   */
+  setPolicies(policies: ApprovalPolicy[]): void;
   /**
    * What the policies say about a call: the first policy whose glob matches and whose condition
    * holds decides. Synchronous; never throws for odd confidence or risk (they mean review).
@@ -489,4 +525,63 @@ export interface Manager {
   subscribe(listener: (event: ManagerEvent) => void): () => void;
   /** Stops timers and subscriptions; pending waiters reject with `cancelled`. Records stay as they are. */
   close(): Promise<void>;
+  /**
+   * Decides every pending request of `target` all or nothing (one transaction on a store that has
+   * `decideMany`). At most 500 requests. A request that is not pending makes it `conflict` with
+   * `details.ids` naming them; a self-approval `forbidden`, an unknown id `not_found`, each naming the ids.
+   *
+   * @example
+   * ```ts
+   * const records = await manager.respondMany({ runId: 'turn-42' }, { decision: 'approve', respondedBy: 'alice' });
+   * ```
+   */
+  respondMany(target: RespondManyTarget, input: RespondInput): Promise<ApprovalRecord[]>;
+  /**
+   * Stores a grant (remembered decision). A new approve grant also decides the pending requests it
+   * covers, each by the same rules as a new call.
+   *
+   * @example
+   * ```ts
+   * const grant = await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 't-1' }, grantedBy: 'alice' });
+   * ```
+   */
+  grant(input: GrantInput): Promise<Grant>;
+  /**
+   * Revokes a grant: once this returns, no manager sharing the store decides a call by it.
+   * `not_found` for an unknown id; revoking twice returns the first revocation.
+   *
+   * @example
+   * ```ts
+   * await manager.revokeGrant(grant.id, { revokedBy: 'alice' });
+   * ```
+   */
+  revokeGrant(id: string, input: { revokedBy: string }): Promise<Grant>;
+  /**
+   * Grants, newest first.
+   *
+   * @example
+   * ```ts
+   * const { items } = await manager.listGrants({ active: true });
+   * ```
+   */
+  listGrants(query?: GrantQuery): Promise<GrantList>;
+  /**
+   * One grant by id, revoked or not; undefined when there is none.
+   *
+   * @example
+   * ```ts
+   * const grant = await manager.getGrant('grant-1b2c');
+   * ```
+   */
+  getGrant(id: string): Promise<Grant | undefined>;
+  /**
+   * Listens to grants created and revoked (by any manager sharing the store); returns the
+   * unsubscribe function. Separate from {@link Manager.subscribe}, whose events all carry a record.
+   *
+   * @example
+   * ```ts
+   * manager.subscribeGrants((change) => console.log(change.type, change.grant.id));
+   * ```
+   */
+  subscribeGrants(listener: (change: GrantChange) => void): () => void;
 }

@@ -36,6 +36,7 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
   <div class="tabs" role="tablist" aria-label="Views">
     <button type="button" role="tab" id="tab-pending" aria-selected="true" aria-controls="pending-view" data-testid="tab-pending">Pending</button>
     <button type="button" role="tab" id="tab-history" aria-selected="false" aria-controls="history-view" tabindex="-1" data-testid="tab-history">History</button>
+    <button type="button" role="tab" id="tab-grants" aria-selected="false" aria-controls="grants-view" tabindex="-1" data-testid="tab-grants">Grants</button>
   </div>
   <span class="spacer"></span>
   <span class="whoami" id="whoami" data-testid="whoami"></span>
@@ -72,6 +73,12 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
     <p class="empty" id="history-empty" data-testid="history-empty" hidden>No decided request matches.</p>
     <ul class="list" id="history" data-testid="history-list" aria-label="Decided requests"></ul>
     <button type="button" id="history-more" data-testid="history-more" hidden>Load older decisions</button>
+  </section>
+  <section id="grants-view" role="tabpanel" aria-labelledby="tab-grants" hidden>
+    <p class="hint">Remembered decisions in force: calls they cover are approved or rejected without asking. Revoke one to be asked again.</p>
+    <p class="notice" id="grants-notice" data-testid="grants-notice" role="alert" hidden></p>
+    <p class="empty" id="grants-empty" data-testid="grants-empty" hidden>No grant is in force. "Allow in this thread", "Always allow" and "Never allow" on a request create one.</p>
+    <ul class="list" id="grants" data-testid="grants-list" aria-label="Grants in force"></ul>
   </section>
   <p class="visually-hidden" id="announcer" aria-live="polite"></p>
 </main>

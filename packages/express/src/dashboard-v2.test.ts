@@ -1,23 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createManager } from '@hitl/core';
-import type { InteractionRequest, InteractionResponse, Manager, ManagerOptions } from '@hitl/core';
-import { nextEvent } from '@hitl/core/testing';
+import type { InteractionRequest, Manager, ManagerOptions } from '@hitl/core';
 import express, { type Request } from 'express';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createReviewRouter, type ReviewRouterOptions } from './index.js';
-import { hasChromium, launchChromium } from './test-support/browser.js';
+import { hasChromium } from './test-support/browser.js';
+import { ask, openDashboard, seriousViolations, useChromium, visibleText } from './test-support/dashboard-harness.js';
 import { listen } from './test-support/http.js';
 
 /** What the in-page functions below see of the page (this file is compiled without the DOM lib). */
 interface PageGlobals {
   document: { activeElement: { getAttribute(name: string): string | null } | null };
-  axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> };
 }
 const focusedRequest = (id: string) => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('data-request-id') === id;
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -44,38 +39,10 @@ async function serve(routerOptions: Partial<ReviewRouterOptions> = {}, managerOp
   return { manager, url: `${server.url}/hitl` };
 }
 
-async function ask(manager: Manager, request: InteractionRequest): Promise<{ id: string; waiting: Promise<InteractionResponse> }> {
-  const created = nextEvent(manager, 'request-created');
-  const waiting = manager.requestInteraction(request);
-  waiting.catch(() => undefined);
-  return { id: (await created).record.request.id, waiting };
-}
-
 describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
-  let context: BrowserContext;
-  let closeBrowser: () => Promise<void>;
+  const chromium = useChromium();
 
-  beforeAll(async () => {
-    // bypassCSP only so that the test can inject axe-core; the page's own CSP is tested elsewhere.
-    ({ context, close: closeBrowser } = await launchChromium({ bypassCSP: true }));
-  }, 90_000);
-  afterAll(async () => closeBrowser?.());
-
-  async function open(url: string, reviewer = 'alice', prepare?: (page: Page) => Promise<void>): Promise<{ page: Page; pageErrors: string[] }> {
-    const page = await context.newPage();
-    cleanups.push(() => page.close());
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.setExtraHTTPHeaders({ 'x-reviewer': reviewer });
-    if (prepare) await prepare(page);
-    await page.goto(url);
-    await visibleText(page.getByTestId('connection-status'), 'Live');
-    return { page, pageErrors };
-  }
-
-  async function visibleText(locator: Locator, text: string | RegExp): Promise<void> {
-    await locator.filter({ hasText: text }).first().waitFor({ state: 'visible', timeout: 20_000 });
-  }
+  const open = (url: string, reviewer = 'alice', prepare?: (page: Page) => Promise<void>) => openDashboard(chromium.context, url, { reviewer, prepare, cleanups });
 
   const card = (page: Page, id: string) => page.locator(`[data-testid="request-card"][data-request-id="${id}"]`);
 
@@ -160,6 +127,25 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await group.first().waitFor({ state: 'detached', timeout: 20_000 });
     await visibleText(page.getByTestId('empty-state'), 'No pending request matches the filters.');
     expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('a request that arrives live while the list is on its way stays, though the list was read before it existed', async () => {
+    const { manager, url } = await serve();
+    const before = await ask(manager, { toolName: 'read_file', input: { path: '/a' }, riskLevel: 'read_only' });
+    let arrived: { id: string } | undefined;
+    const { page } = await open(url, 'alice', async (prepared) => {
+      // The list is read by the server now, and handed to the page only after a new request was created (and streamed).
+      await prepared.route(/\/requests\?/, async (route) => {
+        const response = await route.fetch();
+        arrived = await ask(manager, { toolName: 'send_email', input: { to: 'late' }, riskLevel: 'data_modification' });
+        await prepared.getByTestId('request-card').filter({ hasText: 'send_email' }).waitFor({ timeout: 20_000 });
+        await route.fulfill({ response });
+      });
+    });
+    await card(page, before.id).waitFor({ timeout: 20_000 });
+    await visibleText(page.getByTestId('pending-count'), '2 pending');
+    expect(arrived).toBeDefined();
+    expect(await card(page, arrived?.id ?? '').count()).toBe(1);
   }, 60_000);
 
   it('history: thread, run and creation-time filters go to the server; entries show thread and run', async () => {
@@ -361,16 +347,11 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     const { page } = await open(url);
     await page.getByTestId('request-card').nth(3).waitFor({ timeout: 20_000 });
     await page.getByTestId('edit-button').first().click();
-    await page.evaluate(axeSource);
-    const audit = async () =>
-      page.evaluate(async () => {
-        const result = await (globalThis as unknown as PageGlobals).axe.run();
-        return result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id} (${violation.nodes.length})`);
-      });
+    const audit = () => seriousViolations(page);
     expect(await audit()).toEqual([]);
 
     // The accessible names Chromium computes, for every control a reviewer can reach.
-    const cdp = await context.newCDPSession(page);
+    const cdp = await chromium.context.newCDPSession(page);
     const tree = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: Array<{ ignored: boolean; role?: { value?: string }; name?: { value?: string } }> };
     const controls = new Set(['button', 'textbox', 'checkbox', 'combobox', 'tab', 'searchbox', 'spinbutton']);
     const names = tree.nodes.filter((node) => !node.ignored && controls.has(String(node.role?.value))).map((node) => String(node.name?.value ?? ''));

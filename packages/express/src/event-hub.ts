@@ -1,9 +1,9 @@
 /** The event hub: one manager subscription fanned out to the SSE streams, with a replay window. */
 import { randomBytes } from 'node:crypto';
-import type { ApprovalRecord, Manager, ManagerEvent, Scheduler } from '@hitl/core';
+import type { ApprovalRecord, Grant, GrantChange, Manager, ManagerEvent, Scheduler } from '@hitl/core';
 
 /** The manager events the stream carries (`notify-failed` stays on the server). */
-export type StreamEventType = 'request-created' | 'request-decided' | 'request-expired' | 'request-cancelled';
+export type StreamEventType = 'request-created' | 'request-decided' | 'request-expired' | 'request-cancelled' | 'grant-created' | 'grant-revoked';
 
 const streamedTypes: ReadonlySet<string> = new Set<StreamEventType>([
   'request-created',
@@ -17,7 +17,10 @@ export interface StreamEntry {
   seq: number;
   id: string;
   type: StreamEventType;
-  record: ApprovalRecord;
+  /** The record of a `request-*` event. */
+  record?: ApprovalRecord;
+  /** The grant of a `grant-*` event. */
+  grant?: Grant;
   /** `id: ...\nevent: ...\ndata: ...\n\n`. */
   frame: string;
 }
@@ -87,14 +90,15 @@ export function createEventHub({
     ended.unsubscribe();
   };
 
-  const record = (current: Run, event: ManagerEvent) => {
-    if (!streamedTypes.has(event.type)) return;
+  const record = (current: Run, event: ManagerEvent | GrantChange) => {
+    if (!streamedTypes.has(event.type) && !('grant' in event)) return;
     const seq = current.seq + 1;
     current.seq = seq;
     const id = `${current.token}-${seq}`;
     const type = event.type as StreamEventType;
-    const data = JSON.stringify({ type, record: event.record });
-    const entry: StreamEntry = { seq, id, type, record: event.record, frame: `id: ${id}\nevent: ${type}\ndata: ${data}\n\n` };
+    const subject = 'grant' in event ? { grant: event.grant } : { record: event.record };
+    const data = JSON.stringify({ type, ...subject });
+    const entry: StreamEntry = { seq, id, type, ...subject, frame: `id: ${id}\nevent: ${type}\ndata: ${data}\n\n` };
     current.ring[seq % bufferSize] = entry;
     for (const listener of listeners) {
       try {
@@ -112,7 +116,13 @@ export function createEventHub({
       ring: new Array<StreamEntry | undefined>(bufferSize),
       unsubscribe: () => undefined,
     };
-    current.unsubscribe = manager.subscribe((event) => record(current, event));
+    const unsubscribeRequests = manager.subscribe((event) => record(current, event));
+    // A manager from before grants has no subscribeGrants: its stream carries request events only.
+    const unsubscribeGrants = typeof manager.subscribeGrants === 'function' ? manager.subscribeGrants((change) => record(current, change)) : () => undefined;
+    current.unsubscribe = () => {
+      unsubscribeRequests();
+      unsubscribeGrants();
+    };
     run = current;
     return current;
   };

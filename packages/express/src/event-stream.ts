@@ -1,5 +1,5 @@
 /** The router's Server-Sent Events wiring: one stream per client, resumable by Last-Event-ID, filtered by `authorize`, with heartbeats and a backlog cap. */
-import type { ApprovalRecord, Logger, Scheduler } from '@hitl/core';
+import type { ApprovalRecord, Grant, Logger, Scheduler } from '@hitl/core';
 import type { Request, Response } from 'express';
 import type { EventHub, StreamEntry } from './event-hub.js';
 
@@ -15,10 +15,12 @@ export interface EventStreamOptions {
   logger: Pick<Logger, 'error'>;
   /** Whether the reviewer may see a record; absent when everyone may see everything (events then go out at once, unqueued). */
   canView: ((record: ApprovalRecord) => Promise<boolean>) | undefined;
+  /** Whether the reviewer may see a grant (its `grant-*` events); absent when everyone may. */
+  canViewGrant: ((grant: Grant) => Promise<boolean>) | undefined;
 }
 
 /** Answers `GET /events`: writes the stream's headers, the resume backlog, `ready`, then every event the reviewer may see. */
-export function openEventStream({ request, response, hub, scheduler, heartbeatMs, logger, canView }: EventStreamOptions): void {
+export function openEventStream({ request, response, hub, scheduler, heartbeatMs, logger, canView: canViewRecord, canViewGrant }: EventStreamOptions): void {
   let closed = false;
   let heartbeat: unknown;
   let queue: Promise<void> = Promise.resolve();
@@ -36,17 +38,22 @@ export function openEventStream({ request, response, hub, scheduler, heartbeatMs
       armHeartbeat();
     }, heartbeatMs);
   };
+  const canView = canViewRecord || canViewGrant ? true : undefined;
+  /** Whether the reviewer may see what an entry carries (a record or a grant). */
+  const mayView = async (entry: StreamEntry): Promise<boolean> => {
+    if (entry.grant !== undefined) return canViewGrant ? canViewGrant(entry.grant) : true;
+    return canViewRecord && entry.record !== undefined ? canViewRecord(entry.record) : true;
+  };
   const deliver = (entry: StreamEntry) => {
     if (!canView) {
       write(entry.frame);
       return;
     }
-    const mayView = canView;
     // Keep the order of events even when authorize is async.
     queue = queue.then(async () => {
       if (closed) return;
       try {
-        if (await mayView(entry.record)) write(entry.frame);
+        if (await mayView(entry)) write(entry.frame);
       } catch (error) {
         logger.error('hitl: authorize failed while filtering the event stream; the event was withheld', error);
       }

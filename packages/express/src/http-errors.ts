@@ -23,6 +23,8 @@ export interface HttpFailure {
   status: number;
   code: ReviewErrorCode;
   message: string;
+  /** The requests (or grants) the error is about, when there are several: a bulk decision's. */
+  ids?: readonly string[];
   /** The `HitlError`'s structured details (`field`, `value`, `path`, `ids`), when it has them. */
   details?: HitlErrorDetails;
 }
@@ -43,12 +45,14 @@ const statusOfHitlCode: Readonly<Record<HitlErrorCode, number>> = {
 export class RouteFailure extends Error {
   readonly status: number;
   readonly code: ReviewErrorCode;
+  readonly ids?: readonly string[];
 
-  constructor(status: number, code: ReviewErrorCode, message: string) {
+  constructor(status: number, code: ReviewErrorCode, message: string, ids?: readonly string[]) {
     super(message);
     this.name = 'RouteFailure';
     this.status = status;
     this.code = code;
+    if (ids !== undefined) this.ids = ids;
   }
 }
 
@@ -115,9 +119,13 @@ export function authenticationFailure(error: unknown): unknown {
  * server.
  */
 export function toHttpFailure(error: unknown): HttpFailure & { expected: boolean } {
-  if (error instanceof RouteFailure) return { status: error.status, code: error.code, message: error.message, expected: true };
+  if (error instanceof RouteFailure) {
+    const failure = { status: error.status, code: error.code, message: error.message, expected: true };
+    return error.ids === undefined ? failure : { ...failure, ids: error.ids };
+  }
   if (HitlError.is(error)) {
-    const failure = { status: statusOfHitlCode[error.code] ?? 500, code: error.code, message: error.message, expected: true };
+    let failure: HttpFailure & { expected: boolean } = { status: statusOfHitlCode[error.code] ?? 500, code: error.code, message: error.message, expected: true };
+    if (error.details?.ids !== undefined) failure = { ...failure, ids: error.details.ids };
     return error.details === undefined ? failure : { ...failure, details: error.details };
   }
   if (typeof error === 'object' && error !== null) {

@@ -1,5 +1,5 @@
 // The public entry of @hitl/express.
-export { createReviewRouter, type ReviewAction, type ReviewRouterOptions, type Reviewer } from './review-router.js';
+export { createReviewRouter, type GrantAction, type ReviewAction, type ReviewRouterOptions, type Reviewer } from './review-router.js';
 export type { ReviewErrorCode } from './http-errors.js';
 export {
   createDecisionLinks,

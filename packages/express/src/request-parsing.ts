@@ -3,9 +3,10 @@ import { HitlError, isRequestStatus } from '@hitl/core';
 import type { Decision, ListQuery, RespondInput } from '@hitl/core';
 import { describeValue, isPlainObject } from '@hitl/core/internal';
 import type { Request, RequestHandler, Response } from 'express';
+import { parseRemember } from './grant-parsing.js';
 import { RouteFailure } from './http-errors.js';
 
-const respondFields: ReadonlySet<string> = new Set(['decision', 'feedback', 'modified']);
+const respondFields: ReadonlySet<string> = new Set(['decision', 'feedback', 'modified', 'remember']);
 const shortcutFields: ReadonlySet<string> = new Set(['feedback']);
 /** Filters passed through to `manager.list` as they are. */
 const contextFilters = ['threadId', 'runId', 'requestedBy', 'createdAfter', 'createdBefore'] as const;
@@ -100,6 +101,7 @@ export function parseRespondBody(body: Record<string, unknown>): RouteDecision {
   const input: RouteDecision = { decision: body.decision as Decision };
   if (body.feedback !== undefined) input.feedback = body.feedback as string;
   if (body.modified !== undefined) input.modified = body.modified as Record<string, unknown>;
+  if (body.remember !== undefined) input.remember = parseRemember(body.remember);
   return input;
 }
 

@@ -51,6 +51,6 @@ describe('createReviewRouter types', () => {
 
   it('names every error code', () => {
     expectTypeOf<'unauthorized' | 'payload_too_large' | 'unsupported_media_type' | 'conflict'>().toExtend<ReviewErrorCode>();
-    expectTypeOf<ReviewAction>().toEqualTypeOf<'view' | 'approve' | 'reject' | 'modify'>();
+    expectTypeOf<ReviewAction>().toEqualTypeOf<'view' | 'approve' | 'reject' | 'modify' | 'grant'>();
   });
 });

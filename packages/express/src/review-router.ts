@@ -1,7 +1,7 @@
 /** The review router: the reviewer REST API, the event stream and the dashboard, on a manager. */
 import { HitlError } from '@hitl/core';
 import { defaultScheduler, describeValue } from '@hitl/core/internal';
-import type { ApprovalRecord, Scheduler } from '@hitl/core';
+import type { ApprovalRecord, Grant, GrantInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { dashboardHandler, loadDashboardPage } from './dashboard-page.js';
@@ -12,8 +12,9 @@ import { idempotencyKeyOf } from './idempotency-key.js';
 import { parseListQuery, parseRespondBody, parseShortcutBody, readJsonBody, type RouteDecision } from './request-parsing.js';
 import { validateOptions } from './router-options.js';
 
-export type { ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
-import type { ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
+export type { GrantAction, ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
+import type { GrantAction, ReviewAction, ReviewRouterOptions, Reviewer } from './router-types.js';
+import { addGrantRoutes } from './grant-routes.js';
 
 const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
 
@@ -22,7 +23,16 @@ const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
  * live over Server-Sent Events, and a dashboard page. Mount it where you like; the dashboard uses
  * relative URLs.
  *
- * Every error is JSON `{ error: { code, message, details? } }` (`details`: the field, value, path or ids it is about): 400 bad input, 401 no identity, 403 refused
+ * Routes: `GET /requests`, `GET /requests/:id`, `POST /requests/:id/respond` (`{ decision,
+ * feedback?, modified?, remember? }`; answers the decided record, whose `response.grantId` names the
+ * grant `remember` made), `POST /requests/:id/approve|reject`, `POST /requests/respond` (`{ ids } |
+ * { runId } | { threadId }` with `decision` and `feedback?`, all or nothing: 200 `{ items }`),
+ * `GET /grants` (`?active=true|false&tool=&threadId=`: `{ items }`), `POST /grants` (201, the grant),
+ * `DELETE /grants/:id` (200, the revoked grant), `GET /events` (SSE: `request-*` events with
+ * `{ type, record }`, `grant-created`/`grant-revoked` with `{ type, grant }`), `GET /` (dashboard).
+ *
+ * Every error is JSON `{ error: { code, message, details? } }` (`details`: the field, value, path or
+ * ids it is about; plus `ids` when it is about several requests, as a bulk `conflict` is): 400 bad input, 401 no identity, 403 refused
  * by `authorize` or self-approval, 404 unknown id, 409 already decided or expired, 413 body over
  * `bodyLimit`, 415 a POST that is not `application/json` (which also stops cross-site form posts),
  * 503 store unavailable, 500 (generic message, no stack) for anything unexpected.
@@ -59,6 +69,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     manager,
     authenticate,
     authorize,
+    authorizeGrant,
     allowAnonymous = false,
     dashboard = true,
     bodyLimit = '64kb',
@@ -95,6 +106,14 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     return (await authorize(reviewer, record, action)) === true;
   };
 
+  // With authorize but no authorizeGrant, nobody was said to be allowed grants: refuse (fail closed).
+  const grantsClosed = authorize !== undefined && authorizeGrant === undefined;
+  const grantAllowed = async (reviewer: TReviewer, grant: GrantInput | Grant, action: GrantAction) => {
+    if (grantsClosed) return false;
+    if (!authorizeGrant) return true;
+    return (await authorizeGrant(reviewer, grant, action)) === true;
+  };
+
   /**
    * A record the reviewer may not view answers 404, as if it did not exist (another tenant's ids do
    * not leak); one they may view but not decide this way answers 403.
@@ -118,6 +137,8 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     const id = String(request.params.id);
     const record = await readRecord(id);
     await requireAllowed(reviewer, record, input.decision);
+    // Remembering a decision makes a grant: the reviewer needs the grant action too.
+    if (input.remember !== undefined) await requireAllowed(reviewer, record, 'grant');
     const key = request.get('idempotency-key');
     if (key !== undefined && !/^[\x21-\x7e]{1,100}$/.test(key)) {
       throw new HitlError('invalid_input', 'the Idempotency-Key header must be 1 to 100 visible ASCII characters', {
@@ -140,6 +161,16 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
       items = items.filter((_record, index) => verdicts[index]);
     }
     sendJson(response, 200, page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor });
+  });
+
+  addGrantRoutes(router, {
+    manager,
+    identify,
+    allowed,
+    grantsClosed,
+    grantAllowed,
+    readBody: (request, response) => readJsonBody(jsonParser, request, response),
+    sendJson,
   });
 
   router.get('/requests/:id', async (request, response) => {
@@ -173,6 +204,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
       heartbeatMs,
       logger,
       canView: authorize ? (record) => allowed(reviewer, record, 'view') : undefined,
+      canViewGrant: authorize || authorizeGrant ? (grant) => grantAllowed(reviewer, grant, 'view') : undefined,
     });
   });
 
@@ -188,7 +220,12 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     }
     const failure = toHttpFailure(error);
     if (!failure.expected) logger.error('hitl: the review router failed to handle a request', error);
-    const body = { code: failure.code, message: failure.message, ...(failure.details === undefined ? {} : { details: failure.details }) };
+    const body = {
+      code: failure.code,
+      message: failure.message,
+      ...(failure.ids === undefined ? {} : { ids: failure.ids }),
+      ...(failure.details === undefined ? {} : { details: failure.details }),
+    };
     sendJson(response, failure.status, { error: body });
   });
 

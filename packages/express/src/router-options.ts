@@ -31,6 +31,9 @@ export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   if (options.authorize !== undefined && typeof options.authorize !== 'function') {
     throw invalidOption('authorize', options.authorize, 'must be a function (reviewer, record, action) => boolean');
   }
+  if (options.authorizeGrant !== undefined && typeof options.authorizeGrant !== 'function') {
+    throw invalidOption('authorizeGrant', options.authorizeGrant, 'must be a function (reviewer, grant, action) => boolean');
+  }
   if (options.dashboard !== undefined && typeof options.dashboard !== 'boolean') {
     throw invalidOption('dashboard', options.dashboard, 'must be a boolean');
   }

@@ -1,5 +1,5 @@
 /** The public types of the review router: who reviews, what they may do, and the router's options. */
-import type { ApprovalRecord, Decision, Logger, Manager, Scheduler } from '@hitl/core';
+import type { ApprovalRecord, Decision, Grant, GrantInput, Logger, Manager, Scheduler } from '@hitl/core';
 import type { Request } from 'express';
 
 /**
@@ -18,7 +18,9 @@ export interface Reviewer {
 
 /**
  * What a reviewer wants to do with a record, as passed to `authorize`: see it (`view`, which also
- * filters `GET /requests` and the event stream), or decide it.
+ * filters `GET /requests` and the event stream), decide it, or remember the decision as a grant
+ * (`grant`: a respond with `remember` needs both the decision's action and `grant`, so an org can
+ * allow approving without allowing "always").
  *
  * @example
  * ```ts
@@ -26,7 +28,19 @@ export interface Reviewer {
  *   action === 'view' || record.request.riskLevel !== 'irreversible' || reviewer.roles?.includes('admin') === true;
  * ```
  */
-export type ReviewAction = 'view' | Decision;
+export type ReviewAction = 'view' | Decision | 'grant';
+
+/**
+ * What a reviewer wants to do with a grant, as passed to `authorizeGrant`: see it (`GET /grants`,
+ * the `grant-*` events), create it (`POST /grants`) or revoke it (`DELETE /grants/:id`).
+ *
+ * @example
+ * ```ts
+ * const authorizeGrant = (reviewer: Reviewer, grant: GrantInput | Grant, action: GrantAction) =>
+ *   action === 'view' || reviewer.roles?.includes('admin') === true;
+ * ```
+ */
+export type GrantAction = 'view' | 'grant' | 'revoke';
 
 /**
  * Options of {@link createReviewRouter}.
@@ -58,6 +72,13 @@ export interface ReviewRouterOptions<TReviewer extends Reviewer = Reviewer> {
    * authenticated may do everything.
    */
   authorize?: (reviewer: TReviewer, record: ApprovalRecord, action: ReviewAction) => boolean | Promise<boolean>;
+  /**
+   * May the reviewer do `action` on a grant? For `'grant'` (`POST /grants`, which has no record) it
+   * gets the would-be grant as sent (`grantedBy` set to the reviewer); for `'view'` and `'revoke'`
+   * the stored grant. Default: when `authorize` is set and this is not, the grant routes answer 403
+   * and grant events are not streamed (fail closed); when neither is set, everyone authenticated may.
+   */
+  authorizeGrant?: (reviewer: TReviewer, grant: GrantInput | Grant, action: GrantAction) => boolean | Promise<boolean>;
   /**
    * Lets requests without an identity through as the reviewer `{ id: 'anonymous' }`. Only for
    * development, or behind a proxy that already restricts who reaches the router. Default `false`.

@@ -1,5 +1,5 @@
 import { createManager, createMemoryStore, HitlError } from '@hitl/core';
-import type { ApprovalRecord, ApprovalStore, Notifier } from '@hitl/core';
+import type { ApprovalPolicy, ApprovalRecord, ApprovalStore, Notifier } from '@hitl/core';
 import { createRecordingNotifier, createTestManager, nextEvent } from '@hitl/core/testing';
 import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,11 +14,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function setup(options: Omit<InstrumentManagerOptions, 'tracerProvider' | 'meterProvider'> = {}, notifiers: Notifier[] = []) {
+function setup(options: Omit<InstrumentManagerOptions, 'tracerProvider' | 'meterProvider'> = {}, notifiers: Notifier[] = [], shadowPolicies?: ApprovalPolicy[]) {
   const telemetry = createTelemetry();
   // A failing notifier is logged by the manager; the test reads the metric instead.
   const quiet = { warn() {}, error() {} };
-  const testManager = createTestManager({ timeoutMs: 60_000, notifiers, ...(notifiers.length > 0 ? { logger: quiet } : {}) });
+  const testManager = createTestManager({ timeoutMs: 60_000, notifiers, ...(notifiers.length > 0 ? { logger: quiet } : {}), ...(shadowPolicies ? { shadowPolicies } : {}) });
   const { manager } = testManager;
   manager.addPolicy({ name: 'reads', toolPattern: 'get_*', maxRiskLevel: 'read_only' });
   manager.addPolicy({ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true });
@@ -82,6 +82,16 @@ describe('instrumentManager spans', () => {
     expect(span?.status.code).toBe(SpanStatusCode.UNSET);
     const durationMs = span ? span.duration[0] * 1_000 + span.duration[1] / 1e6 : 0;
     expect(durationMs).toBe(1_500);
+  });
+
+  it('keeps the span open through a policy-shadowed event, until the request is decided', async () => {
+    const { manager, telemetry, submitInSpan } = setup({}, [], [{ name: 'no-deletes', toolPattern: 'delete_*', deny: true }]);
+    const shadowed = nextEvent(manager, 'policy-shadowed');
+    const { record } = await submitInSpan('delete_user');
+    expect((await shadowed).shadow.outcome).toBe('deny');
+    expect(approvalSpans(telemetry)).toEqual([]);
+    await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'ann' });
+    expect(approvalSpans(telemetry).map((span) => span.attributes['hitl.status'])).toEqual(['approved']);
   });
 
   it('leaves the reviewer out unless recordReviewerId, and records reject and modify', async () => {

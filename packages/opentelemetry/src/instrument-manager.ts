@@ -131,6 +131,9 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
         // Only the manager that stored a request notifies for it: this one's own.
         approvalMetrics.notificationFailed(record, event.notifier);
         return;
+      case 'policy-shadowed':
+        // A report about the request, not a step of it: its span stays open.
+        return;
       default: {
         const entry = open.get(record.request.id);
         if (entry) close(entry, record);

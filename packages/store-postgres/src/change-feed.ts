@@ -1,7 +1,9 @@
 // Turns changes (a store's own and, through LISTEN, everyone else's) into `StoreChange`s, each
-// delivered once: notified rows are read in batches, and a reconnect re-reads what was missed.
+// delivered once: notified rows are read in batches (or, with notifyRecords, taken from the
+// payload), and a reconnect re-reads what was missed.
 import type { ClientConfig, Notification } from 'pg';
 import type { Logger, StoreChange } from '@hitl/core';
+import { carriedRecordRow } from './carried-record.js';
 import { createDeliveredChanges } from './delivered-changes.js';
 import { createListenConnection } from './listen-connection.js';
 import type { ReconnectOptions } from './listen-connection.js';
@@ -30,6 +32,12 @@ export interface ChangeFeedOptions {
   logger: Logger;
   /** The store's subscribers, called once per change. */
   listeners: ReadonlySet<(change: StoreChange) => void>;
+  /** Deliver the record a decision's notification carries instead of reading the row (`notifyRecords`). */
+  trustCarriedRecords?: boolean;
+  /** Called with each grant notification (`kind` 'grant-created' or 'grant-revoked'). */
+  onGrant?: (payload: { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string }) => void;
+  /** Called each time the LISTEN connection is (re)established, before the records' catch-up. */
+  onListening?: () => void;
 }
 
 /** The part of a store that turns changes (its own and, through LISTEN, everyone else's) into `StoreChange`s. */
@@ -53,6 +61,8 @@ interface NotifyPayload {
   origin: string;
   /** The change's sequence number; absent in notifications from older versions. */
   changeSeq?: bigint;
+  /** The decided row, when the sender carries records and it fit the payload. */
+  record?: RecordRow;
 }
 
 function parsePayload(text: string | undefined): NotifyPayload | undefined {
@@ -64,7 +74,22 @@ function parsePayload(text: string | undefined): NotifyPayload | undefined {
     const payload: NotifyPayload = { id: value.id, kind: value.kind, origin: value.origin };
     const changeSeq = (value as { change_seq?: unknown }).change_seq;
     if (typeof changeSeq === 'string' && /^[0-9]{1,20}$/.test(changeSeq)) payload.changeSeq = BigInt(changeSeq);
+    const record = payload.kind === 'decided' ? carriedRecordRow((value as { record?: unknown }).record, payload.id, payload.changeSeq) : undefined;
+    if (record) payload.record = record;
     return payload;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A grant notification's payload, or undefined for anything else. */
+function parseGrantPayload(text: string | undefined): { id: string; kind: 'grant-created' | 'grant-revoked'; origin: string } | undefined {
+  if (text === undefined || !text.includes('"grant-')) return undefined;
+  try {
+    const value = JSON.parse(text) as { id?: unknown; kind?: unknown; origin?: unknown } | null;
+    if (value === null || typeof value.id !== 'string' || typeof value.origin !== 'string') return undefined;
+    if (value.kind !== 'grant-created' && value.kind !== 'grant-revoked') return undefined;
+    return { id: value.id, kind: value.kind, origin: value.origin };
   } catch {
     return undefined;
   }
@@ -78,7 +103,7 @@ function parsePayload(text: string | undefined): NotifyPayload | undefined {
  * arrives (its own write, a notification, a catch-up read).
  */
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
-  const { sql, tableName, channel, origin, clientConfig, reconnect, logger, listeners } = options;
+  const { sql, tableName, channel, origin, clientConfig, reconnect, logger, listeners, trustCarriedRecords = false } = options;
 
   const delivered = createDeliveredChanges(REMEMBERED_RECORDS);
   /** Notified ids waiting to be read. */
@@ -127,6 +152,19 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       return;
     }
     deliver(stored);
+  };
+
+  /** Delivers the record a notification carried; false when it is not a valid record (then the row is read). */
+  const deliverCarried = (row: RecordRow): boolean => {
+    let stored: StoredRow;
+    try {
+      stored = rowToStored(row, tableName);
+    } catch (error) {
+      logger.debug?.(`hitl: a notification of ${tableName} carried a record that is not valid; reading the row instead`, error);
+      return false;
+    }
+    deliver(stored);
+    return true;
   };
 
   /** Retries a failed read later (the connection is still up, so no reconnect will do it). */
@@ -209,6 +247,11 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
 
   const onNotification = (message: Notification) => {
     if (message.channel !== channel) return;
+    const grant = parseGrantPayload(message.payload);
+    if (grant !== undefined) {
+      options.onGrant?.(grant);
+      return;
+    }
     const payload = parsePayload(message.payload);
     if (!payload) {
       logger.debug?.(`hitl: ignored a notification on channel '${channel}' that hitl did not send`, message.payload);
@@ -222,11 +265,18 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       const known = delivered.get(payload.id);
       if (known !== undefined && known >= payload.changeSeq) return;
     }
+    // The decided row itself, sent on commit: no read needed (only from stores trusted to carry it).
+    if (trustCarriedRecords && payload.record && deliverCarried(payload.record)) return;
     queue.add(payload.id);
     void fetchQueued();
   };
 
-  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification, onListening: catchUp });
+  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification,
+    onListening: async () => {
+      options.onListening?.();
+      await catchUp();
+    },
+  });
 
   return {
     start(initialHighWater) {

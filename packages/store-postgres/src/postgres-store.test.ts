@@ -128,7 +128,14 @@ describe('migrations', () => {
     await second.migrate();
     await second.close();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    const grantIndexes = await database.admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
+      schema,
+      `${table}_grants`,
+    ]);
+    expect(grantIndexes.rows.map((row) => row.indexname)).toEqual(
+      [`${table}_grants_pkey`, `${table}_grants_seq_idx`, `${table}_grants_thread_seq_idx`, `${table}_grants_unrevoked_seq_idx`].sort(),
+    );
   });
 
   it('migrate a table made by the previous version in place: every row stays and the new filters find them', async () => {
@@ -154,7 +161,7 @@ describe('migrations', () => {
     const { store } = newStore({ table });
     await store.migrate();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     const ids = async (query: ListQuery) => (await store.list(query)).items.map((record) => record.request.id);
     expect(await ids({})).toEqual(['old-5', 'old-4', 'old-3', 'old-2', 'old-1', 'old-0']);
     expect(await ids({ threadId: 'thread-1' })).toEqual(['old-5', 'old-3', 'old-1']);
@@ -200,7 +207,7 @@ describe('migrations', () => {
       const count = await database.admin.query(`SELECT count(*)::int AS count FROM "${freshSchema}"."hitl_requests"`);
       expect(count.rows[0].count).toBe(5);
       const versions = await database.admin.query(`SELECT version FROM "${freshSchema}"."hitl_requests_migrations" ORDER BY version`);
-      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       await Promise.all(pools.map((pool) => pool.end()));
@@ -222,7 +229,7 @@ describe('migrations', () => {
           expect(failures).toEqual([]);
           const created = await Promise.all(stores.map((store, index) => store.create(pendingRecord(`table-${index}`))));
           expect(created.every((result) => result.created)).toBe(true);
-          const tables = await database.admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations'`, [freshSchema]);
+          const tables = await database.admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations' AND tablename NOT LIKE '%grants'`, [freshSchema]);
           expect(tables.rows[0].count).toBe(5);
         } finally {
           await Promise.all(stores.map((store) => store.close()));

@@ -18,7 +18,9 @@ import { createStatementRunner } from './statement-runner.js';
 import { runMigrations } from './migrations.js';
 import { resolveOptions } from './store-options.js';
 import { createSweeper } from './sweeper.js';
-import { buildSql, LIST_FILTERS } from './sql.js';
+import { buildSql, LIST_FILTERS, notify, RECORD_COLUMNS } from './sql.js';
+import { buildGrantSql } from './grant-sql.js';
+import { createGrantStore } from './grant-store.js';
 
 /**
  * The settings every store takes, whichever way it connects.
@@ -51,6 +53,15 @@ export interface PostgresStoreSettings {
   sweepGraceMs?: number;
   /** Backoff of the LISTEN connection's reconnects. */
   reconnect?: ReconnectOptions;
+  /**
+   * Carry a decided record in its NOTIFY payload (when the payload stays under PostgreSQL's 8,000
+   * bytes; larger ones fall back to the small payload), so other instances wake their waiters without
+   * reading the row: one round trip less between a decision and the agent it unblocks. Default
+   * `false`. Any role that can connect to the database may LISTEN and NOTIFY on any channel: turn it
+   * on only when every such role may read this table and decide its requests. Give every instance
+   * sharing the table the same setting (a store with it off reads the row whatever the payload says).
+   */
+  notifyRecords?: boolean;
   /**
    * Where the LISTEN connection connects. Default: the pool's own settings (or `connectionString`).
    * Set it when the pool goes through a pooler that cannot LISTEN (PgBouncer in transaction mode).
@@ -127,9 +138,9 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
  * ```
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
-  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger } =
+  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger, notifyRecords } =
     resolveOptions(options);
-  const sql = buildSql(schema, table);
+  const sql = buildSql(schema, table, { notifyRecords });
   const tableName = sql.qualifiedTable;
   const origin = randomBytes(6).toString('hex');
   const ownsPool = options.pool === undefined;
@@ -162,6 +173,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     reconnect: { initialDelayMs, maxDelayMs, heartbeatIntervalMs },
     logger,
     listeners,
+    trustCarriedRecords: notifyRecords,
+    onGrant: (payload) => grants.onNotification(payload),
+    onListening: () => grants.catchUp(),
   });
 
   let closed = false;
@@ -209,6 +223,19 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return readying;
   };
 
+  const grants = createGrantStore({
+    pool,
+    sql: buildGrantSql(schema, table, tableName, RECORD_COLUMNS, (channelParameter, originParameter) => notify('decided', channelParameter, originParameter, notifyRecords)),
+    run,
+    failure,
+    ensureReady,
+    channel,
+    origin,
+    tableName,
+    logger,
+    deliver: (stored) => feed.deliver(stored),
+  });
+
   const requireRecordId = (value: unknown): string => {
     if (typeof value !== 'string' || value === '') throw invalidInput('id', value, 'must be a non-empty string');
     return value;
@@ -216,6 +243,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const store: PostgresStore = {
     tableName,
+    ...grants.methods,
 
     async create(record: ApprovalRecord): Promise<CreateResult> {
       const parameters = insertParameters(record);
@@ -323,6 +351,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         closed = true;
         sweeper.stop();
         listeners.clear();
+        grants.clear();
         await feed.close();
         await readying?.catch(() => undefined);
         await sweeper.idle();

@@ -1,6 +1,7 @@
 /** The SQL of the PostgreSQL store: identifiers checked, statements and migrations built for one table. */
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
+import { buildGrantSql } from './grant-sql.js';
 
 /** Lower-case letters, digits and `_`, starting with a letter or `_`. */
 const identifierPattern = /^[a-z_][a-z0-9_]*$/;
@@ -65,29 +66,48 @@ function statement(text: string): Statement {
 const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint::text`;
 
 /**
- * Every column a record is built from. All of them come back as text, so pg's (process-wide) type
- * parsers cannot change what the store sees.
+ * Every column a record is built from, as `[name, expression]`. All of them come back as text, so
+ * pg's (process-wide) type parsers cannot change what the store sees.
  */
-const RECORD_COLUMNS = [
-  'id',
-  'seq::text AS seq',
-  'change_seq::text AS change_seq',
-  'type',
-  'tool_name',
-  'status',
-  'request::text AS request',
-  'evaluation::text AS evaluation',
-  'input_hash',
-  `${epochMs('created_at')} AS created_ms`,
-  `${epochMs('expires_at')} AS expires_ms`,
-  `${epochMs('closed_at')} AS closed_ms`,
-  'closed_reason',
-  'response::text AS response',
-].join(', ');
+const RECORD_FIELDS: readonly (readonly [string, string])[] = [
+  ['id', 'id'],
+  ['seq', 'seq::text'],
+  ['change_seq', 'change_seq::text'],
+  ['type', 'type'],
+  ['tool_name', 'tool_name'],
+  ['status', 'status'],
+  ['request', 'request::text'],
+  ['evaluation', 'evaluation::text'],
+  ['input_hash', 'input_hash'],
+  ['created_ms', epochMs('created_at')],
+  ['expires_ms', epochMs('expires_at')],
+  ['closed_ms', epochMs('closed_at')],
+  ['closed_reason', 'closed_reason'],
+  ['response', 'response::text'],
+];
 
-/** The NOTIFY sent with every change: small (id, status, kind, origin, change_seq); listeners read the row. */
-const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string) =>
-  `pg_notify(${channelParameter}::text, json_build_object('id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text, 'change_seq', change_seq::text)::text) IS NULL AS notified`;
+export const RECORD_COLUMNS = RECORD_FIELDS.map(([name, expression]) => (name === expression ? name : `${expression} AS ${name}`)).join(', ');
+
+/** The same columns as one JSON object: the record a `decided` NOTIFY carries with `notifyRecords`. */
+const RECORD_JSON = `json_build_object(${RECORD_FIELDS.map(([name, expression]) => `'${name}', ${expression}`).join(', ')})`;
+
+/** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more (with the default 8 kB block size). */
+const NOTIFY_PAYLOAD_LIMIT = 8_000;
+
+/**
+ * The NOTIFY sent with every change: small (id, status, kind, origin, change_seq); listeners read
+ * the row. With `carryRecord`, a decision's payload also carries the row this statement wrote (sent
+ * only if its transaction commits, so it is committed data) when the whole payload stays under
+ * {@link NOTIFY_PAYLOAD_LIMIT} bytes; otherwise it is the small one and listeners read the row.
+ */
+export const notify = (kind: 'created' | 'decided', channelParameter: string, originParameter: string, carryRecord = false) => {
+  const fields = `'id', id, 'status', status, 'kind', '${kind}', 'origin', ${originParameter}::text, 'change_seq', change_seq::text`;
+  const small = `json_build_object(${fields})::text`;
+  if (!carryRecord) return `pg_notify(${channelParameter}::text, ${small}) IS NULL AS notified`;
+  const payload = `(SELECT CASE WHEN octet_length(full_payload) < ${NOTIFY_PAYLOAD_LIMIT} THEN full_payload ELSE ${small} END
+    FROM (SELECT json_build_object(${fields}, 'record', ${RECORD_JSON})::text AS full_payload) AS carried)`;
+  return `pg_notify(${channelParameter}::text, ${payload}) IS NULL AS notified`;
+};
 
 /** The list filters, in the order of their parameters, with the SQL each one tests. */
 export const LIST_FILTERS = ['status', 'toolName', 'threadId', 'runId', 'requestedBy', 'createdAfter', 'createdBefore'] as const;
@@ -143,8 +163,8 @@ export interface StoreSql {
   list(filters: readonly ListFilter[], cursor: boolean): Statement;
 }
 
-/** Builds the SQL of a store on `schema.table`; both must have passed {@link requireIdentifier}. */
-export function buildSql(schema: string, table: string): StoreSql {
+/** Builds the SQL of a store on `schema.table`; both must have passed {@link requireIdentifier}. `notifyRecords`: decisions' NOTIFY carries the record. */
+export function buildSql(schema: string, table: string, { notifyRecords = false }: { notifyRecords?: boolean } = {}): StoreSql {
   const qualifiedTable = `${quote(schema)}.${quote(table)}`;
   const sequence = `${quote(schema)}.${quote(`${table}_seq`)}`;
   const migrationsTable = `${quote(schema)}.${quote(`${table}_migrations`)}`;
@@ -192,6 +212,8 @@ CREATE INDEX IF NOT EXISTS ${index('run_seq_idx')} ON ${qualifiedTable} ((reques
 CREATE INDEX IF NOT EXISTS ${index('requested_by_seq_idx')} ON ${qualifiedTable} ((request->>'requestedBy'), seq);
 CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (created_at);`,
     },
+    // Grants (remembered decisions): their own table next to the requests, created in place.
+    { version: 3, sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration },
   ];
 
   const listStatements = new Map<string, Statement>();
@@ -224,12 +246,12 @@ RETURNING ${RECORD_COLUMNS}, ${notify('created', '$13', '$14')}`),
 SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::timestamptz,
     closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
 WHERE id = $1 AND status = $2 AND (expires_at IS NULL OR expires_at > now())
-RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8')}`),
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`),
     decideExpired: statement(`UPDATE ${qualifiedTable}
 SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::timestamptz,
     closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
 WHERE id = $1 AND status = $2 AND expires_at <= now()
-RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8')}`),
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`),
     decideFailure: statement(`SELECT status, ${epochMs('expires_at')} AS expires_ms,
   (expires_at IS NOT NULL AND expires_at <= now())::text AS expired
 FROM ${qualifiedTable} WHERE id = $1`),
@@ -244,7 +266,7 @@ WHERE status = 'pending' AND id IN (
   LIMIT $1
   FOR UPDATE SKIP LOCKED
 )
-RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3')}`),
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3', notifyRecords)}`),
     changedSince: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY ${qualifiedTable}.change_seq LIMIT $2`),
     list(filters, cursor) {
       const key = `${filters.join(',')};${Number(cursor)}`;

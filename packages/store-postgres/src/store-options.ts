@@ -49,6 +49,7 @@ export interface ResolvedOptions {
   maxDelayMs: number;
   heartbeatIntervalMs: number;
   logger: Logger;
+  notifyRecords: boolean;
 }
 
 /** Checks `options` (throws `HitlError('invalid_input')` naming the field) and fills in the defaults. */
@@ -62,7 +63,9 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
     sweepGraceMs: graceOption,
     reconnect: reconnectOption = {},
     logger = console as Logger,
+    notifyRecords = false,
   } = options;
+  if (typeof notifyRecords !== 'boolean') throw invalidInput('options.notifyRecords', notifyRecords, 'must be a boolean');
   const schema = requireSchema(schemaOption);
   const table = requireTable(tableOption);
   const channel = options.channel === undefined ? defaultChannel(schema, table) : requireChannel(options.channel);
@@ -81,5 +84,5 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
   if (maxDelayMs < initialDelayMs) {
     throw invalidInput('options.reconnect.maxDelayMs', maxDelayMs, `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`);
   }
-  return { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger };
+  return { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, logger, notifyRecords };
 }

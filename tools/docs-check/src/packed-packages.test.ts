@@ -133,6 +133,19 @@ describe('packed packages installed with npm outside the workspace', () => {
     }
   });
 
+  it('the hitl command runs from the installed package: it checks a policy file, exit codes as documented', async () => {
+    const project = join(scratch, 'project');
+    const hitl = join(project, 'node_modules', '.bin', 'hitl');
+    writeFileSync(join(project, 'policies.yaml'), `policies:\n  - { name: reads, toolPattern: 'get_*', maxRiskLevel: read_only }\ncases:\n  - { call: { tool: get_user, risk: read_only }, expect: approve, policy: reads }\n  - { call: { tool: delete_user }, expect: approve }\n`);
+    const failed = await run(hitl, ['check', 'policies.yaml', '--json'], { cwd: project, env: userEnvironment() }).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    expect({ code: failed.code, result: JSON.parse(failed.stdout) as unknown }).toMatchObject({ code: 1, result: { passed: 1, failed: 1 } });
+    const help = await run(hitl, ['--help'], { cwd: project, env: userEnvironment() });
+    expect(help.stdout).toContain('hitl check policies.yaml');
+  });
+
   for (const { name, first } of packages) {
     if (!first) continue;
     it(`${name}: the README's first snippet type-checks with moduleResolution node16 and bundler`, () => {

@@ -16,6 +16,8 @@ export interface AgentContext {
   run: Run;
   /** How long each risky call waits for a reviewer; the manager's timeout when absent. */
   timeoutMs?: number;
+  /** Add a follow-up email to the script (the "allow in this thread" scenario). */
+  followUp?: boolean;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function runLangChainAgent(context: AgentContext): Promise<void> {
     }),
   ];
   let callNumber = 0;
-  const toolCalls = supportScript(customer.id, customer.email).map((turn) =>
+  const toolCalls = supportScript(customer.id, customer.email, context.followUp === true).map((turn) =>
     turn.map((call) => ({ name: call.name, args: call.args, id: `${run.id}:call-${++callNumber}` })),
   );
   const agent = createAgent({
@@ -66,7 +68,8 @@ export async function runLangChainAgent(context: AgentContext): Promise<void> {
     ],
   });
   narrator.say(run, `💬 ${customerRequest(customer.id)}`);
-  const result = await agent.invoke({ messages: [new HumanMessage(customerRequest(customer.id))] });
+  // The conversation's thread: a decision remembered "for this thread" applies to this run's calls.
+  const result = await agent.invoke({ messages: [new HumanMessage(customerRequest(customer.id))] }, { configurable: { thread_id: `support-${run.id}` } });
   for (const message of result.messages) {
     if (!ToolMessage.isInstance(message)) continue;
     const output = typeof message.content === 'string' ? message.content : JSON.stringify(message.content);

@@ -14,8 +14,8 @@ export interface ScriptedCall {
  * them up and check their orders, downgrade the plan, then delete the account and email them — the
  * last two in parallel, both waiting for a human.
  */
-export function supportScript(customerId: string, email: string): ScriptedCall[][] {
-  return [
+export function supportScript(customerId: string, email: string, followUp = false): ScriptedCall[][] {
+  const turns: ScriptedCall[][] = [
     [
       { name: 'get_user', args: { user_id: customerId } },
       { name: 'search_orders', args: { customer_id: customerId } },
@@ -31,6 +31,10 @@ export function supportScript(customerId: string, email: string): ScriptedCall[]
       },
     ],
   ];
+  // A second email in the same thread: it runs without review once a reviewer approved the first
+  // with "allow in this thread" (a grant).
+  if (followUp) turns.push([{ name: 'send_email', args: { to: email, subject: 'Your data export', body: 'Here is the export of your data you asked for.' } }]);
+  return turns;
 }
 
 export const customerRequest = (customerId: string) =>
@@ -56,7 +60,9 @@ export function perform(context: { crm: Crm; narrator: Narrator; run: Run }, nam
   const how =
     toolCallId && narrator.reviewed.has(toolCallId)
       ? 'ran after review'
-      : name === 'refund_payment'
+      : name === 'send_email'
+        ? 'approved by a remembered decision (a grant for this thread) and ran, nobody was asked'
+        : name === 'refund_payment'
         ? "auto-approved: policy 'small-refunds' reads the arguments (input.amount <= 50 holds) and ran"
         : `auto-approved (${toolRisk[name]}) and ran`;
   let output: unknown;

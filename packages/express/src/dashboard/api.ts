@@ -1,6 +1,9 @@
 /** The router's REST API as the page calls it: relative URLs, so the page works under any mount path. */
 import type { ApprovalRecord } from '@hitl/core';
 
+/** A grant as `GET /grants` and the `grant-*` events carry it; `remember` of a respond, as sent. */
+export type { Grant, RememberInput as Remember } from '@hitl/core';
+
 const base = location.pathname.endsWith('/') ? location.pathname : `${location.pathname}/`;
 
 export function url(path: string): string {
@@ -13,6 +16,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string | undefined,
     readonly serverMessage: string | undefined,
+    /** The requests the error is about (a bulk decision's 409 or 403 names them). */
+    readonly ids: string[] = [],
   ) {
     super(
       serverMessage === undefined ? `The server answered ${status}.` : `${serverMessage} (${status}${code ? ` ${code}` : ''})`,
@@ -21,7 +26,7 @@ export class ApiError extends Error {
 }
 
 interface ErrorBody {
-  error?: { code?: unknown; message?: unknown };
+  error?: { code?: unknown; message?: unknown; ids?: unknown };
 }
 
 async function readJson<T>(response: Response): Promise<T> {
@@ -32,6 +37,7 @@ async function readJson<T>(response: Response): Promise<T> {
       response.status,
       typeof error?.code === 'string' ? error.code : undefined,
       typeof error?.message === 'string' ? error.message : undefined,
+      Array.isArray(error?.ids) ? error.ids.filter((id): id is string => typeof id === 'string') : [],
     );
   }
   return body as T;
@@ -48,6 +54,11 @@ export async function postJson<T>(path: string, payload: unknown): Promise<T> {
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify(payload),
   });
+  return readJson<T>(response);
+}
+
+export async function deleteJson<T>(path: string): Promise<T> {
+  const response = await fetch(url(path), { method: 'DELETE', credentials: 'same-origin', headers: { Accept: 'application/json' } });
   return readJson<T>(response);
 }
 
@@ -97,3 +108,4 @@ export function contextOf(record: ApprovalRecord): RequestContext {
   if (typeof request.runId === 'string' && request.runId !== '') context.runId = request.runId;
   return context;
 }
+

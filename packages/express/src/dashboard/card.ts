@@ -3,36 +3,26 @@
  * confidence, policy, who asked, context, expiry) and the controls that decide it. A control only
  * ever sends what its label and the visible state say: while the editor is open the plain Approve
  * is hidden; a card whose request was decided elsewhere is marked stale and its controls disabled.
- * (Over 300 lines: the approval and answer controls share the card's error line and send; the
- * editor is the next part to move into its own module.)
+ * (Over 300 lines: the approval, remember and answer controls share the card's error line, its
+ * send and its stale state.)
  */
 import type { ApprovalRecord } from '@hitl/core';
 import { ApiError, contextOf, getJson, postJson } from './api.js';
-import { el, nextId } from './dom.js';
-
-/** Names a control after its own text and the card's title ("Approve delete_user"), so no two cards' controls share a name. */
-function nameAfterCard(control: HTMLElement, titleId: string): void {
-  control.id ||= `control-${nextId()}`;
-  control.setAttribute('aria-labelledby', `${control.id} ${titleId} ${titleId}-ref`);
-}
-
-/** A label whose visible text is `text` and whose accessible text adds the tool ("… for delete_user"). */
-function cardLabel(forId: string, text: string, toolName: string, requestId: string): HTMLLabelElement {
-  const label = el('label', { for: forId }, text);
-  label.appendChild(el('span', { class: 'visually-hidden' }, ` for ${toolName} (request ${requestId})`));
-  return label;
-}
+import { cardLabel, el, nameAfterCard, nextId } from './dom.js';
+import { buildEditBody } from './edit-body.js';
 import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
-import { buildSchemaForm, diffInputs, renderDiff } from './schema-form.js';
+import { buildRememberControls, type ConfirmWording } from './remember-controls.js';
 
 export interface CardHost {
   /** The request was decided from this card. */
   decided(id: string, verb: string, toolName: string): void;
   announce(text: string): void;
+  /** The card was marked as decided elsewhere (its turn's controls count it out). */
+  staled(card: Card): void;
   /** Shows only the pending requests of this thread (the filter of `GET /requests`). */
   showThread(threadId: string): void;
-  /** Asks the reviewer to confirm `text` in the page's dialog; `action` runs only on "Approve". */
-  confirm(requestId: string, text: string, action: () => void): void;
+  /** Asks the reviewer to confirm `text` in the page's dialog; `action` runs only on its confirming button (worded by `wording`). */
+  confirm(requestId: string, text: string, action: () => void, wording?: ConfirmWording): void;
 }
 
 export interface Card {
@@ -45,6 +35,11 @@ export interface Card {
   reject?: () => void;
   /** Whether approving runs something that cannot be undone (its Approve, and so `a`, confirm first). */
   irreversible: boolean;
+  /** Marked as decided elsewhere: its controls are disabled and it says by whom. */
+  stale: boolean;
+  markStale(latest: ApprovalRecord): void;
+  /** What the card shows that a decision of the whole turn would not send ("has edits open"), if anything. */
+  unsent(): string | undefined;
 }
 
 const FOLD_CHARS = 800;
@@ -61,7 +56,16 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
   const titleId = `request-title-${n}`;
   const node = el('li', { class: 'card', 'data-testid': 'request-card', 'aria-labelledby': titleId, tabindex: '-1' });
   node.setAttribute('data-request-id', request.id);
-  const card: Card = { node, record, timeLeft: el('span'), createdMs: Date.parse(record.createdAt), irreversible: isIrreversible(request.riskLevel) };
+  const card: Card = {
+    node,
+    record,
+    timeLeft: el('span'),
+    createdMs: Date.parse(record.createdAt),
+    irreversible: isIrreversible(request.riskLevel),
+    stale: false,
+    markStale: () => undefined,
+    unsent: () => undefined,
+  };
 
   const head = el('div', { class: 'card-head' });
   head.appendChild(el('h3', { id: titleId, 'data-testid': 'request-tool' }, request.toolName));
@@ -137,12 +141,14 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     error.hidden = !text;
     if (text && near && near.nextSibling !== error) near.parentNode?.insertBefore(error, near.nextSibling);
   };
-  const markStale = (latest: ApprovalRecord, near: HTMLElement) => {
+  const markStale = (latest: ApprovalRecord, near?: HTMLElement) => {
+    card.stale = true;
     node.setAttribute('data-stale', 'true');
     for (const button of buttons) button.disabled = true;
     card.approve = undefined;
     card.reject = undefined;
     showError(decidedText(latest), near);
+    host.staled(card);
   };
   const send = async (route: string, payload: Record<string, unknown>, done: string, near: HTMLElement, onRefusal?: (failure: ApiError) => void) => {
     showError('');
@@ -165,6 +171,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       if (failure instanceof ApiError && onRefusal) onRefusal(failure);
     }
   };
+  card.markStale = (latest) => markStale(latest, node.querySelector<HTMLElement>('.actions') ?? undefined);
   const withNote = (payload: Record<string, unknown>, text: string) => {
     if (text) payload.feedback = text;
     return payload;
@@ -196,6 +203,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       void send('approve', { feedback: text }, 'Answered', actions);
     });
     decline.addEventListener('click', () => void send('reject', withNote({}, answer.value.trim()), 'Declined', actions));
+    card.unsent = () => (answer.value.trim() ? 'has an answer typed' : 'needs an answer');
     card.approve = () => submit.click();
     card.reject = () => decline.click();
   };
@@ -214,6 +222,17 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
     actions.append(approve, reject, edit);
     node.appendChild(actions);
+    // Remembered decisions approve or reject the original input: hidden while the editor is open.
+    const remember = buildRememberControls({
+      record,
+      threadId: context.threadId,
+      titleId,
+      irreversible: card.irreversible,
+      note: () => feedback.value.trim(),
+      send: (payload, done, near) => void send('respond', payload, done, near),
+      confirm: (text, action, wording) => host.confirm(request.id, text, action, wording),
+    });
+    node.appendChild(remember.node);
 
     const editorId = `editor-${n}`;
     const modifiedId = `modified-${n}`;
@@ -228,56 +247,16 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     const original = (request.input ?? {}) as Record<string, unknown>;
     // The editor's fields are built when it first opens: a page of 1,000 cards holds no hidden editors.
     const buildBody = () => {
-      const body = el('div');
-      const modified = el('textarea', { id: modifiedId, class: 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
-      modified.value = inputText;
-      const diff = el('div', { class: 'diff', 'data-testid': 'edit-diff', 'aria-live': 'polite' });
-      const parsed = (): Record<string, unknown> | undefined => {
-        try {
-          const value = JSON.parse(modified.value) as unknown;
-          return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-      const refreshDiff = () => {
-        const value = parsed();
-        if (value) renderDiff(diff, diffInputs(original, value));
-      };
-      // The form writes into the JSON text, which is what is sent; editing the JSON refills the form.
-      const form = buildSchemaForm(request.inputSchema, request.toolName, () => {
-        const result = form?.read(parsed() ?? original);
-        if (!result) return;
-        if ('error' in result) {
-          form?.showFieldError(result.key, result.error);
-          return;
-        }
-        modified.value = pretty(result.value);
-        refreshDiff();
-      });
-      if (form) {
-        form.fill(original);
-        body.appendChild(form.node);
-      }
-      body.appendChild(cardLabel(modifiedId, 'Edited input (a JSON object)', request.toolName, request.id));
-      body.appendChild(modified);
-      modified.addEventListener('input', () => {
-        const value = parsed();
-        if (value && form) form.fill(value);
-        refreshDiff();
-      });
-      body.appendChild(el('p', { class: 'section-label' }, 'Changes against the original input'));
-      body.appendChild(diff);
-      refreshDiff();
-      editor.insertBefore(body, editActions);
-      return { modified, form, refreshDiff };
+      const built = buildEditBody(request, original, inputText, modifiedId);
+      editor.insertBefore(built.node, editActions);
+      return built;
     };
     let body: ReturnType<typeof buildBody> | undefined;
     const ensureBody = () => (body ??= buildBody());
 
     node.appendChild(editor);
-    buttons = [approve, reject, edit, sendModified, discard];
-    for (const button of buttons) nameAfterCard(button, titleId);
+    for (const button of [approve, reject, edit, sendModified, discard]) nameAfterCard(button, titleId);
+    buttons = [approve, reject, edit, sendModified, discard, ...remember.buttons];
 
     // While the editor is open the plain Approve (which would run the original input) and the
     // Edit toggle are hidden: the only approval on offer is "Approve with edits".
@@ -285,6 +264,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       editor.hidden = !editing;
       approve.hidden = editing;
       edit.hidden = editing;
+      remember.node.hidden = editing;
       edit.setAttribute('aria-expanded', String(editing));
       body?.form?.clearErrors();
       showError('');
@@ -338,6 +318,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
         if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
       });
     });
+    card.unsent = () => (!editor.hidden ? 'has its edits open' : feedback.value.trim() ? 'has a note typed' : undefined);
     // The keyboard decides only what the visible buttons offer: nothing while the editor is open.
     card.approve = () => {
       if (!approve.hidden && !approve.disabled) approve.click();

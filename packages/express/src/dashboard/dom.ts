@@ -23,3 +23,16 @@ export function nextId(): number {
   counter += 1;
   return counter;
 }
+
+/** Names a control after its own text and the card's title ("Approve delete_user"), so no two cards' controls share a name. */
+export function nameAfterCard(control: HTMLElement, titleId: string): void {
+  control.id ||= `control-${nextId()}`;
+  control.setAttribute('aria-labelledby', `${control.id} ${titleId} ${titleId}-ref`);
+}
+
+/** A label whose visible text is `text` and whose accessible text adds the tool ("… for delete_user"). */
+export function cardLabel(forId: string, text: string, toolName: string, requestId: string): HTMLLabelElement {
+  const label = el('label', { for: forId }, text);
+  label.appendChild(el('span', { class: 'visually-hidden' }, ` for ${toolName} (request ${requestId})`));
+  return label;
+}

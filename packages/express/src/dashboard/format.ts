@@ -8,7 +8,8 @@ export function formatLeft(expiresAt: string | undefined, now = Date.now()): { t
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  const text = `${h > 0 ? `${h}h ` : ''}${h > 0 || m > 0 ? `${m}m ` : ''}${s}s left`;
+  // Seconds only in the last 10 minutes: 100 countdowns do not redraw the page every second.
+  const text = h > 0 ? `${h}h ${m}m left` : total > 600 ? `${m}m left` : `${m > 0 ? `${m}m ` : ''}${s}s left`;
   return { text, urgent: ms < 60_000 };
 }
 
@@ -42,10 +43,15 @@ export function confidenceLevel(confidence: unknown): ConfidenceLevel {
   return 'high';
 }
 
+/** One formatter for the page (`toLocaleString` builds a new one on every call: slow for 1,000 cards); the same output. */
+let timeFormat: Intl.DateTimeFormat | undefined;
+
 export function formatTime(iso: string | undefined): string {
   if (!iso) return '';
   const time = new Date(iso);
-  return Number.isNaN(time.getTime()) ? iso : time.toLocaleString();
+  if (Number.isNaN(time.getTime())) return iso;
+  timeFormat ??= new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  return timeFormat.format(time);
 }
 
 /** Pretty JSON, as shown and edited. */

@@ -1,21 +1,25 @@
 /**
  * The reviewer dashboard's script: loads the pending requests, follows them live over SSE, groups
- * them by thread and run, and wires the tabs, keyboard shortcuts and dialogs. Everything that comes
- * from a request is untrusted model output and is only ever written with `textContent`.
- * (Over 300 lines: the card window, stream and shortcuts share the page's state; the shortcuts and
- * dialogs are the next part to move into their own module.)
+ * them by thread and run (a run's group decides the whole turn), and wires the tabs, shortcuts,
+ * dialogs and the Grants tab. Everything that comes from a request is untrusted model output and is
+ * only ever written with `textContent`. (Over 300 lines: the card window, its groups and the
+ * list's loading share the page's state.)
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { contextOf, getJson, listPath, matchesFilter, url, type ListPage } from './api.js';
+import { contextOf, getJson, listPath, matchesFilter, type ListPage } from './api.js';
 import { buildCard, type Card } from './card.js';
+import { createDialogs } from './dialogs.js';
 import { byId, el } from './dom.js';
 import { createFilterBar } from './filter-bar.js';
 import { formatLeft } from './format.js';
+import { createGrantsView } from './grants-view.js';
 import { createHistory } from './history.js';
+import { createTabs, installShortcuts } from './page-controls.js';
+import { startStream } from './stream.js';
+import { buildTurnControls, type TurnControls } from './turn-controls.js';
 
 const list = byId<HTMLUListElement>('requests');
 const empty = byId('empty');
-const statusEl = byId('connection-status');
 const countEl = byId('pending-count');
 const notice = byId('notice');
 const announcer = byId('announcer');
@@ -26,22 +30,19 @@ const pending = new Map<string, ApprovalRecord>();
 /** Cards in the page: a window over `pending`, so 1,000 pending requests stay fast. */
 const cards = new Map<string, Card>();
 const PAGE = 100;
-let limit = PAGE;
+/** Cards drawn with the first answer; the window then grows to `PAGE` in steps of this many, one task each. */
+const SCREEN = 20;
+let limit = SCREEN;
+let growTimer: ReturnType<typeof setTimeout> | undefined;
 const more = byId<HTMLButtonElement>('show-more');
 const closedIds = new Set<string>();
 /** A thread/run group: its list item (in `list`) and the list of its cards. */
-const groups = new Map<string, { node: HTMLLIElement; list: HTMLUListElement; createdMs: number; size: number; title: HTMLElement }>();
+const groups = new Map<string, { node: HTMLLIElement; list: HTMLUListElement; createdMs: number; size: number; title: HTMLElement; turn?: TurnControls }>();
 let selected: string | undefined;
-let source: EventSource | undefined;
-let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 let loadGeneration = 0;
 /** The list is being loaded again for new filters: the page says so instead of "no match". */
 let reloading = false;
 
-const setStatus = (state: string, text: string) => {
-  statusEl.setAttribute('data-state', state);
-  statusEl.textContent = text;
-};
 const showNotice = (text: string) => {
   notice.textContent = text;
   notice.hidden = !text;
@@ -50,6 +51,8 @@ const announce = (text: string) => {
   announcer.textContent = text;
 };
 const history = createHistory(showNotice);
+const grantsView = createGrantsView(announce);
+const dialogs = createDialogs();
 /** Thread and run filters of the pending list, applied by the server (`GET /requests`) and to live arrivals. */
 const pendingFilter = createFilterBar('pending', () => reloadPending());
 
@@ -64,25 +67,43 @@ const refreshCount = () => {
     ? 'No pending request matches the filters.'
     : 'No pending requests. New ones appear here as soon as an agent asks.';
   const hidden = n - cards.size;
-  more.hidden = hidden <= 0;
+  // While the window grows on its own, "Show more" waits.
+  more.hidden = hidden <= 0 || limit < PAGE;
   more.textContent = `Show ${Math.min(PAGE, hidden)} more of ${hidden} not shown`;
 };
 
-/** The oldest card shown, in ms; arrivals older than it wait behind "Show more" once the window is full. */
+/** The oldest card shown, in ms, cached (a removal clears it); arrivals older than it wait behind "Show more" once the window is full. */
+let oldestCache: number | undefined;
 function oldestShownMs(): number {
-  let oldest = Infinity;
-  for (const card of cards.values()) oldest = Math.min(oldest, card.createdMs);
-  return oldest;
+  if (oldestCache === undefined) {
+    oldestCache = Infinity;
+    for (const card of cards.values()) oldestCache = Math.min(oldestCache, card.createdMs);
+  }
+  return oldestCache;
 }
 
 function render(record: ApprovalRecord, live: boolean) {
-  const card = buildCard(record, { decided, announce, showThread, confirm: askToConfirm });
+  const card = buildCard(record, { decided, announce, showThread, confirm: dialogs.confirm, staled: (stale) => refreshTurn(stale.record) });
   cards.set(record.request.id, card);
+  if (oldestCache !== undefined) oldestCache = Math.min(oldestCache, card.createdMs);
   insertByTime(containerFor(record, card.createdMs), card.node, card.createdMs);
+  refreshTurn(record);
   const left = formatLeft(record.expiresAt);
   card.timeLeft.textContent = left.text;
   card.timeLeft.setAttribute('data-urgent', String(left.urgent));
   if (live) announce(`New request: ${record.request.toolName}`);
+}
+
+/** After the first screen is drawn and the list counted: the rest of the window, a screenful per task (input stays responsive). */
+function growWindow() {
+  if (growTimer !== undefined || limit >= PAGE) return;
+  growTimer = setTimeout(() => {
+    growTimer = undefined;
+    limit = Math.min(PAGE, Math.max(limit, cards.size) + SCREEN);
+    fill();
+    refreshCount();
+    growWindow();
+  }, 0);
 }
 
 /** Fills the window up to `limit` cards with the newest pending requests not shown yet. */
@@ -90,8 +111,9 @@ function fill() {
   if (cards.size >= limit || cards.size === pending.size) return;
   const waiting = Array.from(pending.values())
     .filter((record) => !cards.has(record.request.id))
-    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-  for (const record of waiting.slice(0, limit - cards.size)) render(record, false);
+    .map((record) => ({ record, at: Date.parse(record.createdAt) }))
+    .sort((a, b) => b.at - a.at);
+  for (const { record } of waiting.slice(0, limit - cards.size)) render(record, false);
 }
 
 const tick = () => {
@@ -138,14 +160,31 @@ function containerFor(record: ApprovalRecord, createdMs: number): HTMLElement {
     const title = el('h2', { 'data-testid': 'group-title' }, parts.join(' · '));
     node.setAttribute('aria-label', parts.join(', '));
     const inner = el('ul', { 'aria-label': `Requests of ${parts.join(', ')}` });
-    node.append(title, inner);
-    group = { node, list: inner, createdMs, size: 0, title };
+    node.append(title);
+    // A run is one agent turn: it can be decided as a whole (exactly the cards shown in it).
+    const turn = context.runId ? buildTurnControls(parts.join(', '), key, () => cardsIn(inner), { decided, announce, confirm: dialogs.confirm }) : undefined;
+    if (turn) node.append(turn.node);
+    node.append(inner);
+    group = { node, list: inner, createdMs, size: 0, title, turn };
     groups.set(key, group);
     insertByTime(list, node, createdMs);
   }
   group.size += 1;
   group.title.setAttribute('data-count', String(group.size));
   return group.list;
+}
+
+/** The cards in `container`, in the order shown. */
+function cardsIn(container: HTMLElement): Card[] {
+  return Array.from(container.querySelectorAll<HTMLElement>('[data-testid="request-card"]'))
+    .map((node) => cards.get(node.getAttribute('data-request-id') ?? ''))
+    .filter((card): card is Card => card !== undefined);
+}
+
+/** A group's turn controls follow its cards (after the card is in or out of the page). */
+function refreshTurn(record: ApprovalRecord) {
+  const key = groupKey(record);
+  if (key !== undefined) groups.get(key)?.turn?.refresh();
 }
 
 function removeCard(id: string) {
@@ -156,26 +195,38 @@ function removeCard(id: string) {
     return;
   }
   cards.delete(id);
+  oldestCache = undefined;
   card.node.remove();
   const key = groupKey(card.record);
   const group = key === undefined ? undefined : groups.get(key);
   if (key !== undefined && group) {
     group.size -= 1;
     if (group.size === 0) {
+      // Focus on the group's own controls (a whole turn was decided) goes to the next request.
+      const hadFocus = document.activeElement instanceof Node && group.node.contains(document.activeElement);
+      const next = group.node.nextElementSibling ?? group.node.previousElementSibling;
       group.node.remove();
       groups.delete(key);
-    }
+      dialogs.dismiss(key);
+      if (hadFocus) handFocus(next);
+    } else group.turn?.refresh();
   }
   if (selected === id) selected = undefined;
   fill();
   refreshCount();
 }
 
+/** Focuses the first card in (or at) `node`, else the page's heading. */
+function handFocus(node: Element | null) {
+  const target = node?.matches('[data-testid="request-card"]') ? node : node?.querySelector('[data-testid="request-card"]');
+  const card = cards.get(target?.getAttribute('data-request-id') ?? '');
+  if (card) select(card);
+  else byId('pending-heading').focus();
+}
+
 /** The cards in the order shown. */
 function orderedCards(): Card[] {
-  return Array.from(list.querySelectorAll<HTMLElement>('[data-testid="request-card"]'))
-    .map((node) => cards.get(node.getAttribute('data-request-id') ?? ''))
-    .filter((card): card is Card => card !== undefined);
+  return cardsIn(list);
 }
 
 function select(card: Card | undefined, focus = true) {
@@ -188,10 +239,7 @@ function select(card: Card | undefined, focus = true) {
 
 /** Removes a card; when focus was in it, focus goes to the next card (or the previous one), never to the page's top. */
 function closeCard(id: string) {
-  if (confirmFor === id && confirmDialog.open) {
-    confirmDialog.close();
-    announce('The request you were confirming was decided elsewhere.');
-  }
+  if (dialogs.dismiss(id)) announce('The request you were confirming was decided elsewhere.');
   const card = cards.get(id);
   if (!card) {
     closedIds.add(id);
@@ -218,38 +266,50 @@ function decided(id: string, verb: string, toolName: string) {
   announce(`${verb}: ${toolName}`);
 }
 
-function apply(record: ApprovalRecord | undefined, live: boolean) {
+/** Applies one record from the list or the stream; `batch` leaves the count to the caller (one update per page). */
+function apply(record: ApprovalRecord | undefined, live: boolean, batch = false) {
   if (!record?.request) return;
   const id = record.request.id;
   if (record.status !== 'pending') {
     closedIds.add(id);
     history.add(record);
+    const grant = record.evaluation?.grant ?? record.response?.metadata?.grant;
+    if (typeof grant === 'string') grantsView.used(grant);
     closeCard(id);
     return;
   }
   if (closedIds.has(id) || pending.has(id) || !matchesFilter(record, pendingFilter.value)) return;
   pending.set(id, record);
+  if (live) arrivedLive.add(id);
   // Newer than what is shown (a live arrival), or room left in the window: it gets a card now.
   if (cards.size < limit || Date.parse(record.createdAt) > oldestShownMs()) render(record, live);
-  refreshCount();
+  if (!batch) refreshCount();
 }
+
+/** Requests that arrived on the stream while the list was loading: the list's snapshot may predate them. */
+const arrivedLive = new Set<string>();
 
 async function load() {
   const generation = ++loadGeneration;
   const seen = new Set<string>();
+  arrivedLive.clear();
   try {
     let cursor: string | undefined;
-    for (let pages = 1; pages <= 20; pages += 1) {
-      const body = await getJson<ListPage>(listPath({ status: 'pending', limit: '500', cursor, ...pendingFilter.value }));
+    // The first page is one screen of cards (drawn at once); the rest is counted from larger pages.
+    for (let pages = 1; pages <= 21; pages += 1) {
+      const size = pages === 1 ? SCREEN : 500;
+      const body = await getJson<ListPage>(listPath({ status: 'pending', limit: String(size), cursor, ...pendingFilter.value }));
       if (generation !== loadGeneration) return;
       for (const record of body.items) {
         seen.add(record.request.id);
-        apply(record, false);
+        apply(record, false, true);
       }
+      refreshCount();
       cursor = body.nextCursor;
       if (!cursor) {
         // Requests that are no longer pending disappeared while the stream was away.
-        for (const id of Array.from(pending.keys())) if (!seen.has(id)) removeCard(id);
+        for (const id of Array.from(pending.keys())) if (!seen.has(id) && !arrivedLive.has(id)) removeCard(id);
+        growWindow();
         break;
       }
     }
@@ -271,50 +331,11 @@ function reloadPending() {
   cards.clear();
   groups.clear();
   pending.clear();
-  limit = PAGE;
+  limit = SCREEN;
   selected = undefined;
   reloading = true;
   refreshCount();
   void load();
-}
-
-function connect() {
-  if (reconnectTimer) clearTimeout(reconnectTimer);
-  reconnectTimer = undefined;
-  setStatus('connecting', 'Connecting…');
-  const stream = new EventSource(url('events'), { withCredentials: true });
-  source = stream;
-  const onRecord = (event: MessageEvent<string>) => {
-    let data: { record?: ApprovalRecord };
-    try {
-      data = JSON.parse(event.data) as { record?: ApprovalRecord };
-    } catch {
-      return;
-    }
-    apply(data.record, true);
-  };
-  for (const type of ['request-created', 'request-decided', 'request-expired', 'request-cancelled']) stream.addEventListener(type, onRecord);
-  stream.addEventListener('ready', (event: MessageEvent<string>) => {
-    setStatus('live', 'Live');
-    let data: { resumed?: boolean } = {};
-    try {
-      data = JSON.parse(event.data) as { resumed?: boolean };
-    } catch {
-      data = {};
-    }
-    if (!data.resumed) void load();
-  });
-  stream.addEventListener('error', () => {
-    if (stream.readyState === EventSource.CLOSED) {
-      setStatus('offline', navigator.onLine ? 'Disconnected, retrying…' : 'Offline, retrying…');
-      stream.close();
-      // The stream does not say why it was refused; the list request shows it (401, 403...).
-      void load();
-      reconnectTimer = setTimeout(connect, 5000);
-    } else {
-      setStatus('connecting', navigator.onLine ? 'Reconnecting…' : 'Offline: decisions cannot be sent; reconnecting…');
-    }
-  });
 }
 
 async function loadIdentity() {
@@ -332,94 +353,28 @@ more.addEventListener('click', () => {
   refreshCount();
 });
 
-// Tabs: Pending and History.
-const tabs = [byId<HTMLButtonElement>('tab-pending'), byId<HTMLButtonElement>('tab-history')];
-function showTab(tab: HTMLButtonElement) {
-  for (const other of tabs) {
-    const active = other === tab;
-    other.setAttribute('aria-selected', String(active));
-    other.tabIndex = active ? 0 : -1;
-    byId(other.getAttribute('aria-controls') ?? '').hidden = !active;
-  }
-  if (tab.id === 'tab-history') void history.refresh();
-}
-for (const tab of tabs) {
-  tab.addEventListener('click', () => showTab(tab));
-  tab.addEventListener('keydown', (event) => {
-    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-    const other = tabs[(tabs.indexOf(tab) + 1) % tabs.length];
-    if (other) {
-      showTab(other);
-      other.focus();
-    }
-  });
-}
-
-// Dialogs: keyboard help, and the confirmation of irreversible approvals made by keyboard.
-const help = byId<HTMLDialogElement>('help');
-byId('help-button').addEventListener('click', () => help.showModal());
-byId('help-close').addEventListener('click', () => help.close());
-const confirmDialog = byId<HTMLDialogElement>('confirm');
-const confirmText = byId('confirm-text');
-let confirmAction: (() => void) | undefined;
-/** The request whose approval the dialog asks about. */
-let confirmFor: string | undefined;
-function askToConfirm(requestId: string, text: string, action: () => void) {
-  confirmText.textContent = text;
-  confirmAction = action;
-  confirmFor = requestId;
-  confirmDialog.showModal();
-  byId('confirm-no').focus();
-}
-confirmDialog.addEventListener('close', () => {
-  confirmAction = undefined;
-  confirmFor = undefined;
+const tabs = createTabs((id) => {
+  if (id === 'tab-history') void history.refresh();
+  if (id === 'tab-grants') void grantsView.refresh();
 });
-byId('confirm-yes').addEventListener('click', () => {
-  const action = confirmAction;
-  confirmDialog.close();
-  action?.();
-});
-byId('confirm-no').addEventListener('click', () => confirmDialog.close());
+installShortcuts({ dialogs, orderedCards, selected: () => selected, select });
 
 /** A card's "Show only this thread": the pending tab, filtered by the server to that thread. */
 function showThread(threadId: string) {
-  const pendingTab = tabs[0];
-  if (pendingTab) showTab(pendingTab);
+  tabs.show('tab-pending');
   pendingFilter.set({ threadId });
   announce(`Showing only thread ${threadId}`);
 }
 
-function isTyping(target: EventTarget | null): boolean {
-  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-}
-
-document.addEventListener('keydown', (event) => {
-  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
-  if (help.open || confirmDialog.open || byId('pending-view').hidden) return;
-  const order = orderedCards();
-  const index = order.findIndex((card) => card.record.request.id === selected);
-  const current = index === -1 ? undefined : order[index];
-  if (event.key === 'j' || event.key === 'k') {
-    const step = event.key === 'j' ? 1 : -1;
-    select(order[index === -1 ? 0 : Math.min(order.length - 1, Math.max(0, index + step))]);
-  } else if (event.key === 'a' && current?.approve) {
-    // The card's Approve asks first for an irreversible (or unrated) call, as it does when clicked.
-    current.approve();
-  } else if (event.key === 'r' && current?.reject) {
-    current.reject();
-  } else if (event.key === '?') {
-    help.showModal();
-  } else return;
-  event.preventDefault();
-});
-
-window.addEventListener('online', () => {
-  if (!source || source.readyState === EventSource.CLOSED) connect();
-});
-window.addEventListener('offline', () => setStatus('offline', 'Offline: decisions cannot be sent'));
-
 refreshCount();
 setInterval(tick, 1000);
 void loadIdentity();
-connect();
+startStream({
+  record: (record) => apply(record, true),
+  grant: (type, grant) => grantsView.apply(type, grant),
+  ready: (resumed) => {
+    if (!resumed) void load();
+  },
+  // The stream does not say why it was refused; the list request shows it (401, 403...).
+  closed: () => void load(),
+});
