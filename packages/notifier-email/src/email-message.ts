@@ -1,4 +1,6 @@
+/** The approval email: subject, text and HTML of a pending request, with the reviewer's links. */
 import type { ApprovalRecord } from '@hitl/core';
+import { requestFacts } from '@hitl/core/internal';
 
 /**
  * Per-reviewer decision URLs, as `createDecisionLinks(...).links` makes them.
@@ -62,15 +64,7 @@ function oneLine(text: string): string {
 export function toEmailContent(record: ApprovalRecord, links?: EmailDecisionLinks): EmailContent {
   const { request } = record;
   const heading = HEADINGS[request.type] ?? 'Review needed';
-  const rows: Array<[string, string]> = [
-    ['Tool', request.toolName],
-    ['Risk', request.riskLevel ?? 'irreversible'],
-    ['Confidence', (request.confidence ?? 0).toFixed(2)],
-    ['Why', record.evaluation.reason],
-    ['Expires', record.expiresAt ?? 'never'],
-    ['Request', request.id],
-  ];
-  if (request.requestedBy !== undefined) rows.splice(3, 0, ['Requested by', request.requestedBy]);
+  const rows = [...requestFacts(record), ['Request', request.id] as [string, string]];
   const input = cut(JSON.stringify(request.input ?? {}, null, 2), 10_000);
   const description = request.description?.trim() ? cut(request.description, 2_000) : undefined;
 
