@@ -1,12 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    testTimeout: 20_000,
-    typecheck: {
-      include: ['src/**/*.test-d.ts'],
-      tsconfig: './tsconfig.json',
-    },
-  },
-});
+export default packageTestConfig();

@@ -1,3 +1,4 @@
+// The demo's in-memory CRM: customers, emails sent and deletions, for the tools to act on.
 /** A tiny customer database the demo agents act on, so a test can see what they really did. */
 export interface Customer {
   id: string;

@@ -1,3 +1,4 @@
+/** The demo server: the manager, the reviewer dashboard, the agents and their scenarios on one port. */
 import { createLogNotifier, createManager, HitlError, type ApprovalStore, type Manager, type Notifier } from '@hitl/core';
 import { createDecisionLinks, createReviewRouter, type DecisionLinks } from '@hitl/express';
 import { createWebhookNotifier, type WebhookNotifier } from '@hitl/notifier-webhook';

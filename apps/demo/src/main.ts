@@ -1,3 +1,4 @@
+/** Entry point of `pnpm demo`: parses the flags and starts the demo server. */
 import { parseArgs } from 'node:util';
 import { isScenario, scenarios, startDemo } from './demo-server.js';
 

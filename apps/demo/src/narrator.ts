@@ -1,3 +1,4 @@
+/** The demo's narrator: prints each agent run's steps and outcomes as a story on the terminal. */
 import type { ApprovalRecord, Manager } from '@hitl/core';
 import { randomBytes } from 'node:crypto';
 

@@ -1,3 +1,4 @@
+/** The demo's approval policies and the risk and confidence its agents give each tool. */
 import { RiskLevel, type ApprovalPolicy } from '@hitl/core';
 
 /** The tutorial's five tiers: reads and searches run alone, confident updates run alone, deletes and outbound messages always wait for a human. */

@@ -1,3 +1,4 @@
+/** Who a demo request identifies as its reviewer (the dashboard's reviewer header or the default). */
 import type { Request } from 'express';
 
 /** Who decides when nobody named themselves on the start page. */

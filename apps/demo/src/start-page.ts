@@ -1,3 +1,4 @@
+// The demo's start page: the HTML that explains the scenarios and links to the dashboard.
 /** The demo's start page: scenario buttons, your reviewer name, and the runs as they happen. */
 export function startPageHtml(scenarios: Record<string, string>): string {
   const buttons = Object.entries(scenarios)

@@ -303,11 +303,13 @@ describe('respond', () => {
     const selfApproval = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'mallory' }).catch((error: unknown) => error);
     expect(HitlError.is(selfApproval, 'forbidden')).toBe(true);
     expect((selfApproval as Error).message).toContain("respondedBy 'mallory'");
+    expect(selfApproval).toMatchObject({ code: 'forbidden', details: { field: 'respondedBy' } });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     await manager.respond(record.request.id, { decision: 'reject', respondedBy: 'alice' });
     const again = await manager.respond(record.request.id, { decision: 'approve' }).catch((error: unknown) => error);
     expect(HitlError.is(again, 'conflict')).toBe(true);
     expect((again as Error).message).toBe(`request '${record.request.id}' is already rejected`);
+    expect(again).toMatchObject({ code: 'conflict', details: { ids: [record.request.id] } });
   });
 
   it.each([
@@ -349,6 +351,7 @@ describe('expiry', () => {
     const error = await outcome;
     expect(HitlError.is(error, 'timeout')).toBe(true);
     expect((error as Error).message).toContain(`request '${record.request.id}' expired at`);
+    expect(error).toMatchObject({ code: 'timeout', details: { ids: [record.request.id] } });
     expect(await manager.get(record.request.id)).toMatchObject({ status: 'expired', closedReason: `no decision before ${record.expiresAt}` });
     expect(events).toEqual(['request-created', 'request-expired']);
   });
@@ -535,6 +538,7 @@ describe('abort and cancel', () => {
     const error = await waiting;
     expect(HitlError.is(error, 'cancelled')).toBe(true);
     expect((error as Error).message).toContain('customer withdrew the request');
+    expect(error).toMatchObject({ code: 'cancelled', details: { ids: [record.request.id] } });
     expect(await codeOf(manager.cancel(record.request.id))).toBe('conflict');
     expect(await codeOf(manager.cancel('missing'))).toBe('not_found');
   });
@@ -576,6 +580,7 @@ describe('get, list and events', () => {
     const error = await manager.list(query as never).catch((caught: unknown) => caught);
     expect(HitlError.is(error, 'invalid_input')).toBe(true);
     expect((error as Error).message).toContain(message);
+    expect(error).toMatchObject({ code: 'invalid_input', details: { field: Object.keys(query)[0] } });
   });
 
   it('get returns undefined for an unknown id', async () => {
@@ -635,6 +640,7 @@ describe('hooks', () => {
     const error = await manager.submit({ toolName: 'delete_everything' }).catch((caught: unknown) => caught);
     expect(HitlError.is(error, 'forbidden')).toBe(true);
     expect((error as Error).message).toContain('vetoed by the onRequest hook');
+    expect(error).toMatchObject({ code: 'forbidden', details: { ids: [expect.any(String)] } });
     expect((await manager.list()).items).toHaveLength(0);
     expect(notifier.records).toHaveLength(0);
     expect((await manager.submit({ toolName: 'delete_user' })).status).toBe('pending');
@@ -762,6 +768,7 @@ describe('bad input', () => {
     const error = await manager.submit(request as never).catch((caught: unknown) => caught);
     expect(HitlError.is(error, 'invalid_input'), String(error)).toBe(true);
     expect((error as Error).message).toContain(message);
+    expect(error).toMatchObject({ code: 'invalid_input', details: { field: message.split(' ')[0] } });
     expect((await manager.list()).items).toHaveLength(0);
     expect(notifier.records).toHaveLength(0);
   });
@@ -771,6 +778,7 @@ describe('bad input', () => {
     const error = await manager.submit({ toolName: 'x', input: { n: 10n } }).catch((caught: unknown) => caught);
     expect(HitlError.is(error, 'invalid_input')).toBe(true);
     expect((error as Error).message).toBe('request.input.n holds a BigInt, which JSON cannot represent');
+    expect(error).toMatchObject({ code: 'invalid_input', details: { field: 'request.input', path: 'request.input.n' } });
   });
 
   it('refuses circular input', async () => {
@@ -780,6 +788,7 @@ describe('bad input', () => {
     const error = await manager.submit({ toolName: 'x', input }).catch((caught: unknown) => caught);
     expect(HitlError.is(error, 'invalid_input')).toBe(true);
     expect((error as Error).message).toBe('request.input.self contains a circular reference');
+    expect(error).toMatchObject({ code: 'invalid_input', details: { field: 'request.input', path: 'request.input.self' } });
   });
 
   it.each([
@@ -798,6 +807,7 @@ describe('bad input', () => {
     }
     expect(HitlError.is(error, 'invalid_input')).toBe(true);
     expect((error as Error).message).toContain(message);
+    expect(error).toMatchObject({ code: 'invalid_input', details: { field: message.split(' ')[0] } });
   });
 });
 

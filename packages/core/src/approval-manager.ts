@@ -199,10 +199,11 @@ export function createManager(options: ManagerOptions = {}): Manager {
       if (HitlError.is(error)) throw error;
       throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook: ${errorMessage(error)}`, {
         cause: error,
+        details: { ids: [request.id] },
       });
     }
     if (verdict === false) {
-      throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook`);
+      throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook`, { details: { ids: [request.id] } });
     }
   };
 
@@ -359,13 +360,13 @@ export function createManager(options: ManagerOptions = {}): Manager {
     } catch (error) {
       throw storeFailure(error);
     }
-    if (!current) throw new HitlError('not_found', `request '${id}' does not exist`);
+    if (!current) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
     if (current.status !== 'pending') {
       if (sameDecision(current)) {
         lostReplies.claimDecision(current);
         return current;
       }
-      throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+      throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
     }
     requireNotRequester(current, respondedBy);
     if (sameDecision(current)) return current;

@@ -31,6 +31,7 @@ describe('canonicalJson', () => {
       }
       expect(HitlError.is(caught, 'invalid_input')).toBe(true);
       expect((caught as Error).message).toContain(message);
+      expect(caught).toMatchObject({ details: { field: 'input', path: expect.stringMatching(/^input/) } });
     }
   });
 

@@ -1,3 +1,4 @@
+/** Canonical JSON (sorted keys, no whitespace) and the input hash that binds a decision to its arguments. */
 import { createHash } from 'node:crypto';
 import { HitlError } from './hitl-error.js';
 
@@ -16,11 +17,16 @@ const MAX_DEPTH = 100;
  */
 export function canonicalJson(value: unknown, field = 'input'): string {
   const seen = new Set<object>();
-  const text = write(value, field, seen, 0);
+  const text = write(value, field, seen, 0, field);
   return text ?? 'null';
 }
 
-function write(value: unknown, path: string, seen: Set<object>, depth: number): string | undefined {
+/** Error details for a problem at `path` (`request.input.items[2]`) inside `field` (`request.input`). */
+function detailsAt(field: string, path: string): { details: { field: string; path: string } } {
+  return { details: { field, path } };
+}
+
+function write(value: unknown, path: string, seen: Set<object>, depth: number, field: string): string | undefined {
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: () => unknown }).toJSON();
   }
@@ -32,7 +38,7 @@ function write(value: unknown, path: string, seen: Set<object>, depth: number): 
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
-      throw new HitlError('invalid_input', `${path} holds a BigInt, which JSON cannot represent`);
+      throw new HitlError('invalid_input', `${path} holds a BigInt, which JSON cannot represent`, detailsAt(field, path));
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -40,14 +46,14 @@ function write(value: unknown, path: string, seen: Set<object>, depth: number): 
   }
   if (value === null) return 'null';
   const object = value as object;
-  if (depth >= MAX_DEPTH) throw new HitlError('invalid_input', `${path} is nested deeper than ${MAX_DEPTH} levels`);
-  if (seen.has(object)) throw new HitlError('invalid_input', `${path} contains a circular reference`);
+  if (depth >= MAX_DEPTH) throw new HitlError('invalid_input', `${path} is nested deeper than ${MAX_DEPTH} levels`, detailsAt(field, path));
+  if (seen.has(object)) throw new HitlError('invalid_input', `${path} contains a circular reference`, detailsAt(field, path));
   seen.add(object);
   let text: string;
   if (Array.isArray(object)) {
     const parts: string[] = [];
     for (let index = 0; index < object.length; index++) {
-      parts.push(write(object[index], `${path}[${index}]`, seen, depth + 1) ?? 'null');
+      parts.push(write(object[index], `${path}[${index}]`, seen, depth + 1, field) ?? 'null');
     }
     text = `[${parts.join(',')}]`;
   } else {
@@ -55,7 +61,7 @@ function write(value: unknown, path: string, seen: Set<object>, depth: number): 
     const keys = Object.keys(record).sort();
     const parts: string[] = [];
     for (const key of keys) {
-      const item = write(record[key], `${path}.${key}`, seen, depth + 1);
+      const item = write(record[key], `${path}.${key}`, seen, depth + 1, field);
       if (item !== undefined) parts.push(`${JSON.stringify(key)}:${item}`);
     }
     text = `{${parts.join(',')}}`;

@@ -125,10 +125,12 @@ describe('compileCondition: refused at compile', () => {
     expect(HitlError.is(thrown, 'invalid_input')).toBe(true);
     expect((thrown as HitlError).message).toMatch(message);
     expect((thrown as HitlError).message).toMatch(/^policy 'small-refunds': when "/);
+    expect(thrown).toMatchObject({ code: 'invalid_input', details: { field: "policy 'small-refunds': when" } });
   });
 
   it('refuses a when that is neither a string nor a function', () => {
     expect(() => compileCondition('p', 42 as never)).toThrow(/when must be a CEL string or a function/);
+    expect(() => compileCondition('p', 42 as never)).toThrow(expect.objectContaining({ code: 'invalid_input', details: { field: "policy 'p': when", value: 'number' } }));
   });
 });
 

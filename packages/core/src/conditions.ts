@@ -1,3 +1,4 @@
+/** Policy conditions: a `when` as a CEL expression or a function, compiled, bounded and tested on a call. */
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { HitlError } from './hitl-error.js';
 import type { PolicyCall, PolicyCondition } from './types.js';
@@ -64,7 +65,9 @@ function celEnvironment(): Environment {
 export function compileCondition(policyName: string, when: PolicyCondition): CompiledCondition {
   if (typeof when === 'function') return functionCondition(when);
   if (typeof when !== 'string') {
-    throw new HitlError('invalid_input', `policy '${policyName}': when must be a CEL string or a function, got ${typeof when}`);
+    throw new HitlError('invalid_input', `policy '${policyName}': when must be a CEL string or a function, got ${typeof when}`, {
+      details: { field: `policy '${policyName}': when`, value: typeof when },
+    });
   }
   return celCondition(policyName, when);
 }
@@ -90,7 +93,7 @@ function functionCondition(when: (call: PolicyCall) => boolean): CompiledConditi
 function celCondition(policyName: string, source: string): CompiledCondition {
   const quoted = quote(source);
   const refuse = (problem: string, cause?: unknown): never => {
-    throw new HitlError('invalid_input', `policy '${policyName}': when ${quoted} ${problem}`, { cause });
+    throw new HitlError('invalid_input', `policy '${policyName}': when ${quoted} ${problem}`, { cause, details: { field: `policy '${policyName}': when`, value: quoted } });
   };
   if (source.trim() === '') refuse('is empty');
   if (source.length > MAX_CONDITION_LENGTH) refuse(`is ${source.length} characters long, more than ${MAX_CONDITION_LENGTH}`);

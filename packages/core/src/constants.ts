@@ -1,3 +1,4 @@
+// The value sets of @hitl/core (risk levels, interaction types, decisions, statuses) and their checks.
 /**
  * How much harm a tool call can do. Ordered: `read_only` < `data_modification` < `irreversible`.
  * A request without a risk level is treated as `irreversible` (fail closed).

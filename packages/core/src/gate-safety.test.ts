@@ -77,6 +77,7 @@ describe('globs that failed open', () => {
     const error = thrown(() => gate.addPolicy({ name: 'safe', toolPattern: '!(delete|drop)_*', maxRiskLevel: 'irreversible' }));
     expect(error.code).toBe('invalid_input');
     expect(error.message).toContain("policy 'safe': toolPattern '!(delete|drop)_*' is not a valid glob: it uses the extglob '!(…)'");
+    expect(error).toMatchObject({ code: 'invalid_input', details: { field: "policy 'safe': toolPattern", value: "'!(delete|drop)_*'" } });
     expect(gate.listPolicies()).toHaveLength(0);
     expect(gate.evaluate('delete_user', 1, 'read_only').outcome).toBe('review');
   });
@@ -84,12 +85,14 @@ describe('globs that failed open', () => {
   it("refuses 'drop_shard_{1..150000}' rather than truncating it", () => {
     const error = thrown(() => manager().addPolicy({ name: 'shards', toolPattern: 'drop_shard_{1..150000}', deny: true }));
     expect(error.message).toContain('150000 alternatives; at most 256');
+    expect(error).toMatchObject({ code: 'invalid_input', details: { field: "policy 'shards': toolPattern" } });
   });
 
   it.each(['**', 'admin/**', 'x+(a)', '@(a|b)_*', '?(x)y', '*(x)'])('refuses %s naming the construct', (toolPattern) => {
     const error = thrown(() => manager().addPolicy({ name: 'p', toolPattern, deny: true }));
     expect(error.code).toBe('invalid_input');
     expect(error.message).toMatch(/extglob|'\*\*'|'\/'/);
+    expect(error.details?.field).toBe("policy 'p': toolPattern");
   });
 
   it('keeps a negated deny policy meaning exactly what it says', () => {
@@ -125,10 +128,12 @@ describe('no self-approval by another spelling', () => {
       const requesterError = await failure(gate.submit({ toolName: 'delete_user', requestedBy: id }));
       expect(requesterError.code).toBe('invalid_input');
       expect(requesterError.message).toContain('request.requestedBy');
+      expect(requesterError.details?.field).toBe('request.requestedBy');
       const record = await gate.submit({ toolName: 'delete_user', requestedBy: 'alice' });
       const reviewerError = await failure(gate.respond(record.request.id, { decision: 'approve', respondedBy: id }));
       expect(reviewerError.code).toBe('invalid_input');
       expect(reviewerError.message).toMatch(/respondedBy [\s\S]* contains the invisible or control character U\+/);
+      expect(reviewerError.details?.field).toMatch(/respondedBy$/);
       expect((await gate.get(record.request.id))?.status).toBe('pending');
     },
   );
@@ -139,6 +144,7 @@ describe('no self-approval by another spelling', () => {
     const error = await failure(gate.respond(record.request.id, { decision: 'approve' }));
     expect(error.code).toBe('forbidden');
     expect(error.message).toContain('respondedBy');
+    expect(error.details?.field).toBe('respondedBy');
     const decided = await gate.respond(record.request.id, { decision: 'approve', respondedBy: 'bob' });
     expect(decided.status).toBe('approved');
     // The ids are kept as given; only the comparison is normalised.
@@ -171,8 +177,10 @@ describe('what the reviewer approved is what runs', () => {
     expect(error.details?.path).toBe('modified/user_id');
     const missing = await failure(gate.respond(record.request.id, { decision: 'modify', modified: {} }));
     expect(missing.message).toContain("modified must have required property 'user_id'");
+    expect(missing).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified' } });
     const extra = await failure(gate.respond(record.request.id, { decision: 'modify', modified: { user_id: '2', force: true } }));
     expect(extra.message).toContain("must NOT have additional properties ('force')");
+    expect(extra.details?.field).toBe('modified');
     expect((await gate.get(record.request.id))?.status).toBe('pending');
     const decided = await gate.respond(record.request.id, { decision: 'modify', modified: { user_id: '2' } });
     expect(decided).toMatchObject({ status: 'modified', response: { modified: { user_id: '2' } } });
@@ -191,6 +199,7 @@ describe('what the reviewer approved is what runs', () => {
     const error = await failure(gate.respond(record.request.id, { decision: 'modify', modified: { a: 1 } }));
     expect(error.code).toBe('invalid_input');
     expect(error.message).toContain('cannot be checked');
+    expect(error.details?.field).toBe('modified');
     expect((await gate.get(record.request.id))?.status).toBe('pending');
     expect((await gate.respond(record.request.id, { decision: 'approve' })).status).toBe('approved');
   });
@@ -205,5 +214,6 @@ describe('what the reviewer approved is what runs', () => {
     const error = await failure(manager().submit({ toolName: 'delete_user', inputSchema: inputSchema as never }));
     expect(error.code).toBe('invalid_input');
     expect(error.message).toContain(message);
+    expect(error.details?.field).toMatch(/^request\.inputSchema/);
   });
 });

@@ -1,3 +1,4 @@
+// `HitlError`: hitl's one error class, with a code, a cause and structured details.
 const brand = Symbol.for('@hitl/core.HitlError');
 
 /** Every code a {@link HitlError} can carry. */

@@ -1,3 +1,4 @@
+// The public entry of @hitl/core.
 export {
   Decision,
   InteractionType,
@@ -14,11 +15,6 @@ export { createMemoryStore } from './memory-store.js';
 export { explainEvaluation, type ExplainCall, type ExplainOptions, type PolicyCheck, type PolicyExplanation, type PolicyStep } from './policy-explain.js';
 export { createLogNotifier } from './log-notifier.js';
 export { canonicalJson, hashInput } from './canonical-json.js';
-/**
- * @deprecated Moved to `@hitl/core/internal` (hitl's own packages; no semver promise). Kept here only
- * until the Slack notifier, which still imports them from the public entry, moves to its own package.
- */
-export { invalidInput, isPlainObject } from './validation.js';
 export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';
 export { identityKey } from './identity.js';
 export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
@@ -37,6 +33,7 @@ export type {
   OutboxStore,
   StoreWriteOptions,
 } from './outbox/types.js';
+export { defaultRejectionMessage, type RejectionReason, type ToolRejection } from './tool-rejection.js';
 export type {
   AddApprovalInput,
   Approval,

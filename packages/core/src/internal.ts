@@ -13,6 +13,9 @@ export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { checkAddApprovalInput, alreadyApproved, MAX_APPROVALS, requiredApprovals } from './four-eyes.js';
 export { identityKey } from './identity.js';
 export { isResumable, normalizeUnresumedQuery, resumeClaimsUnsupported, validateResumeClaimArguments } from './resume-claim.js';
+export { rejectionOfResponse } from './tool-rejection.js';
+export { requestFacts } from './request-facts.js';
+export { callbackRejection, checkedConfidence, checkedRiskLevel, type AssessmentCallback } from './assessment-callbacks.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
 export { checkJobInputs, normalizeClaim, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';
 /** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */

@@ -1,3 +1,4 @@
+/** `createLogNotifier`: a notifier that writes each pending request to a logger. */
 import type { Logger, Notifier } from './types.js';
 
 /**

@@ -35,6 +35,7 @@ describe('createMemoryStore', () => {
     const conflict = await store.decide('a', 'pending', { ...patch, status: 'rejected' }).catch((error: unknown) => error);
     expect(HitlError.is(conflict, 'conflict')).toBe(true);
     expect((conflict as Error).message).toBe("request 'a' is already approved");
+    expect(conflict).toMatchObject({ code: 'conflict', details: { ids: ['a'] } });
     const missing = await store.decide('zzz', 'pending', patch).catch((error: unknown) => error);
     expect(HitlError.is(missing, 'not_found')).toBe(true);
     expect((await store.get('a'))?.status).toBe('approved');
@@ -46,6 +47,7 @@ describe('createMemoryStore', () => {
     const late = await store.decide('a', 'pending', { status: 'approved', closedAt: '2026-01-01T00:01:00.000Z' }).catch((error: unknown) => error);
     expect(HitlError.is(late, 'conflict')).toBe(true);
     expect((late as Error).message).toBe("request 'a' expired at 2026-01-01T00:01:00.000Z");
+    expect(late).toMatchObject({ code: 'conflict', details: { ids: ['a'] } });
     const expired = await store.decide('a', 'pending', { status: 'expired', closedAt: '2026-01-01T00:01:00.000Z', closedReason: 'late' });
     expect(expired).toMatchObject({ status: 'expired', closedReason: 'late' });
   });

@@ -1,3 +1,4 @@
+/** `createMemoryStore`: the in-process ApprovalStore, and the list query rules every store follows. */
 import { isRequestStatus } from './constants.js';
 import { applyApproval, changeOfApproval, checkAddApprovalInput } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';

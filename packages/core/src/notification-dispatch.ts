@@ -34,6 +34,7 @@ export function createNotificationDispatch({
             ? error
             : new HitlError('notify_failed', `notifier '${notifier.name}' failed for request '${record.request.id}': ${errorMessage(error)}`, {
                 cause: error,
+                details: { ids: [record.request.id] },
               });
           emit({ type: 'notify-failed', record, notifier: notifier.name, error: failure });
           reportError(failure, record);

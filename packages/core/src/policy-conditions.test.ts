@@ -120,6 +120,7 @@ describe('conditions on policies, through the manager', () => {
     }
     expect(HitlError.is(caught, 'invalid_input')).toBe(true);
     expect((caught as Error).message).toMatch(/^policy 'broken': when "input.amount <=" is not valid CEL at column \d+/);
+    expect(caught).toMatchObject({ code: 'invalid_input', details: { field: "policy 'broken': when", value: '"input.amount <="' } });
     expect(() => manager.addPolicy({ name: 'typed', toolPattern: '*', maxRiskLevel: 'read_only', when: 'toolName + 1' })).toThrow(/policy 'typed'/);
     expect(manager.listPolicies()).toEqual([]);
     manager.addPolicy({ name: 'fine', toolPattern: '*', maxRiskLevel: 'read_only', when: 'input.amount <= 1' });
@@ -146,10 +147,10 @@ describe('conditions on policies, through the manager', () => {
     expect((await manager.list({ runId: 'r-1' })).items.map((record) => record.request.id)).toEqual([large.request.id, small.request.id]);
     expect((await manager.list({ threadId: 't-2' })).items).toHaveLength(1);
     for (const bad of ['', 'a\u200bb', 'x'.repeat(257), 'line\nbreak', 42]) {
-      await expect(manager.submit({ toolName: 'refund_payment', threadId: bad as string })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('request.threadId') });
-      await expect(manager.submit({ toolName: 'refund_payment', runId: bad as string })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('request.runId') });
+      await expect(manager.submit({ toolName: 'refund_payment', threadId: bad as string })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('request.threadId'), details: { field: 'request.threadId' } });
+      await expect(manager.submit({ toolName: 'refund_payment', runId: bad as string })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('request.runId'), details: { field: 'request.runId' } });
     }
-    await expect(manager.list({ createdBefore: 'soon' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdBefore') });
+    await expect(manager.list({ createdBefore: 'soon' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdBefore'), details: { field: 'createdBefore' } });
     await manager.close();
   });
 

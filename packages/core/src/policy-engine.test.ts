@@ -19,6 +19,10 @@ function expectInvalid(run: () => unknown, ...fragments: string[]): void {
   }
   expect(HitlError.is(caught, 'invalid_input'), `expected invalid_input, got ${String(caught)}`).toBe(true);
   for (const fragment of fragments) expect((caught as Error).message).toContain(fragment);
+  // The field is data too, and it is the one the message names.
+  const field = (caught as HitlError).details?.field;
+  expect(field, 'details.field').toEqual(expect.any(String));
+  expect((caught as Error).message).toContain(field);
 }
 
 describe('policies, as in the tutorial', () => {

@@ -1,3 +1,4 @@
+/** The policy engine: validates and compiles policies, then evaluates a call against them in order. */
 import { compileCondition, type CompiledCondition } from './conditions.js';
 import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
 import { optionalApprovals } from './four-eyes.js';
@@ -49,7 +50,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
     matcher = compileToolGlob(pattern);
   } catch (error) {
     if (!HitlError.is(error, 'invalid_input')) throw error;
-    throw new HitlError('invalid_input', `policy '${name}': ${error.message}`, { cause: error, details: error.details });
+    throw new HitlError('invalid_input', `policy '${name}': ${error.message}`, { cause: error, details: { ...error.details, field: field('toolPattern') } });
   }
 
   const minConfidence = optionalUnitInterval(field('minConfidence'), policy.minConfidence) ?? 0;
@@ -65,6 +66,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
     throw new HitlError(
       'invalid_input',
       `${field('maxRiskLevel')} is required unless requireExplicit or deny is set (it caps what the policy auto-approves)`,
+      { details: { field: field('maxRiskLevel'), value: 'undefined' } },
     );
   }
   optionalTimeout(field('timeoutMs'), policy.timeoutMs);

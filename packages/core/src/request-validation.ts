@@ -8,6 +8,7 @@ import { requireToolName } from './tool-name.js';
 import type { Decision } from './constants.js';
 import type { ApprovalRecord, InteractionRequest, ManagerOptions, Notifier, RespondInput, StoredRequest } from './types.js';
 import {
+  describeValue,
   invalidInput,
   isPlain,
   isPlainObject,
@@ -143,16 +144,22 @@ export function checkResponse(input: RespondInput): CheckedResponse {
 export function requireSameRequest(existing: ApprovalRecord, inputHash: string, request: StoredRequest): void {
   const id = existing.request.id;
   if (existing.request.toolName !== request.toolName) {
-    throw new HitlError('conflict', `request '${id}' already exists for tool '${existing.request.toolName}', not '${request.toolName}'`);
+    throw new HitlError('conflict', `request '${id}' already exists for tool '${existing.request.toolName}', not '${request.toolName}'`, {
+      details: { field: 'toolName', value: describeValue(request.toolName), ids: [id] },
+    });
   }
   if (existing.request.type !== request.type) {
-    throw new HitlError('conflict', `request '${id}' already exists as a '${existing.request.type}' request, not '${request.type}'`);
+    throw new HitlError('conflict', `request '${id}' already exists as a '${existing.request.type}' request, not '${request.type}'`, {
+      details: { field: 'type', value: describeValue(request.type), ids: [id] },
+    });
   }
   if ((existing.request.riskLevel ?? 'irreversible') !== (request.riskLevel ?? 'irreversible')) {
-    throw new HitlError('conflict', `request '${id}' already exists with risk level '${existing.request.riskLevel ?? 'irreversible'}'`);
+    throw new HitlError('conflict', `request '${id}' already exists with risk level '${existing.request.riskLevel ?? 'irreversible'}'`, {
+      details: { field: 'riskLevel', value: describeValue(request.riskLevel), ids: [id] },
+    });
   }
   if (existing.inputHash !== inputHash) {
-    throw new HitlError('conflict', `request '${id}' already exists with different input`);
+    throw new HitlError('conflict', `request '${id}' already exists with different input`, { details: { field: 'input', ids: [id] } });
   }
 }
 

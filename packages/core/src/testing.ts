@@ -1,3 +1,4 @@
+/** `@hitl/core/testing`: a manual clock, a recording notifier, a test manager and the store conformance cases. */
 import { createManager } from './approval-manager.js';
 import type { ApprovalRecord, Manager, ManagerEvent, ManagerOptions, Notifier, Scheduler } from './types.js';
 

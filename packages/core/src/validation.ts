@@ -1,3 +1,4 @@
+/** Input checks shared by core: value descriptions and `invalid_input` errors that name the field. */
 import { HitlError } from './hitl-error.js';
 
 /**

@@ -19,7 +19,7 @@ export function outcomeOf(record: ApprovalRecord, onTimeout: 'error' | 'reject',
     case 'approved':
     case 'rejected':
     case 'modified':
-      return record.response ?? new HitlError('store_unavailable', `request '${id}' is ${record.status} but has no response`);
+      return record.response ?? new HitlError('store_unavailable', `request '${id}' is ${record.status} but has no response`, { details: { ids: [id] } });
     case 'expired':
       if (onTimeout === 'reject') {
         return (
@@ -33,11 +33,11 @@ export function outcomeOf(record: ApprovalRecord, onTimeout: 'error' | 'reject',
           }
         );
       }
-      return new HitlError('timeout', `request '${id}' expired at ${record.expiresAt ?? record.closedAt} without a decision`);
+      return new HitlError('timeout', `request '${id}' expired at ${record.expiresAt ?? record.closedAt} without a decision`, { details: { ids: [id] } });
     case 'cancelled':
-      return new HitlError('cancelled', `request '${id}' was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}`);
+      return new HitlError('cancelled', `request '${id}' was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}`, { details: { ids: [id] } });
     default:
-      return new HitlError('store_unavailable', `request '${id}' has an unknown status`);
+      return new HitlError('store_unavailable', `request '${id}' has an unknown status`, { details: { ids: [id] } });
   }
 }
 
@@ -63,7 +63,7 @@ export function createWaiters({ store, scheduler, outcomeOf: outcome, onPending 
 
   return {
     wait(id, signal, waitTimeout) {
-      if (signal?.aborted) return Promise.reject(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`));
+      if (signal?.aborted) return Promise.reject(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`, { details: { ids: [id] } }));
       return new Promise<InteractionResponse>((resolve, reject) => {
         let done = false;
         let waitTimer: unknown;
@@ -82,11 +82,11 @@ export function createWaiters({ store, scheduler, outcomeOf: outcome, onPending 
           settle: (record) => finish(outcome(record)),
           fail: (error) => finish(error),
         };
-        const onAbort = () => finish(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`));
+        const onAbort = () => finish(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`, { details: { ids: [id] } }));
         signal?.addEventListener('abort', onAbort, { once: true });
         if (waitTimeout !== undefined && Number.isFinite(waitTimeout)) {
           waitTimer = scheduler.setTimeout(
-            () => finish(new HitlError('timeout', `stopped waiting for request '${id}' after ${waitTimeout} ms; it is still pending`)),
+            () => finish(new HitlError('timeout', `stopped waiting for request '${id}' after ${waitTimeout} ms; it is still pending`, { details: { ids: [id] } })),
             Math.min(waitTimeout, MAX_TIMER_DELAY),
           );
         }
@@ -97,7 +97,7 @@ export function createWaiters({ store, scheduler, outcomeOf: outcome, onPending 
         store.get(id).then(
           (record) => {
             if (done) return;
-            if (!record) finish(new HitlError('not_found', `request '${id}' does not exist`));
+            if (!record) finish(new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } }));
             else if (record.status !== 'pending') finish(outcome(record));
             else onPending(record);
           },

@@ -1,5 +1,7 @@
+/** Signed one-click decision links: tokens for a reviewer and a request, and the router that confirms them. */
 import { createHmac, randomUUID } from 'node:crypto';
-import { HitlError, invalidInput, isPlainObject, type ApprovalRecord, type Manager } from '@hitl/core';
+import { HitlError, type ApprovalRecord, type Manager } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import express, { type Request, type Response, type Router } from 'express';
 import { jwtVerify } from 'jose';
 import { pageSecurity, renderConfirmPage, renderMessagePage } from './decision-page.js';

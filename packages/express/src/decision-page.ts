@@ -1,6 +1,8 @@
+/** The server-rendered pages of decision links: confirm a decision, or say what happened. */
 import { randomBytes } from 'node:crypto';
 import type { ApprovalRecord } from '@hitl/core';
 import { quorumText } from './quorum-text.js';
+import { requestFacts } from '@hitl/core/internal';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -31,14 +33,7 @@ function layout(title: string, body: string, nonce: string): string {
 
 function details(record: ApprovalRecord): string {
   const { request } = record;
-  const rows: Array<[string, string]> = [
-    ['Tool', request.toolName],
-    ['Risk', request.riskLevel ?? 'irreversible'],
-    ['Confidence', (request.confidence ?? 0).toFixed(2)],
-    ['Why', record.evaluation.reason],
-    ['Expires', record.expiresAt ?? 'never'],
-  ];
-  if (request.requestedBy !== undefined) rows.push(['Requested by', request.requestedBy]);
+  const rows = requestFacts(record);
   const quorum = quorumText(record);
   if (quorum !== undefined) rows.push(['Approvals', quorum]);
   const description = request.description ? `<p>${escapeHtml(request.description)}</p>` : '';

@@ -1,3 +1,4 @@
+/** The event hub: one manager subscription fanned out to the SSE streams, with a replay window. */
 import { randomBytes } from 'node:crypto';
 import type { ApprovalRecord, Grant, GrantChange, Manager, ManagerEvent, Scheduler } from '@hitl/core';
 

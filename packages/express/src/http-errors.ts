@@ -1,4 +1,5 @@
-import { HitlError, type HitlErrorCode } from '@hitl/core';
+/** How the review API turns errors into HTTP answers: status, code, message and the error's details. */
+import { HitlError, type HitlErrorCode, type HitlErrorDetails } from '@hitl/core';
 
 /**
  * Every `error.code` the review API sends: the core's {@link HitlErrorCode}s plus the HTTP-level
@@ -6,7 +7,7 @@ import { HitlError, type HitlErrorCode } from '@hitl/core';
  *
  * @example
  * ```ts
- * const body = (await response.json()) as { error: { code: ReviewErrorCode; message: string } };
+ * const body = (await response.json()) as { error: { code: ReviewErrorCode; message: string; details?: HitlErrorDetails } };
  * if (body.error.code === 'conflict') showAlreadyDecided();
  * ```
  */
@@ -17,13 +18,15 @@ export type ReviewErrorCode =
   | 'unsupported_media_type'
   | 'internal_error';
 
-/** An error the router answers with, as `{ error: { code, message } }` and an HTTP status. */
+/** An error the router answers with, as `{ error: { code, message, details? } }` and an HTTP status. */
 export interface HttpFailure {
   status: number;
   code: ReviewErrorCode;
   message: string;
   /** The requests (or grants) the error is about, when there are several: a bulk decision's. */
   ids?: readonly string[];
+  /** The `HitlError`'s structured details (`field`, `value`, `path`, `ids`), when it has them. */
+  details?: HitlErrorDetails;
 }
 
 /** Where each core error code lands. `timeout` is a state conflict (the deadline passed): 409. */
@@ -121,8 +124,9 @@ export function toHttpFailure(error: unknown): HttpFailure & { expected: boolean
     return error.ids === undefined ? failure : { ...failure, ids: error.ids };
   }
   if (HitlError.is(error)) {
-    const failure = { status: statusOfHitlCode[error.code] ?? 500, code: error.code, message: error.message, expected: true };
-    return error.details?.ids === undefined ? failure : { ...failure, ids: error.details.ids };
+    let failure: HttpFailure & { expected: boolean } = { status: statusOfHitlCode[error.code] ?? 500, code: error.code, message: error.message, expected: true };
+    if (error.details?.ids !== undefined) failure = { ...failure, ids: error.details.ids };
+    return error.details === undefined ? failure : { ...failure, details: error.details };
   }
   if (typeof error === 'object' && error !== null) {
     const failure = bodyParserFailure(error as BodyParserError);

@@ -1,3 +1,4 @@
+/** Idempotency keys of the review API, scoped to the reviewer who sent them. */
 import { createHash } from 'node:crypto';
 
 /**

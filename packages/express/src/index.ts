@@ -1,3 +1,4 @@
+// The public entry of @hitl/express.
 export { createReviewRouter, type GrantAction, type ReviewAction, type ReviewRouterOptions, type Reviewer } from './review-router.js';
 export type { ReviewErrorCode } from './http-errors.js';
 export {

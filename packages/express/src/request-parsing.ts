@@ -33,10 +33,14 @@ export function parseListQuery(query: Request['query']): ListQuery {
   const result: ListQuery = {};
   for (const [key, value] of Object.entries(query)) {
     if (!listFields.has(key)) {
-      throw new HitlError('invalid_input', `query parameter '${key.slice(0, 40)}' is not supported (use ${[...listFields].join(', ')})`);
+      throw new HitlError('invalid_input', `query parameter '${key.slice(0, 40)}' is not supported (use ${[...listFields].join(', ')})`, {
+        details: { field: key.slice(0, 40) },
+      });
     }
-    if (typeof value !== 'string') throw new HitlError('invalid_input', `query parameter '${key}' must be given once, as a plain value`);
-    if (value === '') throw new HitlError('invalid_input', `query parameter '${key}' must not be empty`);
+    if (typeof value !== 'string') {
+      throw new HitlError('invalid_input', `query parameter '${key}' must be given once, as a plain value`, { details: { field: key } });
+    }
+    if (value === '') throw new HitlError('invalid_input', `query parameter '${key}' must not be empty`, { details: { field: key, value: "''" } });
   }
   const { status, toolName, limit, cursor } = query as Record<string, string | undefined>;
   if (status !== undefined) {
@@ -44,6 +48,7 @@ export function parseListQuery(query: Request['query']): ListQuery {
       throw new HitlError(
         'invalid_input',
         `status '${status.slice(0, 40)}' is not a request status (pending, approved, rejected, modified, expired, cancelled)`,
+        { details: { field: 'status', value: describeValue(status) } },
       );
     }
     result.status = status;
@@ -51,7 +56,9 @@ export function parseListQuery(query: Request['query']): ListQuery {
   if (toolName !== undefined) result.toolName = toolName;
   if (limit !== undefined) {
     const parsed = /^[0-9]{1,4}$/.test(limit) ? Number(limit) : Number.NaN;
-    if (!(parsed >= 1 && parsed <= 1000)) throw new HitlError('invalid_input', `limit '${limit.slice(0, 40)}' must be an integer from 1 to 1000`);
+    if (!(parsed >= 1 && parsed <= 1000)) {
+      throw new HitlError('invalid_input', `limit '${limit.slice(0, 40)}' must be an integer from 1 to 1000`, { details: { field: 'limit', value: describeValue(limit) } });
+    }
     result.limit = parsed;
   }
   if (cursor !== undefined) result.cursor = cursor;
@@ -65,12 +72,16 @@ function checkBodyFields(body: Record<string, unknown>, allowed: ReadonlySet<str
   for (const key of Object.keys(body)) {
     if (allowed.has(key)) continue;
     if (key === 'respondedBy') {
-      throw new HitlError('invalid_input', 'respondedBy cannot be set in the body: it is the authenticated reviewer');
+      throw new HitlError('invalid_input', 'respondedBy cannot be set in the body: it is the authenticated reviewer', { details: { field: 'respondedBy' } });
     }
-    throw new HitlError('invalid_input', `body field '${key.slice(0, 40)}' is not supported (allowed: ${[...allowed].join(', ')})`);
+    throw new HitlError('invalid_input', `body field '${key.slice(0, 40)}' is not supported (allowed: ${[...allowed].join(', ')})`, {
+      details: { field: key.slice(0, 40) },
+    });
   }
   if (body.feedback !== undefined && typeof body.feedback !== 'string') {
-    throw new HitlError('invalid_input', `feedback must be a string, got ${body.feedback === null ? 'null' : typeof body.feedback}`);
+    throw new HitlError('invalid_input', `feedback must be a string, got ${body.feedback === null ? 'null' : typeof body.feedback}`, {
+      details: { field: 'feedback', value: describeValue(body.feedback) },
+    });
   }
 }
 
@@ -80,10 +91,12 @@ export type RouteDecision = Omit<RespondInput, 'respondedBy'>;
 /** The body of `POST /requests/:id/respond`: `decision`, and optionally `feedback` and `modified`. */
 export function parseRespondBody(body: Record<string, unknown>): RouteDecision {
   checkBodyFields(body, respondFields);
-  if (body.decision === undefined) throw new HitlError('invalid_input', "decision is required ('approve', 'reject' or 'modify')");
+  if (body.decision === undefined) {
+    throw new HitlError('invalid_input', "decision is required ('approve', 'reject' or 'modify')", { details: { field: 'decision', value: 'undefined' } });
+  }
   if (typeof body.decision !== 'string' || !['approve', 'reject', 'modify'].includes(body.decision)) {
     const shown = describeValue(typeof body.decision === 'string' ? body.decision.slice(0, 40) : body.decision);
-    throw new HitlError('invalid_input', `decision ${shown} is not a decision ('approve', 'reject' or 'modify')`);
+    throw new HitlError('invalid_input', `decision ${shown} is not a decision ('approve', 'reject' or 'modify')`, { details: { field: 'decision', value: shown } });
   }
   const input: RouteDecision = { decision: body.decision as Decision };
   if (body.feedback !== undefined) input.feedback = body.feedback as string;
@@ -120,6 +133,6 @@ export async function readJsonBody(jsonParser: RequestHandler, request: Request,
   });
   const body: unknown = request.body;
   if (body === undefined) return {};
-  if (!isPlainObject(body)) throw new HitlError('invalid_input', 'the request body must be a JSON object');
+  if (!isPlainObject(body)) throw new HitlError('invalid_input', 'the request body must be a JSON object', { details: { field: 'body', value: describeValue(body) } });
   return body;
 }

@@ -78,6 +78,7 @@ describe('createReviewRouter options', () => {
       } catch (error) {
         expect(HitlError.is(error, 'invalid_input')).toBe(true);
         expect((error as Error).message).toMatch(/options\.authenticate is required.*allowAnonymous: true/);
+        expect(error).toMatchObject({ code: 'invalid_input', details: { field: 'options.authenticate' } });
       }
     }
     expect(typeof attempt({ allowAnonymous: true })()).toBe('function');
@@ -183,6 +184,8 @@ describe('GET /requests', () => {
       const response = await http.get(`/hitl/requests?${query}`).set('x-reviewer', 'alice');
       expectError(response, 400, 'invalid_input');
       expect(response.body.error.message).toMatch(message);
+      // The field is data too: `{ error: { code, message, details: { field } } }`.
+      expect(response.body.error.details, query).toMatchObject({ field: query.split('=')[0] });
     }
   });
 
@@ -300,29 +303,31 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     const bad = await http.post(`/hitl/requests/${third.request.id}/approve`).set('x-reviewer', 'bob').send({ decision: 'reject' });
     expectError(bad, 400, 'invalid_input');
     expect(bad.body.error.message).toMatch(/body field 'decision' is not supported/);
+    expect(bad.body.error.details).toEqual({ field: 'decision' });
   });
 
   it('answers 400 for bad bodies and leaves the request pending', async () => {
     const { http, submit, manager } = await setup();
     const record = await submit();
     const url = `/hitl/requests/${record.request.id}/respond`;
-    const cases: Array<[unknown, RegExp]> = [
-      [{ decision: 'maybe' }, /decision 'maybe' is not a decision/],
-      [{ decision: 42 }, /decision 42 is not a decision/],
-      [{}, /decision is required/],
-      [{ decision: 'modify' }, /modified undefined is required when decision is 'modify'/],
-      [{ decision: 'modify', modified: [1, 2] }, /modified an array must be a plain object/],
-      [{ decision: 'modify', modified: 'x' }, /modified 'x' must be a plain object/],
-      [{ decision: 'approve', modified: { a: 1 } }, /modified a object is only allowed when decision is 'modify'/],
-      [{ decision: 'reject', feedback: 3 }, /feedback must be a string, got number/],
-      [{ decision: 'approve', respondedBy: 'ceo' }, /respondedBy cannot be set in the body/],
-      [{ decision: 'approve', extra: true }, /body field 'extra' is not supported/],
-      [[{ decision: 'approve' }], /must be a JSON object/],
+    const cases: Array<[unknown, RegExp, string]> = [
+      [{ decision: 'maybe' }, /decision 'maybe' is not a decision/, 'decision'],
+      [{ decision: 42 }, /decision 42 is not a decision/, 'decision'],
+      [{}, /decision is required/, 'decision'],
+      [{ decision: 'modify' }, /modified undefined is required when decision is 'modify'/, 'modified'],
+      [{ decision: 'modify', modified: [1, 2] }, /modified an array must be a plain object/, 'modified'],
+      [{ decision: 'modify', modified: 'x' }, /modified 'x' must be a plain object/, 'modified'],
+      [{ decision: 'approve', modified: { a: 1 } }, /modified a object is only allowed when decision is 'modify'/, 'modified'],
+      [{ decision: 'reject', feedback: 3 }, /feedback must be a string, got number/, 'feedback'],
+      [{ decision: 'approve', respondedBy: 'ceo' }, /respondedBy cannot be set in the body/, 'respondedBy'],
+      [{ decision: 'approve', extra: true }, /body field 'extra' is not supported/, 'extra'],
+      [[{ decision: 'approve' }], /must be a JSON object/, 'body'],
     ];
-    for (const [body, message] of cases) {
+    for (const [body, message, field] of cases) {
       const response = await http.post(url).set('x-reviewer', 'alice').send(body as object);
       expectError(response, 400, 'invalid_input');
       expect(response.body.error.message).toMatch(message);
+      expect(response.body.error.details, JSON.stringify(body)).toMatchObject({ field });
     }
     for (const text of ['{"decision": "approve"', 'null', '"approve"', '{decision: approve}']) {
       const response = await http.post(url).set({ 'x-reviewer': 'alice', 'content-type': 'application/json' }).send(text);
@@ -359,6 +364,7 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     const response = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'bob').send({});
     expectError(response, 403, 'forbidden');
     expect(response.body.error.message).toMatch(/who made request/);
+    expect(response.body.error.details).toMatchObject({ field: 'respondedBy' });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     expect((await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'alice').send({})).status).toBe(200);
   });
@@ -395,6 +401,7 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     const response = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-user', encodeURIComponent('carol\u200b')).send({});
     expectError(response, 400, 'invalid_input');
     expect(response.body.error.message).toMatch(/U\+200B/);
+    expect(response.body.error.details).toMatchObject({ field: 'respondedBy' });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
   });
 
@@ -408,6 +415,7 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
       .send({ decision: 'modify', modified: { user_id: 12345 } });
     expectError(response, 400, 'invalid_input');
     expect(response.body.error.message).toContain('modified/user_id must be string');
+    expect(response.body.error.details).toEqual({ field: 'modified', path: 'modified/user_id' });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     const fixed = await http
       .post(`/hitl/requests/${record.request.id}/respond`)
@@ -429,6 +437,7 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     const again = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'bob').send({});
     expectError(again, 409, 'conflict');
     expect(again.body.error.message).toMatch(/already rejected/);
+    expect(again.body.error.details).toEqual({ ids: [record.request.id] });
   });
 
   it('answers 409 when the request has expired (manual clock)', async () => {
@@ -440,6 +449,7 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     const response = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'alice').send({});
     expectError(response, 409, 'conflict');
     expect(response.body.error.message).toMatch(/expired/);
+    expect(response.body.error.details).toEqual({ ids: [record.request.id] });
   });
 
   it('answers 413 for a body over the limit (64 kB by default, configurable)', async () => {

@@ -1,6 +1,6 @@
 /** The review router: the reviewer REST API, the event stream and the dashboard, on a manager. */
 import { HitlError } from '@hitl/core';
-import { defaultScheduler } from '@hitl/core/internal';
+import { defaultScheduler, describeValue } from '@hitl/core/internal';
 import type { ApprovalRecord, Grant, GrantInput, Scheduler } from '@hitl/core';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
@@ -33,8 +33,8 @@ const ANONYMOUS: Reviewer = Object.freeze({ id: 'anonymous' });
  * `DELETE /grants/:id` (200, the revoked grant), `GET /events` (SSE: `request-*` events with
  * `{ type, record }`, `grant-created`/`grant-revoked` with `{ type, grant }`), `GET /` (dashboard).
  *
- * Every error is JSON `{ error: { code, message } }` (plus `ids` when it is about several requests,
- * as a bulk `conflict` is): 400 bad input, 401 no identity, 403 refused
+ * Every error is JSON `{ error: { code, message, details? } }` (`details`: the field, value, path or
+ * ids it is about; plus `ids` when it is about several requests, as a bulk `conflict` is): 400 bad input, 401 no identity, 403 refused
  * by `authorize` or self-approval, 404 unknown id, 409 already decided or expired, 413 body over
  * `bodyLimit`, 415 a POST that is not `application/json` (which also stops cross-site form posts),
  * 503 store unavailable, 500 (generic message, no stack) for anything unexpected.
@@ -122,7 +122,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
    */
   const requireAllowed = async (reviewer: TReviewer, record: ApprovalRecord, action: ReviewAction) => {
     if (!(await allowed(reviewer, record, 'view'))) {
-      throw new HitlError('not_found', `request '${record.request.id}' does not exist`);
+      throw new HitlError('not_found', `request '${record.request.id}' does not exist`, { details: { ids: [record.request.id] } });
     }
     if (action !== 'view' && !(await allowed(reviewer, record, action))) {
       throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not ${action} request '${record.request.id}'`);
@@ -131,7 +131,7 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
 
   const readRecord = async (id: string): Promise<ApprovalRecord> => {
     const record = await manager.get(id);
-    if (!record) throw new HitlError('not_found', `request '${id}' does not exist`);
+    if (!record) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
     return record;
   };
 
@@ -143,7 +143,9 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     if (input.remember !== undefined) await requireAllowed(reviewer, record, 'grant');
     const key = request.get('idempotency-key');
     if (key !== undefined && !/^[\x21-\x7e]{1,100}$/.test(key)) {
-      throw new HitlError('invalid_input', 'the Idempotency-Key header must be 1 to 100 visible ASCII characters');
+      throw new HitlError('invalid_input', 'the Idempotency-Key header must be 1 to 100 visible ASCII characters', {
+        details: { field: 'Idempotency-Key', value: describeValue(key) },
+      });
     }
     // A retry carrying the same key (and reviewer) gets the recorded decision back instead of 409.
     const idempotency = key === undefined ? {} : { idempotencyKey: idempotencyKeyOf(reviewer.id, key) };
@@ -227,7 +229,12 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
     }
     const failure = toHttpFailure(error);
     if (!failure.expected) logger.error('hitl: the review router failed to handle a request', error);
-    const body = failure.ids === undefined ? { code: failure.code, message: failure.message } : { code: failure.code, message: failure.message, ids: failure.ids };
+    const body = {
+      code: failure.code,
+      message: failure.message,
+      ...(failure.ids === undefined ? {} : { ids: failure.ids }),
+      ...(failure.details === undefined ? {} : { details: failure.details }),
+    };
     sendJson(response, failure.status, { error: body });
   });
 

@@ -12,7 +12,7 @@ function invalidOption(field: string, value: unknown, problem: string): HitlErro
 }
 
 export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
-  if (!isPlainObject(options)) throw new HitlError('invalid_input', 'createReviewRouter: options must be an object');
+  if (!isPlainObject(options)) throw new HitlError('invalid_input', 'createReviewRouter: options must be an object', { details: { field: 'options' } });
   requireManager(options.manager, ['get', 'list', 'respond', 'subscribe'], 'options.manager');
   if (options.allowAnonymous !== undefined && typeof options.allowAnonymous !== 'boolean') {
     throw invalidOption('allowAnonymous', options.allowAnonymous, 'must be a boolean');
@@ -22,6 +22,7 @@ export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
       throw new HitlError(
         'invalid_input',
         'createReviewRouter: options.authenticate is required to identify reviewers; pass allowAnonymous: true to let anyone who reaches the router decide requests',
+        { details: { field: 'options.authenticate', value: 'undefined' } },
       );
     }
   } else if (typeof options.authenticate !== 'function') {

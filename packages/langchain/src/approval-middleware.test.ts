@@ -191,6 +191,7 @@ describe('approvalMiddleware', () => {
     const refused = await manager.respond(byUser.get('2')!, { decision: 'modify', modified: { user_id: 'all' } }).catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toContain('modified/user_id must match pattern');
+    expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
     await manager.respond(byUser.get('2')!, { decision: 'reject', feedback: 'not all of them' });
     const result = await run;
 
@@ -312,5 +313,10 @@ describe('approvalMiddleware', () => {
       'options.manager must be a Manager from createManager() (it has no evaluate() method)',
     );
     expect(() => approvalMiddleware({ manager, riskLevel: 'read_only', name: '' })).toThrow("options.name '' must be a non-empty string");
+    // The same refusals, read as data.
+    expect(() => approvalMiddleware({ manager, riskLevel: { delete_user: 'dangerous' as never } })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel.delete_user' }) }));
+    expect(() => approvalMiddleware({ manager, riskLevel: 42 as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel' }) }));
+    expect(() => approvalMiddleware({ manager: undefined as never, riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.manager' }) }));
+    expect(() => approvalMiddleware({ manager, riskLevel: 'read_only', name: '' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.name' }) }));
   });
 });

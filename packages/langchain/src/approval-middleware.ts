@@ -1,5 +1,6 @@
+/** `approvalMiddleware`: agent middleware that sends each tool call of a LangChain agent through the manager's policies. */
 import { HitlError, toolNameProblem } from '@hitl/core';
-import { describeValue, invalidInput } from '@hitl/core/internal';
+import { checkedConfidence, checkedRiskLevel, describeValue, invalidInput } from '@hitl/core/internal';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
@@ -10,24 +11,19 @@ import type { ToolRejection } from './rejection.js';
 import {
   askManager,
   callbackFailure,
-  checkedConfidence,
-  checkedRisk,
   defaultDescription,
   inputRecord,
   isPromiseLike,
   parseWithSchema,
+  refuseFailedCallback,
   rejectionText,
   threadIdOf,
   toolInputSchema,
   turnIdOf,
-  validateConfidenceOption,
-  validateOptionalFunction,
-  validateRequestedBy,
-  validateRiskOption,
-  validateSharedOptions,
+  validateWrapperOptions,
   withContext,
 } from './review.js';
-import type { OnReject } from './review.js';
+import type { SharedOptions } from './review.js';
 
 /**
  * The risk of each tool call: one level for every tool, a level per tool name (tools missing from
@@ -64,22 +60,13 @@ export type ConfidenceOption = number | ((toolCall: ToolCall, request: ToolCallR
  * };
  * ```
  */
-export interface ApprovalMiddlewareOptions {
-  manager: Manager;
+export interface ApprovalMiddlewareOptions extends SharedOptions {
   riskLevel: RiskLevelOption;
   confidence?: ConfidenceOption;
   /** What the reviewer reads. Default: the tool's description, then the call's arguments as JSON. */
   describe?: (toolCall: ToolCall, request: ToolCallRequest) => string;
   /** Who the agent acts for (that person may not approve their own request): fixed, or per run. */
   requestedBy?: string | ((request: ToolCallRequest) => string | undefined);
-  /** `'message'` (default): a refused call becomes a `ToolMessage` with `status: 'error'`. `'throw'`: throws {@link ToolRejectedError}. */
-  onReject?: OnReject;
-  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
-  timeoutMs?: number;
-  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
-  formatRejection?: (rejection: ToolRejection) => string;
-  /** `true` stores auto-approved calls as records too (`manager.submit`). Default `false` (`manager.evaluate` only). */
-  audit?: boolean;
   /** The middleware's name in the agent. Default `'HitlApprovalMiddleware'`. */
   name?: string;
   /**
@@ -92,12 +79,8 @@ export interface ApprovalMiddlewareOptions {
 }
 
 function validateOptions(options: unknown): asserts options is ApprovalMiddlewareOptions {
-  validateSharedOptions(options, 'options');
-  const { riskLevel, confidence, describe, requestedBy, name } = options as unknown as Record<string, unknown>;
-  validateRiskOption('options.riskLevel', riskLevel, true);
-  validateConfidenceOption('options.confidence', confidence);
-  validateOptionalFunction('options.describe', describe);
-  validateRequestedBy('options.requestedBy', requestedBy);
+  validateWrapperOptions(options, 'options', { riskRecords: true });
+  const { name } = options as unknown as Record<string, unknown>;
   if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidInput('options.name', name, 'must be a non-empty string');
   const { durable } = options as unknown as Record<string, unknown>;
   if (durable !== undefined && typeof durable !== 'boolean') throw invalidInput('options.durable', durable, 'must be a boolean');
@@ -158,16 +141,20 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
   const riskOf = (toolCall: ToolCall, request: Request): RiskLevel => {
     if (typeof riskLevel === 'string') return riskLevel;
     if (typeof riskLevel !== 'function') return riskLevel[toolCall.name] ?? 'irreversible';
-    try {
-      return checkedRisk(toolCall.name, riskLevel(toolCall, request));
-    } catch (error) {
-      throw callbackFailure('riskLevel', toolCall.name, error);
-    }
+    return checkedRiskLevel(toolCall.name, riskLevel(toolCall, request));
   };
 
   const refuse = (rejection: ToolRejection, toolCall: ToolCall): ToolMessage =>
     new ToolMessage({
       content: rejectionText(rejection, options),
+      tool_call_id: toolCall.id ?? '',
+      name: toolCall.name,
+      status: 'error',
+    });
+  /** A failed `riskLevel`/`confidence` callback: refused (and logged), never run. */
+  const refuseCallback = (callback: 'riskLevel' | 'confidence', error: unknown, toolCall: ToolCall): ToolMessage =>
+    new ToolMessage({
+      content: refuseFailedCallback(callback, toolCall.name, error, options),
       tool_call_id: toolCall.id ?? '',
       name: toolCall.name,
       status: 'error',
@@ -241,8 +228,18 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
       };
       return refuse(rejection, toolCall);
     }
-    const score = checkedConfidence(toolCall.name, rawConfidence);
-    const level = riskOf(toolCall, request);
+    let score: number | undefined;
+    let level: RiskLevel;
+    try {
+      score = checkedConfidence(toolCall.name, rawConfidence);
+    } catch (error) {
+      return refuseCallback('confidence', error, toolCall);
+    }
+    try {
+      level = riskOf(toolCall, request);
+    } catch (error) {
+      return refuseCallback('riskLevel', error, toolCall);
+    }
     const context = contextOf(request);
     if (!audit) {
       // Conditions see what submit would show them: the arguments and the context.
@@ -258,12 +255,12 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     try {
       value = confidence(request.toolCall, request);
     } catch (error) {
-      throw callbackFailure('confidence', request.toolCall.name, error);
+      return refuseCallback('confidence', error, request.toolCall);
     }
     if (!isPromiseLike(value)) return decide(request, handler, value);
     return Promise.resolve(value).then(
       (resolved) => decide(request, handler, resolved),
-      (error: unknown) => Promise.reject(callbackFailure('confidence', request.toolCall.name, error)),
+      (error: unknown) => refuseCallback('confidence', error, request.toolCall),
     );
   };
 

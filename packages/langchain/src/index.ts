@@ -1,3 +1,4 @@
+// The public entry of @hitl/langchain.
 export { withApproval, wrapTools } from './with-approval.js';
 export type { ToolInput, WithApprovalOptions } from './with-approval.js';
 export { ToolRejectedError, defaultRejectionMessage } from './rejection.js';

@@ -83,6 +83,9 @@ describe('toInterruptOn', () => {
     expect(() => toInterruptOn(manager, [{ name: '' }], { riskLevel })).toThrow(/^tools\[0\] .* must be a tool with a non-empty name/);
     expect(() => toInterruptOn(manager, 'get_weather' as never, { riskLevel })).toThrow("tools 'get_weather' must be an array of tools or tool names");
     expect(() => toInterruptOn({} as never, [], { riskLevel })).toThrow('manager must be a Manager from createManager() (it has no evaluate() method)');
+    expect(() => toInterruptOn(manager, [{ name: '' }], { riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools[0]' }) }));
+    expect(() => toInterruptOn(manager, 'get_weather' as never, { riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools' }) }));
+    expect(() => toInterruptOn({} as never, [], { riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'manager' }) }));
   });
 });
 
@@ -246,5 +249,10 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
       /^interrupt.value .* must be a humanInTheLoopMiddleware request/,
     );
     await expect(submitInterrupt(manager, { value: { actionRequests: [], reviewConfigs: [] } }, { riskLevel })).rejects.toThrow(/^interrupt.id undefined must be/);
+    await expect(submitInterrupt(manager, { id: 'x', value: { nope: true } }, { riskLevel })).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'interrupt.value' } });
+    await expect(submitInterrupt(manager, { value: { actionRequests: [], reviewConfigs: [] } }, { riskLevel })).rejects.toMatchObject({
+      code: 'invalid_input',
+      details: { field: 'interrupt.id' },
+    });
   });
 });

@@ -1,6 +1,7 @@
+/** What `withApproval` and `approvalMiddleware` share: option checks, asking the manager, refusals, schemas, run context. */
 import { HitlError, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
-import { describeValue, errorMessage, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
-import type { InteractionRequest, InteractionResponse, Manager, RiskLevel } from '@hitl/core';
+import { callbackRejection, errorMessage, invalidInput, isPlainObject, rejectionOfResponse, requireManager, type AssessmentCallback } from '@hitl/core/internal';
+import type { InteractionRequest, InteractionResponse, Logger, Manager } from '@hitl/core';
 import { toJsonSchema, Validator } from '@langchain/core/utils/json_schema';
 import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
 import { defaultRejectionMessage, ToolRejectedError } from './rejection.js';
@@ -21,13 +22,32 @@ export type Verdict =
   | { run: true; requestId: string; response: InteractionResponse; modified?: Record<string, unknown> }
   | { run: false; rejection: ToolRejection };
 
-/** Options shared by `withApproval` and `approvalMiddleware`, validated once when the wrapper is built. */
+/**
+ * Options shared by `withApproval` and `approvalMiddleware`, validated once when the wrapper is built.
+ *
+ * @example
+ * ```ts
+ * const shared: SharedOptions = { manager, onReject: 'throw', timeoutMs: 60_000, audit: true };
+ * ```
+ */
 export interface SharedOptions {
   manager: Manager;
+  /**
+   * `'message'` (default): a refused call returns the text the model reads (a `ToolMessage` with
+   * `status: 'error'` when there is a tool call). `'throw'`: it throws {@link ToolRejectedError}.
+   */
   onReject?: OnReject;
+  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
   timeoutMs?: number;
+  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
   formatRejection?: (rejection: ToolRejection) => string;
+  /**
+   * `true` stores auto-approved calls as records too (`manager.submit`, for the audit trail).
+   * Default `false`: auto-approval is decided by `manager.evaluate` alone, with no store round trip.
+   */
   audit?: boolean;
+  /** Where a refusal because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 function isUnitInterval(value: unknown): value is number {
@@ -38,7 +58,7 @@ function isUnitInterval(value: unknown): value is number {
 export function validateSharedOptions(options: unknown, field: string): asserts options is SharedOptions {
   if (!isPlainObject(options)) throw invalidInput(field, options, 'must be an object');
   requireManager(options.manager, ['evaluate', 'submit', 'waitFor', 'cancel'], `${field}.manager`);
-  const { onReject, timeoutMs, formatRejection, audit } = options;
+  const { onReject, timeoutMs, formatRejection, audit, logger } = options;
   if (onReject !== undefined && onReject !== 'message' && onReject !== 'throw') {
     throw invalidInput(`${field}.onReject`, onReject, "must be 'message' or 'throw'");
   }
@@ -49,6 +69,23 @@ export function validateSharedOptions(options: unknown, field: string): asserts 
     throw invalidInput(`${field}.formatRejection`, formatRejection, 'must be a function');
   }
   if (audit !== undefined && typeof audit !== 'boolean') throw invalidInput(`${field}.audit`, audit, 'must be a boolean');
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof (logger as { warn?: unknown }).warn !== 'function')) {
+    throw invalidInput(`${field}.logger`, logger, 'must be a logger with a warn() method (console fits)');
+  }
+}
+
+/**
+ * Checks the options of a wrapper (`withApproval`, `approvalMiddleware`): the shared ones, then
+ * `riskLevel` (a record of levels by tool name too when `riskRecords`), `confidence`, `describe` and
+ * `requestedBy`. Throws `HitlError('invalid_input')` naming the field.
+ */
+export function validateWrapperOptions(options: unknown, field: string, { riskRecords }: { riskRecords: boolean }): asserts options is SharedOptions {
+  validateSharedOptions(options, field);
+  const { riskLevel, confidence, describe, requestedBy } = options as unknown as Record<string, unknown>;
+  validateRiskOption(`${field}.riskLevel`, riskLevel, riskRecords);
+  validateConfidenceOption(`${field}.confidence`, confidence);
+  validateOptionalFunction(`${field}.describe`, describe);
+  validateRequestedBy(`${field}.requestedBy`, requestedBy);
 }
 
 export function validateConfidenceOption(field: string, value: unknown): void {
@@ -123,7 +160,7 @@ export async function askManager(manager: Manager, request: InteractionRequest, 
   } else {
     response = record.response;
   }
-  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
+  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, { details: { ids: [requestId] } });
   return verdictOfResponse(request.toolName, requestId, response, automaticReason);
 }
 
@@ -137,11 +174,8 @@ export function verdictOfResponse(toolName: string, requestId: string, response:
         return { run: false, rejection: { reason: 'invalid_modification', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
       }
       return { run: true, requestId, response, modified: response.modified };
-    default: {
-      const rejection: ToolRejection = { reason: response.automatic ? automaticReason : 'reviewer', toolName, requestId, response };
-      if (response.feedback !== undefined) rejection.feedback = response.feedback;
-      return { run: false, rejection };
-    }
+    default:
+      return { run: false, rejection: rejectionOfResponse(toolName, requestId, response, { automaticReason }) };
   }
 }
 
@@ -175,25 +209,22 @@ export async function parseWithSchema(
   return { success: true, data: value };
 }
 
+/**
+ * A `riskLevel` or `confidence` callback threw or gave an invalid value: nobody can judge the call,
+ * so it is refused (`reason: 'callback_failed'`, the feedback names the callback and its error), the
+ * refusal is logged, and the tool never runs. Returns the text for the model, or throws
+ * {@link ToolRejectedError} with `onReject: 'throw'`.
+ */
+export function refuseFailedCallback(callback: AssessmentCallback, toolName: string, error: unknown, options: SharedOptions): string {
+  const rejection = callbackRejection(callback, toolName, error);
+  (options.logger ?? console).warn(`hitl: refused a call to '${toolName}': ${rejection.feedback ?? callback}`);
+  return rejectionText(rejection, options);
+}
+
 /** A user callback failed: the call does not run (fail closed) and the error names the callback. */
 export function callbackFailure(callback: string, toolName: string, error: unknown): HitlError {
   if (HitlError.is(error)) return error;
-  return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, { cause: error });
-}
-
-/** A confidence from a user callback; anything but `undefined` or a number in [0, 1] is refused. */
-export function checkedConfidence(toolName: string, value: unknown): number | undefined {
-  if (value === undefined || isUnitInterval(value)) return value;
-  throw new HitlError('invalid_input', `confidence for '${toolName}' is ${describeValue(value)}; it must be a number between 0 and 1`);
-}
-
-/** A risk level from a user callback; anything but a known level is refused. */
-export function checkedRisk(toolName: string, value: unknown): RiskLevel {
-  if (isRiskLevel(value)) return value;
-  throw new HitlError(
-    'invalid_input',
-    `riskLevel for '${toolName}' is ${describeValue(value)}; it must be 'read_only', 'data_modification' or 'irreversible'`,
-  );
+  return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, { cause: error, details: { field: callback } });
 }
 
 export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {

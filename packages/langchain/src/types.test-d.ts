@@ -1,4 +1,5 @@
 import { createManager } from '@hitl/core';
+import type { ToolRejection as CoreToolRejection } from '@hitl/core';
 import type { ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import type { DynamicTool } from '@langchain/core/tools';
@@ -7,7 +8,7 @@ import type { AgentMiddleware, HITLResponse, InterruptOnConfig } from 'langchain
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { ToolRejectedError, withApproval, wrapTools } from './index.js';
-import type { ToolInput, WithApprovalOptions } from './index.js';
+import type { ToolInput, ToolRejection, WithApprovalOptions } from './index.js';
 import { approvalMiddleware, toInterruptOn, waitForInterruptDecisions } from './middleware.js';
 
 const manager = createManager();
@@ -65,7 +66,10 @@ describe('withApproval types', () => {
   });
 
   it('ToolRejectedError is a HitlError carrying the rejection', () => {
-    expectTypeOf<ToolRejectedError['reason']>().toEqualTypeOf<'policy' | 'reviewer' | 'timeout' | 'invalid_modification'>();
+    expectTypeOf<ToolRejectedError['reason']>().toEqualTypeOf<
+      'policy' | 'reviewer' | 'timeout' | 'invalid_modification' | 'invalid_tool' | 'callback_failed' | 'unavailable'
+    >();
+    expectTypeOf<ToolRejection>().toEqualTypeOf<CoreToolRejection>();
     expectTypeOf<ToolRejectedError['code']>().toExtend<string>();
   });
 });

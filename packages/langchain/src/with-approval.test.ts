@@ -114,6 +114,7 @@ describe('withApproval in a createAgent run', () => {
     const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toContain('modified/user_id must match pattern');
+    expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     await manager.respond(record.request.id, { decision: 'reject', feedback: 'wrong user' });
     const result = await run;
@@ -335,24 +336,38 @@ describe('withApproval invoked directly', () => {
     expect(body).toHaveBeenCalledTimes(1);
   });
 
-  it('a failing or invalid callback never runs the tool (fail closed) and throws invalid_input', async () => {
+  it('a failing or invalid riskLevel/confidence callback refuses the call (callback_failed), logs it and never runs the tool', async () => {
     const { manager, weatherBody, getWeather } = setup();
+    const logger = { warn: vi.fn() };
     const throwing = withApproval(getWeather, {
       manager,
       riskLevel: 'read_only',
+      logger,
       confidence: () => {
         throw new Error('scorer offline');
       },
     });
-    const rejecting = withApproval(getWeather, { manager, riskLevel: 'read_only', confidence: async () => Promise.reject(new Error('scorer offline')) });
-    const outOfRange = withApproval(getWeather, { manager, riskLevel: 'read_only', confidence: () => 1.5 });
-    const unknownRisk = withApproval(getWeather, { manager, riskLevel: () => 'harmless' as never, confidence: 1 });
+    const rejecting = withApproval(getWeather, {
+      manager,
+      riskLevel: 'read_only',
+      logger,
+      onReject: 'throw',
+      confidence: async () => Promise.reject(new Error('scorer offline')),
+    });
+    const outOfRange = withApproval(getWeather, { manager, riskLevel: 'read_only', logger, confidence: () => 1.5 });
+    const unknownRisk = withApproval(getWeather, { manager, riskLevel: () => 'harmless' as never, logger, confidence: 1 });
 
-    await expect(throwing.invoke({ city: 'Paris' })).rejects.toThrow("confidence for 'get_weather' threw: scorer offline");
-    await expect(rejecting.invoke({ city: 'Paris' })).rejects.toSatisfy((error) => HitlError.is(error, 'invalid_input'));
-    await expect(outOfRange.invoke({ city: 'Paris' })).rejects.toThrow("confidence for 'get_weather' is 1.5; it must be a number between 0 and 1");
-    await expect(unknownRisk.invoke({ city: 'Paris' })).rejects.toThrow("riskLevel for 'get_weather' is 'harmless'");
+    await expect(throwing.invoke({ city: 'Paris' })).resolves.toBe("Refused: confidence for 'get_weather' threw: scorer offline");
+    const thrown: unknown = await rejecting.invoke({ city: 'Paris' }).catch((error: unknown) => error);
+    expect(ToolRejectedError.is(thrown)).toBe(true);
+    expect(thrown).toMatchObject({ reason: 'callback_failed', toolName: 'get_weather', requestId: '', feedback: "confidence for 'get_weather' threw: scorer offline" });
+    await expect(outOfRange.invoke({ city: 'Paris' })).resolves.toBe("Refused: confidence for 'get_weather' is 1.5; it must be a number between 0 and 1");
+    await expect(unknownRisk.invoke({ city: 'Paris' })).resolves.toContain("riskLevel for 'get_weather' is 'harmless'");
     expect(weatherBody).not.toHaveBeenCalled();
+    expect(logger.warn).toHaveBeenCalledTimes(4);
+    expect(logger.warn).toHaveBeenCalledWith("hitl: refused a call to 'get_weather': confidence for 'get_weather' threw: scorer offline");
+    // Nothing was stored: nobody could judge the call, so nobody is asked about it.
+    expect((await manager.list()).items).toHaveLength(0);
   });
 
   it('describe and requestedBy reach the request, and the requester may not approve it', async () => {
@@ -415,6 +430,7 @@ describe('withApproval invoked directly', () => {
       const error = await manager.respond(id, { decision: 'modify', modified }).catch((caught: unknown) => caught);
       expect(HitlError.is(error, 'invalid_input')).toBe(true);
       expect((error as Error).message).toContain(message);
+      expect(error).toMatchObject({ code: 'invalid_input', details: { field: 'modified' } });
       expect((await manager.get(id))?.status).toBe('pending');
       await manager.respond(id, { decision: 'reject', feedback: 'no' });
     };
@@ -488,6 +504,9 @@ describe('wrapTools', () => {
     const { manager, getWeather, deleteUser } = setup();
     expect(() => wrapTools([getWeather, deleteUser], (candidate) => ({ manager, riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never }))).toThrow(
       "tools[1]: options.riskLevel 'bad' must be a risk level or a function",
+    );
+    expect(() => wrapTools([getWeather, deleteUser], (candidate) => ({ manager, riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never }))).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools[1].options.riskLevel' }) }),
     );
   });
 });

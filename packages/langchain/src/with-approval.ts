@@ -1,6 +1,7 @@
+/** `withApproval` / `wrapTools` for LangChain tools: each call goes through the manager's policies before the tool runs. */
 import { HitlError, toolNameProblem } from '@hitl/core';
-import { invalidInput, isPlainObject } from '@hitl/core/internal';
-import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';
+import { checkedConfidence, checkedRiskLevel, invalidInput, isPlainObject } from '@hitl/core/internal';
+import type { InteractionRequest, RiskLevel } from '@hitl/core';
 import type { CallbackManagerForToolRun } from '@langchain/core/callbacks/manager';
 import { ToolMessage } from '@langchain/core/messages';
 import type { ToolCall } from '@langchain/core/messages/tool';
@@ -10,24 +11,19 @@ import type { ToolRejection } from './rejection.js';
 import {
   askManager,
   callbackFailure,
-  checkedConfidence,
-  checkedRisk,
   contextId,
   defaultDescription,
   inputRecord,
   isPromiseLike,
   parseWithSchema,
+  refuseFailedCallback,
   rejectionText,
   threadIdOf,
   toolInputSchema,
-  validateConfidenceOption,
-  validateOptionalFunction,
-  validateRequestedBy,
-  validateRiskOption,
-  validateSharedOptions,
+  validateWrapperOptions,
   withContext,
 } from './review.js';
-import type { OnReject } from './review.js';
+import type { SharedOptions } from './review.js';
 
 /**
  * The parsed input a tool's function receives: the output type of its Zod schema, `string` for
@@ -57,8 +53,7 @@ export type ToolInput<T> = T extends { schema: infer Schema }
  * };
  * ```
  */
-export interface WithApprovalOptions<Input = unknown> {
-  manager: Manager;
+export interface WithApprovalOptions<Input = unknown> extends SharedOptions {
   /** The risk of a call: fixed, or computed from the input. */
   riskLevel: RiskLevel | ((input: Input) => RiskLevel);
   /** The model's confidence in [0, 1]: fixed, or computed per call. Absent counts as 0 for the policies. */
@@ -67,17 +62,6 @@ export interface WithApprovalOptions<Input = unknown> {
   describe?: (input: Input) => string;
   /** Who the agent acts for (that person may not approve their own request): fixed, or per run. */
   requestedBy?: string | ((input: Input, config: ToolRunnableConfig) => string | undefined);
-  /** `'message'` (default): a refused call returns text the model reads. `'throw'`: it throws {@link ToolRejectedError}. */
-  onReject?: OnReject;
-  /** How long a request waits for a human; overrides the policy's and the manager's timeout. */
-  timeoutMs?: number;
-  /** Turns a refusal into the text the model reads. Default {@link defaultRejectionMessage}. */
-  formatRejection?: (rejection: ToolRejection) => string;
-  /**
-   * `true` stores auto-approved calls as records too (`manager.submit`, for the audit trail).
-   * Default `false`: auto-approval is decided by `manager.evaluate` alone, with no store round trip.
-   */
-  audit?: boolean;
 }
 
 type ToolCallMethod = (arg: unknown, runManager?: CallbackManagerForToolRun, config?: ToolRunnableConfig) => unknown;
@@ -94,12 +78,7 @@ function validateTool(tool: unknown): asserts tool is GatedTool {
 }
 
 function validateOptions(options: unknown): asserts options is WithApprovalOptions {
-  validateSharedOptions(options, 'options');
-  const { riskLevel, confidence, describe, requestedBy } = options as unknown as Record<string, unknown>;
-  validateRiskOption('options.riskLevel', riskLevel, false);
-  validateConfidenceOption('options.confidence', confidence);
-  validateOptionalFunction('options.describe', describe);
-  validateRequestedBy('options.requestedBy', requestedBy);
+  validateWrapperOptions(options, 'options', { riskRecords: false });
 }
 
 /**
@@ -119,8 +98,10 @@ function validateOptions(options: unknown): asserts options is WithApprovalOptio
  *
  * Aborting the run's `signal` cancels the pending request and throws `HitlError('cancelled')`; an
  * expiry with `onTimeout: 'error'` throws `HitlError('timeout')`. The tool's own errors pass through
- * unchanged. A failing or invalid `confidence`/`riskLevel`/`describe`/`requestedBy` callback throws
- * `HitlError('invalid_input')` and the tool does not run.
+ * unchanged. A `confidence` or `riskLevel` callback that throws or gives an invalid value refuses the
+ * call like a rejection (`reason: 'callback_failed'`, the feedback names the callback and its error;
+ * logged to `logger`); a failing `describe`/`requestedBy` callback throws `HitlError('invalid_input')`.
+ * Either way the tool does not run.
  *
  * @example
  * ```ts
@@ -150,13 +131,17 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
   const original: GatedTool = tool;
   const { manager, riskLevel, confidence, describe, requestedBy, timeoutMs, audit = false } = options as WithApprovalOptions;
 
-  const refuse = (rejection: ToolRejection, config: ToolRunnableConfig | undefined): unknown => {
-    const text = rejectionText(rejection, options);
+  /** What a refused call returns: the text, as a `ToolMessage` when called with a tool call. */
+  const asOutput = (text: string, config: ToolRunnableConfig | undefined): unknown => {
     if (original.responseFormat === 'content_and_artifact') return [text, undefined];
     const toolCallId = config?.toolCall?.id;
     if (toolCallId === undefined) return text;
     return new ToolMessage({ content: text, tool_call_id: toolCallId, name: original.name, status: 'error' });
   };
+  const refuse = (rejection: ToolRejection, config: ToolRunnableConfig | undefined): unknown => asOutput(rejectionText(rejection, options), config);
+  /** A failed `riskLevel`/`confidence` callback: refused (and logged), never run. */
+  const refuseCallback = (callback: 'riskLevel' | 'confidence', error: unknown, config: ToolRunnableConfig | undefined): unknown =>
+    asOutput(refuseFailedCallback(callback, original.name, error, options), config);
 
   /** The call's arguments and context: who it is for, `configurable.thread_id`, and the run (`configurable.run_id`, as LangGraph Server sets it). */
   const callOf = (arg: unknown, config: ToolRunnableConfig | undefined) => {
@@ -223,16 +208,17 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
     rawConfidence: unknown,
   ): unknown => {
     const toolName = original.name;
-    const score = checkedConfidence(toolName, rawConfidence);
+    let score: number | undefined;
+    try {
+      score = checkedConfidence(toolName, rawConfidence);
+    } catch (error) {
+      return refuseCallback('confidence', error, config);
+    }
     let level: RiskLevel;
-    if (typeof riskLevel === 'function') {
-      try {
-        level = checkedRisk(toolName, riskLevel(arg));
-      } catch (error) {
-        throw callbackFailure('riskLevel', toolName, error);
-      }
-    } else {
-      level = riskLevel;
+    try {
+      level = typeof riskLevel === 'function' ? checkedRiskLevel(toolName, riskLevel(arg)) : riskLevel;
+    } catch (error) {
+      return refuseCallback('riskLevel', error, config);
     }
     const call = callOf(arg, config);
     if (!audit && manager.evaluate(withContext({ toolName, input: call.input, confidence: score ?? 0, riskLevel: level }, call.context)).outcome === 'approve') {
@@ -249,12 +235,12 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
     try {
       value = confidence(arg, config?.toolCall);
     } catch (error) {
-      throw callbackFailure('confidence', original.name, error);
+      return refuseCallback('confidence', error, config);
     }
     if (!isPromiseLike(value)) return decide(arg, runManager, config, value);
     return Promise.resolve(value).then(
       (resolved) => decide(arg, runManager, config, resolved),
-      (error: unknown) => Promise.reject(callbackFailure('confidence', original.name, error)),
+      (error: unknown) => refuseCallback('confidence', error, config),
     );
   };
 
@@ -286,7 +272,10 @@ export function wrapTools<const T extends readonly StructuredTool[]>(
     try {
       return withApproval(tool, toolOptions as WithApprovalOptions<ToolInput<T[number]>>);
     } catch (error) {
-      if (HitlError.is(error, 'invalid_input')) throw new HitlError('invalid_input', `tools[${index}]: ${error.message}`, { cause: error });
+      if (HitlError.is(error, 'invalid_input')) {
+        const details = error.details?.field === undefined ? error.details : { ...error.details, field: `tools[${index}].${error.details.field}` };
+        throw new HitlError('invalid_input', `tools[${index}]: ${error.message}`, { cause: error, details });
+      }
       throw error;
     }
   }) as unknown as T;

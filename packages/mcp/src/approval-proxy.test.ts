@@ -188,6 +188,7 @@ describe('createApprovalProxy', () => {
 
   it('refuses options without an upstream', () => {
     expect(() => createApprovalProxy({ manager: createManager(), upstream: {} as UpstreamOptions })).toThrow(/options\.upstream must be/);
+    expect(() => createApprovalProxy({ manager: createManager(), upstream: {} as UpstreamOptions })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.upstream' }) }));
   });
 });
 

@@ -1,3 +1,4 @@
+/** `createApprovalProxy`: an MCP server that forwards to an upstream server, gating each tool call. */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';

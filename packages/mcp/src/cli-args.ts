@@ -1,3 +1,4 @@
+/** The command line of `hitl-mcp`: its flags, the upstream command, and the usage text. */
 import { HitlError } from '@hitl/core';
 
 /** What `hitl-mcp` was asked to do. */

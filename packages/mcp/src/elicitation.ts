@@ -1,3 +1,4 @@
+/** Asking the MCP client to decide a pending request through elicitation, alongside the other channels. */
 import { HitlError } from '@hitl/core';
 import type { ApprovalRecord, Manager } from '@hitl/core';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';

@@ -1,9 +1,21 @@
+/** The approval gate both `withApproval` and the proxy put in front of MCP tool calls: judge, ask, run or refuse. */
 import { HitlError, isRiskLevel } from '@hitl/core';
-import { describeValue, invalidInput, isPlainObject, requireManager } from '@hitl/core/internal';
+import {
+  callbackRejection,
+  checkedConfidence,
+  checkedRiskLevel,
+  describeValue,
+  invalidInput,
+  isPlainObject,
+  rejectionOfResponse,
+  requireManager,
+  type AssessmentCallback,
+} from '@hitl/core/internal';
 import type { ApprovalRecord, InteractionRequest, InteractionResponse, Manager, PolicyCall, RiskLevel } from '@hitl/core';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { defaultRejectionMessage, rejectionResult, type ToolRejection } from './rejection.js';
 import { riskFromAnnotations, type RiskAssessment } from './risk.js';
+import type { McpLogger } from './tool-list.js';
 
 /**
  * The MCP tool a call is for, as its server listed it (`undefined` when the server does not list it).
@@ -119,8 +131,7 @@ function assessRisk(options: GateOptions, call: GatedCall): RiskAssessment {
   else if (typeof riskLevel === 'string') level = riskLevel;
   else if (riskLevel !== undefined && Object.hasOwn(riskLevel, call.name)) level = riskLevel[call.name];
   if (level === undefined) return riskFromAnnotations(call.tool);
-  if (!isRiskLevel(level)) throw new HitlError('invalid_input', `riskLevel for '${call.name}' is ${describeValue(level)}; it must be 'read_only', 'data_modification' or 'irreversible'`);
-  return { level, source: 'options', reason: 'set by the riskLevel option' };
+  return { level: checkedRiskLevel(call.name, level), source: 'options', reason: 'set by the riskLevel option' };
 }
 
 function defaultDescription(call: GatedCall, risk: RiskAssessment): string {
@@ -168,17 +179,13 @@ async function ask(manager: Manager, request: InteractionRequest, call: GatedCal
       if (typeof stopChannel === 'function') stopChannel();
     }
   }
-  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`);
+  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, { details: { ids: [requestId] } });
   if (response.decision === 'approve') return { run: true, args };
   if (response.decision === 'modify') {
     if (isPlainObject(response.modified)) return { run: true, args: response.modified };
     return { run: false, rejection: { reason: 'reviewer', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
   }
-  const reason = response.automatic ? (response.metadata?.cause === 'expiry' ? 'timeout' : automaticReason) : 'reviewer';
-  const feedback = response.feedback ?? (reason === 'policy' ? record.evaluation.reason : undefined);
-  const rejection: ToolRejection = { reason, toolName, requestId, response };
-  if (feedback !== undefined) rejection.feedback = feedback;
-  return { run: false, rejection };
+  return { run: false, rejection: rejectionOfResponse(toolName, requestId, response, { automaticReason, policyReason: record.evaluation.reason }) };
 }
 
 /**
@@ -188,12 +195,18 @@ async function ask(manager: Manager, request: InteractionRequest, call: GatedCal
  * tool result with `isError: true` that the model reads. Only the caller's cancellation throws
  * (`HitlError('cancelled')`), after the pending request is cancelled.
  */
-export function createToolGate(options: GateOptions): ToolGate {
+export function createToolGate(options: GateOptions & { logger?: McpLogger | undefined }): ToolGate {
   validateGateOptions(options);
   const { manager, confidence, describe, threadId, requestedBy, timeoutMs, audit = false } = options;
   const refuse = (rejection: ToolRejection): CallToolResult => {
     const text = options.formatRejection ? options.formatRejection(rejection) : defaultRejectionMessage(rejection);
     return rejectionResult(rejection, text);
+  };
+  /** A `riskLevel`/`confidence` callback threw or gave an invalid value: refused (and logged), never run. */
+  const refuseCallback = (callback: AssessmentCallback, name: string, error: unknown): CallToolResult => {
+    const rejection = callbackRejection(callback, name, error);
+    (options.logger ?? console).warn(`hitl: refused a call to '${name}': ${rejection.feedback ?? callback}`);
+    return refuse(rejection);
   };
 
   const review = (call: GatedCall, risk: RiskAssessment, score: number | undefined, thread: string | undefined): Promise<Verdict> => {
@@ -220,13 +233,20 @@ export function createToolGate(options: GateOptions): ToolGate {
     if (problem !== undefined) {
       return refuse({ reason: 'invalid_tool', toolName: String(call.name), feedback: `tool name ${describeValue(call.name)} is not a valid tool name: it ${problem}` });
     }
+    let risk: RiskAssessment;
+    let score: number | undefined;
+    try {
+      risk = assessRisk(options, call);
+    } catch (error) {
+      return refuseCallback('riskLevel', call.name, error);
+    }
+    try {
+      score = checkedConfidence(call.name, typeof confidence === 'function' ? confidence(call.name, call.args) : confidence);
+    } catch (error) {
+      return refuseCallback('confidence', call.name, error);
+    }
     let verdict: Verdict;
     try {
-      const risk = assessRisk(options, call);
-      const score = typeof confidence === 'function' ? confidence(call.name, call.args) : confidence;
-      if (score !== undefined && !isUnit(score)) {
-        throw new HitlError('invalid_input', `confidence for '${call.name}' is ${describeValue(score)}; it must be a number between 0 and 1`);
-      }
       const thread = typeof threadId === 'function' ? threadId(call.name, call.args) : threadId;
       // Conditions see what submit would show them: the arguments and the context.
       const policyCall: PolicyCall = { toolName: call.name, input: call.args, confidence: score ?? 0, riskLevel: risk.level };

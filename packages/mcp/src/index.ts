@@ -1,3 +1,4 @@
+// The public entry of @hitl/mcp.
 export { withApproval } from './with-approval.js';
 export type { WithApprovalOptions } from './with-approval.js';
 export { createApprovalProxy } from './approval-proxy.js';

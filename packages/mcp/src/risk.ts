@@ -1,3 +1,4 @@
+/** The risk of an MCP tool from its annotations, with the reason shown to reviewers. */
 import type { RiskLevel } from '@hitl/core';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 

@@ -1,3 +1,4 @@
+/** The proxy over Streamable HTTP: one MCP session per client, on an HTTP handler. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';

@@ -1,3 +1,4 @@
+/** Tool lists from MCP servers: names checked (invalid ones hidden) and indexed by name. */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { toolNameProblem } from './gate.js';
 

@@ -1,3 +1,4 @@
+/** The upstream MCP server the proxy forwards to: stdio or HTTP, connected and reconnected. */
 import { HitlError } from '@hitl/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';

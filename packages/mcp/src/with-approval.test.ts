@@ -131,6 +131,30 @@ describe('withApproval(client)', () => {
     expect(textOf(await call)).toBe('Sunny in Bern');
   });
 
+  it('refuses a call whose riskLevel or confidence callback fails (callback_failed), logs it, and never runs it', async () => {
+    const { client, manager } = await setup();
+    const warn = vi.fn();
+    const throwingRisk = withApproval(client, {
+      manager,
+      logger: { warn },
+      riskLevel: () => {
+        throw new Error('risk service down');
+      },
+    });
+    const badConfidence = withApproval(client, { manager, logger: { warn }, confidence: () => 1.5 });
+
+    const refused = await throwingRisk.callTool({ name: 'update_note', arguments: { text: 'hi' } });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toBe("Refused: riskLevel for 'update_note' threw: risk service down");
+    expect(refused._meta).toEqual({ 'dev.hitl/rejection': { reason: 'callback_failed' } });
+    const alsoRefused = await badConfidence.callTool({ name: 'update_note', arguments: { text: 'hi' } });
+    expect(textOf(alsoRefused)).toBe("Refused: confidence for 'update_note' is 1.5; it must be a number between 0 and 1");
+    expect(warn).toHaveBeenCalledWith("hitl: refused a call to 'update_note': riskLevel for 'update_note' threw: risk service down");
+    expect(warn.mock.calls.filter(([message]) => String(message).startsWith('hitl: refused'))).toHaveLength(2);
+    // The tool did not run (it would answer 'note: hi'), and nobody was asked.
+    expect((await manager.list()).items).toEqual([]);
+  });
+
   it('leaves the rest of the client as it was', async () => {
     const { gated, client } = await setup();
     expect(gated.getServerVersion()).toEqual(client.getServerVersion());
@@ -142,5 +166,7 @@ describe('withApproval(client)', () => {
     cleanups.push(() => client.close());
     expect(() => withApproval(client, { manager: {} as Manager })).toThrow(/options\.manager must be a Manager/);
     expect(() => withApproval(client, { manager: createManager(), riskLevel: 'high' as never })).toThrow(/options\.riskLevel 'high'/);
+    expect(() => withApproval(client, { manager: {} as Manager })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.manager' }) }));
+    expect(() => withApproval(client, { manager: createManager(), riskLevel: 'high' as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel' }) }));
   });
 });

@@ -1,3 +1,4 @@
+/** `withApproval` for an MCP client: `callTool` goes through the approval gate. */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createToolGate, type GateOptions } from './gate.js';

@@ -1,4 +1,6 @@
+/** The approval email: subject, text and HTML of a pending request, with the reviewer's links. */
 import type { ApprovalRecord } from '@hitl/core';
+import { requestFacts } from '@hitl/core/internal';
 
 /**
  * Per-reviewer decision URLs, as `createDecisionLinks(...).links` makes them.
@@ -64,15 +66,7 @@ export function toEmailContent(record: ApprovalRecord, links?: EmailDecisionLink
   const given = record.approvals ?? [];
   // Four eyes: after a partial approval the request is mailed again, saying another approver is needed.
   const heading = given.length > 0 && record.status === 'pending' ? 'Another approval needed' : (HEADINGS[request.type] ?? 'Review needed');
-  const rows: Array<[string, string]> = [
-    ['Tool', request.toolName],
-    ['Risk', request.riskLevel ?? 'irreversible'],
-    ['Confidence', (request.confidence ?? 0).toFixed(2)],
-    ['Why', record.evaluation.reason],
-    ['Expires', record.expiresAt ?? 'never'],
-    ['Request', request.id],
-  ];
-  if (request.requestedBy !== undefined) rows.splice(3, 0, ['Requested by', request.requestedBy]);
+  const rows: Array<[string, string]> = [...requestFacts(record), ['Request', request.id]];
   const required = record.approvalsRequired ?? 1;
   if (required > 1) {
     const who = given.length > 0 ? ` (${given.map((approval) => approval.by).join(', ')}, who cannot approve again)` : '';

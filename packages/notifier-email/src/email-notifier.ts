@@ -1,4 +1,6 @@
-import { invalidInput, isPlainObject, type ApprovalRecord, type Notifier } from '@hitl/core';
+/** `createEmailNotifier`: emails each pending request to its reviewers through a transport. */
+import type { ApprovalRecord, Notifier } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import nodemailer from 'nodemailer';
 import { toEmailContent, type EmailDecisionLinks } from './email-message.js';
 

@@ -1,3 +1,4 @@
+// The public entry of @hitl/notifier-webhook.
 export {
   createWebhookNotifier,
   type WebhookCloseOptions,

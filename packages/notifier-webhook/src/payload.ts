@@ -1,3 +1,4 @@
+/** The webhook payload: what a notification sends about a pending request. */
 import type { ApprovalRecord, InteractionType, RiskLevel } from '@hitl/core';
 
 /**

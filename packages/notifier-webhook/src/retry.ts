@@ -1,3 +1,4 @@
+// Retry timing of webhook deliveries: `Retry-After` and exponential backoff with jitter.
 const DIGITS = /^\s*[0-9]+\s*$/;
 
 /**

@@ -1,3 +1,4 @@
+/** Standard Webhooks secrets: parsing `whsec_` keys (and rotations) and generating new ones. */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 
@@ -9,7 +10,7 @@ const MAX_BYTES = 64;
 
 /** Why a secret is refused; the message never shows the secret itself. */
 function badSecret(field: string, problem: string): HitlError {
-  return new HitlError('invalid_input', `${field} ${problem}`);
+  return new HitlError('invalid_input', `${field} ${problem}`, { details: { field } });
 }
 
 /**
@@ -34,8 +35,8 @@ export function parseSecret(field: string, secret: unknown): KeyObject {
 /** Decodes a secret or a non-empty list of secrets (newest first, for rotation). */
 export function parseSecrets(field: string, secrets: unknown): KeyObject[] {
   if (Array.isArray(secrets)) {
-    if (secrets.length === 0) throw new HitlError('invalid_input', `${field} must not be an empty list`);
-    if (secrets.length > 10) throw new HitlError('invalid_input', `${field} has ${secrets.length} secrets; at most 10 are allowed`);
+    if (secrets.length === 0) throw new HitlError('invalid_input', `${field} must not be an empty list`, { details: { field, value: 'an array' } });
+    if (secrets.length > 10) throw new HitlError('invalid_input', `${field} has ${secrets.length} secrets; at most 10 are allowed`, { details: { field, value: 'an array' } });
     return secrets.map((secret: unknown, index) => parseSecret(`${field}[${index}]`, secret));
   }
   return [parseSecret(field, secrets)];

@@ -1,3 +1,4 @@
+/** Standard Webhooks signatures: the HMAC of id, timestamp and body, and the header that carries it. */
 import { createHmac, type KeyObject } from 'node:crypto';
 
 /** The base64 HMAC-SHA256 of `${id}.${timestamp}.${body}`, as the Standard Webhooks spec signs it. */

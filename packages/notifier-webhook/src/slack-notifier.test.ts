@@ -124,15 +124,18 @@ describe('createSlackNotifier', () => {
   });
 
   it('refuses options that belong to createWebhookNotifier and a bad dashboardUrl', () => {
-    const cases: Array<[unknown, RegExp]> = [
-      [{ webhookUrl: 'https://hooks.slack.com/services/x', secret: 'whsec_x' }, /secret is not an option of createSlackNotifier/],
-      [{ webhookUrl: 'https://hooks.slack.com/services/x', url: 'https://example.com' }, /url is not an option of createSlackNotifier/],
-      [{ webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'not a url' }, /dashboardUrl 'not a url' is not a valid absolute URL/],
-      [{ webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'ftp://example.com' }, /dashboardUrl must use http: or https:/],
-      [{}, /webhookUrl undefined must be a string or a URL/],
+    const cases: Array<[unknown, RegExp, string]> = [
+      [{ webhookUrl: 'https://hooks.slack.com/services/x', secret: 'whsec_x' }, /secret is not an option of createSlackNotifier/, 'secret'],
+      [{ webhookUrl: 'https://hooks.slack.com/services/x', url: 'https://example.com' }, /url is not an option of createSlackNotifier/, 'url'],
+      [{ webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'not a url' }, /dashboardUrl 'not a url' is not a valid absolute URL/, 'dashboardUrl'],
+      [{ webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'ftp://example.com' }, /dashboardUrl must use http: or https:/, 'dashboardUrl'],
+      [{}, /webhookUrl undefined must be a string or a URL/, 'webhookUrl'],
     ];
-    for (const [options, message] of cases) {
+    for (const [options, message, field] of cases) {
       expect(() => createSlackNotifier(options as SlackNotifierOptions)).toThrow(message);
+      expect(() => createSlackNotifier(options as SlackNotifierOptions)).toThrow(
+        expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field }) }),
+      );
     }
   });
 });

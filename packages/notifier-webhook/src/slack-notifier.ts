@@ -1,6 +1,7 @@
+/** The Slack incoming-webhook notifier: a pending request as a Slack message with a review link. */
 import { HitlError, type ApprovalRecord } from '@hitl/core';
 import { createNotifier, type WebhookNotifier, type WebhookNotifierOptions } from './webhook-notifier.js';
-import { invalidInput, isPlainObject } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 
 /**
  * Where a review link points: a dashboard address (the request id is added as `?request=<id>`), or
@@ -80,7 +81,9 @@ function parseDashboardUrl(value: unknown): ((record: ApprovalRecord) => string)
     throw invalidInput('dashboardUrl', value, 'is not a valid absolute URL');
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new HitlError('invalid_input', `dashboardUrl must use http: or https:, not '${base.protocol}'`);
+    throw new HitlError('invalid_input', `dashboardUrl must use http: or https:, not '${base.protocol}'`, {
+      details: { field: 'dashboardUrl', value: `'${base.protocol}'` },
+    });
   }
   return (record) => {
     const link = new URL(base.href);
@@ -177,7 +180,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): WebhookNotif
   const { webhookUrl, dashboardUrl, ...rest } = options;
   for (const field of ['url', 'secret', 'body'] as const) {
     if ((rest as Record<string, unknown>)[field] !== undefined) {
-      throw new HitlError('invalid_input', `${field} is not an option of createSlackNotifier; use createWebhookNotifier for a custom ${field}`);
+      throw new HitlError('invalid_input', `${field} is not an option of createSlackNotifier; use createWebhookNotifier for a custom ${field}`, {
+        details: { field },
+      });
     }
   }
   const linkOf = parseDashboardUrl(dashboardUrl);

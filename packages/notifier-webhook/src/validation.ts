@@ -1,3 +1,4 @@
+/** Option checks of the webhook notifiers: integers, durations and functions. */
 import { invalidInput } from '@hitl/core/internal';
 
 /** The largest delay `setTimeout` accepts, in ms. */

@@ -231,6 +231,9 @@ describe('verifyWebhook', () => {
       expect(HitlError.is(caught, 'invalid_input'), String(message)).toBe(true);
       expect((caught as Error).message).toMatch(message);
       expect((caught as Error).message).not.toContain('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa');
+      // The field is data too, and it is the one the message names.
+      expect((caught as HitlError).details?.field, 'details.field').toEqual(expect.any(String));
+      expect((caught as Error).message).toContain((caught as HitlError).details?.field);
     }
   });
 
@@ -239,6 +242,7 @@ describe('verifyWebhook', () => {
     const error = failure({ secret: VECTOR.secret, headers, rawBody: 'approve me', now: () => VECTOR_NOW });
     expect(error.code).toBe('invalid_input');
     expect(error.message).toBe('rawBody is correctly signed but is not JSON');
+    expect(error.details).toEqual({ field: 'rawBody' });
   });
 });
 

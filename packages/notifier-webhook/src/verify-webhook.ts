@@ -1,3 +1,4 @@
+/** `verifyWebhook`: checks a received webhook's Standard Webhooks signature and age, then parses it. */
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 import { parseSecrets } from './secret.js';
@@ -127,14 +128,14 @@ function bodyBytes(rawBody: unknown): string | Uint8Array {
 function secretKeys(options: VerifyWebhookOptions): KeyObject[] {
   const { secret, secrets } = options;
   if (secret !== undefined && secrets !== undefined) {
-    throw new HitlError('invalid_input', 'give either secret or secrets, not both');
+    throw new HitlError('invalid_input', 'give either secret or secrets, not both', { details: { field: 'secrets' } });
   }
   if (secret !== undefined) return parseSecrets('secret', secret);
   if (secrets !== undefined) {
     if (!Array.isArray(secrets)) throw invalidInput('secrets', secrets, 'must be a list of whsec_ secrets');
     return parseSecrets('secrets', secrets);
   }
-  throw new HitlError('invalid_input', 'secret (or secrets) is required to verify a webhook');
+  throw new HitlError('invalid_input', 'secret (or secrets) is required to verify a webhook', { details: { field: 'secret', value: 'undefined' } });
 }
 
 function sameText(candidate: string, expected: Buffer): boolean {
@@ -200,7 +201,10 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
     signatureText = signatures;
   } catch (error) {
     if (HitlError.is(error)) throw error;
-    throw new HitlError('invalid_input', `headers could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new HitlError('invalid_input', `headers could not be read: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+      details: { field: 'headers' },
+    });
   }
 
   if (id.length > MAX_ID_LENGTH) throw refuse(`the webhook-id header is longer than ${MAX_ID_LENGTH} characters`);
@@ -246,11 +250,11 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
   try {
     text = typeof body === 'string' ? body : utf8.decode(body);
   } catch (error) {
-    throw new HitlError('invalid_input', 'rawBody is correctly signed but is not UTF-8 text', { cause: error });
+    throw new HitlError('invalid_input', 'rawBody is correctly signed but is not UTF-8 text', { cause: error, details: { field: 'rawBody' } });
   }
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new HitlError('invalid_input', 'rawBody is correctly signed but is not JSON', { cause: error });
+    throw new HitlError('invalid_input', 'rawBody is correctly signed but is not JSON', { cause: error, details: { field: 'rawBody' } });
   }
 }

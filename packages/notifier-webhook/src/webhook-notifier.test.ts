@@ -576,6 +576,9 @@ describe('options', () => {
     }
     expect(HitlError.is(caught, 'invalid_input')).toBe(true);
     expect((caught as Error).message).toMatch(message);
+    // The field is data too, and it is the one the message names.
+    expect((caught as HitlError).details?.field, 'details.field').toEqual(expect.any(String));
+    expect((caught as Error).message).toContain((caught as HitlError).details?.field);
   });
 
   it('never shows the secret in its error messages', () => {

@@ -1,3 +1,4 @@
+/** The approval metrics: counters and histograms of requests and decisions. */
 import type { ApprovalRecord } from '@hitl/core';
 import type { Meter } from '@opentelemetry/api';
 import { HitlAttributes, metricAttributes } from './attributes.js';

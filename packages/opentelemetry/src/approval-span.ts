@@ -1,3 +1,4 @@
+/** The approval span: opened when a request is created, closed with its outcome. */
 import type { ApprovalRecord } from '@hitl/core';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';

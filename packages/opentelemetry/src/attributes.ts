@@ -1,3 +1,4 @@
+/** The OpenTelemetry attributes hitl sets on spans and metrics. */
 import type { ApprovalRecord } from '@hitl/core';
 import type { Attributes } from '@opentelemetry/api';
 

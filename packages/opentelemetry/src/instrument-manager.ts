@@ -1,3 +1,4 @@
+/** `instrumentManager`: traces and measures a manager's requests from its events. */
 import type { ApprovalRecord, InteractionRequest, Manager, ManagerEvent } from '@hitl/core';
 import { context, createContextKey, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, MeterProvider, Span, TracerProvider } from '@opentelemetry/api';

@@ -1,3 +1,4 @@
+/** The Slack modals for rejecting with a reason and editing arguments, and reading their submissions. */
 import type { ApprovalRecord } from '@hitl/core';
 import type { KnownBlock, View } from '@slack/web-api';
 import { cut } from './slack-text.js';

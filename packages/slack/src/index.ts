@@ -1,3 +1,4 @@
+// The public entry of @hitl/slack.
 export { createSlackNotifier, type SlackNotifierOptions } from './slack-notifier.js';
 export { createSlackActionsRouter, type SlackActionsRouterOptions } from './slack-actions-router.js';
 export { SlackActionId, toSlackApprovalMessage, toSlackDecidedMessage, type SlackApprovalMessage, type SlackDecisionNote } from './slack-message.js';

@@ -1,3 +1,4 @@
+// A bounded memory of Slack request signatures seen recently, so a replayed request is refused.
 /**
  * Remembers the signatures seen within the signature tolerance window, so a captured request played
  * again inside that window is refused. Per process and bounded: past `maxEntries` the oldest are

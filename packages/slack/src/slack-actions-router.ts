@@ -1,4 +1,6 @@
-import { HitlError, invalidInput, isPlainObject, type ApprovalRecord, type Decision, type Manager } from '@hitl/core';
+/** `createSlackActionsRouter`: the Express route Slack calls when a reviewer clicks a button or submits a modal. */
+import { HitlError, type ApprovalRecord, type Decision, type Manager } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { ReviewAction, Reviewer } from '@hitl/express';
 import type { WebClient } from '@slack/web-api';
 import express, { type Request, type Response, type Router } from 'express';

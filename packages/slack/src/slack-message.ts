@@ -1,3 +1,4 @@
+/** The Slack approval message: a pending request as blocks with buttons, and its decided form. */
 import type { ApprovalRecord } from '@hitl/core';
 import type { Button, KnownBlock } from '@slack/web-api';
 import { needsSeveralApprovals, quorumBlocks } from './slack-quorum.js';

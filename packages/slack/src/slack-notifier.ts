@@ -1,4 +1,6 @@
-import { invalidInput, isPlainObject, type ApprovalRecord, type Notifier } from '@hitl/core';
+/** `createSlackNotifier`: posts each pending request to a Slack channel and updates it once decided. */
+import type { ApprovalRecord, Notifier } from '@hitl/core';
+import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import { WebClient } from '@slack/web-api';
 import { toSlackApprovalMessage } from './slack-message.js';
 

@@ -1,3 +1,4 @@
+// Slack text helpers: escaping, cutting and summarising untrusted values for mrkdwn.
 /** Escapes the three characters Slack's mrkdwn gives meaning to, so data cannot ping (`<!channel>`) or link. */
 export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

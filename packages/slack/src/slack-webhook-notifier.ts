@@ -1,3 +1,4 @@
+/** `createSlackWebhookNotifier`: the incoming-webhook Slack notifier, re-exported from @hitl/notifier-webhook. */
 import {
   createSlackNotifier as createIncomingWebhookNotifier,
   toSlackMessage,

@@ -1,3 +1,4 @@
+/** `verifySlackRequest`: checks a Slack request's v0 signature and timestamp. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HitlError } from '@hitl/core';
 
@@ -46,20 +47,22 @@ export interface VerifySlackRequestOptions {
  */
 export function verifySlackRequest({ signingSecret, signature, timestamp, rawBody, toleranceSec = 300, nowMs = Date.now() }: VerifySlackRequestOptions): void {
   if (typeof signature !== 'string' || !signature.startsWith('v0=')) {
-    throw new HitlError('forbidden', 'Slack request has no v0 X-Slack-Signature header');
+    throw new HitlError('forbidden', 'Slack request has no v0 X-Slack-Signature header', { details: { field: 'signature' } });
   }
   if (typeof timestamp !== 'string' || !/^\d{1,12}$/.test(timestamp)) {
-    throw new HitlError('forbidden', 'Slack request has no valid X-Slack-Request-Timestamp header');
+    throw new HitlError('forbidden', 'Slack request has no valid X-Slack-Request-Timestamp header', { details: { field: 'timestamp' } });
   }
   const skew = Math.abs(nowMs / 1000 - Number(timestamp));
   if (skew > toleranceSec) {
-    throw new HitlError('forbidden', `Slack request timestamp is ${Math.round(skew)} s away from now (more than ${toleranceSec} s): stale or replayed`);
+    throw new HitlError('forbidden', `Slack request timestamp is ${Math.round(skew)} s away from now (more than ${toleranceSec} s): stale or replayed`, {
+      details: { field: 'timestamp', value: `'${timestamp}'` },
+    });
   }
   const body = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
   const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`);
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new HitlError('forbidden', 'Slack request signature does not match the signing secret');
+    throw new HitlError('forbidden', 'Slack request signature does not match the signing secret', { details: { field: 'signature' } });
   }
 }
 

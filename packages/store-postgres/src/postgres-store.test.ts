@@ -70,6 +70,9 @@ describe('options', () => {
     }
     expect(HitlError.is(thrown, 'invalid_input')).toBe(true);
     expect((thrown as Error).message).toMatch(message);
+    // The field is data too, and it is the one the message names.
+    expect((thrown as HitlError).details?.field, 'details.field').toEqual(expect.any(String));
+    expect((thrown as Error).message).toContain((thrown as HitlError).details?.field);
   });
 });
 
@@ -233,8 +236,8 @@ describe('migrations', () => {
 
   it('answer a bad list filter with invalid_input naming the field', async () => {
     const { store } = newStore();
-    await expect(store.list({ createdAfter: 'last tuesday' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdAfter') });
-    await expect(store.list({ threadId: 42 as never })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('threadId') });
+    await expect(store.list({ createdAfter: 'last tuesday' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdAfter'), details: { field: 'createdAfter' } });
+    await expect(store.list({ threadId: 42 as never })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('threadId'), details: { field: 'threadId' } });
   });
 
   it('need no DDL rights once they have run: a runtime role with row privileges only works', async () => {
@@ -378,6 +381,7 @@ describe('create and get', () => {
     const refused = await errorOf(other.respond(record.request.id, { decision: 'modify', modified: { user_id: 12345 } }));
     expect(refused.code).toBe('invalid_input');
     expect(refused.message).toContain('modified/user_id must be string');
+    expect(refused.details).toMatchObject({ field: 'modified', path: 'modified/user_id' });
     expect((await store.get(record.request.id))?.status).toBe('pending');
   });
 
@@ -466,10 +470,13 @@ describe('list', () => {
       const error = await errorOf(store.list({ cursor }));
       expect(error.code).toBe('invalid_input');
       expect(error.message).toContain(`cursor '${cursor}' is not a cursor returned by list`);
+      expect(error.details).toMatchObject({ field: 'cursor' });
     }
     expect((await errorOf(store.list({ limit: 0 }))).message).toMatch(/limit 0 must be an integer from 1 to 1000/);
     expect((await errorOf(store.list({ limit: 1001 }))).code).toBe('invalid_input');
     expect((await errorOf(store.list({ status: 'done' as RequestStatus }))).message).toMatch(/status 'done' is not a request status/);
+    expect((await errorOf(store.list({ limit: 0 }))).details).toMatchObject({ field: 'limit', value: '0' });
+    expect((await errorOf(store.list({ status: 'done' as RequestStatus }))).details).toMatchObject({ field: 'status' });
   });
 });
 
@@ -488,11 +495,13 @@ describe('decide', () => {
     const again = await errorOf(store.decide('d1', 'pending', { status: 'rejected', closedAt: new Date().toISOString() }));
     expect(again.code).toBe('conflict');
     expect(again.message).toBe("request 'd1' is already approved");
+    expect(again.details).toEqual({ ids: ['d1'] });
     expect((await store.get('d1'))?.status).toBe('approved');
 
     const missing = await errorOf(store.decide('nope', 'pending', approve('nope')));
     expect(missing.code).toBe('not_found');
     expect(missing.message).toBe("request 'nope' does not exist");
+    expect(missing.details).toEqual({ ids: ['nope'] });
   });
 
   it('keeps a stored response when an expiry or cancellation brings none', async () => {
@@ -511,6 +520,7 @@ describe('decide', () => {
     const refused = await errorOf(store.decide('old', 'pending', approve('old', early)));
     expect(refused.code).toBe('conflict');
     expect(refused.message).toBe(`request 'old' expired at ${past.toISOString()}`);
+    expect(refused.details).toEqual({ ids: ['old'] });
     expect((await store.get('old'))?.status).toBe('pending');
 
     const expired = await store.decide('old', 'pending', { status: 'expired', closedAt: new Date().toISOString(), closedReason: 'timed out' });

@@ -312,7 +312,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       }
       const [existing] = await run<RecordRow>('read a request', sql.get, [parameters[0]]);
       if (!existing) {
-        throw new HitlError('store_unavailable', `request '${String(parameters[0])}' was neither stored nor found in ${tableName}`);
+        throw new HitlError('store_unavailable', `request '${String(parameters[0])}' was neither stored nor found in ${tableName}`, {
+          details: { ids: [String(parameters[0])] },
+        });
       }
       return { record: rowToStored(existing, tableName).record, created: false };
     },
@@ -365,11 +367,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         return stored.record;
       }
       const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]);
-      if (!current) throw new HitlError('not_found', `request '${id}' does not exist`);
-      if (current.status !== expectedStatus) throw new HitlError('conflict', `request '${id}' is already ${current.status}`);
+      if (!current) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
+      if (current.status !== expectedStatus) throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
       const expiresAt = current.expires_ms === null ? undefined : new Date(Number(current.expires_ms)).toISOString();
       if (status !== 'expired' && current.expired === 'true') {
-        throw new HitlError('conflict', `request '${id}' expired at ${expiresAt}`);
+        throw new HitlError('conflict', `request '${id}' expired at ${expiresAt}`, { details: { ids: [id] } });
       }
       if (status === 'expired' && current.expired !== 'true') {
         throw new HitlError(
@@ -377,9 +379,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           expiresAt === undefined
             ? `request '${id}' never expires`
             : `request '${id}' has not expired yet by the database clock (it expires at ${expiresAt})`,
+          { details: { ids: [id] } },
         );
       }
-      throw new HitlError('conflict', `request '${id}' changed while it was being decided`);
+      throw new HitlError('conflict', `request '${id}' changed while it was being decided`, { details: { ids: [id] } });
     },
 
     async addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord> {

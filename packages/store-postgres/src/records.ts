@@ -1,3 +1,4 @@
+/** Rows and records: how an approval record is written to and read from its PostgreSQL row. */
 import { HitlError, isDecision, isInteractionType, isRequestStatus } from '@hitl/core';
 import type { ApprovalRecord, DecidePatch, InteractionResponse, PolicyEvaluation, RequestStatus, StoredRequest } from '@hitl/core';
 import { invalidInput, isRecord } from '@hitl/core/internal';
@@ -76,7 +77,10 @@ function jsonParameter(field: string, value: unknown): string {
   try {
     text = JSON.stringify(value);
   } catch (error) {
-    throw new HitlError('invalid_input', `${field} cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new HitlError('invalid_input', `${field} cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+      details: { field },
+    });
   }
   if (text === undefined) throw invalidInput(field, value, 'cannot be stored as JSON');
   return text;

@@ -1,3 +1,4 @@
+/** The SQL of the PostgreSQL store: identifiers checked, statements and migrations built for one table. */
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
 import { addApprovalSql, APPROVAL_FIELDS, approvalInsertSql, approvalsMigrationSql } from './approvals-sql.js';

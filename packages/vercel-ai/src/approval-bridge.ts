@@ -1,21 +1,23 @@
+/** The durable bridge for the AI SDK's own approval flow: store its approval requests, answer them from decisions. */
 import { hashInput, HitlError, RESUME_WITH_KEY, type ApprovalRecord, type Manager } from '@hitl/core';
 import { errorMessage, invalidInput } from '@hitl/core/internal';
 import {
   buildRequest,
   compileAssessment,
   evaluateCall,
-  isObject,
   optionalIdPrefix,
+  refusalError,
   requireManager,
   requireOptions,
   toRecordInput,
   validateShaping,
 } from './assessment.js';
 import { AI_SDK_RESUME, resumableOption } from './resume-marker.js';
+import { collectApprovalRequests } from './approval-messages.js';
 import { toolJsonSchema } from './validate-input.js';
 import type {
   ApprovalRequestSource,
-  ConfidenceOption,
+  RequestOptions,
   RiskLevelOption,
   ToolApprovalMessage,
   ToolApprovalResponsePart,
@@ -41,95 +43,6 @@ export function approvalRequestId(approvalId: string, options: { idPrefix?: stri
   const id = `${prefix}${approvalId}`;
   if (plainIdPattern.test(approvalId) && id.length <= 128) return id;
   return `${prefix}h-${hashInput({ approvalId }).slice(0, 48)}`;
-}
-
-/** One `tool-approval-request` with the tool call it is about. */
-export interface CollectedApprovalRequest extends ToolCallInfo {
-  approvalId: string;
-  /** ai 7: the request was decided by `toolApproval` at once (`'approved'` / `'denied'`). */
-  automatic: boolean;
-  /** ai 7: the reason the approval function gave. */
-  reason?: string;
-}
-
-interface ToolCallPart {
-  toolCallId: string;
-  toolName: string;
-  input: unknown;
-}
-
-function toolCallOf(value: unknown): ToolCallPart | undefined {
-  if (!isObject(value) || typeof value.toolCallId !== 'string' || typeof value.toolName !== 'string') return undefined;
-  return { toolCallId: value.toolCallId, toolName: value.toolName, input: value.input };
-}
-
-function contentOf(message: Record<string, unknown>): unknown[] {
-  return Array.isArray(message.content) ? message.content : [];
-}
-
-/**
- * Reads the unanswered `tool-approval-request`s of a source: the output parts of a result
- * (`{ approvalId, toolCall }`) or the parts of model messages (`{ approvalId, toolCallId }`,
- * matched with the assistant's `tool-call` parts). Requests that already have a
- * `tool-approval-response` in the source are left out.
- */
-export async function collectApprovalRequests(source: ApprovalRequestSource | undefined): Promise<CollectedApprovalRequest[]> {
-  let items: unknown[];
-  if (Array.isArray(source)) {
-    items = source;
-  } else if (isObject(source)) {
-    const steps: unknown = await source.steps;
-    if (Array.isArray(steps) && steps.length > 0) {
-      items = steps.flatMap((step: unknown) => (isObject(step) && Array.isArray(step.content) ? (step.content as unknown[]) : []));
-    } else {
-      const content: unknown = await source.content;
-      if (!Array.isArray(content)) throw invalidInput('source.content', content, 'must be an array of content parts');
-      items = content;
-    }
-  } else {
-    throw invalidInput('source', source, 'must be a generateText/streamText result or an array of content parts or messages');
-  }
-
-  const toolCalls = new Map<string, ToolCallPart>();
-  const answered = new Set<string>();
-  const requests: Array<{ approvalId: string; toolCallId?: string; toolCall?: ToolCallPart; automatic: boolean; reason?: string }> = [];
-  const readPart = (part: unknown) => {
-    if (!isObject(part)) return;
-    if (part.type === 'tool-call') {
-      const call = toolCallOf(part);
-      if (call) toolCalls.set(call.toolCallId, call);
-    } else if (part.type === 'tool-approval-response' && typeof part.approvalId === 'string') {
-      answered.add(part.approvalId);
-    } else if (part.type === 'tool-approval-request' && typeof part.approvalId === 'string') {
-      const request: (typeof requests)[number] = { approvalId: part.approvalId, automatic: part.isAutomatic === true };
-      if (typeof part.reason === 'string') request.reason = part.reason;
-      const toolCall = toolCallOf(part.toolCall);
-      if (toolCall) request.toolCall = toolCall;
-      else if (typeof part.toolCallId === 'string') request.toolCallId = part.toolCallId;
-      requests.push(request);
-    }
-  };
-  for (const item of items) {
-    if (isObject(item) && typeof item.role === 'string') contentOf(item).forEach(readPart);
-    else readPart(item);
-  }
-
-  const collected = new Map<string, CollectedApprovalRequest>();
-  for (const request of requests) {
-    if (answered.has(request.approvalId) || request.automatic || collected.has(request.approvalId)) continue;
-    const toolCall = request.toolCall ?? (request.toolCallId === undefined ? undefined : toolCalls.get(request.toolCallId));
-    if (!toolCall) {
-      throw invalidInput(
-        'source',
-        request.approvalId,
-        `holds a tool-approval-request whose tool call ${request.toolCallId === undefined ? 'is missing' : `'${request.toolCallId}' is not in the source`}`,
-      );
-    }
-    const entry: CollectedApprovalRequest = { ...toolCall, approvalId: request.approvalId, automatic: false };
-    if (request.reason !== undefined) entry.reason = request.reason;
-    collected.set(request.approvalId, entry);
-  }
-  return [...collected.values()];
 }
 
 /** The answer a decided record gives to the SDK, or `undefined` while it is pending. */
@@ -211,21 +124,9 @@ export function verdictOf(record: ApprovalRecord, call: ToolCallInfo): RecordVer
  * };
  * ```
  */
-export interface SubmitApprovalRequestsOptions {
+export interface SubmitApprovalRequestsOptions extends RequestOptions {
   /** Per tool name, one level for all, or a function of the call. Unknown tools count as `'irreversible'`. */
   riskLevel: RiskLevelOption;
-  /** The model's confidence, in [0, 1]. Absent means 0. */
-  confidence?: ConfidenceOption;
-  /** The description reviewers see. Default: the tool name and its JSON arguments. */
-  describe?: (call: ToolCallInfo) => string;
-  /** Who the agent acts for; that person may not approve the request. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation the call belongs to (the record's `threadId`): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn (the record's `runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** Overrides the policy's and the manager's timeout. */
-  timeoutMs?: number;
   /** Prefix of the request ids made from approval ids. Default `'ai-approval:'`. */
   idPrefix?: string;
   /** The tools given to `generateText`: each request then carries its tool's JSON Schema (`inputSchema`), so an edit is validated. */
@@ -265,7 +166,7 @@ export async function submitApprovalRequests(
 ): Promise<ApprovalRecord[]> {
   const checkedManager = requireManager(manager);
   const checked = requireOptions(options);
-  const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
+  const assessment = compileAssessment(checked);
   const shaping = validateShaping(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const tools = checked.tools as Record<string, ToolLike> | undefined;
@@ -278,7 +179,10 @@ export async function submitApprovalRequests(
     const metadata: Record<string, unknown> = { source: 'ai-sdk', approvalId: approval.approvalId, toolCallId: approval.toolCallId };
     if (approval.reason !== undefined) metadata.reason = approval.reason;
     if (resumable) metadata[RESUME_WITH_KEY] = AI_SDK_RESUME;
-    const request = buildRequest(call, evaluateCall(checkedManager, assessment, call, shaping), shaping, metadata);
+    const evaluated = evaluateCall(checkedManager, assessment, call, shaping);
+    // A call nobody can judge (its riskLevel or confidence callback failed) is not stored for a human: refused loudly.
+    if (evaluated.refusal) throw refusalError(evaluated);
+    const request = buildRequest(call, evaluated, shaping, metadata);
     request.id = approvalRequestId(approval.approvalId, idPrefix === undefined ? {} : { idPrefix });
     const inputSchema = await toolJsonSchema(tools?.[approval.toolName]?.inputSchema);
     if (inputSchema !== undefined) request.inputSchema = inputSchema;
@@ -350,6 +254,7 @@ export async function toApprovalResponses(
       throw new HitlError(
         'not_found',
         `approval '${approval.approvalId}' has no manager request '${id}': store it with submitApprovalRequests first`,
+        { details: { ids: [id] } },
       );
     }
     const verdict = verdictOf(record, approval);
@@ -364,28 +269,6 @@ export async function toApprovalResponses(
   }
   if (result.responses.length > 0) result.message = { role: 'tool', content: result.responses };
   return result;
-}
-
-/**
- * Finds the approval response the messages hold for a tool call, if any: the `approvalId` of the
- * assistant's `tool-approval-request` for `toolCallId`, answered in a `role: 'tool'` message.
- */
-export function findApprovalResponse(messages: unknown, toolCallId: string): { approvalId: string; approved: boolean } | undefined {
-  if (!Array.isArray(messages)) return undefined;
-  const approvalIds = new Set<string>();
-  let found: { approvalId: string; approved: boolean } | undefined;
-  for (const message of messages) {
-    if (!isObject(message)) continue;
-    for (const part of contentOf(message)) {
-      if (!isObject(part) || typeof part.approvalId !== 'string') continue;
-      if (part.type === 'tool-approval-request' && part.toolCallId === toolCallId) approvalIds.add(part.approvalId);
-      else if (part.type === 'tool-approval-response' && approvalIds.has(part.approvalId) && found === undefined) {
-        // The SDK acts on the first response for a tool call; so do we.
-        found = { approvalId: part.approvalId, approved: part.approved === true };
-      }
-    }
-  }
-  return found;
 }
 
 /** Reads a record for the resume check; a store failure means "deny" (fail closed). */

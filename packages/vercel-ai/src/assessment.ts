@@ -1,5 +1,25 @@
-import { isRiskLevel, type InteractionRequest, type Manager, type PolicyCall, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
-import { errorMessage, invalidInput, isPlainObject, optionalTimeout } from '@hitl/core/internal';
+/** How the AI SDK adapter judges a call: option checks, risk and confidence readers, the policy evaluation, the stored request. */
+import {
+  HitlError,
+  isRiskLevel,
+  type InteractionRequest,
+  type Logger,
+  type Manager,
+  type PolicyCall,
+  type PolicyEvaluation,
+  type RiskLevel,
+  type ToolRejection,
+} from '@hitl/core';
+import {
+  callbackRejection,
+  checkedConfidence,
+  checkedRiskLevel,
+  errorMessage,
+  invalidInput,
+  isPlainObject,
+  optionalTimeout,
+  type AssessmentCallback,
+} from '@hitl/core/internal';
 import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
 
 /** Any non-null object, arrays included (AI SDK messages and parts are read leniently). */
@@ -42,33 +62,46 @@ export function optionalIdPrefix(field: string, value: unknown): string | undefi
   return value;
 }
 
-/** Reads the risk level and the confidence of a call from the user's options. */
+/**
+ * Reads the risk level and the confidence of a call from the user's options. A reader throws when
+ * the user's function throws or returns something that is neither `undefined` nor valid.
+ */
 export interface Assessment {
   riskOf(call: ToolCallInfo): RiskLevel | undefined;
   confidenceOf(call: ToolCallInfo): number | undefined;
+  /** Where a call refused because a callback failed is logged. */
+  logger: Pick<Logger, 'warn'>;
 }
 
 function validConfidence(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1 ? value : undefined;
 }
 
+/** Checks a `logger` option: anything with a `warn` method (console fits); `console` when absent. */
+function optionalLogger(field: string, value: unknown): Pick<Logger, 'warn'> {
+  if (value === undefined) return console;
+  if (typeof value !== 'object' || value === null || typeof (value as { warn?: unknown }).warn !== 'function') {
+    throw invalidInput(field, value, 'must be a logger with a warn() method (console fits)');
+  }
+  return value as Pick<Logger, 'warn'>;
+}
+
 /**
- * Validates `riskLevel` and `confidence` once and returns readers for them. At call time a
- * function that throws or returns a bad value gives `undefined`: no risk level means
- * 'irreversible' and no confidence means 0 to the manager (fail closed).
+ * Validates `riskLevel`, `confidence` and `logger` of an options object once and returns readers for them. A function that returns
+ * `undefined` leaves the level to 'irreversible' and the confidence to 0 (fail closed); one that throws
+ * or returns a bad value makes {@link evaluateCall} refuse the call.
  */
-export function compileAssessment(riskLevel: RiskLevelOption | undefined, confidence: ConfidenceOption | undefined, field = 'options'): Assessment {
+export function compileAssessment(options: Record<string, unknown>, field = 'options'): Assessment {
+  const riskLevel = options.riskLevel as RiskLevelOption | undefined;
+  const confidence = options.confidence as ConfidenceOption | undefined;
+  const logger = optionalLogger(`${field}.logger`, options.logger);
   let riskOf: Assessment['riskOf'];
   if (isRiskLevel(riskLevel)) {
     riskOf = () => riskLevel;
   } else if (typeof riskLevel === 'function') {
     riskOf = (call) => {
-      try {
-        const level = riskLevel(call);
-        return isRiskLevel(level) ? level : undefined;
-      } catch {
-        return undefined;
-      }
+      const level = riskLevel(call);
+      return level === undefined ? undefined : checkedRiskLevel(call.toolName, level);
     };
   } else if (isPlainObject(riskLevel)) {
     const levels = new Map<string, RiskLevel>();
@@ -95,24 +128,33 @@ export function compileAssessment(riskLevel: RiskLevelOption | undefined, confid
     if (validConfidence(confidence) === undefined) throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1');
     confidenceOf = () => confidence;
   } else if (typeof confidence === 'function') {
-    confidenceOf = (call) => {
-      try {
-        return validConfidence(confidence(call));
-      } catch {
-        return undefined;
-      }
-    };
+    confidenceOf = (call) => checkedConfidence(call.toolName, confidence(call));
   } else {
     throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1 or a function');
   }
-  return { riskOf, confidenceOf };
+  return { riskOf, confidenceOf, logger };
 }
 
-/** What the policies say about one call, with the risk and confidence they were asked about. */
+/**
+ * What the policies say about one call, with the risk and confidence they were asked about. When a
+ * `riskLevel` or `confidence` callback failed, `refusal` says so and the evaluation is a `deny`
+ * carrying its text: nobody can judge the call, so it must not run.
+ */
 export interface CallEvaluation {
   evaluation: PolicyEvaluation;
   riskLevel: RiskLevel | undefined;
   confidence: number | undefined;
+  refusal?: ToolRejection;
+  /** The callback that failed, with `refusal`. */
+  failedCallback?: AssessmentCallback;
+}
+
+/** The error `needsApproval` and `submitApprovalRequests` throw for a call whose callback failed (they cannot return a refusal). */
+export function refusalError({ refusal, failedCallback }: CallEvaluation): HitlError {
+  const toolName = refusal?.toolName ?? '';
+  return new HitlError('invalid_input', `the call to '${toolName}' was refused: ${refusal?.feedback ?? 'a callback failed'}`, {
+    details: { field: failedCallback ?? 'riskLevel' },
+  });
 }
 
 /**
@@ -149,8 +191,18 @@ export function contextOfCall(call: ToolCallInfo, options: CallContextOptions): 
 
 /** `manager.evaluate` for a call, with its input and context for the conditions. A throwing policy engine means review (fail closed). */
 export function evaluateCall(manager: Manager, assessment: Assessment, call: ToolCallInfo, context: CallContextOptions = {}): CallEvaluation {
-  const riskLevel = assessment.riskOf(call);
-  const confidence = assessment.confidenceOf(call);
+  let riskLevel: RiskLevel | undefined;
+  let confidence: number | undefined;
+  try {
+    riskLevel = assessment.riskOf(call);
+  } catch (error) {
+    return refuse(assessment, 'riskLevel', callbackRejection('riskLevel', call.toolName, error));
+  }
+  try {
+    confidence = assessment.confidenceOf(call);
+  } catch (error) {
+    return refuse(assessment, 'confidence', callbackRejection('confidence', call.toolName, error));
+  }
   let evaluation: PolicyEvaluation;
   try {
     const policyCall: PolicyCall = { toolName: call.toolName, input: toRecordInput(call.input), confidence: confidence ?? 0, riskLevel: riskLevel ?? 'irreversible', ...contextOfCall(call, context) };
@@ -159,6 +211,13 @@ export function evaluateCall(manager: Manager, assessment: Assessment, call: Too
     evaluation = { outcome: 'review', reason: `policy evaluation failed, so a human decides: ${errorMessage(error)}` };
   }
   return { evaluation, riskLevel, confidence };
+}
+
+/** A call whose callback failed: logged, and denied with the refusal attached. */
+function refuse(assessment: Assessment, failedCallback: AssessmentCallback, refusal: ToolRejection): CallEvaluation {
+  const reason = refusal.feedback ?? `${failedCallback} failed`;
+  assessment.logger.warn(`hitl: refused a call to '${refusal.toolName}': ${reason}`);
+  return { evaluation: { outcome: 'deny', reason }, riskLevel: undefined, confidence: undefined, refusal, failedCallback };
 }
 
 /** The key a non-object tool input is stored under; an object input is kept as it is. */

@@ -1,4 +1,5 @@
 import { createManager } from '@hitl/core';
+import type { ToolRejection as CoreToolRejection } from '@hitl/core';
 import { generateText, tool, type GenerateTextResult, type ModelMessage, type Tool, type ToolSet } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -11,6 +12,8 @@ import {
   type ApprovalResponses,
   type ToolApprovalMessage,
   type ToolCallInfo,
+  type ToolRejection,
+  type ToolRejectionOutput,
 } from './index.js';
 
 const manager = createManager();
@@ -62,5 +65,11 @@ describe('types against ai 6', () => {
     expectTypeOf<ToolApprovalMessage>().toExtend<ModelMessage>();
     const messages: ModelMessage[] = answers.message ? [answers.message] : [];
     expectTypeOf(messages).toEqualTypeOf<ModelMessage[]>();
+  });
+
+  it('ToolRejection is the shape every hitl adapter shares; the model output carries it without the response', () => {
+    expectTypeOf<ToolRejection>().toEqualTypeOf<CoreToolRejection>();
+    expectTypeOf<ToolRejectionOutput>().toExtend<Omit<CoreToolRejection, 'response'>>();
+    expectTypeOf<ToolRejectionOutput['rejected']>().toEqualTypeOf<true>();
   });
 });

@@ -1,3 +1,4 @@
+// The public entry of @hitl/vercel-ai.
 export { withApproval, isToolRejection, type RejectionDetails, type WithApprovalOptions } from './with-approval.js';
 export {
   needsApproval,
@@ -19,12 +20,16 @@ export { createResumer, type ContinuedRun, type ResumedConversation, type Resume
 export type { Resumer } from '@hitl/core';
 export type {
   ApprovalRequestSource,
+  CallOptions,
   ConfidenceOption,
   RiskLevelOption,
   ToolApprovalMessage,
   ToolApprovalResponsePart,
   ToolCallInfo,
   ToolLike,
+  RejectionReason,
+  RequestOptions,
   ToolRejection,
+  ToolRejectionOutput,
   ToolSetLike,
 } from './types.js';

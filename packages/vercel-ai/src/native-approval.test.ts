@@ -273,12 +273,38 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
     expect(check('drop_table', 'irreversible')({ table: 'users' }, fromVersion7)).toBe(true);
   });
 
+  it('throws for a call whose riskLevel or confidence callback fails: a boolean cannot refuse, and nothing is stored', async () => {
+    const { agent } = twoProcesses();
+    const warn = (): void => undefined;
+    const throwing = needsApproval(agent, {
+      toolName: 'delete_user',
+      riskLevel: () => {
+        throw new Error('risk service down');
+      },
+      logger: { warn },
+    });
+    expect(() => throwing({ user_id: '1' }, { toolCallId: 'call-1' })).toThrow("the call to 'delete_user' was refused: riskLevel for 'delete_user' threw: risk service down");
+    const outOfRange = needsApproval(agent, { toolName: 'delete_user', riskLevel: 'irreversible', confidence: () => 2, logger: { warn } });
+    expect(() => outOfRange({ user_id: '1' }, { toolCallId: 'call-1' })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: { field: 'confidence' } }),
+    );
+    const source = [{ type: 'tool-approval-request', approvalId: 'a1', toolCall: { toolCallId: 'call-1', toolName: 'delete_user', input: { user_id: '1' } } }];
+    await expect(submitApprovalRequests(agent, source, { riskLevel: () => 'harmless' as never, logger: { warn } })).rejects.toMatchObject({
+      code: 'invalid_input',
+      details: { field: 'riskLevel' },
+    });
+    expect((await agent.list()).items).toHaveLength(0);
+  });
+
   it('validates its inputs', async () => {
     const { agent } = twoProcesses();
     expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(/options.toolName '' must be a non-empty string/);
     expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(/manager.evaluate undefined must be a function/);
+    expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.toolName' }) }));
+    expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'manager.evaluate' }) }));
     await expect(submitApprovalRequests(agent, 'result' as never, { riskLevel })).rejects.toMatchObject({ code: 'invalid_input' });
     await expect(submitApprovalRequests(agent, [], { riskLevel, idPrefix: '-bad' })).rejects.toThrow(/options.idPrefix '-bad'/);
+    await expect(submitApprovalRequests(agent, [], { riskLevel, idPrefix: '-bad' })).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'options.idPrefix' } });
     await expect(
       toApprovalResponses(agent, [{ type: 'tool-approval-request', approvalId: 'a1', toolCallId: 'missing' }]),
     ).rejects.toThrow(/tool call 'missing' is not in the source/);

@@ -1,15 +1,18 @@
+/** The AI SDK's own approval hooks driven by the manager's policies: `needsApproval` (ai 6) and `toolApproval` (ai 7). */
 import { invalidInput } from '@hitl/core/internal';
 import type { Manager, RiskLevel } from '@hitl/core';
-import { approvalRequestId, findApprovalResponse, recordFor, verdictOf } from './approval-bridge.js';
+import { approvalRequestId, recordFor, verdictOf } from './approval-bridge.js';
+import { findApprovalResponse } from './approval-messages.js';
 import {
   compileAssessment,
   evaluateCall,
   validateContextOptions,
   optionalIdPrefix,
+  refusalError,
   requireManager,
   requireOptions,
 } from './assessment.js';
-import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js';
+import type { CallOptions, RiskLevelOption, ToolCallInfo } from './types.js';
 
 /**
  * Options of {@link needsApproval}. The SDK does not tell a tool's `needsApproval` its own name,
@@ -20,16 +23,9 @@ import type { ConfidenceOption, RiskLevelOption, ToolCallInfo } from './types.js
  * const options: NeedsApprovalOptions = { toolName: 'delete_user', riskLevel: 'irreversible', confidence: 0.9 };
  * ```
  */
-export interface NeedsApprovalOptions {
+export interface NeedsApprovalOptions extends CallOptions {
   toolName: string;
   riskLevel: RiskLevel | ((call: ToolCallInfo) => RiskLevel | undefined);
-  confidence?: ConfidenceOption;
-  /** Who the agent acts for, as a condition sees it (`requestedBy`): a value or a function of the call. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation, as a condition sees it (`threadId`): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn, as a condition sees it (`runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
 }
@@ -92,7 +88,7 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   const checked = requireOptions(options);
   const toolName = checked.toolName;
   if (typeof toolName !== 'string' || toolName.trim() === '') throw invalidInput('options.toolName', toolName, 'must be a non-empty string');
-  const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
+  const assessment = compileAssessment(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const context = validateContextOptions(checked);
 
@@ -106,7 +102,10 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   return (input, callOptions) => {
     const toolCallId = typeof callOptions?.toolCallId === 'string' ? callOptions.toolCallId : '';
     const call: ToolCallInfo = { toolName, toolCallId, input };
-    const outcome = evaluateCall(checkedManager, assessment, call, context).evaluation.outcome;
+    const evaluated = evaluateCall(checkedManager, assessment, call, context);
+    // A boolean cannot refuse: a call nobody can judge (a failed riskLevel/confidence callback) throws.
+    if (evaluated.refusal) throw refusalError(evaluated);
+    const outcome = evaluated.evaluation.outcome;
     const answer = calledByVersion7(callOptions) ? undefined : findApprovalResponse(callOptions?.messages, toolCallId);
     if (!answer?.approved) return outcome !== 'approve';
     if (outcome === 'deny') return false;
@@ -122,17 +121,9 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
  * const options: ToolApprovalOptions = { riskLevel: { get_weather: 'read_only', delete_user: 'irreversible' }, confidence: 0.9 };
  * ```
  */
-export interface ToolApprovalOptions {
+export interface ToolApprovalOptions extends CallOptions {
   /** Per tool name, one level for all, or a function of the call. Unknown tools count as `'irreversible'`. */
   riskLevel: RiskLevelOption;
-  /** The model's confidence, in [0, 1]. Absent means 0. */
-  confidence?: ConfidenceOption;
-  /** Who the agent acts for, as a condition sees it (`requestedBy`): a value or a function of the call. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation, as a condition sees it (`threadId`): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn, as a condition sees it (`runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
   /** The `idPrefix` given to {@link submitApprovalRequests}, if any. Default `'ai-approval:'`. */
   idPrefix?: string;
 }
@@ -194,7 +185,7 @@ export type ToolApprovalFunction = (options: {
 export function toolApproval(manager: Manager, options: ToolApprovalOptions): ToolApprovalFunction {
   const checkedManager = requireManager(manager);
   const checked = requireOptions(options);
-  const assessment = compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined);
+  const assessment = compileAssessment(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const context = validateContextOptions(checked);
   return async ({ toolCall, messages }) => {

@@ -78,6 +78,24 @@ describe('toolApproval + the durable bridge (ai 7)', () => {
     expect(output?.reason).toContain("'never-drop'");
   });
 
+  it("answers 'denied' naming the callback when a confidence function throws: the tool never runs, nothing is stored", async () => {
+    const { agent } = twoProcesses();
+    const warnings: string[] = [];
+    const approval = toolApproval(agent, {
+      riskLevel,
+      logger: { warn: (message: string) => void warnings.push(message) },
+      confidence: () => {
+        throw new Error('scorer offline');
+      },
+    });
+    expect(await approval({ toolCall: { toolName: 'get_weather', toolCallId: 'call-1', input: { city: 'Paris' } }, messages: [] })).toEqual({
+      type: 'denied',
+      reason: "confidence for 'get_weather' threw: scorer offline",
+    });
+    expect(warnings).toEqual(["hitl: refused a call to 'get_weather': confidence for 'get_weather' threw: scorer offline"]);
+    expect((await agent.list()).items).toHaveLength(0);
+  });
+
   it('denies on resume an approval the manager did not grant, even if the messages say approved', async () => {
     const { agent, reviewers } = twoProcesses();
     const { spies, tools, approval, model, result, conversation } = await firstTurn(agent, [deleteCall]);

@@ -1,4 +1,7 @@
-import type { RiskLevel } from '@hitl/core';
+/** The shapes `@hitl/vercel-ai` reads and returns: tool calls, tools, rejections, approval messages. */
+import type { Logger, RiskLevel, ToolRejection } from '@hitl/core';
+
+export type { RejectionReason, ToolRejection } from '@hitl/core';
 
 /**
  * One tool call as this package sees it: the tool's name, the SDK's tool call id and the
@@ -18,8 +21,9 @@ export interface ToolCallInfo {
 
 /**
  * How risky a call is: one level for every call, a level per tool name, or a function of the
- * call. A tool the record does not name, a function that throws or returns something that is
- * not a risk level all mean `'irreversible'` (fail closed).
+ * call. A tool the record does not name, or a function that returns `undefined`, means
+ * `'irreversible'` (fail closed). A function that throws or returns something that is not a risk
+ * level refuses the call (`reason: 'callback_failed'`): it never runs.
  *
  * @example
  * ```ts
@@ -32,8 +36,9 @@ export type RiskLevelOption<NAME extends string = string> =
   | ((call: ToolCallInfo) => RiskLevel | undefined);
 
 /**
- * The model's confidence in a call, in [0, 1]: one number or a function of the call. Absent, a
- * function that throws or a value outside [0, 1] all mean 0, as in `@hitl/core`.
+ * The model's confidence in a call, in [0, 1]: one number or a function of the call. Absent, or
+ * `undefined` from the function, means 0, as in `@hitl/core`. A function that throws or returns a
+ * value outside [0, 1] refuses the call (`reason: 'callback_failed'`): it never runs.
  *
  * @example
  * ```ts
@@ -41,6 +46,43 @@ export type RiskLevelOption<NAME extends string = string> =
  * ```
  */
 export type ConfidenceOption = number | ((call: ToolCallInfo) => number | undefined);
+
+/**
+ * What every entry point of this package reads about a call besides its risk: the confidence, the
+ * context conditions see, and where a call refused because a callback failed is logged.
+ *
+ * @example
+ * ```ts
+ * const options: CallOptions = { confidence: 0.9, requestedBy: 'user:42', threadId: (call) => call.toolCallId };
+ * ```
+ */
+export interface CallOptions {
+  /** The model's confidence, in [0, 1]. Absent means 0, as in `@hitl/core`. */
+  confidence?: ConfidenceOption;
+  /** Who the agent acts for (`requestedBy`; that person may not approve a stored request): a value or a function of the call. */
+  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The conversation the call belongs to (`threadId`, which conditions read too): a value or a function of the call. */
+  threadId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** The agent turn (`runId`): a value or a function of the call. */
+  runId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** Where a call refused because a `riskLevel` or `confidence` callback failed is logged (`warn`). Default `console`. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/**
+ * {@link CallOptions} plus what shapes a stored request: the description reviewers read and its timeout.
+ *
+ * @example
+ * ```ts
+ * const options: RequestOptions = { describe: (call) => `${call.toolName} for the customer`, timeoutMs: 60_000 };
+ * ```
+ */
+export interface RequestOptions extends CallOptions {
+  /** The description reviewers see. Default: the tool name and its JSON arguments. */
+  describe?: (call: ToolCallInfo) => string;
+  /** Overrides the policy's and the manager's timeout for the requests made. */
+  timeoutMs?: number;
+}
 
 /**
  * The parts of an AI SDK tool this package reads and replaces. Tools made with `tool()` from
@@ -68,17 +110,25 @@ export interface ToolLike {
 export type ToolSetLike = Record<string, ToolLike>;
 
 /**
- * What a wrapped tool returns instead of running when a reviewer or a policy rejects the call.
- * The SDK sends it to the model as the tool result, so the model reads why.
+ * What a wrapped tool returns to the model instead of running when a call is refused: the
+ * {@link ToolRejection} (the shape every hitl adapter shares, without the recorded response), marked
+ * `rejected: true`, with `message`, the sentence the model reads (`defaultRejectionMessage`).
  *
  * @example
  * ```ts
- * const rejection: ToolRejection = { rejected: true, reason: 'not on a Sunday' };
+ * const output: ToolRejectionOutput = {
+ *   rejected: true,
+ *   reason: 'reviewer',
+ *   toolName: 'send_email',
+ *   requestId: 'hitl-1',
+ *   feedback: 'not on a Sunday',
+ *   message: 'Rejected by reviewer: not on a Sunday',
+ * };
  * ```
  */
-export interface ToolRejection {
+export interface ToolRejectionOutput extends Omit<ToolRejection, 'response'> {
   rejected: true;
-  reason: string;
+  message: string;
 }
 
 /**

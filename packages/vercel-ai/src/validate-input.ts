@@ -1,3 +1,4 @@
+/** Tool input validation the way the AI SDK does it, without importing `ai`: schemas and their JSON Schema. */
 import { MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
 import { errorMessage } from '@hitl/core/internal';
 import { isObject } from './assessment.js';

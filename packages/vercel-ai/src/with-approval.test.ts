@@ -77,7 +77,14 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(outputs.get('delete_user')).toEqual({ type: 'json', value: { deleted: '12345' } });
     expect(outputs.get('send_email')).toEqual({
       type: 'json',
-      value: { rejected: true, reason: 'Do not email customers about refunds before finance confirms' },
+      value: {
+        rejected: true,
+        reason: 'reviewer',
+        toolName: 'send_email',
+        requestId: pending.get('send_email')!.request.id,
+        feedback: 'Do not email customers about refunds before finance confirms',
+        message: 'Rejected by reviewer: Do not email customers about refunds before finance confirms',
+      },
     });
     const emailResult = result.steps[0]!.toolResults.find((part) => part.toolName === 'send_email');
     expect(isToolRejection(emailResult?.output)).toBe(true);
@@ -102,7 +109,8 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(items[0]).toMatchObject({ status: 'rejected', response: { decision: 'reject', automatic: true } });
     const output = toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('drop_table');
     expect(output).toMatchObject({ type: 'json', value: { rejected: true } });
-    expect((output?.value as { reason: string }).reason).toContain("'never-drop'");
+    expect(output?.value).toMatchObject({ reason: 'policy', toolName: 'drop_table' });
+    expect((output?.value as { feedback: string }).feedback).toContain("'never-drop'");
   });
 
   it('runs a modified call with the edited arguments, re-validated against the zod inputSchema', async () => {
@@ -131,6 +139,7 @@ describe('withApproval with generateText (ai 6)', () => {
     const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toMatch(/^modified\/user_id must /);
+    expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     await manager.respond(record.request.id, { decision: 'reject', feedback: 'not everyone' });
     await running;
@@ -173,14 +182,16 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(String((error?.error as Error).message)).toContain('user_id must be a string');
   });
 
-  it('fails closed: a tool the riskLevel record does not name, or a throwing riskLevel function, needs a human', async () => {
+  it('fails closed: a throwing riskLevel function refuses the call (callback_failed, logged); a tool the record does not name needs a human', async () => {
     const { manager, notifier } = setup();
     const { spies, tools } = makeTools();
+    const logger = { warn: vi.fn() };
     const model = new MockLanguageModelV3({ doGenerate: [toolCallsResult([weatherCall]), textResult('ok')] });
-    const running = generateText({
+    await generateText({
       model,
       tools: withApproval(tools, {
         manager,
+        logger,
         riskLevel: () => {
           throw new Error('risk service down');
         },
@@ -189,13 +200,20 @@ describe('withApproval with generateText (ai 6)', () => {
       stopWhen: stepCountIs(2),
       prompt: 'Weather?',
     });
-    const record = await notifier.next();
-    expect(record.request).toMatchObject({ toolName: 'get_weather' });
-    expect(record.request.riskLevel).toBeUndefined();
     expect(spies.weather).not.toHaveBeenCalled();
-    await manager.respond(record.request.id, { decision: 'approve' });
-    await running;
-    expect(spies.weather).toHaveBeenCalledTimes(1);
+    expect(notifier.records).toHaveLength(0);
+    expect((await manager.list()).items).toHaveLength(0);
+    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('get_weather')).toEqual({
+      type: 'json',
+      value: {
+        rejected: true,
+        reason: 'callback_failed',
+        toolName: 'get_weather',
+        feedback: "riskLevel for 'get_weather' threw: risk service down",
+        message: "Refused: riskLevel for 'get_weather' threw: risk service down",
+      },
+    });
+    expect(logger.warn).toHaveBeenCalledWith("hitl: refused a call to 'get_weather': riskLevel for 'get_weather' threw: risk service down");
 
     const partial = withApproval(tools, { manager, riskLevel: { delete_user: 'irreversible' }, confidence: 0.99 });
     const waiting = (partial.get_weather.execute as (input: unknown, options: unknown) => Promise<unknown>)(
@@ -205,7 +223,14 @@ describe('withApproval with generateText (ai 6)', () => {
     const second = await notifier.next();
     expect(second.evaluation.reason).toContain('irreversible');
     await manager.respond(second.request.id, { decision: 'reject', feedback: 'no' });
-    expect(await waiting).toEqual({ rejected: true, reason: 'no' });
+    expect(await waiting).toEqual({
+      rejected: true,
+      reason: 'reviewer',
+      toolName: 'get_weather',
+      requestId: second.request.id,
+      feedback: 'no',
+      message: 'Rejected by reviewer: no',
+    });
   });
 
   it('passes requestedBy and a custom description to the request, and refuses self-approval', async () => {
@@ -250,6 +275,7 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(spies.deleteUser).toHaveBeenCalledTimes(1);
     expect((await manager.list({ threadId: 'chat-1' })).items).toHaveLength(1);
     expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(/options.threadId/);
+    expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.threadId' }) }));
   });
 
   it("keeps a tool's own toModelOutput away from rejections", async () => {
@@ -277,7 +303,10 @@ describe('withApproval with generateText (ai 6)', () => {
     await manager.respond((await notifier.next()).request.id, { decision: 'approve' });
     await running;
 
-    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('send_email')).toEqual({ type: 'json', value: { rejected: true, reason: 'not a@' } });
+    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('send_email')).toEqual({
+      type: 'json',
+      value: { rejected: true, reason: 'reviewer', toolName: 'send_email', requestId: expect.any(String), feedback: 'not a@', message: 'Rejected by reviewer: not a@' },
+    });
     expect(toolOutputsIn(model.doGenerateCalls[2]!.prompt).get('send_email')).toEqual({ type: 'text', value: 'sent to b@example.com' });
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.some((output) => isToolRejection(output))).toBe(false);
@@ -299,7 +328,7 @@ describe('withApproval with generateText (ai 6)', () => {
     const wrapped = withApproval(tools, {
       manager,
       riskLevel: 'data_modification',
-      formatRejection: ({ toolName, reason }) => `${toolName} was not run: ${reason}`,
+      formatRejection: ({ toolName, feedback }) => `${toolName} was not run: ${feedback}`,
     });
     const model = new MockLanguageModelV3({
       doGenerate: [
@@ -396,7 +425,8 @@ describe('withApproval waiting: abort and timeouts', () => {
     expect((await manager.get(record.request.id))?.status).toBe('expired');
     const output = toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('delete_user');
     expect(output).toMatchObject({ type: 'json', value: { rejected: true } });
-    expect((output?.value as { reason: string }).reason).toContain('expired');
+    expect(output?.value).toMatchObject({ reason: 'timeout', toolName: 'delete_user', requestId: record.request.id });
+    expect((output?.value as { feedback: string }).feedback).toContain('expired');
   });
 
   it("with onTimeout: 'error', an expired request is a tool error (HitlError 'timeout') and the tool never runs", async () => {
@@ -444,6 +474,7 @@ describe('withApproval input checks', () => {
     expect(attempt({ manager, riskLevel, timeoutMs: 0 })).toContain('options.timeoutMs 0');
     expect(attempt({ manager, riskLevel, describe: 'text' })).toContain("options.describe 'text' must be a function");
     expect(() => withApproval('tools' as never, { manager, riskLevel })).toThrow(/tools 'tools' must be an object/);
+    expect(() => withApproval('tools' as never, { manager, riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools' }) }));
   });
 
   it('leaves tools without execute as they are, and keeps names and schemas', () => {
@@ -472,5 +503,6 @@ describe('withApproval tool names', () => {
     }
     expect(HitlError.is(caught, 'invalid_input')).toBe(true);
     expect((caught as Error).message).toContain("tools 'delete user' has a key that is not a valid tool name");
+    expect(caught).toMatchObject({ code: 'invalid_input', details: { field: 'tools', value: "'delete user'" } });
   });
 });

@@ -1,5 +1,6 @@
-import { HitlError, toolNameProblem, type InteractionResponse, type Manager } from '@hitl/core';
-import { invalidInput } from '@hitl/core/internal';
+/** `withApproval` for AI SDK tools: each call goes through the manager's policies before `execute` runs. */
+import { defaultRejectionMessage, HitlError, toolNameProblem, type Manager, type ToolRejection } from '@hitl/core';
+import { invalidInput, rejectionOfResponse } from '@hitl/core/internal';
 import {
   buildRequest,
   compileAssessment,
@@ -13,23 +14,19 @@ import {
   type CallEvaluation,
   type RequestShaping,
 } from './assessment.js';
-import type { ConfidenceOption, RiskLevelOption, ToolCallInfo, ToolLike, ToolRejection, ToolSetLike } from './types.js';
+import type { RequestOptions, RiskLevelOption, ToolCallInfo, ToolLike, ToolRejectionOutput, ToolSetLike } from './types.js';
 import { toolJsonSchema, validateToolInput } from './validate-input.js';
 
 /**
- * What {@link WithApprovalOptions.formatRejection} receives when a call is rejected.
+ * What {@link WithApprovalOptions.formatRejection} receives when a call is refused: the call and the
+ * {@link ToolRejection} (`reason`, `requestId`, `feedback`, and the manager's `response` when there was one).
  *
  * @example
  * ```ts
- * const formatRejection = (details: RejectionDetails) => `Not done: ${details.reason}`;
+ * const formatRejection = (details: RejectionDetails) => `Not done (${details.reason}): ${details.feedback ?? 'no reason given'}`;
  * ```
  */
-export interface RejectionDetails extends ToolCallInfo {
-  /** The reviewer's feedback, the policy's reason, or the expiry reason. */
-  reason: string;
-  /** The manager's response (`decision: 'reject'`; `automatic: true` for a policy or a timeout). */
-  response: InteractionResponse;
-}
+export interface RejectionDetails extends ToolCallInfo, ToolRejection {}
 
 /**
  * Options of {@link withApproval}.
@@ -44,37 +41,25 @@ export interface RejectionDetails extends ToolCallInfo {
  * };
  * ```
  */
-export interface WithApprovalOptions<TOOLS extends ToolSetLike = ToolSetLike> {
+export interface WithApprovalOptions<TOOLS extends ToolSetLike = ToolSetLike> extends RequestOptions {
   manager: Manager;
   /** Per tool name, one level for all, or a function of the call. Unknown tools count as `'irreversible'`. */
   riskLevel: RiskLevelOption<Extract<keyof TOOLS, string>>;
-  /** The model's confidence, in [0, 1]. Absent means 0, as in `@hitl/core`. */
-  confidence?: ConfidenceOption;
-  /** The description reviewers see. Default: the tool name and its JSON arguments. */
-  describe?: (call: ToolCallInfo) => string;
-  /** Who the agent acts for; that person may not approve the request. */
-  requestedBy?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The conversation the call belongs to (the record's `threadId`, which conditions read too): a value or a function of the call. */
-  threadId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** The agent turn (the record's `runId`): a value or a function of the call. */
-  runId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** Overrides the policy's and the manager's timeout for requests these tools make. */
-  timeoutMs?: number;
-  /** What a rejected call returns to the model. Default: `{ rejected: true, reason }` ({@link ToolRejection}). */
+  /** What a refused call returns to the model. Default: a {@link ToolRejectionOutput} (`{ rejected: true, reason, toolName, requestId, feedback, message }`). */
   formatRejection?: (details: RejectionDetails) => unknown;
 }
 
 /**
- * True when a tool result is the {@link ToolRejection} a wrapped tool returned instead of running.
+ * True when a tool result is the {@link ToolRejectionOutput} a wrapped tool returned instead of running.
  *
  * @example
  * ```ts
  * for (const result of response.toolResults) {
- *   if (isToolRejection(result.output)) console.log(`${result.toolName} was rejected: ${result.output.reason}`);
+ *   if (isToolRejection(result.output)) console.log(`${result.toolName} was rejected: ${result.output.message}`);
  * }
  * ```
  */
-export function isToolRejection(value: unknown): value is ToolRejection {
+export function isToolRejection(value: unknown): value is ToolRejectionOutput {
   return isObject(value) && value.rejected === true && typeof value.reason === 'string';
 }
 
@@ -95,13 +80,16 @@ interface Gate {
   formatRejection: (details: RejectionDetails) => unknown;
 }
 
-function defaultRejection(details: RejectionDetails): ToolRejection {
-  return { rejected: true, reason: details.reason };
-}
-
-function rejectionReason(response: InteractionResponse): string {
-  if (response.feedback !== undefined && response.feedback.trim() !== '') return response.feedback;
-  return response.automatic ? 'the call was rejected automatically' : 'a reviewer rejected the call';
+function defaultRejection(details: RejectionDetails): ToolRejectionOutput {
+  const { reason, toolName, requestId, feedback } = details;
+  return {
+    rejected: true,
+    reason,
+    toolName,
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(feedback === undefined ? {} : { feedback }),
+    message: defaultRejectionMessage(details),
+  };
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -119,8 +107,9 @@ async function lastValue(iterable: AsyncIterable<unknown>): Promise<unknown> {
   return last;
 }
 
-/** Asks the manager about a call that the policies did not auto-approve. */
+/** Asks the manager about a call that the policies did not auto-approve (a call nobody could judge is refused at once). */
 async function ask(gate: Gate, tool: ToolLike, call: ToolCallInfo, evaluated: CallEvaluation, options: ExecutionOptions | undefined): Promise<Verdict> {
+  if (evaluated.refusal) return { run: false, rejection: gate.formatRejection({ ...call, ...evaluated.refusal }) };
   const request = buildRequest(call, evaluated, gate.shaping, { toolCallId: call.toolCallId });
   const inputSchema = await toolJsonSchema(tool.inputSchema);
   if (inputSchema !== undefined) request.inputSchema = inputSchema;
@@ -135,12 +124,13 @@ async function ask(gate: Gate, tool: ToolLike, call: ToolCallInfo, evaluated: Ca
         throw new HitlError(
           'invalid_input',
           `modified input for tool '${call.toolName}' (request '${response.requestId}') does not match the tool's inputSchema, so the tool was not run: ${checked.message}`,
+          { details: { field: 'modified', ids: [response.requestId] } },
         );
       }
       return { run: true, input: checked.value };
     }
     default: {
-      const details: RejectionDetails = { ...call, reason: rejectionReason(response), response };
+      const details: RejectionDetails = { ...call, ...rejectionOfResponse(call.toolName, response.requestId, response) };
       return { run: false, rejection: gate.formatRejection(details) };
     }
   }
@@ -195,7 +185,10 @@ function wrapExecute(gate: Gate, toolName: string, tool: ToolLike): Execute {
  *   (the SDK's `abortSignal` is honoured: aborting cancels the request); approve runs the tool;
  *   modify re-validates the edited arguments against the tool's `inputSchema`, then runs it;
  *   reject (by a reviewer, a `deny` policy, or an expiry with `onTimeout: 'reject'`) returns a
- *   {@link ToolRejection} to the model instead of running the tool;
+ *   {@link ToolRejectionOutput} to the model instead of running the tool;
+ * - a `riskLevel` or `confidence` function that throws or returns an invalid value: the call is
+ *   refused at once (`reason: 'callback_failed'`, the feedback names the callback and its error),
+ *   logged to `logger`, and nobody is asked;
  * - expiry with `onTimeout: 'error'`, a cancelled request or an invalid edit throw `HitlError`,
  *   which the SDK reports to the model as a tool error. The tool body never runs then.
  *
@@ -229,7 +222,7 @@ export function withApproval<TOOLS extends ToolSetLike>(tools: TOOLS, options: N
   const checked = requireOptions(options);
   const gate: Gate = {
     manager: requireManager(checked.manager, 'options.manager'),
-    assessment: compileAssessment(checked.riskLevel as RiskLevelOption, checked.confidence as ConfidenceOption | undefined),
+    assessment: compileAssessment(checked),
     shaping: validateShaping(checked),
     formatRejection: optionalFunction<(details: RejectionDetails) => unknown>('options.formatRejection', checked.formatRejection) ?? defaultRejection,
   };

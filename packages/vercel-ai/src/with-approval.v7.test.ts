@@ -58,7 +58,17 @@ describe('withApproval on ai 7', () => {
     expect(spies.sendEmail).not.toHaveBeenCalled();
     const outputs = toolOutputsIn(model.doGenerateCalls[1]!.prompt);
     expect(outputs.get('delete_user')).toEqual({ type: 'json', value: { deleted: '12345' } });
-    expect(outputs.get('send_email')).toEqual({ type: 'json', value: { rejected: true, reason: 'Finance has not confirmed the refund' } });
+    expect(outputs.get('send_email')).toEqual({
+      type: 'json',
+      value: {
+        rejected: true,
+        reason: 'reviewer',
+        toolName: 'send_email',
+        requestId: expect.any(String),
+        feedback: 'Finance has not confirmed the refund',
+        message: 'Rejected by reviewer: Finance has not confirmed the refund',
+      },
+    });
     expect(isToolRejection(result.steps[0]!.toolResults.find((part) => part.toolName === 'send_email')?.output)).toBe(true);
   });
 

@@ -1,3 +1,4 @@
+/** Running README snippets: type-checking them and running them with Node. */
 import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Snippet } from './snippets.js';

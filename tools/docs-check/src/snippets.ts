@@ -1,3 +1,4 @@
+/** Finding README snippets: which READMEs, which fenced blocks, and which are opted out. */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

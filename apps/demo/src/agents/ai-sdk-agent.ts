@@ -1,4 +1,5 @@
-import { withApproval } from '@hitl/vercel-ai';
+/** The demo's AI SDK agent: the scripted support run through `withApproval` with a mock model. */
+import { isToolRejection, withApproval } from '@hitl/vercel-ai';
 import { generateText, stepCountIs, tool, type ToolSet } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { z } from 'zod';
@@ -63,10 +64,10 @@ export async function runAiSdkAgent(context: AgentContext): Promise<void> {
   const result = await generateText({ model, tools, stopWhen: stepCountIs(turns.length + 1), prompt: customerRequest(customer.id) });
   for (const step of result.steps) {
     for (const toolResult of step.toolResults) {
-      const output = toolResult.output as { rejected?: boolean; reason?: string } | undefined;
-      run.results[toolResult.toolName] = output?.rejected
-        ? { status: 'rejected', output: String(output.reason) }
-        : { status: 'success', output: JSON.stringify(toolResult.output) };
+      const output: unknown = toolResult.output;
+      run.results[toolResult.toolName] = isToolRejection(output)
+        ? { status: 'rejected', output: output.feedback ?? output.message }
+        : { status: 'success', output: JSON.stringify(output) };
     }
   }
 }

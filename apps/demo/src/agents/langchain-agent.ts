@@ -1,3 +1,4 @@
+/** The demo's LangChain agent: the scripted support run through `approvalMiddleware` with a fake model. */
 import type { Manager } from '@hitl/core';
 import { approvalMiddleware } from '@hitl/langchain/middleware';
 import { tool } from '@langchain/core/tools';

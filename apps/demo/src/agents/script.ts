@@ -1,3 +1,4 @@
+/** The support script both demo agents follow: the calls they make and what each tool does to the CRM. */
 import type { Crm } from '../crm.js';
 import type { Narrator, Run } from '../narrator.js';
 import { toolRisk } from '../policies.js';
