@@ -121,7 +121,8 @@ export function tamper(args: Args, kind: Tampering, pick: number, replacement: u
     case 'unicode': {
       // A look-alike: Cyrillic 'а' for Latin 'a', or a decomposed é for a composed one.
       const value = key === undefined ? undefined : result[key];
-      const text = typeof value === 'string' ? value : String(value);
+      // JSON, not String(): a generated object may own a key such as `toString` that String() cannot call.
+      const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
       const changed = text.includes('a') ? text.replace('a', '\u0430') : `${text}e\u0301`;
       setOwn(result, key ?? 'name', changed);
       return result;

@@ -121,7 +121,8 @@ export function defaultDescription(description: string | undefined, input: unkno
   try {
     args = JSON.stringify(input) ?? String(input);
   } catch {
-    args = String(input);
+    // Not JSON (a cycle, a bigint): describe the type rather than call a toString the input may own.
+    args = `[${typeof input}]`;
   }
   return description ? `${description}\nArguments: ${args}` : `Arguments: ${args}`;
 }

@@ -31,7 +31,8 @@ function show(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    // Not JSON (a cycle, a bigint): describe the type rather than call a toString the value may own.
+    return `[${typeof value}]`;
   }
 }
 
