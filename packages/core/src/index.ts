@@ -24,6 +24,7 @@ export type {
   NotificationEventType,
   NotificationMessage,
   OutboxClaimOptions,
+  OutboxJobFilter,
   OutboxJob,
   OutboxJobInput,
   OutboxJobState,

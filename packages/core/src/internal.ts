@@ -8,7 +8,7 @@
 import { HitlError } from './hitl-error.js';
 import type { Manager, Scheduler } from './types.js';
 
-export { describeValue, invalidInput, isPlain, isPlainObject, optionalTimeout } from './validation.js';
+export { checkGetManyIds, describeValue, invalidInput, isPlain, isPlainObject, MAX_GET_MANY, optionalTimeout } from './validation.js';
 export { normalizeListQuery, matchesListQuery } from './memory-store.js';
 export { checkAddApprovalInput, alreadyApproved, MAX_APPROVALS, requiredApprovals } from './four-eyes.js';
 export { identityKey } from './identity.js';
@@ -17,7 +17,7 @@ export { rejectionOfResponse } from './tool-rejection.js';
 export { requestFacts } from './request-facts.js';
 export { callbackRejection, checkedConfidence, checkedRiskLevel, type AssessmentCallback } from './assessment-callbacks.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
-export { checkJobInputs, normalizeClaim, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';
+export { checkJobInputs, matchesJobFilter, normalizeClaim, normalizeNextDue, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';
 /** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
 export { evaluationOfType } from './request-evaluation.js';
 

@@ -7,7 +7,7 @@ import type { DecideManyItem, Grant } from './grants/grant-types.js';
 import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
 import { createMemoryResumeClaims } from './resume-claim.js';
 import type { RequestStatus } from './constants.js';
-import { invalidInput, optionalString } from './validation.js';
+import { checkGetManyIds, invalidInput, optionalString } from './validation.js';
 import { createMemoryOutbox } from './outbox/memory-outbox.js';
 import { checkJobInputs } from './outbox/job-validation.js';
 import type { StoreWriteOptions } from './outbox/types.js';
@@ -191,6 +191,16 @@ export function createMemoryStore(): ApprovalStore {
       ensureOpen();
       const index = indexById.get(id);
       return index === undefined ? undefined : records[index];
+    },
+
+    async getMany(ids: readonly string[]): Promise<ApprovalRecord[]> {
+      ensureOpen();
+      const found: ApprovalRecord[] = [];
+      for (const id of new Set(checkGetManyIds(ids))) {
+        const index = indexById.get(id);
+        if (index !== undefined) found.push(records[index] as ApprovalRecord);
+      }
+      return found;
     },
 
     async list(query: ListQuery): Promise<ListResult> {

@@ -4,6 +4,7 @@
 import { grantConformanceCases } from './grants/grant-conformance.js';
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
 import { approvalConformanceCases } from './store-conformance-approvals.js';
+import { getManyConformanceCases } from './store-conformance-get-many.js';
 import { resumeClaimCases } from './resume-claim-conformance.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, StoreChange } from './types.js';
 import { outboxCaseBodies } from './outbox/outbox-conformance.js';
@@ -436,6 +437,7 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
   cases.push(...grantConformanceCases({ sampleRecord, approval, check, changeTimeoutMs }));
 
   cases.push(...approvalConformanceCases(changeTimeoutMs));
+  cases.push(...getManyConformanceCases());
   cases.push(...outboxCaseBodies(() => sampleRecord(), approval));
   cases.push(...resumeClaimCases({ check, approval, sampleRecord: (resumeWith) => markedRecord(resumeWith) }));
   return cases.map(([name, body]) => ({ name, run: withStores(body) }));

@@ -386,6 +386,12 @@ export interface ApprovalStore extends ApprovalStoreGrants {
   /** `options.jobs` (stores with an {@link outbox}): outbox jobs written atomically with the record, only when it is created. */
   create(record: ApprovalRecord, options?: StoreWriteOptions): Promise<CreateResult>;
   get(id: string): Promise<ApprovalRecord | undefined>;
+  /**
+   * Optional: the records of up to 1,000 ids in one read, in no particular order;
+   * unknown ids are left out. The outbox uses it to read the requests of a batch of jobs at once.
+   * Throws `invalid_input` (field `ids`) for anything but an array of non-empty strings of that size.
+   */
+  getMany?(ids: readonly string[]): Promise<ApprovalRecord[]>;
   list(query: ListQuery): Promise<ListResult>;
   /**
    * Moves a record from `expectedStatus` to `patch.status` atomically. Throws `HitlError` with

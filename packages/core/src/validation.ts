@@ -99,3 +99,16 @@ export function requireId(field: string, value: unknown): string {
   }
   return value;
 }
+
+/** The most ids `ApprovalStore.getMany` reads at once. */
+export const MAX_GET_MANY = 1_000;
+
+/** The ids of `getMany`: an array of at most {@link MAX_GET_MANY} non-empty strings; throws `invalid_input` (field `ids`). */
+export function checkGetManyIds(ids: unknown): readonly string[] {
+  if (!Array.isArray(ids)) throw invalidInput('ids', ids, 'must be an array of request ids');
+  if (ids.length > MAX_GET_MANY) throw invalidInput('ids', ids, `holds ${ids.length} ids; at most ${MAX_GET_MANY} are read at once`);
+  ids.forEach((id: unknown, index) => {
+    if (typeof id !== 'string' || id === '') throw invalidInput(`ids[${index}]`, id, 'must be a non-empty string');
+  });
+  return ids as readonly string[];
+}

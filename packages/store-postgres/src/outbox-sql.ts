@@ -109,6 +109,7 @@ SET state = 'claimed', owner = $1, attempts = attempts + 1,
 WHERE id IN (
   SELECT id FROM ${outbox}
   WHERE state IN ('pending', 'claimed') AND due_at <= $2::timestamptz AND ($5::text[] IS NULL OR kind = ANY($5::text[]))
+    AND ($6::text[] IS NULL OR target IS NULL OR target = ANY($6::text[]))
   ORDER BY due_at
   LIMIT $4
   FOR UPDATE SKIP LOCKED
@@ -132,6 +133,7 @@ ORDER BY seq DESC LIMIT $4`),
 WHERE id = $1 AND state IN ('done', 'dead') RETURNING ${JOB_COLUMNS}`),
     exists: statement(`SELECT state FROM ${outbox} WHERE id = $1`),
     nextDue: statement(`SELECT floor(extract(epoch FROM min(due_at)) * 1000)::bigint::text AS due_ms FROM ${outbox}
-WHERE state IN ('pending', 'claimed') AND NOT (state = 'claimed' AND owner IS NOT DISTINCT FROM $1::text)`),
+WHERE state IN ('pending', 'claimed') AND NOT (state = 'claimed' AND owner IS NOT DISTINCT FROM $1::text)
+  AND ($2::text[] IS NULL OR kind = ANY($2::text[])) AND ($3::text[] IS NULL OR target IS NULL OR target = ANY($3::text[]))`),
   };
 }

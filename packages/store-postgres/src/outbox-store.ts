@@ -1,7 +1,7 @@
 /** The PostgreSQL store's outbox: claim, complete, reschedule, dead, list and redeliver on `<table>_outbox`, each one statement. */
 import { HitlError } from '@hitl/core';
 import type { OutboxJob, OutboxJobInput, OutboxListResult, OutboxStore } from '@hitl/core';
-import { checkJobInputs, invalidInput, normalizeClaim, normalizeOutboxQuery, requireInstant } from '@hitl/core/internal';
+import { checkJobInputs, invalidInput, normalizeClaim, normalizeNextDue, normalizeOutboxQuery, requireInstant } from '@hitl/core/internal';
 import type { OutboxSql } from './outbox-sql.js';
 import type { StatementRunner } from './statement-runner.js';
 
@@ -122,9 +122,9 @@ export function createPostgresOutbox({ sql, run, ensureReady, pollIntervalMs }: 
   return {
     pollIntervalMs,
     async claim(options) {
-      const { owner, limit, leaseMs, now, kinds } = normalizeClaim(options);
+      const { owner, limit, leaseMs, now, kinds, targets } = normalizeClaim(options);
       await ensureReady();
-      const rows = await run<JobRow>('claim outbox jobs', sql.claim, [owner, now, leaseMs, limit, kinds ?? null]);
+      const rows = await run<JobRow>('claim outbox jobs', sql.claim, [owner, now, leaseMs, limit, kinds ?? null, targets ?? null]);
       return rows.map(rowToJob);
     },
     async complete(id, owner, options = {}) {
@@ -175,9 +175,10 @@ export function createPostgresOutbox({ sql, run, ensureReady, pollIntervalMs }: 
       if (!current) throw new HitlError('not_found', `delivery '${id}' does not exist`, { details: { field: 'id', value: id } });
       throw new HitlError('conflict', `delivery '${id}' is ${current.state}, not finished`);
     },
-    async nextDue(options = {}) {
+    async nextDue(options) {
+      const { exceptOwner, kinds, targets } = normalizeNextDue(options);
       await ensureReady();
-      const [row] = await run<{ due_ms: string | null }>('read the next outbox job', sql.nextDue, [options.exceptOwner ?? null]);
+      const [row] = await run<{ due_ms: string | null }>('read the next outbox job', sql.nextDue, [exceptOwner ?? null, kinds ?? null, targets ?? null]);
       return row?.due_ms == null ? undefined : iso(row.due_ms);
     },
   };

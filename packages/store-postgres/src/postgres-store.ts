@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ClientConfig, Pool } from 'pg';
 import { HitlError, isRequestStatus } from '@hitl/core';
-import { invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
+import { checkGetManyIds, invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
 import type {
   AddApprovalInput,
   ApprovalRecord,
@@ -325,6 +325,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       await ensureReady();
       const [row] = await run<RecordRow>('read a request', sql.get, [id]);
       return row ? rowToStored(row, tableName).record : undefined;
+    },
+
+    async getMany(ids: readonly string[]): Promise<ApprovalRecord[]> {
+      const unique = [...new Set(checkGetManyIds(ids))];
+      if (unique.length === 0) return [];
+      await ensureReady();
+      const rows = await run<RecordRow>('read requests', sql.getMany, [unique]);
+      return rows.map((row) => rowToStored(row, tableName).record);
     },
 
     async list(query: ListQuery = {}): Promise<ListResult> {

@@ -1,6 +1,6 @@
 /** Checks of outbox calls shared by every store: job inputs, claim options and list queries, each failing with `invalid_input` naming the field. */
 import { invalidInput, isPlainObject } from '../validation.js';
-import type { OutboxClaimOptions, OutboxJobInput, OutboxJobState, OutboxListQuery } from './types.js';
+import type { OutboxClaimOptions, OutboxJobFilter, OutboxJobInput, OutboxJobState, OutboxListQuery } from './types.js';
 
 const STATES: readonly OutboxJobState[] = ['pending', 'claimed', 'done', 'dead'];
 const MAX_ID_LENGTH = 512;
@@ -35,20 +35,44 @@ export function checkJobInputs(jobs: unknown): asserts jobs is readonly OutboxJo
   });
 }
 
-/** The claim options checked, `kinds` copied. */
+/** `kinds` and `targets` checked (arrays of strings) and copied. */
+export function normalizeJobFilter(filter: OutboxJobFilter): OutboxJobFilter {
+  const normalized: OutboxJobFilter = {};
+  for (const field of ['kinds', 'targets'] as const) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    if (!Array.isArray(value) || value.length > 1000 || value.some((item) => typeof item !== 'string')) {
+      throw invalidInput(field, value, 'must be an array of at most 1000 strings');
+    }
+    normalized[field] = [...value];
+  }
+  return normalized;
+}
+
+/** The claim options checked, `kinds` and `targets` copied. */
 export function normalizeClaim(options: OutboxClaimOptions): OutboxClaimOptions {
   if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
-  const { owner, limit, leaseMs, now, kinds } = options;
+  const { owner, limit, leaseMs, now } = options;
   if (typeof owner !== 'string' || owner === '' || owner.length > MAX_ID_LENGTH) throw invalidInput('owner', owner, 'must be a non-empty string');
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
   if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs < 1) throw invalidInput('leaseMs', leaseMs, 'must be a positive number of ms');
   if (!isIso(now)) throw invalidInput('now', now, 'must be an ISO 8601 date-time');
-  if (kinds !== undefined && (!Array.isArray(kinds) || kinds.some((kind) => typeof kind !== 'string'))) {
-    throw invalidInput('kinds', kinds, 'must be an array of strings');
-  }
-  const normalized: OutboxClaimOptions = { owner, limit, leaseMs, now: new Date(Date.parse(now)).toISOString() };
-  if (kinds !== undefined) normalized.kinds = [...kinds];
-  return normalized;
+  return { owner, limit, leaseMs, now: new Date(Date.parse(now)).toISOString(), ...normalizeJobFilter(options) };
+}
+
+/** The options of `nextDue` checked and copied. */
+export function normalizeNextDue(options: ({ exceptOwner?: string } & OutboxJobFilter) | undefined): { exceptOwner?: string } & OutboxJobFilter {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
+  const { exceptOwner } = options;
+  if (exceptOwner !== undefined && (typeof exceptOwner !== 'string' || exceptOwner === '')) throw invalidInput('exceptOwner', exceptOwner, 'must be a non-empty string');
+  return { ...(exceptOwner === undefined ? {} : { exceptOwner }), ...normalizeJobFilter(options) };
+}
+
+/** True when a job passes `filter` (see {@link OutboxJobFilter}). */
+export function matchesJobFilter(job: { kind: string; target?: string }, filter: OutboxJobFilter): boolean {
+  if (filter.kinds && !filter.kinds.includes(job.kind)) return false;
+  return !filter.targets || job.target === undefined || filter.targets.includes(job.target);
 }
 
 /** A list query checked, with its default limit of 50. */

@@ -1,7 +1,7 @@
 /** The memory store's outbox: the same claim, lease and state rules as the PostgreSQL one, in one process. */
 import { HitlError } from '../hitl-error.js';
 import { invalidInput } from '../validation.js';
-import { checkJobInputs, normalizeClaim, normalizeOutboxQuery } from './job-validation.js';
+import { checkJobInputs, matchesJobFilter, normalizeClaim, normalizeNextDue, normalizeOutboxQuery } from './job-validation.js';
 import type { OutboxJob, OutboxJobInput, OutboxListResult, OutboxStore } from './types.js';
 
 /** Finished jobs kept for `list`; the oldest finished ones are forgotten first. */
@@ -71,11 +71,11 @@ export function createMemoryOutbox(ensureOpen: () => void): MemoryOutbox {
   return {
     write,
     async claim(options) {
-      const { owner, limit, leaseMs, now, kinds } = normalizeClaim(options);
+      const { owner, limit, leaseMs, now, ...filter } = normalizeClaim(options);
       ensureOpen();
       const nowMs = Date.parse(now);
       const due = [...slots.values()]
-        .filter(({ job }) => (job.state === 'pending' || job.state === 'claimed') && Date.parse(job.dueAt) <= nowMs && (!kinds || kinds.includes(job.kind)))
+        .filter(({ job }) => (job.state === 'pending' || job.state === 'claimed') && Date.parse(job.dueAt) <= nowMs && matchesJobFilter(job, filter))
         .sort((a, b) => Date.parse(a.job.dueAt) - Date.parse(b.job.dueAt) || a.seq - b.seq)
         .slice(0, limit);
       const leaseUntil = new Date(nowMs + leaseMs).toISOString();
@@ -146,12 +146,13 @@ export function createMemoryOutbox(ensureOpen: () => void): MemoryOutbox {
       job.updatedAt = new Date().toISOString();
       return copy(job);
     },
-    async nextDue(options = {}) {
+    async nextDue(options) {
+      const { exceptOwner, ...filter } = normalizeNextDue(options);
       ensureOpen();
       let earliest: number | undefined;
       for (const { job } of slots.values()) {
-        if (job.state !== 'pending' && job.state !== 'claimed') continue;
-        if (job.state === 'claimed' && options.exceptOwner !== undefined && job.owner === options.exceptOwner) continue;
+        if ((job.state !== 'pending' && job.state !== 'claimed') || !matchesJobFilter(job, filter)) continue;
+        if (job.state === 'claimed' && exceptOwner !== undefined && job.owner === exceptOwner) continue;
         const at = Date.parse(job.dueAt);
         if (earliest === undefined || at < earliest) earliest = at;
       }

@@ -156,5 +156,34 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         check(HitlError.is(missing, 'not_found'), 'redeliver of an unknown id must throw not_found');
       }),
     ],
+    [
+      'outbox: a claim with targets takes only jobs without a target or with a listed one, and nextDue agrees',
+      withOutbox(async (outbox, store) => {
+        const record = sampleRecord();
+        const id = record.request.id;
+        const kind = `conformance-targets-${id}`;
+        const dueAt = iso(Date.now() - 60_000);
+        const untargeted = job(`${id}:none`, id, { kind, dueAt });
+        delete untargeted.target;
+        const jobs = [job(`${id}:pager`, id, { kind, dueAt }), job(`${id}:mail`, id, { kind, target: 'mail', dueAt }), untargeted];
+        await store.create(record, { jobs });
+        const nextForMail = await outbox.nextDue({ kinds: [kind], targets: ['mail'] });
+        check(nextForMail !== undefined, 'nextDue with a target that has due jobs must not be undefined');
+        check((await outbox.nextDue({ kinds: [kind], targets: ['sms'] })) !== undefined, 'nextDue must count a due job without a target');
+        const claimed = await outbox.claim({ owner: 'worker', limit: 10, leaseMs: 60_000, now: iso(Date.now()), kinds: [kind], targets: ['pager', 'sms'] });
+        const ids = claimed.map((item) => item.id).sort();
+        check(JSON.stringify(ids) === JSON.stringify([`${id}:none`, `${id}:pager`].sort()), `a claim for pager and sms must take the pager job and the one without a target; got ${JSON.stringify(ids)}`);
+        check((await outbox.nextDue({ exceptOwner: 'worker', kinds: [kind], targets: ['pager'] })) === undefined, 'nextDue must leave out a job for a target the claimer does not run');
+        const rest = await outbox.claim({ owner: 'other', limit: 10, leaseMs: 60_000, now: iso(Date.now()), kinds: [kind] });
+        check(rest.length === 1 && rest[0]?.id === `${id}:mail`, `a claim without targets must take the mail job left; got ${JSON.stringify(rest.map((item) => item.id))}`);
+        let refused: unknown;
+        try {
+          await outbox.claim({ owner: 'worker', limit: 10, leaseMs: 60_000, now: iso(Date.now()), targets: 'mail' as never });
+        } catch (error) {
+          refused = error;
+        }
+        check(HitlError.is(refused, 'invalid_input') && refused.message.includes('targets'), `targets that is not an array must be refused naming targets; got ${String(refused)}`);
+      }),
+    ],
   ];
 }

@@ -11,7 +11,7 @@ import type { DecisionHook } from '../manager-events.js';
 import type { RequestStatus } from '../constants.js';
 import type { ApprovalRecord, ApprovalStore, ManagerEvent, ManagerHooks, Notifier, Scheduler } from '../types.js';
 import { MANAGER_JOB_KINDS, type Claim, type JobPlan } from './job-plan.js';
-import type { NotificationEventType, OutboxJob, OutboxJobInput, OutboxOptions, OutboxStore } from './types.js';
+import type { NotificationEventType, OutboxJob, OutboxJobFilter, OutboxJobInput, OutboxOptions, OutboxStore } from './types.js';
 
 const DEFAULT_MAX_ATTEMPTS = 8;
 const DEFAULT_LEASE_MS = 30_000;
@@ -90,6 +90,8 @@ export function createOutboxWorker({
   const backoff = options.backoff ?? defaultBackoff;
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const byName = new Map(notifiers.map((notifier) => [notifier.name, notifier]));
+  // Only the jobs this manager can run: a notification for a notifier it lacks waits for one that has it.
+  const jobFilter: OutboxJobFilter = { kinds: MANAGER_JOB_KINDS, targets: [...byName.keys()] };
   const controller = new AbortController();
   // Every delivery in flight listens to it (notifiers forward it to their requests): no listener cap.
   setMaxListeners(0, controller.signal);
@@ -207,6 +209,24 @@ export function createOutboxWorker({
 
   const claim = (): Claim => ({ owner, leaseUntil: iso(now() + leaseMs) });
 
+  /**
+   * The requests of a claimed batch's notifications and hooks in one read when the store has
+   * `getMany` (a job whose request is not found reads it again on its own).
+   */
+  const readRecords = async (jobs: readonly OutboxJob[]): Promise<Map<string, ApprovalRecord>> => {
+    const found = new Map<string, ApprovalRecord>();
+    if (typeof store.getMany !== 'function') return found;
+    const ids = [...new Set(jobs.filter((job) => job.kind !== 'transition' && job.requestId !== undefined).map((job) => job.requestId as string))];
+    if (ids.length === 0) return found;
+    try {
+      for (const record of await store.getMany(ids)) found.set(record.request.id, record);
+    } catch (error) {
+      // Each job reads its own request then, and fails on its own if the store is still down.
+      if (!isClosed()) reportError(error);
+    }
+    return found;
+  };
+
   const run = (jobs: readonly OutboxJobInput[], record: ApprovalRecord) => {
     let later = false;
     for (const input of jobs) {
@@ -230,19 +250,30 @@ export function createOutboxWorker({
     );
   };
 
+  /** Resolves when `work` settles or, at the latest, after a lease: a job that hangs that long is another manager's by then (real time). */
+  const atMostALease = async (work: Promise<unknown>): Promise<void> => {
+    let cap: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (cap = setTimeout(resolve, leaseMs)).unref())]);
+    clearTimeout(cap);
+  };
+
   const drain = async (): Promise<void> => {
+    // Two batches in flight at most: the next batch is claimed while this one is delivered.
+    let previous: Promise<unknown> = Promise.resolve();
     for (let round = 0; round < MAX_ROUNDS && !isClosed(); round++) {
       again = false;
-      const jobs = await outbox.claim({ owner, limit: batchSize, leaseMs, now: iso(now()), kinds: MANAGER_JOB_KINDS });
-      const handled = Promise.all(jobs.map((job) => handle(job).catch((error: unknown) => (isClosed() ? undefined : reportError(error)))));
-      // A job that hangs past its lease is another manager's by then: stop waiting for it (real time).
-      let cap: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([handled, new Promise<void>((resolve) => (cap = setTimeout(resolve, leaseMs)).unref())]);
-      clearTimeout(cap);
+      const jobs = await outbox.claim({ owner, limit: batchSize, leaseMs, now: iso(now()), ...jobFilter });
+      const records = await readRecords(jobs);
+      const handled = Promise.all(
+        jobs.map((job) => handle(job, records.get(job.requestId ?? '')).catch((error: unknown) => (isClosed() ? undefined : reportError(error)))),
+      );
+      await atMostALease(previous);
+      previous = handled;
       if (jobs.length < batchSize && !again) break;
     }
+    await atMostALease(previous);
     if (isClosed()) return;
-    const next = await outbox.nextDue({ exceptOwner: owner });
+    const next = await outbox.nextDue({ exceptOwner: owner, ...jobFilter });
     const poll = outbox.pollIntervalMs;
     let at = next === undefined ? Number.POSITIVE_INFINITY : Date.parse(next);
     if (poll !== undefined && Number.isFinite(poll)) at = Math.min(at, now() + poll);

@@ -90,7 +90,7 @@ export interface OutboxJob extends Omit<OutboxJobInput, 'claim'> {
  * const options: OutboxClaimOptions = { owner: 'instance-a', limit: 50, leaseMs: 30_000, now: new Date().toISOString() };
  * ```
  */
-export interface OutboxClaimOptions {
+export interface OutboxClaimOptions extends OutboxJobFilter {
   /** Who claims: a token unique to this claimer (a manager makes a random one). */
   owner: string;
   /** The most jobs to claim, 1..1000. */
@@ -99,8 +99,23 @@ export interface OutboxClaimOptions {
   leaseMs: number;
   /** ISO 8601: the claimer's clock. Jobs due at or before it, and claims whose lease ended by it, are taken. */
   now: string;
+}
+
+/**
+ * Which jobs a claimer takes: a manager passes the kinds it runs and the names of its notifiers, so
+ * a job for a notifier it does not have waits for a manager that has it (a rolling deploy that adds
+ * a notifier loses no message to the instances that do not know it yet).
+ *
+ * @example
+ * ```ts
+ * const filter: OutboxJobFilter = { kinds: ['notify'], targets: ['webhook'] };
+ * ```
+ */
+export interface OutboxJobFilter {
   /** Only jobs of these kinds. Default: every kind. */
   kinds?: readonly string[];
+  /** Only jobs without a target or with one of these targets. Default: any target. */
+  targets?: readonly string[];
 }
 
 /**
@@ -174,9 +189,10 @@ export interface OutboxStore {
   redeliver(id: string, dueAt: string): Promise<OutboxJob>;
   /**
    * ISO 8601: when the earliest pending or claimed job becomes claimable; undefined when none is.
-   * `exceptOwner` leaves out the jobs that claimer holds (it finishes them itself).
+   * `exceptOwner` leaves out the jobs that claimer holds (it finishes them itself); `kinds` and
+   * `targets` leave out the jobs its claims would not take.
    */
-  nextDue(options?: { exceptOwner?: string }): Promise<string | undefined>;
+  nextDue(options?: { exceptOwner?: string } & OutboxJobFilter): Promise<string | undefined>;
   /**
    * How often a manager should look for jobs written elsewhere (other processes, a sweeper), in ms.
    * Absent for a store only one process writes to: the manager then wakes only for jobs it knows.
