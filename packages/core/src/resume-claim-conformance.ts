@@ -1,5 +1,6 @@
-// The rules of the optional resume claim (claimResume, completeResume, listUnresumed), as cases
+// The rules of the optional resume claim (claimResume, renewResume, completeResume, listUnresumed), as cases
 // of the store conformance suite: a store that has the methods must keep them.
+import { HitlError } from './hitl-error.js';
 import type { ApprovalRecord, ApprovalStore, DecidePatch } from './types.js';
 
 type Check = (condition: unknown, message: string) => asserts condition;
@@ -22,6 +23,17 @@ async function eventually<T>(attempt: () => Promise<T | undefined>, timeoutMs: n
   }
   check(false, `${what} within ${timeoutMs} ms`);
   throw new Error('unreachable');
+}
+
+/** Checks that `action` rejects with `invalid_input`. */
+async function refusedAsInvalid(action: () => Promise<unknown>, what: string, check: Check): Promise<void> {
+  let failure: unknown;
+  try {
+    await action();
+  } catch (error) {
+    failure = error;
+  }
+  check(HitlError.is(failure, 'invalid_input'), `${what} must throw invalid_input; got ${String(failure)}`);
 }
 
 function hasResumeClaims(store: ApprovalStore): store is ApprovalStore & Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>> {
@@ -81,6 +93,30 @@ export function resumeClaimCases(tools: ResumeClaimCaseTools): [string, (store: 
         check(second.owner === 'survivor' && second.attempt === 2, `the takeover must be attempt 2 by its new owner; got ${JSON.stringify(second)}`);
         check((await store.completeResume(id, 'crashed')) === false, 'the former holder must not complete a claim taken over');
         check((await peer.completeResume(id, 'survivor')) === true, 'the new holder completes it');
+      },
+    ],
+    [
+      'resume claim: only the holder renews its claim, which then outlives the first lease; a completed or taken-over claim is not renewed',
+      async (store, peer) => {
+        if (!hasResumeClaims(store) || !hasResumeClaims(peer) || typeof store.renewResume !== 'function' || typeof peer.renewResume !== 'function') return;
+        const id = await decided(store);
+        const claim = await store.claimResume(id, 'holder', 60_000);
+        check(claim !== undefined, 'the first claim of a decided request must succeed');
+        check((await peer.renewResume(id, 'someone-else', 60_000)) === undefined, 'renewResume by another owner must resolve undefined');
+        const renewed = await peer.renewResume(id, 'holder', 120_000);
+        check(
+          renewed !== undefined && renewed.owner === 'holder' && renewed.attempt === 1 && Date.parse(renewed.leaseExpiresAt) > Date.parse(claim.leaseExpiresAt),
+          `renewResume by the holder must keep attempt 1 and move the lease later; got ${JSON.stringify(renewed)} after ${JSON.stringify(claim)}`,
+        );
+        check((await peer.claimResume(id, 'intruder', 60_000)) === undefined, 'a renewed claim must not be taken');
+        check((await store.completeResume(id, 'holder')) === true, 'the holder completes a renewed claim');
+        check((await store.renewResume(id, 'holder', 60_000)) === undefined, 'a completed claim must not be renewed');
+        const other = await decided(store);
+        await store.claimResume(other, 'crashed', 1);
+        const takeover = await eventually(() => peer.claimResume(other, 'survivor', 60_000), 5_000, 'a claim whose 1 ms lease ran out must be claimable', check);
+        check(takeover.owner === 'survivor', 'the takeover must belong to its new owner');
+        check((await store.renewResume(other, 'crashed', 60_000)) === undefined, 'a claim taken over must not be renewed by its former holder');
+        await refusedAsInvalid(() => peer.renewResume?.(other, 'survivor', 0) ?? Promise.resolve(), 'renewResume with leaseMs 0', check);
       },
     ],
     [

@@ -99,7 +99,7 @@ export const RESUME_WITH_KEY = 'resumeWith';
  */
 export const MAX_RESUME_LEASE_MS = 86_400_000;
 
-/** Checks the arguments of `claimResume` / `completeResume`; throws `HitlError('invalid_input')` naming the field. */
+/** Checks the arguments of `claimResume` / `renewResume` / `completeResume`; throws `HitlError('invalid_input')` naming the field. */
 export function validateResumeClaimArguments(requestId: unknown, owner: unknown, leaseMs?: unknown): void {
   if (typeof requestId !== 'string' || requestId === '') throw invalidInput('requestId', requestId, 'must be a non-empty string');
   if (typeof owner !== 'string' || owner === '' || owner.length > 200) throw invalidInput('owner', owner, 'must be a string of 1 to 200 characters');
@@ -155,6 +155,16 @@ export function createMemoryResumeClaims(options: {
       const next: MemoryClaim = { owner, attempt: (current?.attempt ?? 0) + 1, leaseExpiresMs: at + leaseMs, completed: false };
       claims.set(requestId, next);
       const claim: ResumeClaim = { requestId, owner, attempt: next.attempt, leaseExpiresAt: new Date(next.leaseExpiresMs).toISOString() };
+      return claim;
+    },
+
+    async renewResume(requestId: string, owner: string, leaseMs: number) {
+      validateResumeClaimArguments(requestId, owner, leaseMs);
+      ensureOpen();
+      const current = claims.get(requestId);
+      if (!current || current.completed || current.owner !== owner) return undefined;
+      current.leaseExpiresMs = now() + leaseMs;
+      const claim: ResumeClaim = { requestId, owner, attempt: current.attempt, leaseExpiresAt: new Date(current.leaseExpiresMs).toISOString() };
       return claim;
     },
 

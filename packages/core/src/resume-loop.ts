@@ -1,4 +1,4 @@
-/** The resume loop durable adapters run: hears decisions on the store's change feed, scans for missed ones, and hands each decided, marked request to the adapter. */
+/** The resume loop durable adapters run: hears decisions on the store's change feed, scans for missed ones, hands each decided, marked request to the adapter, and renews the claim of a long run. */
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from './internal.js';
 import { isResumable, resumeClaimsUnsupported } from './resume-claim.js';
@@ -69,19 +69,59 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
   const owner = options.owner ?? `resumer-${randomUUID()}`;
   const scheduler: Scheduler = options.scheduler ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
 
+  /**
+   * While a resumed run outlasts a third of the lease, renews the claim (stores with `renewResume`),
+   * so a long tool call is not taken over and run again by another resumer. Losing the claim is
+   * logged: the run cannot be stopped, and the tool's own idempotency then decides.
+   */
+  const keepRenewing = (requestId: string): { stop(): void } => {
+    let timer: unknown;
+    let stopped = false;
+    const renew = store.renewResume?.bind(store);
+    const arm = () => {
+      if (stopped || renew === undefined) return;
+      timer = scheduler.setTimeout(() => {
+        timer = undefined;
+        renew(requestId, owner, leaseMs).then(
+          (held) => {
+            if (stopped) return;
+            if (held) arm();
+            else logger.warn(`hitl: the resume of request '${requestId}' lost its claim while running (its lease ran out before it was renewed)`);
+          },
+          (error: unknown) => {
+            if (stopped) return;
+            logger.warn(`hitl: could not renew the resume claim of request '${requestId}'; trying again`, errorMessage(error));
+            arm();
+          },
+        );
+      }, Math.max(1, Math.floor(leaseMs / 3)));
+    };
+    arm();
+    return {
+      stop() {
+        stopped = true;
+        if (timer !== undefined) scheduler.clearTimeout(timer);
+        timer = undefined;
+      },
+    };
+  };
+
   const claims: ResumeClaims = {
     owner,
     async runClaimed(claim, others, resume) {
       let result: Awaited<ReturnType<typeof resume>>;
+      const renewal = keepRenewing(claim.requestId);
       try {
         result = await resume();
       } catch (error) {
+        renewal.stop();
         if (claim.attempt < MAX_RESUME_ATTEMPTS) throw error;
         logger.error(`hitl: resuming the run of request '${claim.requestId}' failed ${claim.attempt} times; it is given up`, errorMessage(error));
         await store.completeResume(claim.requestId, owner);
         await claims.settle(others);
         return undefined;
       }
+      renewal.stop();
       if (!(await store.completeResume(claim.requestId, owner))) {
         logger.warn(`hitl: the resume of request '${claim.requestId}' finished after its claim's lease ran out (raise leaseMs)`);
       }

@@ -425,6 +425,12 @@ export interface ApprovalStore extends ApprovalStoreGrants {
   claimResume?(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined>;
   /** Optional (durable resume): marks the resume done; true when `owner` held the claim, which no one can take again. */
   completeResume?(requestId: string, owner: string): Promise<boolean>;
+  /**
+   * Optional (durable resume): extends a claim `owner` still holds (not completed, not taken over)
+   * to `leaseMs` from now by the store's clock, and resolves with it; `undefined` when `owner` no
+   * longer holds it. A resumer renews its claim while a resumed run outlasts the lease.
+   */
+  renewResume?(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined>;
   /** Optional (durable resume): decided requests marked `metadata.resumeWith` whose resume is not completed, oldest decision first. */
   listUnresumed?(query: UnresumedQuery): Promise<UnresumedPage>;
 }

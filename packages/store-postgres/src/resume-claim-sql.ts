@@ -6,6 +6,8 @@ import type { Migration, Statement } from './sql.js';
 export interface ResumeClaimSql {
   /** $1 request id, $2 owner, $3 lease in ms: one row (the claim) or none. */
   claim: Statement;
+  /** $1 request id, $2 owner, $3 lease in ms: the claim with its new lease, when the owner still holds it. */
+  renew: Statement;
   /** $1 request id, $2 owner: one row when the owner held it. */
   complete: Statement;
   /** $1 resumeWith, $2 change_seq cursor, $3 limit. */
@@ -54,6 +56,9 @@ FROM ${requests} r WHERE r.id = $1 AND r.status <> 'pending'
 ON CONFLICT (request_id) DO UPDATE SET owner = EXCLUDED.owner, attempt = c.attempt + 1, lease_until = EXCLUDED.lease_until
 WHERE c.completed_at IS NULL AND c.lease_until <= now()
 RETURNING c.request_id, c.owner, c.attempt::text AS attempt, ${epochMs('c.lease_until')} AS lease_ms`),
+    renew: statement(`UPDATE ${claims} SET lease_until = now() + $3::double precision * interval '1 millisecond'
+WHERE request_id = $1 AND owner = $2 AND completed_at IS NULL
+RETURNING request_id, owner, attempt::text AS attempt, ${epochMs('lease_until')} AS lease_ms`),
     complete: statement(`UPDATE ${claims} SET completed_at = now()
 WHERE request_id = $1 AND owner = $2 AND completed_at IS NULL
 RETURNING request_id`),

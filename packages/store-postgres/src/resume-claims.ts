@@ -1,4 +1,4 @@
-/** The PostgreSQL store's resume claims: claimResume, completeResume and listUnresumed on the claims table of migration 6. */
+/** The PostgreSQL store's resume claims: claimResume, renewResume, completeResume and listUnresumed on the claims table of migration 6. */
 import type { ApprovalStore, ResumeClaim, UnresumedPage, UnresumedQuery } from '@hitl/core';
 import { invalidInput, normalizeUnresumedQuery, validateResumeClaimArguments } from '@hitl/core/internal';
 import { rowToStored } from './records.js';
@@ -8,7 +8,9 @@ import type { StatementRunner } from './statement-runner.js';
 
 const cursorPattern = /^r(0|[1-9][0-9]{0,18})$/;
 
-type ResumeClaimMethods = Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>>;
+type ResumeClaimMethods = Required<Pick<ApprovalStore, 'claimResume' | 'renewResume' | 'completeResume' | 'listUnresumed'>>;
+type ClaimRow = { request_id: string; owner: string; attempt: string; lease_ms: string };
+const rowToClaim = (row: ClaimRow): ResumeClaim => ({ requestId: row.request_id, owner: row.owner, attempt: Number(row.attempt), leaseExpiresAt: new Date(Number(row.lease_ms)).toISOString() });
 
 export function createResumeClaims(options: {
   schema: string;
@@ -23,9 +25,15 @@ export function createResumeClaims(options: {
     async claimResume(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined> {
       validateResumeClaimArguments(requestId, owner, leaseMs);
       await ensureReady();
-      const [row] = await run<{ request_id: string; owner: string; attempt: string; lease_ms: string }>('claim a resume', sql.claim, [requestId, owner, leaseMs]);
-      if (!row) return undefined;
-      return { requestId: row.request_id, owner: row.owner, attempt: Number(row.attempt), leaseExpiresAt: new Date(Number(row.lease_ms)).toISOString() };
+      const [row] = await run<ClaimRow>('claim a resume', sql.claim, [requestId, owner, leaseMs]);
+      return row ? rowToClaim(row) : undefined;
+    },
+
+    async renewResume(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined> {
+      validateResumeClaimArguments(requestId, owner, leaseMs);
+      await ensureReady();
+      const [row] = await run<ClaimRow>('renew a resume claim', sql.renew, [requestId, owner, leaseMs]);
+      return row ? rowToClaim(row) : undefined;
     },
 
     async completeResume(requestId: string, owner: string): Promise<boolean> {
