@@ -39,7 +39,9 @@ for (const [command, args] of steps) {
   const code = await step(command, args);
   if (stopRequested) process.exit(0);
   if (code !== 0) {
-    console.error(`\nnpm run demo: \`${[command === 'npx' ? 'pnpm' : command, ...args.slice(command === 'npx' ? 2 : 0)].join(' ')}\` failed (exit code ${code})`);
+    console.error(
+      `\nnpm run demo: \`${[command === 'npx' ? 'pnpm' : command, ...args.slice(command === 'npx' ? 2 : 0)].join(' ')}\` failed (exit code ${code})`,
+    );
     process.exit(code);
   }
 }

@@ -52,7 +52,12 @@ export async function compareRounds(
     for (const name of order) bench.add(name, tasks[name] as () => unknown, async ? { async: true } : {});
     await bench.run();
     for (const task of bench.tasks) {
-      const result = task.result as { state: string; latency?: { p50: number; p99: number; samplesCount?: number }; throughput?: { mean: number }; error?: unknown };
+      const result = task.result as {
+        state: string;
+        latency?: { p50: number; p99: number; samplesCount?: number };
+        throughput?: { mean: number };
+        error?: unknown;
+      };
       if (result.state !== 'completed' || !result.latency || !result.throughput) {
         throw new Error(`benchmark task '${task.name}' did not complete: ${String(result.error ?? result.state)}`);
       }

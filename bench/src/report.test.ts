@@ -1,16 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Row } from './harness.js';
-import { mergeResults, README_END, README_START, renderBenchmarks, renderReadmeBlock, replaceReadmeBlock, type BenchResults } from './report.js';
+import {
+  mergeResults,
+  README_END,
+  README_START,
+  renderBenchmarks,
+  renderReadmeBlock,
+  replaceReadmeBlock,
+  type BenchResults,
+} from './report.js';
 import { benchmarksFile, expectedReports, readmeFile, readResults } from './report-files.js';
 
 const machine = { cpu: 'Test CPU', cores: 2, memoryGb: 8, node: 'v20.20.2', platform: 'linux x64', postgres: '15.20' };
-const row = (name: string, suite: string, result = 'r'): Row => ({ row: name, measured: 'm', baseline: 'b', result, target: 't', pass: true, figures: {}, suite });
+const row = (name: string, suite: string, result = 'r'): Row => ({
+  row: name,
+  measured: 'm',
+  baseline: 'b',
+  result,
+  target: 't',
+  pass: true,
+  figures: {},
+  suite,
+});
 const results: BenchResults = {
   date: '2026-11-24T05:10:08.966Z',
   command: 'pnpm bench',
   machine,
-  rows: [row('policy evaluate, 100 policies', 'policy-evaluate', '1,380x faster'), row('peer: double resume', 'peer-double-resume', 'twice: hitl 0, LangGraph 60')],
+  rows: [
+    row('policy evaluate, 100 policies', 'policy-evaluate', '1,380x faster'),
+    row('peer: double resume', 'peer-double-resume', 'twice: hitl 0, LangGraph 60'),
+  ],
 };
 
 describe('the generated reports', () => {
@@ -42,7 +62,12 @@ describe('mergeResults', () => {
   const run = { date: '2026-11-30T16:00:00.000Z', command: 'pnpm bench peer-double-resume', machine: { ...machine, cpu: 'Other CPU' } };
 
   it("replaces the suite's rows in place, keeps the others and the last full run's date, and footnotes the new run", () => {
-    const merged = mergeResults(results, run, ['peer-double-resume'], [row('peer: double resume', 'peer-double-resume', 'twice: hitl 0, LangGraph 58')]);
+    const merged = mergeResults(
+      results,
+      run,
+      ['peer-double-resume'],
+      [row('peer: double resume', 'peer-double-resume', 'twice: hitl 0, LangGraph 58')],
+    );
     expect(merged.date).toBe(results.date);
     expect(merged.rows.map((entry) => [entry.row, entry.result, entry.run?.command])).toEqual([
       ['policy evaluate, 100 policies', '1,380x faster', undefined],
@@ -58,7 +83,12 @@ describe('mergeResults', () => {
 
   it('appends the rows of a suite results.json did not have, and replaces rows of the same name recorded without a suite', () => {
     const old: BenchResults = { ...results, rows: [{ ...row('in-memory round trip', 'x'), suite: undefined }] };
-    const merged = mergeResults(old, run, ['round-trip', 'peer-agent'], [row('in-memory round trip', 'round-trip', 'new'), row('peer: agent', 'peer-agent')]);
+    const merged = mergeResults(
+      old,
+      run,
+      ['round-trip', 'peer-agent'],
+      [row('in-memory round trip', 'round-trip', 'new'), row('peer: agent', 'peer-agent')],
+    );
     expect(merged.rows.map((entry) => [entry.row, entry.result])).toEqual([
       ['in-memory round trip', 'new'],
       ['peer: agent', 'r'],
@@ -69,7 +99,9 @@ describe('mergeResults', () => {
 describe('replaceReadmeBlock', () => {
   it('replaces only what lies between the markers', () => {
     const readme = `# hitl\n\n${README_START}\nold figures\n${README_END}\n\n## Development\n`;
-    expect(replaceReadmeBlock(readme, `${README_START}\nnew\n${README_END}`)).toBe(`# hitl\n\n${README_START}\nnew\n${README_END}\n\n## Development\n`);
+    expect(replaceReadmeBlock(readme, `${README_START}\nnew\n${README_END}`)).toBe(
+      `# hitl\n\n${README_START}\nnew\n${README_END}\n\n## Development\n`,
+    );
   });
 
   it('throws when the README has lost its markers', () => {

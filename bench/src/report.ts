@@ -30,11 +30,17 @@ export interface BenchResults extends RunInfo {
   rows: ResultRow[];
 }
 
-export const README_START = '<!-- bench:start: generated from bench/results.json by `pnpm bench` (or `pnpm --filter @hitl/bench report`); do not edit -->';
+export const README_START =
+  '<!-- bench:start: generated from bench/results.json by `pnpm bench` (or `pnpm --filter @hitl/bench report`); do not edit -->';
 export const README_END = '<!-- bench:end -->';
 
 /** Rows the README quotes besides every peer row. */
-const README_ROWS = ['policy evaluate, 100 policies', 'in-memory round trip', 'cross-instance wake-up (PostgreSQL)', 'webhook delivery, signed'];
+const README_ROWS = [
+  'policy evaluate, 100 policies',
+  'in-memory round trip',
+  'cross-instance wake-up (PostgreSQL)',
+  'webhook delivery, signed',
+];
 
 export function describeMachine(machine: Machine): string {
   const postgres = machine.postgres === undefined ? '' : `, PostgreSQL ${machine.postgres}`;
@@ -69,7 +75,9 @@ export function renderBenchmarks(results: BenchResults): string {
   const table = (rows: ResultRow[]) => [
     `| ${header.join(' | ')} |`,
     `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((row) => `| ${[`${row.row}${note(row)}`, row.measured, row.baseline, row.result, row.target, mark(row)].map(cell).join(' | ')} |`),
+    ...rows.map(
+      (row) => `| ${[`${row.row}${note(row)}`, row.measured, row.baseline, row.result, row.target, mark(row)].map(cell).join(' | ')} |`,
+    ),
   ];
   const peers = results.rows.filter((row) => row.row.startsWith('peer:'));
   const own = results.rows.filter((row) => !row.row.startsWith('peer:'));
@@ -90,12 +98,12 @@ export function renderBenchmarks(results: BenchResults): string {
       '## Against the peers',
       '',
       'The same LangChain `createAgent` setup (its `FakeToolCallingModel`, the same tools and the same installed',
-      'LangChain copies) with LangChain/LangGraph\'s own human in the loop and with hitl, in alternating rounds of one',
-      'process. Each row names the versions it ran. WAL per cycle is the WAL of each side\'s own tables and transactions',
+      "LangChain copies) with LangChain/LangGraph's own human in the loop and with hitl, in alternating rounds of one",
+      "process. Each row names the versions it ran. WAL per cycle is the WAL of each side's own tables and transactions",
       '(pg_walinspect); the pg_stat_wal delta next to it is cluster-wide and counts other sessions too.',
       'A cycle is one reviewed call: the model asks for the tool, a reviewer approves as soon as the request shows,',
       'the tool runs, the agent answers. "Decision → tool ran" starts when the decision is handed over (LangGraph: the',
-      '`Command({ resume })` call; hitl: the `respond` call). Across instances, hitl\'s stages after the decision are:',
+      "`Command({ resume })` call; hitl: the `respond` call). Across instances, hitl's stages after the decision are:",
       "RespondReturned (B's `respond` returned: its read, its `UPDATE` and the commit), NotifyOnA (the NOTIFY reached",
       "a LISTEN connection on A's side) and DecidedOnA (A's manager reported the decision: after reading the row, or",
       'straight from the payload with `notifyRecords`).',
@@ -130,9 +138,16 @@ export function renderReadmeBlock(results: BenchResults): string {
     'baseline or a peer measured in the same run ([BENCHMARKS.md](BENCHMARKS.md) has them all).',
     '',
   ];
-  if (peers.length > 0) lines.push('Against LangChain/LangGraph (their own human in the loop, same agent, same LangChain copies):', '', ...peers.map(bullet), '');
+  if (peers.length > 0)
+    lines.push(
+      'Against LangChain/LangGraph (their own human in the loop, same agent, same LangChain copies):',
+      '',
+      ...peers.map(bullet),
+      '',
+    );
   lines.push('hitl against baselines:', '', ...own.map(bullet));
-  for (const { index, run } of runs.values()) lines.push('', `[${index}] Measured by \`${run.command}\` on ${day(run.date)}, ${describeMachine(run.machine)}.`);
+  for (const { index, run } of runs.values())
+    lines.push('', `[${index}] Measured by \`${run.command}\` on ${day(run.date)}, ${describeMachine(run.machine)}.`);
   lines.push(README_END);
   return lines.join('\n');
 }

@@ -71,7 +71,16 @@ for (const [name, suite] of Object.entries(suites)) {
     console.error(`benchmark '${name}' failed:`, error);
     // A row that cannot run (a peer that does not install, PostgreSQL down) shows as failed, never disappears.
     const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    rows.push({ row: `${name} (failed)`, measured: `FAILED: ${reason}`, baseline: '—', result: 'did not run', target: '—', pass: false, figures: {}, suite: name });
+    rows.push({
+      row: `${name} (failed)`,
+      measured: `FAILED: ${reason}`,
+      baseline: '—',
+      result: 'did not run',
+      target: '—',
+      pass: false,
+      figures: {},
+      suite: name,
+    });
   }
 }
 const unknown = only.filter((name) => !(name in suites));
@@ -92,7 +101,10 @@ console.log(
 
 /** The PostgreSQL server's version, for the machine line (the PostgreSQL rows fail on their own when it is down). */
 async function postgresVersion(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    connectionTimeoutMillis: 5_000,
+  });
   try {
     await client.connect();
     const result = await client.query<{ server_version: string }>('SHOW server_version');

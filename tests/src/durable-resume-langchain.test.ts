@@ -12,7 +12,8 @@ describeDurableResume({
   },
   async finalAnswer({ pool, schema }, threadId) {
     const tuple = await new PostgresSaver(pool, undefined, { schema }).getTuple({ configurable: { thread_id: threadId } });
-    const messages = (tuple?.checkpoint.channel_values as { messages?: { content: unknown; tool_calls?: unknown[] }[] } | undefined)?.messages;
+    const messages = (tuple?.checkpoint.channel_values as { messages?: { content: unknown; tool_calls?: unknown[] }[] } | undefined)
+      ?.messages;
     const last = messages?.at(-1);
     // The model's last word, after the tool's answer: no further tool call.
     return last && (last.tool_calls ?? []).length === 0 ? String(last.content) : undefined;

@@ -66,10 +66,31 @@ beforeAll(async () => {
   );
   server = await listen(app);
   // acme: two irreversible requests; carol asked for the first one herself.
-  await manager.submit({ id: 'acme-delete', toolName: 'delete_user', input: { user_id: '7' }, riskLevel: 'irreversible', requestedBy: 'carol', metadata: { tenant: 'acme' } });
-  await manager.submit({ id: 'acme-wire', toolName: 'transfer_funds', input: { amount: 10_000 }, riskLevel: 'irreversible', requestedBy: 'dave', metadata: { tenant: 'acme' } });
+  await manager.submit({
+    id: 'acme-delete',
+    toolName: 'delete_user',
+    input: { user_id: '7' },
+    riskLevel: 'irreversible',
+    requestedBy: 'carol',
+    metadata: { tenant: 'acme' },
+  });
+  await manager.submit({
+    id: 'acme-wire',
+    toolName: 'transfer_funds',
+    input: { amount: 10_000 },
+    riskLevel: 'irreversible',
+    requestedBy: 'dave',
+    metadata: { tenant: 'acme' },
+  });
   // globex: eve's tenant.
-  await manager.submit({ id: 'globex-drop', toolName: 'drop_table', input: { table: 'users' }, riskLevel: 'irreversible', requestedBy: 'frank', metadata: { tenant: 'globex' } });
+  await manager.submit({
+    id: 'globex-drop',
+    toolName: 'drop_table',
+    input: { table: 'users' },
+    riskLevel: 'irreversible',
+    requestedBy: 'frank',
+    metadata: { tenant: 'globex' },
+  });
   decisionsSeen = [];
   manager.subscribe((event) => {
     if (event.type !== 'request-created') decisionsSeen.push(`${event.type} ${event.record.request.id}`);
@@ -94,12 +115,19 @@ interface Caller {
 const anonymous: Caller = { name: 'anonymous (no Authorization)', headers: {} };
 const unknownToken: Caller = { name: 'unknown reviewer (valid-looking token)', headers: { authorization: 'Bearer tok-mallory' } };
 const malformed: Caller = { name: 'malformed credentials', headers: { authorization: 'Basic YWxpY2U6YWRtaW4=' } };
-const forgedName: Caller = { name: 'a header naming a reviewer, no token', headers: { 'x-reviewer': 'alice', 'x-forwarded-user': 'alice' } };
+const forgedName: Caller = {
+  name: 'a header naming a reviewer, no token',
+  headers: { 'x-reviewer': 'alice', 'x-forwarded-user': 'alice' },
+};
 const disabled: Caller = { name: 'suspended account (authenticate throws forbidden)', headers: { authorization: 'Bearer tok-disabled' } };
 const bob: Caller = { name: 'bob: same tenant, lacks the admin role', headers: { authorization: 'Bearer tok-bob' } };
 const carol: Caller = { name: 'carol: admin, but requested it herself', headers: { authorization: 'Bearer tok-carol' } };
-const eve: Caller = { name: "eve: admin of another tenant", headers: { authorization: 'Bearer tok-eve' } };
-const bobAsAlice: Caller = { name: 'bob claiming to be alice in the body', headers: { authorization: 'Bearer tok-bob' }, extraBody: { respondedBy: 'alice' } };
+const eve: Caller = { name: 'eve: admin of another tenant', headers: { authorization: 'Bearer tok-eve' } };
+const bobAsAlice: Caller = {
+  name: 'bob claiming to be alice in the body',
+  headers: { authorization: 'Bearer tok-bob' },
+  extraBody: { respondedBy: 'alice' },
+};
 
 async function call(caller: Caller, route: Route, id: string): Promise<{ status: number; code?: string; problem?: string }> {
   const headers: Record<string, string> = { ...caller.headers };
@@ -119,7 +147,9 @@ async function call(caller: Caller, route: Route, id: string): Promise<{ status:
   if (response.status === 200) return { status: 200 };
   const problem = clientErrorProblem(response);
   const code = (JSON.parse(response.text) as { error?: { code?: string } }).error?.code;
-  return problem === undefined ? { status: response.status, ...(code === undefined ? {} : { code }) } : { status: response.status, problem };
+  return problem === undefined
+    ? { status: response.status, ...(code === undefined ? {} : { code }) }
+    : { status: response.status, problem };
 }
 
 describe('authorization matrix (tenant and role scoped authorize, real Express app on 127.0.0.1)', () => {
@@ -169,10 +199,15 @@ describe('authorization matrix (tenant and role scoped authorize, real Express a
   });
 
   it('GET /requests: 401 without identity, 403 suspended, and each reviewer sees only their tenant', async () => {
-    const list = async (caller: Caller) => rawRequest(server.port, { method: 'GET', path: '/hitl/requests?limit=1000', headers: caller.headers });
+    const list = async (caller: Caller) =>
+      rawRequest(server.port, { method: 'GET', path: '/hitl/requests?limit=1000', headers: caller.headers });
     for (const caller of [anonymous, unknownToken, malformed, forgedName]) {
       const response = await list(caller);
-      expect({ caller: caller.name, status: response.status, problem: clientErrorProblem(response) }).toEqual({ caller: caller.name, status: 401, problem: undefined });
+      expect({ caller: caller.name, status: response.status, problem: clientErrorProblem(response) }).toEqual({
+        caller: caller.name,
+        status: 401,
+        problem: undefined,
+      });
     }
     expect((await list(disabled)).status).toBe(403);
     const idsFor = async (caller: Caller) =>
@@ -186,7 +221,11 @@ describe('authorization matrix (tenant and role scoped authorize, real Express a
     for (const caller of [anonymous, unknownToken, malformed, forgedName, disabled]) {
       const stream = await openEventStream(`${server.url}/hitl/events`, caller.headers);
       const problem = clientErrorProblem({ status: stream.status, headers: stream.headers, text: await stream.body() });
-      expect({ caller: caller.name, status: stream.status, problem }).toEqual({ caller: caller.name, status: caller === disabled ? 403 : 401, problem: undefined });
+      expect({ caller: caller.name, status: stream.status, problem }).toEqual({
+        caller: caller.name,
+        status: caller === disabled ? 403 : 401,
+        problem: undefined,
+      });
     }
 
     const bobStream = await openEventStream(`${server.url}/hitl/events`, bob.headers);
@@ -196,10 +235,28 @@ describe('authorization matrix (tenant and role scoped authorize, real Express a
       await eveStream.next((frame) => frame.event === 'ready');
       // A new acme request, then a globex marker: events keep their order, so once eve has the
       // marker she would already have had the acme event, had it been sent to her.
-      await manager.submit({ id: 'acme-new', toolName: 'delete_user', input: { user_id: '9' }, riskLevel: 'irreversible', metadata: { tenant: 'acme' } });
-      await manager.submit({ id: 'globex-marker', toolName: 'drop_table', input: { table: 'logs' }, riskLevel: 'irreversible', metadata: { tenant: 'globex' } });
+      await manager.submit({
+        id: 'acme-new',
+        toolName: 'delete_user',
+        input: { user_id: '9' },
+        riskLevel: 'irreversible',
+        metadata: { tenant: 'acme' },
+      });
+      await manager.submit({
+        id: 'globex-marker',
+        toolName: 'drop_table',
+        input: { table: 'logs' },
+        riskLevel: 'irreversible',
+        metadata: { tenant: 'globex' },
+      });
       await manager.cancel('acme-new', 'cleanup');
-      await manager.submit({ id: 'globex-marker-2', toolName: 'drop_table', input: { table: 'audit' }, riskLevel: 'irreversible', metadata: { tenant: 'globex' } });
+      await manager.submit({
+        id: 'globex-marker-2',
+        toolName: 'drop_table',
+        input: { table: 'audit' },
+        riskLevel: 'irreversible',
+        metadata: { tenant: 'globex' },
+      });
 
       const bobSaw = await bobStream.next((frame) => frameRequestId(frame) === 'acme-new');
       expect(bobSaw.event).toBe('request-created');
@@ -219,7 +276,11 @@ describe('authorization matrix (tenant and role scoped authorize, real Express a
     expect(await call(carol, 'respond:reject', 'acme-wire')).toEqual({ status: 409, code: 'conflict' });
     expect(await call(eve, 'respond:modify', 'globex-drop')).toEqual({ status: 200 });
     expect((await manager.get('acme-wire'))?.response?.respondedBy).toBe('alice');
-    expect((await manager.get('globex-drop'))?.response).toMatchObject({ decision: 'modify', respondedBy: 'eve', modified: { user_id: '8' } });
+    expect((await manager.get('globex-drop'))?.response).toMatchObject({
+      decision: 'modify',
+      respondedBy: 'eve',
+      modified: { user_id: '8' },
+    });
     expect((await manager.get('acme-delete'))?.status).toBe('pending');
   });
 });

@@ -107,21 +107,39 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         });
 
         const listIds = injectionPayloads.map((_payload, index) => `list-${index}`);
-        for (const [index, payload] of injectionPayloads.entries()) await harness.manager.submit(hostileRequest(listIds[index]!, payload, index));
+        for (const [index, payload] of injectionPayloads.entries())
+          await harness.manager.submit(hostileRequest(listIds[index]!, payload, index));
 
         await page.goto(harness.url);
         await page.getByTestId('connection-status').filter({ hasText: 'Live' }).waitFor({ timeout: 30_000 });
-        await page.waitForFunction((count) => document.querySelectorAll('[data-testid="request-card"]').length === count, listIds.length, { timeout: 30_000 });
+        await page.waitForFunction((count) => document.querySelectorAll('[data-testid="request-card"]').length === count, listIds.length, {
+          timeout: 30_000,
+        });
         const baseline = new Map(await page.evaluate<Array<[string, number]>>(pageProbes.tagCounts(injectedTags)));
         // What the page itself has: one script, one style, three meta, one title, one body.
-        expect(Object.fromEntries(baseline)).toMatchObject({ script: 1, style: 1, meta: 3, title: 1, body: 1, img: 0, iframe: 0, a: 0, svg: 0 });
+        expect(Object.fromEntries(baseline)).toMatchObject({
+          script: 1,
+          style: 1,
+          meta: 3,
+          title: 1,
+          body: 1,
+          img: 0,
+          iframe: 0,
+          a: 0,
+          svg: 0,
+        });
 
         // The same payloads again, live over the event stream.
         const liveIds = injectionPayloads.map((_payload, index) => `live-${index}`);
-        for (const [index, payload] of injectionPayloads.entries()) await harness.manager.submit(hostileRequest(liveIds[index]!, payload, index));
-        await page.waitForFunction((count) => document.querySelectorAll('[data-testid="request-card"]').length === count, listIds.length + liveIds.length, {
-          timeout: 30_000,
-        });
+        for (const [index, payload] of injectionPayloads.entries())
+          await harness.manager.submit(hostileRequest(liveIds[index]!, payload, index));
+        await page.waitForFunction(
+          (count) => document.querySelectorAll('[data-testid="request-card"]').length === count,
+          listIds.length + liveIds.length,
+          {
+            timeout: 30_000,
+          },
+        );
 
         // Every field shows its payload as text, exactly.
         for (const [index, payload] of injectionPayloads.entries()) {
@@ -145,7 +163,11 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         await rejected.getByTestId('feedback-input').fill(injectionPayloads[0]!);
         await rejected.getByTestId('reject-button').click();
         await rejected.waitFor({ state: 'detached', timeout: 30_000 });
-        expect((await harness.manager.get(`list-${rejectedIndex}`))?.response).toMatchObject({ decision: 'reject', feedback: injectionPayloads[0], respondedBy: 'alice' });
+        expect((await harness.manager.get(`list-${rejectedIndex}`))?.response).toMatchObject({
+          decision: 'reject',
+          feedback: injectionPayloads[0],
+          respondedBy: 'alice',
+        });
         expect(await page.locator('#announcer').textContent()).toBe(`Rejected: ${toolNameFor(rejectedIndex)}`);
 
         const edited = page.locator('[data-request-id="live-3"]');
@@ -165,12 +187,17 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         if (mode === 'with the shipped CSP') {
           await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<img id="control" src="control-probe">')`);
           await page.waitForFunction(
-            () => (window as unknown as { __violations: Array<{ blocked: string }> }).__violations.some((violation) => violation.blocked.includes('control-probe')),
+            () =>
+              (window as unknown as { __violations: Array<{ blocked: string }> }).__violations.some((violation) =>
+                violation.blocked.includes('control-probe'),
+              ),
             undefined,
             { timeout: 30_000 },
           );
         } else {
-          await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<img id="control" src="control-probe" onerror="window.__control = 1">')`);
+          await page.evaluate(
+            `document.body.insertAdjacentHTML('beforeend', '<img id="control" src="control-probe" onerror="window.__control = 1">')`,
+          );
           await page.waitForFunction(() => (window as unknown as { __control?: number }).__control === 1, undefined, { timeout: 30_000 });
         }
         await page.evaluate(`document.getElementById('control').remove()`);
@@ -183,9 +210,13 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         expect(await page.evaluate<string[]>(pageProbes.dangerousAttributes)).toEqual([]);
         expect(new Map(await page.evaluate<Array<[string, number]>>(pageProbes.tagCounts(injectedTags)))).toEqual(baseline);
         // Nothing was decided but the two requests the reviewer decided above.
-        const decided = (await harness.manager.list({ limit: 1000 })).items.filter((record) => record.status !== 'pending').map((record) => record.request.id);
+        const decided = (await harness.manager.list({ limit: 1000 })).items
+          .filter((record) => record.status !== 'pending')
+          .map((record) => record.request.id);
         expect(decided.sort()).toEqual([`list-${rejectedIndex}`, 'live-3'].sort());
-        console.info(`dashboard (${mode}): ${injectionPayloads.length * 2} cards, ${injectionPayloads.length} payloads x 5 rendered fields, 0 executed`);
+        console.info(
+          `dashboard (${mode}): ${injectionPayloads.length * 2} cards, ${injectionPayloads.length} payloads x 5 rendered fields, 0 executed`,
+        );
       } finally {
         await context?.close();
         await harness.server.close();

@@ -74,7 +74,9 @@ describe('reviewer API: cases blocked by open defects', () => {
             headers: { 'x-reviewer': 'alice', 'content-type': `application/json; charset=${charset}` },
             body,
           });
-          expect({ charset, route, body, status: response.status }).toMatchObject({ status: expect.toSatisfy((status: number) => status === 400 || status === 415) });
+          expect({ charset, route, body, status: response.status }).toMatchObject({
+            status: expect.toSatisfy((status: number) => status === 400 || status === 415),
+          });
           expect(clientErrorProblem(response)).toBeUndefined();
           expect((await manager.get('victim'))?.status).toBe('pending');
         }

@@ -70,7 +70,13 @@ beforeAll(async () => {
   );
   server = await listen(app);
   for (const [index, id] of PENDING_IDS.entries()) {
-    await manager.submit({ id, toolName: 'delete_user', description: `Delete user ${index}`, input: { user_id: String(index) }, riskLevel: 'irreversible' });
+    await manager.submit({
+      id,
+      toolName: 'delete_user',
+      description: `Delete user ${index}`,
+      input: { user_id: String(index) },
+      riskLevel: 'irreversible',
+    });
   }
   await manager.submit({ id: DECIDED_ID, toolName: 'send_email', input: { to: 'a@example.com' }, riskLevel: 'data_modification' });
   await manager.respond(DECIDED_ID, { decision: 'reject', feedback: 'no', respondedBy: 'bob' });
@@ -125,7 +131,10 @@ const nearDecision = fc.record(
       fc.jsonValue({ maxDepth: 3 }),
     ),
     feedback: fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.jsonValue({ maxDepth: 2 })),
-    modified: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })),
+    modified: fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+    ),
     respondedBy: fc.constantFrom('mallory', 'alice', 'bob'),
     status: fc.constantFrom('approved', 'pending'),
     constructor: fc.jsonValue({ maxDepth: 1 }),
@@ -163,7 +172,9 @@ const bodyText = fc.oneof(
     weight: 2,
     arbitrary: jsonBodyValue
       .map((value) => JSON.stringify(value))
-      .chain((text) => fc.nat({ max: Math.max(0, text.length - 1) }).map((cut) => ({ text: text.slice(0, cut), value: undefined as unknown }))),
+      .chain((text) =>
+        fc.nat({ max: Math.max(0, text.length - 1) }).map((cut) => ({ text: text.slice(0, cut), value: undefined as unknown })),
+      ),
   },
   {
     weight: 2,
@@ -202,7 +213,12 @@ const bodyText = fc.oneof(
       )
       .map((text) => ({ text: text as string | undefined, value: undefined as unknown })),
   },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 64 }).map((text) => ({ text: text as string | undefined, value: undefined as unknown })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ unit: 'binary', maxLength: 64 })
+      .map((text) => ({ text: text as string | undefined, value: undefined as unknown })),
+  },
   { weight: 1, arbitrary: fc.constant({ text: undefined as string | undefined, value: undefined as unknown }) },
 );
 
@@ -219,7 +235,11 @@ function parsedValue(text: string | undefined): { ok: true; value: unknown } | {
 /** Percent-encodes every UTF-8 byte outside the unreserved set, so the path is sent as given. */
 function percentEncode(text: string): string {
   return [...Buffer.from(text, 'utf8')]
-    .map((byte) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+    .map((byte) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
     .join('');
 }
 
@@ -278,12 +298,48 @@ function decodedOrRaw(segment: string): string {
 /** Query strings as sent on the wire: known and unknown keys, repeats, brackets, junk escapes. */
 const queryPart = fc.tuple(
   fc.oneof(
-    fc.constantFrom('status', 'toolName', 'limit', 'cursor', 'status[]', 'limit[0]', 'a[b]', '__proto__', 'constructor', '__proto__[status]', '', '%zz', '%00', 'x'.repeat(500)),
+    fc.constantFrom(
+      'status',
+      'toolName',
+      'limit',
+      'cursor',
+      'status[]',
+      'limit[0]',
+      'a[b]',
+      '__proto__',
+      'constructor',
+      '__proto__[status]',
+      '',
+      '%zz',
+      '%00',
+      'x'.repeat(500),
+    ),
     fc.string({ maxLength: 10 }).map(percentEncode),
   ),
   fc.option(
     fc.oneof(
-      fc.constantFrom('pending', 'PENDING', 'approved', '', '0', '-1', '1.5', '1001', '1e3', '0x10', '%201', '+1', '%00', '%zz', 'm1', 'm-1', 'm99999999999999999', 'garbage', 'delete_user', '*'),
+      fc.constantFrom(
+        'pending',
+        'PENDING',
+        'approved',
+        '',
+        '0',
+        '-1',
+        '1.5',
+        '1001',
+        '1e3',
+        '0x10',
+        '%201',
+        '+1',
+        '%00',
+        '%zz',
+        'm1',
+        'm-1',
+        'm99999999999999999',
+        'garbage',
+        'delete_user',
+        '*',
+      ),
       fc.string({ unit: 'binary', maxLength: 30 }).map(percentEncode),
       fc.integer().map(String),
     ),
@@ -318,10 +374,20 @@ describe('reviewer API under hostile input (real Express app on 127.0.0.1)', () 
           if (reviewer !== undefined) headers['x-reviewer'] = reviewer;
           if (contentType.header !== undefined) headers['content-type'] = contentType.header;
           if (chunked && body.text !== undefined) headers['transfer-encoding'] = 'chunked';
-          const request = { method: 'POST', path: `${MOUNT}/requests/${id}/${route}`, headers, chunked, ...(body.text === undefined ? {} : { body: body.text }) };
+          const request = {
+            method: 'POST',
+            path: `${MOUNT}/requests/${id}/${route}`,
+            headers,
+            chunked,
+            ...(body.text === undefined ? {} : { body: body.text }),
+          };
           const response = await rawRequest(server.port, request);
           const expected = reviewer !== 'alice' ? [401] : contentType.charset ? [400, 415] : !contentType.json ? [415] : undefined;
-          await expectRefusedWithoutChange(`POST ${route} ${JSON.stringify(contentType.header)} ${JSON.stringify(body.text)?.slice(0, 200)}`, response, expected);
+          await expectRefusedWithoutChange(
+            `POST ${route} ${JSON.stringify(contentType.header)} ${JSON.stringify(body.text)?.slice(0, 200)}`,
+            response,
+            expected,
+          );
         },
       ),
       { numRuns: runs },
@@ -395,7 +461,13 @@ describe('reviewer API under hostile input (real Express app on 127.0.0.1)', () 
           expect(Buffer.byteLength(body)).toBeGreaterThan(64 * 1024);
           const headers: Record<string, string> = { 'x-reviewer': 'alice', 'content-type': contentType };
           if (chunked) headers['transfer-encoding'] = 'chunked';
-          const response = await rawRequest(server.port, { method: 'POST', path: `${MOUNT}/requests/victim-1/${route}`, headers, body, chunked });
+          const response = await rawRequest(server.port, {
+            method: 'POST',
+            path: `${MOUNT}/requests/victim-1/${route}`,
+            headers,
+            body,
+            chunked,
+          });
           await expectRefusedWithoutChange(`${route} ${size} bytes in ${field}`, response, [contentType === 'text/plain' ? 415 : 413]);
         },
       ),
@@ -417,7 +489,10 @@ describe('reviewer API under hostile input (real Express app on 127.0.0.1)', () 
     const array = '['.repeat(depth) + ']'.repeat(depth);
     const object = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
     const cases: Array<{ route: DecisionRoute; body: string; label: string }> = [];
-    for (const [shape, nested] of [['array', array], ['object', object]] as const) {
+    for (const [shape, nested] of [
+      ['array', array],
+      ['object', object],
+    ] as const) {
       cases.push({ route: 'respond', body: nested, label: `whole body, ${shape}` });
       cases.push({ route: 'approve', body: nested, label: `whole body, ${shape}` });
       cases.push({ route: 'respond', body: `{"decision":"reject","feedback":${nested}}`, label: `feedback, ${shape}` });
@@ -530,7 +605,11 @@ describe('reviewer API under hostile input (real Express app on 127.0.0.1)', () 
   });
 
   it('after all of it: the server still answers, nothing was logged as unexpected, the four requests are still pending', async () => {
-    const response = await rawRequest(server.port, { method: 'GET', path: `${MOUNT}/requests?status=pending`, headers: { 'x-reviewer': 'alice' } });
+    const response = await rawRequest(server.port, {
+      method: 'GET',
+      path: `${MOUNT}/requests?status=pending`,
+      headers: { 'x-reviewer': 'alice' },
+    });
     expect(response.status).toBe(200);
     const ids = (JSON.parse(response.text) as { items: Array<{ request: { id: string } }> }).items.map((item) => item.request.id).sort();
     expect(ids).toEqual([...PENDING_IDS].sort());
@@ -558,34 +637,34 @@ describe('reviewer API under hostile input (real Express app on 127.0.0.1)', () 
 /** Reads an event stream until its `ready` frame, then closes it. */
 function readStreamUntilReady(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; events: string[] }> {
   return new Promise((resolve, reject) => {
-        const request = http.get({ host: '127.0.0.1', port, path, headers }, (response) => {
-          let buffer = '';
-          const events: string[] = [];
-          const timer = setTimeout(() => {
+    const request = http.get({ host: '127.0.0.1', port, path, headers }, (response) => {
+      let buffer = '';
+      const events: string[] = [];
+      const timer = setTimeout(() => {
+        request.destroy();
+        reject(new Error(`no ready frame within 10 s; got ${JSON.stringify(buffer.slice(0, 300))}`));
+      }, 10_000);
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        buffer += chunk;
+        let boundary = buffer.indexOf('\n\n');
+        while (boundary !== -1) {
+          const block = buffer.slice(0, boundary);
+          buffer = buffer.slice(boundary + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          if (event !== undefined) events.push(event);
+          if (event === 'ready') {
+            clearTimeout(timer);
             request.destroy();
-            reject(new Error(`no ready frame within 10 s; got ${JSON.stringify(buffer.slice(0, 300))}`));
-          }, 10_000);
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            buffer += chunk;
-            let boundary = buffer.indexOf('\n\n');
-            while (boundary !== -1) {
-              const block = buffer.slice(0, boundary);
-              buffer = buffer.slice(boundary + 2);
-              const event = /^event: (.*)$/m.exec(block)?.[1];
-              if (event !== undefined) events.push(event);
-              if (event === 'ready') {
-                clearTimeout(timer);
-                request.destroy();
-                resolve({ status: response.statusCode ?? 0, events });
-                return;
-              }
-              boundary = buffer.indexOf('\n\n');
-            }
-          });
-        });
-        request.on('error', (error) => {
-          if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
-        });
+            resolve({ status: response.statusCode ?? 0, events });
+            return;
+          }
+          boundary = buffer.indexOf('\n\n');
+        }
+      });
+    });
+    request.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
+    });
   });
 }

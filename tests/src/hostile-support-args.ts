@@ -129,7 +129,7 @@ export function tamper(args: Args, kind: Tampering, pick: number, replacement: u
     }
     case 'whitespace': {
       const value = key === undefined ? undefined : result[key];
-      setOwn(result, key ?? 'name', `${typeof value === 'string' ? value : JSON.stringify(value) ?? ''} `);
+      setOwn(result, key ?? 'name', `${typeof value === 'string' ? value : (JSON.stringify(value) ?? '')} `);
       return result;
     }
     case 'wrap':

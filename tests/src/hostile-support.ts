@@ -29,7 +29,14 @@ export function rawRequest(port: number, request: RawRequest, timeoutMs = 30_000
     const headers: Record<string, string | number> = { connection: 'close', ...request.headers };
     const body = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
     if (body !== undefined && !request.chunked && headers['content-length'] === undefined) headers['content-length'] = body.length;
-    const outgoing = http.request({ host: '127.0.0.1', port, method: request.method, path: request.path, headers, insecureHTTPParser: false });
+    const outgoing = http.request({
+      host: '127.0.0.1',
+      port,
+      method: request.method,
+      path: request.path,
+      headers,
+      insecureHTTPParser: false,
+    });
     const timer = setTimeout(() => {
       outgoing.destroy(new Error(`no answer to ${request.method} ${request.path.slice(0, 80)} within ${timeoutMs} ms`));
     }, timeoutMs);
@@ -87,7 +94,8 @@ export function clientErrorProblem(response: RawResponse): string | undefined {
   if (Object.keys(body as object).length !== 1) return `body has fields besides error: ${response.text.slice(0, 200)}`;
   if (typeof error.code !== 'string' || !codes.includes(error.code)) return `status ${response.status} with code ${String(error.code)}`;
   if (typeof error.message !== 'string' || error.message === '') return 'error.message is not a non-empty string';
-  if (/\n\s+at |node:internal|\.ts:\d+|\.js:\d+/.test(response.text)) return `the body carries a stack trace: ${response.text.slice(0, 300)}`;
+  if (/\n\s+at |node:internal|\.ts:\d+|\.js:\d+/.test(response.text))
+    return `the body carries a stack trace: ${response.text.slice(0, 300)}`;
   return undefined;
 }
 
@@ -143,7 +151,29 @@ export const injectionPayloads: readonly string[] = [
 ];
 
 /** Element kinds an injection would create. */
-export const injectedTags = ['script', 'img', 'svg', 'math', 'iframe', 'object', 'embed', 'a', 'style', 'link', 'meta', 'base', 'form', 'input', 'video', 'audio', 'source', 'details', 'marquee', 'body', 'title'] as const;
+export const injectedTags = [
+  'script',
+  'img',
+  'svg',
+  'math',
+  'iframe',
+  'object',
+  'embed',
+  'a',
+  'style',
+  'link',
+  'meta',
+  'base',
+  'form',
+  'input',
+  'video',
+  'audio',
+  'source',
+  'details',
+  'marquee',
+  'body',
+  'title',
+] as const;
 
 /** The request id an event frame's record carries, if any. */
 export function frameRequestId(frame: SseFrame): string | undefined {

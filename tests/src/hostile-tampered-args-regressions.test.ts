@@ -30,16 +30,22 @@ describe('open defects: an approval for one call used for another', () => {
   // re-submit of an auto-approved read's id for a destructive tool with the same input returns the
   // approved record, so an agent loop that uses the model's tool-call ids as request ids runs the
   // destructive call without a human.
-  it('re-submitting an id for another tool (same input) is a conflict, not the other tool\'s decision', async () => {
+  it("re-submitting an id for another tool (same input) is a conflict, not the other tool's decision", async () => {
     const manager = newManager();
-    const read = await manager.submit({ id: 'call_1', toolName: 'get_user', input: { user_id: '42' }, riskLevel: 'read_only', confidence: 1 });
+    const read = await manager.submit({
+      id: 'call_1',
+      toolName: 'get_user',
+      input: { user_id: '42' },
+      riskLevel: 'read_only',
+      confidence: 1,
+    });
     expect(read.status).toBe('approved');
-    await expect(manager.submit({ id: 'call_1', toolName: 'delete_user', input: { user_id: '42' }, riskLevel: 'irreversible' })).rejects.toSatisfy((error) =>
-      HitlError.is(error, 'conflict'),
-    );
-    await expect(manager.requestInteraction({ id: 'call_1', toolName: 'delete_user', input: { user_id: '42' }, riskLevel: 'irreversible' })).rejects.toSatisfy(
-      (error) => HitlError.is(error, 'conflict'),
-    );
+    await expect(
+      manager.submit({ id: 'call_1', toolName: 'delete_user', input: { user_id: '42' }, riskLevel: 'irreversible' }),
+    ).rejects.toSatisfy((error) => HitlError.is(error, 'conflict'));
+    await expect(
+      manager.requestInteraction({ id: 'call_1', toolName: 'delete_user', input: { user_id: '42' }, riskLevel: 'irreversible' }),
+    ).rejects.toSatisfy((error) => HitlError.is(error, 'conflict'));
   });
 
   // Defect 4 (vercel-ai, fixed): a tool input that is not an object is hashed as { value: input }, so an
@@ -66,7 +72,10 @@ describe('open defects: an approval for one call used for another', () => {
         const answers = await toApprovalResponses(manager, conversation(inner));
         expect(answers.refused).toEqual([`a-${index}`]);
         expect(answers.responses[0]?.approved).toBe(false);
-        const resumed = [...conversation(inner), { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: `a-${index}`, approved: true }] } as ModelMessage];
+        const resumed = [
+          ...conversation(inner),
+          { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: `a-${index}`, approved: true }] } as ModelMessage,
+        ];
         // ai 6 denies a resumed call when needsApproval answers false.
         expect(await check(inner, { toolCallId: `c-${index}`, messages: resumed })).toBe(false);
         expect(approvalRequestId(`a-${index}`)).toBe(record!.request.id);

@@ -124,7 +124,10 @@ describe('LangChain interrupt path', () => {
   function interruptOf(id: string, args: Args, name = 'delete_user'): HitlInterrupt {
     return {
       id,
-      value: { actionRequests: [{ name, args, description: 'review me' }], reviewConfigs: [{ actionName: name, allowedDecisions: ['approve', 'edit', 'reject'] }] },
+      value: {
+        actionRequests: [{ name, args, description: 'review me' }],
+        reviewConfigs: [{ actionName: name, allowedDecisions: ['approve', 'edit', 'reject'] }],
+      },
     };
   }
 
@@ -136,7 +139,10 @@ describe('LangChain interrupt path', () => {
       fc.asyncProperty(argsPairArbitrary(), fc.constantFrom('approve', 'modify'), async (pair, decision) => {
         const interruptId = `int-${run++}`;
         const [record] = await submitInterrupt(manager, interruptOf(interruptId, pair.reviewed), { riskLevel: 'irreversible' });
-        await manager.respond(record!.request.id, decision === 'approve' ? { decision, respondedBy: 'alice' } : { decision, modified: { user_id: 'edited' }, respondedBy: 'alice' });
+        await manager.respond(
+          record!.request.id,
+          decision === 'approve' ? { decision, respondedBy: 'alice' } : { decision, modified: { user_id: 'edited' }, respondedBy: 'alice' },
+        );
         let refused: boolean;
         try {
           const resume = await waitForInterruptDecisions(manager, interruptOf(interruptId, pair.run));
@@ -182,7 +188,12 @@ describe('LangChain interrupt path', () => {
       { name: 'delete_user', description: 'Delete a user account', schema: z.object({ user_id: z.string() }) },
     );
     const model = new FakeToolCallingModel({
-      toolCalls: [[{ name: 'delete_user', args: { user_id: '42' }, id: 'call-a' }], [{ name: 'delete_user', args: { user_id: '1' }, id: 'call-b' }], [], []],
+      toolCalls: [
+        [{ name: 'delete_user', args: { user_id: '42' }, id: 'call-a' }],
+        [{ name: 'delete_user', args: { user_id: '1' }, id: 'call-b' }],
+        [],
+        [],
+      ],
     });
     const agent = createAgent({
       model,
@@ -204,7 +215,9 @@ describe('LangChain interrupt path', () => {
     const newer = second.__interrupt__?.[0] as HitlInterrupt;
     expect(newer.id).not.toBe(reviewed.id);
     // A forged interrupt (the newer call under the reviewed id) is refused.
-    await expect(waitForInterruptDecisions(manager, { ...newer, id: reviewed.id })).rejects.toSatisfy((error) => HitlError.is(error, 'conflict'));
+    await expect(waitForInterruptDecisions(manager, { ...newer, id: reviewed.id })).rejects.toSatisfy((error) =>
+      HitlError.is(error, 'conflict'),
+    );
 
     // Resumed by interrupt id, the approval of user 42 does not apply to the call on user 1.
     // The resume value is keyed by the interrupt it answers.
@@ -254,7 +267,10 @@ describe('AI SDK durable bridge (submitApprovalRequests -> reviewer -> toApprova
     const manager = newManager();
     const template = await realConversation(manager, { user_id: '42' });
     const partTypes = template.flatMap((message) => (typeof message.content === 'string' ? [] : message.content.map((part) => part.type)));
-    expect(partTypes.filter((type) => type === 'tool-call' || type === 'tool-approval-request')).toEqual(['tool-call', 'tool-approval-request']);
+    expect(partTypes.filter((type) => type === 'tool-call' || type === 'tool-approval-request')).toEqual([
+      'tool-call',
+      'tool-approval-request',
+    ]);
     const counts = tally();
     let index = 0;
     await fc.assert(
@@ -274,9 +290,9 @@ describe('AI SDK durable bridge (submitApprovalRequests -> reviewer -> toApprova
         expect(answers.refused).toEqual(same ? [] : [`approval-${run}`]);
         // Storing the changed call under the same approval id is a conflict.
         if (!same) {
-          await expect(submitApprovalRequests(manager, conversationFor(template, run, pair.run), { riskLevel: 'irreversible' })).rejects.toSatisfy((error) =>
-            HitlError.is(error, 'conflict'),
-          );
+          await expect(
+            submitApprovalRequests(manager, conversationFor(template, run, pair.run), { riskLevel: 'irreversible' }),
+          ).rejects.toSatisfy((error) => HitlError.is(error, 'conflict'));
         }
       }),
       { numRuns: 2_000 },
@@ -317,7 +333,9 @@ describe("AI SDK's own approval flow with changed arguments", () => {
             },
           }),
         };
-        const model = new MockLanguageModelV3({ doGenerate: [toolCallTurn(`call-${run}`, 'delete_user', pair.reviewed), textTurn('done'), textTurn('done')] });
+        const model = new MockLanguageModelV3({
+          doGenerate: [toolCallTurn(`call-${run}`, 'delete_user', pair.reviewed), textTurn('done'), textTurn('done')],
+        });
         const prompt: ModelMessage[] = [{ role: 'user', content: 'delete the user' }];
         const first = await generateText({ model, tools, messages: prompt, stopWhen: stepCountIs(2) });
         expect(ran).toEqual([]);
@@ -382,7 +400,10 @@ describe("AI SDK's own approval flow with changed arguments", () => {
         ];
         const [record] = await submitApprovalRequests(manager, messages, { riskLevel: 'irreversible' });
         await manager.respond(record!.request.id, { decision: 'approve', respondedBy: 'alice' });
-        const resumed = [...withToolInput(messages, pair.run), { role: 'tool', content: [{ type: 'tool-approval-response', approvalId, approved: true }] } as ModelMessage];
+        const resumed = [
+          ...withToolInput(messages, pair.run),
+          { role: 'tool', content: [{ type: 'tool-approval-response', approvalId, approved: true }] } as ModelMessage,
+        ];
         const status = await approve({ toolCall: { toolName: 'delete_user', toolCallId, input: pair.run }, messages: resumed });
         const same = sameArgs(pair.reviewed, pair.run);
         counts.add(pair, status.type === 'denied');

@@ -92,7 +92,10 @@ describe('webhook JSON under untrusted model output (real notifier, real receive
         await manager.submit(request);
       }
       // A key the JSON parser must keep as an own property, not a prototype.
-      const protoInput = JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}') as Record<string, unknown>;
+      const protoInput = JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}') as Record<
+        string,
+        unknown
+      >;
       originals.set('wh-proto', { id: 'wh-proto', toolName: 'delete_user', input: protoInput, riskLevel: 'irreversible' });
       await manager.submit(originals.get('wh-proto')!);
 
@@ -125,7 +128,9 @@ describe('webhook JSON under untrusted model output (real notifier, real receive
         seenIds.add(String(delivery.headers['webhook-id']));
       }
       expect(seenIds.size).toBe(originals.size);
-      const proto = received.map((delivery) => JSON.parse(delivery.body.toString('utf8')) as WebhookPayload).find((payload) => payload.id === 'wh-proto')!;
+      const proto = received
+        .map((delivery) => JSON.parse(delivery.body.toString('utf8')) as WebhookPayload)
+        .find((payload) => payload.id === 'wh-proto')!;
       expect(Object.keys(proto.input)).toEqual(['__proto__', 'constructor']);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       const biggest = Math.max(...received.map((delivery) => delivery.body.length));
@@ -161,7 +166,13 @@ const attackerSecret = newSecret();
 const genuine: Genuine[] = Array.from({ length: 48 }, (_unused, index) => {
   const text = hostileStrings[index % 40] ?? 'x';
   const body = Buffer.from(
-    JSON.stringify({ id: `hitl-${index}`, type: 'approval', toolName: 'delete_user', description: text.slice(0, 200), input: { user_id: String(index), note: text.slice(0, 50) } }),
+    JSON.stringify({
+      id: `hitl-${index}`,
+      type: 'approval',
+      toolName: 'delete_user',
+      description: text.slice(0, 200),
+      input: { user_id: String(index), note: text.slice(0, 50) },
+    }),
     'utf8',
   );
   const id = `msg_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
@@ -378,7 +389,19 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
       break;
     }
     case 'timestamp-format': {
-      const formats = [`0${timestamp}`, `+${timestamp}`, `${timestamp}.0`, `${timestamp} `, ` ${timestamp}`, `${Number(timestamp)}e0`, `${timestamp}000`, '', '-1', 'NaN', `0x${Number(timestamp).toString(16)}`];
+      const formats = [
+        `0${timestamp}`,
+        `+${timestamp}`,
+        `${timestamp}.0`,
+        `${timestamp} `,
+        ` ${timestamp}`,
+        `${Number(timestamp)}e0`,
+        `${timestamp}000`,
+        '',
+        '-1',
+        'NaN',
+        `0x${Number(timestamp).toString(16)}`,
+      ];
       timestamp = formats[a % formats.length]!;
       break;
     }
@@ -395,7 +418,13 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
       signatureHeader = `v1,${message.signature.slice(0, a % message.signature.length)}`;
       break;
     case 'base64url-signature': {
-      const variants = [message.signature.replace(/\+/g, '-').replace(/\//g, '_'), message.signature.replace(/=+$/, ''), `${message.signature}=`, message.signature.toLowerCase(), ` ${message.signature}`];
+      const variants = [
+        message.signature.replace(/\+/g, '-').replace(/\//g, '_'),
+        message.signature.replace(/=+$/, ''),
+        `${message.signature}=`,
+        message.signature.toLowerCase(),
+        ` ${message.signature}`,
+      ];
       const variant = variants[a % variants.length]!;
       signatureHeader = variant === message.signature ? `v1,${flipChar(message.signature, b)}` : `v1,${variant}`;
       break;
@@ -434,12 +463,25 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
       // Headers or a body of a type no receiver framework gives: refused, never a TypeError.
       if (a % 2 === 0) headerShape = 'odd';
       else {
-        rawBody = [null, undefined, 42, {}, new Uint16Array(body.length), new DataView(new ArrayBuffer(4)), [body], body.toString('utf8').split('')][b % 8];
+        rawBody = [
+          null,
+          undefined,
+          42,
+          {},
+          new Uint16Array(body.length),
+          new DataView(new ArrayBuffer(4)),
+          [body],
+          body.toString('utf8').split(''),
+        ][b % 8];
         rawBodySet = true;
       }
       break;
   }
-  const values: Record<string, unknown> = { [headerNames.id]: id, [headerNames.timestamp]: timestamp, [headerNames.signature]: signatureHeader };
+  const values: Record<string, unknown> = {
+    [headerNames.id]: id,
+    [headerNames.timestamp]: timestamp,
+    [headerNames.signature]: signatureHeader,
+  };
   let headers: unknown = values;
   if (headerShape === 'headers') headers = new Headers(values as Record<string, string>);
   if (headerShape === 'odd') {
@@ -448,7 +490,15 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
         throw new TypeError('header store unavailable');
       },
     };
-    headers = [null, 'webhook-id: x', [values], throwing, { get: () => 42 }, { get: () => ({ toString: () => id }) }, Object.entries(values)][b % 7];
+    headers = [
+      null,
+      'webhook-id: x',
+      [values],
+      throwing,
+      { get: () => 42 },
+      { get: () => ({ toString: () => id }) },
+      Object.entries(values),
+    ][b % 7];
   }
   if (headerShape === 'missing') delete values[[headerNames.id, headerNames.timestamp, headerNames.signature][a % 3]!];
   if (headerShape === 'duplicate') {
@@ -482,7 +532,9 @@ function mutate(kind: Mutation, message: Genuine, other: Genuine, a: number, b: 
 
 /** True when the attempt is, byte for byte, a genuine message still inside the tolerance. */
 function isGenuine(attempt: Attempt): boolean {
-  const match = genuine.find((message) => message.id === attempt.id && message.timestamp === attempt.timestamp && message.body.equals(attempt.body));
+  const match = genuine.find(
+    (message) => message.id === attempt.id && message.timestamp === attempt.timestamp && message.body.equals(attempt.body),
+  );
   return match !== undefined && Math.abs(Math.floor(NOW_MS / 1000) - Number(attempt.timestamp)) <= TOLERANCE;
 }
 
@@ -509,7 +561,12 @@ describe('verifyWebhook under 100,000 mutated messages', () => {
           outcomes.set(kind, tally);
           let payload: unknown;
           try {
-            payload = verifyWebhook({ secret: attempt.secret, headers: attempt.headers as Record<string, string>, rawBody: attempt.rawBody as Buffer, now: () => NOW_MS });
+            payload = verifyWebhook({
+              secret: attempt.secret,
+              headers: attempt.headers as Record<string, string>,
+              rawBody: attempt.rawBody as Buffer,
+              now: () => NOW_MS,
+            });
           } catch (error) {
             if (!HitlError.is(error)) throw new Error(`${kind}: threw a non-HitlError: ${String(error)}`);
             if (error.code !== 'forbidden' && error.code !== 'invalid_input') throw new Error(`${kind}: unexpected code ${error.code}`);
@@ -519,7 +576,9 @@ describe('verifyWebhook under 100,000 mutated messages', () => {
           tally.accepted += 1;
           if (!isGenuine(attempt)) {
             forgeries += 1;
-            throw new Error(`${kind}: accepted a forgery ${JSON.stringify({ id: attempt.id, timestamp: attempt.timestamp, signature: attempt.signatureHeader })}`);
+            throw new Error(
+              `${kind}: accepted a forgery ${JSON.stringify({ id: attempt.id, timestamp: attempt.timestamp, signature: attempt.signatureHeader })}`,
+            );
           }
           expect(payload).toEqual(JSON.parse(attempt.body.toString('utf8')));
         },
@@ -539,6 +598,9 @@ describe('verifyWebhook under 100,000 mutated messages', () => {
     }
     const refused = total - [...outcomes.values()].reduce((sum, tally) => sum + tally.accepted, 0);
     expect(refused).toBeGreaterThan(60_000);
-    console.info(`verifyWebhook: ${total} runs, ${refused} refused, ${total - refused} genuine accepted, 0 forgeries, ${Math.round(elapsedMs)} ms`, Object.fromEntries(outcomes));
+    console.info(
+      `verifyWebhook: ${total} runs, ${refused} refused, ${total - refused} genuine accepted, 0 forgeries, ${Math.round(elapsedMs)} ms`,
+      Object.fromEntries(outcomes),
+    );
   }, 170_000);
 });

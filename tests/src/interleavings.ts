@@ -252,11 +252,16 @@ export async function runScenario(
       if (record.status === 'pending') throw new Error(`request ${id} is still pending`);
       const transitions = hookCalls.get(id) ?? [];
       if (transitions.length !== 1) throw new Error(`request ${id} had ${transitions.length} transitions: ${transitions.join(', ')}`);
-      const expectedHook = { approved: 'approve', rejected: 'reject', modified: 'modify', expired: 'timeout', cancelled: 'cancel' }[record.status];
+      const expectedHook = { approved: 'approve', rejected: 'reject', modified: 'modify', expired: 'timeout', cancelled: 'cancel' }[
+        record.status
+      ];
       if (transitions[0] !== expectedHook) throw new Error(`request ${id} is ${record.status} but its hook was ${transitions[0]}`);
       const won = wins.get(id) ?? [];
       if (won.length > 1) throw new Error(`request ${id} was decided ${won.length} times: ${won.join(', ')}`);
-      if (won.length === 1 && won[0] !== (record.status === 'cancelled' ? 'cancelled' : `${record.status}:${record.response?.respondedBy}`)) {
+      if (
+        won.length === 1 &&
+        won[0] !== (record.status === 'cancelled' ? 'cancelled' : `${record.status}:${record.response?.respondedBy}`)
+      ) {
         if (!(won[0] === 'cancelled' && record.closedReason === 'scenario')) {
           throw new Error(`request ${id}: the winning call saw ${won[0]} but the store holds ${record.status}`);
         }

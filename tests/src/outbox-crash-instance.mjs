@@ -7,7 +7,14 @@ import { createPostgresStore } from '@hitl/store-postgres';
 import { createWebhookNotifier } from '@hitl/notifier-webhook';
 import pg from 'pg';
 
-const { DATABASE_URL, CRASH_SCHEMA: schema, CRASH_TABLE: table, CRASH_RECEIVER: receiverUrl, CRASH_SECRET: secret, CRASH_NAME: name } = process.env;
+const {
+  DATABASE_URL,
+  CRASH_SCHEMA: schema,
+  CRASH_TABLE: table,
+  CRASH_RECEIVER: receiverUrl,
+  CRASH_SECRET: secret,
+  CRASH_NAME: name,
+} = process.env;
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, application_name: `hitl_crash_${name}` });
 const quiet = { warn() {}, error() {}, info() {}, debug() {} };
 const store = createPostgresStore({

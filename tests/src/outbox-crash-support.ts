@@ -29,7 +29,11 @@ export async function startCrashReceiver(secret: string): Promise<CrashReceiver>
     request.on('end', () => {
       state.posts += 1;
       try {
-        const event = verifyWebhook<WebhookEvent>({ secret, headers: request.headers as Record<string, string>, rawBody: Buffer.concat(chunks) });
+        const event = verifyWebhook<WebhookEvent>({
+          secret,
+          headers: request.headers as Record<string, string>,
+          rawBody: Buffer.concat(chunks),
+        });
         ids.add(String(request.headers['webhook-id']));
         seen.add(`${event.type}:${event.data.id}`);
         response.writeHead(204).end();
@@ -73,9 +77,20 @@ export interface CrashInstance {
 const script = fileURLToPath(new URL('./outbox-crash-instance.mjs', import.meta.url));
 
 /** Forks one instance; resolves once its store has migrated. */
-export async function startCrashInstance(name: string, env: { schema: string; table: string; receiver: string; secret: string }): Promise<CrashInstance> {
+export async function startCrashInstance(
+  name: string,
+  env: { schema: string; table: string; receiver: string; secret: string },
+): Promise<CrashInstance> {
   const child = fork(script, [], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, CRASH_SCHEMA: env.schema, CRASH_TABLE: env.table, CRASH_RECEIVER: env.receiver, CRASH_SECRET: env.secret, CRASH_NAME: name },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      CRASH_SCHEMA: env.schema,
+      CRASH_TABLE: env.table,
+      CRASH_RECEIVER: env.receiver,
+      CRASH_SECRET: env.secret,
+      CRASH_NAME: name,
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   let seq = 0;
@@ -104,7 +119,8 @@ export async function startCrashInstance(name: string, env: { schema: string; ta
     child,
     call(message) {
       const key = ++seq;
-      if (child.exitCode !== null || child.signalCode !== null || !child.connected) return Promise.resolve({ seq: key, ok: false, code: 'killed' });
+      if (child.exitCode !== null || child.signalCode !== null || !child.connected)
+        return Promise.resolve({ seq: key, ok: false, code: 'killed' });
       return new Promise<Reply>((resolve) => {
         waiting.set(key, resolve);
         child.send({ ...message, seq: key }, (error) => {

@@ -88,7 +88,9 @@ describe(`the outbox survives SIGKILL (${kills} kills, seed ${seed})`, () => {
 
       const { rows: records } = await admin.query<{ id: string; status: string }>(`SELECT id, status FROM ${requests}`);
       expect(records.length).toBeGreaterThan(kills / 2);
-      const { rows: hookRows } = await admin.query<{ request_id: string; hook: string }>(`SELECT request_id, hook FROM "${schema}".hook_runs`);
+      const { rows: hookRows } = await admin.query<{ request_id: string; hook: string }>(
+        `SELECT request_id, hook FROM "${schema}".hook_runs`,
+      );
       const hooksRun = new Set(hookRows.map((row) => `${row.hook}:${row.request_id}`));
       const missingEvents: string[] = [];
       const missingHooks: string[] = [];
@@ -105,9 +107,13 @@ describe(`the outbox survives SIGKILL (${kills} kills, seed ${seed})`, () => {
       // One webhook-id per event: duplicates (at-least-once) share their id.
       expect(receiver.ids.size).toBe(receiver.seen.size);
 
-      const { rows: stale } = await admin.query(`SELECT count(*)::int AS count FROM ${outbox} WHERE state IN ('claimed', 'pending', 'dead')`);
+      const { rows: stale } = await admin.query(
+        `SELECT count(*)::int AS count FROM ${outbox} WHERE state IN ('claimed', 'pending', 'dead')`,
+      );
       expect(stale[0].count).toBe(0);
-      const { rows: overdue } = await admin.query(`SELECT count(*)::int AS count FROM ${requests} WHERE status = 'pending' AND expires_at < now()`);
+      const { rows: overdue } = await admin.query(
+        `SELECT count(*)::int AS count FROM ${requests} WHERE status = 'pending' AND expires_at < now()`,
+      );
       expect(overdue[0].count).toBe(0);
       const { rows: takeovers } = await admin.query(`SELECT count(*)::int AS count FROM ${outbox} WHERE attempts > 1`);
       console.info(

@@ -16,7 +16,14 @@ const policies = [{ name: 'payments', toolPattern: 'pay_*', requireExplicit: tru
 
 function openStore(table: string): PostgresStore {
   const pool = createTestPool(randomName('hitl_outbox'), { max: 4 });
-  const store = createPostgresStore({ pool, schema: database.schema, table, logger: quiet, sweepIntervalMs: Infinity, outboxPollIntervalMs: 50 });
+  const store = createPostgresStore({
+    pool,
+    schema: database.schema,
+    table,
+    logger: quiet,
+    sweepIntervalMs: Infinity,
+    outboxPollIntervalMs: 50,
+  });
   database.cleanups.push(async () => {
     await store.close();
     await pool.end();
@@ -67,7 +74,9 @@ describe('the outbox on PostgreSQL', () => {
     const first = openManager(openStore(table), { notifiers: [notifier], now: clock.now, scheduler: clock });
     const record = await first.submit({ toolName: 'pay_invoice', input: { amount: 120 } });
     const pendingReminder = async (number: number) =>
-      (await first.listDeliveries({ requestId: record.request.id, state: 'pending' })).items.some((job) => job.payload?.reminder === number);
+      (await first.listDeliveries({ requestId: record.request.id, state: 'pending' })).items.some(
+        (job) => job.payload?.reminder === number,
+      );
 
     clock.advance(59_999);
     await waitUntil(() => pendingReminder(1), { what: 'reminder 1 pending' });
@@ -81,12 +90,18 @@ describe('the outbox on PostgreSQL', () => {
     const second = openManager(openStore(table), { notifiers: [notifier], now: clock.now, scheduler: clock });
     clock.advance(60_000);
     await waitUntil(() => reminders.length === 2, { what: 'reminder 2 after the restart' });
-    await waitUntil(async () => (await second.listDeliveries({ requestId: record.request.id, state: 'pending' })).items.length === 1, { what: 'reminder 3 written' });
+    await waitUntil(async () => (await second.listDeliveries({ requestId: record.request.id, state: 'pending' })).items.length === 1, {
+      what: 'reminder 3 written',
+    });
     clock.advance(60_000);
     await waitUntil(() => reminders.length === 3, { what: 'reminder 3' });
-    await waitUntil(async () => (await second.listDeliveries({ requestId: record.request.id, state: 'pending' })).items.length === 0, { what: 'no reminder 4' });
+    await waitUntil(async () => (await second.listDeliveries({ requestId: record.request.id, state: 'pending' })).items.length === 0, {
+      what: 'no reminder 4',
+    });
     clock.advance(600_000);
-    expect(reminders.map((message) => [message.reminder, message.id])).toEqual([1, 2, 3].map((number) => [number, `${record.request.id}:request.reminder:${number}:reviewers`]));
+    expect(reminders.map((message) => [message.reminder, message.id])).toEqual(
+      [1, 2, 3].map((number) => [number, `${record.request.id}:request.reminder:${number}:reviewers`]),
+    );
   });
 
   it("runs onTimeout for an expiry made by another instance's sweeper, on the manager that claims it", async () => {
@@ -117,12 +132,19 @@ describe('the outbox on PostgreSQL', () => {
     const receiver = await startReceiver();
     receiver.state.status = 503;
     const webhook = createWebhookNotifier({ url: receiver.url, logger: quiet, events: ['request.created'] });
-    const manager = openManager(openStore('down'), { notifiers: [webhook], outbox: { backoff: (attempt) => 20 * attempt, maxAttempts: 50 } });
+    const manager = openManager(openStore('down'), {
+      notifiers: [webhook],
+      outbox: { backoff: (attempt) => 20 * attempt, maxAttempts: 50 },
+    });
     const ids = [];
     for (let index = 0; index < 10; index++) ids.push((await manager.submit({ toolName: 'pay_invoice', input: { index } })).request.id);
-    await waitUntil(() => new Set(receiver.state.posts).size === 10 && receiver.state.posts.length >= 20, { what: 'every delivery tried at least twice' });
+    await waitUntil(() => new Set(receiver.state.posts).size === 10 && receiver.state.posts.length >= 20, {
+      what: 'every delivery tried at least twice',
+    });
     receiver.state.status = 204;
-    await waitUntil(async () => (await manager.listDeliveries({ state: 'done', limit: 100 })).items.length === 10, { what: 'every delivery done' });
+    await waitUntil(async () => (await manager.listDeliveries({ state: 'done', limit: 100 })).items.length === 10, {
+      what: 'every delivery done',
+    });
     const done = (await manager.listDeliveries({ state: 'done', limit: 100 })).items;
     expect(done.map((job) => job.requestId).sort()).toEqual([...ids].sort());
     for (const job of done) expect(job).toMatchObject({ lastError: expect.stringContaining('503') });

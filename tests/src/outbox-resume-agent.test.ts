@@ -51,7 +51,12 @@ describe('a request.decided webhook resumes an AI SDK agent', () => {
           usage,
           warnings: [],
         },
-        { content: [{ type: 'text', text: 'User 12345 is deleted.' }], finishReason: { unified: 'stop', raw: undefined }, usage, warnings: [] },
+        {
+          content: [{ type: 'text', text: 'User 12345 is deleted.' }],
+          finishReason: { unified: 'stop', raw: undefined },
+          usage,
+          warnings: [],
+        },
       ],
     });
 
@@ -59,7 +64,11 @@ describe('a request.decided webhook resumes an AI SDK agent', () => {
     app.post('/hitl-events', express.raw({ type: 'application/json', limit: '1mb' }), async (request, response) => {
       let event: WebhookEvent;
       try {
-        event = verifyWebhook<WebhookEvent>({ secret, headers: request.headers as Record<string, string>, rawBody: request.body as Buffer });
+        event = verifyWebhook<WebhookEvent>({
+          secret,
+          headers: request.headers as Record<string, string>,
+          rawBody: request.body as Buffer,
+        });
       } catch {
         response.status(401).end();
         return;
@@ -88,7 +97,10 @@ describe('a request.decided webhook resumes an AI SDK agent', () => {
     const agent = createManager({ store, policies, notifiers: [webhook()], timeoutMs: 24 * 3_600_000 });
     parties.agent = agent;
     const reviewers = createManager({ store, policies, notifiers: [webhook()], timeoutMs: 24 * 3_600_000 });
-    cleanups.push(() => agent.close(), () => reviewers.close());
+    cleanups.push(
+      () => agent.close(),
+      () => reviewers.close(),
+    );
 
     // The agent's turn ends at the approval request; its conversation is saved under the request id.
     const messages: ModelMessage[] = [{ role: 'user', content: 'Delete user 12345' }];
@@ -103,9 +115,12 @@ describe('a request.decided webhook resumes an AI SDK agent', () => {
     await waitUntil(() => resumed.length === 1, { what: 'the agent resumed by the decision callback' });
     expect(deleted).toEqual(['12345']);
     expect(resumed).toEqual(['User 12345 is deleted.']);
-    const delivery = await waitUntil(async () => (await reviewers.listDeliveries({ requestId: record!.request.id, state: 'done' })).items[0], {
-      what: 'the callback recorded as delivered',
-    });
+    const delivery = await waitUntil(
+      async () => (await reviewers.listDeliveries({ requestId: record!.request.id, state: 'done' })).items[0],
+      {
+        what: 'the callback recorded as delivered',
+      },
+    );
     expect(delivery).toMatchObject({ topic: 'request.decided', target: 'webhook', attempts: 1 });
   });
 });

@@ -7,7 +7,15 @@ import { createPostgresStore } from '@hitl/store-postgres';
 import { closedPort, createRecordingLogger, waitUntil, within } from '@hitl/test-kit';
 import { connectAdmin, databaseAddress, testSchema } from '@hitl/test-kit/postgres';
 import { percentile, watchUnhandledRejections } from './postgres-support.js';
-import { countDecidedNotifications, createInstances, errorOf, finalEventsFor, hooksFor, listenerPid, settle } from './postgres-support-instances.js';
+import {
+  countDecidedNotifications,
+  createInstances,
+  errorOf,
+  finalEventsFor,
+  hooksFor,
+  listenerPid,
+  settle,
+} from './postgres-support-instances.js';
 import { lostReplyFaults, observeWaiter, runLostDecideTrials } from './postgres-support-lost-reply.js';
 import { createPostgresProxy } from './postgres-support-proxy.js';
 import type { CutMode, PostgresProxy } from './postgres-support-proxy.js';
@@ -79,7 +87,9 @@ describe('faults on the Postgres store', () => {
     expect(trials).toHaveLength(60);
     const tally = new Map<string, number>();
     for (const { fault } of trials) tally.set(fault.kind, (tally.get(fault.kind) ?? 0) + 1);
-    console.info(`decide committed, reply lost: ${trials.length} trials ${JSON.stringify(Object.fromEntries(tally))} in ${Date.now() - started} ms`);
+    console.info(
+      `decide committed, reply lost: ${trials.length} trials ${JSON.stringify(Object.fromEntries(tally))} in ${Date.now() - started} ms`,
+    );
   });
 
   it('the LISTEN connection killed at random points over 500 trials: no waiter blocked past reconnect + 2 s', async () => {
@@ -166,7 +176,10 @@ describe('faults on the Postgres store', () => {
         let reconnectedAt = Number.POSITIVE_INFINITY;
         if (killed.length > 0) {
           const back = await waitUntil(
-            () => a.logger.entries.slice(logMark).find((entry) => entry.level === 'info' && entry.message.includes('is back') && entry.at >= lastKillAt),
+            () =>
+              a.logger.entries
+                .slice(logMark)
+                .find((entry) => entry.level === 'info' && entry.message.includes('is back') && entry.at >= lastKillAt),
             { timeoutMs: 10_000, what: `A's listener to come back in ${what}` },
           );
           reconnectedAt = back.at;
@@ -190,13 +203,19 @@ describe('faults on the Postgres store', () => {
     for (const point of points) expect(tally.get(point) ?? 0).toBeGreaterThan(50);
 
     await settle(c, [a, b, c]);
-    const ids = new Set(c.events.filter((event) => event.type === 'request-created' && event.record.request.toolName === 'delete_user').map((event) => event.record.request.id));
+    const ids = new Set(
+      c.events
+        .filter((event) => event.type === 'request-created' && event.record.request.toolName === 'delete_user')
+        .map((event) => event.record.request.id),
+    );
     expect(ids.size).toBe(trials);
     for (const id of ids) {
-      for (const instance of [a, b, c]) expect(finalEventsFor(instance, id), `${instance.applicationName} events for ${id}`).toEqual(['request-decided']);
+      for (const instance of [a, b, c])
+        expect(finalEventsFor(instance, id), `${instance.applicationName} events for ${id}`).toEqual(['request-decided']);
       expect(hooksFor([a, b, c], id)).toEqual(['approve']);
     }
-    const summary = (values: number[]) => `p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms, max ${Math.max(...values)} ms`;
+    const summary = (values: number[]) =>
+      `p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms, max ${Math.max(...values)} ms`;
     console.info(
       `LISTEN killed: ${trials} trials ${JSON.stringify(Object.fromEntries(tally))} in ${Date.now() - started} ms; ` +
         `A's waiter after max(decision, reconnect): ${summary(afterReconnect)}; after the decision: ${summary(afterDecision)}; ` +
@@ -264,15 +283,27 @@ describe('faults on the Postgres store', () => {
         await proxy.restore();
         // The store is healthy again: a call goes through (bounded).
         const restoredAt = Date.now();
-        await waitUntil(() => d.manager.list({ limit: 1 }).then(() => true, () => false), { what: `D to recover before ${what}` });
+        await waitUntil(
+          () =>
+            d.manager.list({ limit: 1 }).then(
+              () => true,
+              () => false,
+            ),
+          { what: `D to recover before ${what}` },
+        );
         recoveries.push(Date.now() - restoredAt);
-        const pending = await Promise.all([0, 1, 2].map((index) => d.manager.submit({ toolName: 'delete_user', input: { index }, timeoutMs: Infinity })));
+        const pending = await Promise.all(
+          [0, 1, 2].map((index) => d.manager.submit({ toolName: 'delete_user', input: { index }, timeoutMs: Infinity })),
+        );
         const ids = pending.map((record) => record.request.id);
         const waiters = ids.map((id) => observeWaiter(d.manager.waitFor(id)));
         // Those waiters have read their request (D's pool has nothing in flight once their reads
         // have been issued): they are waiting.
         await new Promise((resolve) => setImmediate(resolve));
-        await waitUntil(() => d.pool.idleCount === d.pool.totalCount && d.pool.waitingCount === 0, { intervalMs: 1, what: `D's pool to be idle in ${what}` });
+        await waitUntil(() => d.pool.idleCount === d.pool.totalCount && d.pool.waitingCount === 0, {
+          intervalMs: 1,
+          what: `D's pool to be idle in ${what}`,
+        });
         const key = `cut-${ids[0]}`;
 
         // In flight when the database goes (after a random number of the statements that follow):
@@ -330,9 +361,10 @@ describe('faults on the Postgres store', () => {
           { what: `the retried decision in ${what}` },
         );
         expect(retried.response?.decisionId, what).toBe(key);
-        for (const id of ids.slice(1)) await e.manager.respond(id, { decision: 'reject', respondedBy: 'erin' }).catch((error: unknown) => {
-          if (!HitlError.is(error, 'conflict')) throw error;
-        });
+        for (const id of ids.slice(1))
+          await e.manager.respond(id, { decision: 'reject', respondedBy: 'erin' }).catch((error: unknown) => {
+            if (!HitlError.is(error, 'conflict')) throw error;
+          });
         const seen = await within(Promise.all(waiters), 10_000, `D's waiters after the restore in ${what}`);
         for (const [index, waiter] of seen.entries()) {
           const id = ids[Math.min(index, 2)]!;

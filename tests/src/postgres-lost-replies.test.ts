@@ -44,13 +44,22 @@ describe('lost replies on the Postgres store: the writer still follows up', () =
     const { tableName, instances } = nextTable();
     // A's clock jumps 60 s between the lost write and its retry: a lease longer than that keeps the
     // hook job A wrote claimed by A, so it runs once (a lease that ran out would let it run again).
-    const a = instances.start('a', { port: proxy.port, manualTime: true, pool: { query_timeout: 1_500 }, manager: { outbox: { leaseMs: 600_000 } } });
+    const a = instances.start('a', {
+      port: proxy.port,
+      manualTime: true,
+      pool: { query_timeout: 1_500 },
+      manager: { outbox: { leaseMs: 600_000 } },
+    });
     const b = instances.start('b');
     await Promise.all([a.store.migrate(), b.store.migrate()]);
     const trials = await runLostDecideTrials({ a, b, admin, proxy, tableName, faults: lostReplyFaults(12) });
     for (const { id, response, waiterOnA, retriedAt, fault } of trials) {
       // D1: A's store drops the NOTIFY of its own (lost) write, so its waiter is never woken.
-      const onA = await within(waiterOnA, Math.max(retriedAt + 2_000 - Date.now(), 0) + 50, `A's waiter on ${id} (${JSON.stringify(fault)})`);
+      const onA = await within(
+        waiterOnA,
+        Math.max(retriedAt + 2_000 - Date.now(), 0) + 50,
+        `A's waiter on ${id} (${JSON.stringify(fault)})`,
+      );
       expect(onA.outcome).toEqual(response);
     }
     await settle(b, [a, b]);
@@ -77,9 +86,15 @@ describe('lost replies on the Postgres store: the writer still follows up', () =
     await b.manager.respond(request.id, { decision: 'approve', respondedBy: 'bob' });
     expect((await within(waiting, 5_000, "A's waiter")).outcome).toMatchObject({ decision: 'approve' });
     await settle(b, [a, b]);
-    expect(b.events.filter((event) => event.record.request.id === request.id).map((event) => event.type)).toEqual(['request-created', 'request-decided']);
+    expect(b.events.filter((event) => event.record.request.id === request.id).map((event) => event.type)).toEqual([
+      'request-created',
+      'request-decided',
+    ]);
     // D1: A never announces the creation it made; D4: nobody is ever asked to review the request.
-    expect(a.events.filter((event) => event.record.request.id === request.id).map((event) => event.type)).toEqual(['request-created', 'request-decided']);
+    expect(a.events.filter((event) => event.record.request.id === request.id).map((event) => event.type)).toEqual([
+      'request-created',
+      'request-decided',
+    ]);
     expect(notifier.records.map((record) => record.request.id)).toEqual([request.id]);
   });
 

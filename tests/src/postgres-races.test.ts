@@ -93,7 +93,9 @@ describe('races on the Postgres store', () => {
     expect(runs).toBeGreaterThanOrEqual(1_000);
     const after = await statusTally();
     const added = Object.fromEntries(Object.entries(after).map(([status, count]) => [status, count - (before[status] ?? 0)]));
-    console.info(`Postgres interleavings, open-ended requests: ${runs} runs in ${Date.now() - startedAt} ms; final statuses ${JSON.stringify(added)}`);
+    console.info(
+      `Postgres interleavings, open-ended requests: ${runs} runs in ${Date.now() - startedAt} ms; final statuses ${JSON.stringify(added)}`,
+    );
     expect(after.pending ?? 0).toBe(0);
     expect(added.expired ?? 0).toBe(0);
     for (const status of ['approved', 'rejected', 'modified', 'cancelled']) expect(added[status] ?? 0).toBeGreaterThanOrEqual(5);
@@ -123,84 +125,90 @@ describe('races on the Postgres store', () => {
     const startedAt = Date.now();
     const recentLatencies: number[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...variants), fc.integer({ min: -15, max: 15 }), fc.boolean(), async (variant, offsetMs, slowReply) => {
-        trials++;
-        const typical = recentLatencies.length === 0 ? 5 : [...recentLatencies].sort((x, y) => x - y)[Math.floor(recentLatencies.length / 2)]!;
-        const trialStart = Date.now();
-        const clock = createManualClock(trialStart + offsetMs + typical - 20);
-        const hooks: string[] = [];
-        const hookRan = deferred();
-        const hook = (name: string) => () => {
-          hooks.push(name);
-          hookRan.resolve();
-        };
-        const manager = createManager({
-          store: slowReply ? gatedStore : store,
-          now: clock.now,
-          scheduler: clock,
-          timeoutMs: 20,
-          hooks: {
-            onApprove: hook('approve'),
-            onTimeout: hook('timeout'),
-            onReject: hook('reject'),
-            onCancel: hook('cancel'),
-            onError: () => undefined,
-          },
-        });
-        const events: ManagerEvent['type'][] = [];
-        const eventSeen = deferred();
-        let id = '';
-        manager.subscribe((event) => {
-          if (event.record.request.id !== id || event.type === 'request-created') return;
-          events.push(event.type);
-          eventSeen.resolve();
-        });
-        try {
-          const record: ApprovalRecord = await manager.submit({ toolName: 'delete_user', input: { trial: trials } });
-          id = record.request.id;
-          const waiter = manager.waitFor(id).then(
-            (response) => response.decision,
-            (error: unknown) => (HitlError.is(error) ? error.code : 'unexpected'),
-          );
-          if (slowReply) gated.holdUntil(waiter);
-          const approve = () =>
-            manager.respond(id, { decision: 'approve', respondedBy: 'alice' }).then(
-              (decided) => (decided.status === 'approved' ? 'approved' : `unexpected ${decided.status}`),
+      fc.asyncProperty(
+        fc.constantFrom(...variants),
+        fc.integer({ min: -15, max: 15 }),
+        fc.boolean(),
+        async (variant, offsetMs, slowReply) => {
+          trials++;
+          const typical =
+            recentLatencies.length === 0 ? 5 : [...recentLatencies].sort((x, y) => x - y)[Math.floor(recentLatencies.length / 2)]!;
+          const trialStart = Date.now();
+          const clock = createManualClock(trialStart + offsetMs + typical - 20);
+          const hooks: string[] = [];
+          const hookRan = deferred();
+          const hook = (name: string) => () => {
+            hooks.push(name);
+            hookRan.resolve();
+          };
+          const manager = createManager({
+            store: slowReply ? gatedStore : store,
+            now: clock.now,
+            scheduler: clock,
+            timeoutMs: 20,
+            hooks: {
+              onApprove: hook('approve'),
+              onTimeout: hook('timeout'),
+              onReject: hook('reject'),
+              onCancel: hook('cancel'),
+              onError: () => undefined,
+            },
+          });
+          const events: ManagerEvent['type'][] = [];
+          const eventSeen = deferred();
+          let id = '';
+          manager.subscribe((event) => {
+            if (event.record.request.id !== id || event.type === 'request-created') return;
+            events.push(event.type);
+            eventSeen.resolve();
+          });
+          try {
+            const record: ApprovalRecord = await manager.submit({ toolName: 'delete_user', input: { trial: trials } });
+            id = record.request.id;
+            const waiter = manager.waitFor(id).then(
+              (response) => response.decision,
               (error: unknown) => (HitlError.is(error) ? error.code : 'unexpected'),
             );
-          let answer: string;
-          if (variant === 'timer-first') {
-            clock.advance(20);
-            answer = await approve();
-          } else if (variant === 'together') {
-            const responding = approve();
-            clock.advance(20);
-            answer = await responding;
-          } else {
-            answer = await approve();
+            if (slowReply) gated.holdUntil(waiter);
+            const approve = () =>
+              manager.respond(id, { decision: 'approve', respondedBy: 'alice' }).then(
+                (decided) => (decided.status === 'approved' ? 'approved' : `unexpected ${decided.status}`),
+                (error: unknown) => (HitlError.is(error) ? error.code : 'unexpected'),
+              );
+            let answer: string;
+            if (variant === 'timer-first') {
+              clock.advance(20);
+              answer = await approve();
+            } else if (variant === 'together') {
+              const responding = approve();
+              clock.advance(20);
+              answer = await responding;
+            } else {
+              answer = await approve();
+            }
+            recentLatencies.push(Date.now() - trialStart);
+            if (recentLatencies.length > 20) recentLatencies.shift();
+            const seen = await within(waiter, 10_000, 'the waiter');
+            // The hook runs when the recording statement's reply arrives, the event when this manager
+            // hears of the change: wait for both (bounded), then one more turn for any duplicate.
+            await within(hookRan.promise, 10_000, 'the hook');
+            await within(eventSeen.promise, 10_000, 'the event');
+            await new Promise((resolve) => setImmediate(resolve));
+            const stored = await store.get(id);
+            if (stored?.status === 'approved') {
+              expect([answer, seen, events, hooks]).toEqual(['approved', 'approve', ['request-decided'], ['approve']]);
+            } else {
+              expect(stored?.status).toBe('expired');
+              expect([answer, seen, events, hooks]).toEqual(['conflict', 'timeout', ['request-expired'], ['timeout']]);
+            }
+            const key = `${variant}:${stored?.status}`;
+            tally.set(key, (tally.get(key) ?? 0) + 1);
+          } finally {
+            gated.release();
+            await manager.close();
           }
-          recentLatencies.push(Date.now() - trialStart);
-          if (recentLatencies.length > 20) recentLatencies.shift();
-          const seen = await within(waiter, 10_000, 'the waiter');
-          // The hook runs when the recording statement's reply arrives, the event when this manager
-          // hears of the change: wait for both (bounded), then one more turn for any duplicate.
-          await within(hookRan.promise, 10_000, 'the hook');
-          await within(eventSeen.promise, 10_000, 'the event');
-          await new Promise((resolve) => setImmediate(resolve));
-          const stored = await store.get(id);
-          if (stored?.status === 'approved') {
-            expect([answer, seen, events, hooks]).toEqual(['approved', 'approve', ['request-decided'], ['approve']]);
-          } else {
-            expect(stored?.status).toBe('expired');
-            expect([answer, seen, events, hooks]).toEqual(['conflict', 'timeout', ['request-expired'], ['timeout']]);
-          }
-          const key = `${variant}:${stored?.status}`;
-          tally.set(key, (tally.get(key) ?? 0) + 1);
-        } finally {
-          gated.release();
-          await manager.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 1_000 },
     );
     heldReplies = gated.held;
@@ -208,7 +216,9 @@ describe('races on the Postgres store', () => {
     await gated.pool.end();
     expect(trials).toBeGreaterThanOrEqual(1_000);
     const counts = Object.fromEntries([...tally].sort());
-    console.info(`Postgres expiry instant: ${trials} trials in ${Date.now() - startedAt} ms; ${JSON.stringify(counts)}; ${heldReplies} expiry replies held past the waiter`);
+    console.info(
+      `Postgres expiry instant: ${trials} trials in ${Date.now() - startedAt} ms; ${JSON.stringify(counts)}; ${heldReplies} expiry replies held past the waiter`,
+    );
     // The forced order (waiter before the hook's reply) really happened.
     expect(heldReplies).toBeGreaterThan(50);
     // Both outcomes happen, so the race was real.
@@ -230,7 +240,12 @@ function deferred(): { promise: Promise<void>; resolve(): void } {
  * whose replies are held until `holdUntil`'s promise settles (or `release`): a backend descheduled
  * between COMMIT and its reply, on demand. The change feed, on its own connection, is not held.
  */
-function createExpiryReplyGate(pool: pg.Pool): { pool: pg.Pool; held: number; holdUntil(promise: Promise<unknown>): void; release(): void } {
+function createExpiryReplyGate(pool: pg.Pool): {
+  pool: pg.Pool;
+  held: number;
+  holdUntil(promise: Promise<unknown>): void;
+  release(): void;
+} {
   let gate: Promise<unknown> | undefined;
   let open: (() => void) | undefined;
   const state = {
@@ -263,6 +278,8 @@ function createExpiryReplyGate(pool: pg.Pool): { pool: pg.Pool; held: number; ho
 }
 
 async function statusTally(): Promise<Record<string, number>> {
-  const statuses = await admin.query<{ status: string; count: string }>(`SELECT status, count(*)::text AS count FROM "${schema}"."${table}" GROUP BY status`);
+  const statuses = await admin.query<{ status: string; count: string }>(
+    `SELECT status, count(*)::text AS count FROM "${schema}"."${table}" GROUP BY status`,
+  );
   return Object.fromEntries(statuses.rows.map((row) => [row.status, Number(row.count)]));
 }

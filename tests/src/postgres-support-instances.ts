@@ -38,7 +38,10 @@ export interface InstanceOptions {
 export function createInstances({ schema, table }: { schema: string; table: string }) {
   const started: Instance[] = [];
 
-  function start(name: string, { port, pool: poolConfig = {}, store: storeOptions = {}, manager: managerOptions = {}, manualTime = false }: InstanceOptions = {}): Instance {
+  function start(
+    name: string,
+    { port, pool: poolConfig = {}, store: storeOptions = {}, manager: managerOptions = {}, manualTime = false }: InstanceOptions = {},
+  ): Instance {
     const applicationName = randomName(`hitl_${name}`);
     const url = new URL(databaseUrl);
     if (port !== undefined) {
@@ -138,7 +141,9 @@ export async function settle(from: Instance, instances: Instance[]): Promise<voi
 
 /** The pid of an instance's LISTEN connection (named `<application_name> hitl-listener`), if it is up. */
 export async function listenerPid(admin: pg.Client, instance: Instance): Promise<number | undefined> {
-  const result = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [`${instance.applicationName} hitl-listener`]);
+  const result = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+    `${instance.applicationName} hitl-listener`,
+  ]);
   return result.rows[0]?.pid;
 }
 

@@ -97,12 +97,19 @@ export async function runLostDecideTrials({
     a.clock.now = firstAt + 60_000;
     const retried = await a.manager.respond(id, decision);
     expect(retried.status, what).toBe('approved');
-    expect(retried.response, what).toMatchObject({ decision: 'approve', respondedBy: 'alice', decisionId: key, respondedAt: new Date(firstAt).toISOString() });
+    expect(retried.response, what).toMatchObject({
+      decision: 'approve',
+      respondedBy: 'alice',
+      decisionId: key,
+      respondedAt: new Date(firstAt).toISOString(),
+    });
     expect(await b.manager.respond(id, decision), what).toEqual(retried);
     const retriedAt = Date.now();
     expect((await errorOf(a.manager.respond(id, { decision: 'approve', respondedBy: 'alice' }))).code, what).toBe('conflict');
     expect((await errorOf(b.manager.respond(id, { decision: 'approve', respondedBy: 'alice' }))).code, what).toBe('conflict');
-    expect((await errorOf(a.manager.respond(id, { decision: 'reject', respondedBy: 'alice', idempotencyKey: key }))).code, what).toBe('conflict');
+    expect((await errorOf(a.manager.respond(id, { decision: 'reject', respondedBy: 'alice', idempotencyKey: key }))).code, what).toBe(
+      'conflict',
+    );
 
     const row = await admin.query<{ status: string; response: unknown }>(`SELECT status, response FROM ${tableName} WHERE id = $1`, [id]);
     expect(row.rows, what).toEqual([{ status: 'approved', response: retried.response }]);

@@ -88,7 +88,8 @@ export async function createPostgresProxy(target: { host: string; port: number }
   const pairs = new Set<Pair>();
   /** Prepared-statement names of the store's statements, learned from `Parse` messages. */
   const statementNames = new Map<string, TrappedStatement>();
-  const armed: { statement: TrappedStatement; fault: StatementFault; resolve(value: TrappedReply): void; reject(error: Error): void }[] = [];
+  const armed: { statement: TrappedStatement; fault: StatementFault; resolve(value: TrappedReply): void; reject(error: Error): void }[] =
+    [];
   let mode: 'forward' | CutMode = 'forward';
   let port = 0;
   /** A cut waiting for a number of statements to pass. */
@@ -187,7 +188,11 @@ export async function createPostgresProxy(target: { host: string; port: number }
         const total = 1 + reply.readInt32BE(offset + 1);
         if (reply.length - offset < total) return undefined;
         if (type === 'C') outcome = cString(reply, offset + 5).text;
-        if (type === 'E') outcome = `error: ${reply.toString('utf8', offset + 5, offset + total).replace(/\0/g, ' ').trim()}`;
+        if (type === 'E')
+          outcome = `error: ${reply
+            .toString('utf8', offset + 5, offset + total)
+            .replace(/\0/g, ' ')
+            .trim()}`;
         offset += total;
         if (type === 'Z') return { end: offset, outcome };
       }

@@ -39,7 +39,15 @@ async function setUp(clock: SteppingClock) {
       return { kind: 'answer', status: 204 };
     },
   });
-  webhook = createWebhookNotifier({ url: receiver.url(0), concurrency: 1, timeoutMs: 5_000, retry: { attempts: 3 }, now: clock.now, scheduler: clock, logger: silent });
+  webhook = createWebhookNotifier({
+    url: receiver.url(0),
+    concurrency: 1,
+    timeoutMs: 5_000,
+    retry: { attempts: 3 },
+    now: clock.now,
+    scheduler: clock,
+    logger: silent,
+  });
   manager = createManager({ notifiers: [webhook], now: clock.now, scheduler: clock, logger: silent, hooks: { onError: () => undefined } });
   const failures: Array<Extract<ManagerEvent, { type: 'notify-failed' }>> = [];
   manager.subscribe((event) => {

@@ -167,7 +167,8 @@ export function checkNotification(
     const kind = classify(attempt.behaviour);
     if (kind === 'timeout' || kind === 'timeout-delivered') {
       if (attempt.closedAt === undefined) problem(`${where} (${attempt.behaviour.kind}) was never cut by the sender`);
-      else if (attempt.closedAt > attempt.at + policy.timeoutMs) problem(`${where} (${attempt.behaviour.kind}) stayed open past the attempt timeout`);
+      else if (attempt.closedAt > attempt.at + policy.timeoutMs)
+        problem(`${where} (${attempt.behaviour.kind}) stayed open past the attempt timeout`);
       else if (attempt.closedAt === attempt.at + policy.timeoutMs) tally.cutAtTimeout += 1;
     }
   }
@@ -178,14 +179,18 @@ export function checkNotification(
     const current = attempts[index]!;
     const kind = classify(previous.behaviour);
     if (kind !== 'retry' && kind !== 'timeout') {
-      problem(`attempt ${current.number} came after attempt ${previous.number} answered ${behaviourName(previous.behaviour)} (${kind}): sent again after a final answer`);
+      problem(
+        `attempt ${current.number} came after attempt ${previous.number} answered ${behaviourName(previous.behaviour)} (${kind}): sent again after a final answer`,
+      );
       continue;
     }
     const gap = current.at - endOf(previous, policy);
     if (kind === 'timeout') {
       tally.gaps.afterTimeout += 1;
       if (previous.closedAt !== previous.at + policy.timeoutMs) {
-        problem(`attempt ${previous.number} (${previous.behaviour.kind}) at ${previous.at} was cut at ${previous.closedAt}, not at the ${policy.timeoutMs} ms timeout`);
+        problem(
+          `attempt ${previous.number} (${previous.behaviour.kind}) at ${previous.at} was cut at ${previous.closedAt}, not at the ${policy.timeoutMs} ms timeout`,
+        );
       }
     }
     const asked = previous.behaviour.kind === 'answer' ? retryAfterMs(previous.retryAfterHeader, previous.at) : undefined;
@@ -194,10 +199,15 @@ export function checkNotification(
       if (asked > policy.maxDelayMs) tally.gaps.retryAfterCapped += 1;
       const expected = Math.min(asked, policy.maxDelayMs);
       if (gap < expected) {
-        problem(`attempt ${current.number} came ${gap} ms after a Retry-After of ${JSON.stringify(previous.retryAfterHeader)}: before the ${expected} ms asked (capped at ${policy.maxDelayMs})`);
+        problem(
+          `attempt ${current.number} came ${gap} ms after a Retry-After of ${JSON.stringify(previous.retryAfterHeader)}: before the ${expected} ms asked (capped at ${policy.maxDelayMs})`,
+        );
       } else if (gap > expected) {
         if (context.slotFreedAt(view.shard, current.at)) tally.gaps.waitedForSlot += 1;
-        else problem(`attempt ${current.number} came ${gap} ms after a Retry-After of ${JSON.stringify(previous.retryAfterHeader)}; expected ${expected} ms (capped at ${policy.maxDelayMs}), and no slot was freed then`);
+        else
+          problem(
+            `attempt ${current.number} came ${gap} ms after a Retry-After of ${JSON.stringify(previous.retryAfterHeader)}; expected ${expected} ms (capped at ${policy.maxDelayMs}), and no slot was freed then`,
+          );
       }
     } else {
       tally.gaps.backoff += 1;
@@ -205,18 +215,23 @@ export function checkNotification(
       if (gap < 0) problem(`attempt ${current.number} came ${gap} ms after attempt ${previous.number} ended: before it ended`);
       else if (gap >= limit) {
         if (context.slotFreedAt(view.shard, current.at)) tally.gaps.waitedForSlot += 1;
-        else problem(`attempt ${current.number} came ${gap} ms after attempt ${previous.number} ended; the backoff is in [0, ${limit}) and no slot was freed then`);
+        else
+          problem(
+            `attempt ${current.number} came ${gap} ms after attempt ${previous.number} ended; the backoff is in [0, ${limit}) and no slot was freed then`,
+          );
       }
     }
   }
 
   // The outcome: delivered, or exactly one notify-failed that matches what the receiver saw.
-  if (view.failures.length > 1) problem(`${view.failures.length} notify-failed events: ${view.failures.map((failure) => failure.message).join(' | ')}`);
+  if (view.failures.length > 1)
+    problem(`${view.failures.length} notify-failed events: ${view.failures.map((failure) => failure.message).join(' | ')}`);
   const last = attempts.at(-1);
   const failure = view.failures[0];
   if (failure === undefined && view.closing === 'manager-first') {
     // manager.close() aborts the deliveries it started and reports none of them: a shutdown, not a failure.
-    if (attempts.length === 0 || attempts.some((attempt) => attempt.closedAt === undefined)) problem('manager.close() did not cut the hanging attempt');
+    if (attempts.length === 0 || attempts.some((attempt) => attempt.closedAt === undefined))
+      problem('manager.close() did not cut the hanging attempt');
     count(tally.failures, 'aborted by manager.close() (not reported)');
     return;
   }
@@ -226,7 +241,8 @@ export function checkNotification(
       problem(`neither delivered nor reported: ${attempts.length} attempts, the last ${last ? behaviourName(last.behaviour) : 'none'}`);
       return;
     }
-    if (kind === 'timeout-delivered' && last.closedAt !== last.at + policy.timeoutMs) problem('a stalled 2xx body was not cut at the attempt timeout');
+    if (kind === 'timeout-delivered' && last.closedAt !== last.at + policy.timeoutMs)
+      problem('a stalled 2xx body was not cut at the attempt timeout');
     tally.delivered += 1;
     return;
   }
@@ -249,8 +265,10 @@ export function checkNotification(
       problem(`reported failed after ${reported} attempts; the receiver saw ${attempts.length}`);
       return;
     }
-    if (!reasonPattern(last.behaviour, policy).test(reason)) problem(`the failure reason ${JSON.stringify(reason)} does not match the last answer (${behaviourName(last.behaviour)})`);
-    if (failure.at !== endOf(last, policy)) problem(`the failure was reported at ${failure.at}, not when the last attempt ended (${endOf(last, policy)})`);
+    if (!reasonPattern(last.behaviour, policy).test(reason))
+      problem(`the failure reason ${JSON.stringify(reason)} does not match the last answer (${behaviourName(last.behaviour)})`);
+    if (failure.at !== endOf(last, policy))
+      problem(`the failure was reported at ${failure.at}, not when the last attempt ended (${endOf(last, policy)})`);
     const kind = classify(last.behaviour);
     if (kind === 'delivered' || kind === 'timeout-delivered') {
       problem('reported failed after a 2xx answer');
@@ -271,13 +289,15 @@ export function checkNotification(
       const end = endOf(last, policy);
       const asked = last.behaviour.kind === 'answer' ? retryAfterMs(last.retryAfterHeader, last.at) : undefined;
       if (asked !== undefined) {
-        if (end + Math.min(asked, policy.maxDelayMs) < view.expiresAt) problem(`gave up for the expiry although the Retry-After wait ends before ${view.expiresAt}`);
+        if (end + Math.min(asked, policy.maxDelayMs) < view.expiresAt)
+          problem(`gave up for the expiry although the Retry-After wait ends before ${view.expiresAt}`);
       } else if (end + ceiling(policy, reported) <= view.expiresAt) {
         problem(`gave up for the expiry at ${end} although any backoff (< ${ceiling(policy, reported)} ms) ends before ${view.expiresAt}`);
       }
       count(tally.failures, 'retries stopped: request expires first');
     } else {
-      if (reported !== policy.attempts) problem(`gave up after ${reported} of ${policy.attempts} attempts on a retryable answer: ${reason}`);
+      if (reported !== policy.attempts)
+        problem(`gave up after ${reported} of ${policy.attempts} attempts on a retryable answer: ${reason}`);
       count(tally.failures, 'attempts used up');
     }
     return;
@@ -287,7 +307,8 @@ export function checkNotification(
     const reported = Number(dropped[1]);
     if (view.shard !== context.queueShard) problem('dropped outside the small-queue shard');
     // The attempt in flight when the delivery was dropped may or may not have reached the receiver.
-    if (reported !== attempts.length && reported !== attempts.length + 1) problem(`reported dropped after ${reported} attempts; the receiver saw ${attempts.length}`);
+    if (reported !== attempts.length && reported !== attempts.length + 1)
+      problem(`reported dropped after ${reported} attempts; the receiver saw ${attempts.length}`);
     count(tally.failures, 'dropped: queue full');
     return;
   }
@@ -301,7 +322,8 @@ export function checkNotification(
   const abandoned = ABANDONED.exec(failure.message);
   if (abandoned) {
     if (view.closing !== 'notifier-first') problem('abandoned by the notifier close(), outside the notifier-first closing phase');
-    if (Number(abandoned[1]) !== attempts.length) problem(`reported abandoned after ${abandoned[1]} attempts; the receiver saw ${attempts.length}`);
+    if (Number(abandoned[1]) !== attempts.length)
+      problem(`reported abandoned after ${abandoned[1]} attempts; the receiver saw ${attempts.length}`);
     count(tally.failures, 'abandoned by close()');
     return;
   }

@@ -123,8 +123,7 @@ function buildPlans(seed: number): Plan[] {
   for (let index = 0; index < NOTIFICATIONS; index += 1) {
     const shard = index % SHARDS;
     const local = Math.floor(index / SHARDS);
-    const submitAt =
-      START + (shard === QUEUE_SHARD ? 5_000 + 10_000 * Math.floor(local / BURST) : Math.floor(random() * SUBMIT_WINDOW_MS));
+    const submitAt = START + (shard === QUEUE_SHARD ? 5_000 + 10_000 * Math.floor(local / BURST) : Math.floor(random() * SUBMIT_WINDOW_MS));
     const timeoutMs = pick(REQUEST_TIMEOUTS, random());
     const expiresAt = submitAt + timeoutMs;
     const fateDraw = random();
@@ -231,7 +230,8 @@ describe('webhook receiver chaos', () => {
           const kind = classify(attempt.behaviour);
           const track = tracks.get(attempt.requestId);
           if (kind !== 'timeout' && kind !== 'timeout-delivered') return false;
-          if (attempt.at + POLICY.timeoutMs <= now || !track || track.failures.length > 0 || closedManagers.has(attempt.shard)) return false;
+          if (attempt.at + POLICY.timeoutMs <= now || !track || track.failures.length > 0 || closedManagers.has(attempt.shard))
+            return false;
           liveHangs[attempt.shard] = (liveHangs[attempt.shard] ?? 0) + 1;
         }
         return shards.every((shard) => shard.webhook.stats().sending === liveHangs[shard.index]);
@@ -256,8 +256,10 @@ describe('webhook receiver chaos', () => {
       const sampleStats = () => {
         for (const shard of shards) {
           const stats = shard.webhook.stats();
-          if (stats.pending > shard.maxQueue) violations.push(`shard ${shard.index}: ${stats.pending} held, over maxQueue ${shard.maxQueue}`);
-          if (stats.sending > shard.concurrency) violations.push(`shard ${shard.index}: ${stats.sending} in flight, over concurrency ${shard.concurrency}`);
+          if (stats.pending > shard.maxQueue)
+            violations.push(`shard ${shard.index}: ${stats.pending} held, over maxQueue ${shard.maxQueue}`);
+          if (stats.sending > shard.concurrency)
+            violations.push(`shard ${shard.index}: ${stats.sending} in flight, over concurrency ${shard.concurrency}`);
           if (stats.retrying > stats.pending) violations.push(`shard ${shard.index}: ${stats.retrying} retrying of ${stats.pending} held`);
           peaks.pending = Math.max(peaks.pending, stats.pending);
           peaks.sending = Math.max(peaks.sending, stats.sending);
@@ -312,7 +314,8 @@ describe('webhook receiver chaos', () => {
           const attempts = receiver.byRequestId.get(plan.id) ?? [];
           const last = attempts.at(-1);
           const lastKind = last === undefined ? undefined : classify(last.behaviour);
-          if (last && track.failures.length === 0 && lastKind !== 'delivered' && lastKind !== 'timeout-delivered') respondedWhileDelivering += 1;
+          if (last && track.failures.length === 0 && lastKind !== 'delivered' && lastKind !== 'timeout-delivered')
+            respondedWhileDelivering += 1;
         }
         const decision: Decision = kind === 'respond' ? plan.decision : plan.decision === 'approve' ? 'reject' : 'approve';
         const answered = shards[plan.shard]!.manager.respond(plan.id, {
@@ -335,7 +338,8 @@ describe('webhook receiver chaos', () => {
       const actions: Action[] = [];
       for (const plan of plans) {
         actions.push({ at: plan.submitAt, order: 0, plan, run: () => submit(plan) });
-        if (plan.fate === 'respond' || plan.fate === 'respond-twice') actions.push({ at: plan.respondAt, order: 1, plan, run: () => respond(plan, 'respond') });
+        if (plan.fate === 'respond' || plan.fate === 'respond-twice')
+          actions.push({ at: plan.respondAt, order: 1, plan, run: () => respond(plan, 'respond') });
         if (plan.fate === 'respond-twice') actions.push({ at: plan.secondAt, order: 2, plan, run: () => respond(plan, 'respond-again') });
         if (plan.fate === 'late-respond') actions.push({ at: plan.lateAt, order: 3, plan, run: () => respond(plan, 'respond-late') });
       }
@@ -404,7 +408,8 @@ describe('webhook receiver chaos', () => {
         await quiesce('after the odd managers closed');
         for (const index of closedManagers) {
           const stats = shards[index]!.webhook.stats();
-          if (stats.pending !== 0) violations.push(`shard ${index}: ${stats.pending} deliveries still held after manager.close() aborted them`);
+          if (stats.pending !== 0)
+            violations.push(`shard ${index}: ${stats.pending} deliveries still held after manager.close() aborted them`);
         }
         const closing = shards.map((shard) => shard.webhook.close({ deadlineMs: CLOSE_DEADLINE_MS }));
         await quiesce('after close() began');
@@ -413,15 +418,19 @@ describe('webhook receiver chaos', () => {
         await quiesce('after close() ended');
         for (const shard of shards) {
           const stats = shard.webhook.stats();
-          if (stats.pending !== 0 || stats.sending !== 0 || stats.retrying !== 0) violations.push(`shard ${shard.index}: still holds ${JSON.stringify(stats)} after close()`);
-          const late = await shard.webhook.notify(tracks.get(`closing-${shard.index}-0`)!.record!, { signal: new AbortController().signal }).then(
-            () => 'sent',
-            (error: unknown) => (HitlError.is(error) ? error.code : String(error)),
-          );
+          if (stats.pending !== 0 || stats.sending !== 0 || stats.retrying !== 0)
+            violations.push(`shard ${shard.index}: still holds ${JSON.stringify(stats)} after close()`);
+          const late = await shard.webhook
+            .notify(tracks.get(`closing-${shard.index}-0`)!.record!, { signal: new AbortController().signal })
+            .then(
+              () => 'sent',
+              (error: unknown) => (HitlError.is(error) ? error.code : String(error)),
+            );
           if (late !== 'notify_failed') violations.push(`shard ${shard.index}: notify after close() gave ${late}`);
         }
         for (const shard of shards) if (!closedManagers.has(shard.index)) await shard.manager.close();
-        if (clock.pendingTimers() !== 0) violations.push(`${clock.pendingTimers()} timers still set after every notifier and manager closed`);
+        if (clock.pendingTimers() !== 0)
+          violations.push(`${clock.pendingTimers()} timers still set after every notifier and manager closed`);
 
         // What the receiver saw, notification by notification.
         const tally = emptyTally();
@@ -442,13 +451,21 @@ describe('webhook receiver chaos', () => {
             failures: track.failures,
             closing: plan.closing,
           };
-          checkNotification(view, receiver.byRequestId.get(plan.id) ?? [], { policy: POLICY, queueShard: QUEUE_SHARD, goneAt, slotFreedAt }, violations, tally);
+          checkNotification(
+            view,
+            receiver.byRequestId.get(plan.id) ?? [],
+            { policy: POLICY, queueShard: QUEUE_SHARD, goneAt, slotFreedAt },
+            violations,
+            tally,
+          );
           for (const failure of track.failures) {
-            if (failure.notifier !== `webhook-${plan.shard}`) violations.push(`${plan.id}: notify-failed names notifier ${failure.notifier}`);
+            if (failure.notifier !== `webhook-${plan.shard}`)
+              violations.push(`${plan.id}: notify-failed names notifier ${failure.notifier}`);
           }
         }
         const unknown = receiver.attempts.filter((attempt) => !tracks.has(attempt.requestId));
-        if (unknown.length > 0) violations.push(`${unknown.length} requests at the receiver for no submitted request (first at ${unknown[0]!.path})`);
+        if (unknown.length > 0)
+          violations.push(`${unknown.length} requests at the receiver for no submitted request (first at ${unknown[0]!.path})`);
 
         // The approval path, request by request.
         let expired = 0;
@@ -460,7 +477,8 @@ describe('webhook receiver chaos', () => {
           if (track.record === undefined) continue; // submit failed: already a violation
           if (track.created !== 1) violations.push(`${where}: ${track.created} request-created events`);
           if (plan.closing) {
-            if (track.finals.length !== 0) violations.push(`${where}: closing request got ${track.finals.map((final) => final.type).join(', ')}`);
+            if (track.finals.length !== 0)
+              violations.push(`${where}: closing request got ${track.finals.map((final) => final.type).join(', ')}`);
             continue;
           }
           if (track.finals.length !== 1) {
@@ -471,14 +489,17 @@ describe('webhook receiver chaos', () => {
           const responded = plan.fate === 'respond' || plan.fate === 'respond-twice';
           if (responded) {
             decided += 1;
-            if (final.type !== 'request-decided' || final.record.status !== STATUS_OF[plan.decision]) violations.push(`${where}: ended ${final.type} ${final.record.status}, expected ${STATUS_OF[plan.decision]}`);
+            if (final.type !== 'request-decided' || final.record.status !== STATUS_OF[plan.decision])
+              violations.push(`${where}: ended ${final.type} ${final.record.status}, expected ${STATUS_OF[plan.decision]}`);
             if (final.at !== plan.respondAt) violations.push(`${where}: decided at ${final.at}, responded at ${plan.respondAt}`);
             if (track.waiter !== plan.decision) violations.push(`${where}: the waiter saw ${track.waiter}, expected ${plan.decision}`);
           } else {
             expired += 1;
             if (final.type !== 'request-expired') violations.push(`${where}: ended ${final.type}, expected request-expired`);
-            if (final.at !== plan.expiresAt) violations.push(`${where}: expired at +${final.at - START}, due at +${plan.expiresAt - START}`);
-            if (final.record.closedAt !== new Date(plan.expiresAt).toISOString()) violations.push(`${where}: closedAt ${final.record.closedAt}`);
+            if (final.at !== plan.expiresAt)
+              violations.push(`${where}: expired at +${final.at - START}, due at +${plan.expiresAt - START}`);
+            if (final.record.closedAt !== new Date(plan.expiresAt).toISOString())
+              violations.push(`${where}: closedAt ${final.record.closedAt}`);
             const expected = shards[plan.shard]!.onTimeout === 'reject' ? 'reject (automatic)' : 'error timeout';
             if (track.waiter !== expected) violations.push(`${where}: the waiter saw ${track.waiter}, expected ${expected}`);
           }
@@ -491,7 +512,8 @@ describe('webhook receiver chaos', () => {
                   ? ['error conflict']
                   : [];
           const outcomes = track.responses.map((response) => response.outcome);
-          if (outcomes.join() !== expectedResponses.join()) violations.push(`${where}: respond gave ${outcomes.join(', ')}, expected ${expectedResponses.join(', ')}`);
+          if (outcomes.join() !== expectedResponses.join())
+            violations.push(`${where}: respond gave ${outcomes.join(', ')}, expected ${expectedResponses.join(', ')}`);
           conflicts += outcomes.filter((outcome) => outcome === 'error conflict').length;
           if (track.responses.some((response) => !response.atOnce)) violations.push(`${where}: a respond waited for the event loop`);
         }
@@ -507,26 +529,37 @@ describe('webhook receiver chaos', () => {
           ).length;
           const stats = statsBeforeClose[shard.index]!;
           const gone = GONE_AFTER.has(shard.index);
-          if (stats.pending !== 0 || stats.sending !== 0 || stats.retrying !== 0) violations.push(`shard ${shard.index}: ${JSON.stringify(stats)} once the clock ran out`);
-          if (stats.delivered !== delivered) violations.push(`shard ${shard.index}: stats.delivered ${stats.delivered}, receiver and manager say ${delivered}`);
-          if (stats.dropped !== dropped) violations.push(`shard ${shard.index}: stats.dropped ${stats.dropped}, manager reported ${dropped}`);
+          if (stats.pending !== 0 || stats.sending !== 0 || stats.retrying !== 0)
+            violations.push(`shard ${shard.index}: ${JSON.stringify(stats)} once the clock ran out`);
+          if (stats.delivered !== delivered)
+            violations.push(`shard ${shard.index}: stats.delivered ${stats.delivered}, receiver and manager say ${delivered}`);
+          if (stats.dropped !== dropped)
+            violations.push(`shard ${shard.index}: stats.dropped ${stats.dropped}, manager reported ${dropped}`);
           // A notify refused at once (endpoint already disabled) is not a held delivery, so stats.failed leaves it out.
           const queuedFailures = stats.failed + stats.dropped;
           if (queuedFailures > failures.length || queuedFailures < failures.length - notSentAtOnce) {
-            violations.push(`shard ${shard.index}: stats.failed + dropped = ${queuedFailures}, manager reported ${failures.length} failures (${notSentAtOnce} refused at once)`);
+            violations.push(
+              `shard ${shard.index}: stats.failed + dropped = ${queuedFailures}, manager reported ${failures.length} failures (${notSentAtOnce} refused at once)`,
+            );
           }
           if (stats.disabled !== gone) violations.push(`shard ${shard.index}: stats.disabled ${stats.disabled}`);
           const goneWarnings = shard.warnings.filter((line) => line.includes('410 Gone')).length;
           const queueWarnings = shard.warnings.filter((line) => line.includes('queue full')).length;
           if (goneWarnings !== (gone ? 1 : 0)) violations.push(`shard ${shard.index}: ${goneWarnings} warnings about 410`);
-          if (shard.index === QUEUE_SHARD ? queueWarnings < 1 : queueWarnings !== 0) violations.push(`shard ${shard.index}: ${queueWarnings} queue-full warnings`);
+          if (shard.index === QUEUE_SHARD ? queueWarnings < 1 : queueWarnings !== 0)
+            violations.push(`shard ${shard.index}: ${queueWarnings} queue-full warnings`);
           const expectedAbandoned = closedManagers.has(shard.index) ? 0 : held[shard.index];
-          if (closingAbandoned[shard.index] !== expectedAbandoned) violations.push(`shard ${shard.index}: close() abandoned ${closingAbandoned[shard.index]}, expected ${expectedAbandoned} (held ${held[shard.index]})`);
+          if (closingAbandoned[shard.index] !== expectedAbandoned)
+            violations.push(
+              `shard ${shard.index}: close() abandoned ${closingAbandoned[shard.index]}, expected ${expectedAbandoned} (held ${held[shard.index]})`,
+            );
         }
         const failureEvents = allTracks.reduce((sum, track) => sum + track.failures.length, 0);
         const reportedErrors = managerErrors.filter((error) => HitlError.is(error, 'notify_failed')).length;
         if (reportedErrors !== failureEvents || managerErrors.length !== reportedErrors) {
-          violations.push(`onError got ${managerErrors.length} errors (${reportedErrors} notify_failed) for ${failureEvents} notify-failed events`);
+          violations.push(
+            `onError got ${managerErrors.length} errors (${reportedErrors} notify_failed) for ${failureEvents} notify-failed events`,
+          );
         }
         if (strayEvents !== 0) violations.push(`${strayEvents} events for requests of another manager or none`);
 
@@ -536,7 +569,12 @@ describe('webhook receiver chaos', () => {
           ['TCPServerWrap', 'TCPSocketWrap', 'Timeout'].filter((type) => (activeResources().get(type) ?? 0) > (baseline.get(type) ?? 0));
         const handlesStart = performance.now();
         while (leftover().length > 0 && performance.now() - handlesStart < 10_000) await new Promise((resolve) => setImmediate(resolve));
-        if (leftover().length > 0) violations.push(`handles left open: ${leftover().map((type) => `${type} ${activeResources().get(type)} > ${baseline.get(type) ?? 0}`).join(', ')}`);
+        if (leftover().length > 0)
+          violations.push(
+            `handles left open: ${leftover()
+              .map((type) => `${type} ${activeResources().get(type)} > ${baseline.get(type) ?? 0}`)
+              .join(', ')}`,
+          );
 
         const wallMs = Math.round(performance.now() - wallStart);
         const submitted = allTracks.filter((track) => !track.plan.closing && track.record !== undefined).length;

@@ -35,7 +35,13 @@ export function createCrm(): Crm {
   ]);
   const orders = new Map([
     ['12345', [{ id: 'A-1001', total: 49, status: 'refunded' }]],
-    ['67890', [{ id: 'B-2001', total: 99, status: 'paid' }, { id: 'B-2002', total: 12, status: 'refunded' }]],
+    [
+      '67890',
+      [
+        { id: 'B-2001', total: 99, status: 'paid' },
+        { id: 'B-2002', total: 12, status: 'refunded' },
+      ],
+    ],
   ]);
   const outbox: SentEmail[] = [];
   const refunds: Array<{ orderId: string; amount: number }> = [];
@@ -72,6 +78,9 @@ export function createCrm(): Crm {
       outbox.push({ ...email });
       return { sent: email.to };
     },
-    snapshot: () => ({ customers: [...customers.values()].map((customer) => ({ ...customer })), outbox: outbox.map((email) => ({ ...email })) }),
+    snapshot: () => ({
+      customers: [...customers.values()].map((customer) => ({ ...customer })),
+      outbox: outbox.map((email) => ({ ...email })),
+    }),
   };
 }

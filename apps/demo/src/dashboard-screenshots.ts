@@ -28,15 +28,37 @@ const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hitl/`;
 const ask = (request: InteractionRequest) => manager.requestInteraction(request).catch(() => undefined);
 // History first (older), then what is pending.
 const decided = [
-  { toolName: 'send_email', input: { to: 'ana@example.com', subject: 'Your refund' }, riskLevel: 'data_modification' as const, requestedBy: 'support-agent' },
+  {
+    toolName: 'send_email',
+    input: { to: 'ana@example.com', subject: 'Your refund' },
+    riskLevel: 'data_modification' as const,
+    requestedBy: 'support-agent',
+  },
   { toolName: 'delete_user', input: { user_id: 'u-311', hard: true }, riskLevel: 'irreversible' as const, requestedBy: 'support-agent' },
-  { toolName: 'refund_payment', input: { order_id: 'o-77', amount: 120 }, riskLevel: 'irreversible' as const, requestedBy: 'billing-agent' },
+  {
+    toolName: 'refund_payment',
+    input: { order_id: 'o-77', amount: 120 },
+    riskLevel: 'irreversible' as const,
+    requestedBy: 'billing-agent',
+  },
 ];
 for (const [index, request] of decided.entries()) {
   const submitted = await manager.submit(request);
-  if (index === 0) await manager.respond(submitted.request.id, { decision: 'approve', respondedBy: 'alice@example.com', feedback: 'Template checked' });
-  if (index === 1) await manager.respond(submitted.request.id, { decision: 'reject', respondedBy: 'bob@example.com', feedback: 'Legal hold on this account' });
-  if (index === 2) await manager.respond(submitted.request.id, { decision: 'modify', respondedBy: 'bob@example.com', modified: { order_id: 'o-77', amount: 60 }, feedback: 'Half: the rest is store credit' });
+  if (index === 0)
+    await manager.respond(submitted.request.id, { decision: 'approve', respondedBy: 'alice@example.com', feedback: 'Template checked' });
+  if (index === 1)
+    await manager.respond(submitted.request.id, {
+      decision: 'reject',
+      respondedBy: 'bob@example.com',
+      feedback: 'Legal hold on this account',
+    });
+  if (index === 2)
+    await manager.respond(submitted.request.id, {
+      decision: 'modify',
+      respondedBy: 'bob@example.com',
+      modified: { order_id: 'o-77', amount: 60 },
+      feedback: 'Half: the rest is store credit',
+    });
 }
 void ask({
   type: 'input',
@@ -86,8 +108,21 @@ void ask({
 });
 
 // Remembered decisions, as "Allow in this thread" / "Always allow" / "Never allow" make them.
-await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 'support-chat-9' }, maxUses: 20, grantedBy: 'alice@example.com', reason: 'Allowed in this thread' });
-await manager.grant({ effect: 'approve', toolPattern: 'read_*', ttlMs: 8 * 3_600_000, grantedBy: 'bob@example.com', reason: 'Read-only tools for the day' });
+await manager.grant({
+  effect: 'approve',
+  toolPattern: 'send_email',
+  scope: { threadId: 'support-chat-9' },
+  maxUses: 20,
+  grantedBy: 'alice@example.com',
+  reason: 'Allowed in this thread',
+});
+await manager.grant({
+  effect: 'approve',
+  toolPattern: 'read_*',
+  ttlMs: 8 * 3_600_000,
+  grantedBy: 'bob@example.com',
+  reason: 'Read-only tools for the day',
+});
 await manager.grant({ effect: 'deny', toolPattern: 'drop_*', grantedBy: 'ops@example.com', reason: 'Never in production' });
 
 const browser = await launchChromium();
@@ -107,7 +142,10 @@ try {
   await page.locator('header').evaluate((header) => ((header as unknown as { style: { position: string } }).style.position = 'static'));
   await refund.screenshot({ path: docs('dashboard-edit.png') });
   await refund.getByTestId('cancel-edit-button').click();
-  await page.getByTestId('request-group').first().screenshot({ path: docs('dashboard-turn.png') });
+  await page
+    .getByTestId('request-group')
+    .first()
+    .screenshot({ path: docs('dashboard-turn.png') });
 
   await page.getByRole('tab', { name: 'Grants' }).click();
   await page.getByTestId('grant-entry').nth(2).waitFor();
@@ -116,7 +154,9 @@ try {
   await page.getByRole('tab', { name: 'History' }).click();
   await page.getByTestId('history-entry').nth(2).waitFor();
   await page.screenshot({ path: docs('dashboard-history.png') });
-  console.log('wrote docs/dashboard-pending.png, docs/dashboard-edit.png, docs/dashboard-turn.png, docs/dashboard-history.png, docs/dashboard-grants.png');
+  console.log(
+    'wrote docs/dashboard-pending.png, docs/dashboard-edit.png, docs/dashboard-turn.png, docs/dashboard-history.png, docs/dashboard-grants.png',
+  );
 } finally {
   await browser.close();
   server.closeAllConnections();

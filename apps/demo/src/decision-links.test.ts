@@ -12,7 +12,8 @@ describe('decision links in the narration', () => {
     const demo = await startDemo({ port: 0, host: '127.0.0.1', scenario: null, print: (line) => lines.push(line) });
     started.push(demo);
     const record = await demo.manager.submit({ toolName: 'delete_user', input: { user_id: '42' }, riskLevel: 'irreversible' });
-    for (let waited = 0; !lines.some((line) => line.includes('🔗')) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let waited = 0; !lines.some((line) => line.includes('🔗')) && waited < 5_000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const link = /🔗 or decide in the browser: (\S+)/.exec(lines.join('\n'))?.[1];
     expect(link?.startsWith(`${demo.url}hitl/decide/`)).toBe(true);
 

@@ -98,7 +98,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     logNotifier,
     linkNotifier,
     ...(webhook ? [webhook] : []),
-    ...(slack ? [createSlackNotifier({ token: slack.token, channel: slack.channel, ...(slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}) })] : []),
+    ...(slack
+      ? [
+          createSlackNotifier({
+            token: slack.token,
+            channel: slack.channel,
+            ...(slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}),
+          }),
+        ]
+      : []),
   ];
   const manager = createManager({
     timeoutMs,
@@ -113,7 +121,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   if (store) {
     const cancelled = await cancelLeftovers(manager);
     if (cancelled > 0) {
-      print(`   ⏹  cancelled ${cancelled} pending request${cancelled === 1 ? '' : 's'} left by an earlier demo process (the agents that asked are gone)`);
+      print(
+        `   ⏹  cancelled ${cancelled} pending request${cancelled === 1 ? '' : 's'} left by an earlier demo process (the agents that asked are gone)`,
+      );
     }
   }
 
@@ -141,7 +151,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
             return run;
           }
           run.status = 'finished';
-          const summary = Object.entries(run.results).map(([tool, result]) => `${tool}: ${result.status === 'success' ? 'done' : clip(result.output, 120)}`);
+          const summary = Object.entries(run.results).map(
+            ([tool, result]) => `${tool}: ${result.status === 'success' ? 'done' : clip(result.output, 120)}`,
+          );
           narrator.say(run, `🏁 finished — ${summary.join('; ')}`);
           return run;
         },
@@ -198,14 +210,19 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         signingSecret: slack.signingSecret,
         ...(slack.slackApiUrl ? { slackApiUrl: slack.slackApiUrl } : {}),
         // Demo: anyone in your workspace (SLACK_TEAM_ID, when set) may decide.
-        resolveReviewer: (userId, teamId) => (slack.teamId === undefined || teamId === slack.teamId ? { id: `slack:${userId}`, roles: ['admin'] } : null),
+        resolveReviewer: (userId, teamId) =>
+          slack.teamId === undefined || teamId === slack.teamId ? { id: `slack:${userId}`, roles: ['admin'] } : null,
       }),
     );
   }
   app.post('/demo/run', express.json({ limit: '4kb' }), (request, response) => {
     const name: unknown = request.body?.scenario ?? 'all';
     if (!isScenario(name)) {
-      response.status(400).json({ error: { code: 'invalid_input', message: `scenario ${JSON.stringify(name)} is not one of ${Object.keys(scenarios).join(', ')}` } });
+      response
+        .status(400)
+        .json({
+          error: { code: 'invalid_input', message: `scenario ${JSON.stringify(name)} is not one of ${Object.keys(scenarios).join(', ')}` },
+        });
       return;
     }
     response.status(202).json({ runs: start(name) });
@@ -224,7 +241,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   app.use((error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
     if (response.headersSent) return next(error);
     const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
-    response.status(status).json({ error: { code: status === 500 ? 'internal_error' : 'invalid_input', message: status === 500 ? 'internal error' : 'bad request' } });
+    response
+      .status(status)
+      .json({
+        error: { code: status === 500 ? 'internal_error' : 'invalid_input', message: status === 500 ? 'internal error' : 'bad request' },
+      });
   });
 
   // Express 5 hands a failed listen (EADDRINUSE...) to the callback.
@@ -238,7 +259,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   });
   const address = server.address() as AddressInfo;
   url = `http://${host}:${address.port}/`;
-  decision.links = createDecisionLinks({ secret: options.decisionLinkSecret ?? randomBytes(32).toString('base64url'), baseUrl: `${url}hitl/decide` });
+  decision.links = createDecisionLinks({
+    secret: options.decisionLinkSecret ?? randomBytes(32).toString('base64url'),
+    baseUrl: `${url}hitl/decide`,
+  });
   decision.router = decision.links.router({ manager });
   if (scenario) start(scenario);
 

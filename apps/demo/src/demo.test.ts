@@ -4,7 +4,8 @@ import { chromiumPath, hasChromium, launchChromium, requireChromiumInCi } from '
 import { startDemo, type Demo } from './demo-server.js';
 
 requireChromiumInCi('The demo browser test');
-if (!hasChromium) console.warn(`Chromium not found at ${chromiumPath}: the browser test is skipped. Install it with apt-get install -y chromium.`);
+if (!hasChromium)
+  console.warn(`Chromium not found at ${chromiumPath}: the browser test is skipped. Install it with apt-get install -y chromium.`);
 
 const started: Demo[] = [];
 const browsers: Browser[] = [];
@@ -46,7 +47,9 @@ describe.skipIf(!hasChromium)('the demo, end to end in headless Chromium', () =>
       page.getByTestId('request-card').filter({ has: page.getByTestId('request-tool').getByText(tool, { exact: true }) });
     await card('delete_user').waitFor();
     await card('send_email').waitFor();
-    await expect(card('delete_user').getByTestId('request-description').textContent()).resolves.toContain('Delete the account of customer 12345');
+    await expect(card('delete_user').getByTestId('request-description').textContent()).resolves.toContain(
+      'Delete the account of customer 12345',
+    );
 
     // Deleting an account cannot be undone: Approve asks first.
     await card('delete_user').getByTestId('approve-button').click();
@@ -80,7 +83,11 @@ describe.skipIf(!hasChromium)('the demo, end to end in headless Chromium', () =>
 describe('the demo over HTTP', () => {
   it('the AI SDK agent waits for decisions made through the REST API, and the start page routes answer', async () => {
     const { demo, lines } = await demoServer();
-    const started = await fetch(`${demo.url}demo/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: 'ai-sdk' }) });
+    const started = await fetch(`${demo.url}demo/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scenario: 'ai-sdk' }),
+    });
     expect(started.status).toBe(202);
     const { runs } = (await started.json()) as { runs: Array<{ id: string; framework: string }> };
     expect(runs.map((run) => run.framework)).toEqual(['ai-sdk']);
@@ -98,10 +105,17 @@ describe('the demo over HTTP', () => {
     const edited = await fetch(`${demo.dashboardUrl}requests/${idOf('send_email')}/respond`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ decision: 'modify', modified: { to: 'alan@example.com', subject: 'Account closed', body: 'Done, with thanks.' } }),
+      body: JSON.stringify({
+        decision: 'modify',
+        modified: { to: 'alan@example.com', subject: 'Account closed', body: 'Done, with thanks.' },
+      }),
     });
     expect(edited.status).toBe(200);
-    const rejected = await fetch(`${demo.dashboardUrl}requests/${idOf('delete_user')}/reject`, { method: 'POST', headers, body: JSON.stringify({ feedback: 'keep the data for 30 days' }) });
+    const rejected = await fetch(`${demo.dashboardUrl}requests/${idOf('delete_user')}/reject`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ feedback: 'keep the data for 30 days' }),
+    });
     expect(rejected.status).toBe(200);
 
     const finished = await demo.finished(runId);
@@ -114,15 +128,27 @@ describe('the demo over HTTP', () => {
     // The refund's policy read its arguments: 12 is within 'small-refunds', so it ran without anyone.
     expect(finished.results.refund_payment).toEqual({ status: 'success', output: JSON.stringify({ refunded: 'B-2001', amount: 12 }) });
     expect(demo.crmOf(runId)?.refunds).toEqual([{ orderId: 'B-2001', amount: 12 }]);
-    expect(lines.join('\n')).toContain("refund_payment({\"order_id\":\"B-2001\",\"amount\":12}) auto-approved: policy 'small-refunds' reads the arguments");
+    expect(lines.join('\n')).toContain(
+      'refund_payment({"order_id":"B-2001","amount":12}) auto-approved: policy \'small-refunds\' reads the arguments',
+    );
     // A larger refund of the same tool waits for a human.
     const call = { toolName: 'refund_payment', confidence: 0.9, riskLevel: 'irreversible' } as const;
-    expect(demo.manager.evaluate({ ...call, input: { order_id: 'B-2001', amount: 12 } })).toMatchObject({ outcome: 'approve', policy: 'small-refunds' });
-    expect(demo.manager.evaluate({ ...call, input: { order_id: 'B-2001', amount: 99 } })).toMatchObject({ outcome: 'review', policy: 'refunds' });
+    expect(demo.manager.evaluate({ ...call, input: { order_id: 'B-2001', amount: 12 } })).toMatchObject({
+      outcome: 'approve',
+      policy: 'small-refunds',
+    });
+    expect(demo.manager.evaluate({ ...call, input: { order_id: 'B-2001', amount: 99 } })).toMatchObject({
+      outcome: 'review',
+      policy: 'refunds',
+    });
 
     const runPage = await fetch(`${demo.url}demo/runs/${runId}`);
     expect(((await runPage.json()) as { run: { status: string } }).run.status).toBe('finished');
-    const unknown = await fetch(`${demo.url}demo/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: 'nope' }) });
+    const unknown = await fetch(`${demo.url}demo/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scenario: 'nope' }),
+    });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('invalid_input');
     const missing = await fetch(`${demo.url}demo/runs/run999`);

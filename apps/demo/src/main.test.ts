@@ -12,8 +12,11 @@ describe('the demo command line', () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = execFile(process.execPath, [main, '--scenario', 'none'], { env: { ...process.env, PORT: String(port), DATABASE_URL: '' }, timeout: 30_000 }, (error, _stdout, stderr) =>
-          resolve({ code: error ? (child.exitCode ?? 1) : 0, stderr }),
+        const child = execFile(
+          process.execPath,
+          [main, '--scenario', 'none'],
+          { env: { ...process.env, PORT: String(port), DATABASE_URL: '' }, timeout: 30_000 },
+          (error, _stdout, stderr) => resolve({ code: error ? (child.exitCode ?? 1) : 0, stderr }),
         );
       });
       expect(result.code).toBe(1);

@@ -19,10 +19,20 @@ describe('narration', () => {
     const manager = createManager({ policies: [{ name: 'outbound', toolPattern: 'send_*', requireExplicit: true }] });
     managers.push(manager);
     const lines: string[] = [];
-    const narrator = createNarrator({ manager, dashboardUrl: () => 'http://localhost/hitl/', print: (line) => lines.push(line), runPrefix: 'abc123' });
+    const narrator = createNarrator({
+      manager,
+      dashboardUrl: () => 'http://localhost/hitl/',
+      print: (line) => lines.push(line),
+      runPrefix: 'abc123',
+    });
     const run = narrator.startRun('langchain', 'langchain', '12345');
     expect(run.id).toBe('abc123-run1');
-    const record = await manager.submit({ toolName: 'send_email', input: {}, riskLevel: 'irreversible', metadata: { toolCallId: `${run.id}:call-1` } });
+    const record = await manager.submit({
+      toolName: 'send_email',
+      input: {},
+      riskLevel: 'irreversible',
+      metadata: { toolCallId: `${run.id}:call-1` },
+    });
     await manager.respond(record.request.id, { decision: 'reject', feedback: 'x'.repeat(60_000), respondedBy: 'alice' });
     narrator.close();
 

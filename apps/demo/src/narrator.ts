@@ -87,7 +87,11 @@ export function createNarrator({
     const line = clip(text);
     const run = typeof target === 'object' ? target : undefined;
     if (run) run.steps.push({ at, text: line });
-    const tag = run ? `[${run.id} ${run.framework}] ` : target === 'orphan' ? '[orphaned: its agent is not in this process, nothing resumes] ' : '';
+    const tag = run
+      ? `[${run.id} ${run.framework}] `
+      : target === 'orphan'
+        ? '[orphaned: its agent is not in this process, nothing resumes] '
+        : '';
     print(`${dim}${at.slice(11, 19)}${reset} ${tag}${line}`);
   };
   const unsubscribe = manager.subscribe((event) => {
@@ -109,7 +113,11 @@ export function createNarrator({
           const remembered = record.response?.grantId === undefined ? '' : `, and allowed from now on (grant ${record.response.grantId})`;
           say(run, `✅ ${tool} approved by ${who(record)}${remembered}`);
         }
-        if (record.status === 'modified') say(run, `✏️  ${tool} approved by ${who(record)} with edited input ${clip(JSON.stringify(record.response?.modified) ?? '', 120)}`);
+        if (record.status === 'modified')
+          say(
+            run,
+            `✏️  ${tool} approved by ${who(record)} with edited input ${clip(JSON.stringify(record.response?.modified) ?? '', 120)}`,
+          );
         if (record.status === 'rejected' && !record.response?.automatic) {
           say(run, `❌ ${tool} rejected by ${who(record)}${record.response?.feedback ? `: "${clip(record.response.feedback, 120)}"` : ''}`);
         }

@@ -17,7 +17,12 @@ describe('policies.yaml, the demo policies as code', () => {
     const manager = createManager({ policies: supportPolicies });
     const decided = new Set<string>();
     for (const { call, expect: outcome, policy } of cases) {
-      const evaluation = manager.evaluate({ toolName: call.tool, input: call.input ?? {}, confidence: call.confidence ?? 0, riskLevel: call.risk ?? 'irreversible' });
+      const evaluation = manager.evaluate({
+        toolName: call.tool,
+        input: call.input ?? {},
+        confidence: call.confidence ?? 0,
+        riskLevel: call.risk ?? 'irreversible',
+      });
       expect({ tool: call.tool, outcome: evaluation.outcome, policy: evaluation.policy }).toEqual({ tool: call.tool, outcome, policy });
       if (evaluation.policy) decided.add(evaluation.policy);
     }

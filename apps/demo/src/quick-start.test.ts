@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const repoRoot = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: fileURLToPath(new URL('.', import.meta.url)) }).toString().trim();
+const repoRoot = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: fileURLToPath(new URL('.', import.meta.url)) })
+  .toString()
+  .trim();
 
 /** The environment of a new user: no workspace binaries on PATH, no npm or pnpm settings inherited from the test runner. */
 function cleanEnvironment(): NodeJS.ProcessEnv {
@@ -29,7 +31,9 @@ interface Started {
 async function startDemoCommand(directory: string, withinMs: number): Promise<Started> {
   const child = spawn('npm', ['run', 'demo'], { cwd: directory, env: cleanEnvironment(), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const ready = await new Promise<{ dashboardUrl: string; printedPid: number }>((resolve, reject) => {
     const guard = setTimeout(() => reject(new Error(`no dashboard URL within ${withinMs / 1000} s:\n${output.slice(-3000)}`)), withinMs);
     const read = (chunk: Buffer) => {

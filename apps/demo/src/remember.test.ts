@@ -37,7 +37,12 @@ describe('the "allow in this thread" scenario', () => {
     const finished = await demo.finished(run!.id);
     expect(finished.status).toBe('finished');
     // Both emails went out; only the first was put to a reviewer.
-    expect(demo.crmOf(run!.id)?.snapshot().outbox.map((message) => message.subject)).toEqual(['Your account is closed', 'Your data export']);
+    expect(
+      demo
+        .crmOf(run!.id)
+        ?.snapshot()
+        .outbox.map((message) => message.subject),
+    ).toEqual(['Your account is closed', 'Your data export']);
     const emails = (await demo.manager.list({ toolName: 'send_email' })).items;
     expect(emails).toHaveLength(1);
     const grants = await fetch(`${demo.dashboardUrl}grants?active=true`, { headers });

@@ -177,7 +177,10 @@ function hostileReport(smoke: boolean): void {
     cases.push([`${library.name}: parse 4,000 '!'`, () => library.compile(`${'!'.repeat(4000)}true`)]);
     cases.push([`${library.name}: parse 1 MB string literal`, () => library.compile(`"${'a'.repeat(1_000_000)}" == toolName`)]);
     const all = library.compile('input.list.all(x, x >= 0)');
-    cases.push([`${library.name}: all() over ${bigList.length.toLocaleString('en-US')} elements`, () => all({ ...call, input: { list: bigList } })]);
+    cases.push([
+      `${library.name}: all() over ${bigList.length.toLocaleString('en-US')} elements`,
+      () => all({ ...call, input: { list: bigList } }),
+    ]);
     const nested = library.compile('input.list.all(a, input.list.all(b, a + b >= 0))');
     cases.push([`${library.name}: nested all() over 1,000 × 1,000 elements`, () => nested({ ...call, input: { list: thousand } })]);
     const literal = `[${Array.from({ length: 10 }, (_, index) => index).join(',')}]`;
@@ -216,7 +219,9 @@ async function main(): Promise<void> {
       tasks[library.name] = () => evaluate(call);
     }
     const stats = await compareLatency(context, tasks);
-    console.log(`| \`${source}\` | ${libraries.map((library) => `${formatUs(stats[library.name]!.medianUs)} (${formatUs(stats[library.name]!.p99Us)})`).join(' | ')} |`);
+    console.log(
+      `| \`${source}\` | ${libraries.map((library) => `${formatUs(stats[library.name]!.medianUs)} (${formatUs(stats[library.name]!.p99Us)})`).join(' | ')} |`,
+    );
   }
   conformanceReport();
   hostileReport(smoke);

@@ -83,7 +83,8 @@ export async function createPeerPostgres(): Promise<PeerPostgres> {
         await store.close();
       }
       await Promise.all([...instances.map((instance) => instance.pool.end()), ...langGraphPools.map((pool) => pool.end())]);
-      for (const schema of [hitl.schema, hitlCarried.schema, langGraphSchema]) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      for (const schema of [hitl.schema, hitlCarried.schema, langGraphSchema])
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
     },
   };

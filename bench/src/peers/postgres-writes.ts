@@ -49,7 +49,13 @@ export async function readCounters(admin: pg.Client, schema: string): Promise<Wr
     [schema],
   );
   const row = wal.rows[0]!;
-  return { walBytes: Number(row.wal_bytes), walRecords: Number(row.wal_records), insertLsn: row.insert_lsn, flushLsn: row.flush_lsn, rows: Number(tables.rows[0]!.rows) };
+  return {
+    walBytes: Number(row.wal_bytes),
+    walRecords: Number(row.wal_records),
+    insertLsn: row.insert_lsn,
+    flushLsn: row.flush_lsn,
+    rows: Number(tables.rows[0]!.rows),
+  };
 }
 
 /**
@@ -78,7 +84,14 @@ SELECT coalesce(sum(record_length), 0)::text AS bytes FROM records
 WHERE start_lsn IN (SELECT start_lsn FROM touching) OR (xid <> 0 AND xid IN (SELECT xid FROM touching))`;
 
 /** The per-cycle deltas between two readings; `attributedWalBytes` is NaN without pg_walinspect. */
-export async function perCycle(admin: pg.Client, schema: string, before: WriteCounters, after: WriteCounters, cycles: number, walInspect: boolean) {
+export async function perCycle(
+  admin: pg.Client,
+  schema: string,
+  before: WriteCounters,
+  after: WriteCounters,
+  cycles: number,
+  walInspect: boolean,
+) {
   let attributed = Number.NaN;
   if (walInspect) {
     const result = await admin.query<{ bytes: string }>(ATTRIBUTED_WAL, [before.insertLsn, after.flushLsn, schema]);

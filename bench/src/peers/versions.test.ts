@@ -8,6 +8,8 @@ describe('installedVersion', () => {
   });
 
   it('fails loudly for a peer that is not installed, so its row cannot disappear', () => {
-    expect(() => installedVersion('@langchain/not-installed-peer')).toThrow("peer package '@langchain/not-installed-peer' is not installed for bench/");
+    expect(() => installedVersion('@langchain/not-installed-peer')).toThrow(
+      "peer package '@langchain/not-installed-peer' is not installed for bench/",
+    );
   });
 });

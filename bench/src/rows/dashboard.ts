@@ -105,11 +105,15 @@ async function listFetch(browser: Browser, url: string): Promise<number> {
   try {
     await page.goto(`${url}me`);
     return await page.evaluate(async (base) => {
-      const globals = globalThis as unknown as PageGlobals & { fetch(url: string): Promise<{ json(): Promise<{ items: unknown[]; nextCursor?: string }> }> };
+      const globals = globalThis as unknown as PageGlobals & {
+        fetch(url: string): Promise<{ json(): Promise<{ items: unknown[]; nextCursor?: string }> }>;
+      };
       const started = globals.performance.now();
       let cursor: string | undefined;
       for (let pages = 1; pages <= 21; pages += 1) {
-        const response = await globals.fetch(`${base}requests?status=pending&limit=${pages === 1 ? 20 : 500}${cursor ? `&cursor=${cursor}` : ''}`);
+        const response = await globals.fetch(
+          `${base}requests?status=pending&limit=${pages === 1 ? 20 : 500}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         cursor = (await response.json()).nextCursor;
         if (!cursor) break;
       }
@@ -169,7 +173,9 @@ async function liveDecisions(page: Page, manager: Manager, samples: number): Pro
     await page.waitForFunction((wanted) => (globalThis as unknown as PageGlobals).__seen?.[wanted] ?? false, id, { timeout: 10_000 });
     const sent = performance.timeOrigin + performance.now();
     await manager.respond(id, { decision: 'approve', respondedBy: 'bench-elsewhere' });
-    const handle = await page.waitForFunction((wanted) => (globalThis as unknown as PageGlobals).__gone?.[wanted] ?? false, id, { timeout: 10_000 });
+    const handle = await page.waitForFunction((wanted) => (globalThis as unknown as PageGlobals).__gone?.[wanted] ?? false, id, {
+      timeout: 10_000,
+    });
     delays.push({ shown: ((await handle.jsonValue()) as number) - sent, raw: (await rawArrival(page, `request-decided:${id}`)) - sent });
   }
   return delays;
@@ -177,7 +183,9 @@ async function liveDecisions(page: Page, manager: Manager, samples: number): Pro
 
 /** When the bare `EventSource` got this event (it may come after the card changed). */
 async function rawArrival(page: Page, key: string): Promise<number> {
-  const handle = await page.waitForFunction((wanted) => (globalThis as unknown as PageGlobals).__raw?.[wanted] ?? false, key, { timeout: 10_000 });
+  const handle = await page.waitForFunction((wanted) => (globalThis as unknown as PageGlobals).__raw?.[wanted] ?? false, key, {
+    timeout: 10_000,
+  });
   return (await handle.jsonValue()) as number;
 }
 
@@ -188,7 +196,9 @@ async function liveUpdates(page: Page, manager: Manager, samples: number): Promi
     const id = `live-${sample}-${Date.now()}`;
     const sent = performance.timeOrigin + performance.now();
     await manager.submit({ id, toolName: 'send_email', input: { to: `x${sample}@example.com` }, riskLevel: 'data_modification' });
-    const handle = await page.waitForFunction((wanted) => (globalThis as unknown as PageGlobals).__seen?.[wanted] ?? false, id, { timeout: 10_000 });
+    const handle = await page.waitForFunction((wanted) => (globalThis as unknown as PageGlobals).__seen?.[wanted] ?? false, id, {
+      timeout: 10_000,
+    });
     delays.push({ shown: ((await handle.jsonValue()) as number) - sent, raw: (await rawArrival(page, `request-created:${id}`)) - sent });
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -207,7 +217,14 @@ export async function dashboardSpeed(context: BenchContext): Promise<Row[]> {
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const full = await serve(count);
   const empty = await serve(0);

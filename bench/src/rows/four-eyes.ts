@@ -35,7 +35,8 @@ export async function fourEyes(context: BenchContext): Promise<Row[]> {
   const rounds = context.smoke ? 30 : 1_000;
   try {
     await store.migrate();
-    const submit = (id: string, toolName: string) => manager.submit({ id, toolName, input: { id }, riskLevel: 'irreversible', confidence: 0.8 });
+    const submit = (id: string, toolName: string) =>
+      manager.submit({ id, toolName, input: { id }, riskLevel: 'irreversible', confidence: 0.8 });
     for (let start = 0; start < rounds * 2; start += 100) {
       await Promise.all(Array.from({ length: 100 }, (_, offset) => submit(`sql-${start + offset}`, 'delete_user')));
     }
@@ -63,7 +64,9 @@ export async function fourEyes(context: BenchContext): Promise<Row[]> {
     // Through the manager: a plain decision against one approval of two.
     for (let start = 0; start < rounds; start += 100) {
       await Promise.all(
-        Array.from({ length: 100 }, (_, offset) => Promise.all([submit(`plain-${start + offset}`, 'delete_user'), submit(`dual-${start + offset}`, 'transfer_funds')])),
+        Array.from({ length: 100 }, (_, offset) =>
+          Promise.all([submit(`plain-${start + offset}`, 'delete_user'), submit(`dual-${start + offset}`, 'transfer_funds')]),
+        ),
       );
     }
     const respondMs: Record<'plain' | 'approval', number[]> = { plain: [], approval: [] };

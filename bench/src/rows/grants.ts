@@ -27,7 +27,8 @@ async function managerWithGrants(count: number): Promise<Manager> {
   for (let index = 0; index < count - globs; index++) {
     await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: `thread-${index}` }, grantedBy: 'bench' });
   }
-  for (let index = 0; index < globs; index++) await manager.grant({ effect: 'approve', toolPattern: `report_${index}_*`, grantedBy: 'bench' });
+  for (let index = 0; index < globs; index++)
+    await manager.grant({ effect: 'approve', toolPattern: `report_${index}_*`, grantedBy: 'bench' });
   return manager;
 }
 
@@ -35,7 +36,13 @@ async function fastPathRows(context: BenchContext): Promise<Row[]> {
   const count = 10_000;
   const granted = await managerWithGrants(count);
   const today = createManager({ policies, logger: quiet });
-  const covered: PolicyCall = { toolName: 'send_email', input: { to: 'ann@example.com' }, confidence: 0.9, riskLevel: 'data_modification', threadId: 'thread-5000' };
+  const covered: PolicyCall = {
+    toolName: 'send_email',
+    input: { to: 'ann@example.com' },
+    confidence: 0.9,
+    riskLevel: 'data_modification',
+    threadId: 'thread-5000',
+  };
   const uncovered: PolicyCall = { ...covered, toolName: 'delete_user', threadId: 'thread-5001' };
   let sink = 0;
   const stats = await compareLatency(context, {
@@ -90,7 +97,12 @@ async function respondManyRow(context: BenchContext): Promise<Row> {
   const pool = new pg.Pool({ connectionString: databaseUrl, application_name: 'hitl-bench-grants', max: 8 });
   pool.on('error', () => undefined);
   const store = createPostgresStore({ pool, schema, table: 'hitl_requests', logger: quiet, sweepIntervalMs: Infinity });
-  const manager = createManager({ store, logger: quiet, timeoutMs: Infinity, policies: [{ name: 'all', toolPattern: '*', requireExplicit: true }] });
+  const manager = createManager({
+    store,
+    logger: quiet,
+    timeoutMs: Infinity,
+    policies: [{ name: 'all', toolPattern: '*', requireExplicit: true }],
+  });
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
   try {
@@ -100,7 +112,11 @@ async function respondManyRow(context: BenchContext): Promise<Row> {
     const single: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const batch = async (runId: string) => {
-        const records = await Promise.all(Array.from({ length: 100 }, (_, index) => manager.submit({ toolName: 'delete_user', input: { user_id: `${runId}-${index}` }, runId })));
+        const records = await Promise.all(
+          Array.from({ length: 100 }, (_, index) =>
+            manager.submit({ toolName: 'delete_user', input: { user_id: `${runId}-${index}` }, runId }),
+          ),
+        );
         return records.map((record) => record.request.id);
       };
       const together = await batch(`many-${round}`);

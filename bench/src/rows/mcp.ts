@@ -25,7 +25,10 @@ export async function mcpProxyOverhead(context: BenchContext): Promise<Row[]> {
   const bin = join(dirname(createRequire(import.meta.url).resolve('@hitl/mcp/package.json')), 'dist', 'bin.js');
   const folder = await mkdtemp(join(tmpdir(), 'hitl-bench-mcp-'));
   const policies = join(folder, 'policies.yaml');
-  await writeFile(policies, 'policies:\n  - { name: reads, toolPattern: "get_*", maxRiskLevel: read_only }\n  - { name: rest, toolPattern: "*", requireExplicit: true }\n');
+  await writeFile(
+    policies,
+    'policies:\n  - { name: reads, toolPattern: "get_*", maxRiskLevel: read_only }\n  - { name: rest, toolPattern: "*", requireExplicit: true }\n',
+  );
   const direct = await stdioClient(process.execPath, [server]);
   const proxied = await stdioClient(process.execPath, [bin, '--policies', policies, '--', process.execPath, server]);
   const relay = fileURLToPath(new URL('../servers/stdio-relay.js', import.meta.url));
@@ -34,7 +37,11 @@ export async function mcpProxyOverhead(context: BenchContext): Promise<Row[]> {
     const call = (client: Client) => () => client.callTool({ name: 'get_weather', arguments: { city: 'Paris' } });
     const first = await proxied.callTool({ name: 'get_weather', arguments: { city: 'Paris' } });
     if (first.isError) throw new Error('the proxied call was not auto-approved');
-    const stats = await compareLatency(context, { raw: call(direct), wrapped: call(proxied), relayed: call(relayed) }, { rounds: 5, timeMs: 600 });
+    const stats = await compareLatency(
+      context,
+      { raw: call(direct), wrapped: call(proxied), relayed: call(relayed) },
+      { rounds: 5, timeMs: 600 },
+    );
     const wrapped = stats.wrapped!;
     const raw = stats.raw!;
     const hop = stats.relayed!;
@@ -48,7 +55,16 @@ export async function mcpProxyOverhead(context: BenchContext): Promise<Row[]> {
         result: `${added < 0 ? '−' : '+'}${formatUs(Math.abs(added))} median, ${addedP99 < 0 ? '−' : '+'}${formatUs(Math.abs(addedP99))} p99`,
         target: `≤ ${BUDGET_US} µs added (median)`,
         pass: added <= BUDGET_US,
-        figures: { wrappedMedianUs: wrapped.medianUs, wrappedP99Us: wrapped.p99Us, rawMedianUs: raw.medianUs, rawP99Us: raw.p99Us, addedMedianUs: added, addedP99Us: addedP99, relayMedianUs: hop.medianUs, relayP99Us: hop.p99Us },
+        figures: {
+          wrappedMedianUs: wrapped.medianUs,
+          wrappedP99Us: wrapped.p99Us,
+          rawMedianUs: raw.medianUs,
+          rawP99Us: raw.p99Us,
+          addedMedianUs: added,
+          addedP99Us: addedP99,
+          relayMedianUs: hop.medianUs,
+          relayP99Us: hop.p99Us,
+        },
       },
     ];
   } finally {

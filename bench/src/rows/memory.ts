@@ -21,7 +21,10 @@ export async function memoryPerRequest(context: BenchContext): Promise<Row[]> {
   const inputBytes = inputsHeap / count;
   inputs.length = 0;
 
-  const manager = createManager({ timeoutMs: 3_600_000, policies: [{ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true }] });
+  const manager = createManager({
+    timeoutMs: 3_600_000,
+    policies: [{ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true }],
+  });
   const empty = await settledHeap();
   for (let index = 0; index < count; index++) {
     await manager.submit({

@@ -81,7 +81,8 @@ async function stopInstance(instance: Instance): Promise<void> {
 const webhook = (url: string, events: WebhookEvent['type'][]) =>
   createWebhookNotifier({ url, logger: quiet, concurrency: 16, maxQueue: 100_000, events });
 
-const submit = (manager: Manager, id: string) => manager.submit({ id, toolName: 'delete_user', input: { user_id: id }, riskLevel: 'irreversible', confidence: 0.8 });
+const submit = (manager: Manager, id: string) =>
+  manager.submit({ id, toolName: 'delete_user', input: { user_id: id }, riskLevel: 'irreversible', confidence: 0.8 });
 
 /** Runs `count` tasks, `lanes` at a time; resolves with tasks per second. */
 async function lanes(count: number, width: number, task: (index: number) => Promise<unknown>): Promise<number> {
@@ -154,7 +155,8 @@ export async function outboxDelivery(context: BenchContext): Promise<Row[]> {
     const plainBefore = receiver.received();
     const plainBegan = process.hrtime.bigint();
     await lanes(total, 48, (index) => submit((plainThree[index % 3] as Instance).manager, `q-${index}`));
-    for (let turn = 0; turn < 60_000 && receiver.received() - plainBefore < total; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let turn = 0; turn < 60_000 && receiver.received() - plainBefore < total; turn++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     const plainPerSecond = total / (Number(process.hrtime.bigint() - plainBegan) / 1e9);
     await stop([...three, ...plainThree]);
     // The same submits with no notifier at all: what the submits alone cost on this machine.
@@ -172,7 +174,10 @@ export async function outboxDelivery(context: BenchContext): Promise<Row[]> {
     const samples = context.smoke ? 40 : 1_000;
     const timed = { outbox: [] as number[], plain: [] as number[] };
     for (let index = 0; index < samples + 50; index++) {
-      for (const [name, instance] of [['outbox', withOutbox], ['plain', withoutOutbox]] as const) {
+      for (const [name, instance] of [
+        ['outbox', withOutbox],
+        ['plain', withoutOutbox],
+      ] as const) {
         const began = process.hrtime.bigint();
         await submit(instance.manager, `l-${name}-${index}`);
         if (index >= 50) timed[name].push(Number(process.hrtime.bigint() - began) / 1e6);
@@ -229,7 +234,12 @@ export async function outboxDelivery(context: BenchContext): Promise<Row[]> {
         baseline: `without the outbox (in-process notify): p50 ${formatNumber(plainP50, 2)} ms, p99 ${formatNumber(percentile(timed.plain, 99), 2)} ms`,
         result: `${outboxP50 - plainP50 >= 0 ? '+' : ''}${formatNumber(outboxP50 - plainP50, 2)} ms p50`,
         target: 'report',
-        figures: { outboxP50Ms: outboxP50, outboxP99Ms: percentile(timed.outbox, 99), plainP50Ms: plainP50, plainP99Ms: percentile(timed.plain, 99) },
+        figures: {
+          outboxP50Ms: outboxP50,
+          outboxP99Ms: percentile(timed.outbox, 99),
+          plainP50Ms: plainP50,
+          plainP99Ms: percentile(timed.plain, 99),
+        },
       },
       {
         row: 'decision on B → request.decided webhook (PostgreSQL)',

@@ -2,7 +2,17 @@
 // with LangChain's humanInTheLoopMiddleware (and the checkpointer it needs), and with hitl.
 import { MemorySaver } from '@langchain/langgraph';
 import { compareInterleaved, formatNumber, median, type BenchContext, type Row } from '../harness.js';
-import { ask, comparedVersions, createPeerManager, createTools, fakeModel, hitlAgent, langGraphAgent, plainAgent, ToolRuns } from '../peers/agents.js';
+import {
+  ask,
+  comparedVersions,
+  createPeerManager,
+  createTools,
+  fakeModel,
+  hitlAgent,
+  langGraphAgent,
+  plainAgent,
+  ToolRuns,
+} from '../peers/agents.js';
 
 const formatMs = (us: number) => `${formatNumber(us / 1000, 3)} ms`;
 
@@ -26,7 +36,8 @@ export async function peerAgentOverhead(context: BenchContext): Promise<Row[]> {
   const invoke = async (name: keyof typeof agents) => {
     const result = await agents[name].invoke(ask('weather in Paris'), { configurable: { thread_id: `t-${thread++}` } });
     const last = result.messages.at(-2);
-    if (last?.content !== 'It is sunny in Paris.') throw new Error(`the '${name}' agent did not run get_weather: ${JSON.stringify(last?.content)}`);
+    if (last?.content !== 'It is sunny in Paris.')
+      throw new Error(`the '${name}' agent did not run get_weather: ${JSON.stringify(last?.content)}`);
   };
   // Each setup must really run the tool before it is timed.
   for (const name of ['none', 'langchain', 'hitl'] as const) await invoke(name);

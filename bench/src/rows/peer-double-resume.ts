@@ -3,7 +3,19 @@
 import { Command, MemorySaver } from '@langchain/langgraph';
 import type { Manager } from '@hitl/core';
 import type { BenchContext, Row } from '../harness.js';
-import { approveResume, ask, comparedVersions, createPeerManager, createTools, fakeModel, hitlAgent, langGraphAgent, ToolRuns, watchRequests, type PeerAgent } from '../peers/agents.js';
+import {
+  approveResume,
+  ask,
+  comparedVersions,
+  createPeerManager,
+  createTools,
+  fakeModel,
+  hitlAgent,
+  langGraphAgent,
+  ToolRuns,
+  watchRequests,
+  type PeerAgent,
+} from '../peers/agents.js';
 import { createPeerPostgres } from '../peers/postgres-setup.js';
 
 interface RaceCount {
@@ -15,7 +27,13 @@ interface RaceCount {
 }
 
 /** LangGraph: the agent stops at the interrupt, then two `Command({ resume })` calls race on the thread. */
-async function langGraphRace(first: PeerAgent, resumers: [PeerAgent, PeerAgent], runs: ToolRuns, trials: number, label: string): Promise<RaceCount> {
+async function langGraphRace(
+  first: PeerAgent,
+  resumers: [PeerAgent, PeerAgent],
+  runs: ToolRuns,
+  trials: number,
+  label: string,
+): Promise<RaceCount> {
   const count: RaceCount = { trials, twice: 0, accepted: 0 };
   for (let trial = 0; trial < trials; trial++) {
     const thread = `${label}-${trial}`;
@@ -32,7 +50,14 @@ async function langGraphRace(first: PeerAgent, resumers: [PeerAgent, PeerAgent],
 }
 
 /** hitl: the agent waits in the middleware, then two `respond` calls (one per manager given) race on the request. */
-async function hitlRace(agent: PeerAgent, watched: Manager, deciders: [Manager, Manager], runs: ToolRuns, trials: number, label: string): Promise<RaceCount> {
+async function hitlRace(
+  agent: PeerAgent,
+  watched: Manager,
+  deciders: [Manager, Manager],
+  runs: ToolRuns,
+  trials: number,
+  label: string,
+): Promise<RaceCount> {
   const count: RaceCount = { trials, twice: 0, accepted: 0 };
   const reviewer = watchRequests(watched);
   try {
@@ -55,7 +80,8 @@ async function hitlRace(agent: PeerAgent, watched: Manager, deciders: [Manager, 
   return count;
 }
 
-const describe = (count: RaceCount) => `twice in ${count.twice}/${count.trials} trials (${count.accepted} of ${count.trials * 2} resumes accepted)`;
+const describe = (count: RaceCount) =>
+  `twice in ${count.twice}/${count.trials} trials (${count.accepted} of ${count.trials * 2} resumes accepted)`;
 
 export async function peerDoubleResume(context: BenchContext): Promise<Row[]> {
   const versions = comparedVersions(['@langchain/langgraph-checkpoint-postgres']);
@@ -67,7 +93,14 @@ export async function peerDoubleResume(context: BenchContext): Promise<Row[]> {
   const langGraphMemory = langGraphAgent(fakeModel('delete_user'), tools, new MemorySaver());
   const memoryLangGraph = await langGraphRace(langGraphMemory, [langGraphMemory, langGraphMemory], runs, trials, 'lg-memory');
   const manager = createPeerManager();
-  const memoryHitl = await hitlRace(hitlAgent(fakeModel('delete_user'), tools, manager), manager, [manager, manager], runs, trials, 'hitl-memory');
+  const memoryHitl = await hitlRace(
+    hitlAgent(fakeModel('delete_user'), tools, manager),
+    manager,
+    [manager, manager],
+    runs,
+    trials,
+    'hitl-memory',
+  );
   await manager.close();
 
   // Two instances on PostgreSQL: A runs the agent, A and B both resume.
@@ -80,7 +113,14 @@ export async function peerDoubleResume(context: BenchContext): Promise<Row[]> {
     const langGraphB = langGraphAgent(fakeModel('delete_user', turn), tools, setup.langGraph.b);
     postgresLangGraph = await langGraphRace(langGraphA, [langGraphA, langGraphB], runs, trials, 'lg-postgres');
     const { a, b } = setup.hitl;
-    postgresHitl = await hitlRace(hitlAgent(fakeModel('delete_user'), tools, a.manager), b.manager, [a.manager, b.manager], runs, trials, 'hitl-postgres');
+    postgresHitl = await hitlRace(
+      hitlAgent(fakeModel('delete_user'), tools, a.manager),
+      b.manager,
+      [a.manager, b.manager],
+      runs,
+      trials,
+      'hitl-postgres',
+    );
   } finally {
     await setup.close();
   }

@@ -4,7 +4,19 @@
 import { Command } from '@langchain/langgraph';
 import pg from 'pg';
 import { formatNumber, median, percentile, type BenchContext, type Row } from '../harness.js';
-import { approveResume, ask, comparedVersions, createTools, fakeModel, hitlAgent, langGraphAgent, msBetween, now, ToolRuns, watchRequests } from '../peers/agents.js';
+import {
+  approveResume,
+  ask,
+  comparedVersions,
+  createTools,
+  fakeModel,
+  hitlAgent,
+  langGraphAgent,
+  msBetween,
+  now,
+  ToolRuns,
+  watchRequests,
+} from '../peers/agents.js';
 import { compareCycles, cycleFigures, describeCycles, ms, roundRatio, type CycleSetup, type CycleSummary } from '../peers/cycles.js';
 import { createPeerPostgres, databaseUrl, type HitlPair, type PeerPostgres } from '../peers/postgres-setup.js';
 import { enableWalInspect, flushStatistics, perCycle, readCounters, type WriteCounters } from '../peers/postgres-writes.js';
@@ -236,7 +248,12 @@ function rowsOf(
       result: `p99 ${formatNumber(carriedP99Ratio, 2)}x LangGraph's with notifyRecords, ${formatNumber(p99Ratio, 2)}x with the default store`,
       target: "p99 ≤ 0.5x LangGraph's",
       pass: carriedP99Ratio <= 0.5,
-      figures: { ...cycleFigures('carried', carried), carriedDecisionP99Ratio: carriedP99Ratio, hitlDecisionP99Ratio: p99Ratio, langgraphDecisionToToolP99Ms: lg.decisionP99Ms },
+      figures: {
+        ...cycleFigures('carried', carried),
+        carriedDecisionP99Ratio: carriedP99Ratio,
+        hitlDecisionP99Ratio: p99Ratio,
+        langgraphDecisionToToolP99Ms: lg.decisionP99Ms,
+      },
       versions: versions.record,
     },
   ];

@@ -84,7 +84,13 @@ export async function peerReviewed(context: BenchContext): Promise<Row[]> {
       result: `${formatNumber(rateRatio, 2)}x the cycles/s; decision → tool ran ${formatNumber(1 / decisionRatio, 1)}x sooner (p50 ${ms(ours.decisionP50Ms)} vs ${ms(lg.decisionP50Ms)}), p99 ${formatNumber(p99Ratio, 2)}x LangGraph's`,
       target: 'more cycles/s than LangGraph; decision → tool ran p99 below LangGraph',
       pass: rateRatio > 1 && p99Ratio < 1,
-      figures: { ...cycleFigures('hitl', ours), ...cycleFigures('langgraph', lg), cyclesPerSecondRatio: rateRatio, decisionP50Ratio: decisionRatio, decisionP99Ratio: p99Ratio },
+      figures: {
+        ...cycleFigures('hitl', ours),
+        ...cycleFigures('langgraph', lg),
+        cyclesPerSecondRatio: rateRatio,
+        decisionP50Ratio: decisionRatio,
+        decisionP99Ratio: p99Ratio,
+      },
       versions: versions.record,
     },
   ];

@@ -39,7 +39,8 @@ export async function policyCondition(context: BenchContext): Promise<Row[]> {
     }
     const conditional = createManager({ policies: [{ ...base, when }] });
     const check = conditional.evaluate(call);
-    if (check.outcome !== 'approve' || plain.evaluate(call).outcome !== 'approve') throw new Error(`'${when}' did not approve: ${check.reason}`);
+    if (check.outcome !== 'approve' || plain.evaluate(call).outcome !== 'approve')
+      throw new Error(`'${when}' did not approve: ${check.reason}`);
     const stats = await compareLatency(context, {
       plain: () => {
         sink += plain.evaluate(call).outcome.length;
@@ -61,7 +62,13 @@ export async function policyCondition(context: BenchContext): Promise<Row[]> {
       target: `≤ ${TARGET_US} µs added`,
       // A smoke run is too short to warm the JIT: it only proves the row still runs.
       pass: context.smoke ? undefined : added <= TARGET_US,
-      figures: { medianUs: withCondition.medianUs, p99Us: withCondition.p99Us, baselineMedianUs: without.medianUs, addedUs: added, compileUs },
+      figures: {
+        medianUs: withCondition.medianUs,
+        p99Us: withCondition.p99Us,
+        baselineMedianUs: without.medianUs,
+        addedUs: added,
+        compileUs,
+      },
     });
   }
   await plain.close();

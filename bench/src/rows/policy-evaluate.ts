@@ -7,7 +7,12 @@ const risks: RiskLevel[] = ['read_only', 'data_modification', 'irreversible'];
 function policiesOf(count: number): ApprovalPolicy[] {
   const policies: ApprovalPolicy[] = [];
   for (let index = 0; index < count - 2; index++) {
-    policies.push({ name: `tier-${index}`, toolPattern: `tool${index}_*`, minConfidence: 0.5, maxRiskLevel: risks[index % 3] as RiskLevel });
+    policies.push({
+      name: `tier-${index}`,
+      toolPattern: `tool${index}_*`,
+      minConfidence: 0.5,
+      maxRiskLevel: risks[index % 3] as RiskLevel,
+    });
   }
   policies.push({ name: 'destructive', toolPattern: '{delete,drop}_*', requireExplicit: true });
   policies.push({ name: 'reads', toolPattern: 'get_*', minConfidence: 0.5, maxRiskLevel: 'read_only' });
@@ -40,16 +45,20 @@ export async function policyEvaluate(context: BenchContext): Promise<Row[]> {
     const names = ['tool0_read', `tool${Math.floor((count - 2) / 2)}_write`, 'delete_user', 'get_weather', 'unknown_tool'];
     let index = 0;
     let sink = 0;
-    const stats = await compareLatency(context, {
-      hitl: () => {
-        const name = names[index++ % names.length] as string;
-        sink += manager.evaluate(name, 0.8, 'read_only').outcome.length;
+    const stats = await compareLatency(
+      context,
+      {
+        hitl: () => {
+          const name = names[index++ % names.length] as string;
+          sink += manager.evaluate(name, 0.8, 'read_only').outcome.length;
+        },
+        naive: () => {
+          const name = names[index++ % names.length] as string;
+          sink += naiveEvaluate(policies, name, 0.8, 'read_only').length;
+        },
       },
-      naive: () => {
-        const name = names[index++ % names.length] as string;
-        sink += naiveEvaluate(policies, name, 0.8, 'read_only').length;
-      },
-    }, { timeMs: count === 1000 ? 800 : 400 });
+      { timeMs: count === 1000 ? 800 : 400 },
+    );
     if (sink === 0) throw new Error('the benchmark computed nothing');
     await manager.close();
     const hitl = stats.hitl!;

@@ -17,7 +17,12 @@ function startInstance(schema: string, table: string, name: string): Instance {
   const pool = new pg.Pool({ connectionString: databaseUrl, application_name: `hitl-bench-${name}`, max: 8 });
   pool.on('error', () => undefined);
   const store = createPostgresStore({ pool, schema, table, logger: quiet, sweepIntervalMs: Infinity });
-  const manager = createManager({ store, logger: quiet, timeoutMs: Infinity, policies: [{ name: 'all', toolPattern: '*', requireExplicit: true }] });
+  const manager = createManager({
+    store,
+    logger: quiet,
+    timeoutMs: Infinity,
+    policies: [{ name: 'all', toolPattern: '*', requireExplicit: true }],
+  });
   return { pool, store, manager };
 }
 
@@ -103,13 +108,23 @@ export async function postgresStore(context: BenchContext): Promise<Row[]> {
     const rows = context.smoke ? 5_000 : 100_000;
     const listStore = createPostgresStore({ pool: a.pool, schema, table: 'hitl_list', logger: quiet, sweepIntervalMs: Infinity });
     await listStore.migrate();
-    const lister = createManager({ store: listStore, logger: quiet, timeoutMs: Infinity, policies: [{ name: 'reads', toolPattern: 'get_*', maxRiskLevel: 'read_only' }] });
+    const lister = createManager({
+      store: listStore,
+      logger: quiet,
+      timeoutMs: Infinity,
+      policies: [{ name: 'reads', toolPattern: 'get_*', maxRiskLevel: 'read_only' }],
+    });
     for (let start = 0; start < rows; start += 100) {
       await Promise.all(
         Array.from({ length: 100 }, (_, offset) => {
           const index = start + offset;
           const pending = index % 10 === 0;
-          return lister.submit({ toolName: pending ? 'delete_user' : 'get_user', input: { user_id: String(index) }, riskLevel: pending ? 'irreversible' : 'read_only', confidence: 0.9 });
+          return lister.submit({
+            toolName: pending ? 'delete_user' : 'get_user',
+            input: { user_id: String(index) },
+            riskLevel: pending ? 'irreversible' : 'read_only',
+            confidence: 0.9,
+          });
         }),
       );
     }

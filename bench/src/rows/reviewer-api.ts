@@ -4,7 +4,11 @@ import { formatNumber, median, percentile, type BenchContext, type Row } from '.
 import { startWorkerServer } from '../workers.js';
 
 /** Requests per second autocannon gets from `POST /hitl/requests/bench-N/respond`, each on its own request. */
-async function respondThroughput(port: number, durationSec: number, firstId: number): Promise<{ rate: number; non2xx: number; used: number }> {
+async function respondThroughput(
+  port: number,
+  durationSec: number,
+  firstId: number,
+): Promise<{ rate: number; non2xx: number; used: number }> {
   let next = firstId;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -102,7 +106,13 @@ export async function reviewerApi(context: BenchContext): Promise<Row[]> {
       result: `p99 ${formatNumber(Math.max(p99, rareP99), 2)} ms`,
       target: '≤ 20 ms p99',
       pass: p99 <= 20 && rareP99 <= 20,
-      figures: { records: pool, p50Ms: percentile(pending, 50), p99Ms: p99, rareFilterP50Ms: percentile(rare, 50), rareFilterP99Ms: rareP99 },
+      figures: {
+        records: pool,
+        p50Ms: percentile(pending, 50),
+        p99Ms: p99,
+        rareFilterP50Ms: percentile(rare, 50),
+        rareFilterP99Ms: rareP99,
+      },
     },
   ];
 }

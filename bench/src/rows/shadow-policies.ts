@@ -12,7 +12,9 @@ const live: ApprovalPolicy[] = [
   { name: 'small-refunds', toolPattern: 'refund_payment', maxRiskLevel: 'irreversible', when: 'input.amount <= 50' },
   { name: 'refunds', toolPattern: 'refund_*', requireExplicit: true },
 ];
-const candidate: ApprovalPolicy[] = live.map((policy) => (policy.name === 'read-only-auto' ? { ...policy, name: 'read-only-strict', minConfidence: 0.8 } : policy));
+const candidate: ApprovalPolicy[] = live.map((policy) =>
+  policy.name === 'read-only-auto' ? { ...policy, name: 'read-only-strict', minConfidence: 0.8 } : policy,
+);
 
 /**
  * The cost of `shadowPolicies` on `submit` (an in-memory store, an auto-approved read): the shadow
@@ -28,7 +30,8 @@ export async function shadowPolicies(context: BenchContext): Promise<Row[]> {
   });
   const request = { toolName: 'get_user', input: { user_id: '42' }, confidence: 0.9, riskLevel: 'read_only' as const };
   const check = await shadowed.submit(request);
-  if (check.status !== 'approved' || disagreements !== 0) throw new Error(`the measured submit should be approved by both sets: ${check.evaluation.reason}`);
+  if (check.status !== 'approved' || disagreements !== 0)
+    throw new Error(`the measured submit should be approved by both sets: ${check.evaluation.reason}`);
   const stats = await compareLatency(context, {
     plain: () => plain.submit(request),
     shadowed: () => shadowed.submit(request),

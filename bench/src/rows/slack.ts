@@ -14,11 +14,22 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function post(port: number, body: string, headers: Record<string, string>, path = '/slack/actions'): Promise<{ status: number; ms: number }> {
+function post(
+  port: number,
+  body: string,
+  headers: Record<string, string>,
+  path = '/slack/actions',
+): Promise<{ status: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const call = request(
-      { host: '127.0.0.1', port, path, method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      },
       (response) => {
         response.resume();
         response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
@@ -70,7 +81,11 @@ export async function slackInteractivity(context: BenchContext): Promise<Row[]> 
   try {
     const ids: string[] = [];
     for (let index = 0; index < warmup + samples; index++) {
-      const record = await manager.submit({ toolName: 'refund_order', input: { orderId: `A-${index}`, amount: 40 }, riskLevel: 'data_modification' });
+      const record = await manager.submit({
+        toolName: 'refund_order',
+        input: { orderId: `A-${index}`, amount: 40 },
+        riskLevel: 'data_modification',
+      });
       ids.push(record.request.id);
     }
     for (const [index, id] of ids.entries()) {

@@ -31,7 +31,13 @@ function overheadRow(name: string, measured: string, stats: Awaited<ReturnType<t
     result: added < 0 ? `−${formatUs(-added)} median (within noise)` : `+${formatUs(added)} median`,
     target: `≤ ${BUDGET_US} µs added (median)`,
     pass: added <= BUDGET_US,
-    figures: { wrappedMedianUs: wrapped.medianUs, wrappedP99Us: wrapped.p99Us, rawMedianUs: raw.medianUs, rawP99Us: raw.p99Us, addedMedianUs: added },
+    figures: {
+      wrappedMedianUs: wrapped.medianUs,
+      wrappedP99Us: wrapped.p99Us,
+      rawMedianUs: raw.medianUs,
+      rawP99Us: raw.p99Us,
+      addedMedianUs: added,
+    },
   };
 }
 
@@ -45,7 +51,11 @@ export async function langChainOverhead(context: BenchContext): Promise<Row[]> {
   });
   const wrapped = withLangChainApproval(getWeather, { manager, riskLevel: 'read_only', confidence: 0.9 });
   const call = () => ({ name: 'get_weather', args: { city: 'Paris' }, id: 'call-1', type: 'tool_call' as const });
-  const stats = await compareLatency(context, { raw: () => getWeather.invoke(call()), wrapped: () => wrapped.invoke(call()) }, { rounds: 7 });
+  const stats = await compareLatency(
+    context,
+    { raw: () => getWeather.invoke(call()), wrapped: () => wrapped.invoke(call()) },
+    { rounds: 7 },
+  );
   await manager.close();
   return [overheadRow('auto-approved LangChain tool', 'unwrapped invoke', stats)];
 }

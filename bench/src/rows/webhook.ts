@@ -70,7 +70,11 @@ export async function webhookDelivery(context: BenchContext): Promise<Row[]> {
   }
 
   // A receiver that is down: notifications pile up against a bounded queue.
-  const down = createWebhookNotifier({ url: 'http://127.0.0.1:9/unreachable', maxQueue: 1_000, retry: { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+  const down = createWebhookNotifier({
+    url: 'http://127.0.0.1:9/unreachable',
+    maxQueue: 1_000,
+    retry: { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+  });
   const notifications = context.smoke ? 5_000 : 100_000;
   const heaps: number[] = [];
   heaps.push(await settledHeap());

@@ -47,8 +47,14 @@ describe('hitl --help and usage', () => {
     expect(await hitl([])).toMatchObject({ code: 2, stdout: expect.stringContaining('Usage:') });
     expect(await hitl(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") });
     expect(await hitl(['check'])).toMatchObject({ code: 2, stderr: expect.stringContaining('check needs a policy FILE') });
-    expect(await hitl(['check', good, '--verbose'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--verbose'") });
-    expect(await hitl(['check', scratch.write('x', ''), 'extra'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unexpected 'extra'") });
+    expect(await hitl(['check', good, '--verbose'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--verbose'"),
+    });
+    expect(await hitl(['check', scratch.write('x', ''), 'extra'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("unexpected 'extra'"),
+    });
   });
 
   it('prints its version', async () => {
@@ -68,7 +74,10 @@ describe('hitl check', () => {
   });
 
   it('--json prints the result as one JSON document, before or after the command', async () => {
-    for (const args of [['check', good, '--json'], ['--json', 'check', good]]) {
+    for (const args of [
+      ['check', good, '--json'],
+      ['--json', 'check', good],
+    ]) {
       const { code, stdout } = await hitl(args);
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toMatchObject({ file: good, valid: true, policies: 2, passed: 2, failed: 0 });
@@ -102,14 +111,20 @@ cases:
     const { code, stdout } = await hitl(['check', file]);
     expect(code).toBe(1);
     expect(stdout).toContain(`✗ case 2 at ${file}:7:5: get_user confidence 0.2 risk read_only`);
-    expect(stdout).toContain("- expected: approve by 'reads'\n      + actual:   review by 'reads'\n                  confidence 0.20 is below 0.50 required by 'reads'");
+    expect(stdout).toContain(
+      "- expected: approve by 'reads'\n      + actual:   review by 'reads'\n                  confidence 0.20 is below 0.50 required by 'reads'",
+    );
     expect(stdout).toContain(`✗ case 3 at ${file}:10:5: delete_user`);
     expect(stdout).toContain("- expected: review by 'reads'\n      + actual:   review by 'deletes'");
     expect(stdout).toContain('2 failed, 1 passed');
 
     const json = await hitl(['check', file, '--json']);
     expect(json.code).toBe(1);
-    const result = JSON.parse(json.stdout) as { failed: number; passed: number; cases: { passed: boolean; line: number; actual: { outcome: string } }[] };
+    const result = JSON.parse(json.stdout) as {
+      failed: number;
+      passed: number;
+      cases: { passed: boolean; line: number; actual: { outcome: string } }[];
+    };
     expect({ failed: result.failed, passed: result.passed }).toEqual({ failed: 2, passed: 1 });
     expect(result.cases.map((entry) => [entry.passed, entry.line, entry.actual.outcome])).toEqual([
       [true, 5, 'approve'],
@@ -127,23 +142,39 @@ cases:
     expect(stderr).toMatch(new RegExp(`^hitl: ${file}:3:18: invalid YAML: `));
     const json = await hitl(['check', file, '--json']);
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { exitCode: 2, file, line: 3, column: 18, problem: expect.stringMatching(/^invalid YAML/) } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: { exitCode: 2, file, line: 3, column: 18, problem: expect.stringMatching(/^invalid YAML/) },
+    });
     const duplicate = scratch.write('duplicate.yaml', `policies:\n  - name: reads\n    toolPattern: get_*\n    name: again\n`);
-    expect(await hitl(['check', duplicate])).toMatchObject({ code: 2, stderr: expect.stringContaining(`${duplicate}:4:5: invalid YAML: Map keys must be unique`) });
+    expect(await hitl(['check', duplicate])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`${duplicate}:4:5: invalid YAML: Map keys must be unique`),
+    });
   });
 
   it('refuses a schema violation with exit code 2 at the offending value', async () => {
     const file = scratch.write('schema.yaml', `policies:\n  - name: reads\n    toolPattern: 'get_*'\n    maxRiskLevel: high\n`);
     const { code, stderr } = await hitl(['check', file]);
     expect(code).toBe(2);
-    expect(stderr).toContain(`${file}:4:19: policies[0].maxRiskLevel 'high' must be one of 'read_only', 'data_modification', 'irreversible'`);
-    const unknownField = scratch.write('field.json', JSON.stringify({ policies: [{ name: 'x', toolPattern: '*', deny: true, denny: true }] }, null, 2));
-    expect(await hitl(['check', unknownField])).toMatchObject({ code: 2, stderr: expect.stringContaining(`${unknownField}:7:7: policies[0].denny is not a known field`) });
+    expect(stderr).toContain(
+      `${file}:4:19: policies[0].maxRiskLevel 'high' must be one of 'read_only', 'data_modification', 'irreversible'`,
+    );
+    const unknownField = scratch.write(
+      'field.json',
+      JSON.stringify({ policies: [{ name: 'x', toolPattern: '*', deny: true, denny: true }] }, null, 2),
+    );
+    expect(await hitl(['check', unknownField])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`${unknownField}:7:7: policies[0].denny is not a known field`),
+    });
   });
 
   it('answers a missing file with exit code 2', async () => {
     const missing = `${scratch.directory}/missing.yaml`;
-    expect(await hitl(['check', missing])).toMatchObject({ code: 2, stderr: expect.stringContaining(`cannot read policy file '${missing}'`) });
+    expect(await hitl(['check', missing])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`cannot read policy file '${missing}'`),
+    });
     expect(JSON.parse((await hitl(['check', missing, '--json'])).stdout)).toMatchObject({ error: { exitCode: 2 } });
   });
 });
@@ -158,8 +189,18 @@ describe.concurrent('hitl explain, on each tier of the demo policies', () => {
     [['--tool', 'update_user', '--confidence', '0.95', '--risk', 'data_modification'], 'approve', 'update-confident', 'within-limits'],
     [['--tool', 'delete_user', '--confidence', '0.99', '--risk', 'irreversible'], 'review', 'destructive', 'require-explicit'],
     [['--tool', 'send_email', '--input', '{"to":"a@example.com"}', '--confidence', '0.9'], 'review', 'outbound', 'require-explicit'],
-    [['--tool', 'refund_payment', '--input', '{"amount":20}', '--confidence', '0.9', '--risk', 'irreversible'], 'approve', 'small-refunds', 'within-limits'],
-    [['--tool', 'refund_payment', '--input', '{"amount":80}', '--confidence', '0.9', '--risk', 'irreversible'], 'review', 'refunds', 'require-explicit'],
+    [
+      ['--tool', 'refund_payment', '--input', '{"amount":20}', '--confidence', '0.9', '--risk', 'irreversible'],
+      'approve',
+      'small-refunds',
+      'within-limits',
+    ],
+    [
+      ['--tool', 'refund_payment', '--input', '{"amount":80}', '--confidence', '0.9', '--risk', 'irreversible'],
+      'review',
+      'refunds',
+      'require-explicit',
+    ],
   ];
   for (const [args, outcome, policy, rule] of tiers) {
     it(`${args.join(' ')} → ${outcome} by ${policy} (${rule})`, async () => {
@@ -168,7 +209,11 @@ describe.concurrent('hitl explain, on each tier of the demo policies', () => {
       expect(stdout.split('\n')[0]).toBe(`${args[1]} → ${outcome} by '${policy}'`);
       expect(stdout).toContain(`  rule:    ${rule}`);
       const json = await hitl(['explain', demoPolicies, ...args, '--json']);
-      const explanation = JSON.parse(json.stdout) as { outcome: string; policy: string; steps: { policy: string; decides: boolean; check: string }[] };
+      const explanation = JSON.parse(json.stdout) as {
+        outcome: string;
+        policy: string;
+        steps: { policy: string; decides: boolean; check: string }[];
+      };
       expect({ outcome: explanation.outcome, policy: explanation.policy, last: explanation.steps.at(-1) }).toMatchObject({
         outcome,
         policy,
@@ -178,7 +223,18 @@ describe.concurrent('hitl explain, on each tier of the demo policies', () => {
   }
 
   it('says why each earlier policy did not apply: a glob that does not match, a condition that is false', async () => {
-    const { stdout } = await hitl(['explain', demoPolicies, '--tool', 'refund_payment', '--input', '{"amount":80}', '--confidence', '0.9', '--risk', 'irreversible']);
+    const { stdout } = await hitl([
+      'explain',
+      demoPolicies,
+      '--tool',
+      'refund_payment',
+      '--input',
+      '{"amount":80}',
+      '--confidence',
+      '0.9',
+      '--risk',
+      'irreversible',
+    ]);
     expect(stdout).toContain('Policies before it that did not apply (6):');
     expect(stdout).toMatch(/read-only-auto\s+toolPattern\s+toolPattern 'get_\*' does not match 'refund_payment'/);
     expect(stdout).toMatch(/small-refunds\s+when\s+toolPattern 'refund_payment' matches, but when "input.amount <= 50" is false/);
@@ -199,11 +255,22 @@ describe.concurrent('hitl explain, on each tier of the demo policies', () => {
 
   it('refuses a call it cannot read with exit code 2', async () => {
     expect(await hitl(['explain', demoPolicies])).toMatchObject({ code: 2, stderr: expect.stringContaining('explain needs --tool NAME') });
-    expect(await hitl(['explain', demoPolicies, '--tool', 'x', '--confidence', 'high'])).toMatchObject({ code: 2, stderr: expect.stringContaining("--confidence 'high' must be a number between 0 and 1") });
-    expect(await hitl(['explain', demoPolicies, '--tool', 'x', '--risk', 'low'])).toMatchObject({ code: 2, stderr: expect.stringContaining("--risk 'low' must be one of") });
-    expect(await hitl(['explain', demoPolicies, '--tool', 'x', '--input', '[1]'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--input must be a JSON object') });
+    expect(await hitl(['explain', demoPolicies, '--tool', 'x', '--confidence', 'high'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--confidence 'high' must be a number between 0 and 1"),
+    });
+    expect(await hitl(['explain', demoPolicies, '--tool', 'x', '--risk', 'low'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--risk 'low' must be one of"),
+    });
+    expect(await hitl(['explain', demoPolicies, '--tool', 'x', '--input', '[1]'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--input must be a JSON object'),
+    });
     const json = await hitl(['explain', demoPolicies, '--tool', 'x', '--input', '{nope', '--json']);
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { exitCode: 2, message: expect.stringContaining('--input is not valid JSON') } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: { exitCode: 2, message: expect.stringContaining('--input is not valid JSON') },
+    });
   });
 });

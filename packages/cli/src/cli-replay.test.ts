@@ -41,7 +41,12 @@ async function tableDigest(): Promise<string> {
 let file = '';
 beforeAll(async () => {
   file = scratch.write('after.yaml', after);
-  const store = createPostgresStore({ connectionString: databaseUrl, schema: database.schema, sweepIntervalMs: Infinity, logger: { warn() {}, error() {} } });
+  const store = createPostgresStore({
+    connectionString: databaseUrl,
+    schema: database.schema,
+    sweepIntervalMs: Infinity,
+    logger: { warn() {}, error() {} },
+  });
   const manager = createManager({ store, policies: before });
   try {
     await manager.submit({ id: 'get-confident', toolName: 'get_user', confidence: 0.9, riskLevel: 'read_only' }); // approve → approve
@@ -49,8 +54,20 @@ beforeAll(async () => {
     await manager.submit({ id: 'get-unsure-2', toolName: 'get_order', confidence: 0.7, riskLevel: 'read_only' }); // approve → review
     const deletion = await manager.submit({ id: 'delete', toolName: 'delete_user', input: { user_id: '7' }, riskLevel: 'irreversible' }); // review → deny
     await manager.respond(deletion.request.id, { decision: 'approve', respondedBy: 'ana' });
-    await manager.submit({ id: 'refund-small', toolName: 'refund_payment', input: { amount: 20 }, confidence: 0.9, riskLevel: 'irreversible' }); // review → approve
-    await manager.submit({ id: 'refund-large', toolName: 'refund_payment', input: { amount: 90 }, confidence: 0.9, riskLevel: 'irreversible' }); // review → review
+    await manager.submit({
+      id: 'refund-small',
+      toolName: 'refund_payment',
+      input: { amount: 20 },
+      confidence: 0.9,
+      riskLevel: 'irreversible',
+    }); // review → approve
+    await manager.submit({
+      id: 'refund-large',
+      toolName: 'refund_payment',
+      input: { amount: 90 },
+      confidence: 0.9,
+      riskLevel: 'irreversible',
+    }); // review → review
     await manager.submit({ id: 'feedback', type: 'feedback', toolName: 'refund_payment', input: { amount: 5 }, riskLevel: 'irreversible' }); // review → review (not an approval)
   } finally {
     await manager.close();
@@ -76,7 +93,11 @@ describe('hitl replay against a real store', () => {
     const { code, stdout } = await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--json']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as ReplayJson;
-    expect({ records: result.records, changed: result.changed, unchanged: result.unchanged }).toEqual({ records: 7, changed: 4, unchanged: 3 });
+    expect({ records: result.records, changed: result.changed, unchanged: result.unchanged }).toEqual({
+      records: 7,
+      changed: 4,
+      unchanged: 3,
+    });
     expect(result.transitions).toEqual(
       expect.arrayContaining([
         { from: 'approve', to: 'review', count: 2 },
@@ -85,16 +106,33 @@ describe('hitl replay against a real store', () => {
       ]),
     );
     expect(result.changes.map((change) => change.id).sort()).toEqual(['delete', 'get-unsure', 'get-unsure-2', 'refund-small']);
-    expect(result.changes.find((change) => change.id === 'delete')).toMatchObject({ before: { outcome: 'review', policy: 'deletes' }, after: { outcome: 'deny', policy: 'no-deletes' } });
+    expect(result.changes.find((change) => change.id === 'delete')).toMatchObject({
+      before: { outcome: 'review', policy: 'deletes' },
+      after: { outcome: 'deny', policy: 'no-deletes' },
+    });
   });
 
   it('--fail-on-change exits 1 when something would change; --limit and --since bound what is read', async () => {
     expect((await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--fail-on-change'])).code).toBe(1);
-    const newest = JSON.parse((await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--limit', '2', '--json'])).stdout) as ReplayJson;
+    const newest = JSON.parse(
+      (await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--limit', '2', '--json'])).stdout,
+    ) as ReplayJson;
     expect({ records: newest.records, changed: newest.changes.map((change) => change.id) }).toEqual({ records: 2, changed: [] });
-    const future = await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--since', '2999-01-01T00:00:00Z', '--fail-on-change']);
+    const future = await hitl([
+      'replay',
+      file,
+      '--database-url',
+      databaseUrl,
+      '--schema',
+      database.schema,
+      '--since',
+      '2999-01-01T00:00:00Z',
+      '--fail-on-change',
+    ]);
     expect({ code: future.code, none: future.stdout.includes('No decision would change.') }).toEqual({ code: 0, none: true });
-    const lastHour = JSON.parse((await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--since', '1h', '--json'])).stdout) as ReplayJson;
+    const lastHour = JSON.parse(
+      (await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--since', '1h', '--json'])).stdout,
+    ) as ReplayJson;
     expect(lastHour.records).toBe(7);
   });
 
@@ -122,12 +160,33 @@ describe('hitl replay against a real store', () => {
     expect(down.code).toBe(3);
     expect(down.stderr).toContain(`cannot connect to postgres://postgres:***@127.0.0.1:${port}/test`);
     expect(down.stderr).not.toContain('secret');
-    const missing = await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--table', 'nothing_here', '--json']);
+    const missing = await hitl([
+      'replay',
+      file,
+      '--database-url',
+      databaseUrl,
+      '--schema',
+      database.schema,
+      '--table',
+      'nothing_here',
+      '--json',
+    ]);
     expect(missing.code).toBe(3);
-    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { exitCode: 3, message: expect.stringContaining(`the table "${database.schema}"."nothing_here" does not exist`) } });
+    expect(JSON.parse(missing.stdout)).toMatchObject({
+      error: { exitCode: 3, message: expect.stringContaining(`the table "${database.schema}"."nothing_here" does not exist`) },
+    });
     expect(await hitl(['replay', file])).toMatchObject({ code: 2, stderr: expect.stringContaining('replay needs --database-url URL') });
-    expect(await hitl(['replay', file, '--database-url', databaseUrl, '--since', 'yesterday'])).toMatchObject({ code: 2, stderr: expect.stringContaining("--since 'yesterday' must be") });
-    expect(await hitl(['replay', file, '--database-url', databaseUrl, '--limit', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining("--limit '0' must be") });
-    expect(await hitl(['replay', file, '--database-url', databaseUrl, '--schema', 'Robert"); DROP'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--schema') });
+    expect(await hitl(['replay', file, '--database-url', databaseUrl, '--since', 'yesterday'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--since 'yesterday' must be"),
+    });
+    expect(await hitl(['replay', file, '--database-url', databaseUrl, '--limit', '0'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--limit '0' must be"),
+    });
+    expect(await hitl(['replay', file, '--database-url', databaseUrl, '--schema', 'Robert"); DROP'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--schema'),
+    });
   });
 });

@@ -87,8 +87,19 @@ describe('parsePolicyFile', () => {
   });
 
   it('reads JSON with the same result', () => {
-    const json = JSON.stringify({ policies: parsePolicies(good).map((policy) => ({ ...policy, timeoutMs: policy.timeoutMs === Infinity ? 1000 : policy.timeoutMs })) }, null, 2);
-    expect(parsePolicies(json, { filename: 'p.json' }).map((policy) => policy.name)).toEqual(['blocked', 'read-only-auto', 'writes', 'deletes']);
+    const json = JSON.stringify(
+      {
+        policies: parsePolicies(good).map((policy) => ({ ...policy, timeoutMs: policy.timeoutMs === Infinity ? 1000 : policy.timeoutMs })),
+      },
+      null,
+      2,
+    );
+    expect(parsePolicies(json, { filename: 'p.json' }).map((policy) => policy.name)).toEqual([
+      'blocked',
+      'read-only-auto',
+      'writes',
+      'deletes',
+    ]);
   });
 
   it('names the file, line and column of a YAML syntax error', () => {
@@ -99,7 +110,9 @@ describe('parsePolicyFile', () => {
   });
 
   it('refuses duplicate keys', () => {
-    const error = failure(() => parsePolicies('policies:\n  - name: a\n    name: b\n    toolPattern: x\n    deny: true\n', { filename: 'dup.yaml' }));
+    const error = failure(() =>
+      parsePolicies('policies:\n  - name: a\n    name: b\n    toolPattern: x\n    deny: true\n', { filename: 'dup.yaml' }),
+    );
     expect(error.message).toMatch(/^dup\.yaml:3:\d+: invalid YAML/);
   });
 
@@ -110,12 +123,18 @@ describe('parsePolicyFile', () => {
   });
 
   it('points at a schema violation: an unknown field, a wrong enum, a missing field, a missing cap', () => {
-    const unknown = failure(() => parsePolicies('policies:\n  - name: a\n    toolPattern: x\n    deny: true\n    denny: true\n', { filename: 'f.yaml' }));
+    const unknown = failure(() =>
+      parsePolicies('policies:\n  - name: a\n    toolPattern: x\n    deny: true\n    denny: true\n', { filename: 'f.yaml' }),
+    );
     expect(unknown.message).toBe('f.yaml:5:5: policies[0].denny is not a known field');
     expect(unknown.details?.path).toBe('/policies/0');
 
-    const risk = failure(() => parsePolicies('policies:\n  - name: a\n    toolPattern: x\n    maxRiskLevel: high\n', { filename: 'f.yaml' }));
-    expect(risk.message).toBe("f.yaml:4:19: policies[0].maxRiskLevel 'high' must be one of 'read_only', 'data_modification', 'irreversible'");
+    const risk = failure(() =>
+      parsePolicies('policies:\n  - name: a\n    toolPattern: x\n    maxRiskLevel: high\n', { filename: 'f.yaml' }),
+    );
+    expect(risk.message).toBe(
+      "f.yaml:4:19: policies[0].maxRiskLevel 'high' must be one of 'read_only', 'data_modification', 'irreversible'",
+    );
 
     const missing = failure(() => parsePolicies('policies:\n  - name: a\n    deny: true\n', { filename: 'f.yaml' }));
     expect(missing.message).toBe("f.yaml:2:5: policies[0] is missing 'toolPattern'");
@@ -126,24 +145,45 @@ describe('parsePolicyFile', () => {
     const range = failure(() => parsePolicies('policies:\n  - { name: a, toolPattern: x, maxRiskLevel: read_only, minConfidence: 2 }\n'));
     expect(range.message).toBe('<policies>:2:72: policies[0].minConfidence 2 must be <= 1');
 
-    const badCase = failure(() => parsePolicyFile('policies: []\ncases:\n  - call: { tool: x }\n    expect: allow\n', { filename: 'c.yaml' }));
+    const badCase = failure(() =>
+      parsePolicyFile('policies: []\ncases:\n  - call: { tool: x }\n    expect: allow\n', { filename: 'c.yaml' }),
+    );
     expect(badCase.message).toBe("c.yaml:4:13: cases[0].expect 'allow' must be one of 'approve', 'review', 'deny'");
   });
 
   it('reports what addPolicy refuses (a bad glob, a duplicate name) at that policy', () => {
-    const glob = failure(() => parsePolicies('policies:\n  - name: ok\n    toolPattern: "*"\n    deny: true\n  - name: ext\n    toolPattern: "+(a|b)"\n    deny: true\n', { filename: 'g.yaml' }));
+    const glob = failure(() =>
+      parsePolicies(
+        'policies:\n  - name: ok\n    toolPattern: "*"\n    deny: true\n  - name: ext\n    toolPattern: "+(a|b)"\n    deny: true\n',
+        { filename: 'g.yaml' },
+      ),
+    );
     expect(glob.message).toMatch(/^g\.yaml:6:18: policy 'ext': toolPattern/);
-    const duplicate = failure(() => parsePolicies('policies:\n  - { name: a, toolPattern: x, deny: true }\n  - { name: a, toolPattern: y, deny: true }\n', { filename: 'd.yaml' }));
+    const duplicate = failure(() =>
+      parsePolicies('policies:\n  - { name: a, toolPattern: x, deny: true }\n  - { name: a, toolPattern: y, deny: true }\n', {
+        filename: 'd.yaml',
+      }),
+    );
     expect(duplicate.message).toMatch(/^d\.yaml:3:13: policy\.name 'a' is already used/);
   });
 
   it('passes a CEL condition through to core, and reports a bad one at its position', () => {
-    const text = 'policies:\n  - name: small-refunds\n    toolPattern: refund\n    maxRiskLevel: irreversible\n    when: input.amount <= 100\n';
+    const text =
+      'policies:\n  - name: small-refunds\n    toolPattern: refund\n    maxRiskLevel: irreversible\n    when: input.amount <= 100\n';
     const policies = parsePolicies(text);
-    expect(policies[0]).toEqual({ name: 'small-refunds', toolPattern: 'refund', maxRiskLevel: 'irreversible', when: 'input.amount <= 100' });
+    expect(policies[0]).toEqual({
+      name: 'small-refunds',
+      toolPattern: 'refund',
+      maxRiskLevel: 'irreversible',
+      when: 'input.amount <= 100',
+    });
     const manager = createManager({ policies });
-    expect(manager.evaluate({ toolName: 'refund', input: { amount: 20 }, confidence: 1, riskLevel: 'irreversible' }).outcome).toBe('approve');
-    expect(manager.evaluate({ toolName: 'refund', input: { amount: 200 }, confidence: 1, riskLevel: 'irreversible' }).outcome).toBe('review');
+    expect(manager.evaluate({ toolName: 'refund', input: { amount: 20 }, confidence: 1, riskLevel: 'irreversible' }).outcome).toBe(
+      'approve',
+    );
+    expect(manager.evaluate({ toolName: 'refund', input: { amount: 200 }, confidence: 1, riskLevel: 'irreversible' }).outcome).toBe(
+      'review',
+    );
     void manager.close();
     const error = failure(() => parsePolicies(text.replace('input.amount <= 100', 'input.amount <='), { filename: 'w.yaml' }));
     expect(error.message).toMatch(/^w\.yaml:5:11: policy 'small-refunds': when "input.amount <=" is not valid CEL at column/);

@@ -79,7 +79,17 @@ export interface PolicyFile {
   cases: PolicyCase[];
 }
 
-const POLICY_KEYS = ['name', 'toolPattern', 'minConfidence', 'maxRiskLevel', 'requireExplicit', 'deny', 'timeoutMs', 'when', 'approvals'] as const;
+const POLICY_KEYS = [
+  'name',
+  'toolPattern',
+  'minConfidence',
+  'maxRiskLevel',
+  'requireExplicit',
+  'deny',
+  'timeoutMs',
+  'when',
+  'approvals',
+] as const;
 
 let validator: ValidateFunction | undefined;
 
@@ -129,7 +139,9 @@ function pathOf(instancePath: string): (string | number)[] {
 }
 
 function dotted(path: ReadonlyArray<string | number>): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part), '') || 'the file';
+  return (
+    path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part), '') || 'the file'
+  );
 }
 
 function show(value: unknown): string {
@@ -152,10 +164,14 @@ function schemaProblem(error: ErrorObject, data: unknown): { path: (string | num
       return {
         path,
         key: false,
-        message: `${where} ${show(value)} must be one of ${((error.params as { allowedValues: unknown[] }).allowedValues).map(show).join(', ')}`,
+        message: `${where} ${show(value)} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map(show).join(', ')}`,
       };
     case 'anyOf':
-      return { path, key: false, message: `${where} needs maxRiskLevel unless requireExplicit or deny is true (it caps what the policy auto-approves)` };
+      return {
+        path,
+        key: false,
+        message: `${where} needs maxRiskLevel unless requireExplicit or deny is true (it caps what the policy auto-approves)`,
+      };
     default:
       return { path, key: false, message: `${where} ${show(value)} ${error.message ?? 'is invalid'}` };
   }
@@ -235,11 +251,15 @@ function toCase(raw: Record<string, unknown>, source: SourcePosition): PolicyCas
  * ```
  */
 export function parsePolicyFile(text: string, options: ParsePolicyOptions = {}): PolicyFile {
-  if (typeof options !== 'object' || options === null) throw new HitlError('invalid_input', 'options must be an object', { details: { field: 'options' } });
+  if (typeof options !== 'object' || options === null)
+    throw new HitlError('invalid_input', 'options must be an object', { details: { field: 'options' } });
   const file = options.filename ?? '<policies>';
   if (typeof text !== 'string') throw new HitlError('invalid_input', `${file}: the policy file's text must be a string`);
   if (text.length > MAX_POLICY_FILE_LENGTH) {
-    throw new PolicyFileError({ file, line: 1, column: 1 }, `the file has ${text.length} characters; at most ${MAX_POLICY_FILE_LENGTH} are read`);
+    throw new PolicyFileError(
+      { file, line: 1, column: 1 },
+      `the file has ${text.length} characters; at most ${MAX_POLICY_FILE_LENGTH} are read`,
+    );
   }
   const format = formatOf(options);
   if (format === 'json') checkJson(file, text);
@@ -251,13 +271,17 @@ export function parsePolicyFile(text: string, options: ParsePolicyOptions = {}):
   if (syntaxError) {
     const at = syntaxError.linePos?.[0];
     const position = at ? { file, line: at.line, column: at.col } : map.at(syntaxError.pos[0]);
-    throw new PolicyFileError(position, `invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${syntaxError.message.split('\n')[0]}`, { cause: syntaxError });
+    throw new PolicyFileError(position, `invalid ${format === 'json' ? 'JSON' : 'YAML'}: ${syntaxError.message.split('\n')[0]}`, {
+      cause: syntaxError,
+    });
   }
   let data: unknown;
   try {
     data = document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    throw new PolicyFileError(map.positionOf([]), `cannot read the file: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new PolicyFileError(map.positionOf([]), `cannot read the file: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   validateShape(map, data);
 
@@ -301,12 +325,17 @@ export async function loadPolicyFile(path: string, options: Pick<ParsePolicyOpti
 
 /** A policy file's text; a missing file is `not_found`, any other read error `invalid_input`. */
 export async function readPolicyText(path: string): Promise<string> {
-  if (typeof path !== 'string' || path === '') throw new HitlError('invalid_input', `path ${show(path)} must be a non-empty string`, { details: { field: 'path' } });
+  if (typeof path !== 'string' || path === '')
+    throw new HitlError('invalid_input', `path ${show(path)} must be a non-empty string`, { details: { field: 'path' } });
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new HitlError(code === 'ENOENT' ? 'not_found' : 'invalid_input', `cannot read policy file '${path}': ${(error as Error).message}`, { cause: error });
+    throw new HitlError(
+      code === 'ENOENT' ? 'not_found' : 'invalid_input',
+      `cannot read policy file '${path}': ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 

@@ -84,10 +84,18 @@ describe('watchPolicies', () => {
     writeFileSync(path, half);
     await waitUntil(() => errors.length >= 1 || (observe(), false), { what: 'the cut-off file to be refused' });
     expect(errors[0]?.message).toMatch(/invalid YAML/);
-    expect(observe().listPolicies().map((policy) => policy.name)).toEqual(namesOf(first));
+    expect(
+      observe()
+        .listPolicies()
+        .map((policy) => policy.name),
+    ).toEqual(namesOf(first));
     writeFileSync(path, second);
     await waitUntil(() => watcher.version === 2 || (observe(), false), { what: 'the completed file to apply' });
-    expect(observe().listPolicies().map((policy) => policy.name)).toEqual(namesOf(second));
+    expect(
+      observe()
+        .listPolicies()
+        .map((policy) => policy.name),
+    ).toEqual(namesOf(second));
     // Whatever moment the manager was looked at, it held one whole version of the file.
     for (const names of seen) expect([JSON.stringify(namesOf(first)), JSON.stringify(namesOf(second))]).toContain(names);
   });

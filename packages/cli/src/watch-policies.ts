@@ -78,12 +78,17 @@ export interface PolicyWatcher {
  * ```
  */
 export async function watchPolicies(path: string, options: WatchPoliciesOptions = {}): Promise<PolicyWatcher> {
-  if (typeof options !== 'object' || options === null) throw new HitlError('invalid_input', 'options must be an object', { details: { field: 'options' } });
+  if (typeof options !== 'object' || options === null)
+    throw new HitlError('invalid_input', 'options must be an object', { details: { field: 'options' } });
   const { manager, onChange, logger = console, debounceMs = 50, format } = options;
   if (typeof debounceMs !== 'number' || !Number.isFinite(debounceMs) || debounceMs < 0) {
-    throw new HitlError('invalid_input', `options.debounceMs ${String(debounceMs)} must be a non-negative number of milliseconds`, { details: { field: 'options.debounceMs' } });
+    throw new HitlError('invalid_input', `options.debounceMs ${String(debounceMs)} must be a non-negative number of milliseconds`, {
+      details: { field: 'options.debounceMs' },
+    });
   }
-  const onError = options.onError ?? ((error: HitlError) => logger.warn(`hitl: ${path} changed but was not applied; the previous policies stay: ${error.message}`));
+  const onError =
+    options.onError ??
+    ((error: HitlError) => logger.warn(`hitl: ${path} changed but was not applied; the previous policies stay: ${error.message}`));
   const parseOptions: ParsePolicyOptions = format === undefined ? {} : { format };
 
   let policies: FilePolicy[] = [];
@@ -96,7 +101,11 @@ export async function watchPolicies(path: string, options: WatchPoliciesOptions 
   let again = false;
 
   const fail = (problem: unknown) => {
-    error = HitlError.is(problem) ? problem : new HitlError('invalid_input', `cannot apply ${path}: ${problem instanceof Error ? problem.message : String(problem)}`, { cause: problem });
+    error = HitlError.is(problem)
+      ? problem
+      : new HitlError('invalid_input', `cannot apply ${path}: ${problem instanceof Error ? problem.message : String(problem)}`, {
+          cause: problem,
+        });
     try {
       onError(error);
     } catch (hookError) {
@@ -151,7 +160,8 @@ export async function watchPolicies(path: string, options: WatchPoliciesOptions 
 
   const target = basename(path);
   let watcher: FSWatcher;
-  if (typeof path !== 'string' || path === '') throw new HitlError('invalid_input', `path ${String(path)} must be a non-empty string`, { details: { field: 'path' } });
+  if (typeof path !== 'string' || path === '')
+    throw new HitlError('invalid_input', `path ${String(path)} must be a non-empty string`, { details: { field: 'path' } });
   try {
     // Watching starts before the first read, so a change made after that read is never missed.
     watcher = watch(dirname(resolve(path)), (_event, filename) => {

@@ -57,7 +57,12 @@ describe('requestInteraction (blocking), as in the tutorial', () => {
     });
     const record = await notifier.next();
     expect(record.status).toBe('pending');
-    expect(record.request).toMatchObject({ toolName: 'delete_user', input: { user_id: '12345' }, riskLevel: 'irreversible', confidence: 0.85 });
+    expect(record.request).toMatchObject({
+      toolName: 'delete_user',
+      input: { user_id: '12345' },
+      riskLevel: 'irreversible',
+      confidence: 0.85,
+    });
     await Promise.resolve();
     expect(settled).toBe(false);
 
@@ -93,7 +98,12 @@ describe('requestInteraction (blocking), as in the tutorial', () => {
 
   it('returns at once for auto-approved and auto-denied calls, storing them for the audit trail', async () => {
     const { manager, notifier } = setup({ policies: [{ name: 'no-drops', toolPattern: 'drop_*', deny: true }] });
-    const approved = await manager.requestInteraction({ toolName: 'get_weather', confidence: 0.95, riskLevel: 'read_only', input: { city: 'Oslo' } });
+    const approved = await manager.requestInteraction({
+      toolName: 'get_weather',
+      confidence: 0.95,
+      riskLevel: 'read_only',
+      input: { city: 'Oslo' },
+    });
     expect(approved).toMatchObject({ decision: 'approve', automatic: true });
     const denied = await manager.requestInteraction({ toolName: 'drop_table', confidence: 1, riskLevel: 'read_only' });
     expect(denied).toMatchObject({
@@ -181,13 +191,22 @@ describe('submit and waitFor (non-blocking)', () => {
     expect((await manager.get('call-1'))?.request.input).toEqual({ user_id: '12345' });
   });
 
-  it('re-submitting an id for another tool, type or risk is a conflict, never the other call\'s decision', async () => {
+  it("re-submitting an id for another tool, type or risk is a conflict, never the other call's decision", async () => {
     const { manager } = setup();
-    const read = await manager.submit({ id: 'call_1', toolName: 'get_user', input: { user_id: '42' }, riskLevel: 'read_only', confidence: 1 });
+    const read = await manager.submit({
+      id: 'call_1',
+      toolName: 'get_user',
+      input: { user_id: '42' },
+      riskLevel: 'read_only',
+      confidence: 1,
+    });
     expect(read.status).toBe('approved');
     for (const [retry, message] of [
       [{ toolName: 'delete_user', riskLevel: 'read_only' }, "request 'call_1' already exists for tool 'get_user', not 'delete_user'"],
-      [{ toolName: 'get_user', riskLevel: 'read_only', type: 'feedback' }, "request 'call_1' already exists as a 'approval' request, not 'feedback'"],
+      [
+        { toolName: 'get_user', riskLevel: 'read_only', type: 'feedback' },
+        "request 'call_1' already exists as a 'approval' request, not 'feedback'",
+      ],
       [{ toolName: 'get_user', riskLevel: 'irreversible' }, "request 'call_1' already exists with risk level 'read_only'"],
       [{ toolName: 'get_user' }, "request 'call_1' already exists with risk level 'read_only'"],
     ] as const) {
@@ -197,7 +216,9 @@ describe('submit and waitFor (non-blocking)', () => {
       expect(HitlError.is(error, 'conflict')).toBe(true);
       expect((error as Error).message).toBe(message);
     }
-    expect(await manager.submit({ id: 'call_1', toolName: 'get_user', input: { user_id: '42' }, riskLevel: 'read_only', confidence: 0.5 })).toBe(read);
+    expect(
+      await manager.submit({ id: 'call_1', toolName: 'get_user', input: { user_id: '42' }, riskLevel: 'read_only', confidence: 0.5 }),
+    ).toBe(read);
   });
 
   it('concurrent submits of one id store one record', async () => {
@@ -288,7 +309,9 @@ describe('respond', () => {
     };
     const manager = track({ manager: createManager({ store: flaky }) }).manager;
     const record = await manager.submit(deleteRequest);
-    const lost = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', idempotencyKey: 'k1' }).catch((error: unknown) => error);
+    const lost = await manager
+      .respond(record.request.id, { decision: 'approve', respondedBy: 'alice', idempotencyKey: 'k1' })
+      .catch((error: unknown) => error);
     expect(HitlError.is(lost, 'store_unavailable')).toBe(true);
     const retried = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', idempotencyKey: 'k1' });
     expect(retried).toMatchObject({ status: 'approved', response: { decisionId: 'k1', respondedBy: 'alice' } });
@@ -300,7 +323,9 @@ describe('respond', () => {
     const { manager } = setup();
     expect(await codeOf(manager.respond('missing', { decision: 'approve' }))).toBe('not_found');
     const record = await manager.submit({ ...deleteRequest, requestedBy: 'mallory' });
-    const selfApproval = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'mallory' }).catch((error: unknown) => error);
+    const selfApproval = await manager
+      .respond(record.request.id, { decision: 'approve', respondedBy: 'mallory' })
+      .catch((error: unknown) => error);
     expect(HitlError.is(selfApproval, 'forbidden')).toBe(true);
     expect((selfApproval as Error).message).toContain("respondedBy 'mallory'");
     expect(selfApproval).toMatchObject({ code: 'forbidden', details: { field: 'respondedBy' } });
@@ -352,7 +377,10 @@ describe('expiry', () => {
     expect(HitlError.is(error, 'timeout')).toBe(true);
     expect((error as Error).message).toContain(`request '${record.request.id}' expired at`);
     expect(error).toMatchObject({ code: 'timeout', details: { ids: [record.request.id] } });
-    expect(await manager.get(record.request.id)).toMatchObject({ status: 'expired', closedReason: `no decision before ${record.expiresAt}` });
+    expect(await manager.get(record.request.id)).toMatchObject({
+      status: 'expired',
+      closedReason: `no decision before ${record.expiresAt}`,
+    });
     expect(events).toEqual(['request-created', 'request-expired']);
   });
 
@@ -564,7 +592,13 @@ describe('get, list and events', () => {
     expect(page3.nextCursor).toBeUndefined();
 
     const pending = await manager.list({ status: 'pending', toolName: 'delete_user' });
-    expect(pending.items.map((record) => record.request.input)).toEqual([{ index: 99 }, { index: 6 }, { index: 4 }, { index: 2 }, { index: 0 }]);
+    expect(pending.items.map((record) => record.request.input)).toEqual([
+      { index: 99 },
+      { index: 6 },
+      { index: 4 },
+      { index: 2 },
+      { index: 0 },
+    ]);
     const approved = await manager.list({ status: 'approved' });
     expect(approved.items).toHaveLength(3);
   });
@@ -618,7 +652,13 @@ describe('hooks', () => {
     const hook = (name: string) => (record: ApprovalRecord) => void calls.push(`${name}:${record.request.toolName}`);
     const { manager, clock } = setup({
       timeoutMs: 1_000,
-      hooks: { onApprove: hook('approve'), onReject: hook('reject'), onModify: hook('modify'), onTimeout: hook('timeout'), onCancel: hook('cancel') },
+      hooks: {
+        onApprove: hook('approve'),
+        onReject: hook('reject'),
+        onModify: hook('modify'),
+        onTimeout: hook('timeout'),
+        onCancel: hook('cancel'),
+      },
     });
     const a = await manager.submit({ toolName: 'delete_a' });
     const b = await manager.submit({ toolName: 'delete_b' });
@@ -632,7 +672,14 @@ describe('hooks', () => {
     await manager.cancel(d.request.id);
     clock.advance(1_000);
     await vi.waitFor(() => expect(calls).toHaveLength(6));
-    expect(calls.sort()).toEqual(['approve:delete_a', 'approve:get_weather', 'cancel:delete_d', 'modify:delete_c', 'reject:delete_b', 'timeout:delete_e']);
+    expect(calls.sort()).toEqual([
+      'approve:delete_a',
+      'approve:get_weather',
+      'cancel:delete_d',
+      'modify:delete_c',
+      'reject:delete_b',
+      'timeout:delete_e',
+    ]);
   });
 
   it('onRequest can veto a request: submit throws forbidden and nothing is stored or notified', async () => {

@@ -10,7 +10,16 @@ import { randomUUID } from 'node:crypto';
 import { statusOfDecision, type RiskLevel } from './constants.js';
 import { sha256 } from './canonical-json.js';
 import { createExpiryTimers } from './expiry-timers.js';
-import { approvalInput, isRetryOf, quorumAction, recordApproval, requiredApprovals, requireQuorumStore, startQuorum, withQuorum } from './four-eyes.js';
+import {
+  approvalInput,
+  isRetryOf,
+  quorumAction,
+  recordApproval,
+  requiredApprovals,
+  requireQuorumStore,
+  startQuorum,
+  withQuorum,
+} from './four-eyes.js';
 import { grantAsFirstApproval } from './four-eyes-grants.js';
 import { createGrantOperations, grantResponse } from './grants/grant-operations.js';
 import { HitlError } from './hitl-error.js';
@@ -121,8 +130,28 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const shadow = createShadowPolicies({ policies: options.shadowPolicies, defaultOutcome, reportError });
   // With a store that has an outbox, notifications and hooks are durable jobs written with each change.
   const policyNamed = (name: string) => engine.policyNamed(name);
-  const sideEffects = createManagerOutbox({ store, notifiers, hooks, options: options.outbox, policyNamed, scheduler, now, emit, reportError, isClosed });
-  const expiry = createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook: sideEffects ? () => undefined : runHook, reportError, decide: sideEffects?.decide });
+  const sideEffects = createManagerOutbox({
+    store,
+    notifiers,
+    hooks,
+    options: options.outbox,
+    policyNamed,
+    scheduler,
+    now,
+    emit,
+    reportError,
+    isClosed,
+  });
+  const expiry = createExpiryTimers({
+    store,
+    scheduler,
+    now,
+    onTimeout,
+    isClosed,
+    runHook: sideEffects ? () => undefined : runHook,
+    reportError,
+    decide: sideEffects?.decide,
+  });
   const outcome = (record: ApprovalRecord) => outcomeOf(record, onTimeout, now);
   const waiters = createWaiters({ store, scheduler, outcomeOf: outcome, onPending: (record) => expiry.schedule(record) });
   const dispatch = createNotificationDispatch({ notifiers, emit, reportError, isClosed });
@@ -172,7 +201,9 @@ export function createManager(options: ManagerOptions = {}): Manager {
   /** What the policies say about a stored request (see request-evaluation.ts), with the policy's quorum (four eyes). */
   const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
     const evaluation = evaluateRequest(engine, request);
-    return request.type === 'approval' ? withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals) : evaluation;
+    return request.type === 'approval'
+      ? withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals)
+      : evaluation;
   };
 
   const grants = createGrantOperations({
@@ -187,7 +218,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
     // Declared further down (respond's own path); called only after construction.
     decidePending: (id, patch) => decidePending(id, patch),
     addApproval: (id, input) => writeApproval(id, input),
-    ...(sideEffects ? { decideMany: (items: Parameters<typeof sideEffects.decideMany>[0], options?: Parameters<typeof sideEffects.decideMany>[1]) => sideEffects.decideMany(items, options) } : {}),
+    ...(sideEffects
+      ? {
+          decideMany: (items: Parameters<typeof sideEffects.decideMany>[0], options?: Parameters<typeof sideEffects.decideMany>[1]) =>
+            sideEffects.decideMany(items, options),
+        }
+      : {}),
   });
 
   const vet = async (request: StoredRequest, evaluation: PolicyEvaluation) => {
@@ -197,13 +233,19 @@ export function createManager(options: ManagerOptions = {}): Manager {
       verdict = await hooks.onRequest(request, evaluation);
     } catch (error) {
       if (HitlError.is(error)) throw error;
-      throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook: ${errorMessage(error)}`, {
-        cause: error,
-        details: { ids: [request.id] },
-      });
+      throw new HitlError(
+        'forbidden',
+        `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook: ${errorMessage(error)}`,
+        {
+          cause: error,
+          details: { ids: [request.id] },
+        },
+      );
     }
     if (verdict === false) {
-      throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook`, { details: { ids: [request.id] } });
+      throw new HitlError('forbidden', `request '${request.id}' for '${request.toolName}' was vetoed by the onRequest hook`, {
+        details: { ids: [request.id] },
+      });
     }
   };
 
@@ -221,7 +263,12 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const shadowed = shadow?.compare(stored, policies);
     // Four eyes: a grant is at most one of the approvals, never the whole quorum.
     const granted = await grants.evaluateRequest(stored, policies);
-    const { evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, { request: stored, policies, evaluation: granted, at: iso(now()) });
+    const { evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, {
+      request: stored,
+      policies,
+      evaluation: granted,
+      at: iso(now()),
+    });
     await vet(stored, evaluation);
     ensureOpen();
 
@@ -238,14 +285,17 @@ export function createManager(options: ManagerOptions = {}): Manager {
       const decision = evaluation.outcome === 'approve' ? 'approve' : 'reject';
       record.status = statusOfDecision[decision];
       record.closedAt = createdAt;
-      record.response = evaluation.grant !== undefined ? grantResponse(id, evaluation, createdAt) : {
-        requestId: id,
-        decision,
-        feedback: evaluation.reason,
-        respondedAt: createdAt,
-        automatic: true,
-        metadata: { cause: 'policy' },
-      };
+      record.response =
+        evaluation.grant !== undefined
+          ? grantResponse(id, evaluation, createdAt)
+          : {
+              requestId: id,
+              decision,
+              feedback: evaluation.reason,
+              respondedAt: createdAt,
+              automatic: true,
+              metadata: { cause: 'policy' },
+            };
     }
 
     let result;
@@ -388,7 +438,8 @@ export function createManager(options: ManagerOptions = {}): Manager {
     try {
       // Four eyes: an approve of a request that needs several approvals is one of them.
       const approval = action === 'approval' ? approvalInput(current, response) : undefined;
-      if (grant !== undefined) decided = await grants.decideWithGrant(approval === undefined ? { id, expectedStatus: 'pending', patch } : { id, approval }, grant);
+      if (grant !== undefined)
+        decided = await grants.decideWithGrant(approval === undefined ? { id, expectedStatus: 'pending', patch } : { id, approval }, grant);
       else decided = approval === undefined ? await decidePending(id, patch) : await writeApproval(id, approval);
     } catch (error) {
       if (HitlError.is(error, 'conflict') && idempotencyKey !== undefined) {

@@ -112,7 +112,11 @@ describe('compileCondition: refused at compile', () => {
     ['long list literal', `input.a in [${Array.from({ length: 100 }, (_, index) => index).join(',')}]`, /not valid CEL.*maxListElements/],
     ['matches()', 'input.email.matches("^(a+)+$")', /uses matches\(\) at column 1/],
     ['cel.bind()', 'cel.bind(x, input.to, x.size() > 1)', /uses cel\.bind\(\)/],
-    ['too many comprehensions', 'input.a.all(x, x > 0) && input.b.all(x, x > 0) && input.c.all(x, x > 0) && input.d.all(x, x > 0)', /has 4 comprehensions/],
+    [
+      'too many comprehensions',
+      'input.a.all(x, x > 0) && input.b.all(x, x > 0) && input.c.all(x, x > 0) && input.d.all(x, x > 0)',
+      /has 4 comprehensions/,
+    ],
   ];
 
   it.each(refused)('%s', (_name, source, message) => {
@@ -130,7 +134,9 @@ describe('compileCondition: refused at compile', () => {
 
   it('refuses a when that is neither a string nor a function', () => {
     expect(() => compileCondition('p', 42 as never)).toThrow(/when must be a CEL string or a function/);
-    expect(() => compileCondition('p', 42 as never)).toThrow(expect.objectContaining({ code: 'invalid_input', details: { field: "policy 'p': when", value: 'number' } }));
+    expect(() => compileCondition('p', 42 as never)).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: { field: "policy 'p': when", value: 'number' } }),
+    );
   });
 });
 

@@ -93,7 +93,10 @@ function functionCondition(when: (call: PolicyCall) => boolean): CompiledConditi
 function celCondition(policyName: string, source: string): CompiledCondition {
   const quoted = quote(source);
   const refuse = (problem: string, cause?: unknown): never => {
-    throw new HitlError('invalid_input', `policy '${policyName}': when ${quoted} ${problem}`, { cause, details: { field: `policy '${policyName}': when`, value: quoted } });
+    throw new HitlError('invalid_input', `policy '${policyName}': when ${quoted} ${problem}`, {
+      cause,
+      details: { field: `policy '${policyName}': when`, value: quoted },
+    });
   };
   if (source.trim() === '') refuse('is empty');
   if (source.length > MAX_CONDITION_LENGTH) refuse(`is ${source.length} characters long, more than ${MAX_CONDITION_LENGTH}`);
@@ -109,9 +112,12 @@ function celCondition(policyName: string, source: string): CompiledCondition {
   if (checked.type !== 'bool' && checked.type !== 'dyn') refuse(`is of type ${checked.type}, not bool`);
 
   const shape = shapeOf(evaluate.ast);
-  if (shape.forbidden) refuse(`uses ${shape.forbidden.what}${atColumn(shape.forbidden)}, which conditions do not allow (${shape.forbidden.why})`);
+  if (shape.forbidden)
+    refuse(`uses ${shape.forbidden.what}${atColumn(shape.forbidden)}, which conditions do not allow (${shape.forbidden.why})`);
   if (shape.comprehensions > MAX_CONDITION_COMPREHENSIONS) {
-    refuse(`has ${shape.comprehensions} comprehensions (all, exists, exists_one, map, filter); at most ${MAX_CONDITION_COMPREHENSIONS} are allowed`);
+    refuse(
+      `has ${shape.comprehensions} comprehensions (all, exists, exists_one, map, filter); at most ${MAX_CONDITION_COMPREHENSIONS} are allowed`,
+    );
   }
 
   return {
@@ -119,7 +125,8 @@ function celCondition(policyName: string, source: string): CompiledCondition {
     source,
     test(call) {
       const input: unknown = call?.input;
-      if (typeof input !== 'object' || input === null) return { ok: false, reason: `condition ${quoted} was not evaluated: the call has no input object` };
+      if (typeof input !== 'object' || input === null)
+        return { ok: false, reason: `condition ${quoted} was not evaluated: the call has no input object` };
       const metadata = call.metadata ?? {};
       if (shape.comprehensions > 0) {
         const over = overBudget(shape.nodes, shape.comprehensions, [input, metadata]);
@@ -170,7 +177,8 @@ function shapeOf(root: ASTNode): { nodes: number; comprehensions: number; forbid
     if (item.op === 'rcall') {
       const [name, receiver] = item.args as [string, ASTNode, ASTNode[]];
       if (comprehensions.has(name)) comprehensionCount++;
-      if (name === 'matches') forbidden ??= { what: 'matches()', why: 'a JavaScript regular expression can take exponential time', range: item.range };
+      if (name === 'matches')
+        forbidden ??= { what: 'matches()', why: 'a JavaScript regular expression can take exponential time', range: item.range };
       if (name === 'bind' && receiver.op === 'id' && receiver.args === 'cel') {
         forbidden ??= { what: 'cel.bind()', why: 'reusing a value lets a condition double its work at every step', range: item.range };
       }

@@ -33,7 +33,16 @@ export interface ExpiryTimers {
   clearAll(): void;
 }
 
-export function createExpiryTimers({ store, scheduler, now, onTimeout, isClosed, runHook, reportError, decide }: ExpiryTimersOptions): ExpiryTimers {
+export function createExpiryTimers({
+  store,
+  scheduler,
+  now,
+  onTimeout,
+  isClosed,
+  runHook,
+  reportError,
+  decide,
+}: ExpiryTimersOptions): ExpiryTimers {
   const timers = new Map<string, unknown>();
   const iso = (ms: number) => new Date(ms).toISOString();
 

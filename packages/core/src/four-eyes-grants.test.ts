@@ -19,7 +19,12 @@ function setup() {
   return test;
 }
 
-const transfer = (threadId = 'chat-1', amount = 25_000) => ({ toolName: 'transfer_funds', input: { amount }, threadId, requestedBy: 'agent-7' });
+const transfer = (threadId = 'chat-1', amount = 25_000) => ({
+  toolName: 'transfer_funds',
+  input: { amount },
+  threadId,
+  requestedBy: 'agent-7',
+});
 
 /** The error `promise` rejects with (a resolved promise fails the test). */
 const errorOf = (promise: Promise<unknown>): Promise<HitlError> =>
@@ -47,7 +52,13 @@ describe('four eyes with grants: a grant is at most one approval, never the whol
   it('the synchronous evaluate never approves such a call by a grant, and counts no use', async () => {
     const { manager } = setup();
     const grant = await manager.grant({ effect: 'approve', toolPattern: '*', scope: { threadId: 'chat-1' }, grantedBy: 'alice' });
-    const call = { toolName: 'transfer_funds', input: { amount: 1 }, confidence: 1, riskLevel: 'irreversible' as const, threadId: 'chat-1' };
+    const call = {
+      toolName: 'transfer_funds',
+      input: { amount: 1 },
+      confidence: 1,
+      riskLevel: 'irreversible' as const,
+      threadId: 'chat-1',
+    };
     expect(manager.evaluate(call).outcome).toBe('review');
     expect((await manager.getGrant(grant.id))?.uses).toBe(0);
     // The same grant still approves a call whose policy needs one approval.
@@ -65,7 +76,12 @@ describe('four eyes with grants: a grant is at most one approval, never the whol
   it('a new grant adds one approval to the pending requests it covers, and decides those that need one', async () => {
     const { manager } = setup();
     const dual = await manager.submit(transfer());
-    const single = await manager.submit({ toolName: 'send_email', input: { to: 'a@example.com' }, threadId: 'chat-1', requestedBy: 'agent-7' });
+    const single = await manager.submit({
+      toolName: 'send_email',
+      input: { to: 'a@example.com' },
+      threadId: 'chat-1',
+      requestedBy: 'agent-7',
+    });
     await manager.grant({ effect: 'approve', toolPattern: '*', scope: { threadId: 'chat-1' }, grantedBy: 'alice' });
     const afterDual = await manager.get(dual.request.id);
     expect(afterDual?.status).toBe('pending');
@@ -105,7 +121,9 @@ describe('four eyes with respondMany: each request gets one approval from the re
 
     // Alice again, with a new request in the batch: nothing is decided, and the error names the requests she approved.
     const d = await manager.submit({ toolName: 'send_email', input: { to: 'y@example.com' }, threadId: 'chat-2', requestedBy: 'agent-7' });
-    const refused = await errorOf(manager.respondMany({ ids: [a.request.id, b.request.id, d.request.id] }, { decision: 'approve', respondedBy: 'Alice' }));
+    const refused = await errorOf(
+      manager.respondMany({ ids: [a.request.id, b.request.id, d.request.id] }, { decision: 'approve', respondedBy: 'Alice' }),
+    );
     expect(refused.code).toBe('conflict');
     expect(refused.details?.ids).toEqual([a.request.id, b.request.id]);
     expect(refused.message).toMatch(/^nothing was decided: 'Alice' has already approved request/);

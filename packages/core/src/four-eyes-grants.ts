@@ -69,9 +69,13 @@ export function approvalsAmong(records: readonly ApprovalRecord[], decision: Dec
     }
   }
   if (first !== undefined) {
-    throw new HitlError(first.code, `nothing was decided: ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`, {
-      details: { ...first.details, ids: refused },
-    });
+    throw new HitlError(
+      first.code,
+      `nothing was decided: ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`,
+      {
+        details: { ...first.details, ids: refused },
+      },
+    );
   }
   return approvals;
 }

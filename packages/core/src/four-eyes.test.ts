@@ -77,7 +77,9 @@ describe('a request that needs two approvals', () => {
 
     const first = await manager.respond(id, { decision: 'approve', respondedBy: 'alice', feedback: 'checked the invoice' });
     expect(first.status).toBe('pending');
-    expect(first.approvals).toEqual([{ by: 'alice', at: expect.any(String), feedback: 'checked the invoice', decisionId: expect.any(String) }]);
+    expect(first.approvals).toEqual([
+      { by: 'alice', at: expect.any(String), feedback: 'checked the invoice', decisionId: expect.any(String) },
+    ]);
     expect(first.response).toBeUndefined();
     // Notified at creation, then again: one more approver is needed.
     expect(notifier.records.map((notified) => notified.approvals?.length)).toEqual([0, 1]);
@@ -90,7 +92,9 @@ describe('a request that needs two approvals', () => {
     expect(response).toEqual(second.response);
     expect(await manager.get(id)).toEqual(second);
 
-    const types = events.map((event) => (event.type === 'request-approval-added' ? `${event.type}:${event.approval.by}:${event.remaining}` : event.type));
+    const types = events.map((event) =>
+      event.type === 'request-approval-added' ? `${event.type}:${event.approval.by}:${event.remaining}` : event.type,
+    );
     expect(types).toEqual(['request-created', 'request-approval-added:alice:1', 'request-approval-added:carol:0', 'request-decided']);
   });
 
@@ -101,7 +105,7 @@ describe('a request that needs two approvals', () => {
     for (const again of ['alice', ' ＡＬＩＣＥ ']) {
       const error = await errorOf(manager.respond(request.id, { decision: 'approve', respondedBy: again }));
       expect(error.code).toBe('conflict');
-      expect(error.message).toContain("has already approved request");
+      expect(error.message).toContain('has already approved request');
       expect(error.details).toMatchObject({ field: 'respondedBy', value: again, ids: [request.id] });
     }
     const current = await manager.get(request.id);
@@ -190,19 +194,24 @@ describe('racing reviewers on the memory store', () => {
     const clock = createManualClock();
     const store = createMemoryStore();
     const policies = [{ name: 'dual', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 }];
-    const trio = [0, 1, 2].map(() => createManager({ store, policies, now: clock.now, scheduler: clock, notifiers: [createRecordingNotifier()] }));
+    const trio = [0, 1, 2].map(() =>
+      createManager({ store, policies, now: clock.now, scheduler: clock, notifiers: [createRecordingNotifier()] }),
+    );
     managers.push(...trio);
     const approvedTransitions = new Map<string, number>();
     for (const manager of trio) {
       manager.subscribe((event) => {
-        if (event.type === 'request-decided') approvedTransitions.set(event.record.request.id, (approvedTransitions.get(event.record.request.id) ?? 0) + 1);
+        if (event.type === 'request-decided')
+          approvedTransitions.set(event.record.request.id, (approvedTransitions.get(event.record.request.id) ?? 0) + 1);
       });
     }
     for (let round = 0; round < 200; round++) {
       const { request } = await (trio[round % 3] as Manager).submit({ ...transfer, id: `race-${round}` });
       const waiters = trio.flatMap((manager) => [manager.waitFor(request.id), manager.waitFor(request.id)]);
       const attempts = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, reviewer) => (trio[reviewer % 3] as Manager).respond(request.id, { decision: 'approve', respondedBy: `reviewer-${reviewer}` })),
+        Array.from({ length: 10 }, (_, reviewer) =>
+          (trio[reviewer % 3] as Manager).respond(request.id, { decision: 'approve', respondedBy: `reviewer-${reviewer}` }),
+        ),
       );
       const accepted = attempts.filter((attempt) => attempt.status === 'fulfilled');
       expect(accepted).toHaveLength(2);

@@ -2,7 +2,16 @@
 import { HitlError } from './hitl-error.js';
 import { identityKey, requireIdentity } from './identity.js';
 import type { Decision } from './constants.js';
-import type { AddApprovalInput, Approval, ApprovalRecord, ApprovalStore, InteractionResponse, ManagerEvent, PolicyEvaluation, StoreChange } from './types.js';
+import type {
+  AddApprovalInput,
+  Approval,
+  ApprovalRecord,
+  ApprovalStore,
+  InteractionResponse,
+  ManagerEvent,
+  PolicyEvaluation,
+  StoreChange,
+} from './types.js';
 import { invalidInput, isPlain } from './validation.js';
 
 /** The most approvals a policy may require. */
@@ -57,7 +66,8 @@ export function checkAddApprovalInput(input: unknown): AddApprovalInput {
   requireIdentity('input.approval.by', by);
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw invalidInput('input.approval.at', at, 'is not an ISO 8601 timestamp');
   if (feedback !== undefined && typeof feedback !== 'string') throw invalidInput('input.approval.feedback', feedback, 'must be a string');
-  if (decisionId !== undefined && typeof decisionId !== 'string') throw invalidInput('input.approval.decisionId', decisionId, 'must be a string');
+  if (decisionId !== undefined && typeof decisionId !== 'string')
+    throw invalidInput('input.approval.decisionId', decisionId, 'must be a string');
   if (typeof required !== 'number' || !Number.isInteger(required) || required < 2 || required > MAX_APPROVALS) {
     throw invalidInput('input.required', required, `must be an integer from 2 to ${MAX_APPROVALS}`);
   }
@@ -75,9 +85,13 @@ export function approvalBy(record: ApprovalRecord, by: string): Approval | undef
 
 /** The `conflict` for a reviewer who has approved already. */
 export function alreadyApproved(id: string, by: string, earlier: Approval): HitlError {
-  return new HitlError('conflict', `'${by}' has already approved request '${id}' (as '${earlier.by}' at ${earlier.at}); another reviewer must approve it`, {
-    details: { field: 'respondedBy', value: by, ids: [id] },
-  });
+  return new HitlError(
+    'conflict',
+    `'${by}' has already approved request '${id}' (as '${earlier.by}' at ${earlier.at}); another reviewer must approve it`,
+    {
+      details: { field: 'respondedBy', value: by, ids: [id] },
+    },
+  );
 }
 
 /**
@@ -87,7 +101,8 @@ export function alreadyApproved(id: string, by: string, earlier: Approval): Hitl
  */
 export function applyApproval(current: ApprovalRecord, input: AddApprovalInput): ApprovalRecord {
   const id = current.request.id;
-  if (current.status !== 'pending') throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
+  if (current.status !== 'pending')
+    throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
   if (current.expiresAt !== undefined && Date.parse(input.approval.at) >= Date.parse(current.expiresAt)) {
     throw new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`, { details: { ids: [id] } });
   }
@@ -131,11 +146,9 @@ export function quorumAction(record: ApprovalRecord, decision: Decision, respond
   const required = requiredApprovals(record);
   if (decision === 'reject') return 'decide';
   if (decision === 'modify') {
-    throw new HitlError(
-      'conflict',
-      `request '${id}' needs ${required} approvals and cannot be modified; reject it with feedback instead`,
-      { details: { field: 'decision', value: "'modify'", ids: [id] } },
-    );
+    throw new HitlError('conflict', `request '${id}' needs ${required} approvals and cannot be modified; reject it with feedback instead`, {
+      details: { field: 'decision', value: "'modify'", ids: [id] },
+    });
   }
   if (respondedBy === undefined) {
     throw new HitlError('forbidden', `request '${id}' needs ${required} distinct approvers: an approval must say who respondedBy`, {

@@ -56,7 +56,12 @@ describe('tool names', () => {
   });
 
   it("denies '*delete*' against a 400 KB name at once, as an invalid name", () => {
-    const gate = manager({ policies: [{ name: 'never-delete', toolPattern: '*delete*', deny: true }, { name: 'all', toolPattern: '*', maxRiskLevel: 'irreversible' }] });
+    const gate = manager({
+      policies: [
+        { name: 'never-delete', toolPattern: '*delete*', deny: true },
+        { name: 'all', toolPattern: '*', maxRiskLevel: 'irreversible' },
+      ],
+    });
     const huge = `${'a'.repeat(400_000)}x`;
     const evaluation = gate.evaluate(huge, 1, 'read_only');
     expect(evaluation).toMatchObject({ outcome: 'deny' });
@@ -96,7 +101,12 @@ describe('globs that failed open', () => {
   });
 
   it('keeps a negated deny policy meaning exactly what it says', () => {
-    const gate = manager({ policies: [{ name: 'only-reads', toolPattern: '!{get,list}_*', deny: true }, { name: 'reads', toolPattern: '*', maxRiskLevel: 'read_only' }] });
+    const gate = manager({
+      policies: [
+        { name: 'only-reads', toolPattern: '!{get,list}_*', deny: true },
+        { name: 'reads', toolPattern: '*', maxRiskLevel: 'read_only' },
+      ],
+    });
     expect(gate.evaluate('delete_user', 1, 'read_only').outcome).toBe('deny');
     expect(gate.evaluate('get_user', 1, 'read_only').outcome).toBe('approve');
   });
@@ -190,12 +200,17 @@ describe('what the reviewer approved is what runs', () => {
     const gate = manager();
     const schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', ...inputSchema };
     const record = await gate.submit({ toolName: 'delete_user', input: { user_id: '1' }, inputSchema: schema });
-    expect((await failure(gate.respond(record.request.id, { decision: 'modify', modified: { user_id: 1 } }))).message).toContain('modified/user_id must be string');
+    expect((await failure(gate.respond(record.request.id, { decision: 'modify', modified: { user_id: 1 } }))).message).toContain(
+      'modified/user_id must be string',
+    );
   });
 
   it('refuses every modify when ajv cannot compile the schema, never accepting it unvalidated', async () => {
     const gate = manager();
-    const record = await gate.submit({ toolName: 'delete_user', inputSchema: { type: 'object', properties: { a: { $ref: '#/nowhere' } } } });
+    const record = await gate.submit({
+      toolName: 'delete_user',
+      inputSchema: { type: 'object', properties: { a: { $ref: '#/nowhere' } } },
+    });
     const error = await failure(gate.respond(record.request.id, { decision: 'modify', modified: { a: 1 } }));
     expect(error.code).toBe('invalid_input');
     expect(error.message).toContain('cannot be checked');

@@ -58,7 +58,9 @@ export class GlobParser {
       const next = text[this.index + 1];
       if (inBraces && (char === ',' || char === '}')) return items;
       if ((char === '!' || char === '@' || char === '+' || char === '*' || char === '?') && next === '(') {
-        this.fail(`uses the extglob '${char}(…)' at position ${this.index}, which is not supported (use separate policies, or one leading '!' to negate a whole glob)`);
+        this.fail(
+          `uses the extglob '${char}(…)' at position ${this.index}, which is not supported (use separate policies, or one leading '!' to negate a whole glob)`,
+        );
       }
       if (char === '*') {
         if (next === '*') this.fail(`uses '**' at position ${this.index}: tool names have no path segments, use a single '*'`);
@@ -115,7 +117,8 @@ export class GlobParser {
         break;
       }
       first = false;
-      if (char === '[' && text[index + 1] === ':') this.fail(`uses a POSIX class '[:…:]' at position ${index}, which is not supported: list the characters`);
+      if (char === '[' && text[index + 1] === ':')
+        this.fail(`uses a POSIX class '[:…:]' at position ${index}, which is not supported: list the characters`);
       if (char === '\\') {
         index++;
         char = text[index] ?? this.fail('ends with a lone backslash');
@@ -141,7 +144,8 @@ export class GlobParser {
     for (let code = 0; code < 128; code++) {
       codes[code] = (negate ? codes[code] !== 1 : codes[code] === 1) && toolNameCodes[code] === 1 ? 1 : 0;
     }
-    if (!codes.includes(1)) this.fail(`has the class '${text.slice(start, this.index)}', which matches no character a tool name can contain`);
+    if (!codes.includes(1))
+      this.fail(`has the class '${text.slice(start, this.index)}', which matches no character a tool name can contain`);
     return { star: false, key: `[${codes.join('')}`, codes };
   }
 
@@ -166,7 +170,9 @@ export class GlobParser {
     if (text[this.index] !== '}') this.fail(`has an unclosed '{' at position ${start}`);
     this.index++;
     if (alternatives.length < 2) {
-      this.fail(`has '{${body}}' at position ${start} with no ',': a brace group needs at least two alternatives (or a range such as {1..5})`);
+      this.fail(
+        `has '{${body}}' at position ${start} with no ',': a brace group needs at least two alternatives (or a range such as {1..5})`,
+      );
     }
     return alternatives;
   }
@@ -191,7 +197,9 @@ export class GlobParser {
     const high = numeric ? Number(to) : to.charCodeAt(0);
     const count = Math.abs(high - low) + 1;
     if (!Number.isSafeInteger(count) || count > MAX_GLOB_ALTERNATIVES) {
-      this.fail(`has the range '{${from}..${to}}' at position ${position} with ${count} alternatives; at most ${MAX_GLOB_ALTERNATIVES} are allowed (split it across policies or use a class like [0-9])`);
+      this.fail(
+        `has the range '{${from}..${to}}' at position ${position} with ${count} alternatives; at most ${MAX_GLOB_ALTERNATIVES} are allowed (split it across policies or use a class like [0-9])`,
+      );
     }
     const padded = numeric && (/^-?0\d/.test(from) || /^-?0\d/.test(to));
     const width = Math.max(from.replace('-', '').length, to.replace('-', '').length);
@@ -233,4 +241,3 @@ export function expand(sequence: Sequence): Token[][] {
   }
   return results.map((tokens) => tokens.filter((token, index) => !(token.star && tokens[index - 1]?.star)));
 }
-

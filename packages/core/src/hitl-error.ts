@@ -3,14 +3,7 @@ const brand = Symbol.for('@hitl/core.HitlError');
 
 /** Every code a {@link HitlError} can carry. */
 export type HitlErrorCode =
-  | 'invalid_input'
-  | 'not_found'
-  | 'conflict'
-  | 'forbidden'
-  | 'timeout'
-  | 'cancelled'
-  | 'notify_failed'
-  | 'store_unavailable';
+  'invalid_input' | 'not_found' | 'conflict' | 'forbidden' | 'timeout' | 'cancelled' | 'notify_failed' | 'store_unavailable';
 
 /**
  * Structured facts about a {@link HitlError}: the field at fault, the value (shortened), for

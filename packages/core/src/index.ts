@@ -12,7 +12,14 @@ export {
 export { HitlError, type HitlErrorCode, type HitlErrorDetails } from './hitl-error.js';
 export { createManager } from './approval-manager.js';
 export { createMemoryStore } from './memory-store.js';
-export { explainEvaluation, type ExplainCall, type ExplainOptions, type PolicyCheck, type PolicyExplanation, type PolicyStep } from './policy-explain.js';
+export {
+  explainEvaluation,
+  type ExplainCall,
+  type ExplainOptions,
+  type PolicyCheck,
+  type PolicyExplanation,
+  type PolicyStep,
+} from './policy-explain.js';
 export { createLogNotifier } from './log-notifier.js';
 export { canonicalJson, hashInput } from './canonical-json.js';
 export { MAX_TOOL_NAME_LENGTH, toolNameProblem } from './tool-name.js';

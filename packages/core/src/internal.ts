@@ -17,7 +17,14 @@ export { rejectionOfResponse } from './tool-rejection.js';
 export { requestFacts } from './request-facts.js';
 export { callbackRejection, checkedConfidence, checkedRiskLevel, type AssessmentCallback } from './assessment-callbacks.js';
 export { isGrantLive, matchesGrantQuery } from './grants/grant-validation.js';
-export { checkJobInputs, matchesJobFilter, normalizeClaim, normalizeNextDue, normalizeOutboxQuery, requireInstant } from './outbox/job-validation.js';
+export {
+  checkJobInputs,
+  matchesJobFilter,
+  normalizeClaim,
+  normalizeNextDue,
+  normalizeOutboxQuery,
+  requireInstant,
+} from './outbox/job-validation.js';
 /** How `submit` records an evaluation for a request's type (only `approval` requests are decided by a policy): for `hitl replay`. */
 export { evaluationOfType } from './request-evaluation.js';
 

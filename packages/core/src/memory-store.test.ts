@@ -44,7 +44,9 @@ describe('createMemoryStore', () => {
   it('refuses a decision at or after expiresAt, but accepts the expiry', async () => {
     const store = createMemoryStore();
     await store.create(pendingRecord('a', '2026-01-01T00:01:00.000Z'));
-    const late = await store.decide('a', 'pending', { status: 'approved', closedAt: '2026-01-01T00:01:00.000Z' }).catch((error: unknown) => error);
+    const late = await store
+      .decide('a', 'pending', { status: 'approved', closedAt: '2026-01-01T00:01:00.000Z' })
+      .catch((error: unknown) => error);
     expect(HitlError.is(late, 'conflict')).toBe(true);
     expect((late as Error).message).toBe("request 'a' expired at 2026-01-01T00:01:00.000Z");
     expect(late).toMatchObject({ code: 'conflict', details: { ids: ['a'] } });
@@ -55,7 +57,9 @@ describe('createMemoryStore', () => {
   it('tells subscribers of every change, once', async () => {
     const store = createMemoryStore();
     const changes: string[] = [];
-    const unsubscribe = store.subscribe((change: StoreChange) => changes.push(`${change.type}:${change.record.request.id}:${change.record.status}`));
+    const unsubscribe = store.subscribe((change: StoreChange) =>
+      changes.push(`${change.type}:${change.record.request.id}:${change.record.status}`),
+    );
     store.subscribe(() => {
       throw new Error('a broken listener does not stop the others');
     });

@@ -4,7 +4,16 @@ import { applyApproval, changeOfApproval, checkAddApprovalInput } from './four-e
 import { HitlError } from './hitl-error.js';
 import { createMemoryGrants } from './grants/memory-grants.js';
 import type { DecideManyItem, Grant } from './grants/grant-types.js';
-import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ListQuery, ListResult, StoreChange } from './types.js';
+import type {
+  AddApprovalInput,
+  ApprovalRecord,
+  ApprovalStore,
+  CreateResult,
+  DecidePatch,
+  ListQuery,
+  ListResult,
+  StoreChange,
+} from './types.js';
 import { createMemoryResumeClaims } from './resume-claim.js';
 import type { RequestStatus } from './constants.js';
 import { checkGetManyIds, invalidInput, optionalString } from './validation.js';
@@ -32,7 +41,8 @@ const isoInstant = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?
 function isoFilter(field: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'string' && isoInstant.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw invalidInput(field, value, 'is not an ISO 8601 date or date-time with a time zone (e.g. 2026-05-01T12:00:00Z)');
+  if (Number.isNaN(ms))
+    throw invalidInput(field, value, 'is not an ISO 8601 date or date-time with a time zone (e.g. 2026-05-01T12:00:00Z)');
   return new Date(ms).toISOString();
 }
 
@@ -271,14 +281,18 @@ export function createMemoryStore(): ApprovalStore {
         if (ids.length > 0) {
           const what = code === 'not_found' ? 'do not exist' : 'are no longer pending';
           const why = code === 'conflict' && approvalRefusal !== undefined ? ` (${approvalRefusal.message})` : '';
-          throw new HitlError(code, `nothing was decided: ${ids.length} request(s) ${what}${why}: ${ids.slice(0, 20).join(', ')}`, { details: { ids } });
+          throw new HitlError(code, `nothing was decided: ${ids.length} request(s) ${what}${why}: ${ids.slice(0, 20).join(', ')}`, {
+            details: { ids },
+          });
         }
       }
       if (options?.grant !== undefined) grants.checkNew(options.grant);
       const decided = items.map((item, position) => {
         const index = indexes[position] as number;
         const next = approved.get(position);
-        return next === undefined ? applyDecide(index, item.patch as DecidePatch, jobLists[position]) : storeApproval(index, next, jobLists[position]);
+        return next === undefined
+          ? applyDecide(index, item.patch as DecidePatch, jobLists[position])
+          : storeApproval(index, next, jobLists[position]);
       });
       if (options?.grant !== undefined) grants.insert(options.grant);
       return decided;

@@ -32,10 +32,14 @@ export function createNotificationDispatch({
           if (isClosed()) return;
           const failure = HitlError.is(error, 'notify_failed')
             ? error
-            : new HitlError('notify_failed', `notifier '${notifier.name}' failed for request '${record.request.id}': ${errorMessage(error)}`, {
-                cause: error,
-                details: { ids: [record.request.id] },
-              });
+            : new HitlError(
+                'notify_failed',
+                `notifier '${notifier.name}' failed for request '${record.request.id}': ${errorMessage(error)}`,
+                {
+                  cause: error,
+                  details: { ids: [record.request.id] },
+                },
+              );
           emit({ type: 'notify-failed', record, notifier: notifier.name, error: failure });
           reportError(failure, record);
         };

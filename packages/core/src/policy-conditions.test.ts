@@ -49,7 +49,10 @@ describe('conditions on policies, through the manager', () => {
       error: ['review', 'conditional'],
     };
     expect([evaluation.outcome, evaluation.policy]).toEqual(outcomes[expected]);
-    if (expected === 'holds') expect(evaluation.reason).toBe(`policy 'conditional' approves: ${when} holds, confidence 0.90 >= 0.00, risk 'irreversible' <= 'irreversible'`);
+    if (expected === 'holds')
+      expect(evaluation.reason).toBe(
+        `policy 'conditional' approves: ${when} holds, confidence 0.90 >= 0.00, risk 'irreversible' <= 'irreversible'`,
+      );
     if (expected === 'error') expect(evaluation.reason).toMatch(/^policy 'conditional' sends 'refund_payment' to review: its condition /);
   });
 
@@ -64,9 +67,13 @@ describe('conditions on policies, through the manager', () => {
     });
     expect(manager.evaluate(call({ amount: 20 }, { confidence: 0.2 }))).toMatchObject({ outcome: 'approve' });
     const strict = createManager({
-      policies: [{ name: 'small-refunds', toolPattern: 'refund_*', minConfidence: 0.5, maxRiskLevel: 'irreversible', when: 'input.amount <= 100' }],
+      policies: [
+        { name: 'small-refunds', toolPattern: 'refund_*', minConfidence: 0.5, maxRiskLevel: 'irreversible', when: 'input.amount <= 100' },
+      ],
     });
-    expect(strict.evaluate(call({ amount: 20 }, { confidence: 0.2 })).reason).toBe("confidence 0.20 is below 0.50 required by 'small-refunds' (input.amount <= 100 holds)");
+    expect(strict.evaluate(call({ amount: 20 }, { confidence: 0.2 })).reason).toBe(
+      "confidence 0.20 is below 0.50 required by 'small-refunds' (input.amount <= 100 holds)",
+    );
   });
 
   it('first applicable policy wins: a deny with a condition, then a conditional approve, then review', () => {
@@ -78,7 +85,11 @@ describe('conditions on policies, through the manager', () => {
         { name: 'rest', toolPattern: 'refund_*', requireExplicit: true },
       ],
     });
-    expect(manager.evaluate(call({ amount: 20000 }))).toEqual({ outcome: 'deny', policy: 'huge', reason: "'refund_payment' is denied by policy 'huge' (input.amount > 10000 holds)" });
+    expect(manager.evaluate(call({ amount: 20000 }))).toEqual({
+      outcome: 'deny',
+      policy: 'huge',
+      reason: "'refund_payment' is denied by policy 'huge' (input.amount > 10000 holds)",
+    });
     expect(manager.evaluate(call({ amount: 20 }))).toMatchObject({ outcome: 'approve', policy: 'small' });
     expect(manager.evaluate(call({ amount: 70 }))).toMatchObject({ outcome: 'review', policy: 'rest' });
     // The match cache keeps only the glob part: the same tool with other input decides anew.
@@ -86,7 +97,10 @@ describe('conditions on policies, through the manager', () => {
     expect(manager.evaluate('refund_payment', 1, 'irreversible', { amount: 30 })).toMatchObject({ outcome: 'approve', policy: 'small' });
     // The positional form without input: the conditions see {} and the missing field is an error.
     expect(manager.evaluate('refund_payment', 1, 'irreversible')).toMatchObject({ outcome: 'review', policy: 'huge' });
-    expect(manager.evaluate('get_weather', 1, 'read_only')).toMatchObject({ outcome: 'deny', reason: "no policy matches 'get_weather'; the default outcome is deny" });
+    expect(manager.evaluate('get_weather', 1, 'read_only')).toMatchObject({
+      outcome: 'deny',
+      reason: "no policy matches 'get_weather'; the default outcome is deny",
+    });
   });
 
   it('a function condition sees the whole call; a throw or a non-boolean means review', () => {
@@ -98,10 +112,16 @@ describe('conditions on policies, through the manager', () => {
     const full = call({ amount: 1 }, { threadId: 't-1', runId: 'r-1', requestedBy: 'alice', metadata: { source: 'ui' } });
     expect(manager.evaluate(full)).toMatchObject({ outcome: 'approve', reason: expect.stringContaining('function sameThread holds') });
     expect(seen[0]).toEqual(full);
-    expect(managerWith(() => {
-      throw new Error('boom');
-    }).evaluate(call({}))).toMatchObject({ outcome: 'review', policy: 'conditional', reason: expect.stringContaining('threw: boom') });
-    expect(managerWith((() => 'yes') as never).evaluate(call({}))).toMatchObject({ outcome: 'review', policy: 'conditional', reason: expect.stringContaining('not a boolean') });
+    expect(
+      managerWith(() => {
+        throw new Error('boom');
+      }).evaluate(call({})),
+    ).toMatchObject({ outcome: 'review', policy: 'conditional', reason: expect.stringContaining('threw: boom') });
+    expect(managerWith((() => 'yes') as never).evaluate(call({}))).toMatchObject({
+      outcome: 'review',
+      policy: 'conditional',
+      reason: expect.stringContaining('not a boolean'),
+    });
   });
 
   it('odd confidence or risk with a condition to test means review by that policy', () => {
@@ -121,7 +141,9 @@ describe('conditions on policies, through the manager', () => {
     expect(HitlError.is(caught, 'invalid_input')).toBe(true);
     expect((caught as Error).message).toMatch(/^policy 'broken': when "input.amount <=" is not valid CEL at column \d+/);
     expect(caught).toMatchObject({ code: 'invalid_input', details: { field: "policy 'broken': when", value: '"input.amount <="' } });
-    expect(() => manager.addPolicy({ name: 'typed', toolPattern: '*', maxRiskLevel: 'read_only', when: 'toolName + 1' })).toThrow(/policy 'typed'/);
+    expect(() => manager.addPolicy({ name: 'typed', toolPattern: '*', maxRiskLevel: 'read_only', when: 'toolName + 1' })).toThrow(
+      /policy 'typed'/,
+    );
     expect(manager.listPolicies()).toEqual([]);
     manager.addPolicy({ name: 'fine', toolPattern: '*', maxRiskLevel: 'read_only', when: 'input.amount <= 1' });
     expect(manager.listPolicies()[0]?.when).toBe('input.amount <= 1');
@@ -147,10 +169,22 @@ describe('conditions on policies, through the manager', () => {
     expect((await manager.list({ runId: 'r-1' })).items.map((record) => record.request.id)).toEqual([large.request.id, small.request.id]);
     expect((await manager.list({ threadId: 't-2' })).items).toHaveLength(1);
     for (const bad of ['', 'a\u200bb', 'x'.repeat(257), 'line\nbreak', 42]) {
-      await expect(manager.submit({ toolName: 'refund_payment', threadId: bad as string })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('request.threadId'), details: { field: 'request.threadId' } });
-      await expect(manager.submit({ toolName: 'refund_payment', runId: bad as string })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('request.runId'), details: { field: 'request.runId' } });
+      await expect(manager.submit({ toolName: 'refund_payment', threadId: bad as string })).rejects.toMatchObject({
+        code: 'invalid_input',
+        message: expect.stringContaining('request.threadId'),
+        details: { field: 'request.threadId' },
+      });
+      await expect(manager.submit({ toolName: 'refund_payment', runId: bad as string })).rejects.toMatchObject({
+        code: 'invalid_input',
+        message: expect.stringContaining('request.runId'),
+        details: { field: 'request.runId' },
+      });
     }
-    await expect(manager.list({ createdBefore: 'soon' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdBefore'), details: { field: 'createdBefore' } });
+    await expect(manager.list({ createdBefore: 'soon' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('createdBefore'),
+      details: { field: 'createdBefore' },
+    });
     await manager.close();
   });
 
@@ -220,7 +254,12 @@ describe('hostile conditions cannot stall the process', () => {
     const manager = createManager({
       policies: [
         { name: 'one-loop', toolPattern: 'send_*', maxRiskLevel: 'irreversible', when: 'input.to.all(a, a.endsWith("@ourco.com"))' },
-        { name: 'nested', toolPattern: 'pair_*', maxRiskLevel: 'irreversible', when: 'input.a.all(x, input.a.all(y, input.a.all(z, x + y + z >= 0.0)))' },
+        {
+          name: 'nested',
+          toolPattern: 'pair_*',
+          maxRiskLevel: 'irreversible',
+          when: 'input.a.all(x, input.a.all(y, input.a.all(z, x + y + z >= 0.0)))',
+        },
       ],
     });
     const huge = Array.from({ length: 1_000_000 }, () => 'ann@ourco.com');
@@ -237,7 +276,9 @@ describe('hostile conditions cannot stall the process', () => {
 
     const bigString = 'x'.repeat(50_000_000);
     started = performance.now();
-    expect(manager.evaluate({ toolName: 'send_email', input: { to: [bigString] }, confidence: 1, riskLevel: 'read_only' })).toMatchObject({ outcome: 'review' });
+    expect(manager.evaluate({ toolName: 'send_email', input: { to: [bigString] }, confidence: 1, riskLevel: 'read_only' })).toMatchObject({
+      outcome: 'review',
+    });
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

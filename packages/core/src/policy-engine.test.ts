@@ -73,9 +73,15 @@ describe('policies, as in the tutorial', () => {
   it('gives readable reasons', () => {
     const manager = createManager({ policies: fiveTiers });
     expect(manager.evaluate('get_weather', 0.4, 'read_only').reason).toBe("confidence 0.40 is below 0.50 required by 'read-only-auto'");
-    expect(manager.evaluate('get_weather', 0.9, 'irreversible').reason).toBe("risk 'irreversible' is above 'read_only' allowed by 'read-only-auto'");
-    expect(manager.evaluate('delete_user', 1, 'read_only').reason).toBe("policy 'destructive' requires explicit approval for 'delete_user'");
-    expect(manager.evaluate('launch_rocket', 1, 'read_only').reason).toBe("no policy matches 'launch_rocket'; the default outcome is review");
+    expect(manager.evaluate('get_weather', 0.9, 'irreversible').reason).toBe(
+      "risk 'irreversible' is above 'read_only' allowed by 'read-only-auto'",
+    );
+    expect(manager.evaluate('delete_user', 1, 'read_only').reason).toBe(
+      "policy 'destructive' requires explicit approval for 'delete_user'",
+    );
+    expect(manager.evaluate('launch_rocket', 1, 'read_only').reason).toBe(
+      "no policy matches 'launch_rocket'; the default outcome is review",
+    );
     expect(manager.evaluate('get_weather', 0.95, 'read_only').reason).toContain("auto-approved by 'read-only-auto'");
   });
 
@@ -85,7 +91,10 @@ describe('policies, as in the tutorial', () => {
     manager.addPolicy({ name: 'not-admin', toolPattern: '!admin_*', maxRiskLevel: 'data_modification' });
     expect(manager.evaluate('list_orders', 0, 'read_only').outcome).toBe('approve');
     expect(manager.evaluate('rename_file', 0, 'data_modification')).toMatchObject({ outcome: 'approve', policy: 'not-admin' });
-    expect(manager.evaluate('admin_reset', 1, 'read_only')).toEqual({ outcome: 'review', reason: "no policy matches 'admin_reset'; the default outcome is review" });
+    expect(manager.evaluate('admin_reset', 1, 'read_only')).toEqual({
+      outcome: 'review',
+      reason: "no policy matches 'admin_reset'; the default outcome is review",
+    });
   });
 
   it('denies tools matched by a deny policy, whatever the confidence', async () => {
@@ -112,7 +121,10 @@ describe('policies, as in the tutorial', () => {
     for (const confidence of [Number.NaN, Infinity, -0.1, 1.5, '0.9' as unknown as number]) {
       expect(manager.evaluate('get_weather', confidence, 'read_only').outcome).toBe('review');
     }
-    expect(manager.evaluate('get_weather', 0.99, 'harmless' as RiskLevel)).toMatchObject({ outcome: 'review', reason: "risk level 'harmless' is unknown" });
+    expect(manager.evaluate('get_weather', 0.99, 'harmless' as RiskLevel)).toMatchObject({
+      outcome: 'review',
+      reason: "risk level 'harmless' is unknown",
+    });
     // A tool name that is not a string can name no tool: denied, never matched against a glob.
     expect(manager.evaluate(42 as unknown as string, 1, 'read_only').outcome).toBe('deny');
   });
@@ -153,7 +165,10 @@ describe('policy validation', () => {
     [{ name: 'p', toolPattern: '{get,list_*', maxRiskLevel: 'read_only' }, "toolPattern '{get,list_*' is not a valid glob"],
     [{ name: 'p', toolPattern: 'get_*}', maxRiskLevel: 'read_only' }, "toolPattern 'get_*}' is not a valid glob"],
     [{ name: 'p', toolPattern: 'get_\\', maxRiskLevel: 'read_only' }, 'is not a valid glob'],
-    [{ name: 'p', toolPattern: 'get_*', minConfidence: 1.5, maxRiskLevel: 'read_only' }, "policy 'p': minConfidence 1.5 must be a number between 0 and 1"],
+    [
+      { name: 'p', toolPattern: 'get_*', minConfidence: 1.5, maxRiskLevel: 'read_only' },
+      "policy 'p': minConfidence 1.5 must be a number between 0 and 1",
+    ],
     [{ name: 'p', toolPattern: 'get_*', minConfidence: -0.01, maxRiskLevel: 'read_only' }, 'minConfidence -0.01'],
     [{ name: 'p', toolPattern: 'get_*', minConfidence: Number.NaN, maxRiskLevel: 'read_only' }, 'minConfidence NaN'],
     [{ name: 'p', toolPattern: 'get_*', maxRiskLevel: 'harmless' }, "policy 'p': maxRiskLevel 'harmless' is not a risk level"],
@@ -175,7 +190,10 @@ describe('policy validation', () => {
   });
 
   it('refuses bad policies given to createManager', () => {
-    expectInvalid(() => createManager({ policies: [{ name: 'x', toolPattern: '[x', maxRiskLevel: 'read_only' }] }), "'[x' is not a valid glob");
+    expectInvalid(
+      () => createManager({ policies: [{ name: 'x', toolPattern: '[x', maxRiskLevel: 'read_only' }] }),
+      "'[x' is not a valid glob",
+    );
   });
 
   it('accepts escaped brackets and classes', () => {

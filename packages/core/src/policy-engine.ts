@@ -50,7 +50,10 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
     matcher = compileToolGlob(pattern);
   } catch (error) {
     if (!HitlError.is(error, 'invalid_input')) throw error;
-    throw new HitlError('invalid_input', `policy '${name}': ${error.message}`, { cause: error, details: { ...error.details, field: field('toolPattern') } });
+    throw new HitlError('invalid_input', `policy '${name}': ${error.message}`, {
+      cause: error,
+      details: { ...error.details, field: field('toolPattern') },
+    });
   }
 
   const minConfidence = optionalUnitInterval(field('minConfidence'), policy.minConfidence) ?? 0;
@@ -60,7 +63,11 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
     }
   }
   if (policy.maxRiskLevel !== undefined && !isRiskLevel(policy.maxRiskLevel)) {
-    throw invalidInput(field('maxRiskLevel'), policy.maxRiskLevel, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+    throw invalidInput(
+      field('maxRiskLevel'),
+      policy.maxRiskLevel,
+      "is not a risk level ('read_only', 'data_modification' or 'irreversible')",
+    );
   }
   if (policy.maxRiskLevel === undefined && !policy.requireExplicit && !policy.deny) {
     throw new HitlError(
@@ -94,7 +101,10 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
 
 /** The answer for a name no tool can have: deny, saying why, without touching any glob. */
 function invalidToolName(toolName: unknown): PolicyEvaluation {
-  return { outcome: 'deny', reason: `toolName ${describeValue(toolName)} is not a valid tool name: it ${toolNameProblem(toolName) ?? 'is invalid'}` };
+  return {
+    outcome: 'deny',
+    reason: `toolName ${describeValue(toolName)} is not a valid tool name: it ${toolNameProblem(toolName) ?? 'is invalid'}`,
+  };
 }
 
 function formatConfidence(confidence: number): string {
@@ -214,7 +224,8 @@ export class PolicyEngine {
         // A condition reads confidence and risk as a PolicyCall types them: odd values cannot be
         // tested, so the policy asks a human (fail closed), as it would without a condition.
         const problem = levelProblem(confidence, riskLevel);
-        if (problem !== undefined) return { outcome: 'review', policy: name, reason: `${problem}, so policy '${name}' cannot test its condition` };
+        if (problem !== undefined)
+          return { outcome: 'review', policy: name, reason: `${problem}, so policy '${name}' cannot test its condition` };
         call = policyCall(toolName, confidence, riskLevel, context);
       }
       const result = condition.test(call);
@@ -228,7 +239,10 @@ export class PolicyEngine {
       if (result.holds) return this.decide(entry, toolName, confidence, riskLevel, `${conditionLabel(condition)} holds`);
       (skipped ??= []).push(name);
     }
-    const none = skipped === undefined ? `no policy matches '${toolName}'` : `no policy applies to '${toolName}' (the condition of ${skipped.map((name) => `'${name}'`).join(', ')} does not hold)`;
+    const none =
+      skipped === undefined
+        ? `no policy matches '${toolName}'`
+        : `no policy applies to '${toolName}' (the condition of ${skipped.map((name) => `'${name}'`).join(', ')} does not hold)`;
     return { outcome: this.defaultOutcome, reason: `${none}; the default outcome is ${this.defaultOutcome}` };
   }
 

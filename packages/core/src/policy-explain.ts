@@ -20,15 +20,7 @@ import { invalidInput, isPlain } from './validation.js';
  * ```
  */
 export type PolicyCheck =
-  | 'pattern'
-  | 'condition'
-  | 'condition-error'
-  | 'invalid-call'
-  | 'deny'
-  | 'require-explicit'
-  | 'confidence'
-  | 'risk'
-  | 'within-limits';
+  'pattern' | 'condition' | 'condition-error' | 'invalid-call' | 'deny' | 'require-explicit' | 'confidence' | 'risk' | 'within-limits';
 
 /**
  * One policy walked by an explanation, in evaluation order.
@@ -120,7 +112,9 @@ export function explainEvaluation(options: ExplainOptions): PolicyExplanation {
   if (!Array.isArray(policies)) throw invalidInput('options.policies', policies, 'must be an array');
   if (!isPlain(call)) throw invalidInput('options.call', call, 'must be an object');
   if (defaultOutcome !== 'review' && defaultOutcome !== 'deny') {
-    throw new HitlError('invalid_input', `options.defaultOutcome '${String(defaultOutcome)}' must be 'review' or 'deny'`, { details: { field: 'options.defaultOutcome' } });
+    throw new HitlError('invalid_input', `options.defaultOutcome '${String(defaultOutcome)}' must be 'review' or 'deny'`, {
+      details: { field: 'options.defaultOutcome' },
+    });
   }
   const engine = new PolicyEngine(defaultOutcome);
   engine.replace(policies);
@@ -137,12 +131,22 @@ export function explainEvaluation(options: ExplainOptions): PolicyExplanation {
       break;
     }
     if (!entry.matcher.test(call.toolName)) {
-      steps.push({ policy: name, decides: false, check: 'pattern', reason: `toolPattern '${toolPattern}' does not match '${call.toolName}'` });
+      steps.push({
+        policy: name,
+        decides: false,
+        check: 'pattern',
+        reason: `toolPattern '${toolPattern}' does not match '${call.toolName}'`,
+      });
       continue;
     }
     // Its glob matches and it did not decide: it has a condition, and the condition was false.
     const source = entry.condition?.source ?? '';
-    steps.push({ policy: name, decides: false, check: 'condition', reason: `toolPattern '${toolPattern}' matches, but when ${JSON.stringify(source)} is false` });
+    steps.push({
+      policy: name,
+      decides: false,
+      check: 'condition',
+      reason: `toolPattern '${toolPattern}' matches, but when ${JSON.stringify(source)} is false`,
+    });
   }
   return { ...evaluation, steps };
 }

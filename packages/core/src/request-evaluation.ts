@@ -7,7 +7,10 @@ import type { PolicyEvaluation, StoredRequest } from './types.js';
  * may be decided automatically; any other type goes to a human whatever the policy says.
  */
 export function evaluateRequest(engine: PolicyEngine, request: StoredRequest): PolicyEvaluation {
-  return evaluationOfType(request.type, engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request)));
+  return evaluationOfType(
+    request.type,
+    engine.evaluate(request.toolName, request.confidence, request.riskLevel, contextOfRequest(request)),
+  );
 }
 
 /** The evaluation a request of this type records: a policy may decide only `approval` requests; any other type goes to review. */

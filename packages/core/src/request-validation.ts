@@ -71,7 +71,8 @@ export function normalizeRequest(request: InteractionRequest, generateId: () => 
   if (!isPlain(request)) throw invalidInput('request', request, 'must be an object');
   const id = request.id === undefined ? requireId('generated id', generateId()) : requireId('request.id', request.id);
   const type = request.type ?? 'approval';
-  if (!isInteractionType(type)) throw invalidInput('request.type', type, "is not an interaction type ('approval', 'feedback', 'input' or 'annotation')");
+  if (!isInteractionType(type))
+    throw invalidInput('request.type', type, "is not an interaction type ('approval', 'feedback', 'input' or 'annotation')");
   const toolName = requireToolName('request.toolName', request.toolName);
   const stored: StoredRequest = { id, type, toolName };
   const description = optionalString('request.description', request.description);
@@ -84,7 +85,11 @@ export function normalizeRequest(request: InteractionRequest, generateId: () => 
   }
   if (request.riskLevel !== undefined) {
     if (!isRiskLevel(request.riskLevel)) {
-      throw invalidInput('request.riskLevel', request.riskLevel, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+      throw invalidInput(
+        'request.riskLevel',
+        request.riskLevel,
+        "is not a risk level ('read_only', 'data_modification' or 'irreversible')",
+      );
     }
     stored.riskLevel = request.riskLevel;
   }
@@ -169,14 +174,22 @@ export function requireNotRequester(record: ApprovalRecord, respondedBy: string 
   if (requestedBy !== undefined) {
     // An anonymous decision cannot prove it is not the requester's own.
     if (respondedBy === undefined) {
-      throw new HitlError('forbidden', `request '${record.request.id}' was made by '${requestedBy}': a decision on it must say who respondedBy`, {
-        details: { field: 'respondedBy' },
-      });
+      throw new HitlError(
+        'forbidden',
+        `request '${record.request.id}' was made by '${requestedBy}': a decision on it must say who respondedBy`,
+        {
+          details: { field: 'respondedBy' },
+        },
+      );
     }
     if (sameIdentity(respondedBy, requestedBy)) {
-      throw new HitlError('forbidden', `respondedBy '${respondedBy}' is '${requestedBy}', who made request '${record.request.id}', and may not decide it`, {
-        details: { field: 'respondedBy', value: respondedBy },
-      });
+      throw new HitlError(
+        'forbidden',
+        `respondedBy '${respondedBy}' is '${requestedBy}', who made request '${record.request.id}', and may not decide it`,
+        {
+          details: { field: 'respondedBy', value: respondedBy },
+        },
+      );
     }
   }
 }

@@ -36,7 +36,9 @@ async function refusedAsInvalid(action: () => Promise<unknown>, what: string, ch
   check(HitlError.is(failure, 'invalid_input'), `${what} must throw invalid_input; got ${String(failure)}`);
 }
 
-function hasResumeClaims(store: ApprovalStore): store is ApprovalStore & Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>> {
+function hasResumeClaims(
+  store: ApprovalStore,
+): store is ApprovalStore & Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>> {
   return typeof store.claimResume === 'function' && typeof store.completeResume === 'function' && typeof store.listUnresumed === 'function';
 }
 
@@ -60,11 +62,16 @@ export function resumeClaimCases(tools: ResumeClaimCaseTools): [string, (store: 
         check((await store.claimResume(pending.request.id, 'a', 60_000)) === undefined, 'a pending request must not be claimable');
         check((await store.claimResume('conformance-no-such-id', 'a', 60_000)) === undefined, 'an unknown request must not be claimable');
         const id = await decided(store);
-        const attempts = await Promise.all(Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? store : peer).claimResume(id, `owner-${index}`, 60_000)));
+        const attempts = await Promise.all(
+          Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? store : peer).claimResume(id, `owner-${index}`, 60_000)),
+        );
         const winners = attempts.filter((claim) => claim !== undefined);
         check(winners.length === 1, `exactly one concurrent claim must win; ${winners.length} did`);
         const [claim] = winners;
-        check(claim !== undefined && claim.requestId === id && claim.attempt === 1 && Date.parse(claim.leaseExpiresAt) > Date.now(), `the claim must name the request, attempt 1 and a future lease; got ${JSON.stringify(claim)}`);
+        check(
+          claim !== undefined && claim.requestId === id && claim.attempt === 1 && Date.parse(claim.leaseExpiresAt) > Date.now(),
+          `the claim must name the request, attempt 1 and a future lease; got ${JSON.stringify(claim)}`,
+        );
         check((await peer.claimResume(id, claim.owner, 60_000)) === undefined, 'a held claim must not be taken again, even by its owner');
       },
     ],
@@ -79,7 +86,10 @@ export function resumeClaimCases(tools: ResumeClaimCaseTools): [string, (store: 
         check((await peer.completeResume(id, 'holder')) === true, 'completeResume by the holder must return true');
         check((await store.completeResume(id, 'holder')) === false, 'a second completeResume must return false');
         check((await store.claimResume(id, 'late', 1)) === undefined, 'a completed resume must not be claimable');
-        check((await store.completeResume('conformance-no-such-id', 'holder')) === false, 'completeResume of an unknown request must return false');
+        check(
+          (await store.completeResume('conformance-no-such-id', 'holder')) === false,
+          'completeResume of an unknown request must return false',
+        );
       },
     ],
     [
@@ -89,8 +99,16 @@ export function resumeClaimCases(tools: ResumeClaimCaseTools): [string, (store: 
         const id = await decided(store);
         const first = await store.claimResume(id, 'crashed', 1);
         check(first?.attempt === 1, 'the first claim must be attempt 1');
-        const second = await eventually(() => peer.claimResume(id, 'survivor', 60_000), 5_000, 'a claim whose 1 ms lease ran out must be claimable', check);
-        check(second.owner === 'survivor' && second.attempt === 2, `the takeover must be attempt 2 by its new owner; got ${JSON.stringify(second)}`);
+        const second = await eventually(
+          () => peer.claimResume(id, 'survivor', 60_000),
+          5_000,
+          'a claim whose 1 ms lease ran out must be claimable',
+          check,
+        );
+        check(
+          second.owner === 'survivor' && second.attempt === 2,
+          `the takeover must be attempt 2 by its new owner; got ${JSON.stringify(second)}`,
+        );
         check((await store.completeResume(id, 'crashed')) === false, 'the former holder must not complete a claim taken over');
         check((await peer.completeResume(id, 'survivor')) === true, 'the new holder completes it');
       },
@@ -98,14 +116,23 @@ export function resumeClaimCases(tools: ResumeClaimCaseTools): [string, (store: 
     [
       'resume claim: only the holder renews its claim, which then outlives the first lease; a completed or taken-over claim is not renewed',
       async (store, peer) => {
-        if (!hasResumeClaims(store) || !hasResumeClaims(peer) || typeof store.renewResume !== 'function' || typeof peer.renewResume !== 'function') return;
+        if (
+          !hasResumeClaims(store) ||
+          !hasResumeClaims(peer) ||
+          typeof store.renewResume !== 'function' ||
+          typeof peer.renewResume !== 'function'
+        )
+          return;
         const id = await decided(store);
         const claim = await store.claimResume(id, 'holder', 60_000);
         check(claim !== undefined, 'the first claim of a decided request must succeed');
         check((await peer.renewResume(id, 'someone-else', 60_000)) === undefined, 'renewResume by another owner must resolve undefined');
         const renewed = await peer.renewResume(id, 'holder', 120_000);
         check(
-          renewed !== undefined && renewed.owner === 'holder' && renewed.attempt === 1 && Date.parse(renewed.leaseExpiresAt) > Date.parse(claim.leaseExpiresAt),
+          renewed !== undefined &&
+            renewed.owner === 'holder' &&
+            renewed.attempt === 1 &&
+            Date.parse(renewed.leaseExpiresAt) > Date.parse(claim.leaseExpiresAt),
           `renewResume by the holder must keep attempt 1 and move the lease later; got ${JSON.stringify(renewed)} after ${JSON.stringify(claim)}`,
         );
         check((await peer.claimResume(id, 'intruder', 60_000)) === undefined, 'a renewed claim must not be taken');
@@ -113,9 +140,17 @@ export function resumeClaimCases(tools: ResumeClaimCaseTools): [string, (store: 
         check((await store.renewResume(id, 'holder', 60_000)) === undefined, 'a completed claim must not be renewed');
         const other = await decided(store);
         await store.claimResume(other, 'crashed', 1);
-        const takeover = await eventually(() => peer.claimResume(other, 'survivor', 60_000), 5_000, 'a claim whose 1 ms lease ran out must be claimable', check);
+        const takeover = await eventually(
+          () => peer.claimResume(other, 'survivor', 60_000),
+          5_000,
+          'a claim whose 1 ms lease ran out must be claimable',
+          check,
+        );
         check(takeover.owner === 'survivor', 'the takeover must belong to its new owner');
-        check((await store.renewResume(other, 'crashed', 60_000)) === undefined, 'a claim taken over must not be renewed by its former holder');
+        check(
+          (await store.renewResume(other, 'crashed', 60_000)) === undefined,
+          'a claim taken over must not be renewed by its former holder',
+        );
         await refusedAsInvalid(() => peer.renewResume?.(other, 'survivor', 0) ?? Promise.resolve(), 'renewResume with leaseMs 0', check);
       },
     ],
@@ -139,7 +174,9 @@ export function resumeClaimCases(tools: ResumeClaimCaseTools): [string, (store: 
         const seen: string[] = [];
         let cursor: string | undefined;
         for (let page = 0; page < 10; page++) {
-          const result = await peer.listUnresumed(cursor === undefined ? { resumeWith: kind, limit: 2 } : { resumeWith: kind, limit: 2, cursor });
+          const result = await peer.listUnresumed(
+            cursor === undefined ? { resumeWith: kind, limit: 2 } : { resumeWith: kind, limit: 2, cursor },
+          );
           check(result.items.length <= 2, `a page must hold at most limit items; got ${result.items.length}`);
           seen.push(...result.items.map((item) => item.request.id));
           cursor = result.nextCursor;

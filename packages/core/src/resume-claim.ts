@@ -102,7 +102,8 @@ export const MAX_RESUME_LEASE_MS = 86_400_000;
 /** Checks the arguments of `claimResume` / `renewResume` / `completeResume`; throws `HitlError('invalid_input')` naming the field. */
 export function validateResumeClaimArguments(requestId: unknown, owner: unknown, leaseMs?: unknown): void {
   if (typeof requestId !== 'string' || requestId === '') throw invalidInput('requestId', requestId, 'must be a non-empty string');
-  if (typeof owner !== 'string' || owner === '' || owner.length > 200) throw invalidInput('owner', owner, 'must be a string of 1 to 200 characters');
+  if (typeof owner !== 'string' || owner === '' || owner.length > 200)
+    throw invalidInput('owner', owner, 'must be a string of 1 to 200 characters');
   if (leaseMs === undefined) return;
   if (typeof leaseMs !== 'number' || !Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > MAX_RESUME_LEASE_MS) {
     throw invalidInput('leaseMs', leaseMs, `must be an integer number of milliseconds from 1 to ${MAX_RESUME_LEASE_MS}`);
@@ -110,13 +111,16 @@ export function validateResumeClaimArguments(requestId: unknown, owner: unknown,
 }
 
 /** Checks an {@link UnresumedQuery} and fills in the default limit. */
-export function normalizeUnresumedQuery(query: unknown): Required<Pick<UnresumedQuery, 'resumeWith' | 'limit'>> & Pick<UnresumedQuery, 'cursor'> {
+export function normalizeUnresumedQuery(
+  query: unknown,
+): Required<Pick<UnresumedQuery, 'resumeWith' | 'limit'>> & Pick<UnresumedQuery, 'cursor'> {
   if (typeof query !== 'object' || query === null) throw invalidInput('query', query, 'must be an object');
   const { resumeWith, limit = 100, cursor } = query as UnresumedQuery;
   if (typeof resumeWith !== 'string' || resumeWith === '' || resumeWith.length > 100) {
     throw invalidInput('resumeWith', resumeWith, 'must be a string of 1 to 100 characters');
   }
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
   if (cursor !== undefined && typeof cursor !== 'string') throw invalidInput('cursor', cursor, 'must be a string');
   return cursor === undefined ? { resumeWith, limit } : { resumeWith, limit, cursor };
 }
@@ -164,7 +168,12 @@ export function createMemoryResumeClaims(options: {
       const current = claims.get(requestId);
       if (!current || current.completed || current.owner !== owner) return undefined;
       current.leaseExpiresMs = now() + leaseMs;
-      const claim: ResumeClaim = { requestId, owner, attempt: current.attempt, leaseExpiresAt: new Date(current.leaseExpiresMs).toISOString() };
+      const claim: ResumeClaim = {
+        requestId,
+        owner,
+        attempt: current.attempt,
+        leaseExpiresAt: new Date(current.leaseExpiresMs).toISOString(),
+      };
       return claim;
     },
 
@@ -201,7 +210,11 @@ export function createMemoryResumeClaims(options: {
 
 /** Thrown by a resumer when a store cannot hold resume claims. */
 export function resumeClaimsUnsupported(field = 'store'): HitlError {
-  return new HitlError('invalid_input', `${field} cannot hold resume claims (it has no claimResume, completeResume and listUnresumed methods)`, {
-    details: { field },
-  });
+  return new HitlError(
+    'invalid_input',
+    `${field} cannot hold resume claims (it has no claimResume, completeResume and listUnresumed methods)`,
+    {
+      details: { field },
+    },
+  );
 }

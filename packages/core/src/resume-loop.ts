@@ -52,7 +52,9 @@ export type ResumeLoop = Resumer;
 
 const DEFAULT_RETRY_DELAYS = [10, 20, 40, 80, 160, 320, 640, 1_280, 2_560];
 
-function hasClaims(store: ApprovalStore): store is ApprovalStore & Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>> {
+function hasClaims(
+  store: ApprovalStore,
+): store is ApprovalStore & Required<Pick<ApprovalStore, 'claimResume' | 'completeResume' | 'listUnresumed'>> {
   return typeof store.claimResume === 'function' && typeof store.completeResume === 'function' && typeof store.listUnresumed === 'function';
 }
 
@@ -67,7 +69,10 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
   const { store, resumeWith, handle, leaseMs = 60_000, concurrency = 8, retryDelaysMs = DEFAULT_RETRY_DELAYS, logger = console } = options;
   if (!hasClaims(store)) throw resumeClaimsUnsupported('options.store');
   const owner = options.owner ?? `resumer-${randomUUID()}`;
-  const scheduler: Scheduler = options.scheduler ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) };
+  const scheduler: Scheduler = options.scheduler ?? {
+    setTimeout: (callback, ms) => setTimeout(callback, ms),
+    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
 
   /**
    * While a resumed run outlasts a third of the lease, renews the claim (stores with `renewResume`),
@@ -80,21 +85,27 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
     const renew = store.renewResume?.bind(store);
     const arm = () => {
       if (stopped || renew === undefined) return;
-      timer = scheduler.setTimeout(() => {
-        timer = undefined;
-        renew(requestId, owner, leaseMs).then(
-          (held) => {
-            if (stopped) return;
-            if (held) arm();
-            else logger.warn(`hitl: the resume of request '${requestId}' lost its claim while running (its lease ran out before it was renewed)`);
-          },
-          (error: unknown) => {
-            if (stopped) return;
-            logger.warn(`hitl: could not renew the resume claim of request '${requestId}'; trying again`, errorMessage(error));
-            arm();
-          },
-        );
-      }, Math.max(1, Math.floor(leaseMs / 3)));
+      timer = scheduler.setTimeout(
+        () => {
+          timer = undefined;
+          renew(requestId, owner, leaseMs).then(
+            (held) => {
+              if (stopped) return;
+              if (held) arm();
+              else
+                logger.warn(
+                  `hitl: the resume of request '${requestId}' lost its claim while running (its lease ran out before it was renewed)`,
+                );
+            },
+            (error: unknown) => {
+              if (stopped) return;
+              logger.warn(`hitl: could not renew the resume claim of request '${requestId}'; trying again`, errorMessage(error));
+              arm();
+            },
+          );
+        },
+        Math.max(1, Math.floor(leaseMs / 3)),
+      );
     };
     arm();
     return {
@@ -116,7 +127,10 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
       } catch (error) {
         renewal.stop();
         if (claim.attempt < MAX_RESUME_ATTEMPTS) throw error;
-        logger.error(`hitl: resuming the run of request '${claim.requestId}' failed ${claim.attempt} times; it is given up`, errorMessage(error));
+        logger.error(
+          `hitl: resuming the run of request '${claim.requestId}' failed ${claim.attempt} times; it is given up`,
+          errorMessage(error),
+        );
         await store.completeResume(claim.requestId, owner);
         await claims.settle(others);
         return undefined;
@@ -171,7 +185,10 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
       try {
         return await handle(record, claims);
       } catch (error) {
-        logger.error(`hitl: resuming the run of request '${id}' failed; it is retried once its claim's lease runs out`, errorMessage(error));
+        logger.error(
+          `hitl: resuming the run of request '${id}' failed; it is retried once its claim's lease runs out`,
+          errorMessage(error),
+        );
         later(leaseMs, () => enqueue(record));
         return 'done';
       }
@@ -181,7 +198,8 @@ export function createResumeLoop(options: ResumeLoopOptions): ResumeLoop {
       running.delete(id);
       if (step === 'later') {
         const delay = retryDelaysMs[attempt];
-        if (delay === undefined) logger.warn(`hitl: request '${id}' is decided but its run never paused on it; the catch-up scan looks again`);
+        if (delay === undefined)
+          logger.warn(`hitl: request '${id}' is decided but its run never paused on it; the catch-up scan looks again`);
         else later(delay, () => enqueueAttempt(record, attempt + 1));
       }
       pump();

@@ -32,10 +32,15 @@ describe('shadow policies', () => {
     for (const request of requests) {
       const record = await withShadow.submit(request);
       const reference = await without.submit(request);
-      expect({ status: record.status, evaluation: record.evaluation }).toEqual({ status: reference.status, evaluation: reference.evaluation });
+      expect({ status: record.status, evaluation: record.evaluation }).toEqual({
+        status: reference.status,
+        evaluation: reference.evaluation,
+      });
     }
     const reports = shadowed(events);
-    expect(reports.map((event) => [event.record.request.id, event.live.outcome, event.live.policy, event.shadow.outcome, event.shadow.policy])).toEqual([
+    expect(
+      reports.map((event) => [event.record.request.id, event.live.outcome, event.live.policy, event.shadow.outcome, event.shadow.policy]),
+    ).toEqual([
       ['r1', 'approve', 'reads', 'review', 'reads-strict'],
       ['r3', 'review', 'deletes', 'deny', 'no-deletes'],
     ]);

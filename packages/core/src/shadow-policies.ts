@@ -41,7 +41,13 @@ export function createShadowPolicies({
         const shadow = evaluateRequest(engine, request);
         return shadow.outcome === live.outcome ? undefined : shadow;
       } catch (error) {
-        reportError(new HitlError('invalid_input', `shadow policies could not evaluate '${request.toolName}': ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        reportError(
+          new HitlError(
+            'invalid_input',
+            `shadow policies could not evaluate '${request.toolName}': ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          ),
+        );
         return undefined;
       }
     },

@@ -26,7 +26,10 @@ export function getManyConformanceCases(): [string, ConformanceBody][] {
         check(found.length === 2, `getMany of two known ids (one repeated) and one unknown must return 2 records; got ${found.length}`);
         for (const record of [first, second]) {
           const expected = await store.get(record.request.id);
-          check(JSON.stringify(byId.get(record.request.id)) === JSON.stringify(expected), `getMany must return '${record.request.id}' as get does`);
+          check(
+            JSON.stringify(byId.get(record.request.id)) === JSON.stringify(expected),
+            `getMany must return '${record.request.id}' as get does`,
+          );
         }
         check((await getMany([])).length === 0, 'getMany of no ids must return no records');
       }),
@@ -37,7 +40,11 @@ export function getManyConformanceCases(): [string, ConformanceBody][] {
         await expectHitlError(() => getMany('not-a-list' as never), 'invalid_input', 'getMany of a string');
         await expectHitlError(() => getMany(['ok', ''] as never), 'invalid_input', 'getMany with an empty id');
         await expectHitlError(() => getMany([42] as never), 'invalid_input', 'getMany with a number');
-        await expectHitlError(() => getMany(Array.from({ length: 1_001 }, (_, index) => `id-${index}`)), 'invalid_input', 'getMany of 1,001 ids');
+        await expectHitlError(
+          () => getMany(Array.from({ length: 1_001 }, (_, index) => `id-${index}`)),
+          'invalid_input',
+          'getMany of 1,001 ids',
+        );
       }),
     ],
   ];

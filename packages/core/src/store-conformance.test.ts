@@ -43,7 +43,9 @@ describe('the conformance suite catches a store that breaks the rules', () => {
   };
 
   it('a decide without compare-and-set fails the compare-and-set case', async () => {
-    await expect(caseNamed(storeWithoutCompareAndSet, 'decide is a compare-and-set').run()).rejects.toThrow(/expected HitlError 'conflict'/);
+    await expect(caseNamed(storeWithoutCompareAndSet, 'decide is a compare-and-set').run()).rejects.toThrow(
+      /expected HitlError 'conflict'/,
+    );
   });
 
   it('a create that overwrites fails the never-overwrites case', async () => {

@@ -46,7 +46,10 @@ export async function expectHitlError(action: () => Promise<unknown>, code: Hitl
   try {
     await action();
   } catch (error) {
-    check(HitlError.is(error, code), `${what}: expected HitlError '${code}', got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    check(
+      HitlError.is(error, code),
+      `${what}: expected HitlError '${code}', got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
     return;
   }
   throw new ConformanceFailure(`${what}: expected HitlError '${code}', but it succeeded`);
@@ -120,7 +123,11 @@ function sortKeys(value: unknown): unknown {
 }
 
 /** Resolves with the first change `listener` sees that satisfies `matches`, or rejects after `timeoutMs`. */
-export function nextChange(store: ApprovalStore, matches: (change: StoreChange) => boolean, timeoutMs: number): { promise: Promise<StoreChange>; stop(): void } {
+export function nextChange(
+  store: ApprovalStore,
+  matches: (change: StoreChange) => boolean,
+  timeoutMs: number,
+): { promise: Promise<StoreChange>; stop(): void } {
   let stop = (): void => undefined;
   const promise = new Promise<StoreChange>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -168,19 +175,17 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
   };
 
   /** Runs `body` with a fresh store (and its peer), then disposes of both. */
-  const withStores =
-    (body: (store: ApprovalStore, peer: ApprovalStore) => Promise<void>) =>
-    async (): Promise<void> => {
-      const store = await options.createStore();
-      let peer = store;
-      try {
-        if (options.createPeer) peer = await options.createPeer(store);
-        await body(store, peer);
-      } finally {
-        if (peer !== store) await dispose(peer);
-        await dispose(store);
-      }
-    };
+  const withStores = (body: (store: ApprovalStore, peer: ApprovalStore) => Promise<void>) => async (): Promise<void> => {
+    const store = await options.createStore();
+    let peer = store;
+    try {
+      if (options.createPeer) peer = await options.createPeer(store);
+      await body(store, peer);
+    } finally {
+      if (peer !== store) await dispose(peer);
+      await dispose(store);
+    }
+  };
 
   const cases: [string, ConformanceBody][] = [
     [
@@ -274,7 +279,8 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
         const winners = results.filter((result) => result.status === 'fulfilled');
         check(winners.length === 1, `exactly one decision must win; ${winners.length} did`);
         for (const result of results) {
-          if (result.status === 'rejected') check(HitlError.is(result.reason, 'conflict'), `a losing decision must throw conflict; got ${String(result.reason)}`);
+          if (result.status === 'rejected')
+            check(HitlError.is(result.reason, 'conflict'), `a losing decision must throw conflict; got ${String(result.reason)}`);
         }
         const winner = (winners[0] as PromiseFulfilledResult<ApprovalRecord>).value;
         const found = await peer.get(record.request.id);
@@ -345,7 +351,10 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
           records.push(record);
         }
         const expect = async (query: Record<string, string>, wanted: (record: ApprovalRecord, index: number) => boolean, what: string) => {
-          const expected = records.filter(wanted).map((record) => record.request.id).reverse();
+          const expected = records
+            .filter(wanted)
+            .map((record) => record.request.id)
+            .reverse();
           const seen: string[] = [];
           let cursor: string | undefined;
           for (let page = 0; page < 20; page++) {
@@ -354,7 +363,10 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
             cursor = result.nextCursor;
             if (cursor === undefined) break;
           }
-          check(sameJson(seen, expected), `${what}: expected ${expected.length} records newest first, got ${seen.length}: ${seen.join(', ')}`);
+          check(
+            sameJson(seen, expected),
+            `${what}: expected ${expected.length} records newest first, got ${seen.length}: ${seen.join(', ')}`,
+          );
         };
         await expect({ threadId: 'thread-even' }, (_, index) => index % 2 === 0, 'threadId filter');
         await expect({ runId: 'run-1' }, (_, index) => Math.floor(index / 4) === 1, 'runId filter');
@@ -372,7 +384,10 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
           'all filters together',
         );
         const found = await store.list({ runId: 'run-0', limit: 1 });
-        check(found.items[0]?.request.threadId === 'thread-odd' && found.items[0].request.runId === 'run-0', 'records must carry their threadId and runId');
+        check(
+          found.items[0]?.request.threadId === 'thread-odd' && found.items[0].request.runId === 'run-0',
+          'records must carry their threadId and runId',
+        );
       },
     ],
     [
@@ -387,7 +402,10 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
           try {
             await store.list({ limit: 10, [field]: value } as never);
           } catch (error) {
-            check(HitlError.is(error, 'invalid_input'), `list with ${field} ${String(value)}: expected invalid_input, got ${String(error)}`);
+            check(
+              HitlError.is(error, 'invalid_input'),
+              `list with ${field} ${String(value)}: expected invalid_input, got ${String(error)}`,
+            );
             check((error as Error).message.includes(field), `the error must name ${field}; got ${(error as Error).message}`);
             continue;
           }
@@ -409,10 +427,18 @@ export function storeConformanceCases(options: StoreConformanceOptions): StoreCo
         // A store may connect lazily: changes count from its first completed call on.
         await store.list({ limit: 1 });
         const record = sampleRecord();
-        const created = nextChange(store, (change) => change.type === 'created' && change.record.request.id === record.request.id, changeTimeoutMs);
+        const created = nextChange(
+          store,
+          (change) => change.type === 'created' && change.record.request.id === record.request.id,
+          changeTimeoutMs,
+        );
         await peer.create(record);
         check((await created.promise).record.status === 'pending', 'the created change must carry the pending record');
-        const decided = nextChange(store, (change) => change.type === 'decided' && change.record.request.id === record.request.id, changeTimeoutMs);
+        const decided = nextChange(
+          store,
+          (change) => change.type === 'decided' && change.record.request.id === record.request.id,
+          changeTimeoutMs,
+        );
         await peer.decide(record.request.id, 'pending', approval(record));
         const change = await decided.promise;
         check(change.record.status === 'approved', `the decided change must carry the new status; got ${change.record.status}`);

@@ -32,17 +32,28 @@ const atom: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('[ab]', '[!a]', '[^b_]', '[a-c]', '[0-9]', '[.-]') },
 );
 const { glob: globArbitrary } = fc.letrec<{ glob: string; braces: string }>((tie) => ({
-  glob: fc.array(fc.oneof({ weight: 6, arbitrary: atom }, { weight: 1, arbitrary: tie('braces') }), { maxLength: 8 }).map((parts) => parts.join('')),
+  glob: fc
+    .array(fc.oneof({ weight: 6, arbitrary: atom }, { weight: 1, arbitrary: tie('braces') }), { maxLength: 8 })
+    .map((parts) => parts.join('')),
   braces: fc
-    .array(fc.array(fc.oneof({ weight: 6, arbitrary: atom }, { weight: 1, arbitrary: tie('braces') }), { maxLength: 3 }).map((parts) => parts.join('')), {
-      minLength: 2,
-      maxLength: 3,
-      depthIdentifier: 'braces',
-    })
+    .array(
+      fc
+        .array(fc.oneof({ weight: 6, arbitrary: atom }, { weight: 1, arbitrary: tie('braces') }), { maxLength: 3 })
+        .map((parts) => parts.join('')),
+      {
+        minLength: 2,
+        maxLength: 3,
+        depthIdentifier: 'braces',
+      },
+    )
     .map((alternatives) => `{${alternatives.join(',')}}`),
 }));
-const pattern = fc.tuple(fc.boolean(), globArbitrary).map(([negate, body]) => (negate ? `!${body}` : body)).filter((text) => text.length > 0 && text !== '!');
-const shortName = fc.array(fc.constantFrom('a', 'b', 'c', '_', '.', '-', '1', '9'), { minLength: 1, maxLength: 12 })
+const pattern = fc
+  .tuple(fc.boolean(), globArbitrary)
+  .map(([negate, body]) => (negate ? `!${body}` : body))
+  .filter((text) => text.length > 0 && text !== '!');
+const shortName = fc
+  .array(fc.constantFrom('a', 'b', 'c', '_', '.', '-', '1', '9'), { minLength: 1, maxLength: 12 })
   .map((chars) => chars.join(''))
   // minimatch keeps its path rule that '*' never matches '.' or '..' even with dot: true; a tool name has no such rule.
   .filter((name) => name !== '.' && name !== '..');
@@ -66,7 +77,27 @@ describe('compileToolGlob', () => {
   }, 60_000);
 
   it('does at most name length × words work for every accepted pattern, and words stay bounded', () => {
-    const syntax = fc.constantFrom('*', '?', 'a', 'b', '_', '[ab]', '[!a]', '{', '}', ',', '{1..9}', '\\', '!', '(', '-', '.', '/', '[', ']');
+    const syntax = fc.constantFrom(
+      '*',
+      '?',
+      'a',
+      'b',
+      '_',
+      '[ab]',
+      '[!a]',
+      '{',
+      '}',
+      ',',
+      '{1..9}',
+      '\\',
+      '!',
+      '(',
+      '-',
+      '.',
+      '/',
+      '[',
+      ']',
+    );
     const anyPattern = fc.array(syntax, { minLength: 1, maxLength: 60 }).map((parts) => parts.join(''));
     const adversarialPattern = fc.oneof(
       anyPattern,

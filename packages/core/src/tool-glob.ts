@@ -91,7 +91,10 @@ export function compileToolGlob(pattern: string): ToolGlob {
   const middles = alternatives.map((tokens) => tokens.slice(prefixLength, tokens.length - suffixLength));
   const states = middles.reduce((sum, tokens) => sum + tokens.length + 1, 0);
   if (states > MAX_GLOB_STATES) {
-    throw refuse(pattern, `compiles to ${states} states (at most ${MAX_GLOB_STATES}) so it could not be matched in bounded time; split it across policies`);
+    throw refuse(
+      pattern,
+      `compiles to ${states} states (at most ${MAX_GLOB_STATES}) so it could not be matched in bounded time; split it across policies`,
+    );
   }
   return new BitParallelGlob(pattern, negated, prefix, suffix, middles);
 }

@@ -19,7 +19,8 @@ import type { InteractionResponse } from './types.js';
  * const retryable = (reason: RejectionReason) => reason === 'timeout' || reason === 'unavailable';
  * ```
  */
-export type RejectionReason = 'policy' | 'reviewer' | 'timeout' | 'invalid_modification' | 'invalid_tool' | 'callback_failed' | 'unavailable';
+export type RejectionReason =
+  'policy' | 'reviewer' | 'timeout' | 'invalid_modification' | 'invalid_tool' | 'callback_failed' | 'unavailable';
 
 /**
  * What is known about a refused tool call, the same in every hitl adapter (LangChain, AI SDK, MCP).

@@ -4,8 +4,26 @@
 import type { Decision, InteractionType, RequestStatus, RiskLevel } from './constants.js';
 import type { HitlError } from './hitl-error.js';
 import type { ResumeClaim, UnresumedPage, UnresumedQuery } from './resume-claim.js';
-import type { ApprovalStoreGrants, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grants/grant-types.js';
-import type { NotificationEventType, NotificationMessage, OutboxJob, OutboxListQuery, OutboxListResult, OutboxOptions, OutboxStore, StoreWriteOptions } from './outbox/types.js';
+import type {
+  ApprovalStoreGrants,
+  Grant,
+  GrantChange,
+  GrantInput,
+  GrantList,
+  GrantQuery,
+  RememberInput,
+  RespondManyTarget,
+} from './grants/grant-types.js';
+import type {
+  NotificationEventType,
+  NotificationMessage,
+  OutboxJob,
+  OutboxListQuery,
+  OutboxListResult,
+  OutboxOptions,
+  OutboxStore,
+  StoreWriteOptions,
+} from './outbox/types.js';
 
 /**
  * A rule that decides, from the tool's name, the model's confidence and the action's risk, whether a

@@ -19,7 +19,10 @@ export function outcomeOf(record: ApprovalRecord, onTimeout: 'error' | 'reject',
     case 'approved':
     case 'rejected':
     case 'modified':
-      return record.response ?? new HitlError('store_unavailable', `request '${id}' is ${record.status} but has no response`, { details: { ids: [id] } });
+      return (
+        record.response ??
+        new HitlError('store_unavailable', `request '${id}' is ${record.status} but has no response`, { details: { ids: [id] } })
+      );
     case 'expired':
       if (onTimeout === 'reject') {
         return (
@@ -33,9 +36,13 @@ export function outcomeOf(record: ApprovalRecord, onTimeout: 'error' | 'reject',
           }
         );
       }
-      return new HitlError('timeout', `request '${id}' expired at ${record.expiresAt ?? record.closedAt} without a decision`, { details: { ids: [id] } });
+      return new HitlError('timeout', `request '${id}' expired at ${record.expiresAt ?? record.closedAt} without a decision`, {
+        details: { ids: [id] },
+      });
     case 'cancelled':
-      return new HitlError('cancelled', `request '${id}' was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}`, { details: { ids: [id] } });
+      return new HitlError('cancelled', `request '${id}' was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}`, {
+        details: { ids: [id] },
+      });
     default:
       return new HitlError('store_unavailable', `request '${id}' has an unknown status`, { details: { ids: [id] } });
   }
@@ -63,7 +70,10 @@ export function createWaiters({ store, scheduler, outcomeOf: outcome, onPending 
 
   return {
     wait(id, signal, waitTimeout) {
-      if (signal?.aborted) return Promise.reject(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`, { details: { ids: [id] } }));
+      if (signal?.aborted)
+        return Promise.reject(
+          new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`, { details: { ids: [id] } }),
+        );
       return new Promise<InteractionResponse>((resolve, reject) => {
         let done = false;
         let waitTimer: unknown;
@@ -82,11 +92,17 @@ export function createWaiters({ store, scheduler, outcomeOf: outcome, onPending 
           settle: (record) => finish(outcome(record)),
           fail: (error) => finish(error),
         };
-        const onAbort = () => finish(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`, { details: { ids: [id] } }));
+        const onAbort = () =>
+          finish(new HitlError('cancelled', `stopped waiting for request '${id}': the signal was aborted`, { details: { ids: [id] } }));
         signal?.addEventListener('abort', onAbort, { once: true });
         if (waitTimeout !== undefined && Number.isFinite(waitTimeout)) {
           waitTimer = scheduler.setTimeout(
-            () => finish(new HitlError('timeout', `stopped waiting for request '${id}' after ${waitTimeout} ms; it is still pending`, { details: { ids: [id] } })),
+            () =>
+              finish(
+                new HitlError('timeout', `stopped waiting for request '${id}' after ${waitTimeout} ms; it is still pending`, {
+                  details: { ids: [id] },
+                }),
+              ),
             Math.min(waitTimeout, MAX_TIMER_DELAY),
           );
         }

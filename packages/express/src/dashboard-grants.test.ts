@@ -22,7 +22,9 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     );
     // Only a request with a thread offers it.
     expect(await card(page, noThread.id).getByTestId('allow-thread-button').count()).toBe(0);
-    await card(page, first.id).getByRole('button', { name: /^Allow in this thread send_email/ }).click();
+    await card(page, first.id)
+      .getByRole('button', { name: /^Allow in this thread send_email/ })
+      .click();
     await expect(first.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
     await expect(waitingToo.waiting).resolves.toMatchObject({ decision: 'approve' });
     await card(page, waitingToo.id).waitFor({ state: 'detached', timeout: 20_000 });
@@ -31,7 +33,9 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     expect(items[0]).toMatchObject({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 't-1' }, grantedBy: 'alice' });
     expect((await manager.get(first.id))?.response?.grantId).toBe(items[0]?.id);
     // The next send_email of thread t-1 runs without asking; thread t-2 and no thread still ask.
-    await expect(manager.requestInteraction({ toolName: 'send_email', input: { to: 'd' }, riskLevel: 'data_modification', threadId: 't-1' })).resolves.toMatchObject({ decision: 'approve' });
+    await expect(
+      manager.requestInteraction({ toolName: 'send_email', input: { to: 'd' }, riskLevel: 'data_modification', threadId: 't-1' }),
+    ).resolves.toMatchObject({ decision: 'approve' });
     expect((await manager.get(elsewhere.id))?.status).toBe('pending');
     expect((await manager.get(noThread.id))?.status).toBe('pending');
     await card(page, first.id).waitFor({ state: 'detached', timeout: 20_000 });
@@ -40,21 +44,30 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
 
   it('"Always allow" on an irreversible call asks first in words that say so; Cancel sends nothing, confirming approves and remembers everywhere', async () => {
     const { manager, url } = await serve();
-    const { id, waiting } = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' }, riskLevel: 'irreversible', threadId: 't-1' });
+    const { id, waiting } = await ask(manager, {
+      toolName: 'delete_user',
+      input: { user_id: '1' },
+      riskLevel: 'irreversible',
+      threadId: 't-1',
+    });
     const { page } = await open(url);
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
     await shown.getByRole('button', { name: /^Always allow… delete_user/ }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Confirm: always allow' });
     await dialog.waitFor({ state: 'visible', timeout: 20_000 });
-    expect(await dialog.textContent()).toMatch(/every delete_user call in any thread.*delete_user is irreversible: what it does cannot be undone/);
+    expect(await dialog.textContent()).toMatch(
+      /every delete_user call in any thread.*delete_user is irreversible: what it does cannot be undone/,
+    );
     await page.getByTestId('confirm-no').click();
     expect((await manager.get(id))?.status).toBe('pending');
     expect((await manager.listGrants()).items).toEqual([]);
     await shown.getByRole('button', { name: /^Always allow… delete_user/ }).click();
     await page.getByRole('button', { name: 'Approve and always allow' }).click();
     await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
-    expect((await manager.listGrants({ active: true })).items).toMatchObject([{ effect: 'approve', toolPattern: 'delete_user', scope: {}, grantedBy: 'alice' }]);
+    expect((await manager.listGrants({ active: true })).items).toMatchObject([
+      { effect: 'approve', toolPattern: 'delete_user', scope: {}, grantedBy: 'alice' },
+    ]);
   }, 60_000);
 
   it('"Never allow" rejects with the note and remembers a deny: the next call of that tool is refused without asking', async () => {
@@ -67,8 +80,12 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     await shown.getByTestId('feedback-input').fill('not on production');
     await shown.getByRole('button', { name: /^Never allow drop_table/ }).click();
     await expect(waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice', feedback: 'not on production' });
-    expect((await manager.listGrants({ active: true })).items).toMatchObject([{ effect: 'deny', toolPattern: 'drop_table', grantedBy: 'alice' }]);
-    await expect(manager.requestInteraction({ toolName: 'drop_table', input: { table: 'orders' }, riskLevel: 'data_modification' })).resolves.toMatchObject({ decision: 'reject' });
+    expect((await manager.listGrants({ active: true })).items).toMatchObject([
+      { effect: 'deny', toolPattern: 'drop_table', grantedBy: 'alice' },
+    ]);
+    await expect(
+      manager.requestInteraction({ toolName: 'drop_table', input: { table: 'orders' }, riskLevel: 'data_modification' }),
+    ).resolves.toMatchObject({ decision: 'reject' });
     // As its description says ("every new call"): the one already waiting is still the reviewer's.
     expect((await manager.get(alreadyWaiting.id))?.status).toBe('pending');
     expect(await card(page, alreadyWaiting.id).count()).toBe(1);
@@ -76,8 +93,20 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
 
   it('a stale card then "Always allow": the card says who decided it, and no grant is made', async () => {
     const { manager, url, deafen } = await serve();
-    const { id } = await ask(manager, { toolName: 'send_email', input: { to: 'all' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-s' });
-    const sibling = await ask(manager, { toolName: 'refund', input: { amount: 2 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-s' });
+    const { id } = await ask(manager, {
+      toolName: 'send_email',
+      input: { to: 'all' },
+      riskLevel: 'data_modification',
+      threadId: 't-1',
+      runId: 'run-s',
+    });
+    const sibling = await ask(manager, {
+      toolName: 'refund',
+      input: { amount: 2 },
+      riskLevel: 'data_modification',
+      threadId: 't-1',
+      runId: 'run-s',
+    });
     const { page } = await open(url);
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
@@ -89,7 +118,8 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     await shown.getByRole('button', { name: /^Always allow send_email/ }).click();
     await visibleText(shown.getByTestId('card-error'), 'Already rejected by bob.');
     expect(await shown.getAttribute('data-stale')).toBe('true');
-    for (const testid of ['approve-button', 'allow-thread-button', 'always-button', 'never-button']) expect(await shown.getByTestId(testid).isDisabled()).toBe(true);
+    for (const testid of ['approve-button', 'allow-thread-button', 'always-button', 'never-button'])
+      expect(await shown.getByTestId(testid).isDisabled()).toBe(true);
     expect((await manager.listGrants()).items).toEqual([]);
     expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
     // Its turn counts it out: the turn's buttons offer only what is still pending.
@@ -98,7 +128,12 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
 
   it('a reviewer who may approve but not remember: "Always allow" is refused and decides nothing; Approve still works', async () => {
     const { manager, url } = await serve({}, { authorize: (_reviewer, _record, action) => action !== 'grant' });
-    const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1' });
+    const { id, waiting } = await ask(manager, {
+      toolName: 'send_email',
+      input: { to: 'a' },
+      riskLevel: 'data_modification',
+      threadId: 't-1',
+    });
     const { page } = await open(url);
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
@@ -128,7 +163,14 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
 
   it('the Grants tab lists grants in force with their facts, follows grants made and revoked elsewhere, and revokes', async () => {
     const { manager, url } = await serve();
-    const thread = await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 't-9' }, maxUses: 5, grantedBy: 'bob', reason: 'newsletter week' });
+    const thread = await manager.grant({
+      effect: 'approve',
+      toolPattern: 'send_email',
+      scope: { threadId: 't-9' },
+      maxUses: 5,
+      grantedBy: 'bob',
+      reason: 'newsletter week',
+    });
     const revoked = await manager.grant({ effect: 'approve', toolPattern: 'old_tool', grantedBy: 'bob' });
     await manager.revokeGrant(revoked.id, { revokedBy: 'bob' });
     const { page, pageErrors } = await open(url);
@@ -144,7 +186,9 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     expect(await entry(thread.id).getByTestId('grant-by').textContent()).toBe('bob');
     expect(await entry(thread.id).getByTestId('grant-reason').textContent()).toBe('newsletter week');
     // A call the grant decides counts as a use, shown while the tab is open.
-    await expect(manager.requestInteraction({ toolName: 'send_email', input: { to: 'x' }, riskLevel: 'data_modification', threadId: 't-9' })).resolves.toMatchObject({ decision: 'approve' });
+    await expect(
+      manager.requestInteraction({ toolName: 'send_email', input: { to: 'x' }, riskLevel: 'data_modification', threadId: 't-9' }),
+    ).resolves.toMatchObject({ decision: 'approve' });
     await visibleText(entry(thread.id).getByTestId('grant-uses'), '1 of 5 times');
 
     // Made elsewhere while the tab is open: it appears; revoked elsewhere: it goes.
@@ -156,10 +200,14 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     await manager.revokeGrant(never.id, { revokedBy: 'ops' });
     await entry(never.id).waitFor({ state: 'detached', timeout: 20_000 });
 
-    await entry(thread.id).getByRole('button', { name: `Revoke send_email ${thread.id}` }).click();
+    await entry(thread.id)
+      .getByRole('button', { name: `Revoke send_email ${thread.id}` })
+      .click();
     await entry(thread.id).waitFor({ state: 'detached', timeout: 20_000 });
     expect((await manager.listGrants({ active: true })).items).toEqual([]);
-    expect((await manager.listGrants({ active: false })).items.find((grant) => grant.id === thread.id)).toMatchObject({ revokedBy: 'alice' });
+    expect((await manager.listGrants({ active: false })).items.find((grant) => grant.id === thread.id)).toMatchObject({
+      revokedBy: 'alice',
+    });
     await visibleText(page.getByTestId('grants-empty'), 'No grant is in force');
     expect(pageErrors).toEqual([]);
   }, 60_000);
@@ -176,7 +224,9 @@ describe.skipIf(!hasChromium)('dashboard remembered decisions and grants in head
     const audit = () => seriousViolations(page);
     const names = async () => {
       const cdp = await chromium.context.newCDPSession(page);
-      const tree = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: Array<{ ignored: boolean; role?: { value?: string }; name?: { value?: string } }> };
+      const tree = (await cdp.send('Accessibility.getFullAXTree')) as {
+        nodes: Array<{ ignored: boolean; role?: { value?: string }; name?: { value?: string } }>;
+      };
       return tree.nodes.filter((node) => !node.ignored && node.role?.value === 'button').map((node) => String(node.name?.value ?? ''));
     };
     expect(await audit()).toEqual([]);

@@ -145,306 +145,277 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     return { id: (await created).record.request.id, waiting };
   }
 
-  it(
-    'shows a request submitted after the page loaded, live, and Approve resolves the waiting call',
-    async () => {
-      const { manager, url } = await serve({}, '/admin/hitl');
-      // No trailing slash: the page's relative URLs must still reach the router.
-      const { page, posts, pageErrors } = await openDashboard(url);
-      await expectText(page.getByTestId('empty-state'), 'No pending requests');
+  it('shows a request submitted after the page loaded, live, and Approve resolves the waiting call', async () => {
+    const { manager, url } = await serve({}, '/admin/hitl');
+    // No trailing slash: the page's relative URLs must still reach the router.
+    const { page, posts, pageErrors } = await openDashboard(url);
+    await expectText(page.getByTestId('empty-state'), 'No pending requests');
 
-      const { id, waiting } = await ask(manager, {
-        toolName: 'delete_user',
-        description: 'Delete user 12345 and their files',
-        input: { user_id: '12345', hard: true },
-        riskLevel: 'irreversible',
-        confidence: 0.85,
-      });
+    const { id, waiting } = await ask(manager, {
+      toolName: 'delete_user',
+      description: 'Delete user 12345 and their files',
+      input: { user_id: '12345', hard: true },
+      riskLevel: 'irreversible',
+      confidence: 0.85,
+    });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await page.getByTestId('empty-state').isHidden()).toBe(true);
+    expect(await shown.getByTestId('request-tool').textContent()).toBe('delete_user');
+    expect(await shown.getByTestId('request-risk').textContent()).toBe('irreversible');
+    expect(await shown.getByTestId('request-confidence').textContent()).toBe('confidence 85%');
+    expect(await shown.getByTestId('request-description').textContent()).toBe('Delete user 12345 and their files');
+    expect(JSON.parse((await shown.getByTestId('request-input').textContent()) ?? '')).toEqual({ user_id: '12345', hard: true });
+    expect(await shown.getByTestId('request-reason').textContent()).toMatch(/destructive/);
+    expect(await shown.getByTestId('request-time-left').textContent()).toMatch(/^9m 5\ds left$|^10m 0s left$/);
+    await expectText(page.getByTestId('pending-count'), '1 pending');
+
+    // Irreversible: the button says a question follows, and asks before anything is sent.
+    const approve = shown.getByTestId('approve-button');
+    expect(await approve.textContent()).toBe('Approve…');
+    expect(await approve.getAttribute('aria-haspopup')).toBe('dialog');
+    await approve.click();
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval' });
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await dialog.getByTestId('confirm-yes').textContent()).toBe('Approve, it cannot be undone');
+    expect(await page.locator('#confirm-text').textContent()).toBe(
+      'Approve delete_user? It is irreversible: it runs at once and cannot be undone.',
+    );
+    // Cancel sends nothing: the request is still pending.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(posts).toEqual([]);
+    expect((await manager.get(id))?.status).toBe('pending');
+
+    await approve.click();
+    await dialog.getByRole('button', { name: 'Approve, it cannot be undone' }).click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('Reject sends the note typed in the card', async () => {
+    const { manager, url } = await serve();
+    const { page } = await openDashboard(`${url}/`, 'bob');
+    const { id, waiting } = await ask(manager, {
+      toolName: 'send_email',
+      input: { to: 'all@example.com' },
+      riskLevel: 'data_modification',
+    });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('Not to the whole company');
+    await shown.getByTestId('reject-button').click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'reject', feedback: 'Not to the whole company', respondedBy: 'bob' });
+  }, 60_000);
+
+  it('Edit and approve refuses invalid JSON without sending anything, then sends the edited input', async () => {
+    const { manager, url } = await serve();
+    const { page, posts } = await openDashboard(url);
+    const { id, waiting } = await ask(manager, { toolName: 'transfer_money', input: { amount: 1000, to: 'acct-1' } });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    await shown.getByTestId('edit-button').click();
+    const editor = shown.getByLabel('Edited input (a JSON object)');
+    expect(JSON.parse(await editor.inputValue())).toEqual({ amount: 1000, to: 'acct-1' });
+
+    await editor.fill('{ "amount": 10, ');
+    await shown.getByTestId('submit-modified-button').click();
+    await expectText(shown.getByTestId('card-error'), 'is not valid JSON');
+    await editor.fill('[10]');
+    await shown.getByTestId('submit-modified-button').click();
+    await expectText(shown.getByTestId('card-error'), 'must be a JSON object');
+    expect(posts).toEqual([]);
+    expect((await manager.get(id))?.status).toBe('pending');
+
+    await editor.fill('{ "amount": 10, "to": "acct-1" }');
+    await shown.getByTestId('submit-modified-button').click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, respondedBy: 'alice' });
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatch(new RegExp(`/hitl/requests/${id}/respond$`));
+  }, 60_000);
+
+  it('Approve sends the note typed in the card too: it reaches the record', async () => {
+    const { manager, url } = await serve();
+    const { page } = await openDashboard(url, 'bob');
+    const { id, waiting } = await ask(manager, {
+      toolName: 'send_email',
+      input: { to: 'ops@example.com' },
+      riskLevel: 'data_modification',
+    });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('Fine, but cc the on-call lead');
+    await shown.getByTestId('approve-button').click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'approve', feedback: 'Fine, but cc the on-call lead', respondedBy: 'bob' });
+    expect((await manager.get(id))?.response?.feedback).toBe('Fine, but cc the on-call lead');
+  }, 60_000);
+
+  it('while editing, the plain Approve is gone: the only approval is "Approve with edits", and "Discard edits" restores it', async () => {
+    const { manager, url } = await serve();
+    const { page, posts } = await openDashboard(url);
+    const { id, waiting } = await ask(manager, { toolName: 'transfer_money', input: { amount: 1000, to: 'acct-1' } });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    const approve = shown.getByTestId('approve-button');
+    const editor = shown.getByLabel('Edited input (a JSON object)');
+
+    // Edit, then discard: the original input is back and Approve is offered again.
+    await shown.getByTestId('edit-button').click();
+    await editor.fill('{ "amount": 1, "to": "acct-9" }');
+    expect(await approve.isVisible()).toBe(false);
+    expect(await shown.getByTestId('edit-button').isVisible()).toBe(false);
+    expect(await shown.getByRole('button').allTextContents()).toEqual(['Reject', 'Approve with edits', 'Discard edits']);
+    await shown.getByRole('button', { name: 'Discard edits' }).click();
+    expect(await approve.isVisible()).toBe(true);
+    expect(await editor.isVisible()).toBe(false);
+    await shown.getByTestId('edit-button').click();
+    expect(JSON.parse(await editor.inputValue())).toEqual({ amount: 1000, to: 'acct-1' });
+
+    // Edit again and approve: what is sent is the edited input, as a modify.
+    await editor.fill('{ "amount": 10, "to": "acct-1" }');
+    await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('capped at 10');
+    await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await expect(waiting).resolves.toMatchObject({
+      decision: 'modify',
+      modified: { amount: 10, to: 'acct-1' },
+      feedback: 'capped at 10',
+      respondedBy: 'alice',
+    });
+    expect(posts).toHaveLength(1);
+    expect((await manager.get(id))?.status).toBe('modified');
+  }, 60_000);
+
+  it('answers an input request with text, refusing an empty answer without sending anything', async () => {
+    const { manager, url } = await serve();
+    const { page, posts } = await openDashboard(url, 'bob');
+    const { id, waiting } = await ask(manager, {
+      type: 'input',
+      toolName: 'ask_human',
+      description: 'Which region should the new cluster run in?',
+      input: { options: ['eu-west-1', 'us-east-1'] },
+    });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await shown.getByTestId('approve-button').count()).toBe(0);
+    expect(await shown.getByTestId('edit-button').count()).toBe(0);
+
+    await shown.getByRole('button', { name: 'Send answer' }).click();
+    await expectText(shown.getByTestId('card-error'), 'Type your answer first. Nothing was sent.');
+    expect(posts).toEqual([]);
+
+    await shown.getByLabel('Your answer').fill('eu-west-1, close to the customers');
+    await shown.getByRole('button', { name: 'Send answer' }).click();
+    // The answer is recorded as an approve whose feedback is the text.
+    await expect(waiting).resolves.toMatchObject({
+      decision: 'approve',
+      feedback: 'eu-west-1, close to the customers',
+      respondedBy: 'bob',
+    });
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+  }, 60_000);
+
+  it('shows the server’s refusal of an edit next to the edit controls, keeps the edits and the request pending', async () => {
+    // A real refusal by the router: this reviewer may approve but not modify.
+    const { manager, url } = await serve({ authorize: (_reviewer, _record, action) => action !== 'modify' });
+    const { page } = await openDashboard(url);
+    const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '12345' } });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    await shown.getByTestId('edit-button').click();
+    const editor = shown.getByLabel('Edited input (a JSON object)');
+    await editor.fill('{ "user_id": 12345 }');
+    await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await expectText(shown.getByTestId('card-error'), /reviewer 'alice' may not modify .* \(403 forbidden\)/);
+    // The message sits right after the "Approve with edits" controls, inside the open editor.
+    expect(await shown.getByTestId('card-error').evaluate((node) => node.previousElementSibling?.textContent ?? '')).toBe(
+      'Approve with editsDiscard edits',
+    );
+    expect(await editor.inputValue()).toBe('{ "user_id": 12345 }');
+    expect(await shown.getByRole('button', { name: 'Approve with edits' }).isEnabled()).toBe(true);
+    expect((await manager.get(id))?.status).toBe('pending');
+    await manager.cancel(id);
+  }, 60_000);
+
+  it('shows the schema error of an invalid edit and keeps the request pending', async () => {
+    // needs core inputSchema validation: `respond` with `modify` checks `modified` against
+    // `request.inputSchema` and answers invalid_input naming the path (400); before that lands
+    // the edit is accepted and this test fails.
+    const { manager, url } = await serve();
+    const { page } = await openDashboard(url);
+    const inputSchema = { type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] };
+    const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '12345' }, inputSchema } as InteractionRequest);
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    await shown.getByTestId('edit-button').click();
+    await shown.getByLabel('Edited input (a JSON object)').fill('{ "user_id": 12345 }');
+    await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await expectText(shown.getByTestId('card-error'), /user_id.*\(400 invalid_input\)/);
+    expect((await manager.get(id))?.status).toBe('pending');
+    await manager.cancel(id);
+  }, 60_000);
+
+  it('renders script and markup in untrusted fields as text and runs none of it', async () => {
+    const { manager, url } = await serve();
+    const description = '<img src=x onerror="window.__pwned = 1"> please <b>approve</b>';
+    const input = {
+      note: '<script>window.__pwned = 2</script>',
+      html: '<svg onload="window.__pwned = 3"></svg>',
+      '<img src=y onerror=window.__pwned=4>': 'key',
+    };
+    // Submitted before the page loads (the list path) and after (the live path). Tool names cannot
+    // carry markup (submit refuses characters outside A-Z a-z 0-9 _ - . :), so the other fields do.
+    const before = await ask(manager, { toolName: 'delete_all', description, input, requestedBy: '<i>agent</i>' });
+    const { page, pageErrors } = await openDashboard(url);
+    const after = await ask(manager, { toolName: 'delete_x', description, input });
+    for (const id of [before.id, after.id]) {
       const shown = card(page, id);
       await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      expect(await page.getByTestId('empty-state').isHidden()).toBe(true);
-      expect(await shown.getByTestId('request-tool').textContent()).toBe('delete_user');
-      expect(await shown.getByTestId('request-risk').textContent()).toBe('irreversible');
-      expect(await shown.getByTestId('request-confidence').textContent()).toBe('confidence 85%');
-      expect(await shown.getByTestId('request-description').textContent()).toBe('Delete user 12345 and their files');
-      expect(JSON.parse((await shown.getByTestId('request-input').textContent()) ?? '')).toEqual({ user_id: '12345', hard: true });
-      expect(await shown.getByTestId('request-reason').textContent()).toMatch(/destructive/);
-      expect(await shown.getByTestId('request-time-left').textContent()).toMatch(/^9m 5\ds left$|^10m 0s left$/);
-      await expectText(page.getByTestId('pending-count'), '1 pending');
+      expect(await shown.getByTestId('request-description').textContent()).toBe(description);
+      expect(JSON.parse((await shown.getByTestId('request-input').textContent()) ?? '')).toEqual(input);
+      expect(await shown.locator('img, script, svg, b, i').count()).toBe(0);
+    }
+    expect(await card(page, before.id).getByTestId('request-tool').textContent()).toBe('delete_all');
+    expect(await card(page, before.id).getByTestId('request-requested-by').textContent()).toBe('<i>agent</i>');
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(pageErrors).toEqual([]);
+    await manager.cancel(before.id);
+    await manager.cancel(after.id);
+  }, 60_000);
 
-      // Irreversible: the button says a question follows, and asks before anything is sent.
-      const approve = shown.getByTestId('approve-button');
-      expect(await approve.textContent()).toBe('Approve…');
-      expect(await approve.getAttribute('aria-haspopup')).toBe('dialog');
-      await approve.click();
-      const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval' });
-      await dialog.waitFor({ state: 'visible', timeout: 20_000 });
-      expect(await dialog.getByTestId('confirm-yes').textContent()).toBe('Approve, it cannot be undone');
-      expect(await page.locator('#confirm-text').textContent()).toBe('Approve delete_user? It is irreversible: it runs at once and cannot be undone.');
-      // Cancel sends nothing: the request is still pending.
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
-      await dialog.waitFor({ state: 'hidden' });
-      expect(posts).toEqual([]);
-      expect((await manager.get(id))?.status).toBe('pending');
+  it('loads requests that were pending before the page opened and drops those decided elsewhere', async () => {
+    const { manager, url } = await serve();
+    const early = await ask(manager, { toolName: 'delete_repo', input: { name: 'legacy' } });
+    const { page } = await openDashboard(url);
+    const shown = card(page, early.id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    await manager.respond(early.id, { decision: 'reject', respondedBy: 'carol' });
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    await expectText(page.getByTestId('empty-state'), 'No pending requests');
+    await expect(early.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'carol' });
+  }, 60_000);
 
-      await approve.click();
-      await dialog.getByRole('button', { name: 'Approve, it cannot be undone' }).click();
-      await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
-      await shown.waitFor({ state: 'detached', timeout: 20_000 });
-      expect(pageErrors).toEqual([]);
-    },
-    60_000,
-  );
+  it('tells a reviewer without an identity why nothing loads', async () => {
+    const { url } = await serve();
+    const page = await context.newPage();
+    cleanups.push(() => page.close());
+    await page.goto(url);
+    await expectText(page.getByTestId('notice'), /no reviewer identity.*\(401 unauthorized\)/);
+    await expectText(page.getByTestId('connection-status'), 'Disconnected');
+  }, 60_000);
 
-  it(
-    'Reject sends the note typed in the card',
-    async () => {
-      const { manager, url } = await serve();
-      const { page } = await openDashboard(`${url}/`, 'bob');
-      const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'all@example.com' }, riskLevel: 'data_modification' });
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('Not to the whole company');
-      await shown.getByTestId('reject-button').click();
-      await expect(waiting).resolves.toMatchObject({ decision: 'reject', feedback: 'Not to the whole company', respondedBy: 'bob' });
-    },
-    60_000,
-  );
-
-  it(
-    'Edit and approve refuses invalid JSON without sending anything, then sends the edited input',
-    async () => {
-      const { manager, url } = await serve();
-      const { page, posts } = await openDashboard(url);
-      const { id, waiting } = await ask(manager, { toolName: 'transfer_money', input: { amount: 1000, to: 'acct-1' } });
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      await shown.getByTestId('edit-button').click();
-      const editor = shown.getByLabel('Edited input (a JSON object)');
-      expect(JSON.parse(await editor.inputValue())).toEqual({ amount: 1000, to: 'acct-1' });
-
-      await editor.fill('{ "amount": 10, ');
-      await shown.getByTestId('submit-modified-button').click();
-      await expectText(shown.getByTestId('card-error'), 'is not valid JSON');
-      await editor.fill('[10]');
-      await shown.getByTestId('submit-modified-button').click();
-      await expectText(shown.getByTestId('card-error'), 'must be a JSON object');
-      expect(posts).toEqual([]);
-      expect((await manager.get(id))?.status).toBe('pending');
-
-      await editor.fill('{ "amount": 10, "to": "acct-1" }');
-      await shown.getByTestId('submit-modified-button').click();
-      await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, respondedBy: 'alice' });
-      expect(posts).toHaveLength(1);
-      expect(posts[0]).toMatch(new RegExp(`/hitl/requests/${id}/respond$`));
-    },
-    60_000,
-  );
-
-  it(
-    'Approve sends the note typed in the card too: it reaches the record',
-    async () => {
-      const { manager, url } = await serve();
-      const { page } = await openDashboard(url, 'bob');
-      const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'ops@example.com' }, riskLevel: 'data_modification' });
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('Fine, but cc the on-call lead');
-      await shown.getByTestId('approve-button').click();
-      await expect(waiting).resolves.toMatchObject({ decision: 'approve', feedback: 'Fine, but cc the on-call lead', respondedBy: 'bob' });
-      expect((await manager.get(id))?.response?.feedback).toBe('Fine, but cc the on-call lead');
-    },
-    60_000,
-  );
-
-  it(
-    'while editing, the plain Approve is gone: the only approval is "Approve with edits", and "Discard edits" restores it',
-    async () => {
-      const { manager, url } = await serve();
-      const { page, posts } = await openDashboard(url);
-      const { id, waiting } = await ask(manager, { toolName: 'transfer_money', input: { amount: 1000, to: 'acct-1' } });
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      const approve = shown.getByTestId('approve-button');
-      const editor = shown.getByLabel('Edited input (a JSON object)');
-
-      // Edit, then discard: the original input is back and Approve is offered again.
-      await shown.getByTestId('edit-button').click();
-      await editor.fill('{ "amount": 1, "to": "acct-9" }');
-      expect(await approve.isVisible()).toBe(false);
-      expect(await shown.getByTestId('edit-button').isVisible()).toBe(false);
-      expect(await shown.getByRole('button').allTextContents()).toEqual(['Reject', 'Approve with edits', 'Discard edits']);
-      await shown.getByRole('button', { name: 'Discard edits' }).click();
-      expect(await approve.isVisible()).toBe(true);
-      expect(await editor.isVisible()).toBe(false);
-      await shown.getByTestId('edit-button').click();
-      expect(JSON.parse(await editor.inputValue())).toEqual({ amount: 1000, to: 'acct-1' });
-
-      // Edit again and approve: what is sent is the edited input, as a modify.
-      await editor.fill('{ "amount": 10, "to": "acct-1" }');
-      await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('capped at 10');
-      await shown.getByRole('button', { name: 'Approve with edits' }).click();
-      await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, feedback: 'capped at 10', respondedBy: 'alice' });
-      expect(posts).toHaveLength(1);
-      expect((await manager.get(id))?.status).toBe('modified');
-    },
-    60_000,
-  );
-
-  it(
-    'answers an input request with text, refusing an empty answer without sending anything',
-    async () => {
-      const { manager, url } = await serve();
-      const { page, posts } = await openDashboard(url, 'bob');
-      const { id, waiting } = await ask(manager, {
-        type: 'input',
-        toolName: 'ask_human',
-        description: 'Which region should the new cluster run in?',
-        input: { options: ['eu-west-1', 'us-east-1'] },
-      });
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      expect(await shown.getByTestId('approve-button').count()).toBe(0);
-      expect(await shown.getByTestId('edit-button').count()).toBe(0);
-
-      await shown.getByRole('button', { name: 'Send answer' }).click();
-      await expectText(shown.getByTestId('card-error'), 'Type your answer first. Nothing was sent.');
-      expect(posts).toEqual([]);
-
-      await shown.getByLabel('Your answer').fill('eu-west-1, close to the customers');
-      await shown.getByRole('button', { name: 'Send answer' }).click();
-      // The answer is recorded as an approve whose feedback is the text.
-      await expect(waiting).resolves.toMatchObject({ decision: 'approve', feedback: 'eu-west-1, close to the customers', respondedBy: 'bob' });
-      await shown.waitFor({ state: 'detached', timeout: 20_000 });
-    },
-    60_000,
-  );
-
-  it(
-    'shows the server’s refusal of an edit next to the edit controls, keeps the edits and the request pending',
-    async () => {
-      // A real refusal by the router: this reviewer may approve but not modify.
-      const { manager, url } = await serve({ authorize: (_reviewer, _record, action) => action !== 'modify' });
-      const { page } = await openDashboard(url);
-      const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '12345' } });
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      await shown.getByTestId('edit-button').click();
-      const editor = shown.getByLabel('Edited input (a JSON object)');
-      await editor.fill('{ "user_id": 12345 }');
-      await shown.getByRole('button', { name: 'Approve with edits' }).click();
-      await expectText(shown.getByTestId('card-error'), /reviewer 'alice' may not modify .* \(403 forbidden\)/);
-      // The message sits right after the "Approve with edits" controls, inside the open editor.
-      expect(
-        await shown.getByTestId('card-error').evaluate((node) => node.previousElementSibling?.textContent ?? ''),
-      ).toBe('Approve with editsDiscard edits');
-      expect(await editor.inputValue()).toBe('{ "user_id": 12345 }');
-      expect(await shown.getByRole('button', { name: 'Approve with edits' }).isEnabled()).toBe(true);
-      expect((await manager.get(id))?.status).toBe('pending');
-      await manager.cancel(id);
-    },
-    60_000,
-  );
-
-  it(
-    'shows the schema error of an invalid edit and keeps the request pending',
-    async () => {
-      // needs core inputSchema validation: `respond` with `modify` checks `modified` against
-      // `request.inputSchema` and answers invalid_input naming the path (400); before that lands
-      // the edit is accepted and this test fails.
-      const { manager, url } = await serve();
-      const { page } = await openDashboard(url);
-      const inputSchema = { type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] };
-      const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '12345' }, inputSchema } as InteractionRequest);
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      await shown.getByTestId('edit-button').click();
-      await shown.getByLabel('Edited input (a JSON object)').fill('{ "user_id": 12345 }');
-      await shown.getByRole('button', { name: 'Approve with edits' }).click();
-      await expectText(shown.getByTestId('card-error'), /user_id.*\(400 invalid_input\)/);
-      expect((await manager.get(id))?.status).toBe('pending');
-      await manager.cancel(id);
-    },
-    60_000,
-  );
-
-  it(
-    'renders script and markup in untrusted fields as text and runs none of it',
-    async () => {
-      const { manager, url } = await serve();
-      const description = '<img src=x onerror="window.__pwned = 1"> please <b>approve</b>';
-      const input = {
-        note: '<script>window.__pwned = 2</script>',
-        html: '<svg onload="window.__pwned = 3"></svg>',
-        '<img src=y onerror=window.__pwned=4>': 'key',
-      };
-      // Submitted before the page loads (the list path) and after (the live path). Tool names cannot
-      // carry markup (submit refuses characters outside A-Z a-z 0-9 _ - . :), so the other fields do.
-      const before = await ask(manager, { toolName: 'delete_all', description, input, requestedBy: '<i>agent</i>' });
-      const { page, pageErrors } = await openDashboard(url);
-      const after = await ask(manager, { toolName: 'delete_x', description, input });
-      for (const id of [before.id, after.id]) {
-        const shown = card(page, id);
-        await shown.waitFor({ state: 'visible', timeout: 20_000 });
-        expect(await shown.getByTestId('request-description').textContent()).toBe(description);
-        expect(JSON.parse((await shown.getByTestId('request-input').textContent()) ?? '')).toEqual(input);
-        expect(await shown.locator('img, script, svg, b, i').count()).toBe(0);
-      }
-      expect(await card(page, before.id).getByTestId('request-tool').textContent()).toBe('delete_all');
-      expect(await card(page, before.id).getByTestId('request-requested-by').textContent()).toBe('<i>agent</i>');
-      expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-      expect(pageErrors).toEqual([]);
-      await manager.cancel(before.id);
-      await manager.cancel(after.id);
-    },
-    60_000,
-  );
-
-  it(
-    'loads requests that were pending before the page opened and drops those decided elsewhere',
-    async () => {
-      const { manager, url } = await serve();
-      const early = await ask(manager, { toolName: 'delete_repo', input: { name: 'legacy' } });
-      const { page } = await openDashboard(url);
-      const shown = card(page, early.id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      await manager.respond(early.id, { decision: 'reject', respondedBy: 'carol' });
-      await shown.waitFor({ state: 'detached', timeout: 20_000 });
-      await expectText(page.getByTestId('empty-state'), 'No pending requests');
-      await expect(early.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'carol' });
-    },
-    60_000,
-  );
-
-  it(
-    'tells a reviewer without an identity why nothing loads',
-    async () => {
-      const { url } = await serve();
-      const page = await context.newPage();
-      cleanups.push(() => page.close());
-      await page.goto(url);
-      await expectText(page.getByTestId('notice'), /no reviewer identity.*\(401 unauthorized\)/);
-      await expectText(page.getByTestId('connection-status'), 'Disconnected');
-    },
-    60_000,
-  );
-
-  it(
-    'shows the server’s refusal inline and keeps the request pending',
-    async () => {
-      const { manager, url } = await serve({ authorize: (reviewer, _record, action) => action === 'view' || reviewer.id === 'alice' });
-      const { page } = await openDashboard(url, 'bob');
-      const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' } });
-      const shown = card(page, id);
-      await shown.waitFor({ state: 'visible', timeout: 20_000 });
-      // Unrated, so treated as irreversible: Approve asks first.
-      await shown.getByTestId('approve-button').click();
-      await page.getByTestId('confirm-yes').click();
-      await expectText(shown.getByTestId('card-error'), /reviewer 'bob' may not approve .* \(403 forbidden\)/);
-      expect(await shown.getByTestId('approve-button').isEnabled()).toBe(true);
-      expect((await manager.get(id))?.status).toBe('pending');
-      await manager.cancel(id);
-    },
-    60_000,
-  );
+  it('shows the server’s refusal inline and keeps the request pending', async () => {
+    const { manager, url } = await serve({ authorize: (reviewer, _record, action) => action === 'view' || reviewer.id === 'alice' });
+    const { page } = await openDashboard(url, 'bob');
+    const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' } });
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    // Unrated, so treated as irreversible: Approve asks first.
+    await shown.getByTestId('approve-button').click();
+    await page.getByTestId('confirm-yes').click();
+    await expectText(shown.getByTestId('card-error'), /reviewer 'bob' may not approve .* \(403 forbidden\)/);
+    expect(await shown.getByTestId('approve-button').isEnabled()).toBe(true);
+    expect((await manager.get(id))?.status).toBe('pending');
+    await manager.cancel(id);
+  }, 60_000);
 });

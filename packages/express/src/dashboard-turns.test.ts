@@ -15,7 +15,13 @@ describe.skipIf(!hasChromium)('dashboard whole turns in headless Chromium', () =
       await ask(manager, { toolName: 'send_email', input: { to: 'c' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' }),
       await ask(manager, { toolName: 'refund', input: { amount: 5 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' }),
     ];
-    const other = await ask(manager, { toolName: 'refund', input: { amount: 6 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-2' });
+    const other = await ask(manager, {
+      toolName: 'refund',
+      input: { amount: 6 },
+      riskLevel: 'data_modification',
+      threadId: 't-1',
+      runId: 'run-2',
+    });
     const { page, pageErrors } = await open(url);
     const run = group(page, 'run run-1');
     await run.getByTestId('request-card').nth(2).waitFor({ timeout: 20_000 });
@@ -30,7 +36,10 @@ describe.skipIf(!hasChromium)('dashboard whole turns in headless Chromium', () =
     expect((await manager.get(other.id))?.status).toBe('pending');
     // Focus was on the turn's button: it goes to the next request, not to the page's top.
     await page.waitForFunction(
-      (id) => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('data-request-id') === id,
+      (id) =>
+        (
+          globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }
+        ).document.activeElement?.getAttribute('data-request-id') === id,
       other.id,
       { timeout: 20_000 },
     );
@@ -63,8 +72,20 @@ describe.skipIf(!hasChromium)('dashboard whole turns in headless Chromium', () =
 
   it('a whole turn after one of its requests was decided elsewhere decides nothing, and that card says by whom', async () => {
     const { manager, url, deafen } = await serve();
-    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' });
-    const b = await ask(manager, { toolName: 'refund', input: { amount: 1 }, riskLevel: 'data_modification', threadId: 't-1', runId: 'run-1' });
+    const a = await ask(manager, {
+      toolName: 'send_email',
+      input: { to: 'a' },
+      riskLevel: 'data_modification',
+      threadId: 't-1',
+      runId: 'run-1',
+    });
+    const b = await ask(manager, {
+      toolName: 'refund',
+      input: { amount: 1 },
+      riskLevel: 'data_modification',
+      threadId: 't-1',
+      runId: 'run-1',
+    });
     const { page } = await open(url);
     const run = group(page, 'run run-1');
     await card(page, a.id).waitFor({ timeout: 20_000 });
@@ -94,14 +115,20 @@ describe.skipIf(!hasChromium)('dashboard whole turns in headless Chromium', () =
     await manager.respond(a.id, { decision: 'reject', respondedBy: 'bob' });
     await manager.respond(b.id, { decision: 'approve', respondedBy: 'carol' });
     await run.getByTestId('reject-turn-button').click();
-    await visibleText(run.getByTestId('turn-error'), /was already rejected by bob.*was already approved by carol|was already approved by carol.*was already rejected by bob/);
+    await visibleText(
+      run.getByTestId('turn-error'),
+      /was already rejected by bob.*was already approved by carol|was already approved by carol.*was already rejected by bob/,
+    );
     expect(await run.getByTestId('turn-controls').isHidden()).toBe(true);
     expect(await card(page, a.id).getAttribute('data-stale')).toBe('true');
     expect(await card(page, b.id).getAttribute('data-stale')).toBe('true');
   }, 60_000);
 
   it('a whole turn with a request the reviewer may not approve decides nothing and says why', async () => {
-    const { manager, url } = await serve({}, { authorize: (_reviewer, record, action) => !(action === 'approve' && record.request.toolName === 'wire_money') });
+    const { manager, url } = await serve(
+      {},
+      { authorize: (_reviewer, record, action) => !(action === 'approve' && record.request.toolName === 'wire_money') },
+    );
     const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', runId: 'run-3' });
     const b = await ask(manager, { toolName: 'wire_money', input: { amount: 9 }, riskLevel: 'data_modification', runId: 'run-3' });
     const { page } = await open(url);

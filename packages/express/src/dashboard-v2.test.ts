@@ -12,7 +12,8 @@ import { listen } from './test-support/http.js';
 interface PageGlobals {
   document: { activeElement: { getAttribute(name: string): string | null } | null };
 }
-const focusedRequest = (id: string) => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('data-request-id') === id;
+const focusedRequest = (id: string) =>
+  (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('data-request-id') === id;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -42,14 +43,21 @@ async function serve(routerOptions: Partial<ReviewRouterOptions> = {}, managerOp
 describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
   const chromium = useChromium();
 
-  const open = (url: string, reviewer = 'alice', prepare?: (page: Page) => Promise<void>) => openDashboard(chromium.context, url, { reviewer, prepare, cleanups });
+  const open = (url: string, reviewer = 'alice', prepare?: (page: Page) => Promise<void>) =>
+    openDashboard(chromium.context, url, { reviewer, prepare, cleanups });
 
   const card = (page: Page, id: string) => page.locator(`[data-testid="request-card"][data-request-id="${id}"]`);
 
   it('shows who I am, the policy, the expiry and what happens then, low confidence, and folds long input', async () => {
     const { manager, url } = await serve();
     const long = 'x'.repeat(2000);
-    const { id } = await ask(manager, { toolName: 'delete_user', input: { user_id: '7', note: long }, confidence: 0.3, timeoutMs: 120_000, requestedBy: 'support-agent' });
+    const { id } = await ask(manager, {
+      toolName: 'delete_user',
+      input: { user_id: '7', note: long },
+      confidence: 0.3,
+      timeoutMs: 120_000,
+      requestedBy: 'support-agent',
+    });
     const { page, pageErrors } = await open(url);
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
@@ -92,7 +100,9 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     const group = page.getByTestId('request-group');
     expect(await group.getByTestId('group-title').allTextContents()).toEqual(['Thread t-2 · run run-9', 'Thread t-1 · run run-1']);
     const first = group.filter({ hasText: 'Thread t-1 · run run-1' });
-    expect(await first.getByTestId('request-card').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-request-id')).sort())).toEqual([a.id, b.id].sort());
+    expect(
+      await first.getByTestId('request-card').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-request-id')).sort()),
+    ).toEqual([a.id, b.id].sort());
     expect(await card(page, a.id).getByTestId('request-thread').textContent()).toBe('t-1');
     expect(await card(page, a.id).getByTestId('request-run').textContent()).toBe('run-1');
     expect(await card(page, c.id).locator('xpath=ancestor::li[@data-testid="request-group"]').count()).toBe(0);
@@ -113,7 +123,9 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     // Clear, then "Show only this thread" on a card: the thread filter, applied by the server.
     await page.getByTestId('pending-filter-clear').click();
     await card(page, outside.id).waitFor({ timeout: 20_000 });
-    await card(page, a.id).getByRole('button', { name: /^Show only this thread delete_account/ }).click();
+    await card(page, a.id)
+      .getByRole('button', { name: /^Show only this thread delete_account/ })
+      .click();
     await card(page, c.id).waitFor({ state: 'detached', timeout: 20_000 });
     await card(page, b.id).waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('pending-filter-thread').inputValue()).toBe('t-1');
@@ -203,7 +215,11 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
       },
       required: ['user_id', 'amount', 'mode'],
     };
-    const { id, waiting } = await ask(manager, { toolName: 'refund', input: { user_id: 'u-12345', amount: 100, notify: false, mode: 'hard' }, inputSchema });
+    const { id, waiting } = await ask(manager, {
+      toolName: 'refund',
+      input: { user_id: 'u-12345', amount: 100, notify: false, mode: 'hard' },
+      inputSchema,
+    });
     const { page } = await open(url);
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
@@ -213,8 +229,17 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await form.getByLabel('amount').fill('40');
     await form.getByLabel('notify').check();
     await form.getByLabel('mode').selectOption({ label: '"soft"' });
-    expect(await shown.getByTestId('diff-line').allTextContents()).toEqual(['amount: 100 → 40', 'mode: "hard" → "soft"', 'notify: false → true']);
-    expect(JSON.parse(await shown.getByLabel('Edited input (a JSON object)').inputValue())).toEqual({ user_id: 'u-12345', amount: 40, notify: true, mode: 'soft' });
+    expect(await shown.getByTestId('diff-line').allTextContents()).toEqual([
+      'amount: 100 → 40',
+      'mode: "hard" → "soft"',
+      'notify: false → true',
+    ]);
+    expect(JSON.parse(await shown.getByLabel('Edited input (a JSON object)').inputValue())).toEqual({
+      user_id: 'u-12345',
+      amount: 40,
+      notify: true,
+      mode: 'soft',
+    });
 
     // The server's refusal lands on the field it names (minLength 3).
     await form.getByLabel('user_id').fill('ab');
@@ -225,7 +250,11 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
 
     await form.getByLabel('user_id').fill('u-999');
     await shown.getByRole('button', { name: 'Approve with edits' }).click();
-    await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { user_id: 'u-999', amount: 40, notify: true, mode: 'soft' }, respondedBy: 'alice' });
+    await expect(waiting).resolves.toMatchObject({
+      decision: 'modify',
+      modified: { user_id: 'u-999', amount: 40, notify: true, mode: 'soft' },
+      respondedBy: 'alice',
+    });
   }, 60_000);
 
   it('history: who decided what, when, why, with the arguments that ran; filters and search', async () => {
@@ -308,7 +337,9 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await shown.getByRole('button', { name: /^Approve… delete_user/ }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval' });
     await dialog.waitFor({ state: 'visible', timeout: 20_000 });
-    expect(await dialog.textContent()).toContain('Its risk was not given, so it is treated as irreversible: it runs at once and cannot be undone.');
+    expect(await dialog.textContent()).toContain(
+      'Its risk was not given, so it is treated as irreversible: it runs at once and cannot be undone.',
+    );
     await manager.respond(id, { decision: 'reject', respondedBy: 'bob' });
     await dialog.waitFor({ state: 'hidden', timeout: 20_000 });
     await shown.waitFor({ state: 'detached', timeout: 20_000 });
@@ -323,7 +354,10 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     const heard: Manager = Object.create(manager) as Manager;
     heard.subscribe = (listener) => manager.subscribe((event) => (deaf ? undefined : listener(event)));
     const app = express();
-    app.use('/hitl', createReviewRouter({ manager: heard, authenticate: (httpRequest: Request) => ({ id: httpRequest.get('x-reviewer') ?? 'x' }) }));
+    app.use(
+      '/hitl',
+      createReviewRouter({ manager: heard, authenticate: (httpRequest: Request) => ({ id: httpRequest.get('x-reviewer') ?? 'x' }) }),
+    );
     const server = await listen(app);
     cleanups.push(() => server.close());
     const { page } = await open(`${server.url}/hitl`);
@@ -341,7 +375,12 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
 
   it('axe-core finds no serious or critical violation, and every control has a distinct accessible name', async () => {
     const { manager, url } = await serve();
-    await ask(manager, { toolName: 'delete_user', input: { user_id: '1' }, confidence: 0.2, inputSchema: { type: 'object', properties: { user_id: { type: 'string' } } } });
+    await ask(manager, {
+      toolName: 'delete_user',
+      input: { user_id: '1' },
+      confidence: 0.2,
+      inputSchema: { type: 'object', properties: { user_id: { type: 'string' } } },
+    });
     await ask(manager, { toolName: 'send_email', input: { to: 'a', body: 'y'.repeat(2000) }, riskLevel: 'data_modification' });
     await ask(manager, { type: 'input', toolName: 'ask_human', input: {} });
     await ask(manager, { toolName: 'send_email', input: { to: 'b' }, riskLevel: 'data_modification' });
@@ -353,9 +392,13 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
 
     // The accessible names Chromium computes, for every control a reviewer can reach.
     const cdp = await chromium.context.newCDPSession(page);
-    const tree = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: Array<{ ignored: boolean; role?: { value?: string }; name?: { value?: string } }> };
+    const tree = (await cdp.send('Accessibility.getFullAXTree')) as {
+      nodes: Array<{ ignored: boolean; role?: { value?: string }; name?: { value?: string } }>;
+    };
     const controls = new Set(['button', 'textbox', 'checkbox', 'combobox', 'tab', 'searchbox', 'spinbutton']);
-    const names = tree.nodes.filter((node) => !node.ignored && controls.has(String(node.role?.value))).map((node) => String(node.name?.value ?? ''));
+    const names = tree.nodes
+      .filter((node) => !node.ignored && controls.has(String(node.role?.value)))
+      .map((node) => String(node.name?.value ?? ''));
     expect(names.length).toBeGreaterThan(15);
     expect(names.every((name) => name.trim() !== '')).toBe(true);
     // Two send_email cards: their controls are told apart by what they act on.
@@ -368,13 +411,24 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
   }, 60_000);
 
   it('four eyes: shows "1 of 2 approvals (alice)" live to every reviewer, refuses alice twice with 409, and closes on the second approver', async () => {
-    const { manager, url } = await serve({}, { policies: [{ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 }] });
-    const { id, waiting } = await ask(manager, { toolName: 'transfer_funds', input: { amount: 25_000 }, riskLevel: 'data_modification', requestedBy: 'agent-7' });
+    const { manager, url } = await serve(
+      {},
+      { policies: [{ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 }] },
+    );
+    const { id, waiting } = await ask(manager, {
+      toolName: 'transfer_funds',
+      input: { amount: 25_000 },
+      riskLevel: 'data_modification',
+      requestedBy: 'agent-7',
+    });
     const alice = await open(url, 'alice');
     const bob = await open(url, 'bob');
     const aliceCard = card(alice.page, id);
     const bobCard = card(bob.page, id);
-    await visibleText(aliceCard.getByTestId('request-approvals'), '0 of 2 approvals. 2 more distinct approvers are needed: anyone but agent-7 (who asked).');
+    await visibleText(
+      aliceCard.getByTestId('request-approvals'),
+      '0 of 2 approvals. 2 more distinct approvers are needed: anyone but agent-7 (who asked).',
+    );
     // A request that needs several approvers cannot be modified: no Edit on offer.
     expect(await aliceCard.getByTestId('edit-button').isVisible()).toBe(false);
 
@@ -387,12 +441,20 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await visibleText(bobCard.getByTestId('request-approvals'), partly);
 
     // Alice again (written differently) through the API: 409 with a message that says why.
-    const again = await fetch(`${url}/requests/${id}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-reviewer': 'Alice' }, body: '{}' });
+    const again = await fetch(`${url}/requests/${id}/approve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-reviewer': 'Alice' },
+      body: '{}',
+    });
     expect(again.status).toBe(409);
     const body = (await again.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('conflict');
     expect(body.error.message).toMatch(/'Alice' has already approved request .*another reviewer must approve it/);
-    const shown = (await (await fetch(`${url}/requests/${id}`, { headers: { 'x-reviewer': 'bob' } })).json()) as { status: string; approvalsRequired: number; approvals: { by: string }[] };
+    const shown = (await (await fetch(`${url}/requests/${id}`, { headers: { 'x-reviewer': 'bob' } })).json()) as {
+      status: string;
+      approvalsRequired: number;
+      approvals: { by: string }[];
+    };
     expect(shown).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [{ by: 'alice' }] });
 
     await bobCard.getByTestId('approve-button').click();

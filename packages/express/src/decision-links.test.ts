@@ -15,7 +15,10 @@ afterEach(() => {
   for (const manager of managers.splice(0)) manager.close();
 });
 
-function setup(routerOptions: Partial<DecisionLinksRouterOptions> = {}, { now, baseUrl = BASE }: { now?: () => number; baseUrl?: string } = {}) {
+function setup(
+  routerOptions: Partial<DecisionLinksRouterOptions> = {},
+  { now, baseUrl = BASE }: { now?: () => number; baseUrl?: string } = {},
+) {
   const manager = createManager({ timeoutMs: 3_600_000 });
   managers.push(manager);
   const decisionLinks = createDecisionLinks({ secret: SECRET, baseUrl, ttlMs: 60_000, ...(now ? { now } : {}) });
@@ -45,10 +48,16 @@ describe('createDecisionLinks', () => {
     await request(app).get(pathOf(approve)); // a second prefetch
     expect((await manager.get(record.request.id))?.status).toBe('pending');
 
-    const decided = await request(app).post('/hitl/decide/').type('form').send({ token: tokenOf(approve), decision: 'approve' });
+    const decided = await request(app)
+      .post('/hitl/decide/')
+      .type('form')
+      .send({ token: tokenOf(approve), decision: 'approve' });
     expect(decided.status).toBe(200);
     expect((await manager.get(record.request.id))?.response).toMatchObject({ decision: 'approve', respondedBy: 'alice@example.com' });
-    const again = await request(app).post('/hitl/decide/').type('form').send({ token: tokenOf(approve) });
+    const again = await request(app)
+      .post('/hitl/decide/')
+      .type('form')
+      .send({ token: tokenOf(approve) });
     expect(again.status).toBe(409);
   });
 
@@ -56,7 +65,11 @@ describe('createDecisionLinks', () => {
     const { manager, decisionLinks, app } = setup();
     manager.addPolicy({ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 });
     const record = await manager.submit({ toolName: 'transfer_funds', input: { amount: 25_000 } });
-    const post = (link: string) => request(app).post('/hitl/decide/').type('form').send({ token: tokenOf(link), decision: 'approve' });
+    const post = (link: string) =>
+      request(app)
+        .post('/hitl/decide/')
+        .type('form')
+        .send({ token: tokenOf(link), decision: 'approve' });
     const page = await request(app).get(pathOf(decisionLinks.links(record, 'alice').approve));
     expect(page.text).toContain('0 of 2 approvals. 2 more distinct approvers are needed.');
 
@@ -82,15 +95,32 @@ describe('createDecisionLinks', () => {
     const record = await manager.submit({ toolName: 'refund', input: { amount: 5 } });
     const { view } = decisionLinks.links(record, 'bob@example.com');
     expect((await request(app).get(pathOf(view))).text).toContain('value="reject"');
-    const rejected = await request(app).post('/hitl/decide/').type('form').send({ token: tokenOf(view), decision: 'reject', feedback: 'too much' });
+    const rejected = await request(app)
+      .post('/hitl/decide/')
+      .type('form')
+      .send({ token: tokenOf(view), decision: 'reject', feedback: 'too much' });
     expect(rejected.status).toBe(200);
-    expect((await manager.get(record.request.id))?.response).toMatchObject({ decision: 'reject', feedback: 'too much', respondedBy: 'bob@example.com' });
-    expect((await request(app).post('/hitl/decide/').type('form').send({ token: tokenOf(view), decision: 'approve' })).status).toBe(409);
+    expect((await manager.get(record.request.id))?.response).toMatchObject({
+      decision: 'reject',
+      feedback: 'too much',
+      respondedBy: 'bob@example.com',
+    });
+    expect(
+      (
+        await request(app)
+          .post('/hitl/decide/')
+          .type('form')
+          .send({ token: tokenOf(view), decision: 'approve' })
+      ).status,
+    ).toBe(409);
   });
 
   it('refuses forged, expired, changed-input and unauthorized tokens, deciding nothing', async () => {
     let nowMs = Date.now();
-    const { manager, decisionLinks, app } = setup({ authorize: (reviewer, _record, action) => !(reviewer.id === 'mallory@example.com' && action === 'approve') }, { now: () => nowMs });
+    const { manager, decisionLinks, app } = setup(
+      { authorize: (reviewer, _record, action) => !(reviewer.id === 'mallory@example.com' && action === 'approve') },
+      { now: () => nowMs },
+    );
     const record = await manager.submit({ toolName: 'refund', input: { amount: 5 } });
     const post = (token: string, decision = 'approve') => request(app).post('/hitl/decide/').type('form').send({ token, decision });
 
@@ -103,7 +133,9 @@ describe('createDecisionLinks', () => {
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode('another-secret-of-at-least-32-bytes!!'));
     expect((await post(forged)).status).toBe(401);
-    const tampered = tokenOf(decisionLinks.links(record, 'alice@example.com').reject).replace(/^[^.]+\.[^.]+/, (head) => head.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+    const tampered = tokenOf(decisionLinks.links(record, 'alice@example.com').reject).replace(/^[^.]+\.[^.]+/, (head) =>
+      head.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+    );
     expect((await post(tampered)).status).toBe(401);
     expect((await post(tokenOf(decisionLinks.links(record, 'mallory@example.com').approve))).status).toBe(403);
     // An approve link cannot be turned into a reject.
@@ -119,7 +151,14 @@ describe('createDecisionLinks', () => {
     // The same id with other input (as another deployment's store would hold it): the hash no longer matches.
     const other = setup();
     await other.manager.submit({ id: record.request.id, toolName: 'refund', input: { amount: 5_000 } });
-    expect((await request(other.app).post('/hitl/decide/').type('form').send({ token: tokenOf(decisionLinks.links(record, 'alice@example.com').approve) })).status).toBe(409);
+    expect(
+      (
+        await request(other.app)
+          .post('/hitl/decide/')
+          .type('form')
+          .send({ token: tokenOf(decisionLinks.links(record, 'alice@example.com').approve) })
+      ).status,
+    ).toBe(409);
     expect((await other.manager.get(record.request.id))?.status).toBe('pending');
     expect((await manager.get(record.request.id))?.status).toBe('pending');
   });

@@ -159,8 +159,10 @@ export function createDecisionLinks(options: DecisionLinksOptions): DecisionLink
   if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
   const { secret, baseUrl, ttlMs = 24 * 60 * 60_000, now = Date.now } = options;
   const key = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
-  if (!(key instanceof Uint8Array) || key.byteLength < 32) throw invalidInput('secret', '(hidden)', 'must be a string or bytes of at least 32 bytes');
-  if (!(typeof ttlMs === 'number' && ttlMs > 0 && Number.isFinite(ttlMs))) throw invalidInput('ttlMs', ttlMs, 'must be a positive finite number of milliseconds');
+  if (!(key instanceof Uint8Array) || key.byteLength < 32)
+    throw invalidInput('secret', '(hidden)', 'must be a string or bytes of at least 32 bytes');
+  if (!(typeof ttlMs === 'number' && ttlMs > 0 && Number.isFinite(ttlMs)))
+    throw invalidInput('ttlMs', ttlMs, 'must be a positive finite number of milliseconds');
   let base: URL;
   try {
     base = new URL(baseUrl instanceof URL ? baseUrl.href : String(baseUrl));
@@ -185,36 +187,54 @@ export function createDecisionLinks(options: DecisionLinksOptions): DecisionLink
     if (!isPlainObject(record) || typeof record.request?.id !== 'string' || typeof record.inputHash !== 'string') {
       throw invalidInput('record', record, 'must be an ApprovalRecord (from submit or get)');
     }
-    if (typeof reviewerId !== 'string' || reviewerId.trim() === '') throw invalidInput('reviewerId', reviewerId, 'must be a non-empty reviewer id');
+    if (typeof reviewerId !== 'string' || reviewerId.trim() === '')
+      throw invalidInput('reviewerId', reviewerId, 'must be a non-empty reviewer id');
     const expiresAtMs = Math.min(now() + ttlMs, record.expiresAt === undefined ? Infinity : Date.parse(record.expiresAt));
     const exp = Math.floor(expiresAtMs / 1000);
-    const make = (dec: LinkKind) => `${prefix}${sign({ sub: reviewerId, rid: record.request.id, ih: record.inputHash, dec, jti: randomUUID(), exp })}`;
+    const make = (dec: LinkKind) =>
+      `${prefix}${sign({ sub: reviewerId, rid: record.request.id, ih: record.inputHash, dec, jti: randomUUID(), exp })}`;
     return { approve: make('approve'), reject: make('reject'), view: make('view') };
   };
 
   const verify = async (token: unknown): Promise<LinkClaims> => {
     if (typeof token !== 'string' || token.length > 4_096) throw new LinkFailure(400, 'Invalid link', 'This link is malformed.');
     try {
-      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, currentDate: new Date(now()), requiredClaims: ['exp', 'jti', 'sub'] });
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        currentDate: new Date(now()),
+        requiredClaims: ['exp', 'jti', 'sub'],
+      });
       const claims = payload as Partial<LinkClaims>;
-      if (typeof claims.rid !== 'string' || typeof claims.ih !== 'string' || (claims.dec !== 'approve' && claims.dec !== 'reject' && claims.dec !== 'view')) {
+      if (
+        typeof claims.rid !== 'string' ||
+        typeof claims.ih !== 'string' ||
+        (claims.dec !== 'approve' && claims.dec !== 'reject' && claims.dec !== 'view')
+      ) {
         throw new Error('missing claims');
       }
       return claims as LinkClaims;
     } catch (error) {
       const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      throw new LinkFailure(401, expired ? 'Link expired' : 'Invalid link', expired ? 'This link has expired. Open the request in the dashboard instead.' : 'This link is not valid.');
+      throw new LinkFailure(
+        401,
+        expired ? 'Link expired' : 'Invalid link',
+        expired ? 'This link has expired. Open the request in the dashboard instead.' : 'This link is not valid.',
+      );
     }
   };
 
   const router = ({ manager, authorize, usedTokens = createMemoryUsedTokens() }: DecisionLinksRouterOptions): Router => {
     if (typeof manager?.respond !== 'function') throw invalidInput('manager', manager, 'must be a hitl Manager');
-    if (authorize !== undefined && typeof authorize !== 'function') throw invalidInput('authorize', authorize, 'must be a function (reviewer, record, action) => boolean');
+    if (authorize !== undefined && typeof authorize !== 'function')
+      throw invalidInput('authorize', authorize, 'must be a function (reviewer, record, action) => boolean');
 
     const check = async (claims: LinkClaims, action: ReviewAction): Promise<ApprovalRecord> => {
       const record = await manager.get(claims.rid);
       if (record === undefined) throw new LinkFailure(404, 'Request not found', 'This request no longer exists.');
-      if (record.inputHash !== claims.ih) throw new LinkFailure(409, 'Request changed', "The request's input changed after this link was sent; this link cannot decide it.");
+      if (record.inputHash !== claims.ih)
+        throw new LinkFailure(409, 'Request changed', "The request's input changed after this link was sent; this link cannot decide it.");
       if (authorize && (await authorize({ id: claims.sub }, record, action)) !== true) {
         throw new LinkFailure(403, 'Not allowed', `${claims.sub} may not ${action} this request.`);
       }
@@ -226,16 +246,26 @@ export function createDecisionLinks(options: DecisionLinksOptions): DecisionLink
       const { nonce, csp } = pageSecurity();
       response
         .status(status)
-        .set({ 'content-security-policy': csp, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff', 'x-robots-tag': 'noindex' })
+        .set({
+          'content-security-policy': csp,
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+          'x-content-type-options': 'nosniff',
+          'x-robots-tag': 'noindex',
+        })
         .type('html')
         .send(render(nonce));
     };
     const fail = (response: Response, error: unknown) => {
       if (error instanceof LinkFailure) {
-        send(response, error.status, (nonce) => renderMessagePage({ title: error.title, message: error.message, ...(error.record ? { record: error.record } : {}), nonce }));
+        send(response, error.status, (nonce) =>
+          renderMessagePage({ title: error.title, message: error.message, ...(error.record ? { record: error.record } : {}), nonce }),
+        );
         return;
       }
-      send(response, 500, (nonce) => renderMessagePage({ title: 'Something went wrong', message: 'The decision could not be recorded. Try again.', nonce }));
+      send(response, 500, (nonce) =>
+        renderMessagePage({ title: 'Something went wrong', message: 'The decision could not be recorded. Try again.', nonce }),
+      );
     };
 
     const linkRouter = express.Router();
@@ -258,13 +288,20 @@ export function createDecisionLinks(options: DecisionLinksOptions): DecisionLink
         const claims = await verify(body.token);
         const decision = claims.dec === 'view' ? body.decision : claims.dec;
         if (decision !== 'approve' && decision !== 'reject') throw new LinkFailure(400, 'Invalid decision', 'Choose approve or reject.');
-        if (claims.dec !== 'view' && body.decision !== undefined && body.decision !== claims.dec) throw new LinkFailure(400, 'Invalid decision', `This link can only ${claims.dec}.`);
+        if (claims.dec !== 'view' && body.decision !== undefined && body.decision !== claims.dec)
+          throw new LinkFailure(400, 'Invalid decision', `This link can only ${claims.dec}.`);
         await check(claims, decision);
-        if (!(await usedTokens.use(claims.jti, claims.exp * 1000))) throw new LinkFailure(409, 'Link already used', 'This link was already used; each link works once.');
+        if (!(await usedTokens.use(claims.jti, claims.exp * 1000)))
+          throw new LinkFailure(409, 'Link already used', 'This link was already used; each link works once.');
         const feedback = typeof body.feedback === 'string' && body.feedback.trim() !== '' ? body.feedback.slice(0, 2_000) : undefined;
         let record: ApprovalRecord;
         try {
-          record = await manager.respond(claims.rid, { decision, respondedBy: claims.sub, ...(feedback === undefined ? {} : { feedback }), metadata: { channel: 'decision-link' } });
+          record = await manager.respond(claims.rid, {
+            decision,
+            respondedBy: claims.sub,
+            ...(feedback === undefined ? {} : { feedback }),
+            metadata: { channel: 'decision-link' },
+          });
         } catch (error) {
           if (HitlError.is(error, 'conflict')) {
             const current = await manager.get(claims.rid);
@@ -294,6 +331,9 @@ export function createDecisionLinks(options: DecisionLinksOptions): DecisionLink
 
 function decidedFailure(record: ApprovalRecord): LinkFailure {
   const by = record.response?.respondedBy ?? (record.response?.automatic ? 'a policy' : 'someone');
-  const message = record.status === 'expired' || record.status === 'cancelled' ? `This request was ${record.status}.` : `Already decided by ${by}: ${record.status}.`;
+  const message =
+    record.status === 'expired' || record.status === 'cancelled'
+      ? `This request was ${record.status}.`
+      : `Already decided by ${by}: ${record.status}.`;
   return new LinkFailure(409, 'Already decided', message, record);
 }

@@ -42,7 +42,13 @@ function details(record: ApprovalRecord): string {
 }
 
 /** The confirmation page a link opens: shows the request and forms that POST the token back. Deciding needs a click. */
-export function renderConfirmPage({ record, token, decisions, action, nonce }: {
+export function renderConfirmPage({
+  record,
+  token,
+  decisions,
+  action,
+  nonce,
+}: {
   record: ApprovalRecord;
   token: string;
   decisions: ReadonlyArray<'approve' | 'reject'>;
@@ -52,15 +58,31 @@ export function renderConfirmPage({ record, token, decisions, action, nonce }: {
   const form = (decision: 'approve' | 'reject') =>
     `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="token" value="${escapeHtml(token)}">` +
     `<input type="hidden" name="decision" value="${decision}">` +
-    (decision === 'reject' ? `<label for="feedback-${decision}">Reason (optional)</label><textarea id="feedback-${decision}" name="feedback" maxlength="2000"></textarea>` : '') +
+    (decision === 'reject'
+      ? `<label for="feedback-${decision}">Reason (optional)</label><textarea id="feedback-${decision}" name="feedback" maxlength="2000"></textarea>`
+      : '') +
     `<button type="submit" class="${decision}">${decision === 'approve' ? 'Approve' : 'Reject'}</button></form>`;
   const verb = decisions.length === 1 ? (decisions[0] === 'approve' ? 'Approve' : 'Reject') : 'Review';
   const title = `${verb} ${record.request.toolName}?`;
-  return layout(title, `<h1>${escapeHtml(title)}</h1>${details(record)}${decisions.map(form).join('')}
-<p class="note">Nothing has been decided yet: opening this link only shows the request.</p>`, nonce);
+  return layout(
+    title,
+    `<h1>${escapeHtml(title)}</h1>${details(record)}${decisions.map(form).join('')}
+<p class="note">Nothing has been decided yet: opening this link only shows the request.</p>`,
+    nonce,
+  );
 }
 
 /** A page with a heading and one message: the outcome, or why the link cannot be used. */
-export function renderMessagePage({ title, message, record, nonce }: { title: string; message: string; record?: ApprovalRecord; nonce: string }): string {
+export function renderMessagePage({
+  title,
+  message,
+  record,
+  nonce,
+}: {
+  title: string;
+  message: string;
+  record?: ApprovalRecord;
+  nonce: string;
+}): string {
   return layout(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${record ? details(record) : ''}`, nonce);
 }

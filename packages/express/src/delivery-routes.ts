@@ -11,20 +11,23 @@ const FIELDS = new Set(['state', 'requestId', 'limit', 'cursor']);
 export function parseDeliveryQuery(query: Request['query']): OutboxListQuery {
   const result: OutboxListQuery = {};
   for (const [key, value] of Object.entries(query)) {
-    if (!FIELDS.has(key)) throw new HitlError('invalid_input', `query parameter '${key.slice(0, 40)}' is not supported (use ${[...FIELDS].join(', ')})`);
+    if (!FIELDS.has(key))
+      throw new HitlError('invalid_input', `query parameter '${key.slice(0, 40)}' is not supported (use ${[...FIELDS].join(', ')})`);
     if (typeof value !== 'string' || value === '' || value.length > 600) {
       throw new HitlError('invalid_input', `query parameter '${key}' must be given once, as a plain value of 1 to 600 characters`);
     }
   }
   const { state, requestId, limit, cursor } = query as Record<string, string | undefined>;
   if (state !== undefined) {
-    if (!STATES.includes(state as OutboxJobState)) throw new HitlError('invalid_input', `state '${state.slice(0, 40)}' is not a delivery state (${STATES.join(', ')})`);
+    if (!STATES.includes(state as OutboxJobState))
+      throw new HitlError('invalid_input', `state '${state.slice(0, 40)}' is not a delivery state (${STATES.join(', ')})`);
     result.state = state as OutboxJobState;
   }
   if (requestId !== undefined) result.requestId = requestId;
   if (limit !== undefined) {
     const parsed = /^[0-9]{1,4}$/.test(limit) ? Number(limit) : Number.NaN;
-    if (!(parsed >= 1 && parsed <= 1000)) throw new HitlError('invalid_input', `limit '${limit.slice(0, 40)}' must be an integer from 1 to 1000`);
+    if (!(parsed >= 1 && parsed <= 1000))
+      throw new HitlError('invalid_input', `limit '${limit.slice(0, 40)}' must be an integer from 1 to 1000`);
     result.limit = parsed;
   }
   if (cursor !== undefined) result.cursor = cursor;
@@ -40,10 +43,14 @@ export interface DeliveryRouteOptions<TReviewer> {
 }
 
 /** Adds the delivery routes to `router`. */
-export function addDeliveryRoutes<TReviewer extends { id: string }>(router: Router, { manager, identify, mayManage, send }: DeliveryRouteOptions<TReviewer>): void {
+export function addDeliveryRoutes<TReviewer extends { id: string }>(
+  router: Router,
+  { manager, identify, mayManage, send }: DeliveryRouteOptions<TReviewer>,
+): void {
   const requireManager = async (request: Request) => {
     const reviewer = await identify(request);
-    if (typeof manager.listDeliveries !== 'function') throw new RouteFailure(404, 'not_found', 'this manager has no deliveries (it predates the outbox)');
+    if (typeof manager.listDeliveries !== 'function')
+      throw new RouteFailure(404, 'not_found', 'this manager has no deliveries (it predates the outbox)');
     if (!(await mayManage(reviewer))) throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not manage deliveries`);
   };
 

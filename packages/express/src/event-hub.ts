@@ -126,7 +126,8 @@ export function createEventHub({
     };
     const unsubscribeRequests = manager.subscribe((event) => record(current, event));
     // A manager from before grants has no subscribeGrants: its stream carries request events only.
-    const unsubscribeGrants = typeof manager.subscribeGrants === 'function' ? manager.subscribeGrants((change) => record(current, change)) : () => undefined;
+    const unsubscribeGrants =
+      typeof manager.subscribeGrants === 'function' ? manager.subscribeGrants((change) => record(current, change)) : () => undefined;
     current.unsubscribe = () => {
       unsubscribeRequests();
       unsubscribeGrants();

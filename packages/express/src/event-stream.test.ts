@@ -127,7 +127,10 @@ describe('GET /events', () => {
 
     const approved = await submit();
     const created = await stream.next(named('request-created'));
-    expect(payload(created)).toMatchObject({ type: 'request-created', record: { status: 'pending', request: { id: approved.request.id } } });
+    expect(payload(created)).toMatchObject({
+      type: 'request-created',
+      record: { status: 'pending', request: { id: approved.request.id } },
+    });
     await manager.respond(approved.request.id, { decision: 'approve', respondedBy: 'alice' });
     const decided = payload(await stream.next(named('request-decided')));
     expect(decided.record).toMatchObject({ status: 'approved', response: { respondedBy: 'alice' } });

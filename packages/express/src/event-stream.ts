@@ -20,7 +20,16 @@ export interface EventStreamOptions {
 }
 
 /** Answers `GET /events`: writes the stream's headers, the resume backlog, `ready`, then every event the reviewer may see. */
-export function openEventStream({ request, response, hub, scheduler, heartbeatMs, logger, canView: canViewRecord, canViewGrant }: EventStreamOptions): void {
+export function openEventStream({
+  request,
+  response,
+  hub,
+  scheduler,
+  heartbeatMs,
+  logger,
+  canView: canViewRecord,
+  canViewGrant,
+}: EventStreamOptions): void {
   let closed = false;
   let heartbeat: unknown;
   let queue: Promise<void> = Promise.resolve();

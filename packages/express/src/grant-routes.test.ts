@@ -28,7 +28,13 @@ async function setup(routerOptions: Partial<ReviewRouterOptions> = {}) {
     await manager.close();
   });
   const submit = (overrides: Partial<InteractionRequest> = {}): Promise<ApprovalRecord> =>
-    manager.submit({ toolName: 'send_email', input: { to: 'bob@example.com' }, riskLevel: 'data_modification', threadId: 'thread-a', ...overrides });
+    manager.submit({
+      toolName: 'send_email',
+      input: { to: 'bob@example.com' },
+      riskLevel: 'data_modification',
+      threadId: 'thread-a',
+      ...overrides,
+    });
   return { manager: manager as Manager, url: server.url, http: request(server.url), submit };
 }
 
@@ -54,7 +60,10 @@ describe('POST /requests/:id/respond with remember', () => {
   it('needs the grant action as well as the decision action', async () => {
     const { http, submit, manager } = await setup({ authorize: (_reviewer, _record, action) => action !== 'grant' });
     const record = await submit();
-    const refused = await http.post(`/hitl/requests/${record.request.id}/respond`).set('x-reviewer', 'alice').send({ decision: 'approve', remember: { scope: 'thread' } });
+    const refused = await http
+      .post(`/hitl/requests/${record.request.id}/respond`)
+      .set('x-reviewer', 'alice')
+      .send({ decision: 'approve', remember: { scope: 'thread' } });
     expect(refused.status).toBe(403);
     expect((await manager.get(record.request.id))?.status).toBe('pending');
     const plain = await http.post(`/hitl/requests/${record.request.id}/respond`).set('x-reviewer', 'alice').send({ decision: 'approve' });
@@ -64,9 +73,15 @@ describe('POST /requests/:id/respond with remember', () => {
   it('answers 400 for a scope the request lacks and for unknown remember fields', async () => {
     const { http, submit } = await setup();
     const record = await submit({ threadId: undefined });
-    const noThread = await http.post(`/hitl/requests/${record.request.id}/respond`).set('x-reviewer', 'alice').send({ decision: 'approve', remember: { scope: 'thread' } });
+    const noThread = await http
+      .post(`/hitl/requests/${record.request.id}/respond`)
+      .set('x-reviewer', 'alice')
+      .send({ decision: 'approve', remember: { scope: 'thread' } });
     expect([noThread.status, noThread.body.error.code]).toEqual([400, 'invalid_input']);
-    const odd = await http.post(`/hitl/requests/${record.request.id}/respond`).set('x-reviewer', 'alice').send({ decision: 'approve', remember: { scope: 'global', forever: true } });
+    const odd = await http
+      .post(`/hitl/requests/${record.request.id}/respond`)
+      .set('x-reviewer', 'alice')
+      .send({ decision: 'approve', remember: { scope: 'global', forever: true } });
     expect([odd.status, odd.body.error.code]).toEqual([400, 'invalid_input']);
   });
 });
@@ -75,7 +90,10 @@ describe('POST /requests/respond', () => {
   it('decides every pending request of a run: 200 { items }', async () => {
     const { http, submit } = await setup();
     await Promise.all([submit({ runId: 'run-1' }), submit({ runId: 'run-1' }), submit({ runId: 'run-2' })]);
-    const answer = await http.post('/hitl/requests/respond').set('x-reviewer', 'alice').send({ runId: 'run-1', decision: 'approve', feedback: 'fine' });
+    const answer = await http
+      .post('/hitl/requests/respond')
+      .set('x-reviewer', 'alice')
+      .send({ runId: 'run-1', decision: 'approve', feedback: 'fine' });
     expect(answer.status).toBe(200);
     expect(answer.body.items.map((item: ApprovalRecord) => [item.request.runId, item.status, item.response?.respondedBy])).toEqual([
       ['run-1', 'approved', 'alice'],
@@ -87,7 +105,10 @@ describe('POST /requests/respond', () => {
     const { http, submit, manager } = await setup();
     const [a, b] = await Promise.all([submit(), submit()]);
     await manager.respond(b.request.id, { decision: 'reject', respondedBy: 'bob' });
-    const answer = await http.post('/hitl/requests/respond').set('x-reviewer', 'alice').send({ ids: [a.request.id, b.request.id], decision: 'approve' });
+    const answer = await http
+      .post('/hitl/requests/respond')
+      .set('x-reviewer', 'alice')
+      .send({ ids: [a.request.id, b.request.id], decision: 'approve' });
     expect(answer.status).toBe(409);
     expect(answer.body.error).toMatchObject({ code: 'conflict', ids: [b.request.id] });
     expect((await manager.get(a.request.id))?.status).toBe('pending');
@@ -99,16 +120,25 @@ describe('POST /requests/respond', () => {
       authorizeGrant: () => true,
     });
     const [open, secret] = await Promise.all([submit(), submit({ runId: 'secret' })]);
-    const answer = await http.post('/hitl/requests/respond').set('x-reviewer', 'alice').send({ ids: [open.request.id, secret.request.id], decision: 'reject' });
+    const answer = await http
+      .post('/hitl/requests/respond')
+      .set('x-reviewer', 'alice')
+      .send({ ids: [open.request.id, secret.request.id], decision: 'reject' });
     expect(answer.status).toBe(403);
     expect(answer.body.error.ids).toEqual([secret.request.id]);
     expect((await manager.get(open.request.id))?.status).toBe('pending');
   });
 
   it('an id the reviewer may not view is answered as unknown: 404 naming it, nothing decided', async () => {
-    const { http, submit, manager } = await setup({ authorize: (_reviewer, record) => record.request.runId !== 'hidden', authorizeGrant: () => true });
+    const { http, submit, manager } = await setup({
+      authorize: (_reviewer, record) => record.request.runId !== 'hidden',
+      authorizeGrant: () => true,
+    });
     const [open, hidden] = await Promise.all([submit(), submit({ runId: 'hidden' })]);
-    const answer = await http.post('/hitl/requests/respond').set('x-reviewer', 'alice').send({ ids: [open.request.id, hidden.request.id], decision: 'approve' });
+    const answer = await http
+      .post('/hitl/requests/respond')
+      .set('x-reviewer', 'alice')
+      .send({ ids: [open.request.id, hidden.request.id], decision: 'approve' });
     expect([answer.status, answer.body.error.code, answer.body.error.ids]).toEqual([404, 'not_found', [hidden.request.id]]);
     expect((await manager.get(open.request.id))?.status).toBe('pending');
   });
@@ -125,10 +155,20 @@ describe('POST /requests/respond', () => {
 describe('the grant routes', () => {
   it('POST /grants creates (201), GET /grants lists, DELETE /grants/:id revokes (200), 404 for an unknown id', async () => {
     const { http, manager } = await setup();
-    const created = await http.post('/hitl/grants').set('x-reviewer', 'alice').send({ effect: 'approve', toolPattern: 'send_*', scope: { threadId: 't-1' }, ttlMs: 60_000, reason: 'trusted' });
+    const created = await http
+      .post('/hitl/grants')
+      .set('x-reviewer', 'alice')
+      .send({ effect: 'approve', toolPattern: 'send_*', scope: { threadId: 't-1' }, ttlMs: 60_000, reason: 'trusted' });
     expect(created.status).toBe(201);
     const grant = created.body as Grant;
-    expect(grant).toMatchObject({ effect: 'approve', toolPattern: 'send_*', scope: { threadId: 't-1' }, grantedBy: 'alice', uses: 0, reason: 'trusted' });
+    expect(grant).toMatchObject({
+      effect: 'approve',
+      toolPattern: 'send_*',
+      scope: { threadId: 't-1' },
+      grantedBy: 'alice',
+      uses: 0,
+      reason: 'trusted',
+    });
     const listed = await http.get('/hitl/grants?active=true&tool=send_email&threadId=t-1').set('x-reviewer', 'bob');
     expect(listed.body.items.map((item: Grant) => item.id)).toEqual([grant.id]);
     expect((await http.get('/hitl/grants?tool=get_user').set('x-reviewer', 'bob')).body.items).toEqual([]);

@@ -42,7 +42,9 @@ async function targetRecords<TReviewer extends Reviewer>(
   const visible = await Promise.all(records.map((record) => (record === undefined ? false : allowed(reviewer, record, 'view'))));
   const unknown = ids.filter((_id, index) => !visible[index]);
   if (unknown.length > 0) {
-    throw new HitlError('not_found', `nothing was decided: ${unknown.length} request(s) do not exist: ${unknown.slice(0, 20).join(', ')}`, { details: { ids: unknown } });
+    throw new HitlError('not_found', `nothing was decided: ${unknown.length} request(s) do not exist: ${unknown.slice(0, 20).join(', ')}`, {
+      details: { ids: unknown },
+    });
   }
   return records as ApprovalRecord[];
 }
@@ -58,7 +60,12 @@ export function addGrantRoutes<TReviewer extends Reviewer>(router: Router, conte
     const verdicts = await Promise.all(records.map((record) => allowed(reviewer, record, decision)));
     const refused = records.filter((_record, index) => !verdicts[index]).map((record) => record.request.id);
     if (refused.length > 0) {
-      throw new RouteFailure(403, 'forbidden', `nothing was decided: reviewer '${reviewer.id}' may not ${decision} ${refused.length} of these requests: ${refused.slice(0, 20).join(', ')}`, refused);
+      throw new RouteFailure(
+        403,
+        'forbidden',
+        `nothing was decided: reviewer '${reviewer.id}' may not ${decision} ${refused.length} of these requests: ${refused.slice(0, 20).join(', ')}`,
+        refused,
+      );
     }
     if (records.length === 0) {
       sendJson(response, 200, { items: [] });
@@ -71,7 +78,11 @@ export function addGrantRoutes<TReviewer extends Reviewer>(router: Router, conte
 
   const requireGrantRoutes = (reviewer: TReviewer) => {
     if (context.grantsClosed) {
-      throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not use the grant routes: the router has authorize but no authorizeGrant`);
+      throw new RouteFailure(
+        403,
+        'forbidden',
+        `reviewer '${reviewer.id}' may not use the grant routes: the router has authorize but no authorizeGrant`,
+      );
     }
   };
 
@@ -89,7 +100,11 @@ export function addGrantRoutes<TReviewer extends Reviewer>(router: Router, conte
     requireGrantRoutes(reviewer);
     const input: GrantInput = { ...parseGrantBody(await readBody(request, response)), grantedBy: reviewer.id };
     if (!(await grantAllowed(reviewer, input, 'grant'))) {
-      throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not create grants for '${String(input.toolPattern).slice(0, 80)}'`);
+      throw new RouteFailure(
+        403,
+        'forbidden',
+        `reviewer '${reviewer.id}' may not create grants for '${String(input.toolPattern).slice(0, 80)}'`,
+      );
     }
     sendJson(response, 201, await manager.grant(input));
   });
@@ -100,8 +115,10 @@ export function addGrantRoutes<TReviewer extends Reviewer>(router: Router, conte
     const id = String(request.params.id);
     const grant = await manager.getGrant(id);
     // A grant the reviewer may not see is answered as unknown: other tenants' ids do not leak.
-    if (grant === undefined || !(await grantAllowed(reviewer, grant, 'view'))) throw new HitlError('not_found', `grant '${id}' does not exist`);
-    if (!(await grantAllowed(reviewer, grant, 'revoke'))) throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not revoke grant '${id}'`);
+    if (grant === undefined || !(await grantAllowed(reviewer, grant, 'view')))
+      throw new HitlError('not_found', `grant '${id}' does not exist`);
+    if (!(await grantAllowed(reviewer, grant, 'revoke')))
+      throw new RouteFailure(403, 'forbidden', `reviewer '${reviewer.id}' may not revoke grant '${id}'`);
     sendJson(response, 200, await manager.revokeGrant(id, { revokedBy: reviewer.id }));
   });
 }

@@ -11,12 +11,7 @@ import { HitlError, type HitlErrorCode, type HitlErrorDetails } from '@hitl/core
  * if (body.error.code === 'conflict') showAlreadyDecided();
  * ```
  */
-export type ReviewErrorCode =
-  | HitlErrorCode
-  | 'unauthorized'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'internal_error';
+export type ReviewErrorCode = HitlErrorCode | 'unauthorized' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error';
 
 /** An error the router answers with, as `{ error: { code, message, details? } }` and an HTTP status. */
 export interface HttpFailure {
@@ -72,7 +67,11 @@ function bodyParserFailure(error: BodyParserError): HttpFailure | undefined {
       return { status: 400, code: 'invalid_input', message: 'the request body is not valid JSON (it must be a JSON object)' };
     case 'charset.unsupported':
     case 'encoding.unsupported':
-      return { status: 415, code: 'unsupported_media_type', message: 'the request body must be UTF-8 JSON without an unsupported content encoding' };
+      return {
+        status: 415,
+        code: 'unsupported_media_type',
+        message: 'the request body must be UTF-8 JSON without an unsupported content encoding',
+      };
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
@@ -124,7 +123,12 @@ export function toHttpFailure(error: unknown): HttpFailure & { expected: boolean
     return error.ids === undefined ? failure : { ...failure, ids: error.ids };
   }
   if (HitlError.is(error)) {
-    let failure: HttpFailure & { expected: boolean } = { status: statusOfHitlCode[error.code] ?? 500, code: error.code, message: error.message, expected: true };
+    let failure: HttpFailure & { expected: boolean } = {
+      status: statusOfHitlCode[error.code] ?? 500,
+      code: error.code,
+      message: error.message,
+      expected: true,
+    };
     if (error.details?.ids !== undefined) failure = { ...failure, ids: error.details.ids };
     return error.details === undefined ? failure : { ...failure, details: error.details };
   }

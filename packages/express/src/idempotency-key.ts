@@ -7,5 +7,7 @@ import { createHash } from 'node:crypto';
  * any reviewer id length fits the core's 200-character limit.
  */
 export function idempotencyKeyOf(reviewerId: string, key: string): string {
-  return `reviewer-key-${createHash('sha256').update(JSON.stringify([reviewerId, key])).digest('base64url')}`;
+  return `reviewer-key-${createHash('sha256')
+    .update(JSON.stringify([reviewerId, key]))
+    .digest('base64url')}`;
 }

@@ -40,7 +40,8 @@ export function parseListQuery(query: Request['query']): ListQuery {
     if (typeof value !== 'string') {
       throw new HitlError('invalid_input', `query parameter '${key}' must be given once, as a plain value`, { details: { field: key } });
     }
-    if (value === '') throw new HitlError('invalid_input', `query parameter '${key}' must not be empty`, { details: { field: key, value: "''" } });
+    if (value === '')
+      throw new HitlError('invalid_input', `query parameter '${key}' must not be empty`, { details: { field: key, value: "''" } });
   }
   const { status, toolName, limit, cursor } = query as Record<string, string | undefined>;
   if (status !== undefined) {
@@ -57,7 +58,9 @@ export function parseListQuery(query: Request['query']): ListQuery {
   if (limit !== undefined) {
     const parsed = /^[0-9]{1,4}$/.test(limit) ? Number(limit) : Number.NaN;
     if (!(parsed >= 1 && parsed <= 1000)) {
-      throw new HitlError('invalid_input', `limit '${limit.slice(0, 40)}' must be an integer from 1 to 1000`, { details: { field: 'limit', value: describeValue(limit) } });
+      throw new HitlError('invalid_input', `limit '${limit.slice(0, 40)}' must be an integer from 1 to 1000`, {
+        details: { field: 'limit', value: describeValue(limit) },
+      });
     }
     result.limit = parsed;
   }
@@ -72,7 +75,9 @@ function checkBodyFields(body: Record<string, unknown>, allowed: ReadonlySet<str
   for (const key of Object.keys(body)) {
     if (allowed.has(key)) continue;
     if (key === 'respondedBy') {
-      throw new HitlError('invalid_input', 'respondedBy cannot be set in the body: it is the authenticated reviewer', { details: { field: 'respondedBy' } });
+      throw new HitlError('invalid_input', 'respondedBy cannot be set in the body: it is the authenticated reviewer', {
+        details: { field: 'respondedBy' },
+      });
     }
     throw new HitlError('invalid_input', `body field '${key.slice(0, 40)}' is not supported (allowed: ${[...allowed].join(', ')})`, {
       details: { field: key.slice(0, 40) },
@@ -92,11 +97,15 @@ export type RouteDecision = Omit<RespondInput, 'respondedBy'>;
 export function parseRespondBody(body: Record<string, unknown>): RouteDecision {
   checkBodyFields(body, respondFields);
   if (body.decision === undefined) {
-    throw new HitlError('invalid_input', "decision is required ('approve', 'reject' or 'modify')", { details: { field: 'decision', value: 'undefined' } });
+    throw new HitlError('invalid_input', "decision is required ('approve', 'reject' or 'modify')", {
+      details: { field: 'decision', value: 'undefined' },
+    });
   }
   if (typeof body.decision !== 'string' || !['approve', 'reject', 'modify'].includes(body.decision)) {
     const shown = describeValue(typeof body.decision === 'string' ? body.decision.slice(0, 40) : body.decision);
-    throw new HitlError('invalid_input', `decision ${shown} is not a decision ('approve', 'reject' or 'modify')`, { details: { field: 'decision', value: shown } });
+    throw new HitlError('invalid_input', `decision ${shown} is not a decision ('approve', 'reject' or 'modify')`, {
+      details: { field: 'decision', value: shown },
+    });
   }
   const input: RouteDecision = { decision: body.decision as Decision };
   if (body.feedback !== undefined) input.feedback = body.feedback as string;
@@ -133,6 +142,9 @@ export async function readJsonBody(jsonParser: RequestHandler, request: Request,
   });
   const body: unknown = request.body;
   if (body === undefined) return {};
-  if (!isPlainObject(body)) throw new HitlError('invalid_input', 'the request body must be a JSON object', { details: { field: 'body', value: describeValue(body) } });
+  if (!isPlainObject(body))
+    throw new HitlError('invalid_input', 'the request body must be a JSON object', {
+      details: { field: 'body', value: describeValue(body) },
+    });
   return body;
 }

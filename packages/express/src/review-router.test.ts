@@ -99,7 +99,9 @@ describe('createReviewRouter options', () => {
       [{ manager: {} }, /options\.manager must be a Manager/],
     ];
     for (const [options, message] of cases) {
-      expect(() => createReviewRouter({ manager, authenticate: headerAuthenticate, ...options } as ReviewRouterOptions)).toThrowError(message);
+      expect(() => createReviewRouter({ manager, authenticate: headerAuthenticate, ...options } as ReviewRouterOptions)).toThrowError(
+        message,
+      );
     }
   });
 
@@ -152,7 +154,9 @@ describe('GET /requests', () => {
     const second = await submit({ threadId: 'chat-1', runId: 'turn-2' });
     const third = await submit({ threadId: 'chat-2', runId: 'turn-3', requestedBy: 'carol' });
     const ids = async (query: string) =>
-      (await http.get(`/hitl/requests?${query}`).set('x-reviewer', 'alice').expect(200)).body.items.map((record: ApprovalRecord) => record.request.id);
+      (await http.get(`/hitl/requests?${query}`).set('x-reviewer', 'alice').expect(200)).body.items.map(
+        (record: ApprovalRecord) => record.request.id,
+      );
     expect(await ids('threadId=chat-1')).toEqual([second.request.id, first.request.id]);
     expect(await ids('runId=turn-3')).toEqual([third.request.id]);
     expect(await ids('requestedBy=carol&threadId=chat-1')).toEqual([first.request.id]);
@@ -196,7 +200,8 @@ describe('GET /requests', () => {
 
   it('hides records authorize refuses to show', async () => {
     const { http, submit } = await setup({
-      authorize: (reviewer, record, action) => action !== 'view' || record.request.toolName !== 'delete_user' || reviewer.roles?.includes('admin') === true,
+      authorize: (reviewer, record, action) =>
+        action !== 'view' || record.request.toolName !== 'delete_user' || reviewer.roles?.includes('admin') === true,
     });
     await submit();
     const visible = await submit({ toolName: 'send_email' });
@@ -290,14 +295,23 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
   it('approves and rejects with the shortcuts; the body is optional but must be JSON', async () => {
     const { http, submit, manager } = await setup();
     const first = await submit();
-    const approved = await http.post(`/hitl/requests/${first.request.id}/approve`).set({ 'x-reviewer': 'alice', 'content-type': 'application/json' });
+    const approved = await http
+      .post(`/hitl/requests/${first.request.id}/approve`)
+      .set({ 'x-reviewer': 'alice', 'content-type': 'application/json' });
     expect(approved.status).toBe(200);
     expect(approved.body.response).toMatchObject({ decision: 'approve', respondedBy: 'alice' });
 
     const second = await submit();
-    const rejected = await http.post(`/hitl/requests/${second.request.id}/reject`).set('x-reviewer', 'bob').send({ feedback: 'wrong user' });
+    const rejected = await http
+      .post(`/hitl/requests/${second.request.id}/reject`)
+      .set('x-reviewer', 'bob')
+      .send({ feedback: 'wrong user' });
     expect(rejected.status).toBe(200);
-    expect((await manager.get(second.request.id))?.response).toMatchObject({ decision: 'reject', feedback: 'wrong user', respondedBy: 'bob' });
+    expect((await manager.get(second.request.id))?.response).toMatchObject({
+      decision: 'reject',
+      feedback: 'wrong user',
+      respondedBy: 'bob',
+    });
 
     const third = await submit();
     const bad = await http.post(`/hitl/requests/${third.request.id}/approve`).set('x-reviewer', 'bob').send({ decision: 'reject' });
@@ -324,7 +338,10 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
       [[{ decision: 'approve' }], /must be a JSON object/, 'body'],
     ];
     for (const [body, message, field] of cases) {
-      const response = await http.post(url).set('x-reviewer', 'alice').send(body as object);
+      const response = await http
+        .post(url)
+        .set('x-reviewer', 'alice')
+        .send(body as object);
       expectError(response, 400, 'invalid_input');
       expect(response.body.error.message).toMatch(message);
       expect(response.body.error.details, JSON.stringify(body)).toMatchObject({ field });
@@ -346,13 +363,19 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
   it('answers 403 when authorize refuses, per action', async () => {
     const { http, submit } = await setup({
       authorize: (reviewer, record, action) =>
-        action === 'view' || action === 'reject' || record.request.riskLevel !== 'irreversible' || reviewer.roles?.includes('admin') === true,
+        action === 'view' ||
+        action === 'reject' ||
+        record.request.riskLevel !== 'irreversible' ||
+        reviewer.roles?.includes('admin') === true,
     });
     const record = await submit({ riskLevel: 'irreversible' });
     const refused = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'bob').send({});
     expectError(refused, 403, 'forbidden');
     expect(refused.body.error.message).toMatch(/reviewer 'bob' may not approve/);
-    const admin = await http.post(`/hitl/requests/${record.request.id}/approve`).set({ 'x-reviewer': 'alice', 'x-roles': 'admin' }).send({});
+    const admin = await http
+      .post(`/hitl/requests/${record.request.id}/approve`)
+      .set({ 'x-reviewer': 'alice', 'x-roles': 'admin' })
+      .send({});
     expect(admin.status).toBe(200);
     const other = await submit({ riskLevel: 'irreversible' });
     expect((await http.post(`/hitl/requests/${other.request.id}/reject`).set('x-reviewer', 'bob').send({})).status).toBe(200);
@@ -392,13 +415,20 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
   it('answers 403 for NFD and NFC forms of the requester', async () => {
     const { http, submit } = await setup({ authenticate: encodedUser });
     const record = await submit({ requestedBy: 'Jos\u00e9' });
-    expectError(await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-user', encodeURIComponent('jose\u0301')).send({}), 403, 'forbidden');
+    expectError(
+      await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-user', encodeURIComponent('jose\u0301')).send({}),
+      403,
+      'forbidden',
+    );
   });
 
   it('answers 400 for a reviewer id hiding a zero-width character', async () => {
     const { http, submit, manager } = await setup({ authenticate: encodedUser });
     const record = await submit({ requestedBy: 'carol' });
-    const response = await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-user', encodeURIComponent('carol\u200b')).send({});
+    const response = await http
+      .post(`/hitl/requests/${record.request.id}/approve`)
+      .set('x-user', encodeURIComponent('carol\u200b'))
+      .send({});
     expectError(response, 400, 'invalid_input');
     expect(response.body.error.message).toMatch(/U\+200B/);
     expect(response.body.error.details).toMatchObject({ field: 'respondedBy' });
@@ -427,7 +457,11 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
 
   it('answers 404 for an unknown id', async () => {
     const { http } = await setup();
-    expectError(await http.post('/hitl/requests/hitl-nope/respond').set('x-reviewer', 'alice').send({ decision: 'approve' }), 404, 'not_found');
+    expectError(
+      await http.post('/hitl/requests/hitl-nope/respond').set('x-reviewer', 'alice').send({ decision: 'approve' }),
+      404,
+      'not_found',
+    );
   });
 
   it('answers 409 when the request is already decided', async () => {
@@ -469,7 +503,10 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     const small = await setup({ bodyLimit: 1024 });
     const other = await small.submit();
     expectError(
-      await small.http.post(`/hitl/requests/${other.request.id}/reject`).set('x-reviewer', 'alice').send({ feedback: 'y'.repeat(2048) }),
+      await small.http
+        .post(`/hitl/requests/${other.request.id}/reject`)
+        .set('x-reviewer', 'alice')
+        .send({ feedback: 'y'.repeat(2048) }),
       413,
       'payload_too_large',
     );
@@ -486,7 +523,10 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
     expect(form.body.error.message).toMatch(/application\/x-www-form-urlencoded/);
     const formRespond = await http.post(`/hitl/requests/${id}/respond`).set('x-reviewer', 'alice').type('form').send('decision=approve');
     expectError(formRespond, 415, 'unsupported_media_type');
-    const plain = await http.post(`/hitl/requests/${id}/respond`).set({ 'x-reviewer': 'alice', 'content-type': 'text/plain' }).send('{"decision":"approve"}');
+    const plain = await http
+      .post(`/hitl/requests/${id}/respond`)
+      .set({ 'x-reviewer': 'alice', 'content-type': 'text/plain' })
+      .send('{"decision":"approve"}');
     expectError(plain, 415, 'unsupported_media_type');
     const multipart = await http.post(`/hitl/requests/${id}/approve`).set('x-reviewer', 'alice').field('decision', 'approve');
     expectError(multipart, 415, 'unsupported_media_type');
@@ -499,7 +539,10 @@ describe('POST /requests/:id/respond and the shortcuts', () => {
       .send('{}');
     expectError(latin, 415, 'unsupported_media_type');
     expect((await manager.get(id))?.status).toBe('pending');
-    const json = await http.post(`/hitl/requests/${id}/approve`).set({ 'x-reviewer': 'alice', 'content-type': 'application/json; charset=utf-8' }).send('{}');
+    const json = await http
+      .post(`/hitl/requests/${id}/approve`)
+      .set({ 'x-reviewer': 'alice', 'content-type': 'application/json; charset=utf-8' })
+      .send('{}');
     expect(json.status).toBe(200);
   });
 
@@ -664,7 +707,11 @@ describe('unexpected failures', () => {
     const record = await submit();
     failing = true;
     expectError(await http.get('/hitl/requests').set('x-reviewer', 'alice'), 503, 'store_unavailable');
-    expectError(await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'alice').send({}), 503, 'store_unavailable');
+    expectError(
+      await http.post(`/hitl/requests/${record.request.id}/approve`).set('x-reviewer', 'alice').send({}),
+      503,
+      'store_unavailable',
+    );
   });
 
   it('answers 503 once the manager is closed', async () => {

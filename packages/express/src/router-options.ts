@@ -8,11 +8,14 @@ const byteSizePattern = /^\s*\d+(\.\d+)?\s*(b|kb|mb|gb)?\s*$/i;
 /** Like `invalidInput`, but the value is shown by its kind ('boolean', 'object') and the message names createReviewRouter. */
 function invalidOption(field: string, value: unknown, problem: string): HitlError {
   const shown = typeof value === 'string' ? `'${value.slice(0, 60)}'` : typeof value === 'number' ? String(value) : typeof value;
-  return new HitlError('invalid_input', `createReviewRouter: options.${field} ${shown} ${problem}`, { details: { field: `options.${field}`, value: shown } });
+  return new HitlError('invalid_input', `createReviewRouter: options.${field} ${shown} ${problem}`, {
+    details: { field: `options.${field}`, value: shown },
+  });
 }
 
 export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
-  if (!isPlainObject(options)) throw new HitlError('invalid_input', 'createReviewRouter: options must be an object', { details: { field: 'options' } });
+  if (!isPlainObject(options))
+    throw new HitlError('invalid_input', 'createReviewRouter: options must be an object', { details: { field: 'options' } });
   requireManager(options.manager, ['get', 'list', 'respond', 'subscribe'], 'options.manager');
   if (options.allowAnonymous !== undefined && typeof options.allowAnonymous !== 'boolean') {
     throw invalidOption('allowAnonymous', options.allowAnonymous, 'must be a boolean');
@@ -43,12 +46,20 @@ export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   const { bodyLimit } = options;
   if (bodyLimit !== undefined) {
     const valid =
-      typeof bodyLimit === 'number' ? Number.isSafeInteger(bodyLimit) && bodyLimit > 0 : typeof bodyLimit === 'string' && byteSizePattern.test(bodyLimit);
+      typeof bodyLimit === 'number'
+        ? Number.isSafeInteger(bodyLimit) && bodyLimit > 0
+        : typeof bodyLimit === 'string' && byteSizePattern.test(bodyLimit);
     if (!valid) throw invalidOption('bodyLimit', bodyLimit, "must be a positive number of bytes or a size such as '64kb'");
   }
   const positive = (field: 'heartbeatMs' | 'eventBufferSize' | 'resumeWindowMs', value: unknown, allowZero: boolean, integer: boolean) => {
     if (value === undefined) return;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !allowZero) || (integer && !Number.isInteger(value))) {
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < 0 ||
+      (value === 0 && !allowZero) ||
+      (integer && !Number.isInteger(value))
+    ) {
       throw invalidOption(field, value, `must be a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'finite number'}`);
     }
   };
@@ -58,13 +69,19 @@ export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   if (options.eventBufferSize !== undefined && options.eventBufferSize > 100_000) {
     throw invalidOption('eventBufferSize', options.eventBufferSize, 'must be at most 100000');
   }
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.error !== 'function')) {
+  if (
+    options.logger !== undefined &&
+    (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.error !== 'function')
+  ) {
     throw invalidOption('logger', options.logger, 'must have an error function');
   }
   const { scheduler } = options;
   if (
     scheduler !== undefined &&
-    (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.setTimeout !== 'function' || typeof scheduler.clearTimeout !== 'function')
+    (typeof scheduler !== 'object' ||
+      scheduler === null ||
+      typeof scheduler.setTimeout !== 'function' ||
+      typeof scheduler.clearTimeout !== 'function')
   ) {
     throw invalidOption('scheduler', scheduler, 'must have setTimeout and clearTimeout functions');
   }

@@ -58,7 +58,12 @@ describe('approvalMiddleware', () => {
   it('lets a policy condition see the arguments and the context: thread from configurable, run from the model turn', async () => {
     const { manager, notifier, deleteBody, deleteUser } = setup();
     manager.removePolicy('destructive');
-    manager.addPolicy({ name: 'test-accounts', toolPattern: 'delete_user', maxRiskLevel: 'irreversible', when: 'input.user_id.startsWith("9") && threadId == "thread-7"' });
+    manager.addPolicy({
+      name: 'test-accounts',
+      toolPattern: 'delete_user',
+      maxRiskLevel: 'irreversible',
+      when: 'input.user_id.startsWith("9") && threadId == "thread-7"',
+    });
     manager.addPolicy({ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true });
     const agent = agentWith(
       [deleteUser],
@@ -155,7 +160,9 @@ describe('approvalMiddleware', () => {
     expect(notifier.records).toHaveLength(0);
     const answers = new Map(toolMessages(result.messages).map((message) => [message.tool_call_id, [message.status, message.content]]));
     expect(answers.get('call-space')?.[0]).toBe('error');
-    expect(answers.get('call-space')?.[1]).toContain("Denied by policy: toolName 'delete user' is not a valid tool name: it contains \" \" at position 6");
+    expect(answers.get('call-space')?.[1]).toContain(
+      'Denied by policy: toolName \'delete user\' is not a valid tool name: it contains " " at position 6',
+    );
     expect(answers.get('call-huge')?.[1]).toContain('is 400007 characters long (at most 128)');
   });
 
@@ -167,7 +174,10 @@ describe('approvalMiddleware', () => {
 
     expect(dropBody).not.toHaveBeenCalled();
     expect(notifier.records).toHaveLength(0);
-    expect(toolMessages(result.messages)[0]).toMatchObject({ status: 'error', content: "Denied by policy: 'drop_table' is denied by policy 'forbidden'" });
+    expect(toolMessages(result.messages)[0]).toMatchObject({
+      status: 'error',
+      content: "Denied by policy: 'drop_table' is denied by policy 'forbidden'",
+    });
   });
 
   it('modify with valid arguments runs the tool with them; invalid arguments do not run it', async () => {
@@ -188,7 +198,9 @@ describe('approvalMiddleware', () => {
     const byUser = new Map(records.map((record) => [record.request.input?.user_id, record.request.id]));
     await manager.respond(byUser.get('1')!, { decision: 'modify', modified: { user_id: '10' } });
     // An edit the tool's schema refuses is refused when made, never recorded; the reviewer then rejects.
-    const refused = await manager.respond(byUser.get('2')!, { decision: 'modify', modified: { user_id: 'all' } }).catch((error: unknown) => error);
+    const refused = await manager
+      .respond(byUser.get('2')!, { decision: 'modify', modified: { user_id: 'all' } })
+      .catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toContain('modified/user_id must match pattern');
     expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
@@ -283,7 +295,13 @@ describe('approvalMiddleware', () => {
     const searchDocs = tool(searchBody, { name: 'search_docs', description: 'Search', schema: z.object({ query: z.string() }) });
     const agent = agentWith(
       [getWeather, searchDocs],
-      [[weatherCall, { name: 'get_weather', args: { city: 'Lima' }, id: 'call-lima' }, { name: 'search_docs', args: { query: 'x' }, id: 'call-search' }]],
+      [
+        [
+          weatherCall,
+          { name: 'get_weather', args: { city: 'Lima' }, id: 'call-lima' },
+          { name: 'search_docs', args: { query: 'x' }, id: 'call-search' },
+        ],
+      ],
       { manager, riskLevel: { get_weather: 'read_only' }, confidence },
     );
 
@@ -314,9 +332,17 @@ describe('approvalMiddleware', () => {
     );
     expect(() => approvalMiddleware({ manager, riskLevel: 'read_only', name: '' })).toThrow("options.name '' must be a non-empty string");
     // The same refusals, read as data.
-    expect(() => approvalMiddleware({ manager, riskLevel: { delete_user: 'dangerous' as never } })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel.delete_user' }) }));
-    expect(() => approvalMiddleware({ manager, riskLevel: 42 as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel' }) }));
-    expect(() => approvalMiddleware({ manager: undefined as never, riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.manager' }) }));
-    expect(() => approvalMiddleware({ manager, riskLevel: 'read_only', name: '' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.name' }) }));
+    expect(() => approvalMiddleware({ manager, riskLevel: { delete_user: 'dangerous' as never } })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel.delete_user' }) }),
+    );
+    expect(() => approvalMiddleware({ manager, riskLevel: 42 as never })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel' }) }),
+    );
+    expect(() => approvalMiddleware({ manager: undefined as never, riskLevel: 'read_only' })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.manager' }) }),
+    );
+    expect(() => approvalMiddleware({ manager, riskLevel: 'read_only', name: '' })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.name' }) }),
+    );
   });
 });

@@ -34,7 +34,8 @@ import type { SharedOptions } from './review.js';
  * const riskLevel: RiskLevelOption = (toolCall) => (toolCall.name.startsWith('get_') ? 'read_only' : 'irreversible');
  * ```
  */
-export type RiskLevelOption = RiskLevel | Partial<Record<string, RiskLevel>> | ((toolCall: ToolCall, request: ToolCallRequest) => RiskLevel);
+export type RiskLevelOption =
+  RiskLevel | Partial<Record<string, RiskLevel>> | ((toolCall: ToolCall, request: ToolCallRequest) => RiskLevel);
 
 /**
  * The model's confidence in [0, 1]: fixed, or computed per call (from the call, the agent state or
@@ -81,7 +82,8 @@ export interface ApprovalMiddlewareOptions extends SharedOptions {
 function validateOptions(options: unknown): asserts options is ApprovalMiddlewareOptions {
   validateWrapperOptions(options, 'options', { riskRecords: true });
   const { name } = options as unknown as Record<string, unknown>;
-  if (name !== undefined && (typeof name !== 'string' || name === '')) throw invalidInput('options.name', name, 'must be a non-empty string');
+  if (name !== undefined && (typeof name !== 'string' || name === ''))
+    throw invalidInput('options.name', name, 'must be a non-empty string');
   const { durable } = options as unknown as Record<string, unknown>;
   if (durable !== undefined && typeof durable !== 'boolean') throw invalidInput('options.durable', durable, 'must be a boolean');
 }
@@ -89,13 +91,28 @@ function validateOptions(options: unknown): asserts options is ApprovalMiddlewar
 type Request = Parameters<ToolCallHandler>[0];
 
 /** Durable mode: the request gets an id made of the thread and the call, and the run pauses on it. */
-function pauseForReview(manager: Manager, interaction: InteractionRequest, threadId: string | undefined, toolCall: ToolCall, description: string) {
+function pauseForReview(
+  manager: Manager,
+  interaction: InteractionRequest,
+  threadId: string | undefined,
+  toolCall: ToolCall,
+  description: string,
+) {
   if (threadId === undefined) {
-    throw new HitlError('invalid_input', `durable approvalMiddleware needs configurable.thread_id to pause '${toolCall.name}' (and a checkpointer)`);
+    throw new HitlError(
+      'invalid_input',
+      `durable approvalMiddleware needs configurable.thread_id to pause '${toolCall.name}' (and a checkpointer)`,
+    );
   }
-  if (toolCall.id === undefined || toolCall.id === '') throw new HitlError('invalid_input', `durable approvalMiddleware needs a tool call id to pause '${toolCall.name}'`);
+  if (toolCall.id === undefined || toolCall.id === '')
+    throw new HitlError('invalid_input', `durable approvalMiddleware needs a tool call id to pause '${toolCall.name}'`);
   interaction.id = durableRequestId(threadId, toolCall.id);
-  return durableVerdict(manager, interaction, { toolName: toolCall.name, toolCallId: toolCall.id, args: interaction.input ?? {}, description });
+  return durableVerdict(manager, interaction, {
+    toolName: toolCall.name,
+    toolCallId: toolCall.id,
+    args: interaction.input ?? {},
+    description,
+  });
 }
 type Handler = ToolCallHandler;
 type Result = ReturnType<Handler>;
@@ -136,7 +153,17 @@ type Result = ReturnType<Handler>;
  */
 export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMiddleware {
   validateOptions(options);
-  const { manager, riskLevel, confidence, describe, requestedBy, timeoutMs, audit = false, name = 'HitlApprovalMiddleware', durable = false } = options;
+  const {
+    manager,
+    riskLevel,
+    confidence,
+    describe,
+    requestedBy,
+    timeoutMs,
+    audit = false,
+    name = 'HitlApprovalMiddleware',
+    durable = false,
+  } = options;
 
   const riskOf = (toolCall: ToolCall, request: Request): RiskLevel => {
     if (typeof riskLevel === 'string') return riskLevel;
@@ -176,7 +203,13 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
   };
   type CallContext = ReturnType<typeof contextOf>;
 
-  const review = async (request: Request, handler: Handler, level: RiskLevel, score: number | undefined, context: CallContext): Promise<Awaited<Result>> => {
+  const review = async (
+    request: Request,
+    handler: Handler,
+    level: RiskLevel,
+    score: number | undefined,
+    context: CallContext,
+  ): Promise<Awaited<Result>> => {
     const { toolCall } = request;
     const toolName = toolCall.name;
     const input = inputRecord(toolCall.args);
@@ -197,7 +230,9 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     if (score !== undefined) interaction.confidence = score;
     if (timeoutMs !== undefined) interaction.timeoutMs = timeoutMs;
 
-    const verdict = durable ? await pauseForReview(manager, interaction, context.threadId, toolCall, description) : await askManager(manager, interaction, request.runtime?.signal);
+    const verdict = durable
+      ? await pauseForReview(manager, interaction, context.threadId, toolCall, description)
+      : await askManager(manager, interaction, request.runtime?.signal);
     if (!verdict.run) return refuse(verdict.rejection, toolCall);
     if (!verdict.modified) return handler(request);
     // A tool the agent does not know (dynamically provided) is validated by itself when it runs.
@@ -243,7 +278,10 @@ export function approvalMiddleware(options: ApprovalMiddlewareOptions): AgentMid
     const context = contextOf(request);
     if (!audit) {
       // Conditions see what submit would show them: the arguments and the context.
-      const call = withContext({ toolName: toolCall.name, input: inputRecord(toolCall.args), confidence: score ?? 0, riskLevel: level }, context);
+      const call = withContext(
+        { toolName: toolCall.name, input: inputRecord(toolCall.args), confidence: score ?? 0, riskLevel: level },
+        context,
+      );
       if (manager.evaluate(call).outcome === 'approve') return handler(request);
     }
     return review(request, handler, level, score, context);

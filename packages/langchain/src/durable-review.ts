@@ -40,7 +40,12 @@ export interface DurableResume {
 
 /** Whether an interrupt value is a durable pause of this middleware. */
 export function isDurablePause(value: unknown): value is DurablePause {
-  return typeof value === 'object' && value !== null && typeof (value as DurablePause).hitlRequestId === 'string' && typeof (value as DurablePause).toolCallId === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as DurablePause).hitlRequestId === 'string' &&
+    typeof (value as DurablePause).toolCallId === 'string'
+  );
 }
 
 /**
@@ -56,9 +61,20 @@ export function verdictOfRecord(record: ApprovalRecord, automaticReason: 'policy
   const { toolName, id } = record.request;
   if (record.response) return verdictOfResponse(toolName, id, record.response, record.status === 'expired' ? 'timeout' : automaticReason);
   if (record.status === 'expired') {
-    return { run: false, rejection: { reason: 'timeout', toolName, requestId: id, feedback: record.closedReason ?? 'the request expired' } };
+    return {
+      run: false,
+      rejection: { reason: 'timeout', toolName, requestId: id, feedback: record.closedReason ?? 'the request expired' },
+    };
   }
-  return { run: false, rejection: { reason: 'reviewer', toolName, requestId: id, feedback: `the request was ${record.status}${record.closedReason ? `: ${record.closedReason}` : ''}` } };
+  return {
+    run: false,
+    rejection: {
+      reason: 'reviewer',
+      toolName,
+      requestId: id,
+      feedback: `the request was ${record.status}${record.closedReason ? `: ${record.closedReason}` : ''}`,
+    },
+  };
 }
 
 /**
@@ -67,7 +83,11 @@ export function verdictOfRecord(record: ApprovalRecord, automaticReason: 'policy
  * interrupt; the decision is then read from the store, never from the resume value, and a resume
  * before the decision is refused.
  */
-export async function durableVerdict(manager: Manager, request: InteractionRequest, pause: Omit<DurablePause, 'hitlRequestId'>): Promise<Verdict> {
+export async function durableVerdict(
+  manager: Manager,
+  request: InteractionRequest,
+  pause: Omit<DurablePause, 'hitlRequestId'>,
+): Promise<Verdict> {
   const record = await manager.submit({ ...request, metadata: { ...request.metadata, [RESUME_WITH_KEY]: LANGGRAPH_RESUME } });
   const requestId = record.request.id;
   // Decided by a policy at once: no human, no pause.

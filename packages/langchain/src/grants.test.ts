@@ -37,18 +37,29 @@ describe('grants with createAgent', () => {
 
   it('with audit, the call a grant decided is stored and its record names the grant', async () => {
     const { manager, deleteBody, deleteUser } = setup();
-    const grant = await manager.grant({ effect: 'approve', toolPattern: 'delete_user', scope: { threadId: 'thread-7' }, grantedBy: 'alice' });
+    const grant = await manager.grant({
+      effect: 'approve',
+      toolPattern: 'delete_user',
+      scope: { threadId: 'thread-7' },
+      grantedBy: 'alice',
+    });
     const model = new FakeToolCallingModel({ toolCalls: [[deleteCall('call-1', '1')], []] });
     const agent = createAgent({ model, tools: [deleteUser], middleware: [approvalMiddleware({ manager, riskLevel, audit: true })] });
     await agent.invoke(ask('delete user 1'), { configurable: { thread_id: 'thread-7' } });
     expect(deleteBody).toHaveBeenCalledTimes(1);
     const [record] = (await manager.list()).items;
-    expect(record).toMatchObject({ status: 'approved', evaluation: { grant: grant.id }, response: { automatic: true, metadata: { cause: 'grant', grant: grant.id } } });
+    expect(record).toMatchObject({
+      status: 'approved',
+      evaluation: { grant: grant.id },
+      response: { automatic: true, metadata: { cause: 'grant', grant: grant.id } },
+    });
   });
 
-  it('approving the first call with remember: run lets the turn\'s other calls run, decided by the grant', async () => {
+  it("approving the first call with remember: run lets the turn's other calls run, decided by the grant", async () => {
     const { manager, notifier, deleteBody, deleteUser } = setup();
-    const model = new FakeToolCallingModel({ toolCalls: [[deleteCall('call-1', '1'), deleteCall('call-2', '2'), deleteCall('call-3', '3')], []] });
+    const model = new FakeToolCallingModel({
+      toolCalls: [[deleteCall('call-1', '1'), deleteCall('call-2', '2'), deleteCall('call-3', '3')], []],
+    });
     const agent = createAgent({ model, tools: [deleteUser], middleware: [approvalMiddleware({ manager, riskLevel })] });
     const run = agent.invoke(ask('delete users 1, 2 and 3'), { configurable: { thread_id: 'thread-7' } });
     const first = await notifier.next();

@@ -55,7 +55,10 @@ function fixedRisk(options: InterruptPolicyOptions, toolName: string): RiskLevel
   return riskLevel[toolName] ?? 'irreversible';
 }
 
-export async function judge(options: InterruptPolicyOptions, toolCall: ToolCall): Promise<{ riskLevel: RiskLevel; confidence: number | undefined }> {
+export async function judge(
+  options: InterruptPolicyOptions,
+  toolCall: ToolCall,
+): Promise<{ riskLevel: RiskLevel; confidence: number | undefined }> {
   const { riskLevel, confidence } = options;
   let level = fixedRisk(options, toolCall.name);
   if (level === undefined) {

@@ -10,9 +10,16 @@ import { createTools, useFixtureSetup } from './test/fixtures.js';
 
 const setup = useFixtureSetup();
 
-const riskLevel = { get_weather: 'read_only', search_docs: 'read_only', update_profile: 'data_modification', delete_user: 'irreversible' } as const;
+const riskLevel = {
+  get_weather: 'read_only',
+  search_docs: 'read_only',
+  update_profile: 'data_modification',
+  delete_user: 'irreversible',
+} as const;
 const requestFor = (name: string, args: Record<string, unknown>) =>
-  ({ toolCall: { name, args, id: 'call-1' }, tool: undefined, state: { messages: [] }, runtime: {} }) as Parameters<NonNullable<InterruptOnConfig['when']>>[0];
+  ({ toolCall: { name, args, id: 'call-1' }, tool: undefined, state: { messages: [] }, runtime: {} }) as Parameters<
+    NonNullable<InterruptOnConfig['when']>
+  >[0];
 
 describe('toInterruptOn', () => {
   it('maps each policy tier to a humanInTheLoopMiddleware setting', () => {
@@ -24,9 +31,15 @@ describe('toInterruptOn', () => {
 
     expect(interruptOn.get_weather).toBe(false);
     expect(interruptOn.update_profile).toBe(false);
-    expect(interruptOn.drop_table).toEqual({ allowedDecisions: ['reject'], description: "Denied by policy: 'drop_table' is denied by policy 'forbidden'" });
+    expect(interruptOn.drop_table).toEqual({
+      allowedDecisions: ['reject'],
+      description: "Denied by policy: 'drop_table' is denied by policy 'forbidden'",
+    });
     expect(interruptOn.delete_user).toMatchObject({ allowedDecisions: ['approve', 'edit', 'reject'] });
-    expect((interruptOn.delete_user as InterruptOnConfig).argsSchema).toMatchObject({ type: 'object', properties: { user_id: { type: 'string' } } });
+    expect((interruptOn.delete_user as InterruptOnConfig).argsSchema).toMatchObject({
+      type: 'object',
+      properties: { user_id: { type: 'string' } },
+    });
     expect(interruptOn.transfer_funds).toEqual({ allowedDecisions: ['approve', 'edit', 'reject'] });
     // No policy matches send_email: the manager's defaultOutcome ('review') applies.
     expect(interruptOn.send_email).toEqual({ allowedDecisions: ['approve', 'edit', 'reject'] });
@@ -64,7 +77,10 @@ describe('toInterruptOn', () => {
     // requireExplicit needs no predicate: it always interrupts.
     expect((interruptOn.delete_user as InterruptOnConfig).when).toBeUndefined();
 
-    const lenient = toInterruptOn(manager, ['get_weather'], { riskLevel: 'read_only', confidence: async (call) => (call.args.city === 'Lima' ? 0.1 : 0.9) });
+    const lenient = toInterruptOn(manager, ['get_weather'], {
+      riskLevel: 'read_only',
+      confidence: async (call) => (call.args.city === 'Lima' ? 0.1 : 0.9),
+    });
     const predicate = (lenient.get_weather as InterruptOnConfig).when!;
     await expect(predicate(requestFor('get_weather', { city: 'Paris' }))).resolves.toBe(false);
     await expect(predicate(requestFor('get_weather', { city: 'Lima' }))).resolves.toBe(true);
@@ -81,11 +97,21 @@ describe('toInterruptOn', () => {
   it('refuses bad arguments with invalid_input', () => {
     const { manager } = setup();
     expect(() => toInterruptOn(manager, [{ name: '' }], { riskLevel })).toThrow(/^tools\[0\] .* must be a tool with a non-empty name/);
-    expect(() => toInterruptOn(manager, 'get_weather' as never, { riskLevel })).toThrow("tools 'get_weather' must be an array of tools or tool names");
-    expect(() => toInterruptOn({} as never, [], { riskLevel })).toThrow('manager must be a Manager from createManager() (it has no evaluate() method)');
-    expect(() => toInterruptOn(manager, [{ name: '' }], { riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools[0]' }) }));
-    expect(() => toInterruptOn(manager, 'get_weather' as never, { riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools' }) }));
-    expect(() => toInterruptOn({} as never, [], { riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'manager' }) }));
+    expect(() => toInterruptOn(manager, 'get_weather' as never, { riskLevel })).toThrow(
+      "tools 'get_weather' must be an array of tools or tool names",
+    );
+    expect(() => toInterruptOn({} as never, [], { riskLevel })).toThrow(
+      'manager must be a Manager from createManager() (it has no evaluate() method)',
+    );
+    expect(() => toInterruptOn(manager, [{ name: '' }], { riskLevel })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools[0]' }) }),
+    );
+    expect(() => toInterruptOn(manager, 'get_weather' as never, { riskLevel })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools' }) }),
+    );
+    expect(() => toInterruptOn({} as never, [], { riskLevel })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'manager' }) }),
+    );
   });
 });
 
@@ -120,11 +146,24 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     expect((pending.value as HITLRequest).actionRequests.map((action) => action.name)).toEqual(['delete_user']);
     expect(weatherBody).not.toHaveBeenCalled();
 
-    const records = await submitInterrupt(manager, pending, { riskLevel, confidence: 0.9, threadId: 'thread-1', runId: 'turn-1', requestedBy: 'alice' });
+    const records = await submitInterrupt(manager, pending, {
+      riskLevel,
+      confidence: 0.9,
+      threadId: 'thread-1',
+      runId: 'turn-1',
+      requestedBy: 'alice',
+    });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       status: 'pending',
-      request: { toolName: 'delete_user', input: { user_id: '42' }, requestedBy: 'alice', threadId: 'thread-1', runId: 'turn-1', metadata: { actionIndex: 0 } },
+      request: {
+        toolName: 'delete_user',
+        input: { user_id: '42' },
+        requestedBy: 'alice',
+        threadId: 'thread-1',
+        runId: 'turn-1',
+        metadata: { actionIndex: 0 },
+      },
     });
     // Submitting the same interrupt again (a retry, a restart) finds the same records.
     const again = await submitInterrupt(manager, pending, { riskLevel, confidence: 0.9 });
@@ -139,14 +178,19 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const finished = await agent.invoke(new Command({ resume }), config);
     expect(weatherBody).toHaveBeenCalledTimes(1);
     expect(deleteBody).toHaveBeenCalledTimes(1);
-    const answers = finished.messages.filter((message): message is ToolMessage => ToolMessage.isInstance(message)).map((message) => message.content);
+    const answers = finished.messages
+      .filter((message): message is ToolMessage => ToolMessage.isInstance(message))
+      .map((message) => message.content);
     expect(answers).toEqual(['It is sunny in Paris.', 'Deleted user 42.']);
   });
 
   it('a rejection resumes as reject with the feedback, a modification as edit', async () => {
     const setupResult = setup();
     const { manager, deleteBody } = setupResult;
-    const agent = interruptingAgent(setupResult, toInterruptOn(manager, [setupResult.getWeather, setupResult.deleteUser], { riskLevel, confidence: 0.9 }));
+    const agent = interruptingAgent(
+      setupResult,
+      toInterruptOn(manager, [setupResult.getWeather, setupResult.deleteUser], { riskLevel, confidence: 0.9 }),
+    );
 
     const first = await agent.invoke({ messages: [new HumanMessage('go')] }, { configurable: { thread_id: 'reject' } });
     const rejected = first.__interrupt__?.[0] as HitlInterrupt;
@@ -156,7 +200,9 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     expect(resume).toEqual({ [rejected.id!]: { decisions: [{ type: 'reject', message: 'Rejected by reviewer: not this user' }] } });
     const afterReject = await agent.invoke(new Command({ resume }), { configurable: { thread_id: 'reject' } });
     expect(deleteBody).not.toHaveBeenCalled();
-    const rejection = afterReject.messages.find((message): message is ToolMessage => ToolMessage.isInstance(message) && message.tool_call_id === 'call-delete');
+    const rejection = afterReject.messages.find(
+      (message): message is ToolMessage => ToolMessage.isInstance(message) && message.tool_call_id === 'call-delete',
+    );
     expect(rejection).toMatchObject({ status: 'error', content: 'Rejected by reviewer: not this user' });
 
     const second = await agent.invoke({ messages: [new HumanMessage('go')] }, { configurable: { thread_id: 'edit' } });
@@ -164,7 +210,9 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const [editRecord] = await submitInterrupt(manager, edited, { riskLevel });
     await manager.respond(editRecord!.request.id, { decision: 'modify', modified: { user_id: '7' } });
     const editResume = await waitForInterruptDecisions(manager, edited);
-    expect(editResume).toEqual({ [edited.id!]: { decisions: [{ type: 'edit', editedAction: { name: 'delete_user', args: { user_id: '7' } } }] } });
+    expect(editResume).toEqual({
+      [edited.id!]: { decisions: [{ type: 'edit', editedAction: { name: 'delete_user', args: { user_id: '7' } } }] },
+    });
     await agent.invoke(new Command({ resume: editResume }), { configurable: { thread_id: 'edit' } });
     expect(deleteBody).toHaveBeenCalledTimes(1);
     expect(deleteBody.mock.calls[0]?.[0]).toEqual({ user_id: '7' });
@@ -174,14 +222,22 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     const { manager } = setup();
     const pending: HitlInterrupt = {
       id: 'abc123',
-      value: { actionRequests: [{ name: 'delete_user', args: { user_id: '42' } }], reviewConfigs: [{ actionName: 'delete_user', allowedDecisions: ['approve', 'reject'] }] },
+      value: {
+        actionRequests: [{ name: 'delete_user', args: { user_id: '42' } }],
+        reviewConfigs: [{ actionName: 'delete_user', allowedDecisions: ['approve', 'reject'] }],
+      },
     };
     const [record] = await submitInterrupt(manager, pending, { riskLevel });
     await manager.respond(record!.request.id, { decision: 'approve' });
 
-    const tampered: HitlInterrupt = { ...pending, value: { ...(pending.value as HITLRequest), actionRequests: [{ name: 'delete_user', args: { user_id: '1' } }] } };
+    const tampered: HitlInterrupt = {
+      ...pending,
+      value: { ...(pending.value as HITLRequest), actionRequests: [{ name: 'delete_user', args: { user_id: '1' } }] },
+    };
     await expect(waitForInterruptDecisions(manager, tampered)).rejects.toSatisfy((error) => HitlError.is(error, 'conflict'));
-    await expect(waitForInterruptDecisions(manager, { ...pending, id: 'never-submitted' })).rejects.toSatisfy((error) => HitlError.is(error, 'not_found'));
+    await expect(waitForInterruptDecisions(manager, { ...pending, id: 'never-submitted' })).rejects.toSatisfy((error) =>
+      HitlError.is(error, 'not_found'),
+    );
     await expect(waitForInterruptDecisions(manager, pending)).resolves.toEqual({ [pending.id!]: { decisions: [{ type: 'approve' }] } });
   });
 
@@ -218,7 +274,10 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
   it('expiry follows onTimeout; abort stops waiting and leaves the records pending', async () => {
     const pending: HitlInterrupt = {
       id: 'wait-1',
-      value: { actionRequests: [{ name: 'delete_user', args: { user_id: '42' } }], reviewConfigs: [{ actionName: 'delete_user', allowedDecisions: ['approve', 'reject'] }] },
+      value: {
+        actionRequests: [{ name: 'delete_user', args: { user_id: '42' } }],
+        reviewConfigs: [{ actionName: 'delete_user', allowedDecisions: ['approve', 'reject'] }],
+      },
     };
     const strict = setup({ onTimeout: 'error' });
     const [record] = await submitInterrupt(strict.manager, pending, { riskLevel });
@@ -248,8 +307,13 @@ describe('carrying a humanInTheLoopMiddleware interrupt through the manager', ()
     await expect(submitInterrupt(manager, { id: 'x', value: { nope: true } }, { riskLevel })).rejects.toThrow(
       /^interrupt.value .* must be a humanInTheLoopMiddleware request/,
     );
-    await expect(submitInterrupt(manager, { value: { actionRequests: [], reviewConfigs: [] } }, { riskLevel })).rejects.toThrow(/^interrupt.id undefined must be/);
-    await expect(submitInterrupt(manager, { id: 'x', value: { nope: true } }, { riskLevel })).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'interrupt.value' } });
+    await expect(submitInterrupt(manager, { value: { actionRequests: [], reviewConfigs: [] } }, { riskLevel })).rejects.toThrow(
+      /^interrupt.id undefined must be/,
+    );
+    await expect(submitInterrupt(manager, { id: 'x', value: { nope: true } }, { riskLevel })).rejects.toMatchObject({
+      code: 'invalid_input',
+      details: { field: 'interrupt.value' },
+    });
     await expect(submitInterrupt(manager, { value: { actionRequests: [], reviewConfigs: [] } }, { riskLevel })).rejects.toMatchObject({
       code: 'invalid_input',
       details: { field: 'interrupt.id' },

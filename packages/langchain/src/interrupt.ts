@@ -52,7 +52,7 @@ function actionsOf(interrupt: unknown): { interruptId: string; actions: ActionRe
   }
   const request = value as Partial<HITLRequest> | undefined;
   if (!request || !Array.isArray(request.actionRequests) || !Array.isArray(request.reviewConfigs)) {
-    throw invalidInput('interrupt.value', value, "must be a humanInTheLoopMiddleware request ({ actionRequests, reviewConfigs })");
+    throw invalidInput('interrupt.value', value, 'must be a humanInTheLoopMiddleware request ({ actionRequests, reviewConfigs })');
   }
   request.actionRequests.forEach((action, index) => {
     if (!isPlainObject(action) || typeof action.name !== 'string' || action.name === '' || !isPlainObject(action.args)) {
@@ -81,7 +81,11 @@ function recordId(interruptId: string, index: number): string {
  * if (pending) await submitInterrupt(manager, pending, { riskLevel: { delete_user: 'irreversible' }, threadId: 'thread-1' });
  * ```
  */
-export async function submitInterrupt(manager: Manager, interrupt: HitlInterrupt, options: SubmitInterruptOptions): Promise<ApprovalRecord[]> {
+export async function submitInterrupt(
+  manager: Manager,
+  interrupt: HitlInterrupt,
+  options: SubmitInterruptOptions,
+): Promise<ApprovalRecord[]> {
   requireManager(manager, ['submit']);
   validatePolicyOptions(options, 'options');
   const { requestedBy, timeoutMs, threadId, runId, describe } = options;
@@ -104,7 +108,14 @@ export async function submitInterrupt(manager: Manager, interrupt: HitlInterrupt
         }
       }
       const metadata: Record<string, unknown> = { interruptId, actionIndex: index };
-      const request: InteractionRequest = { id: recordId(interruptId, index), toolName: action.name, description, input: action.args, riskLevel, metadata };
+      const request: InteractionRequest = {
+        id: recordId(interruptId, index),
+        toolName: action.name,
+        description,
+        input: action.args,
+        riskLevel,
+        metadata,
+      };
       if (confidence !== undefined) request.confidence = confidence;
       if (requestedBy !== undefined) request.requestedBy = requestedBy;
       if (threadId !== undefined) request.threadId = threadId;
@@ -118,7 +129,12 @@ export async function submitInterrupt(manager: Manager, interrupt: HitlInterrupt
   return records;
 }
 
-function rejectDecision(action: ActionRequest, record: ApprovalRecord, response: InteractionResponse | undefined, note?: string): HitlDecision {
+function rejectDecision(
+  action: ActionRequest,
+  record: ApprovalRecord,
+  response: InteractionResponse | undefined,
+  note?: string,
+): HitlDecision {
   if (note !== undefined) return { type: 'reject', message: `Rejected: ${note}` };
   const reason = record.status === 'expired' ? 'timeout' : response?.automatic ? 'policy' : 'reviewer';
   const message = defaultRejectionMessage({
@@ -177,7 +193,10 @@ export async function waitForInterruptDecisions(
   actions.forEach((action, index) => {
     const record = records[index];
     const id = recordId(interruptId, index);
-    if (!record) throw new HitlError('not_found', `request '${id}' does not exist: submit the interrupt with submitInterrupt() first`, { details: { ids: [id] } });
+    if (!record)
+      throw new HitlError('not_found', `request '${id}' does not exist: submit the interrupt with submitInterrupt() first`, {
+        details: { ids: [id] },
+      });
     let hash: string;
     try {
       hash = hashInput(action.args);
@@ -188,20 +207,31 @@ export async function waitForInterruptDecisions(
       });
     }
     if (record.request.toolName !== action.name || record.inputHash !== hash) {
-      throw new HitlError('conflict', `request '${id}' was decided for other arguments than interrupt action ${index} ('${action.name}') now carries`, {
-        details: { ids: [id] },
-      });
+      throw new HitlError(
+        'conflict',
+        `request '${id}' was decided for other arguments than interrupt action ${index} ('${action.name}') now carries`,
+        {
+          details: { ids: [id] },
+        },
+      );
     }
   });
-  const responses = await Promise.all(actions.map((_action, index) => manager.waitFor(recordId(interruptId, index), signal ? { signal } : {})));
+  const responses = await Promise.all(
+    actions.map((_action, index) => manager.waitFor(recordId(interruptId, index), signal ? { signal } : {})),
+  );
   const decided = await Promise.all(actions.map((_action, index) => manager.get(recordId(interruptId, index))));
   const decisions = actions.map((action, index): HitlDecision => {
     const response = responses[index];
     const record = decided[index] ?? records[index];
-    if (!record) throw new HitlError('not_found', `request '${recordId(interruptId, index)}' does not exist`, { details: { ids: [recordId(interruptId, index)] } });
+    if (!record)
+      throw new HitlError('not_found', `request '${recordId(interruptId, index)}' does not exist`, {
+        details: { ids: [recordId(interruptId, index)] },
+      });
     const allowed = reviewConfigs.find((config) => config.actionName === action.name)?.allowedDecisions ?? ALL_DECISIONS;
     if (response?.decision === 'approve') {
-      return allowed.includes('approve') ? { type: 'approve' } : rejectDecision(action, record, response, `'${action.name}' may not be approved here`);
+      return allowed.includes('approve')
+        ? { type: 'approve' }
+        : rejectDecision(action, record, response, `'${action.name}' may not be approved here`);
     }
     if (response?.decision === 'modify' && response.modified) {
       return allowed.includes('edit')

@@ -55,7 +55,10 @@ describe('durable approvalMiddleware', () => {
     const pause = paused.__interrupt__?.[0]?.value as DurablePause;
     expect(pause).toMatchObject({ toolName: 'delete_user', toolCallId: 'call-delete', args: { user_id: '42' } });
     const record = await manager.get(pause.hitlRequestId);
-    expect(record).toMatchObject({ status: 'pending', request: { threadId: 't1', metadata: { toolCallId: 'call-delete', resumeWith: 'langgraph' } } });
+    expect(record).toMatchObject({
+      status: 'pending',
+      request: { threadId: 't1', metadata: { toolCallId: 'call-delete', resumeWith: 'langgraph' } },
+    });
   });
 
   it('a resumer on another instance resumes the run once decided: the tool runs once and the answer reaches the thread', async () => {
@@ -116,7 +119,11 @@ describe('durable approvalMiddleware', () => {
     await Promise.all(resumers.map((resumer) => resumer.idle()));
     expect(tools.deleteBody).toHaveBeenCalledTimes(2);
     const state = await agent.graph.getState(config('t5'));
-    expect(toolMessages(state.values.messages).map((message) => message.content).sort()).toEqual(['Deleted user 42.', 'Deleted user 43.']);
+    expect(
+      toolMessages(state.values.messages)
+        .map((message) => message.content)
+        .sort(),
+    ).toEqual(['Deleted user 42.', 'Deleted user 43.']);
   });
 
   it('a claim whose holder died is taken over once its lease runs out (the periodic catch-up scan)', async () => {
@@ -133,7 +140,10 @@ describe('durable approvalMiddleware', () => {
     await resumer.start();
     // Bounded: the scan runs every leaseMs (100 ms); ten seconds is a hang, not a slow machine.
     let bound: ReturnType<typeof setTimeout> | undefined;
-    const attempt = await Promise.race([takeover, new Promise<never>((_, reject) => (bound = setTimeout(() => reject(new Error('no takeover within 10 s')), 10_000)))]);
+    const attempt = await Promise.race([
+      takeover,
+      new Promise<never>((_, reject) => (bound = setTimeout(() => reject(new Error('no takeover within 10 s')), 10_000))),
+    ]);
     clearTimeout(bound);
     expect(attempt).toBe(2);
     expect(tools.deleteBody).toHaveBeenCalledTimes(1);
@@ -153,7 +163,10 @@ describe('durable approvalMiddleware', () => {
     await resumer.start();
     await reviewers.respond(hitlRequestId, { decision: 'approve', respondedBy: 'alice' });
     let bound: ReturnType<typeof setTimeout> | undefined;
-    const message = await Promise.race([givenUp, new Promise<never>((_, reject) => (bound = setTimeout(() => reject(new Error('not given up within 10 s')), 10_000)))]);
+    const message = await Promise.race([
+      givenUp,
+      new Promise<never>((_, reject) => (bound = setTimeout(() => reject(new Error('not given up within 10 s')), 10_000))),
+    ]);
     clearTimeout(bound);
     expect(message).toContain('failed 3 times');
     expect(tools.deleteBody).toHaveBeenCalledTimes(3);
@@ -178,10 +191,11 @@ describe('durable approvalMiddleware', () => {
       checkpointer: new MemorySaver(),
       middleware: [approvalMiddleware({ manager, riskLevel, durable: true })],
     });
-    await expect(agent.invoke({ messages: [new HumanMessage('go')] })).rejects.toSatisfy((error: unknown) => /thread_id/.test(String((error as Error).cause ?? error)));
+    await expect(agent.invoke({ messages: [new HumanMessage('go')] })).rejects.toSatisfy((error: unknown) =>
+      /thread_id/.test(String((error as Error).cause ?? error)),
+    );
     const bare = { ...createMemoryStore(), claimResume: undefined };
     expect(() => createResumer({ manager, store: bare, agent })).toThrow(/cannot hold resume claims/);
     expect(() => approvalMiddleware({ manager, riskLevel, durable: 'yes' as never })).toThrow(HitlError);
   });
 });
-

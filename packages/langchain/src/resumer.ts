@@ -30,7 +30,9 @@ export interface ResumeConfig {
 export interface ResumableAgent {
   invoke(input: Command, config: ResumeConfig): Promise<unknown>;
   readonly graph: {
-    getState(config: ResumeConfig): Promise<{ values: unknown; tasks: readonly { interrupts?: readonly { id?: string; value?: unknown }[]; result?: unknown }[] }>;
+    getState(
+      config: ResumeConfig,
+    ): Promise<{ values: unknown; tasks: readonly { interrupts?: readonly { id?: string; value?: unknown }[]; result?: unknown }[] }>;
   };
 }
 
@@ -90,7 +92,8 @@ function pausesOf(tasks: readonly { interrupts?: readonly { id?: string; value?:
   for (const task of tasks) {
     if (task.result !== undefined) continue;
     for (const item of task.interrupts ?? []) {
-      if (typeof item.id === 'string' && isDurablePause(item.value)) pauses.push({ interruptId: item.id, requestId: item.value.hitlRequestId });
+      if (typeof item.id === 'string' && isDurablePause(item.value))
+        pauses.push({ interruptId: item.id, requestId: item.value.hitlRequestId });
     }
   }
   return pauses;
@@ -111,7 +114,8 @@ function validate(options: unknown): asserts options is ResumerOptions {
     throw invalidInput('options.agent', agent, 'must be an agent from createAgent() (with invoke and graph.getState)');
   }
   for (const field of ['config', 'onResumed'] as const) {
-    if (options[field] !== undefined && typeof options[field] !== 'function') throw invalidInput(`options.${field}`, options[field], 'must be a function');
+    if (options[field] !== undefined && typeof options[field] !== 'function')
+      throw invalidInput(`options.${field}`, options[field], 'must be a function');
   }
 }
 

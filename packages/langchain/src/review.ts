@@ -1,6 +1,14 @@
 /** What `withApproval` and `approvalMiddleware` share: option checks, asking the manager, refusals, schemas, run context. */
 import { HitlError, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
-import { callbackRejection, errorMessage, invalidInput, isPlainObject, rejectionOfResponse, requireManager, type AssessmentCallback } from '@hitl/core/internal';
+import {
+  callbackRejection,
+  errorMessage,
+  invalidInput,
+  isPlainObject,
+  rejectionOfResponse,
+  requireManager,
+  type AssessmentCallback,
+} from '@hitl/core/internal';
 import type { InteractionRequest, InteractionResponse, Logger, Manager } from '@hitl/core';
 import { toJsonSchema, Validator } from '@langchain/core/utils/json_schema';
 import { interopSafeParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
@@ -69,7 +77,10 @@ export function validateSharedOptions(options: unknown, field: string): asserts 
     throw invalidInput(`${field}.formatRejection`, formatRejection, 'must be a function');
   }
   if (audit !== undefined && typeof audit !== 'boolean') throw invalidInput(`${field}.audit`, audit, 'must be a boolean');
-  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof (logger as { warn?: unknown }).warn !== 'function')) {
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' || logger === null || typeof (logger as { warn?: unknown }).warn !== 'function')
+  ) {
     throw invalidInput(`${field}.logger`, logger, 'must be a logger with a warn() method (console fits)');
   }
 }
@@ -79,7 +90,11 @@ export function validateSharedOptions(options: unknown, field: string): asserts 
  * `riskLevel` (a record of levels by tool name too when `riskRecords`), `confidence`, `describe` and
  * `requestedBy`. Throws `HitlError('invalid_input')` naming the field.
  */
-export function validateWrapperOptions(options: unknown, field: string, { riskRecords }: { riskRecords: boolean }): asserts options is SharedOptions {
+export function validateWrapperOptions(
+  options: unknown,
+  field: string,
+  { riskRecords }: { riskRecords: boolean },
+): asserts options is SharedOptions {
   validateSharedOptions(options, field);
   const { riskLevel, confidence, describe, requestedBy } = options as unknown as Record<string, unknown>;
   validateRiskOption(`${field}.riskLevel`, riskLevel, riskRecords);
@@ -97,7 +112,8 @@ export function validateRiskOption(field: string, value: unknown, allowRecord: b
   if (typeof value === 'function' || isRiskLevel(value)) return;
   if (allowRecord && isPlainObject(value)) {
     for (const [name, level] of Object.entries(value)) {
-      if (!isRiskLevel(level)) throw invalidInput(`${field}.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+      if (!isRiskLevel(level))
+        throw invalidInput(`${field}.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
     }
     return;
   }
@@ -161,18 +177,29 @@ export async function askManager(manager: Manager, request: InteractionRequest, 
   } else {
     response = record.response;
   }
-  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, { details: { ids: [requestId] } });
+  if (!response)
+    throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, {
+      details: { ids: [requestId] },
+    });
   return verdictOfResponse(request.toolName, requestId, response, automaticReason);
 }
 
 /** What a recorded response means for the call: run it (maybe with edited arguments) or refuse it, and why. */
-export function verdictOfResponse(toolName: string, requestId: string, response: InteractionResponse, automaticReason: 'policy' | 'timeout'): Verdict {
+export function verdictOfResponse(
+  toolName: string,
+  requestId: string,
+  response: InteractionResponse,
+  automaticReason: 'policy' | 'timeout',
+): Verdict {
   switch (response.decision) {
     case 'approve':
       return { run: true, requestId, response };
     case 'modify':
       if (!isPlainObject(response.modified)) {
-        return { run: false, rejection: { reason: 'invalid_modification', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
+        return {
+          run: false,
+          rejection: { reason: 'invalid_modification', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response },
+        };
       }
       return { run: true, requestId, response, modified: response.modified };
     default:
@@ -198,7 +225,9 @@ export async function parseWithSchema(
   if (isInteropZodSchema(schema)) {
     const result = await interopSafeParseAsync(schema, value);
     if (result.success) return { success: true, data: result.data };
-    const details = result.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+    const details = result.error.issues.map((issue) =>
+      issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+    );
     return { success: false, message: details.join('; ') };
   }
   if (typeof schema === 'object' && schema !== null) {
@@ -225,7 +254,10 @@ export function refuseFailedCallback(callback: AssessmentCallback, toolName: str
 /** A user callback failed: the call does not run (fail closed) and the error names the callback. */
 export function callbackFailure(callback: string, toolName: string, error: unknown): HitlError {
   if (HitlError.is(error)) return error;
-  return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, { cause: error, details: { field: callback } });
+  return new HitlError('invalid_input', `${callback} for '${toolName}' threw: ${errorMessage(error)}`, {
+    cause: error,
+    details: { field: callback },
+  });
 }
 
 export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {

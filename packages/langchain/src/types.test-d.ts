@@ -32,7 +32,9 @@ describe('withApproval types', () => {
     const gated = withApproval(deleteUser, { manager, riskLevel: 'irreversible' });
     expectTypeOf(gated.invoke).parameter(0).toEqualTypeOf<Parameters<typeof deleteUser.invoke>[0]>();
     expectTypeOf(gated.invoke({ user_id: '1' })).resolves.toEqualTypeOf<{ deleted: string; hard: boolean }>();
-    expectTypeOf(gated.invoke({ name: 'delete_user', args: { user_id: '1' }, id: 'call-1', type: 'tool_call' })).resolves.toEqualTypeOf<ToolMessage>();
+    expectTypeOf(
+      gated.invoke({ name: 'delete_user', args: { user_id: '1' }, id: 'call-1', type: 'tool_call' }),
+    ).resolves.toEqualTypeOf<ToolMessage>();
     // @ts-expect-error user_id must be a string, as for the original tool
     void gated.invoke({ user_id: 1 });
   });
@@ -78,7 +80,11 @@ describe('middleware types', () => {
   it('approvalMiddleware is agent middleware createAgent accepts', () => {
     const middleware = approvalMiddleware({ manager, riskLevel: { delete_user: 'irreversible' } });
     expectTypeOf(middleware).toExtend<AgentMiddleware>();
-    createAgent({ model: new FakeToolCallingModel(), tools: [withApproval(deleteUser, { manager, riskLevel: 'irreversible' })], middleware: [middleware] });
+    createAgent({
+      model: new FakeToolCallingModel(),
+      tools: [withApproval(deleteUser, { manager, riskLevel: 'irreversible' })],
+      middleware: [middleware],
+    });
     approvalMiddleware({
       manager,
       riskLevel: (toolCall) => (toolCall.name.startsWith('get_') ? 'read_only' : 'irreversible'),
@@ -93,4 +99,3 @@ describe('middleware types', () => {
     expectTypeOf(waitForInterruptDecisions).returns.resolves.toEqualTypeOf<Record<string, HITLResponse>>();
   });
 });
-

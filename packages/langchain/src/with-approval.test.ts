@@ -26,7 +26,10 @@ describe('withApproval in a createAgent run', () => {
   it('runs get_weather without a human and delete_user only once a reviewer approves', async () => {
     const { manager, notifier, weatherBody, deleteBody, getWeather, deleteUser } = setup();
     const agent = agentWith(
-      [withApproval(getWeather, { manager, riskLevel: 'read_only', confidence: 0.9 }), withApproval(deleteUser, { manager, riskLevel: 'irreversible', confidence: 0.9 })],
+      [
+        withApproval(getWeather, { manager, riskLevel: 'read_only', confidence: 0.9 }),
+        withApproval(deleteUser, { manager, riskLevel: 'irreversible', confidence: 0.9 }),
+      ],
       [[weatherCall], [deleteCall]],
     );
 
@@ -69,14 +72,22 @@ describe('withApproval in a createAgent run', () => {
 
     expect(deleteBody).not.toHaveBeenCalled();
     const [message] = toolMessages(result.messages);
-    expect(message).toMatchObject({ content: 'Rejected by reviewer: user 42 is a paying customer', status: 'error', tool_call_id: 'call-delete', name: 'delete_user' });
+    expect(message).toMatchObject({
+      content: 'Rejected by reviewer: user 42 is a paying customer',
+      status: 'error',
+      tool_call_id: 'call-delete',
+      name: 'delete_user',
+    });
     // FakeToolCallingModel echoes the conversation it was given: the model saw the feedback.
     expect(lastAiText(result.messages)).toContain('Rejected by reviewer: user 42 is a paying customer');
   });
 
   it('a policy denial never asks anyone, is stored for audit and reads differently from a human rejection', async () => {
     const { manager, notifier, dropBody, dropTable } = setup();
-    const agent = agentWith([withApproval(dropTable, { manager, riskLevel: 'irreversible' })], [[{ name: 'drop_table', args: { table: 'users' }, id: 'call-drop' }]]);
+    const agent = agentWith(
+      [withApproval(dropTable, { manager, riskLevel: 'irreversible' })],
+      [[{ name: 'drop_table', args: { table: 'users' }, id: 'call-drop' }]],
+    );
 
     const result = await agent.invoke({ messages: [new HumanMessage('drop users')] });
 
@@ -111,7 +122,9 @@ describe('withApproval in a createAgent run', () => {
     const run = agent.invoke({ messages: [new HumanMessage('delete user 42')] });
     const record = await notifier.next();
     expect(record.request.inputSchema).toMatchObject({ type: 'object', properties: { user_id: { type: 'string' } } });
-    const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
+    const refused = await manager
+      .respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } })
+      .catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toContain('modified/user_id must match pattern');
     expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
@@ -265,7 +278,9 @@ describe('withApproval invoked directly', () => {
   it('an already aborted signal submits nothing', async () => {
     const { manager, deleteUser } = setup();
     const gated = withApproval(deleteUser, { manager, riskLevel: 'irreversible' });
-    await expect(gated.invoke({ user_id: '42' }, { signal: AbortSignal.abort() })).rejects.toSatisfy((error) => HitlError.is(error, 'cancelled'));
+    await expect(gated.invoke({ user_id: '42' }, { signal: AbortSignal.abort() })).rejects.toSatisfy((error) =>
+      HitlError.is(error, 'cancelled'),
+    );
     expect((await manager.list()).items).toHaveLength(0);
   });
 
@@ -280,7 +295,9 @@ describe('withApproval invoked directly', () => {
         { name, description: 'fails', schema: z.object({ id: z.string() }) },
       );
 
-    await expect(withApproval(failing('get_user'), { manager, riskLevel: 'read_only', confidence: 1 }).invoke({ id: '1' })).rejects.toBe(failure);
+    await expect(withApproval(failing('get_user'), { manager, riskLevel: 'read_only', confidence: 1 }).invoke({ id: '1' })).rejects.toBe(
+      failure,
+    );
 
     const reviewed = withApproval(failing('delete_row'), { manager, riskLevel: 'irreversible' }).invoke({ id: '1' });
     await manager.respond((await notifier.next()).request.id, { decision: 'approve' });
@@ -303,7 +320,9 @@ describe('withApproval invoked directly', () => {
     const asynchronous = withApproval(getWeather, { manager, riskLevel: 'read_only', confidence: async () => 0.7 });
 
     await expect(sure.invoke({ city: 'Oslo' })).resolves.toBe('It is sunny in Oslo.');
-    await expect(computed.invoke({ ...toolCall(weatherCall), args: { city: 'Paris' } })).resolves.toMatchObject({ content: 'It is sunny in Paris.' });
+    await expect(computed.invoke({ ...toolCall(weatherCall), args: { city: 'Paris' } })).resolves.toMatchObject({
+      content: 'It is sunny in Paris.',
+    });
     await expect(asynchronous.invoke({ city: 'Rome' })).resolves.toBe('It is sunny in Rome.');
     expect(seen).toEqual([[{ city: 'Paris' }, 'call-weather']]);
     expect(notifier.records).toHaveLength(0);
@@ -320,7 +339,11 @@ describe('withApproval invoked directly', () => {
   it('riskLevel as a function of the input', async () => {
     const { manager, notifier } = setup();
     const body = vi.fn(async ({ field }: { field: string }) => `updated ${field}`);
-    const updateProfile = tool(body, { name: 'update_profile', description: 'Update a profile field', schema: z.object({ field: z.string() }) });
+    const updateProfile = tool(body, {
+      name: 'update_profile',
+      description: 'Update a profile field',
+      schema: z.object({ field: z.string() }),
+    });
     const gated = withApproval(updateProfile, {
       manager,
       confidence: 0.9,
@@ -360,8 +383,15 @@ describe('withApproval invoked directly', () => {
     await expect(throwing.invoke({ city: 'Paris' })).resolves.toBe("Refused: confidence for 'get_weather' threw: scorer offline");
     const thrown: unknown = await rejecting.invoke({ city: 'Paris' }).catch((error: unknown) => error);
     expect(ToolRejectedError.is(thrown)).toBe(true);
-    expect(thrown).toMatchObject({ reason: 'callback_failed', toolName: 'get_weather', requestId: '', feedback: "confidence for 'get_weather' threw: scorer offline" });
-    await expect(outOfRange.invoke({ city: 'Paris' })).resolves.toBe("Refused: confidence for 'get_weather' is 1.5; it must be a number between 0 and 1");
+    expect(thrown).toMatchObject({
+      reason: 'callback_failed',
+      toolName: 'get_weather',
+      requestId: '',
+      feedback: "confidence for 'get_weather' threw: scorer offline",
+    });
+    await expect(outOfRange.invoke({ city: 'Paris' })).resolves.toBe(
+      "Refused: confidence for 'get_weather' is 1.5; it must be a number between 0 and 1",
+    );
     await expect(unknownRisk.invoke({ city: 'Paris' })).resolves.toContain("riskLevel for 'get_weather' is 'harmless'");
     expect(weatherBody).not.toHaveBeenCalled();
     expect(logger.warn).toHaveBeenCalledTimes(4);
@@ -396,7 +426,11 @@ describe('withApproval invoked directly', () => {
     await expect(gated.invoke({ city: 'Oslo' })).resolves.toBe('It is sunny in Oslo.');
     const { items } = await manager.list();
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ status: 'approved', request: { toolName: 'get_weather', input: { city: 'Oslo' } }, response: { automatic: true } });
+    expect(items[0]).toMatchObject({
+      status: 'approved',
+      request: { toolName: 'get_weather', input: { city: 'Oslo' } },
+      response: { automatic: true },
+    });
     expect(notifier.records).toHaveLength(0);
   });
 
@@ -423,7 +457,11 @@ describe('withApproval invoked directly', () => {
       schema: { type: 'object', properties: { year: { type: 'integer', minimum: 2000 } }, required: ['year'] },
     });
     const v3Body = vi.fn(async ({ path }: { path: string }) => `removed ${path}`);
-    const removeV3 = tool(v3Body, { name: 'delete_file', description: 'Delete a file', schema: z3.object({ path: z3.string().startsWith('/tmp/') }) });
+    const removeV3 = tool(v3Body, {
+      name: 'delete_file',
+      description: 'Delete a file',
+      schema: z3.object({ path: z3.string().startsWith('/tmp/') }),
+    });
 
     // An edit the tool's schema refuses is refused when the reviewer makes it: the request stays pending.
     const refusedEdit = async (id: string, modified: Record<string, unknown>, message: string) => {
@@ -460,7 +498,9 @@ describe('withApproval invoked directly', () => {
       }
       throw new Error('expected a HitlError');
     };
-    expect(attempt(() => withApproval({} as never, { manager, riskLevel: 'read_only' }))).toMatch(/^tool .* must be a LangChain StructuredTool/);
+    expect(attempt(() => withApproval({} as never, { manager, riskLevel: 'read_only' }))).toMatch(
+      /^tool .* must be a LangChain StructuredTool/,
+    );
     const spaced = tool(async () => 'ran', { name: 'get weather', description: 'x', schema: z.object({}) });
     expect(attempt(() => withApproval(spaced, { manager, riskLevel: 'read_only' }))).toBe(
       'tool.name \'get weather\' is not a valid tool name: it contains " " at position 3 (a tool name is letters, digits and _ - . : only)',
@@ -468,14 +508,18 @@ describe('withApproval invoked directly', () => {
     expect(attempt(() => withApproval(getWeather, { manager: {} as Manager, riskLevel: 'read_only' }))).toBe(
       'options.manager must be a Manager from createManager() (it has no evaluate() method)',
     );
-    expect(attempt(() => withApproval(getWeather, { manager, riskLevel: 'low' as never }))).toBe("options.riskLevel 'low' must be a risk level or a function");
+    expect(attempt(() => withApproval(getWeather, { manager, riskLevel: 'low' as never }))).toBe(
+      "options.riskLevel 'low' must be a risk level or a function",
+    );
     expect(attempt(() => withApproval(getWeather, { manager, riskLevel: 'read_only', confidence: 2 }))).toBe(
       'options.confidence 2 must be a number between 0 and 1 or a function',
     );
     expect(attempt(() => withApproval(getWeather, { manager, riskLevel: 'read_only', onReject: 'ignore' as never }))).toBe(
       "options.onReject 'ignore' must be 'message' or 'throw'",
     );
-    expect(attempt(() => withApproval(getWeather, { manager, riskLevel: 'read_only', timeoutMs: 0 }))).toMatch(/^options.timeoutMs 0 must be a positive number/);
+    expect(attempt(() => withApproval(getWeather, { manager, riskLevel: 'read_only', timeoutMs: 0 }))).toMatch(
+      /^options.timeoutMs 0 must be a positive number/,
+    );
     expect(attempt(() => withApproval(getWeather, { manager, riskLevel: 'read_only', requestedBy: '' }))).toBe(
       "options.requestedBy '' must be a non-empty string or a function",
     );
@@ -502,10 +546,18 @@ describe('wrapTools', () => {
 
   it('names the tool whose options are invalid', () => {
     const { manager, getWeather, deleteUser } = setup();
-    expect(() => wrapTools([getWeather, deleteUser], (candidate) => ({ manager, riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never }))).toThrow(
-      "tools[1]: options.riskLevel 'bad' must be a risk level or a function",
-    );
-    expect(() => wrapTools([getWeather, deleteUser], (candidate) => ({ manager, riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never }))).toThrow(
+    expect(() =>
+      wrapTools([getWeather, deleteUser], (candidate) => ({
+        manager,
+        riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never,
+      })),
+    ).toThrow("tools[1]: options.riskLevel 'bad' must be a risk level or a function");
+    expect(() =>
+      wrapTools([getWeather, deleteUser], (candidate) => ({
+        manager,
+        riskLevel: (candidate.name === 'delete_user' ? 'bad' : 'read_only') as never,
+      })),
+    ).toThrow(
       expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools[1].options.riskLevel' }) }),
     );
   });

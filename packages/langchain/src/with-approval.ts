@@ -68,11 +68,17 @@ type ToolCallMethod = (arg: unknown, runManager?: CallbackManagerForToolRun, con
 type GatedTool = { _call: ToolCallMethod; name: string; description: string; schema: unknown; responseFormat?: string };
 
 function validateTool(tool: unknown): asserts tool is GatedTool {
-  const candidate = tool as Partial<GatedTool> & { invoke?: unknown } | null;
-  if (typeof candidate !== 'object' || candidate === null || typeof candidate._call !== 'function' || typeof candidate.invoke !== 'function') {
+  const candidate = tool as (Partial<GatedTool> & { invoke?: unknown }) | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate._call !== 'function' ||
+    typeof candidate.invoke !== 'function'
+  ) {
     throw invalidInput('tool', tool, 'must be a LangChain StructuredTool (made with tool() or a StructuredTool subclass)');
   }
-  if (typeof candidate.name !== 'string' || candidate.name === '') throw invalidInput('tool.name', candidate.name, 'must be a non-empty string');
+  if (typeof candidate.name !== 'string' || candidate.name === '')
+    throw invalidInput('tool.name', candidate.name, 'must be a non-empty string');
   const problem = toolNameProblem(candidate.name);
   if (problem !== undefined) throw invalidInput('tool.name', candidate.name, `is not a valid tool name: it ${problem}`);
 }
@@ -138,7 +144,8 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
     if (toolCallId === undefined) return text;
     return new ToolMessage({ content: text, tool_call_id: toolCallId, name: original.name, status: 'error' });
   };
-  const refuse = (rejection: ToolRejection, config: ToolRunnableConfig | undefined): unknown => asOutput(rejectionText(rejection, options), config);
+  const refuse = (rejection: ToolRejection, config: ToolRunnableConfig | undefined): unknown =>
+    asOutput(rejectionText(rejection, options), config);
   /** A failed `riskLevel`/`confidence` callback: refused (and logged), never run. */
   const refuseCallback = (callback: 'riskLevel' | 'confidence', error: unknown, config: ToolRunnableConfig | undefined): unknown =>
     asOutput(refuseFailedCallback(callback, original.name, error, options), config);
@@ -155,7 +162,11 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
     const configurable = config?.configurable;
     return {
       input: inputRecord(toolCall && isPlainObject(toolCall.args) ? toolCall.args : arg),
-      context: { requestedBy: requester, threadId: threadIdOf(configurable), runId: contextId(isPlainObject(configurable) ? configurable.run_id : undefined) },
+      context: {
+        requestedBy: requester,
+        threadId: threadIdOf(configurable),
+        runId: contextId(isPlainObject(configurable) ? configurable.run_id : undefined),
+      },
     };
   };
   type Call = ReturnType<typeof callOf>;
@@ -221,7 +232,11 @@ export function withApproval<T extends StructuredTool>(tool: T, options: WithApp
       return refuseCallback('riskLevel', error, config);
     }
     const call = callOf(arg, config);
-    if (!audit && manager.evaluate(withContext({ toolName, input: call.input, confidence: score ?? 0, riskLevel: level }, call.context)).outcome === 'approve') {
+    if (
+      !audit &&
+      manager.evaluate(withContext({ toolName, input: call.input, confidence: score ?? 0, riskLevel: level }, call.context)).outcome ===
+        'approve'
+    ) {
       return original._call(arg, runManager, config);
     }
     return review(arg, runManager, config, level, score, call);
@@ -273,7 +288,8 @@ export function wrapTools<const T extends readonly StructuredTool[]>(
       return withApproval(tool, toolOptions as WithApprovalOptions<ToolInput<T[number]>>);
     } catch (error) {
       if (HitlError.is(error, 'invalid_input')) {
-        const details = error.details?.field === undefined ? error.details : { ...error.details, field: `tools[${index}].${error.details.field}` };
+        const details =
+          error.details?.field === undefined ? error.details : { ...error.details, field: `tools[${index}].${error.details.field}` };
         throw new HitlError('invalid_input', `tools[${index}]: ${error.message}`, { cause: error, details });
       }
       throw error;

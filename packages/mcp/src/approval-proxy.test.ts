@@ -47,7 +47,10 @@ async function downstreamOf(proxy: ApprovalProxy): Promise<Client> {
 function setup(upstream: UpstreamOptions): { manager: Manager; proxy: ApprovalProxy } {
   const manager = createManager({ policies });
   const proxy = createApprovalProxy({ upstream, manager, logger: quiet });
-  cleanups.push(() => manager.close(), () => proxy.close());
+  cleanups.push(
+    () => manager.close(),
+    () => proxy.close(),
+  );
   return { manager, proxy };
 }
 
@@ -100,7 +103,9 @@ describe('createApprovalProxy', () => {
     const call = downstream.callTool({ name: 'delete_user', arguments: { id: '5' } }, undefined, { signal: controller.signal });
     const record = await pending;
     const cancelled = within(
-      new Promise<void>((resolve) => manager.subscribe((event) => event.type === 'request-cancelled' && event.record.request.id === record.request.id && resolve())),
+      new Promise<void>((resolve) =>
+        manager.subscribe((event) => event.type === 'request-cancelled' && event.record.request.id === record.request.id && resolve()),
+      ),
       'request-cancelled',
     );
     controller.abort('user pressed stop');
@@ -134,7 +139,9 @@ describe('createApprovalProxy', () => {
   it('survives the upstream restarting, and tells the client its tool list changed', async () => {
     const { proxy } = setup(stdioUpstream);
     const downstream = await downstreamOf(proxy);
-    const listChanged = new Promise<void>((resolve) => downstream.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+    const listChanged = new Promise<void>((resolve) =>
+      downstream.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
+    );
     const firstPid = Number(textOf(await downstream.callTool({ name: 'get_pid', arguments: {} })));
     const closed = nextEvent(proxy, 'upstream-closed');
     process.kill(firstPid, 'SIGKILL');
@@ -173,7 +180,11 @@ describe('createApprovalProxy', () => {
     handler = restarted.httpHandler();
     expect(textOf(await downstream.callTool({ name: 'get_weather', arguments: { city: 'Quito' } }))).toBe('Sunny in Quito');
 
-    const stray = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'mcp-session-id': 'nope' }, body: '{}' });
+    const stray = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'mcp-session-id': 'nope' },
+      body: '{}',
+    });
     expect(stray.status).toBe(404);
 
     // With allowedHosts, a request naming another Host (a DNS-rebinding page) is refused.
@@ -181,14 +192,21 @@ describe('createApprovalProxy', () => {
     const rebinding = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+      }),
     });
     expect(rebinding.status).toBe(403);
   });
 
   it('refuses options without an upstream', () => {
     expect(() => createApprovalProxy({ manager: createManager(), upstream: {} as UpstreamOptions })).toThrow(/options\.upstream must be/);
-    expect(() => createApprovalProxy({ manager: createManager(), upstream: {} as UpstreamOptions })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.upstream' }) }));
+    expect(() => createApprovalProxy({ manager: createManager(), upstream: {} as UpstreamOptions })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.upstream' }) }),
+    );
   });
 });
 
@@ -198,7 +216,9 @@ describe('hitl-mcp (the CLI)', () => {
     const policyFile = join(folder, 'policies.yaml');
     await writeFile(policyFile, 'policies:\n  - name: reads\n    toolPattern: "*"\n    maxRiskLevel: high\n');
     const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, '--policies', policyFile, '--', process.execPath, testServerPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, '--policies', policyFile, '--', process.execPath, testServerPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await within(once(child, 'exit'), 'the CLI exiting', 10_000)) as [number];
@@ -253,7 +273,9 @@ describe('hitl-mcp (the CLI)', () => {
     await within(readUntil(/event: ready/), 'the event stream', 10_000);
     const call = client.callTool({ name: 'delete_user', arguments: { id: '9' } });
     call.catch(() => undefined);
-    const id = (await within(readUntil(/event: request-created\ndata: .*?"id":"(hitl-[^"]+)"/), 'the pending request on the dashboard', 10_000))[1];
+    const id = (
+      await within(readUntil(/event: request-created\ndata: .*?"id":"(hitl-[^"]+)"/), 'the pending request on the dashboard', 10_000)
+    )[1];
     await reader.cancel();
     const decided = await fetch(`${base}requests/${id}/respond`, {
       method: 'POST',
@@ -279,9 +301,14 @@ describe('elicitation (opt in)', () => {
   it("lets the client's user decide when the client supports elicitation", async () => {
     const manager = createManager({ policies });
     const proxy = createApprovalProxy({ upstream: inMemoryUpstream, manager, logger: quiet, elicitation: { respondedBy: 'desk-user' } });
-    cleanups.push(() => manager.close(), () => proxy.close());
+    cleanups.push(
+      () => manager.close(),
+      () => proxy.close(),
+    );
     const client = await elicitingClient(proxy, async () => ({ action: 'accept', content: { decision: 'approve' } }));
-    expect(textOf(await within(client.callTool({ name: 'delete_user', arguments: { id: '3' } }), 'the elicited call'))).toBe('deleted user 3');
+    expect(textOf(await within(client.callTool({ name: 'delete_user', arguments: { id: '3' } }), 'the elicited call'))).toBe(
+      'deleted user 3',
+    );
     const [record] = (await manager.list()).items;
     expect(record?.response).toMatchObject({ decision: 'approve', respondedBy: 'desk-user' });
 
@@ -293,17 +320,22 @@ describe('elicitation (opt in)', () => {
   it('withdraws the question when another channel decides first', async () => {
     const manager = createManager({ policies });
     const proxy = createApprovalProxy({ upstream: inMemoryUpstream, manager, logger: quiet, elicitation: true });
-    cleanups.push(() => manager.close(), () => proxy.close());
+    cleanups.push(
+      () => manager.close(),
+      () => proxy.close(),
+    );
     let withdrawn!: () => void;
     const questionWithdrawn = new Promise<void>((resolve) => (withdrawn = resolve));
     let asked!: () => void;
     const questionAsked = new Promise<void>((resolve) => (asked = resolve));
     const client = await elicitingClient(proxy, (signal) => {
       asked();
-      return new Promise((_, reject) => signal.addEventListener('abort', () => {
-        withdrawn();
-        reject(new Error('withdrawn'));
-      }));
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () => {
+          withdrawn();
+          reject(new Error('withdrawn'));
+        }),
+      );
     });
     const pending = nextPending(manager);
     const call = client.callTool({ name: 'delete_user', arguments: { id: '8' } });
@@ -317,7 +349,10 @@ describe('elicitation (opt in)', () => {
   it('does not ask clients that do not declare elicitation', async () => {
     const manager = createManager({ policies });
     const proxy = createApprovalProxy({ upstream: inMemoryUpstream, manager, logger: quiet, elicitation: true });
-    cleanups.push(() => manager.close(), () => proxy.close());
+    cleanups.push(
+      () => manager.close(),
+      () => proxy.close(),
+    );
     const downstream = await downstreamOf(proxy);
     const pending = nextPending(manager);
     const call = downstream.callTool({ name: 'delete_user', arguments: { id: '1' } });

@@ -115,7 +115,9 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
 
   const broadcast = (notification: Notification): void => {
     for (const server of sessions) {
-      server.notification(notification).catch((error: unknown) => logger.warn(`hitl: could not pass ${notification.method} to an MCP client: ${String(error)}`));
+      server
+        .notification(notification)
+        .catch((error: unknown) => logger.warn(`hitl: could not pass ${notification.method} to an MCP client: ${String(error)}`));
     }
   };
   const upstream = new Upstream(
@@ -141,9 +143,19 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
   };
   const index = new ToolIndex(listAll);
 
-  const elicitation = options.elicitation === true ? {} : options.elicitation === false || options.elicitation === undefined ? undefined : options.elicitation;
-  const callTool = async (params: unknown, extra: RequestHandlerExtra<ServerRequest, ServerNotification>, server: Server): Promise<CallToolResult> => {
-    if (!isPlainObject(params) || typeof params.name !== 'string') throw new McpError(ErrorCode.InvalidParams, 'tools/call needs params.name (a string)');
+  const elicitation =
+    options.elicitation === true
+      ? {}
+      : options.elicitation === false || options.elicitation === undefined
+        ? undefined
+        : options.elicitation;
+  const callTool = async (
+    params: unknown,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+    server: Server,
+  ): Promise<CallToolResult> => {
+    if (!isPlainObject(params) || typeof params.name !== 'string')
+      throw new McpError(ErrorCode.InvalidParams, 'tools/call needs params.name (a string)');
     if (params.arguments !== undefined && !isPlainObject(params.arguments)) {
       throw new McpError(ErrorCode.InvalidParams, 'tools/call params.arguments must be an object');
     }
@@ -161,16 +173,22 @@ export function createApprovalProxy(options: ApprovalProxyOptions): ApprovalProx
           ? (record) => askThroughElicitation(server, options.manager, record, elicitation, logger)
           : undefined,
       forward: async (runArgs) => {
-        const result = await upstream.request('tools/call', { ...params, arguments: runArgs }, {
-          signal: extra.signal,
-          ...(typeof progressToken === 'string' || typeof progressToken === 'number'
-            ? {
-                onprogress: (progress: Progress) => {
-                  void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } }).catch(() => undefined);
-                },
-              }
-            : {}),
-        });
+        const result = await upstream.request(
+          'tools/call',
+          { ...params, arguments: runArgs },
+          {
+            signal: extra.signal,
+            ...(typeof progressToken === 'string' || typeof progressToken === 'number'
+              ? {
+                  onprogress: (progress: Progress) => {
+                    void extra
+                      .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
+                      .catch(() => undefined);
+                  },
+                }
+              : {}),
+          },
+        );
         return result as CallToolResult;
       },
     });

@@ -3,7 +3,21 @@ import { parseCliArguments } from './cli-args.js';
 
 describe('parseCliArguments', () => {
   it('reads the options and the upstream command after --', () => {
-    expect(parseCliArguments(['--policies', 'p.yaml', '--port=3000', '--database-url', 'postgres://x', '--', 'npx', '-y', 'server', '--port', '1'])).toEqual({
+    expect(
+      parseCliArguments([
+        '--policies',
+        'p.yaml',
+        '--port=3000',
+        '--database-url',
+        'postgres://x',
+        '--',
+        'npx',
+        '-y',
+        'server',
+        '--port',
+        '1',
+      ]),
+    ).toEqual({
       policies: 'p.yaml',
       port: 3000,
       host: '127.0.0.1',
@@ -13,7 +27,11 @@ describe('parseCliArguments', () => {
       args: ['-y', 'server', '--port', '1'],
     });
     expect(parseCliArguments(['--help', '--', 'x'])).toBe('help');
-    expect(parseCliArguments(['--elicitation', '--policies', 'p.yaml', '--', 'x'])).toMatchObject({ elicitation: true, command: 'x', args: [] });
+    expect(parseCliArguments(['--elicitation', '--policies', 'p.yaml', '--', 'x'])).toMatchObject({
+      elicitation: true,
+      command: 'x',
+      args: [],
+    });
   });
 
   it('refuses what it cannot use, with the usage', () => {

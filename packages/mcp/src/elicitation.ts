@@ -55,25 +55,36 @@ export function askThroughElicitation(
     server.sendLoggingMessage({ level: 'notice', logger: 'hitl', data: text }).catch(() => undefined);
   };
   void server
-    .elicitInput({ mode: 'form', message: (options.message ?? defaultMessage)(record), requestedSchema: decisionSchema() }, { signal: controller.signal, timeout: 2_147_483_647 })
+    .elicitInput(
+      { mode: 'form', message: (options.message ?? defaultMessage)(record), requestedSchema: decisionSchema() },
+      { signal: controller.signal, timeout: 2_147_483_647 },
+    )
     .then(async (result) => {
       if (result.action === 'cancel') return;
       const content = result.content ?? {};
       const decision = result.action === 'accept' && content.decision === 'approve' ? 'approve' : 'reject';
-      const feedback = typeof content.feedback === 'string' && content.feedback !== '' ? content.feedback : result.action === 'decline' ? 'declined in the MCP client' : undefined;
+      const feedback =
+        typeof content.feedback === 'string' && content.feedback !== ''
+          ? content.feedback
+          : result.action === 'decline'
+            ? 'declined in the MCP client'
+            : undefined;
       try {
         await manager.respond(id, { decision, respondedBy, ...(feedback === undefined ? {} : { feedback }) });
       } catch (error) {
         if (HitlError.is(error, 'conflict')) {
           const current = await manager.get(id).catch(() => undefined);
-          tell(`Your answer to '${record.request.toolName}' came too late: it was already ${current?.status ?? 'decided'}${current?.response?.respondedBy ? ` by ${current.response.respondedBy}` : ''}.`);
+          tell(
+            `Your answer to '${record.request.toolName}' came too late: it was already ${current?.status ?? 'decided'}${current?.response?.respondedBy ? ` by ${current.response.respondedBy}` : ''}.`,
+          );
           return;
         }
         throw error;
       }
     })
     .catch((error: unknown) => {
-      if (!controller.signal.aborted) logger.warn(`hitl: asking the MCP client to decide '${id}' failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!controller.signal.aborted)
+        logger.warn(`hitl: asking the MCP client to decide '${id}' failed: ${error instanceof Error ? error.message : String(error)}`);
     });
   return () => controller.abort('decided in another channel');
 }

@@ -46,7 +46,10 @@ export interface GateOptions {
    * not cover take their risk from the tool's annotations (`readOnlyHint` → read_only,
    * `destructiveHint: false` → data_modification, else irreversible).
    */
-  riskLevel?: RiskLevel | Record<string, RiskLevel> | ((name: string, args: Record<string, unknown>, tool: ToolInfo | undefined) => RiskLevel | undefined);
+  riskLevel?:
+    | RiskLevel
+    | Record<string, RiskLevel>
+    | ((name: string, args: Record<string, unknown>, tool: ToolInfo | undefined) => RiskLevel | undefined);
   /** The caller's confidence in [0, 1]: fixed or per call. MCP carries none; absent counts as 0. */
   confidence?: number | ((name: string, args: Record<string, unknown>) => number);
   /** What the reviewer reads. Default: the tool's description, its arguments and why it has its risk. */
@@ -79,15 +82,20 @@ export function validateGateOptions(options: unknown, field = 'options'): assert
   requireManager(options.manager, ['evaluate', 'submit', 'waitFor', 'cancel'], `${field}.manager`);
   const { riskLevel, confidence, describe, threadId, requestedBy, timeoutMs, formatRejection, audit } = options;
   if (riskLevel !== undefined && typeof riskLevel !== 'function' && !isRiskLevel(riskLevel)) {
-    if (!isPlainObject(riskLevel)) throw invalidInput(`${field}.riskLevel`, riskLevel, 'must be a risk level, a record of tool name to risk level, or a function');
+    if (!isPlainObject(riskLevel))
+      throw invalidInput(`${field}.riskLevel`, riskLevel, 'must be a risk level, a record of tool name to risk level, or a function');
     for (const [name, level] of Object.entries(riskLevel)) {
-      if (!isRiskLevel(level)) throw invalidInput(`${field}.riskLevel.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
+      if (!isRiskLevel(level))
+        throw invalidInput(`${field}.riskLevel.${name}`, level, "is not a risk level ('read_only', 'data_modification' or 'irreversible')");
     }
   }
   if (confidence !== undefined && typeof confidence !== 'function' && !isUnit(confidence)) {
     throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1 or a function');
   }
-  for (const [name, value] of [['describe', describe], ['formatRejection', formatRejection]] as const) {
+  for (const [name, value] of [
+    ['describe', describe],
+    ['formatRejection', formatRejection],
+  ] as const) {
     if (value !== undefined && typeof value !== 'function') throw invalidInput(`${field}.${name}`, value, 'must be a function');
   }
   if (threadId !== undefined && typeof threadId !== 'function' && (typeof threadId !== 'string' || threadId === '')) {
@@ -141,7 +149,11 @@ function defaultDescription(call: GatedCall, risk: RiskAssessment): string {
   } catch {
     args = String(call.args);
   }
-  const lines = [call.tool?.description ? `${call.tool.description}` : `MCP tool '${call.name}'`, `Arguments: ${args}`, `Risk: ${risk.level} (${risk.reason})`];
+  const lines = [
+    call.tool?.description ? `${call.tool.description}` : `MCP tool '${call.name}'`,
+    `Arguments: ${args}`,
+    `Risk: ${risk.level} (${risk.reason})`,
+  ];
   return lines.join('\n');
 }
 
@@ -173,19 +185,29 @@ async function ask(manager: Manager, request: InteractionRequest, call: GatedCal
       response = await manager.waitFor(requestId, signal ? { signal } : {});
     } catch (error) {
       if (signal?.aborted) await manager.cancel(requestId, 'the MCP client cancelled the call').catch(() => undefined);
-      if (HitlError.is(error, 'timeout')) return { run: false, rejection: { reason: 'timeout', toolName, requestId, feedback: error.message } };
+      if (HitlError.is(error, 'timeout'))
+        return { run: false, rejection: { reason: 'timeout', toolName, requestId, feedback: error.message } };
       throw error;
     } finally {
       if (typeof stopChannel === 'function') stopChannel();
     }
   }
-  if (!response) throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, { details: { ids: [requestId] } });
+  if (!response)
+    throw new HitlError('store_unavailable', `request '${requestId}' is ${record.status} but has no response`, {
+      details: { ids: [requestId] },
+    });
   if (response.decision === 'approve') return { run: true, args };
   if (response.decision === 'modify') {
     if (isPlainObject(response.modified)) return { run: true, args: response.modified };
-    return { run: false, rejection: { reason: 'reviewer', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response } };
+    return {
+      run: false,
+      rejection: { reason: 'reviewer', toolName, requestId, feedback: 'the reviewer sent no edited arguments', response },
+    };
   }
-  return { run: false, rejection: rejectionOfResponse(toolName, requestId, response, { automaticReason, policyReason: record.evaluation.reason }) };
+  return {
+    run: false,
+    rejection: rejectionOfResponse(toolName, requestId, response, { automaticReason, policyReason: record.evaluation.reason }),
+  };
 }
 
 /**
@@ -231,7 +253,11 @@ export function createToolGate(options: GateOptions & { logger?: McpLogger | und
   return async (call) => {
     const problem = toolNameProblem(call.name);
     if (problem !== undefined) {
-      return refuse({ reason: 'invalid_tool', toolName: String(call.name), feedback: `tool name ${describeValue(call.name)} is not a valid tool name: it ${problem}` });
+      return refuse({
+        reason: 'invalid_tool',
+        toolName: String(call.name),
+        feedback: `tool name ${describeValue(call.name)} is not a valid tool name: it ${problem}`,
+      });
     }
     let risk: RiskAssessment;
     let score: number | undefined;

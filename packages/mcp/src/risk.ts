@@ -41,10 +41,11 @@ export function riskFromAnnotations(tool: Pick<Tool, 'annotations'> | undefined)
       reason: 'the MCP server marks the tool as modifying but not destructive (destructiveHint: false)',
     };
   }
-  const why = tool === undefined
-    ? 'the tool is not in the MCP server\'s tool list'
-    : annotations?.destructiveHint === true
-      ? 'the MCP server marks the tool destructive (destructiveHint: true)'
-      : 'the MCP server does not mark the tool read-only or non-destructive';
+  const why =
+    tool === undefined
+      ? "the tool is not in the MCP server's tool list"
+      : annotations?.destructiveHint === true
+        ? 'the MCP server marks the tool destructive (destructiveHint: true)'
+        : 'the MCP server does not mark the tool read-only or non-destructive';
   return { level: 'irreversible', source: 'annotations', reason: why };
 }

@@ -43,25 +43,28 @@ export function createStreamableHttpSessions(connect: (transport: Transport) => 
   const httpTransports = new Map<string, StreamableHTTPServerTransport>();
   const handler = (handlerOptions: HttpHandlerOptions = {}): StreamableHttpHandler => {
     const { allowedHosts, allowedOrigins, maxSessions = 1000 } = handlerOptions;
-    const protection = allowedHosts || allowedOrigins
-      ? { enableDnsRebindingProtection: true, ...(allowedHosts ? { allowedHosts } : {}), ...(allowedOrigins ? { allowedOrigins } : {}) }
-      : {};
+    const protection =
+      allowedHosts || allowedOrigins
+        ? { enableDnsRebindingProtection: true, ...(allowedHosts ? { allowedHosts } : {}), ...(allowedOrigins ? { allowedOrigins } : {}) }
+        : {};
     return async (request, response) => {
       const header = request.headers['mcp-session-id'];
       const sessionId = Array.isArray(header) ? header[0] : header;
       let transport = sessionId === undefined ? undefined : httpTransports.get(sessionId);
       if (!transport && sessionId !== undefined) {
-        response.writeHead(404, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }),
-        );
+        response
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
         return;
       }
       let fresh = false;
       if (!transport) {
         if (httpTransports.size >= maxSessions) {
-          response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' }).end(
-            JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `Too many open MCP sessions (${maxSessions})` }, id: null }),
-          );
+          response
+            .writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' })
+            .end(
+              JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: `Too many open MCP sessions (${maxSessions})` }, id: null }),
+            );
           return;
         }
         const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

@@ -40,9 +40,7 @@ export type UpstreamOptions =
  * });
  * ```
  */
-export type UpstreamEvent =
-  | { type: 'upstream-connected'; pid?: number }
-  | { type: 'upstream-closed' };
+export type UpstreamEvent = { type: 'upstream-connected'; pid?: number } | { type: 'upstream-closed' };
 
 /** Any result, passed on as it came (built once: making a zod schema per request costs more than the request). */
 const AnyResult = ResultSchema.loose();
@@ -64,18 +62,25 @@ function makeTransport(upstream: UpstreamOptions): Transport {
 
 export function validateUpstream(upstream: unknown): asserts upstream is UpstreamOptions {
   const candidate = upstream as Record<string, unknown> | null;
-  const ok = typeof candidate === 'object' && candidate !== null &&
+  const ok =
+    typeof candidate === 'object' &&
+    candidate !== null &&
     ((typeof candidate.command === 'string' && candidate.command !== '') ||
-      typeof candidate.url === 'string' || candidate.url instanceof URL ||
+      typeof candidate.url === 'string' ||
+      candidate.url instanceof URL ||
       typeof candidate.transport === 'function');
   if (!ok) {
-    throw new HitlError('invalid_input', 'options.upstream must be { command, args? }, { url } or { transport: () => Transport }', { details: { field: 'options.upstream' } });
+    throw new HitlError('invalid_input', 'options.upstream must be { command, args? }, { url } or { transport: () => Transport }', {
+      details: { field: 'options.upstream' },
+    });
   }
   if (typeof candidate.url === 'string') {
     try {
       new URL(candidate.url);
     } catch {
-      throw new HitlError('invalid_input', `options.upstream.url '${candidate.url}' is not a URL`, { details: { field: 'options.upstream.url' } });
+      throw new HitlError('invalid_input', `options.upstream.url '${candidate.url}' is not a URL`, {
+        details: { field: 'options.upstream.url' },
+      });
     }
   }
 }

@@ -19,7 +19,11 @@ async function setup(options: { policies?: ApprovalPolicy[] } = {}) {
   const warn = vi.fn();
   const gated = withApproval(client, { manager, logger: { warn } });
   const api = await startReviewApi(manager);
-  cleanups.push(() => manager.close(), () => client.close(), () => api.close());
+  cleanups.push(
+    () => manager.close(),
+    () => client.close(),
+    () => api.close(),
+  );
   return { manager, client, gated, api, warn };
 }
 
@@ -42,7 +46,15 @@ describe('withApproval(client)', () => {
       input: { id: '42' },
       riskLevel: 'irreversible',
       inputSchema: { type: 'object', required: ['id'] },
-      metadata: { mcp: { risk: { level: 'irreversible', source: 'annotations', reason: 'the MCP server marks the tool destructive (destructiveHint: true)' } } },
+      metadata: {
+        mcp: {
+          risk: {
+            level: 'irreversible',
+            source: 'annotations',
+            reason: 'the MCP server marks the tool destructive (destructiveHint: true)',
+          },
+        },
+      },
     });
     expect(record.request.description).toContain('Risk: irreversible (the MCP server marks the tool destructive');
     expect((await api.respond(record.request.id, { decision: 'approve' })).status).toBe(200);
@@ -73,7 +85,10 @@ describe('withApproval(client)', () => {
     const { client, manager } = await setup();
     const logger = { warn: () => undefined };
     const gated = withApproval(client, { manager, riskLevel: { delete_user: 'read_only' }, confidence: 1, logger });
-    const denyAll = withApproval(client, { manager: createManager({ policies: [{ name: 'no-deletes', toolPattern: 'delete_*', deny: true }] }), logger });
+    const denyAll = withApproval(client, {
+      manager: createManager({ policies: [{ name: 'no-deletes', toolPattern: 'delete_*', deny: true }] }),
+      logger,
+    });
     const result = await denyAll.callTool({ name: 'delete_user', arguments: { id: '1' } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^Denied by policy: /);
@@ -115,7 +130,12 @@ describe('withApproval(client)', () => {
 
   it('carries the thread and the caller-given risk and confidence into the request', async () => {
     const { client, manager, api } = await setup();
-    const gated = withApproval(client, { manager, threadId: (name) => `thread-of-${name}`, confidence: 0.25, riskLevel: () => 'data_modification' });
+    const gated = withApproval(client, {
+      manager,
+      threadId: (name) => `thread-of-${name}`,
+      confidence: 0.25,
+      riskLevel: () => 'data_modification',
+    });
     const pending = nextPending(manager);
     const call = gated.callTool({ name: 'get_weather', arguments: { city: 'Bern' } });
     const record = await pending;
@@ -166,7 +186,11 @@ describe('withApproval(client)', () => {
     cleanups.push(() => client.close());
     expect(() => withApproval(client, { manager: {} as Manager })).toThrow(/options\.manager must be a Manager/);
     expect(() => withApproval(client, { manager: createManager(), riskLevel: 'high' as never })).toThrow(/options\.riskLevel 'high'/);
-    expect(() => withApproval(client, { manager: {} as Manager })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.manager' }) }));
-    expect(() => withApproval(client, { manager: createManager(), riskLevel: 'high' as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel' }) }));
+    expect(() => withApproval(client, { manager: {} as Manager })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.manager' }) }),
+    );
+    expect(() => withApproval(client, { manager: createManager(), riskLevel: 'high' as never })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.riskLevel' }) }),
+    );
   });
 });

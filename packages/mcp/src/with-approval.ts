@@ -83,7 +83,8 @@ export function withApproval<T extends Client>(client: T, options: WithApprovalO
       args,
       tool,
       signal: requestOptions?.signal,
-      forward: async (runArgs) => (await client.callTool({ ...params, arguments: runArgs }, resultSchema, requestOptions)) as CallToolResult,
+      forward: async (runArgs) =>
+        (await client.callTool({ ...params, arguments: runArgs }, resultSchema, requestOptions)) as CallToolResult,
     });
     return result as Awaited<ReturnType<CallTool>>;
   };

@@ -83,7 +83,16 @@ export function toEmailContent(record: ApprovalRecord, links?: EmailDecisionLink
     '',
     'Input:',
     input,
-    ...(links ? ['', `Approve: ${links.approve}`, `Reject: ${links.reject}`, `Review: ${links.view}`, '', 'Each link opens a page to confirm; it works once.'] : []),
+    ...(links
+      ? [
+          '',
+          `Approve: ${links.approve}`,
+          `Reject: ${links.reject}`,
+          `Review: ${links.view}`,
+          '',
+          'Each link opens a page to confirm; it works once.',
+        ]
+      : []),
   ].join('\n');
 
   const button = (href: string, label: string, color: string) =>

@@ -41,7 +41,10 @@ async function startInbox(): Promise<Inbox> {
   return {
     port: (server.server.address() as AddressInfo).port,
     mails,
-    next: () => (read < mails.length ? Promise.resolve(mails[read++] as ParsedMail) : new Promise((resolve) => waiters.push((mail) => (read++, resolve(mail))))),
+    next: () =>
+      read < mails.length
+        ? Promise.resolve(mails[read++] as ParsedMail)
+        : new Promise((resolve) => waiters.push((mail) => (read++, resolve(mail)))),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -93,7 +96,11 @@ function approveLink(mail: ParsedMail): string {
 describe('createEmailNotifier', () => {
   it('mails each reviewer escaped text and HTML with their own links', async () => {
     setup();
-    await manager.submit({ toolName: 'send_email', description: '<img src=x onerror=alert(1)>', input: { body: '</pre><script>x()</script>' } });
+    await manager.submit({
+      toolName: 'send_email',
+      description: '<img src=x onerror=alert(1)>',
+      input: { body: '</pre><script>x()</script>' },
+    });
     const mails = [await inbox.next(), await inbox.next()];
     expect(mails.map((mail) => mail.to && 'text' in mail.to && mail.to.text).sort()).toEqual(['alice@example.com', 'bob@example.com']);
     for (const mail of mails) {
@@ -118,7 +125,11 @@ describe.skipIf(!hasChromium)('email → link → Chromium → the agent resumes
     setup();
     let ran = 0;
     const agentTool = async () => {
-      const response = await manager.requestInteraction({ toolName: 'refund_order', input: { orderId: 'A-17', amount: 40 }, riskLevel: 'data_modification' });
+      const response = await manager.requestInteraction({
+        toolName: 'refund_order',
+        input: { orderId: 'A-17', amount: 40 },
+        riskLevel: 'data_modification',
+      });
       if (response.decision === 'approve') ran += 1;
       return response;
     };

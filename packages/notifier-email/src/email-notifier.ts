@@ -13,7 +13,14 @@ import { toEmailContent, type EmailDecisionLinks } from './email-message.js';
  * ```
  */
 export interface EmailTransport {
-  sendMail(message: { from: string; to: string; subject: string; text: string; html: string; headers?: Record<string, string> }): Promise<unknown>;
+  sendMail(message: {
+    from: string;
+    to: string;
+    subject: string;
+    text: string;
+    html: string;
+    headers?: Record<string, string>;
+  }): Promise<unknown>;
 }
 
 /**
@@ -42,7 +49,8 @@ export interface EmailNotifierOptions {
 }
 
 function toTransport(transport: EmailNotifierOptions['transport']): EmailTransport {
-  if (isPlainObject(transport) && typeof (transport as { sendMail?: unknown }).sendMail === 'function') return transport as unknown as EmailTransport;
+  if (isPlainObject(transport) && typeof (transport as { sendMail?: unknown }).sendMail === 'function')
+    return transport as unknown as EmailTransport;
   if (typeof (transport as { sendMail?: unknown } | undefined)?.sendMail === 'function') return transport as EmailTransport;
   if (typeof transport === 'string' || isPlainObject(transport)) {
     return nodemailer.createTransport(transport as Parameters<typeof nodemailer.createTransport>[0]) as unknown as EmailTransport;
@@ -71,7 +79,8 @@ export function createEmailNotifier(options: EmailNotifierOptions): Notifier {
   const { from, to, links, name = 'email' } = options;
   if (typeof from !== 'string' || from.trim() === '') throw invalidInput('from', from, 'must be a sender address');
   if (typeof to !== 'function') throw invalidInput('to', to, 'must be a function (record) => string[]');
-  if (links !== undefined && typeof links?.links !== 'function') throw invalidInput('links', links, 'must be what createDecisionLinks returns');
+  if (links !== undefined && typeof links?.links !== 'function')
+    throw invalidInput('links', links, 'must be what createDecisionLinks returns');
   const transport = toTransport(options.transport);
   return {
     name,

@@ -40,7 +40,11 @@ export interface EventDeliveryOptions {
 
 export function createEventDelivery({ label, now, customBody, attemptOnce, slots, isDisabled, disable, counted }: EventDeliveryOptions) {
   const failure = (message: NotificationMessage, reason: string, cause?: unknown) =>
-    new HitlError('notify_failed', `webhook ${message.type} for request '${message.record.request.id}' to ${label} ${reason}`, cause === undefined ? undefined : { cause });
+    new HitlError(
+      'notify_failed',
+      `webhook ${message.type} for request '${message.record.request.id}' to ${label} ${reason}`,
+      cause === undefined ? undefined : { cause },
+    );
 
   return async (message: NotificationMessage, context: { signal: AbortSignal }): Promise<void | 'gone'> => {
     if (isDisabled()) return 'gone';

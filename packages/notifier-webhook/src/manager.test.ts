@@ -1,7 +1,14 @@
 import { createManager, HitlError, type Manager, type ManagerEvent } from '@hitl/core';
 import { createManualClock, nextEvent, type ManualClock } from '@hitl/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWebhookNotifier, generateWebhookSecret, verifyWebhook, type WebhookNotifier, type WebhookNotifierOptions, type WebhookPayload } from './index.js';
+import {
+  createWebhookNotifier,
+  generateWebhookSecret,
+  verifyWebhook,
+  type WebhookNotifier,
+  type WebhookNotifierOptions,
+  type WebhookPayload,
+} from './index.js';
 import { createMemoryLogger, settleIo, startReceiver, track, until, type Answer, type Receiver } from './receiver.test-helper.js';
 
 let clock: ManualClock;
@@ -35,7 +42,13 @@ async function setUp(answer: Answer, options: Partial<WebhookNotifierOptions> = 
   return { receiver, webhook, manager, errors };
 }
 
-const request = { toolName: 'delete_user', description: 'Delete user 12345', input: { user_id: '12345' }, riskLevel: 'irreversible', confidence: 0.85 } as const;
+const request = {
+  toolName: 'delete_user',
+  description: 'Delete user 12345',
+  input: { user_id: '12345' },
+  riskLevel: 'irreversible',
+  confidence: 0.85,
+} as const;
 
 describe('with a real manager', () => {
   it('keeps the request pending with its expiry running while the receiver hangs, and reports the final failure as notify-failed', async () => {
@@ -123,7 +136,10 @@ describe('with a real manager', () => {
     const seen: Array<{ id: string; payload: WebhookPayload }> = [];
     const { manager } = await setUp(
       (received, response) => {
-        seen.push({ id: String(received.headers['webhook-id']), payload: verifyWebhook<WebhookPayload>({ secret, headers: received.headers, rawBody: received.body, now: clock.now }) });
+        seen.push({
+          id: String(received.headers['webhook-id']),
+          payload: verifyWebhook<WebhookPayload>({ secret, headers: received.headers, rawBody: received.body, now: clock.now }),
+        });
         response.writeHead(204).end();
       },
       { secret },
@@ -135,7 +151,11 @@ describe('with a real manager', () => {
 
     const partly = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice' });
     await until(() => seen.length === 2, 'the notification that another approver is needed');
-    expect(seen[1]?.payload).toMatchObject({ approvalsRequired: 2, approvals: [{ by: 'alice', at: partly.approvals?.[0]?.at }], approvalsRemaining: 1 });
+    expect(seen[1]?.payload).toMatchObject({
+      approvalsRequired: 2,
+      approvals: [{ by: 'alice', at: partly.approvals?.[0]?.at }],
+      approvalsRemaining: 1,
+    });
     expect(seen[1]?.id).not.toBe(seen[0]?.id);
 
     // The last approval decides: nobody needs telling any more.

@@ -22,10 +22,14 @@ function parseUrl(field: string, value: unknown): URL {
     throw invalidInput(field, value, 'is not a valid absolute URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new HitlError('invalid_input', `${field} must use http: or https:, not '${url.protocol}'`, { details: { field, value: `'${url.protocol}'` } });
+    throw new HitlError('invalid_input', `${field} must use http: or https:, not '${url.protocol}'`, {
+      details: { field, value: `'${url.protocol}'` },
+    });
   }
   if (url.username !== '' || url.password !== '') {
-    throw new HitlError('invalid_input', `${field} must not hold credentials; send them in headers (an authorization header)`, { details: { field } });
+    throw new HitlError('invalid_input', `${field} must not hold credentials; send them in headers (an authorization header)`, {
+      details: { field },
+    });
   }
   return url;
 }
@@ -36,12 +40,17 @@ function parseHeaders(value: unknown): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, headerValue] of Object.entries(value)) {
     const lower = name.toLowerCase();
-    if (RESERVED_HEADERS.has(lower)) throw new HitlError('invalid_input', `headers.${name} is reserved for Standard Webhooks signing`, { details: { field: `headers.${name}` } });
+    if (RESERVED_HEADERS.has(lower))
+      throw new HitlError('invalid_input', `headers.${name} is reserved for Standard Webhooks signing`, {
+        details: { field: `headers.${name}` },
+      });
     if (typeof headerValue !== 'string') throw invalidInput(`headers.${name}`, headerValue, 'must be a string');
     try {
       new Headers([[name, headerValue]]);
     } catch {
-      throw new HitlError('invalid_input', `headers.${name} is not a valid HTTP header name and value`, { details: { field: `headers.${name}` } });
+      throw new HitlError('invalid_input', `headers.${name} is not a valid HTTP header name and value`, {
+        details: { field: `headers.${name}` },
+      });
     }
     result[lower] = headerValue;
   }
@@ -60,7 +69,12 @@ function parseLogger(value: unknown): Logger {
 function parseScheduler(value: unknown): Scheduler {
   if (value === undefined) return defaultScheduler;
   const scheduler = value as Partial<Scheduler> | null;
-  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.setTimeout !== 'function' || typeof scheduler.clearTimeout !== 'function') {
+  if (
+    typeof scheduler !== 'object' ||
+    scheduler === null ||
+    typeof scheduler.setTimeout !== 'function' ||
+    typeof scheduler.clearTimeout !== 'function'
+  ) {
     throw invalidInput('scheduler', value, 'must have setTimeout and clearTimeout functions');
   }
   return value as Scheduler;

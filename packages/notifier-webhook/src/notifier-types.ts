@@ -150,4 +150,3 @@ export interface NotifierSettings {
   /** Whether the notifier takes outbox events (`events` and `deliver`). */
   events?: boolean;
 }
-

@@ -91,7 +91,11 @@ export async function settleIo(turns = 20): Promise<void> {
 }
 
 /** A promise's state without waiting for it. */
-export function track<T>(promise: Promise<T>): { readonly state: 'pending' | 'resolved' | 'rejected'; readonly error: unknown; promise: Promise<T> } {
+export function track<T>(promise: Promise<T>): {
+  readonly state: 'pending' | 'resolved' | 'rejected';
+  readonly error: unknown;
+  promise: Promise<T>;
+} {
   const tracked = { state: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown, promise };
   promise.then(
     () => {

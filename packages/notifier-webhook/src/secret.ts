@@ -35,8 +35,12 @@ export function parseSecret(field: string, secret: unknown): KeyObject {
 /** Decodes a secret or a non-empty list of secrets (newest first, for rotation). */
 export function parseSecrets(field: string, secrets: unknown): KeyObject[] {
   if (Array.isArray(secrets)) {
-    if (secrets.length === 0) throw new HitlError('invalid_input', `${field} must not be an empty list`, { details: { field, value: 'an array' } });
-    if (secrets.length > 10) throw new HitlError('invalid_input', `${field} has ${secrets.length} secrets; at most 10 are allowed`, { details: { field, value: 'an array' } });
+    if (secrets.length === 0)
+      throw new HitlError('invalid_input', `${field} must not be an empty list`, { details: { field, value: 'an array' } });
+    if (secrets.length > 10)
+      throw new HitlError('invalid_input', `${field} has ${secrets.length} secrets; at most 10 are allowed`, {
+        details: { field, value: 'an array' },
+      });
     return secrets.map((secret: unknown, index) => parseSecret(`${field}[${index}]`, secret));
   }
   return [parseSecret(field, secrets)];

@@ -13,7 +13,10 @@ afterEach(async () => {
 });
 
 async function slackReceiver(status: number, text: string): Promise<Receiver> {
-  const receiver = await startReceiver((_request, response) => response.writeHead(status, { 'content-type': 'text/plain' }).end(text), '/services/T000/B000/s3cr3tT0k3n');
+  const receiver = await startReceiver(
+    (_request, response) => response.writeHead(status, { 'content-type': 'text/plain' }).end(text),
+    '/services/T000/B000/s3cr3tT0k3n',
+  );
   receivers.push(receiver);
   return receiver;
 }
@@ -60,14 +63,22 @@ describe('createSlackNotifier', () => {
           },
         ],
       },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Request ${record.request.id} · policy 'destructive' requires explicit approval for 'delete_user'` }] },
+      {
+        type: 'context',
+        elements: [
+          { type: 'mrkdwn', text: `Request ${record.request.id} · policy 'destructive' requires explicit approval for 'delete_user'` },
+        ],
+      },
     ]);
     expect(receiver.requests[0]!.headers['webhook-signature']).toBeUndefined();
   });
 
   it("escapes the agent's text so it cannot ping a channel or plant a link", () => {
     const record = pendingRecord(Date.now());
-    const message = toSlackMessage({ ...record, request: { ...record.request, description: 'Hi <!channel> see <https://evil.example|docs> & more' } });
+    const message = toSlackMessage({
+      ...record,
+      request: { ...record.request, description: 'Hi <!channel> see <https://evil.example|docs> & more' },
+    });
 
     const description = message.blocks[2] as { text: { text: string } };
     expect(description.text.text).toBe('Hi &lt;!channel&gt; see &lt;https://evil.example|docs&gt; &amp; more');
@@ -105,7 +116,9 @@ describe('createSlackNotifier', () => {
     const record = pendingRecord(Date.now());
     const message = toSlackMessage(record, { dashboardUrl: ({ request }) => `https://agents.example.com/r/${request.id}` });
     expect(JSON.stringify(message)).toContain(`"url":"https://agents.example.com/r/${record.request.id}"`);
-    expect(() => toSlackMessage(record, { dashboardUrl: () => 'javascript:alert(1)' })).toThrow(/dashboardUrl\(record\) 'javascript:alert\(1\)' must return an http\(s\) URL/);
+    expect(() => toSlackMessage(record, { dashboardUrl: () => 'javascript:alert(1)' })).toThrow(
+      /dashboardUrl\(record\) 'javascript:alert\(1\)' must return an http\(s\) URL/,
+    );
   });
 
   it('names the webhook in failures without its secret path', async () => {
@@ -126,9 +139,21 @@ describe('createSlackNotifier', () => {
   it('refuses options that belong to createWebhookNotifier and a bad dashboardUrl', () => {
     const cases: Array<[unknown, RegExp, string]> = [
       [{ webhookUrl: 'https://hooks.slack.com/services/x', secret: 'whsec_x' }, /secret is not an option of createSlackNotifier/, 'secret'],
-      [{ webhookUrl: 'https://hooks.slack.com/services/x', url: 'https://example.com' }, /url is not an option of createSlackNotifier/, 'url'],
-      [{ webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'not a url' }, /dashboardUrl 'not a url' is not a valid absolute URL/, 'dashboardUrl'],
-      [{ webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'ftp://example.com' }, /dashboardUrl must use http: or https:/, 'dashboardUrl'],
+      [
+        { webhookUrl: 'https://hooks.slack.com/services/x', url: 'https://example.com' },
+        /url is not an option of createSlackNotifier/,
+        'url',
+      ],
+      [
+        { webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'not a url' },
+        /dashboardUrl 'not a url' is not a valid absolute URL/,
+        'dashboardUrl',
+      ],
+      [
+        { webhookUrl: 'https://hooks.slack.com/services/x', dashboardUrl: 'ftp://example.com' },
+        /dashboardUrl must use http: or https:/,
+        'dashboardUrl',
+      ],
       [{}, /webhookUrl undefined must be a string or a URL/, 'webhookUrl'],
     ];
     for (const [options, message, field] of cases) {

@@ -140,7 +140,9 @@ function buildMessage(record: ApprovalRecord, linkOf: ((record: ApprovalRecord) 
     }
     blocks.push({
       type: 'actions',
-      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Review' }, url: cut(link, 3_000), style: 'primary', action_id: 'hitl-review' }],
+      elements: [
+        { type: 'button', text: { type: 'plain_text', text: 'Review' }, url: cut(link, 3_000), style: 'primary', action_id: 'hitl-review' },
+      ],
     });
   }
   blocks.push({
@@ -180,9 +182,13 @@ export function createSlackNotifier(options: SlackNotifierOptions): WebhookNotif
   const { webhookUrl, dashboardUrl, ...rest } = options;
   for (const field of ['url', 'secret', 'body'] as const) {
     if ((rest as Record<string, unknown>)[field] !== undefined) {
-      throw new HitlError('invalid_input', `${field} is not an option of createSlackNotifier; use createWebhookNotifier for a custom ${field}`, {
-        details: { field },
-      });
+      throw new HitlError(
+        'invalid_input',
+        `${field} is not an option of createSlackNotifier; use createWebhookNotifier for a custom ${field}`,
+        {
+          details: { field },
+        },
+      );
     }
   }
   const linkOf = parseDashboardUrl(dashboardUrl);

@@ -44,7 +44,9 @@ describe('verifyWebhook', () => {
   it('verifies the Standard Webhooks known-answer vector', () => {
     const headers = { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature };
 
-    expect(`v1,${computeSignature(parseSecret('secret', VECTOR.secret), VECTOR.id, String(VECTOR.timestamp), VECTOR.payload)}`).toBe(VECTOR.signature);
+    expect(`v1,${computeSignature(parseSecret('secret', VECTOR.secret), VECTOR.id, String(VECTOR.timestamp), VECTOR.payload)}`).toBe(
+      VECTOR.signature,
+    );
     expect(verifyWebhook({ secret: VECTOR.secret, headers, rawBody: VECTOR.payload, now: () => VECTOR_NOW })).toEqual({ test: 2432232314 });
     expect(new Webhook(VECTOR.secret).sign(VECTOR.id, new Date(VECTOR_NOW), VECTOR.payload)).toBe(VECTOR.signature);
   });
@@ -127,7 +129,9 @@ describe('verifyWebhook', () => {
     );
     expect(failure({ ...base, headers: { ...headers, 'webhook-signature': signatureOnly } }).message).toMatch(/has no v1 signature/);
     expect(failure({ ...base, headers: { ...headers, 'webhook-id': 'msg.1' } }).message).toMatch(/webhook-id header 'msg.1' contains '.'/);
-    expect(failure({ ...base, headers: { ...headers, 'Webhook-Id': VECTOR.id } }).message).toMatch(/the webhook-id header is given 2 times/);
+    expect(failure({ ...base, headers: { ...headers, 'Webhook-Id': VECTOR.id } }).message).toMatch(
+      /the webhook-id header is given 2 times/,
+    );
     expect(failure({ ...base, headers: { ...headers, 'webhook-id': [VECTOR.id, 'msg_2'] } }).message).toMatch(/given 2 times/);
     expect(failure({ ...base, headers: { ...headers, 'webhook-signature': 'v1,short' } }).message).toMatch(
       /no v1 signature matches \(1 tried against 1 secret\)/,
@@ -164,7 +168,8 @@ describe('verifyWebhook', () => {
   it('accepts a valid signature among several webhook-signature headers, however the receiver got them', () => {
     const base = { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp) };
     const other = 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-    const verify = (headers: VerifyWebhookOptions['headers']) => verifyWebhook({ secret: VECTOR.secret, headers, rawBody: VECTOR.payload, now: () => VECTOR_NOW });
+    const verify = (headers: VerifyWebhookOptions['headers']) =>
+      verifyWebhook({ secret: VECTOR.secret, headers, rawBody: VECTOR.payload, now: () => VECTOR_NOW });
 
     // Fetch Headers joins a repeated header with ", ": the valid one first, then last.
     const first = new Headers(base);
@@ -185,7 +190,9 @@ describe('verifyWebhook', () => {
     forged.append('webhook-signature', other.replace('AAAA', 'BBBB'));
     expect(() => verify(forged)).toThrow(/no v1 signature matches \(2 tried/);
     // A repeated webhook-id stays refused: which one was signed is ambiguous.
-    expect(() => verify({ ...base, 'webhook-id': [VECTOR.id, 'msg_other'], 'webhook-signature': VECTOR.signature })).toThrow(/webhook-id header is given 2 times/);
+    expect(() => verify({ ...base, 'webhook-id': [VECTOR.id, 'msg_other'], 'webhook-signature': VECTOR.signature })).toThrow(
+      /webhook-id header is given 2 times/,
+    );
   });
 
   it('checks with the standardwebhooks package both ways', () => {
@@ -272,78 +279,73 @@ describe('verifyWebhook properties', () => {
 
   const attack: fc.Arbitrary<Attack> = fc.oneof(
     fc.constant<Attack>((genuine) => ({ headers: asHeaders(genuine), rawBody: genuine.body })),
-    fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 }), fc.constantFrom('id', 'timestamp', 'body', 'signature')).map(
-      ([index, bit, part]): Attack =>
-        (genuine) => {
-          const changed = { ...genuine, [part]: flip(genuine[part as keyof Message], index, bit) };
-          return { headers: asHeaders(changed), rawBody: changed.body };
-        },
-    ),
-    fc.tuple(idArbitrary, fc.integer({ min: -300, max: 300 }), bodyArbitrary).map(
-      ([id, offset, body]): Attack =>
-        (genuine) => ({
-          headers: asHeaders({ ...genuine, id, timestamp: String(NOW_SEC + offset) }),
-          rawBody: body,
-        }),
-    ),
-    base64Signature.map(
-      (signature): Attack =>
-        (genuine) => ({ headers: asHeaders({ ...genuine, signature: `v1,${signature}` }), rawBody: genuine.body }),
-    ),
-    fc.constantFrom('v1a', 'v2', 'V1', 'v1 ', '').map(
-      (version): Attack =>
-        (genuine) => ({ headers: asHeaders({ ...genuine, signature: `${version},${genuine.signature.slice(3)}` }), rawBody: genuine.body }),
-    ),
-    fc.tuple(secretArbitrary, idArbitrary, bodyArbitrary).map(
-      ([otherSecret, id, body]): Attack =>
-        () => ({ headers: signed(otherSecret, id, NOW_SEC, body), rawBody: body }),
-    ),
-    fc.tuple(bodyArbitrary, fc.integer({ min: -300, max: 300 })).map(
-      ([body, offset]): Attack =>
-        (genuine, secret) => {
-          // Replay the genuine signature on other content with a fresh timestamp.
-          const replayed = signed(secret, genuine.id, Number(genuine.timestamp), genuine.body);
-          return { headers: { ...replayed, 'webhook-timestamp': String(NOW_SEC + offset) }, rawBody: body };
-        },
-    ),
-    fc.array(base64Signature, { maxLength: 4 }).map(
-      (junk): Attack =>
-        (genuine) => ({
-          headers: asHeaders({ ...genuine, signature: [...junk.map((signature) => `v1,${signature}`), genuine.signature].join(' ') }),
-          rawBody: genuine.body,
-        }),
-    ),
+    fc
+      .tuple(fc.nat(), fc.integer({ min: 0, max: 7 }), fc.constantFrom('id', 'timestamp', 'body', 'signature'))
+      .map(([index, bit, part]): Attack => (genuine) => {
+        const changed = { ...genuine, [part]: flip(genuine[part as keyof Message], index, bit) };
+        return { headers: asHeaders(changed), rawBody: changed.body };
+      }),
+    fc.tuple(idArbitrary, fc.integer({ min: -300, max: 300 }), bodyArbitrary).map(([id, offset, body]): Attack => (genuine) => ({
+      headers: asHeaders({ ...genuine, id, timestamp: String(NOW_SEC + offset) }),
+      rawBody: body,
+    })),
+    base64Signature.map((signature): Attack => (genuine) => ({
+      headers: asHeaders({ ...genuine, signature: `v1,${signature}` }),
+      rawBody: genuine.body,
+    })),
+    fc
+      .constantFrom('v1a', 'v2', 'V1', 'v1 ', '')
+      .map((version): Attack => (genuine) => ({
+        headers: asHeaders({ ...genuine, signature: `${version},${genuine.signature.slice(3)}` }),
+        rawBody: genuine.body,
+      })),
+    fc
+      .tuple(secretArbitrary, idArbitrary, bodyArbitrary)
+      .map(([otherSecret, id, body]): Attack => () => ({ headers: signed(otherSecret, id, NOW_SEC, body), rawBody: body })),
+    fc.tuple(bodyArbitrary, fc.integer({ min: -300, max: 300 })).map(([body, offset]): Attack => (genuine, secret) => {
+      // Replay the genuine signature on other content with a fresh timestamp.
+      const replayed = signed(secret, genuine.id, Number(genuine.timestamp), genuine.body);
+      return { headers: { ...replayed, 'webhook-timestamp': String(NOW_SEC + offset) }, rawBody: body };
+    }),
+    fc.array(base64Signature, { maxLength: 4 }).map((junk): Attack => (genuine) => ({
+      headers: asHeaders({ ...genuine, signature: [...junk.map((signature) => `v1,${signature}`), genuine.signature].join(' ') }),
+      rawBody: genuine.body,
+    })),
     fc.constant<Attack>((genuine) => ({ headers: new Headers(asHeaders(genuine)), rawBody: Buffer.from(genuine.body) })),
     fc
       .tuple(fc.dictionary(fc.string({ maxLength: 20 }), fc.anything({ maxDepth: 1 }), { maxKeys: 5 }), fc.anything({ maxDepth: 1 }))
-      .map(
-        ([headers, rawBody]): Attack =>
-          (genuine) => ({ headers: { ...asHeaders(genuine), ...headers }, rawBody }),
-      ),
+      .map(([headers, rawBody]): Attack => (genuine) => ({ headers: { ...asHeaders(genuine), ...headers }, rawBody })),
   );
 
   it('accepts nothing but the genuine message, and throws nothing but HitlError (10,000 runs)', () => {
     let accepted = 0;
     fc.assert(
-      fc.property(secretArbitrary, idArbitrary, fc.integer({ min: -299, max: 299 }), bodyArbitrary, attack, (secret, id, offset, body, attacker) => {
-        const timestamp = String(NOW_SEC + offset);
-        const genuine: Message = { id, timestamp, body, signature: signed(secret, id, Number(timestamp), body)['webhook-signature']! };
-        const { headers, rawBody } = attacker(genuine, secret);
-        let payload: unknown;
-        try {
-          payload = verifyWebhook({ secret, headers: headers as Record<string, string>, rawBody: rawBody as string, now: () => NOW_MS });
-        } catch (error) {
-          expect(HitlError.is(error), String(error)).toBe(true);
-          expect(['forbidden', 'invalid_input']).toContain((error as HitlError).code);
-          return;
-        }
-        accepted += 1;
-        const read = (name: string) => (headers instanceof Headers ? headers.get(name) : (headers as Record<string, unknown>)[name]);
-        expect(read('webhook-id')).toBe(genuine.id);
-        expect(read('webhook-timestamp')).toBe(genuine.timestamp);
-        expect(Buffer.from(rawBody as string | Uint8Array).equals(Buffer.from(genuine.body))).toBe(true);
-        expect(payload).toEqual(JSON.parse(genuine.body));
-      }),
+      fc.property(
+        secretArbitrary,
+        idArbitrary,
+        fc.integer({ min: -299, max: 299 }),
+        bodyArbitrary,
+        attack,
+        (secret, id, offset, body, attacker) => {
+          const timestamp = String(NOW_SEC + offset);
+          const genuine: Message = { id, timestamp, body, signature: signed(secret, id, Number(timestamp), body)['webhook-signature']! };
+          const { headers, rawBody } = attacker(genuine, secret);
+          let payload: unknown;
+          try {
+            payload = verifyWebhook({ secret, headers: headers as Record<string, string>, rawBody: rawBody as string, now: () => NOW_MS });
+          } catch (error) {
+            expect(HitlError.is(error), String(error)).toBe(true);
+            expect(['forbidden', 'invalid_input']).toContain((error as HitlError).code);
+            return;
+          }
+          accepted += 1;
+          const read = (name: string) => (headers instanceof Headers ? headers.get(name) : (headers as Record<string, unknown>)[name]);
+          expect(read('webhook-id')).toBe(genuine.id);
+          expect(read('webhook-timestamp')).toBe(genuine.timestamp);
+          expect(Buffer.from(rawBody as string | Uint8Array).equals(Buffer.from(genuine.body))).toBe(true);
+          expect(payload).toEqual(JSON.parse(genuine.body));
+        },
+      ),
       { numRuns: 10_000 },
     );
     // The genuine message and its harmless variants were generated too, and accepted.
@@ -354,7 +356,13 @@ describe('verifyWebhook properties', () => {
     fc.assert(
       fc.property(
         fc.oneof(secretArbitrary, fc.anything({ maxDepth: 1 }), fc.array(fc.oneof(secretArbitrary, fc.string()), { maxLength: 3 })),
-        fc.oneof(fc.anything({ maxDepth: 2 }), fc.dictionary(fc.constantFrom('webhook-id', 'Webhook-Timestamp', 'webhook-signature', 'x'), fc.oneof(fc.string(), fc.array(fc.string()), fc.anything()))),
+        fc.oneof(
+          fc.anything({ maxDepth: 2 }),
+          fc.dictionary(
+            fc.constantFrom('webhook-id', 'Webhook-Timestamp', 'webhook-signature', 'x'),
+            fc.oneof(fc.string(), fc.array(fc.string()), fc.anything()),
+          ),
+        ),
         fc.oneof(fc.string(), fc.uint8Array(), fc.anything({ maxDepth: 1 })),
         fc.oneof(fc.constant(undefined), fc.anything({ maxDepth: 0 })),
         (secret, headers, rawBody, toleranceSec) => {

@@ -19,8 +19,7 @@ import { functionOption } from './validation.js';
  * ```
  */
 export type WebhookHeaders =
-  | { get(name: string): string | null | undefined }
-  | Readonly<Record<string, string | readonly string[] | undefined>>;
+  { get(name: string): string | null | undefined } | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
  * Options of {@link verifyWebhook}. Give `secret` (one `whsec_...` string or a list) or `secrets`
@@ -135,7 +134,9 @@ function secretKeys(options: VerifyWebhookOptions): KeyObject[] {
     if (!Array.isArray(secrets)) throw invalidInput('secrets', secrets, 'must be a list of whsec_ secrets');
     return parseSecrets('secrets', secrets);
   }
-  throw new HitlError('invalid_input', 'secret (or secrets) is required to verify a webhook', { details: { field: 'secret', value: 'undefined' } });
+  throw new HitlError('invalid_input', 'secret (or secrets) is required to verify a webhook', {
+    details: { field: 'secret', value: 'undefined' },
+  });
 }
 
 function sameText(candidate: string, expected: Buffer): boolean {
@@ -232,7 +233,10 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
     else otherVersions.add(version.length > 16 ? `${version.slice(0, 13)}...` : version);
   }
   if (candidates.length === 0) {
-    const seen = [...otherVersions].slice(0, 5).map((version) => `'${version}'`).join(', ');
+    const seen = [...otherVersions]
+      .slice(0, 5)
+      .map((version) => `'${version}'`)
+      .join(', ');
     throw refuse(`the webhook-signature header has no v1 signature (only ${seen || 'nothing'})`);
   }
   let matched = false;
@@ -250,7 +254,10 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions): T {
   try {
     text = typeof body === 'string' ? body : utf8.decode(body);
   } catch (error) {
-    throw new HitlError('invalid_input', 'rawBody is correctly signed but is not UTF-8 text', { cause: error, details: { field: 'rawBody' } });
+    throw new HitlError('invalid_input', 'rawBody is correctly signed but is not UTF-8 text', {
+      cause: error,
+      details: { field: 'rawBody' },
+    });
   }
   try {
     return JSON.parse(text) as T;

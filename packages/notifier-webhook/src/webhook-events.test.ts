@@ -1,7 +1,14 @@
 import { createManager, HitlError, type Manager } from '@hitl/core';
 import { createManualClock, type ManualClock } from '@hitl/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebhookNotifier, generateWebhookSecret, verifyWebhook, webhookIdOf, type WebhookEvent, type WebhookNotifierOptions } from './index.js';
+import {
+  createWebhookNotifier,
+  generateWebhookSecret,
+  verifyWebhook,
+  webhookIdOf,
+  type WebhookEvent,
+  type WebhookNotifierOptions,
+} from './index.js';
 import { createMemoryLogger, startReceiver, until, type Answer, type Receiver } from './receiver.test-helper.js';
 
 let receiver: Receiver | undefined;
@@ -18,7 +25,14 @@ const request = { toolName: 'delete_user', input: { user_id: '12345' }, riskLeve
 
 async function setUp(answer: Answer, options: Partial<WebhookNotifierOptions> = {}, clock: ManualClock = createManualClock(Date.now())) {
   receiver = await startReceiver(answer);
-  const webhook = createWebhookNotifier({ url: receiver.url, secret, now: clock.now, logger: createMemoryLogger(), events: ['request.created', 'request.decided'], ...options });
+  const webhook = createWebhookNotifier({
+    url: receiver.url,
+    secret,
+    now: clock.now,
+    logger: createMemoryLogger(),
+    events: ['request.created', 'request.decided'],
+    ...options,
+  });
   manager = createManager({
     timeoutMs: 600_000,
     notifiers: [webhook],
@@ -46,9 +60,17 @@ describe('webhook events through the outbox', () => {
     await until(() => receiver.requests.length === 2, 'the decided event');
     const seen = events(receiver, clock.now);
     expect(seen.map(({ event }) => event.type)).toEqual(['request.created', 'request.decided']);
-    expect(seen[1]?.event.data).toMatchObject({ id: record.request.id, status: 'approved', response: { decision: 'approve', respondedBy: 'alice' } });
-    expect(seen.map(({ id }) => id)).toEqual([webhookIdOf(`${record.request.id}:request.created:webhook`), webhookIdOf(`${record.request.id}:request.decided:webhook`)]);
-    for (let turn = 0; turn < 100 && (await manager.listDeliveries({ state: 'done' })).items.length < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(seen[1]?.event.data).toMatchObject({
+      id: record.request.id,
+      status: 'approved',
+      response: { decision: 'approve', respondedBy: 'alice' },
+    });
+    expect(seen.map(({ id }) => id)).toEqual([
+      webhookIdOf(`${record.request.id}:request.created:webhook`),
+      webhookIdOf(`${record.request.id}:request.decided:webhook`),
+    ]);
+    for (let turn = 0; turn < 100 && (await manager.listDeliveries({ state: 'done' })).items.length < 2; turn++)
+      await new Promise((resolve) => setImmediate(resolve));
     const done = await manager.listDeliveries({ state: 'done', requestId: record.request.id });
     expect(done.items.map((job) => job.topic).sort()).toEqual(['request.created', 'request.decided']);
   });

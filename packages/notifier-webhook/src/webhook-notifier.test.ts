@@ -79,7 +79,12 @@ async function rejection(promise: Promise<unknown>): Promise<HitlError> {
 describe('delivery and retries', () => {
   it('retries 500, 500 and delivers once on attempt 3 with a stable webhook-id and a fresh timestamp and signature each time', async () => {
     const hook = await receiver(sequence(status(500), status(500), status(200)));
-    const webhook = notifier({ url: hook.url, secret: SECRET, retry: { attempts: 5, baseDelayMs: 2_000, maxDelayMs: 30_000 }, random: () => 0.5 });
+    const webhook = notifier({
+      url: hook.url,
+      secret: SECRET,
+      retry: { attempts: 5, baseDelayMs: 2_000, maxDelayMs: 30_000 },
+      random: () => 0.5,
+    });
     const record = pendingRecord(clock.now());
 
     const delivery = track(webhook.notify(record, { signal: new AbortController().signal }));
@@ -150,9 +155,7 @@ describe('delivery and retries', () => {
 
   it('honours a Retry-After HTTP date and caps any Retry-After at maxDelayMs', async () => {
     const retryAt = new Date(Math.floor(clock.now() / 1000) * 1000 + 3_000).toUTCString();
-    const hook = await receiver(
-      sequence(status(503, { 'retry-after': retryAt }), status(503, { 'retry-after': '3600' }), status(204)),
-    );
+    const hook = await receiver(sequence(status(503, { 'retry-after': retryAt }), status(503, { 'retry-after': '3600' }), status(204)));
     const logger = createMemoryLogger();
     const webhook = notifier({ url: hook.url, logger, random: () => 0, retry: { maxDelayMs: 5_000 } });
 
@@ -256,9 +259,13 @@ describe('delivery and retries', () => {
     const hook = await receiver(status(503));
     const webhook = notifier({ url: hook.url, retry: { baseDelayMs: 2_000 }, random: () => 1 });
 
-    const error = await rejection(webhook.notify(pendingRecord(clock.now(), { expiresInMs: 1_500 }), { signal: new AbortController().signal }));
+    const error = await rejection(
+      webhook.notify(pendingRecord(clock.now(), { expiresInMs: 1_500 }), { signal: new AbortController().signal }),
+    );
 
-    expect(error.message).toContain('failed after 1 attempt: answered 503 Service Unavailable; the request expires before the next attempt');
+    expect(error.message).toContain(
+      'failed after 1 attempt: answered 503 Service Unavailable; the request expires before the next attempt',
+    );
     expect(hook.requests).toHaveLength(1);
   });
 });
@@ -287,7 +294,10 @@ describe('410 Gone', () => {
     expect(hook.requests).toHaveLength(2);
     expect(webhook.stats().disabled).toBe(true);
     expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([
-      { level: 'warn', message: `webhook notifier 'webhook': ${hook.url} answered 410 Gone; the endpoint is disabled and nothing more is sent to it` },
+      {
+        level: 'warn',
+        message: `webhook notifier 'webhook': ${hook.url} answered 410 Gone; the endpoint is disabled and nothing more is sent to it`,
+      },
     ]);
   });
 });
@@ -316,7 +326,9 @@ describe('the queue', () => {
     expect(deliveries.filter((delivery) => delivery.state === 'pending')).toHaveLength(5);
     for (const delivery of rejected) {
       expect(HitlError.is(delivery.error, 'notify_failed')).toBe(true);
-      expect((delivery.error as HitlError).message).toMatch(/request 'request-\d+' to .* was dropped (after \d attempts?|before its first attempt): the queue is full \(maxQueue 5\)/);
+      expect((delivery.error as HitlError).message).toMatch(
+        /request 'request-\d+' to .* was dropped (after \d attempts?|before its first attempt): the queue is full \(maxQueue 5\)/,
+      );
     }
     // Only waiting deliveries were dropped: every request that reached the receiver got its answer.
     expect(await Promise.all(hook.requests.map((request) => request.aborted))).not.toContain(true);
@@ -371,7 +383,9 @@ describe('the queue', () => {
     expect(accepted).toBe(concurrency);
     expect(open).toBe(concurrency);
     const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
-    console.info(`webhook burst: 20000 notifications, ${accepted} sockets accepted, at most ${largestOpen} open, heap +${heapGrowthMb.toFixed(1)} MB`);
+    console.info(
+      `webhook burst: 20000 notifications, ${accepted} sockets accepted, at most ${largestOpen} open, heap +${heapGrowthMb.toFixed(1)} MB`,
+    );
     // Bounded by maxQueue, not by the burst: 1,000 held deliveries and garbage not yet collected.
     expect(heapGrowthMb).toBeLessThan(150);
   });
@@ -381,7 +395,9 @@ describe('the queue', () => {
     const webhook = notifier({ url: hook.url, concurrency: 2 });
     const signal = new AbortController().signal;
 
-    const deliveries = [0, 1, 2, 3].map((index) => track(webhook.notify(pendingRecord(clock.now(), { id: `request-${index}` }), { signal })));
+    const deliveries = [0, 1, 2, 3].map((index) =>
+      track(webhook.notify(pendingRecord(clock.now(), { id: `request-${index}` }), { signal })),
+    );
     await until(() => hook.requests.length === 2, 'two requests');
     await settleIo();
     expect(hook.requests).toHaveLength(2);
@@ -432,7 +448,9 @@ describe('close', () => {
     const closing = track(webhook.close({ deadlineMs: 5_000 }));
     await settleIo();
     expect(closing.state).toBe('pending');
-    await expect(webhook.notify(pendingRecord(clock.now(), { id: 'late' }), { signal })).rejects.toThrow(/was not sent: the notifier is closed/);
+    await expect(webhook.notify(pendingRecord(clock.now(), { id: 'late' }), { signal })).rejects.toThrow(
+      /was not sent: the notifier is closed/,
+    );
     hook.hanging.get(0)!.writeHead(204).end();
 
     await expect(closing.promise).resolves.toEqual({ abandoned: 0 });
@@ -520,7 +538,9 @@ describe('request content', () => {
     const empty = notifier({ url: hook.url, body: () => undefined });
     const asynchronous = notifier({ url: hook.url, body: async () => ({}) });
 
-    await expect(throwing.notify(pendingRecord(clock.now()), { signal })).rejects.toThrow(/body\(record\) failed: no template for delete_user/);
+    await expect(throwing.notify(pendingRecord(clock.now()), { signal })).rejects.toThrow(
+      /body\(record\) failed: no template for delete_user/,
+    );
     await expect(empty.notify(pendingRecord(clock.now()), { signal })).rejects.toThrow(/returned undefined, which has no JSON form/);
     await expect(asynchronous.notify(pendingRecord(clock.now()), { signal })).rejects.toThrow(/returned a Promise/);
     expect(hook.requests).toHaveLength(0);
@@ -538,12 +558,16 @@ describe('request content', () => {
     expect(entries).toHaveLength(2);
     expect(entries.every((entry) => entry.startsWith('v1,'))).toBe(true);
     for (const secret of [newSecret, SECRET]) {
-      expect(verifyWebhook({ secret, headers: request!.headers, rawBody: request!.body, now: clock.now })).toMatchObject({ toolName: 'delete_user' });
-      expect(new Webhook(secret).verify(request!.body.toString('utf8'), request!.headers as Record<string, string>)).toMatchObject({ toolName: 'delete_user' });
+      expect(verifyWebhook({ secret, headers: request!.headers, rawBody: request!.body, now: clock.now })).toMatchObject({
+        toolName: 'delete_user',
+      });
+      expect(new Webhook(secret).verify(request!.body.toString('utf8'), request!.headers as Record<string, string>)).toMatchObject({
+        toolName: 'delete_user',
+      });
     }
-    expect(() => verifyWebhook({ secret: generateWebhookSecret(), headers: request!.headers, rawBody: request!.body, now: clock.now })).toThrow(
-      /no v1 signature matches/,
-    );
+    expect(() =>
+      verifyWebhook({ secret: generateWebhookSecret(), headers: request!.headers, rawBody: request!.body, now: clock.now }),
+    ).toThrow(/no v1 signature matches/);
   });
 });
 
@@ -554,7 +578,11 @@ describe('options', () => {
     ['a relative url', { url: '/hooks' }, /url '\/hooks' is not a valid absolute URL/],
     ['an ftp url', { url: 'ftp://example.com/x' }, /url must use http: or https:, not 'ftp:'/],
     ['credentials in the url', { url: 'https://user:pw@example.com/x' }, /url must not hold credentials/],
-    ['a secret without prefix', { url: 'https://example.com', secret: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, /secret must start with 'whsec_'/],
+    [
+      'a secret without prefix',
+      { url: 'https://example.com', secret: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      /secret must start with 'whsec_'/,
+    ],
     ['a short secret', { url: 'https://example.com', secret: 'whsec_c2hvcnQ=' }, /secret decodes to 5 bytes/],
     ['a secret that is not base64', { url: 'https://example.com', secret: 'whsec_not base64!' }, /secret is not valid base64/],
     ['an empty rotation', { url: 'https://example.com', secret: [] }, /secret must not be an empty list/],
@@ -562,7 +590,11 @@ describe('options', () => {
     ['attempts 0', { url: 'https://example.com', retry: { attempts: 0 } }, /retry.attempts 0 must be an integer from 1 to 100/],
     ['a negative baseDelayMs', { url: 'https://example.com', retry: { baseDelayMs: -1 } }, /retry.baseDelayMs -1 must be a number of ms/],
     ['maxQueue 0', { url: 'https://example.com', maxQueue: 0 }, /maxQueue 0 must be an integer from 1/],
-    ['a reserved header', { url: 'https://example.com', headers: { 'Webhook-Signature': 'v1,x' } }, /headers.Webhook-Signature is reserved/],
+    [
+      'a reserved header',
+      { url: 'https://example.com', headers: { 'Webhook-Signature': 'v1,x' } },
+      /headers.Webhook-Signature is reserved/,
+    ],
     ['a header that is not a string', { url: 'https://example.com', headers: { 'x-n': 1 } }, /headers.x-n 1 must be a string/],
     ['a body that is not a function', { url: 'https://example.com', body: {} }, /body a object must be a function/],
     ['an empty name', { url: 'https://example.com', name: ' ' }, /name ' ' must be a non-empty string/],
@@ -583,7 +615,9 @@ describe('options', () => {
 
   it('never shows the secret in its error messages', () => {
     const secret = 'whsec_c2hvcnQ=';
-    expect(() => createWebhookNotifier({ url: 'https://example.com', secret })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('c2hvcnQ') }));
+    expect(() => createWebhookNotifier({ url: 'https://example.com', secret })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('c2hvcnQ') }),
+    );
   });
 
   it('rejects a notify call without a record', async () => {

@@ -44,20 +44,7 @@ function plural(count: number, word: string): string {
 /** The machinery shared by every notifier of this package. Not exported from the package entry. */
 export function createNotifier(options: WebhookNotifierOptions, settings: NotifierSettings): WebhookNotifier {
   const parsed = parseNotifierOptions(options, settings);
-  const {
-    label,
-    name,
-    attempts,
-    baseDelayMs,
-    maxDelayMs,
-    buildBody,
-    maxQueue,
-    concurrency,
-    logger,
-    random,
-    now,
-    scheduler,
-  } = parsed;
+  const { label, name, attempts, baseDelayMs, maxDelayMs, buildBody, maxQueue, concurrency, logger, random, now, scheduler } = parsed;
   const attemptOnce = createAttempt(parsed);
   const slots = createDeliverySlots(concurrency);
 
@@ -72,10 +59,13 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
   let overflowing = false;
 
   const failure = (requestId: string, message: string, cause?: unknown) =>
-    new HitlError('notify_failed', `webhook notification for request '${requestId}' to ${label} ${message}`, cause === undefined ? undefined : { cause });
+    new HitlError(
+      'notify_failed',
+      `webhook notification for request '${requestId}' to ${label} ${message}`,
+      cause === undefined ? undefined : { cause },
+    );
 
-  const disabledFailure = (requestId: string) =>
-    failure(requestId, 'was not sent: the endpoint answered 410 Gone earlier and is disabled');
+  const disabledFailure = (requestId: string) => failure(requestId, 'was not sent: the endpoint answered 410 Gone earlier and is disabled');
 
   const settle = (delivery: Delivery, error?: HitlError) => {
     if (delivery.settled) return;
@@ -144,7 +134,9 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
       if (delivery.expiresAtMs !== undefined && now() + delayMs >= delivery.expiresAtMs) {
         throw failure(delivery.requestId, `failed after ${tried}: ${outcome.reason}; the request expires before the next attempt`, cause);
       }
-      logger.debug?.(`webhook notifier '${name}': attempt ${number} of ${attempts} for request '${delivery.requestId}' to ${label} ${outcome.reason}; retrying in ${delayMs} ms`);
+      logger.debug?.(
+        `webhook notifier '${name}': attempt ${number} of ${attempts} for request '${delivery.requestId}' to ${label} ${outcome.reason}; retrying in ${delayMs} ms`,
+      );
       retrying += 1;
       try {
         await abortableSleep(scheduler, delayMs, signal);
@@ -164,7 +156,10 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
   };
 
   const watch = createSignalWatch<Delivery>((member, signal) =>
-    abandon(member, failure(member.requestId, `stopped after ${plural(member.attempts, 'attempt')}: the signal was aborted`, signal.reason)),
+    abandon(
+      member,
+      failure(member.requestId, `stopped after ${plural(member.attempts, 'attempt')}: the signal was aborted`, signal.reason),
+    ),
   );
 
   const notify = (record: ApprovalRecord, context?: { signal?: AbortSignal }): Promise<void> => {
@@ -208,10 +203,19 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
       if (oldestWaiting === undefined) {
         failed += 1;
         return Promise.reject(
-          failure(requestId, `was dropped before its first attempt: the queue is full (maxQueue ${maxQueue}) and every delivery in it is being sent`),
+          failure(
+            requestId,
+            `was dropped before its first attempt: the queue is full (maxQueue ${maxQueue}) and every delivery in it is being sent`,
+          ),
         );
       }
-      abandon(oldestWaiting, failure(oldestWaiting.requestId, `was dropped after ${plural(oldestWaiting.attempts, 'attempt')}: the queue is full (maxQueue ${maxQueue})`));
+      abandon(
+        oldestWaiting,
+        failure(
+          oldestWaiting.requestId,
+          `was dropped after ${plural(oldestWaiting.attempts, 'attempt')}: the queue is full (maxQueue ${maxQueue})`,
+        ),
+      );
     } else {
       overflowing = false;
     }
@@ -240,10 +244,7 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
       run(delivery).then(
         () => settle(delivery),
         (error: unknown) =>
-          settle(
-            delivery,
-            HitlError.is(error, 'notify_failed') ? error : failure(requestId, `failed: ${errorMessage(error)}`, error),
-          ),
+          settle(delivery, HitlError.is(error, 'notify_failed') ? error : failure(requestId, `failed: ${errorMessage(error)}`, error)),
       );
     });
   };
@@ -288,7 +289,10 @@ export function createNotifier(options: WebhookNotifierOptions, settings: Notifi
       let abandoned = 0;
       for (const delivery of [...live]) {
         abandoned += 1;
-        abandon(delivery, failure(delivery.requestId, `was abandoned after ${plural(delivery.attempts, 'attempt')}: the notifier closed first`));
+        abandon(
+          delivery,
+          failure(delivery.requestId, `was abandoned after ${plural(delivery.attempts, 'attempt')}: the notifier closed first`),
+        );
       }
       return { abandoned };
     },

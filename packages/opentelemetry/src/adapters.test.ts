@@ -23,7 +23,10 @@ function setup() {
   const telemetry = createTelemetry();
   const testManager = createTestManager({ timeoutMs: 60_000 });
   testManager.manager.addPolicy({ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true });
-  const uninstrument = instrumentManager(testManager.manager, { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider });
+  const uninstrument = instrumentManager(testManager.manager, {
+    tracerProvider: telemetry.tracerProvider,
+    meterProvider: telemetry.meterProvider,
+  });
   cleanups.push(() => testManager.manager.close(), uninstrument);
   return { ...testManager, telemetry };
 }
@@ -87,7 +90,11 @@ describe('the approval span in framework runs', () => {
         }),
     });
     const deleteBody = vi.fn(async ({ user_id }: { user_id: string }) => `Deleted user ${user_id}.`);
-    const deleteUser = langchainTool(deleteBody, { name: 'delete_user', description: 'Delete a user', schema: z.object({ user_id: z.string() }) });
+    const deleteUser = langchainTool(deleteBody, {
+      name: 'delete_user',
+      description: 'Delete a user',
+      schema: z.object({ user_id: z.string() }),
+    });
     const agent = createAgent({
       model: new FakeToolCallingModel({ toolCalls: [[{ name: 'delete_user', args: { user_id: '42' }, id: 'call-delete' }], []] }),
       tools: [deleteUser],

@@ -14,16 +14,29 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function setup(options: Omit<InstrumentManagerOptions, 'tracerProvider' | 'meterProvider'> = {}, notifiers: Notifier[] = [], shadowPolicies?: ApprovalPolicy[]) {
+function setup(
+  options: Omit<InstrumentManagerOptions, 'tracerProvider' | 'meterProvider'> = {},
+  notifiers: Notifier[] = [],
+  shadowPolicies?: ApprovalPolicy[],
+) {
   const telemetry = createTelemetry();
   // A failing notifier is logged by the manager; the test reads the metric instead.
   const quiet = { warn() {}, error() {} };
-  const testManager = createTestManager({ timeoutMs: 60_000, notifiers, ...(notifiers.length > 0 ? { logger: quiet } : {}), ...(shadowPolicies ? { shadowPolicies } : {}) });
+  const testManager = createTestManager({
+    timeoutMs: 60_000,
+    notifiers,
+    ...(notifiers.length > 0 ? { logger: quiet } : {}),
+    ...(shadowPolicies ? { shadowPolicies } : {}),
+  });
   const { manager } = testManager;
   manager.addPolicy({ name: 'reads', toolPattern: 'get_*', maxRiskLevel: 'read_only' });
   manager.addPolicy({ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true });
   manager.addPolicy({ name: 'forbidden', toolPattern: 'drop_*', deny: true });
-  const uninstrument = instrumentManager(manager, { ...options, tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider });
+  const uninstrument = instrumentManager(manager, {
+    ...options,
+    tracerProvider: telemetry.tracerProvider,
+    meterProvider: telemetry.meterProvider,
+  });
   cleanups.push(() => manager.close(), uninstrument);
   const outer = telemetry.tracerProvider.getTracer('test');
   /** Submits inside an outer span, as an adapter's tool call would. */
@@ -48,7 +61,8 @@ function setup(options: Omit<InstrumentManagerOptions, 'tracerProvider' | 'meter
   return { ...testManager, telemetry, submitInSpan };
 }
 
-const approvalSpans = (telemetry: ReturnType<typeof createTelemetry>) => telemetry.spans().filter((span) => span.name.startsWith('hitl.approval'));
+const approvalSpans = (telemetry: ReturnType<typeof createTelemetry>) =>
+  telemetry.spans().filter((span) => span.name.startsWith('hitl.approval'));
 
 describe('instrumentManager spans', () => {
   it('traces a human approval from creation to decision, as a child of the caller’s span', async () => {
@@ -102,7 +116,14 @@ describe('instrumentManager spans', () => {
     await manager.respond(modified.record.request.id, { decision: 'modify', respondedBy: 'bob', modified: { user_id: '43' } });
 
     const spans = approvalSpans(telemetry);
-    expect(spans.map((span) => [span.attributes['hitl.request.id'], span.attributes['hitl.status'], span.attributes['hitl.decision'], span.attributes['hitl.decided_by']])).toEqual([
+    expect(
+      spans.map((span) => [
+        span.attributes['hitl.request.id'],
+        span.attributes['hitl.status'],
+        span.attributes['hitl.decision'],
+        span.attributes['hitl.decided_by'],
+      ]),
+    ).toEqual([
       ['req-reject', 'rejected', 'reject', 'human'],
       ['req-modify', 'modified', 'modify', 'human'],
     ]);
@@ -137,11 +158,22 @@ describe('instrumentManager spans', () => {
     const denied = await submitInSpan('drop_table');
 
     const spans = approvalSpans(telemetry);
-    expect(spans.map((span) => [span.name, span.attributes['hitl.outcome'], span.attributes['hitl.status'], span.attributes['hitl.decision'], span.attributes['hitl.decided_by']])).toEqual([
+    expect(
+      spans.map((span) => [
+        span.name,
+        span.attributes['hitl.outcome'],
+        span.attributes['hitl.status'],
+        span.attributes['hitl.decision'],
+        span.attributes['hitl.decided_by'],
+      ]),
+    ).toEqual([
       ['hitl.approval get_user', 'approve', 'approved', 'approve', 'policy'],
       ['hitl.approval drop_table', 'deny', 'rejected', 'reject', 'policy'],
     ]);
-    expect(spans.map((span) => span.parentSpanContext?.spanId)).toEqual([approved.parent.spanContext().spanId, denied.parent.spanContext().spanId]);
+    expect(spans.map((span) => span.parentSpanContext?.spanId)).toEqual([
+      approved.parent.spanContext().spanId,
+      denied.parent.spanContext().spanId,
+    ]);
     expect(spans.map((span) => span.duration)).toEqual([
       [0, 0],
       [0, 0],
@@ -178,11 +210,18 @@ describe('instrumentManager spans', () => {
     const agent = createManager({ store, notifiers: [notifier] });
     const other = createManager({ store });
     const uninstrument = instrumentManager(agent, { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider });
-    cleanups.push(() => store.close?.(), () => other.close(), () => agent.close(), uninstrument);
+    cleanups.push(
+      () => store.close?.(),
+      () => other.close(),
+      () => agent.close(),
+      uninstrument,
+    );
 
     const otherRecord = await other.submit({ toolName: 'delete_user', id: 'elsewhere' });
     const outer = telemetry.tracerProvider.getTracer('test').startSpan('tool call');
-    const waiting = context.with(trace.setSpan(context.active(), outer), () => agent.requestInteraction({ toolName: 'delete_user', id: 'mine' }));
+    const waiting = context.with(trace.setSpan(context.active(), outer), () =>
+      agent.requestInteraction({ toolName: 'delete_user', id: 'mine' }),
+    );
     await notifier.next();
     await other.respond(otherRecord.request.id, { decision: 'reject' });
     await other.respond('mine', { decision: 'approve' });
@@ -205,14 +244,22 @@ describe('instrumentManager spans', () => {
     const notifier = createRecordingNotifier();
     const manager = createManager({ store, notifiers: [notifier] });
     const uninstrument = instrumentManager(manager, { tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider });
-    cleanups.push(() => memory.close?.(), () => manager.close(), uninstrument);
+    cleanups.push(
+      () => memory.close?.(),
+      () => manager.close(),
+      uninstrument,
+    );
     const tracer = telemetry.tracerProvider.getTracer('test');
 
     const submitted = tracer.startSpan('submit call');
-    const record = await context.with(trace.setSpan(context.active(), submitted), () => manager.submit({ toolName: 'delete_user', threadId: 't-1' }));
+    const record = await context.with(trace.setSpan(context.active(), submitted), () =>
+      manager.submit({ toolName: 'delete_user', threadId: 't-1' }),
+    );
     submitted.end();
     const asked = tracer.startSpan('requestInteraction call');
-    const waiting = context.with(trace.setSpan(context.active(), asked), () => manager.requestInteraction({ toolName: 'delete_user', threadId: 't-2' }));
+    const waiting = context.with(trace.setSpan(context.active(), asked), () =>
+      manager.requestInteraction({ toolName: 'delete_user', threadId: 't-2' }),
+    );
     await notifier.next();
     const second = await notifier.next();
     await manager.respond(record.request.id, { decision: 'approve' });
@@ -237,7 +284,9 @@ describe('instrumentManager spans', () => {
     await manager.respond('open-at-stop', { decision: 'approve' });
     await manager.submit({ toolName: 'delete_user', id: 'after-stop' });
 
-    expect(approvalSpans(telemetry).map((span) => [span.attributes['hitl.request.id'], span.attributes['hitl.status']])).toEqual([['open-at-stop', undefined]]);
+    expect(approvalSpans(telemetry).map((span) => [span.attributes['hitl.request.id'], span.attributes['hitl.status']])).toEqual([
+      ['open-at-stop', undefined],
+    ]);
     expect((await telemetry.points('hitl.requests.pending')).map((point) => point.value)).toEqual([0]);
   });
 });
@@ -258,14 +307,34 @@ describe('instrumentManager metrics', () => {
     expect(requests).toEqual(
       expect.arrayContaining([
         {
-          attributes: { 'gen_ai.tool.name': 'get_user', 'hitl.outcome': 'approve', 'hitl.decided_by': 'policy', 'hitl.status': 'approved', 'hitl.decision': 'approve' },
+          attributes: {
+            'gen_ai.tool.name': 'get_user',
+            'hitl.outcome': 'approve',
+            'hitl.decided_by': 'policy',
+            'hitl.status': 'approved',
+            'hitl.decision': 'approve',
+          },
           value: 1,
         },
         {
-          attributes: { 'gen_ai.tool.name': 'delete_user', 'hitl.outcome': 'review', 'hitl.decided_by': 'human', 'hitl.status': 'approved', 'hitl.decision': 'approve' },
+          attributes: {
+            'gen_ai.tool.name': 'delete_user',
+            'hitl.outcome': 'review',
+            'hitl.decided_by': 'human',
+            'hitl.status': 'approved',
+            'hitl.decision': 'approve',
+          },
           value: 1,
         },
-        { attributes: { 'gen_ai.tool.name': 'delete_user', 'hitl.outcome': 'review', 'hitl.decided_by': 'expiry', 'hitl.status': 'expired' }, value: 1 },
+        {
+          attributes: {
+            'gen_ai.tool.name': 'delete_user',
+            'hitl.outcome': 'review',
+            'hitl.decided_by': 'expiry',
+            'hitl.status': 'expired',
+          },
+          value: 1,
+        },
       ]),
     );
     expect(requests).toHaveLength(3);
@@ -288,7 +357,9 @@ describe('instrumentManager metrics', () => {
     await submitInSpan('delete_user');
     expect((await failed).error).toBeInstanceOf(HitlError);
 
-    expect(await telemetry.points('hitl.notifications.failed')).toEqual([{ attributes: { 'gen_ai.tool.name': 'delete_user', 'hitl.notifier': 'pager' }, value: 1 }]);
+    expect(await telemetry.points('hitl.notifications.failed')).toEqual([
+      { attributes: { 'gen_ai.tool.name': 'delete_user', 'hitl.notifier': 'pager' }, value: 1 },
+    ]);
   });
 
   it('uses the global providers when none are given (no SDK: no-op, no error)', async () => {

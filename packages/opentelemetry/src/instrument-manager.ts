@@ -110,7 +110,11 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
     const { request } = record;
     for (const call of calls) {
       if (call.claimed || call.request.toolName !== request.toolName) continue;
-      if (call.request.id !== undefined ? call.request.id === request.id : call.request.threadId === request.threadId && call.request.runId === request.runId) {
+      if (
+        call.request.id !== undefined
+          ? call.request.id === request.id
+          : call.request.threadId === request.threadId && call.request.runId === request.runId
+      ) {
         return call;
       }
     }
@@ -188,5 +192,3 @@ export function instrumentManager(manager: Manager, options: InstrumentManagerOp
     traced.clear();
   };
 }
-
-

@@ -47,7 +47,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const answer =
         method === 'views.open'
           ? { ok: true, view: { id: `V${counter}`, ...(args.view as object) } }
-          : { ok: true, channel: typeof args.channel === 'string' ? args.channel : 'C0FAKE', ts: typeof args.ts === 'string' ? args.ts : ts, message: { text: args.text } };
+          : {
+              ok: true,
+              channel: typeof args.channel === 'string' ? args.channel : 'C0FAKE',
+              ts: typeof args.ts === 'string' ? args.ts : ts,
+              message: { text: args.text },
+            };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
@@ -79,7 +84,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 }
 
 /** A `block_actions` payload shaped like Slack's documented one, for a button click on a message. */
-export function blockActionsPayload({ userId, teamId, actionId, requestId, channel = 'C0APPROVALS', ts = '1767225600.000001' }: {
+export function blockActionsPayload({
+  userId,
+  teamId,
+  actionId,
+  requestId,
+  channel = 'C0APPROVALS',
+  ts = '1767225600.000001',
+}: {
   userId: string;
   teamId: string;
   actionId: string;
@@ -101,12 +113,26 @@ export function blockActionsPayload({ userId, teamId, actionId, requestId, chann
     message: { type: 'message', ts, text: 'Approval needed', blocks: [] },
     state: { values: {} },
     response_url: 'https://hooks.slack.com/actions/T0/1/xyz',
-    actions: [{ action_id: actionId, block_id: 'hitl_actions', text: { type: 'plain_text', text: 'Approve' }, value: requestId, type: 'button', action_ts: '1767225601.000000' }],
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'hitl_actions',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: requestId,
+        type: 'button',
+        action_ts: '1767225601.000000',
+      },
+    ],
   };
 }
 
 /** A `view_submission` payload shaped like Slack's documented one. */
-export function viewSubmissionPayload({ userId, teamId, view, values }: {
+export function viewSubmissionPayload({
+  userId,
+  teamId,
+  view,
+  values,
+}: {
   userId: string;
   teamId: string;
   view: Record<string, unknown>;
@@ -119,7 +145,16 @@ export function viewSubmissionPayload({ userId, teamId, view, values }: {
     api_app_id: 'A0HITL',
     token: 'legacy-verification-token',
     trigger_id: `${Date.now()}.1234.fedcba`,
-    view: { id: 'V0001', team_id: teamId, type: 'modal', ...view, state: { values }, hash: '1767225600.abc', app_id: 'A0HITL', bot_id: 'B0HITL' },
+    view: {
+      id: 'V0001',
+      team_id: teamId,
+      type: 'modal',
+      ...view,
+      state: { values },
+      hash: '1767225600.abc',
+      app_id: 'A0HITL',
+      bot_id: 'B0HITL',
+    },
     response_urls: [],
     is_enterprise_install: false,
     enterprise: null,

@@ -4,7 +4,15 @@ import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { ReviewAction, Reviewer } from '@hitl/express';
 import type { WebClient } from '@slack/web-api';
 import express, { type Request, type Response, type Router } from 'express';
-import { errorBlockId, readEditSubmission, readModalContext, REASON_BLOCK_ID, toEditModal, toRejectModal, type ModalContext } from './edit-modal.js';
+import {
+  errorBlockId,
+  readEditSubmission,
+  readModalContext,
+  REASON_BLOCK_ID,
+  toEditModal,
+  toRejectModal,
+  type ModalContext,
+} from './edit-modal.js';
 import { createReplayGuard } from './replay-guard.js';
 import { SlackActionId, toSlackDecidedMessage } from './slack-message.js';
 import { createWebClient } from './slack-notifier.js';
@@ -56,7 +64,11 @@ interface SlackPayload {
   container?: { channel_id?: string; message_ts?: string };
   channel?: { id?: string };
   message?: { ts?: string };
-  view?: { callback_id?: string; private_metadata?: string; state?: { values?: Record<string, Record<string, { value?: string | null }>> } };
+  view?: {
+    callback_id?: string;
+    private_metadata?: string;
+    state?: { values?: Record<string, Record<string, { value?: string | null }>> };
+  };
 }
 
 class Refusal extends Error {
@@ -78,9 +90,12 @@ const ACTION_DECISION: Record<string, Decision> = {
 function validate(options: SlackActionsRouterOptions<Reviewer>): void {
   if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
   if (typeof options.manager?.respond !== 'function') throw invalidInput('manager', options.manager, 'must be a hitl Manager');
-  if (typeof options.signingSecret !== 'string' || options.signingSecret === '') throw invalidInput('signingSecret', options.signingSecret, 'must be the Slack app signing secret');
-  if (typeof options.resolveReviewer !== 'function') throw invalidInput('resolveReviewer', options.resolveReviewer, 'must be a function (userId, teamId) => Reviewer | null');
-  if (options.authorize !== undefined && typeof options.authorize !== 'function') throw invalidInput('authorize', options.authorize, 'must be a function (reviewer, record, action) => boolean');
+  if (typeof options.signingSecret !== 'string' || options.signingSecret === '')
+    throw invalidInput('signingSecret', options.signingSecret, 'must be the Slack app signing secret');
+  if (typeof options.resolveReviewer !== 'function')
+    throw invalidInput('resolveReviewer', options.resolveReviewer, 'must be a function (userId, teamId) => Reviewer | null');
+  if (options.authorize !== undefined && typeof options.authorize !== 'function')
+    throw invalidInput('authorize', options.authorize, 'must be a function (reviewer, record, action) => boolean');
   if (typeof options.token !== 'string' || options.token === '') throw invalidInput('token', options.token, 'must be a Slack bot token');
 }
 
@@ -124,15 +139,28 @@ function parsePayload(rawBody: string): SlackPayload {
  */
 export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(options: SlackActionsRouterOptions<TReviewer>): Router {
   validate(options as unknown as SlackActionsRouterOptions<Reviewer>);
-  const { manager, signingSecret, resolveReviewer, authorize, token, slackApiUrl, mask = [], onError = (error) => console.error('[@hitl/slack]', error), now = Date.now } =
-    options;
+  const {
+    manager,
+    signingSecret,
+    resolveReviewer,
+    authorize,
+    token,
+    slackApiUrl,
+    mask = [],
+    onError = (error) => console.error('[@hitl/slack]', error),
+    now = Date.now,
+  } = options;
   const client: WebClient = createWebClient(token, slackApiUrl);
   const replays = createReplayGuard({ windowMs: 2 * 300_000 });
   const later = (work: () => Promise<unknown>) => {
     setImmediate(() => void work().catch(onError));
   };
 
-  const updateMessage = (record: ApprovalRecord, where: { channel?: string; ts?: string }, note: { slackUserId: string; alreadyDecided: boolean }) => {
+  const updateMessage = (
+    record: ApprovalRecord,
+    where: { channel?: string; ts?: string },
+    note: { slackUserId: string; alreadyDecided: boolean },
+  ) => {
     if (where.channel === undefined || where.ts === undefined) return;
     const { channel, ts } = where;
     later(() => client.chat.update({ channel, ts, ...toSlackDecidedMessage(record, { ...note, mask }) }));
@@ -143,8 +171,10 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
     const teamId = payload.team?.id ?? payload.user?.team_id;
     if (typeof userId !== 'string' || userId === '') throw new Refusal(400, 'invalid_input', 'payload has no user id');
     const reviewer = await resolveReviewer(userId, teamId);
-    if (reviewer === null || reviewer === undefined) throw new Refusal(403, 'forbidden', `Slack user ${userId} of team ${teamId ?? '(none)'} is not a reviewer`);
-    if (typeof reviewer.id !== 'string' || reviewer.id.trim() === '') throw new Error('resolveReviewer returned a reviewer without a non-empty string id');
+    if (reviewer === null || reviewer === undefined)
+      throw new Refusal(403, 'forbidden', `Slack user ${userId} of team ${teamId ?? '(none)'} is not a reviewer`);
+    if (typeof reviewer.id !== 'string' || reviewer.id.trim() === '')
+      throw new Error('resolveReviewer returned a reviewer without a non-empty string id');
     return { reviewer, userId, teamId };
   };
 
@@ -189,7 +219,10 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
     }
     const who = await identify(payload);
     const record = await recordFor(who.reviewer, action.value, decision);
-    const where = { channel: payload.container?.channel_id ?? payload.channel?.id, ts: payload.container?.message_ts ?? payload.message?.ts };
+    const where = {
+      channel: payload.container?.channel_id ?? payload.channel?.id,
+      ts: payload.container?.message_ts ?? payload.message?.ts,
+    };
     if (decision === 'approve' || record.status !== 'pending') {
       const result = record.status === 'pending' ? await decide(record.request.id, who, { decision }) : { record, alreadyDecided: true };
       response.status(200).end();
@@ -200,7 +233,11 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
     response.status(200).end();
     const triggerId = payload.trigger_id;
     if (typeof triggerId !== 'string') return;
-    const context: ModalContext = { requestId: record.request.id, ...(where.channel === undefined ? {} : { channel: where.channel }), ...(where.ts === undefined ? {} : { ts: where.ts }) };
+    const context: ModalContext = {
+      requestId: record.request.id,
+      ...(where.channel === undefined ? {} : { channel: where.channel }),
+      ...(where.ts === undefined ? {} : { ts: where.ts }),
+    };
     const view = decision === 'reject' ? toRejectModal(record, context) : toEditModal(record, context);
     later(() => client.views.open({ trigger_id: triggerId, view }));
   };
@@ -227,7 +264,9 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
     } catch (error) {
       if (decision === 'modify' && HitlError.is(error, 'invalid_input')) {
         // Slack shows these under the field and keeps the modal open.
-        response.status(200).json({ response_action: 'errors', errors: { [errorBlockId(record, error.details?.path)]: error.message.slice(0, 1_500) } });
+        response
+          .status(200)
+          .json({ response_action: 'errors', errors: { [errorBlockId(record, error.details?.path)]: error.message.slice(0, 1_500) } });
         return;
       }
       throw error;
@@ -264,7 +303,14 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
       }
       const status = HitlError.is(error, 'not_found') ? 404 : HitlError.is(error, 'invalid_input') ? 400 : 500;
       if (status === 500) onError(error);
-      response.status(status).json({ error: { code: status === 500 ? 'internal' : (error as HitlError).code, message: status === 500 ? 'internal error' : (error as Error).message } });
+      response
+        .status(status)
+        .json({
+          error: {
+            code: status === 500 ? 'internal' : (error as HitlError).code,
+            message: status === 500 ? 'internal error' : (error as Error).message,
+          },
+        });
     }
   });
   return router;

@@ -90,7 +90,10 @@ function slackDate(iso: string | undefined): string {
 function summaryBlocks(record: ApprovalRecord, mask: readonly string[]): KnownBlock[] {
   const { request } = record;
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: cut(`${HEADINGS[request.type] ?? 'Review needed'}: ${request.toolName}`, 150), emoji: false } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: cut(`${HEADINGS[request.type] ?? 'Review needed'}: ${request.toolName}`, 150), emoji: false },
+    },
     {
       type: 'section',
       fields: [
@@ -177,10 +180,15 @@ export function toSlackDecidedMessage(
           ? 'a policy'
           : 'someone';
   const when = response?.respondedAt ?? new Date().toISOString();
-  let line = alreadyDecided ? `Already decided by ${who}: ${verb.toLowerCase()} at ${slackDate(when)}` : `${verb} by ${who} at ${slackDate(when)}`;
+  let line = alreadyDecided
+    ? `Already decided by ${who}: ${verb.toLowerCase()} at ${slackDate(when)}`
+    : `${verb} by ${who} at ${slackDate(when)}`;
   if (record.status === 'expired' || record.status === 'cancelled') line = `${verb} at ${slackDate(when)}`;
   if (response?.feedback) line += `\n>${escapeText(cut(response.feedback, 1_000)).replace(/\n/g, '\n>')}`;
   const icon = record.status === 'approved' || record.status === 'modified' ? '✅' : record.status === 'rejected' ? '⛔' : '⏹';
-  const blocks = [...summaryBlocks(record, mask), { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${line}` } } satisfies KnownBlock];
+  const blocks = [
+    ...summaryBlocks(record, mask),
+    { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${line}` } } satisfies KnownBlock,
+  ];
   return { text: fallbackText(record, verb), blocks };
 }

@@ -54,9 +54,12 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
   const { token, channel, slackApiUrl, mask = [], name = 'slack' } = options;
   if (typeof token !== 'string' || token.trim() === '') throw invalidInput('token', token, 'must be a non-empty Slack bot token');
-  if (typeof channel !== 'string' || channel.trim() === '') throw invalidInput('channel', channel, 'must be a non-empty channel id or name');
-  if (!Array.isArray(mask) || mask.some((key) => typeof key !== 'string')) throw invalidInput('mask', mask, 'must be an array of input keys');
-  if (slackApiUrl !== undefined && !/^https?:\/\/.+\/$/.test(slackApiUrl)) throw invalidInput('slackApiUrl', slackApiUrl, "must be an http(s) URL ending in '/'");
+  if (typeof channel !== 'string' || channel.trim() === '')
+    throw invalidInput('channel', channel, 'must be a non-empty channel id or name');
+  if (!Array.isArray(mask) || mask.some((key) => typeof key !== 'string'))
+    throw invalidInput('mask', mask, 'must be an array of input keys');
+  if (slackApiUrl !== undefined && !/^https?:\/\/.+\/$/.test(slackApiUrl))
+    throw invalidInput('slackApiUrl', slackApiUrl, "must be an http(s) URL ending in '/'");
   const client = createWebClient(token, slackApiUrl);
   return {
     name,

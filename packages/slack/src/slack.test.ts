@@ -21,7 +21,11 @@ afterEach(async () => {
 });
 
 function makeManager(store = createMemoryStore()): Manager {
-  const manager = createManager({ store, timeoutMs: 60_000, notifiers: [createSlackNotifier({ token: 'xoxb-test', channel: 'C0APPROVALS', slackApiUrl: slack.url, mask: ['password'] })] });
+  const manager = createManager({
+    store,
+    timeoutMs: 60_000,
+    notifiers: [createSlackNotifier({ token: 'xoxb-test', channel: 'C0APPROVALS', slackApiUrl: slack.url, mask: ['password'] })],
+  });
   managers.push(manager);
   return manager;
 }
@@ -45,7 +49,11 @@ function makeApp(manager: Manager, extra: Partial<SlackActionsRouterOptions> = {
   return app;
 }
 
-function post(app: express.Express, payload: Record<string, unknown>, { secret = SECRET, timestamp }: { secret?: string; timestamp?: number } = {}) {
+function post(
+  app: express.Express,
+  payload: Record<string, unknown>,
+  { secret = SECRET, timestamp }: { secret?: string; timestamp?: number } = {},
+) {
   const rawBody = formBody(payload);
   const headers = signSlackRequest({ signingSecret: secret, rawBody, ...(timestamp === undefined ? {} : { timestamp }) });
   return request(app).post('/slack/actions').set(headers).type('form').send(rawBody);
@@ -58,14 +66,30 @@ const schema = {
   additionalProperties: false,
 };
 
-async function pending(manager: Manager, input: Record<string, unknown> = { amount: 120, to: 'DE89 3704', password: 'hunter2' }): Promise<ApprovalRecord> {
-  return manager.submit({ toolName: 'transfer_money', input, riskLevel: 'irreversible', confidence: 0.42, requestedBy: 'agent@example.com', description: 'Pay <!channel> invoice', inputSchema: schema });
+async function pending(
+  manager: Manager,
+  input: Record<string, unknown> = { amount: 120, to: 'DE89 3704', password: 'hunter2' },
+): Promise<ApprovalRecord> {
+  return manager.submit({
+    toolName: 'transfer_money',
+    input,
+    riskLevel: 'irreversible',
+    confidence: 0.42,
+    requestedBy: 'agent@example.com',
+    description: 'Pay <!channel> invoice',
+    inputSchema: schema,
+  });
 }
 
 describe('createSlackNotifier', () => {
   it('posts a Block Kit message with escaped, masked data and the three buttons', async () => {
     const manager = makeManager();
-    const record = await pending(manager, { amount: 120, to: '<!channel> & <https://evil|click>', password: 'hunter2', long: 'x'.repeat(500) });
+    const record = await pending(manager, {
+      amount: 120,
+      to: '<!channel> & <https://evil|click>',
+      password: 'hunter2',
+      long: 'x'.repeat(500),
+    });
     const [call] = await slack.waitForCalls('chat.postMessage');
     expect(call?.authorization).toBe('Bearer xoxb-test');
     const text = JSON.stringify(call?.args);
@@ -74,7 +98,9 @@ describe('createSlackNotifier', () => {
     expect(text).not.toContain('<!channel>');
     expect(text).toContain('&lt;!channel&gt; &amp; &lt;https://evil|click&gt;');
     expect(text).not.toContain('x'.repeat(200));
-    const actions = (call?.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((block) => block.type === 'actions');
+    const actions = (call?.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find(
+      (block) => block.type === 'actions',
+    );
     expect(actions?.elements?.map((element) => [element.action_id, element.value])).toEqual([
       ['hitl_approve', record.request.id],
       ['hitl_reject', record.request.id],
@@ -88,7 +114,10 @@ describe('createSlackActionsRouter', () => {
     const manager = makeManager();
     const record = await pending(manager);
     const waiting = manager.waitFor(record.request.id);
-    const response = await post(makeApp(manager), blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+    const response = await post(
+      makeApp(manager),
+      blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }),
+    );
     expect(response.status).toBe(200);
     const decision = await waiting;
     expect(decision).toMatchObject({ decision: 'approve', respondedBy: 'alice@example.com' });
@@ -102,11 +131,15 @@ describe('createSlackActionsRouter', () => {
     const manager = makeManager();
     const record = await pending(manager);
     const app = makeApp(manager);
-    const click = (userId: string, teamId: string) => blockActionsPayload({ userId, teamId, actionId: 'hitl_approve', requestId: record.request.id });
+    const click = (userId: string, teamId: string) =>
+      blockActionsPayload({ userId, teamId, actionId: 'hitl_approve', requestId: record.request.id });
 
     expect((await post(app, click('U0ALICE', TEAM), { secret: 'not-the-secret' })).status).toBe(401);
     expect((await post(app, click('U0ALICE', TEAM), { timestamp: Math.floor(Date.now() / 1000) - 301 })).status).toBe(401);
-    const unsigned = await request(app).post('/slack/actions').type('form').send(formBody(click('U0ALICE', TEAM)));
+    const unsigned = await request(app)
+      .post('/slack/actions')
+      .type('form')
+      .send(formBody(click('U0ALICE', TEAM)));
     expect(unsigned.status).toBe(401);
     const wrongTeam = await post(app, click('U0ALICE', 'T0OTHER'));
     expect(wrongTeam.status).toBe(403);
@@ -129,10 +162,16 @@ describe('createSlackActionsRouter', () => {
     const manager = makeManager();
     const record = await pending(manager);
     const app = makeApp(manager, { authorize: (reviewer, _record, action) => action !== 'approve' || reviewer.id === 'bob@example.com' });
-    const refused = await post(app, blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+    const refused = await post(
+      app,
+      blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }),
+    );
     expect(refused.status).toBe(403);
     reviewers.U0AGENT = 'AGENT@example.com';
-    const self = await post(makeApp(manager), blockActionsPayload({ userId: 'U0AGENT', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+    const self = await post(
+      makeApp(manager),
+      blockActionsPayload({ userId: 'U0AGENT', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }),
+    );
     delete reviewers.U0AGENT;
     expect(self.status).toBe(403);
     expect((await manager.get(record.request.id))?.status).toBe('pending');
@@ -143,8 +182,18 @@ describe('createSlackActionsRouter', () => {
     const first = makeManager(store);
     const second = makeManager(store);
     const record = await pending(first);
-    expect((await post(makeApp(first), blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }))).status).toBe(200);
-    const late = await post(makeApp(second), blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_reject', requestId: record.request.id }));
+    expect(
+      (
+        await post(
+          makeApp(first),
+          blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }),
+        )
+      ).status,
+    ).toBe(200);
+    const late = await post(
+      makeApp(second),
+      blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_reject', requestId: record.request.id }),
+    );
     expect(late.status).toBe(200);
     const updates = await slack.waitForCalls('chat.update', 2);
     expect(slack.callsTo('views.open')).toHaveLength(0); // no reason asked for a decided request
@@ -162,7 +211,8 @@ describe('createSlackActionsRouter', () => {
     // Several approvers: the request cannot be edited, so no Edit button.
     expect(postedText).not.toContain('hitl_edit');
     const app = makeApp(manager);
-    const click = (userId: string) => post(app, blockActionsPayload({ userId, teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
+    const click = (userId: string) =>
+      post(app, blockActionsPayload({ userId, teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }));
 
     expect((await click('U0ALICE')).status).toBe(200);
     const [first] = await slack.waitForCalls('chat.update');
@@ -193,7 +243,10 @@ describe('createSlackActionsRouter', () => {
     const second = makeManager(store);
     const record = await pending(first);
     const results = await Promise.all([
-      post(makeApp(first), blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id })),
+      post(
+        makeApp(first),
+        blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }),
+      ),
       post(makeApp(second), blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id })),
     ]);
     expect(results.map((result) => result.status)).toEqual([200, 200]);
@@ -208,14 +261,29 @@ describe('createSlackActionsRouter', () => {
     const manager = makeManager();
     const record = await pending(manager);
     const app = makeApp(manager);
-    expect((await post(app, blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_reject', requestId: record.request.id }))).status).toBe(200);
+    expect(
+      (await post(app, blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_reject', requestId: record.request.id })))
+        .status,
+    ).toBe(200);
     const [open] = await slack.waitForCalls('views.open');
     const view = open?.args.view as Record<string, unknown>;
     expect(view.callback_id).toBe('hitl_reject');
     expect((await manager.get(record.request.id))?.status).toBe('pending');
-    const submit = await post(app, viewSubmissionPayload({ userId: 'U0BOB', teamId: TEAM, view, values: { hitl_reason: { value: { type: 'plain_text_input', value: 'wrong IBAN' } } } }));
+    const submit = await post(
+      app,
+      viewSubmissionPayload({
+        userId: 'U0BOB',
+        teamId: TEAM,
+        view,
+        values: { hitl_reason: { value: { type: 'plain_text_input', value: 'wrong IBAN' } } },
+      }),
+    );
     expect(submit.status).toBe(200);
-    expect((await manager.get(record.request.id))?.response).toMatchObject({ decision: 'reject', feedback: 'wrong IBAN', respondedBy: 'bob@example.com' });
+    expect((await manager.get(record.request.id))?.response).toMatchObject({
+      decision: 'reject',
+      feedback: 'wrong IBAN',
+      respondedBy: 'bob@example.com',
+    });
     const [update] = await slack.waitForCalls('chat.update');
     expect(JSON.stringify(update?.args.blocks)).toContain('Rejected by <@U0BOB>');
   });

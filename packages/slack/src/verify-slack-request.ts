@@ -45,7 +45,14 @@ export interface VerifySlackRequestOptions {
  * verifySlackRequest({ signingSecret, signature: headers['x-slack-signature'], timestamp: headers['x-slack-request-timestamp'], rawBody });
  * ```
  */
-export function verifySlackRequest({ signingSecret, signature, timestamp, rawBody, toleranceSec = 300, nowMs = Date.now() }: VerifySlackRequestOptions): void {
+export function verifySlackRequest({
+  signingSecret,
+  signature,
+  timestamp,
+  rawBody,
+  toleranceSec = 300,
+  nowMs = Date.now(),
+}: VerifySlackRequestOptions): void {
   if (typeof signature !== 'string' || !signature.startsWith('v0=')) {
     throw new HitlError('forbidden', 'Slack request has no v0 X-Slack-Signature header', { details: { field: 'signature' } });
   }
@@ -54,9 +61,13 @@ export function verifySlackRequest({ signingSecret, signature, timestamp, rawBod
   }
   const skew = Math.abs(nowMs / 1000 - Number(timestamp));
   if (skew > toleranceSec) {
-    throw new HitlError('forbidden', `Slack request timestamp is ${Math.round(skew)} s away from now (more than ${toleranceSec} s): stale or replayed`, {
-      details: { field: 'timestamp', value: `'${timestamp}'` },
-    });
+    throw new HitlError(
+      'forbidden',
+      `Slack request timestamp is ${Math.round(skew)} s away from now (more than ${toleranceSec} s): stale or replayed`,
+      {
+        details: { field: 'timestamp', value: `'${timestamp}'` },
+      },
+    );
   }
   const body = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
   const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`);
@@ -74,7 +85,15 @@ export function verifySlackRequest({ signingSecret, signature, timestamp, rawBod
  * const headers = signSlackRequest({ signingSecret: 'test-secret', rawBody: 'payload=...' });
  * ```
  */
-export function signSlackRequest({ signingSecret, rawBody, timestamp = Math.floor(Date.now() / 1000) }: { signingSecret: string; rawBody: string; timestamp?: number }): {
+export function signSlackRequest({
+  signingSecret,
+  rawBody,
+  timestamp = Math.floor(Date.now() / 1000),
+}: {
+  signingSecret: string;
+  rawBody: string;
+  timestamp?: number;
+}): {
   'x-slack-signature': string;
   'x-slack-request-timestamp': string;
 } {

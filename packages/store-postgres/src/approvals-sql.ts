@@ -84,8 +84,10 @@ export function approvalRefusal(
   record: ApprovalRecord | undefined,
 ): HitlError {
   if (!current) return new HitlError('not_found', `request '${id}' does not exist`);
-  if (current.status !== 'pending') return new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
-  if (current.expired === 'true') return new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`, { details: { ids: [id] } });
+  if (current.status !== 'pending')
+    return new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
+  if (current.expired === 'true')
+    return new HitlError('conflict', `request '${id}' expired at ${current.expiresAt}`, { details: { ids: [id] } });
   const key = identityKey(by);
   const earlier = record?.approvals?.find((approval) => identityKey(approval.by) === key);
   if (earlier) return alreadyApproved(id, by, earlier);
@@ -101,7 +103,10 @@ export function readApprovals(row: { approvals_required?: string | null; approva
   }
   if (row.approvals !== null && row.approvals !== undefined) {
     const approvals = JSON.parse(row.approvals) as unknown;
-    if (!Array.isArray(approvals) || !approvals.every((approval) => typeof (approval as Approval)?.by === 'string' && typeof (approval as Approval).at === 'string')) {
+    if (
+      !Array.isArray(approvals) ||
+      !approvals.every((approval) => typeof (approval as Approval)?.by === 'string' && typeof (approval as Approval).at === 'string')
+    ) {
       throw new Error('column approvals is not a list of approvals');
     }
     record.approvals = approvals as Approval[];

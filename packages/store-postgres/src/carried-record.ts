@@ -3,7 +3,18 @@
 import type { RecordRow } from './records.js';
 
 /** Columns that are never null, then the nullable ones, as `RECORD_FIELDS` in sql.ts selects them. */
-const TEXT_COLUMNS = ['id', 'seq', 'change_seq', 'type', 'tool_name', 'status', 'request', 'evaluation', 'input_hash', 'created_ms'] as const;
+const TEXT_COLUMNS = [
+  'id',
+  'seq',
+  'change_seq',
+  'type',
+  'tool_name',
+  'status',
+  'request',
+  'evaluation',
+  'input_hash',
+  'created_ms',
+] as const;
 const NULLABLE_COLUMNS = ['expires_ms', 'closed_ms', 'closed_reason', 'response', 'approvals_required', 'approvals'] as const;
 
 /**

@@ -74,7 +74,8 @@ function parsePayload(text: string | undefined): NotifyPayload | undefined {
     const payload: NotifyPayload = { id: value.id, kind: value.kind, origin: value.origin };
     const changeSeq = (value as { change_seq?: unknown }).change_seq;
     if (typeof changeSeq === 'string' && /^[0-9]{1,20}$/.test(changeSeq)) payload.changeSeq = BigInt(changeSeq);
-    const record = payload.kind === 'decided' ? carriedRecordRow((value as { record?: unknown }).record, payload.id, payload.changeSeq) : undefined;
+    const record =
+      payload.kind === 'decided' ? carriedRecordRow((value as { record?: unknown }).record, payload.id, payload.changeSeq) : undefined;
     if (record) payload.record = record;
     return payload;
   } catch {
@@ -272,7 +273,13 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     void fetchQueued();
   };
 
-  const connection = createListenConnection({ clientConfig, channel, reconnect, logger, tableName, onNotification,
+  const connection = createListenConnection({
+    clientConfig,
+    channel,
+    reconnect,
+    logger,
+    tableName,
+    onNotification,
     onListening: async () => {
       options.onListening?.();
       await catchUp();

@@ -51,7 +51,10 @@ describe('four eyes with the PostgreSQL outbox', () => {
 
     const second = await manager.respond(request.id, { decision: 'approve', respondedBy: 'bob' });
     expect(second.status).toBe('approved');
-    await waitUntil(() => approved.length === 1 && messages.some((message) => message.type === 'request.decided'), { timeoutMs: 10_000, what: 'the hook and the webhook' });
+    await waitUntil(() => approved.length === 1 && messages.some((message) => message.type === 'request.decided'), {
+      timeoutMs: 10_000,
+      what: 'the hook and the webhook',
+    });
     expect(approved).toEqual([request.id]);
     const jobs = await waitUntil(
       async () => {

@@ -57,7 +57,12 @@ describe('four eyes on PostgreSQL', () => {
     const at = (index: number) => instances[index % instances.length] as Instance;
 
     for (let round = 0; round < ROUNDS; round++) {
-      const { request } = await at(round).manager.submit({ id: `transfer-${round}`, toolName: 'transfer_funds', input: { round }, requestedBy: 'agent' });
+      const { request } = await at(round).manager.submit({
+        id: `transfer-${round}`,
+        toolName: 'transfer_funds',
+        input: { round },
+        requestedBy: 'agent',
+      });
       const id = request.id;
       // Two waiters per instance; each counts how often it was woken.
       const wakeUps: number[] = [];
@@ -72,11 +77,16 @@ describe('four eyes on PostgreSQL', () => {
         }),
       );
       const attempts = await Promise.allSettled(
-        Array.from({ length: REVIEWERS }, (_, reviewer) => at(reviewer + round).manager.respond(id, { decision: 'approve', respondedBy: `Reviewer-${reviewer}` })),
+        Array.from({ length: REVIEWERS }, (_, reviewer) =>
+          at(reviewer + round).manager.respond(id, { decision: 'approve', respondedBy: `Reviewer-${reviewer}` }),
+        ),
       );
       const accepted = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
       expect(accepted, `round ${round}`).toHaveLength(2);
-      expect(accepted.filter((record: ApprovalRecord) => record.status === 'approved'), `round ${round}`).toHaveLength(1);
+      expect(
+        accepted.filter((record: ApprovalRecord) => record.status === 'approved'),
+        `round ${round}`,
+      ).toHaveLength(1);
       for (const attempt of attempts) {
         if (attempt.status === 'rejected') expect(HitlError.is(attempt.reason, 'conflict'), String(attempt.reason)).toBe(true);
       }
@@ -105,7 +115,12 @@ describe('four eyes on PostgreSQL', () => {
     // Submitted on B: the grant (confirmed by the database) is its first approval, by alice.
     const first = await waitUntil(
       async () => {
-        const record = await b.manager.submit({ toolName: 'transfer_funds', input: { n: Math.random() }, threadId: 'chat-9', requestedBy: 'agent' });
+        const record = await b.manager.submit({
+          toolName: 'transfer_funds',
+          input: { n: Math.random() },
+          threadId: 'chat-9',
+          requestedBy: 'agent',
+        });
         if (record.approvals?.length === 1) return record;
         await b.manager.cancel(record.request.id);
         return undefined;
@@ -114,7 +129,9 @@ describe('four eyes on PostgreSQL', () => {
     );
     expect(first).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [{ by: 'alice' }] });
     // Alice cannot add the second approval herself, on any instance: the database refuses her key.
-    await expect(c.manager.respond(first.request.id, { decision: 'approve', respondedBy: 'ALICE' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(c.manager.respond(first.request.id, { decision: 'approve', respondedBy: 'ALICE' })).rejects.toMatchObject({
+      code: 'conflict',
+    });
 
     const second = await b.manager.submit({ toolName: 'transfer_funds', input: { n: 2 }, threadId: 'chat-10', requestedBy: 'agent' });
     const refused = await c.manager
@@ -133,17 +150,28 @@ describe('four eyes on PostgreSQL', () => {
 
   it('expiry with 1 of 2 approvals in: expired (by the manager timer or the sweeper), and the partial approval stays', async () => {
     const instance = startInstance('expiry', 'expiry');
-    const store = createPostgresStore({ pool: createTestPool(randomName('hitl_sweep'), { max: 2 }), schema, table: 'expiry', sweepIntervalMs: Infinity, logger: createRecordingLogger() });
+    const store = createPostgresStore({
+      pool: createTestPool(randomName('hitl_sweep'), { max: 2 }),
+      schema,
+      table: 'expiry',
+      sweepIntervalMs: Infinity,
+      logger: createRecordingLogger(),
+    });
     cleanups.push(() => store.close());
     const { request } = await instance.manager.submit({ toolName: 'transfer_funds', input: { amount: 1 }, timeoutMs: 300 });
     const waiting = instance.manager.waitFor(request.id).catch((error: unknown) => error);
     await instance.manager.respond(request.id, { decision: 'approve', respondedBy: 'alice' });
     // Whichever comes first once the deadline passed: the manager's timer, or another store's sweeper.
-    await waitUntil(async () => (await store.sweep()) > 0 || (await store.get(request.id))?.status === 'expired', { timeoutMs: 10_000, what: 'the expiry' });
+    await waitUntil(async () => (await store.sweep()) > 0 || (await store.get(request.id))?.status === 'expired', {
+      timeoutMs: 10_000,
+      what: 'the expiry',
+    });
     const expired = await store.get(request.id);
     expect(expired?.status).toBe('expired');
     expect(expired?.approvals?.map((approval) => approval.by)).toEqual(['alice']);
     expect(HitlError.is(await waiting, 'timeout')).toBe(true);
-    await expect(instance.manager.respond(request.id, { decision: 'approve', respondedBy: 'bob' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(instance.manager.respond(request.id, { decision: 'approve', respondedBy: 'bob' })).rejects.toMatchObject({
+      code: 'conflict',
+    });
   });
 });

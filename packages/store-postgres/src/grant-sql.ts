@@ -45,7 +45,13 @@ export interface GrantSql {
 }
 
 /** The grants SQL of a store whose requests live in `qualifiedTable`; identifiers already checked. */
-export function buildGrantSql(schema: string, table: string, qualifiedTable: string, recordColumns: string, notifyDecided: (channel: string, origin: string) => string): GrantSql {
+export function buildGrantSql(
+  schema: string,
+  table: string,
+  qualifiedTable: string,
+  recordColumns: string,
+  notifyDecided: (channel: string, origin: string) => string,
+): GrantSql {
   const grants = `"${schema}"."${table}_grants"`;
   const index = (suffix: string) => `"${table}_grants_${suffix}"`;
   const live = `revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)`;

@@ -5,7 +5,16 @@
  */
 import { HitlError } from '@hitl/core';
 import { errorMessage, invalidInput, isRecord, matchesGrantQuery } from '@hitl/core/internal';
-import type { ApprovalRecord, ApprovalStoreGrants, DecideManyItem, Grant, GrantChange, GrantQuery, Logger, OutboxJobInput } from '@hitl/core';
+import type {
+  ApprovalRecord,
+  ApprovalStoreGrants,
+  DecideManyItem,
+  Grant,
+  GrantChange,
+  GrantQuery,
+  Logger,
+  OutboxJobInput,
+} from '@hitl/core';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { GrantSql } from './grant-sql.js';
@@ -183,7 +192,11 @@ export function createGrantStore(context: GrantStoreContext) {
 
     async listGrants(grantQuery: GrantQuery & { at: string }): Promise<Grant[]> {
       await ensureReady();
-      const rows = await run<GrantRow>('list grants', sql.listGrants, [grantQuery.active ?? null, grantQuery.threadId ?? null, grantQuery.tool === undefined ? grantQuery.limit ?? 100 : 100_000]);
+      const rows = await run<GrantRow>('list grants', sql.listGrants, [
+        grantQuery.active ?? null,
+        grantQuery.threadId ?? null,
+        grantQuery.tool === undefined ? (grantQuery.limit ?? 100) : 100_000,
+      ]);
       let grants = rows.map(rowToGrant);
       if (grantQuery.tool !== undefined) {
         const tool = { tool: grantQuery.tool };
@@ -205,14 +218,16 @@ export function createGrantStore(context: GrantStoreContext) {
       const columns: [string[], string[], string[], (string | null)[], string[]] = [[], [], [], [], []];
       // Four eyes: approval items run the addApproval statement in the same transaction.
       const approvals = items.flatMap((item) =>
-        item.approval === undefined ? [] : [
-          {
-            id: item.id,
-            by: item.approval.approval.by,
-            values: addApprovalParameters(item.id, item.approval, toTimestampParameter('approval.at', item.approval.approval.at)),
-            jobs: item.jobs ?? [],
-          },
-        ],
+        item.approval === undefined
+          ? []
+          : [
+              {
+                id: item.id,
+                by: item.approval.approval.by,
+                values: addApprovalParameters(item.id, item.approval, toTimestampParameter('approval.at', item.approval.approval.at)),
+                jobs: item.jobs ?? [],
+              },
+            ],
       );
       for (const item of items) {
         if (item.approval !== undefined) continue;
@@ -224,39 +239,54 @@ export function createGrantStore(context: GrantStoreContext) {
         columns[4].push(closedAt);
       }
       const grantValues = options?.grant === undefined ? undefined : grantParameters(options.grant);
-      const jobs = items.flatMap((item) => (item.approval === undefined ? item.jobs ?? [] : []));
+      const jobs = items.flatMap((item) => (item.approval === undefined ? (item.jobs ?? []) : []));
       await ensureReady();
       const { rows, grantRow } = await transaction('decide requests together', async (client) => {
         const locked = await query(client, sql.lockForDecide, [ids]);
         const found = new Map(locked.rows.map((row: { id: string; status: string; expired: string }) => [row.id, row]));
         const missing = ids.filter((id) => !found.has(id));
-        if (missing.length > 0) throw new HitlError('not_found', `nothing was decided: ${missing.length} request(s) do not exist: ${missing.slice(0, 20).join(', ')}`, { details: { ids: missing } });
+        if (missing.length > 0)
+          throw new HitlError(
+            'not_found',
+            `nothing was decided: ${missing.length} request(s) do not exist: ${missing.slice(0, 20).join(', ')}`,
+            { details: { ids: missing } },
+          );
         const refused = items.filter((item) => {
           const row = found.get(item.id);
           return row?.status !== (item.expectedStatus ?? 'pending') || row.expired === 'true';
         });
         if (refused.length > 0) {
           const refusedIds = refused.map((item) => item.id);
-          throw new HitlError('conflict', `nothing was decided: ${refusedIds.length} request(s) are no longer pending or have expired: ${refusedIds.slice(0, 20).join(', ')}`, {
-            details: { ids: refusedIds },
-          });
+          throw new HitlError(
+            'conflict',
+            `nothing was decided: ${refusedIds.length} request(s) are no longer pending or have expired: ${refusedIds.slice(0, 20).join(', ')}`,
+            {
+              details: { ids: refusedIds },
+            },
+          );
         }
         const decided = await query(client, sql.decideMany, [...columns, channel, origin]);
-        if (decided.rows.length !== items.length - approvals.length) throw new HitlError('conflict', 'nothing was decided: the requests changed while they were being decided', { details: { ids } });
+        if (decided.rows.length !== items.length - approvals.length)
+          throw new HitlError('conflict', 'nothing was decided: the requests changed while they were being decided', { details: { ids } });
         for (const approval of approvals) {
           const [row] = (await query(client, addApproval, [...approval.values, channel, origin])).rows as RecordRow[];
           if (row === undefined) {
             const refused = approval.values[0] as string;
-            throw new HitlError('conflict', `nothing was decided: '${approval.by}' has already approved request '${refused}'; another reviewer must approve it`, {
-              details: { field: 'respondedBy', value: approval.by, ids: [refused] },
-            });
+            throw new HitlError(
+              'conflict',
+              `nothing was decided: '${approval.by}' has already approved request '${refused}'; another reviewer must approve it`,
+              {
+                details: { field: 'respondedBy', value: approval.by, ids: [refused] },
+              },
+            );
           }
           // Four eyes: an approval's jobs are the decision's, written only when it completed the quorum.
           if (row.status === 'approved') jobs.push(...approval.jobs);
           decided.rows.push(row);
         }
         if (jobs.length > 0) await query(client, context.jobs.statement, [context.jobs.parameter(jobs)]);
-        const inserted = grantValues === undefined ? undefined : (await query(client, sql.insertGrant, [...grantValues, channel, origin])).rows[0];
+        const inserted =
+          grantValues === undefined ? undefined : (await query(client, sql.insertGrant, [...grantValues, channel, origin])).rows[0];
         return { rows: decided.rows as RecordRow[], grantRow: inserted as GrantRow | undefined };
       });
       const byId = new Map<string, ApprovalRecord>();

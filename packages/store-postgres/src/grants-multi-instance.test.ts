@@ -43,15 +43,32 @@ async function startInstances(count = 3): Promise<Instance[]> {
   return instances;
 }
 
-const email = (threadId = 'thread-a') => ({ toolName: 'send_email', input: { to: 'bob@example.com' }, riskLevel: 'data_modification' as const, threadId });
-const call: PolicyCall = { toolName: 'send_email', input: { to: 'bob@example.com' }, confidence: 1, riskLevel: 'data_modification', threadId: 'thread-a' };
+const email = (threadId = 'thread-a') => ({
+  toolName: 'send_email',
+  input: { to: 'bob@example.com' },
+  riskLevel: 'data_modification' as const,
+  threadId,
+});
+const call: PolicyCall = {
+  toolName: 'send_email',
+  input: { to: 'bob@example.com' },
+  confidence: 1,
+  riskLevel: 'data_modification',
+  threadId: 'thread-a',
+};
 
 describe('grants across PostgreSQL instances', () => {
   it('maxUses 3 and 20 concurrent calls over 3 instances: exactly 3 approved by the grant, 17 go to review', async () => {
     const instances = await startInstances();
     const heard = instances.map(() => new Set<string>());
     instances.forEach((instance, index) => instance.manager.subscribeGrants((change) => heard[index]!.add(change.grant.id)));
-    const grant = await instances[0]!.manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 'thread-a' }, maxUses: 3, grantedBy: 'alice' });
+    const grant = await instances[0]!.manager.grant({
+      effect: 'approve',
+      toolPattern: 'send_email',
+      scope: { threadId: 'thread-a' },
+      maxUses: 3,
+      grantedBy: 'alice',
+    });
     // Every instance learns of the grant through the change feed, so each one races for it.
     await waitUntil(() => heard.every((ids) => ids.has(grant.id)));
     const records = await Promise.all(Array.from({ length: 20 }, (_, index) => instances[index % 3]!.manager.submit(email())));
@@ -69,7 +86,9 @@ describe('grants across PostgreSQL instances', () => {
     for (const instance of instances) await waitUntil(async () => (await instance.manager.submit(email())).evaluation.grant === grant.id);
     await instances[1]!.manager.revokeGrant(grant.id, { revokedBy: 'bob' });
     // Straight after the revoke, before any change feed could have told the others.
-    const after = await Promise.all(instances.flatMap((instance) => [instance.manager.submit(email()), instance.manager.submit(email('thread-b'))]));
+    const after = await Promise.all(
+      instances.flatMap((instance) => [instance.manager.submit(email()), instance.manager.submit(email('thread-b'))]),
+    );
     expect(after.map((record) => record.status)).toEqual(Array(6).fill('pending'));
     for (const instance of instances) expect(instance.manager.evaluate(call).outcome).toBe('review');
   });
@@ -91,7 +110,10 @@ describe('grants across PostgreSQL instances', () => {
     const [instance] = await startInstances(1);
     const grant = await instance!.manager.grant({ effect: 'approve', toolPattern: 'send_email', ttlMs: 60_000, grantedBy: 'alice' });
     expect((await instance!.manager.submit(email())).evaluation.grant).toBe(grant.id);
-    await database.admin.query(`UPDATE "${schema}"."grants_${tableCounter}_grants" SET expires_at = now() - interval '1 second' WHERE id = $1`, [grant.id]);
+    await database.admin.query(
+      `UPDATE "${schema}"."grants_${tableCounter}_grants" SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [grant.id],
+    );
     expect((await instance!.manager.submit(email())).status).toBe('pending');
   });
 
@@ -106,7 +128,9 @@ describe('grants across PostgreSQL instances', () => {
     expect(stored.items.map((item) => [item.id, item.effect, item.scope.runId])).toEqual([[decided.response?.grantId, 'deny', 'run-1']]);
 
     await two!.manager.respond(third.request.id, { decision: 'approve', respondedBy: 'alice' });
-    const refused = await one!.manager.respondMany({ ids: [second.request.id, third.request.id] }, { decision: 'approve', respondedBy: 'bob' }).catch((error: unknown) => error);
+    const refused = await one!.manager
+      .respondMany({ ids: [second.request.id, third.request.id] }, { decision: 'approve', respondedBy: 'bob' })
+      .catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'conflict', details: { ids: [third.request.id] } });
     expect((await one!.manager.get(second.request.id))?.status).toBe('pending');
     const many = await one!.manager.respondMany({ runId: 'run-2' }, { decision: 'reject', respondedBy: 'bob' });

@@ -79,8 +79,10 @@ async function listenerPid(instance: Instance): Promise<number | undefined> {
   return result.rows[0]?.pid;
 }
 
-const kindsFor = (instance: Instance, id: string) => instance.changes.filter((change) => change.record.request.id === id).map((change) => change.type);
-const eventsFor = (instance: Instance, id: string) => instance.events.filter((event) => event.record.request.id === id).map((event) => event.type);
+const kindsFor = (instance: Instance, id: string) =>
+  instance.changes.filter((change) => change.record.request.id === id).map((change) => change.type);
+const eventsFor = (instance: Instance, id: string) =>
+  instance.events.filter((event) => event.record.request.id === id).map((event) => event.type);
 
 /**
  * What one instance's store reported about a request that was created and then decided: its creation
@@ -113,7 +115,12 @@ describe('several instances on one table', () => {
     const [a, b, c] = ['a', 'b', 'c'].map((name) => startInstance(name)) as [Instance, Instance, Instance];
     await Promise.all([a, b, c].map((instance) => instance.store.migrate()));
 
-    const record = await a.manager.submit({ toolName: 'delete_user', input: { user_id: '12345' }, riskLevel: 'irreversible', confidence: 0.85 });
+    const record = await a.manager.submit({
+      toolName: 'delete_user',
+      input: { user_id: '12345' },
+      riskLevel: 'irreversible',
+      confidence: 0.85,
+    });
     expect(record.status).toBe('pending');
     const id = record.request.id;
     const waiting = a.manager.waitFor(id);
@@ -155,7 +162,10 @@ describe('several instances on one table', () => {
 
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, index) =>
-        (instances[index % 3] as Instance).manager.respond(request.id, { decision: index % 2 === 0 ? 'approve' : 'reject', respondedBy: `reviewer-${index}` }),
+        (instances[index % 3] as Instance).manager.respond(request.id, {
+          decision: index % 2 === 0 ? 'approve' : 'reject',
+          respondedBy: `reviewer-${index}`,
+        }),
       ),
     );
     const winners = results.filter((result) => result.status === 'fulfilled');
@@ -165,7 +175,9 @@ describe('several instances on one table', () => {
     expect(losers.every((result) => HitlError.is(result.reason, 'conflict'))).toBe(true);
 
     const winner = (winners[0] as PromiseFulfilledResult<Awaited<ReturnType<Manager['respond']>>>).value;
-    const rows = await database.admin.query(`SELECT status, response->>'respondedBy' AS by FROM "${schema}"."${table}" WHERE id = $1`, [request.id]);
+    const rows = await database.admin.query(`SELECT status, response->>'respondedBy' AS by FROM "${schema}"."${table}" WHERE id = $1`, [
+      request.id,
+    ]);
     expect(rows.rows).toEqual([{ status: winner.status, by: winner.response?.respondedBy }]);
 
     await settle(instances);
@@ -186,15 +198,20 @@ describe('several instances on one table', () => {
 
     await database.admin.query('SELECT pg_terminate_backend($1)', [pid]);
     const decided = await b.manager.respond(request.id, { decision: 'reject', feedback: 'no' });
-    const newPid = await waitUntil(async () => {
-      const current = await listenerPid(a);
-      return current !== undefined && current !== pid ? current : undefined;
-    }, { what: "A's listener to come back" });
+    const newPid = await waitUntil(
+      async () => {
+        const current = await listenerPid(a);
+        return current !== undefined && current !== pid ? current : undefined;
+      },
+      { what: "A's listener to come back" },
+    );
     const reconnectedAt = Date.now();
     expect(newPid).not.toBe(pid);
     const response = await within(waiting, 2_000, "A's waitFor after the reconnect");
     const afterReconnect = Date.now() - reconnectedAt;
-    console.info(`killed listener: waiter resolved ${afterReconnect} ms after the new listener was seen (negative: before the poll saw it)`);
+    console.info(
+      `killed listener: waiter resolved ${afterReconnect} ms after the new listener was seen (negative: before the poll saw it)`,
+    );
     expect(afterReconnect).toBeLessThan(2_000);
     expect(response).toEqual(decided.response);
     expect(a.logger.messages('warn').some((message) => message.includes('is down; reconnecting'))).toBe(true);
@@ -247,7 +264,13 @@ describe('several instances on one table', () => {
     const b = startInstance('b');
     const a = startInstance('a', {
       store: {
-        listenerConfig: { host: '127.0.0.1', port: proxy.port, user: url.username, database: url.pathname.slice(1), application_name: listenerName },
+        listenerConfig: {
+          host: '127.0.0.1',
+          port: proxy.port,
+          user: url.username,
+          database: url.pathname.slice(1),
+          application_name: listenerName,
+        },
         reconnect: { initialDelayMs: 20, maxDelayMs: 200, heartbeatIntervalMs: 200 },
       },
     });
@@ -255,7 +278,9 @@ describe('several instances on one table', () => {
     const { request } = await a.manager.submit({ toolName: 'delete_user' });
     const waiting = a.manager.waitFor(request.id);
     await waitUntil(
-      async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${listenerName} hitl-listener`])).rowCount === 1,
+      async () =>
+        (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${listenerName} hitl-listener`]))
+          .rowCount === 1,
       { what: "A's listener through the proxy" },
     );
 
@@ -263,7 +288,11 @@ describe('several instances on one table', () => {
     const decided = await b.manager.respond(request.id, { decision: 'approve' });
     const response = await within(waiting, 10_000, "A's waitFor after the partition");
     expect(response).toEqual(decided.response);
-    expect(a.logger.entries.some((entry) => entry.level === 'warn' && String(entry.details[0]).includes('no answer to a heartbeat within 200 ms'))).toBe(true);
+    expect(
+      a.logger.entries.some(
+        (entry) => entry.level === 'warn' && String(entry.details[0]).includes('no answer to a heartbeat within 200 ms'),
+      ),
+    ).toBe(true);
   });
 
   it('after a restart, waitFor on a new instance picks up an old request and resolves when it is decided', async () => {
@@ -327,7 +356,9 @@ describe('expiry by the database clock', () => {
     await a.store.create(pendingRecord('still-open'));
     const counts = await Promise.all(instances.map((instance) => instance.store.sweep()));
     expect(counts.reduce((sum, count) => sum + count, 0)).toBe(30);
-    const statuses = await database.admin.query(`SELECT status, count(*)::int AS count FROM "${schema}"."${table}" GROUP BY status ORDER BY status`);
+    const statuses = await database.admin.query(
+      `SELECT status, count(*)::int AS count FROM "${schema}"."${table}" GROUP BY status ORDER BY status`,
+    );
     expect(statuses.rows).toEqual([
       { status: 'expired', count: 30 },
       { status: 'pending', count: 1 },
@@ -376,7 +407,10 @@ describe('expiry by the database clock', () => {
     // To the instance ahead the deadline has passed: waiting arms its expiry at once. The database refuses it.
     const waiting = ahead.waitFor(request.id);
     await waitUntil(() => attempts.length > 0, { what: 'the early expiry attempt' });
-    expect(attempts[0]).toEqual({ status: 'expired', outcome: expect.stringMatching(/has not expired yet by the database clock/) as unknown as string });
+    expect(attempts[0]).toEqual({
+      status: 'expired',
+      outcome: expect.stringMatching(/has not expired yet by the database clock/) as unknown as string,
+    });
     expect((await honest.manager.get(request.id))?.status).toBe('pending');
 
     const decided = await honest.manager.respond(request.id, { decision: 'approve', respondedBy: 'reviewer' });

@@ -24,7 +24,15 @@ interface Instance {
 function startStore(table: string, settings: PostgresStoreSettings = {}): Instance {
   const pool = createTestPool(randomName('hitl_notify'));
   const logger = createRecordingLogger();
-  const store = createPostgresStore({ pool, schema, table, logger, sweepIntervalMs: Infinity, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, ...settings });
+  const store = createPostgresStore({
+    pool,
+    schema,
+    table,
+    logger,
+    sweepIntervalMs: Infinity,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    ...settings,
+  });
   const changes: StoreChange[] = [];
   store.subscribe((change) => changes.push(change));
   cleanups.push(async () => {
@@ -96,7 +104,8 @@ describe('notifyRecords', () => {
     await b.store.decide('r1', 'pending', approve('r1'));
     // A reads the row either on the notification or, when its LISTEN connection came up after the
     // decision, in the catch-up after connecting: both are refused to a listen-only role.
-    const refused = (message: string) => message.includes('could not read changed rows') || message.includes('could not re-read the changes');
+    const refused = (message: string) =>
+      message.includes('could not read changed rows') || message.includes('could not re-read the changes');
     await waitUntil(() => a.logger.messages('warn').some(refused), { what: 'A to try to read the decided row' });
     expect(decidedOn(a, 'r1')).toBeUndefined();
   });
@@ -108,7 +117,9 @@ describe('notifyRecords', () => {
     await Promise.all([a.store.migrate(), b.store.migrate()]);
     const raw = await listenRaw(table);
 
-    const big = pendingRecord('big', { request: { id: 'big', type: 'approval', toolName: 'send_email', input: { body: 'x'.repeat(9_000) } } });
+    const big = pendingRecord('big', {
+      request: { id: 'big', type: 'approval', toolName: 'send_email', input: { body: 'x'.repeat(9_000) } },
+    });
     await b.store.create(big);
     const decided = await b.store.decide('big', 'pending', approve('big'));
     const small = pendingRecord('small');
@@ -139,7 +150,8 @@ describe('notifyRecords', () => {
     }
     // A marker created after the decisions: once every store has it, any duplicate would have arrived too.
     await stores[1].store.create(pendingRecord('marker'));
-    for (const instance of stores) await waitUntil(() => instance.changes.some((change) => change.record.request.id === 'marker'), { what: 'the marker' });
+    for (const instance of stores)
+      await waitUntil(() => instance.changes.some((change) => change.record.request.id === 'marker'), { what: 'the marker' });
     for (const instance of stores) {
       const decisions = instance.changes.filter((change) => change.record.status !== 'pending');
       expect(decisions.map((change) => change.record)).toEqual(expect.arrayContaining(decided));
@@ -157,14 +169,23 @@ describe('notifyRecords', () => {
     const victim = (await b.store.get('victim')) as ApprovalRecord;
 
     // A forged decision: the right id, a record that claims 'approved' but names another change.
-    const row = (await database.admin.query<RecordRow>(
-      `SELECT id, seq::text AS seq, change_seq::text AS change_seq, type, tool_name, 'approved' AS status, request::text AS request,
+    const row = (
+      await database.admin.query<RecordRow>(
+        `SELECT id, seq::text AS seq, change_seq::text AS change_seq, type, tool_name, 'approved' AS status, request::text AS request,
         evaluation::text AS evaluation, input_hash, '0' AS created_ms, NULL AS expires_ms, NULL AS closed_ms, NULL AS closed_reason,
         '{"requestId":"victim","decision":"approve","respondedAt":"2026-01-01T00:00:00.000Z"}' AS response
        FROM "${schema}"."${table}" WHERE id = 'victim'`,
-    )).rows[0]!;
+      )
+    ).rows[0]!;
     const next = BigInt(row.change_seq) + 1n;
-    const forged = { id: 'victim', status: 'approved', kind: 'decided', origin: 'forger', change_seq: String(next + 1n), record: { ...row, change_seq: String(next) } };
+    const forged = {
+      id: 'victim',
+      status: 'approved',
+      kind: 'decided',
+      origin: 'forger',
+      change_seq: String(next + 1n),
+      record: { ...row, change_seq: String(next) },
+    };
     await database.admin.query('SELECT pg_notify($1, $2)', [`hitl:${schema}.${table}`, JSON.stringify(forged)]);
     // A later change on the same channel: once A has it, A has handled the forged notification.
     await b.store.create(pendingRecord('marker'));
@@ -179,7 +200,14 @@ describe('with notifyRecords the store keeps every ApprovalStore rule (a peer is
   const tables = new Map<ApprovalStore, string>();
   const openStore = (table: string): ApprovalStore => {
     const pool = createTestPool(randomName('hitl_notify_conformance'));
-    const store = createPostgresStore({ pool, schema, table, sweepIntervalMs: Infinity, logger: createRecordingLogger(), notifyRecords: true });
+    const store = createPostgresStore({
+      pool,
+      schema,
+      table,
+      sweepIntervalMs: Infinity,
+      logger: createRecordingLogger(),
+      notifyRecords: true,
+    });
     pools.set(store, pool);
     tables.set(store, table);
     return store;

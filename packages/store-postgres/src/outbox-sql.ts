@@ -16,11 +16,11 @@ const JOB_COLUMNS = [
   'state',
   'attempts::text AS attempts',
   'max_attempts::text AS max_attempts',
-  "floor(extract(epoch FROM due_at) * 1000)::bigint::text AS due_ms",
+  'floor(extract(epoch FROM due_at) * 1000)::bigint::text AS due_ms',
   'owner',
   'last_error',
-  "floor(extract(epoch FROM created_at) * 1000)::bigint::text AS created_ms",
-  "floor(extract(epoch FROM updated_at) * 1000)::bigint::text AS updated_ms",
+  'floor(extract(epoch FROM created_at) * 1000)::bigint::text AS created_ms',
+  'floor(extract(epoch FROM updated_at) * 1000)::bigint::text AS updated_ms',
 ].join(', ');
 
 /** How many claims a job a sweeper writes gets. */

@@ -117,7 +117,8 @@ export function createPostgresOutbox({ sql, run, ensureReady, pollIntervalMs }: 
   const errorText = (error: unknown) => String(error).slice(0, MAX_ERROR_LENGTH);
   const requireJobId = (id: unknown, owner?: unknown) => {
     if (typeof id !== 'string' || id === '') throw invalidInput('id', id, 'must be a non-empty string');
-    if (owner !== undefined && (typeof owner !== 'string' || owner === '')) throw invalidInput('owner', owner, 'must be a non-empty string');
+    if (owner !== undefined && (typeof owner !== 'string' || owner === ''))
+      throw invalidInput('owner', owner, 'must be a non-empty string');
   };
   return {
     pollIntervalMs,
@@ -178,7 +179,11 @@ export function createPostgresOutbox({ sql, run, ensureReady, pollIntervalMs }: 
     async nextDue(options) {
       const { exceptOwner, kinds, targets } = normalizeNextDue(options);
       await ensureReady();
-      const [row] = await run<{ due_ms: string | null }>('read the next outbox job', sql.nextDue, [exceptOwner ?? null, kinds ?? null, targets ?? null]);
+      const [row] = await run<{ due_ms: string | null }>('read the next outbox job', sql.nextDue, [
+        exceptOwner ?? null,
+        kinds ?? null,
+        targets ?? null,
+      ]);
       return row?.due_ms == null ? undefined : iso(row.due_ms);
     },
   };

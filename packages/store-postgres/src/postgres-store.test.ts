@@ -48,11 +48,23 @@ describe('options', () => {
     ['a pool that is not a pool', { pool: { query: 1 } }, /options\.pool a object must be a pg Pool/],
     ['an empty connection string', { connectionString: ' ' }, /options\.connectionString ' ' must be a non-empty string/],
     ['a schema with upper case', { connectionString: databaseUrl, schema: 'Public' }, /options\.schema 'Public' is not a valid identifier/],
-    ['a table with a quote', { connectionString: databaseUrl, table: 'x"; DROP TABLE y; --' }, /options\.table 'x"; DROP TABLE y; --' is not a valid identifier/],
-    ['a reserved schema', { connectionString: databaseUrl, schema: 'pg_catalog' }, /options\.schema 'pg_catalog' must not start with 'pg_'/],
+    [
+      'a table with a quote',
+      { connectionString: databaseUrl, table: 'x"; DROP TABLE y; --' },
+      /options\.table 'x"; DROP TABLE y; --' is not a valid identifier/,
+    ],
+    [
+      'a reserved schema',
+      { connectionString: databaseUrl, schema: 'pg_catalog' },
+      /options\.schema 'pg_catalog' must not start with 'pg_'/,
+    ],
     ['a table of 41 characters', { connectionString: databaseUrl, table: 't'.repeat(41) }, /options\.table .* at most 40 characters/],
     ['a channel with a quote', { connectionString: databaseUrl, channel: 'a"b' }, /options\.channel 'a"b' is not a valid channel name/],
-    ['a sweep interval of 0', { connectionString: databaseUrl, sweepIntervalMs: 0 }, /options\.sweepIntervalMs 0 must be a positive number/],
+    [
+      'a sweep interval of 0',
+      { connectionString: databaseUrl, sweepIntervalMs: 0 },
+      /options\.sweepIntervalMs 0 must be a positive number/,
+    ],
     ['a fractional batch size', { connectionString: databaseUrl, sweepBatchSize: 1.5 }, /options\.sweepBatchSize 1\.5 must be an integer/],
     [
       'a max delay below the initial one',
@@ -84,10 +96,10 @@ describe('migrations', () => {
     expect(before.rows[0].found).toBeNull();
 
     expect(await store.get('nothing-yet')).toBeUndefined();
-    const indexes = await database.admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
-      schema,
-      table,
-    ]);
+    const indexes = await database.admin.query<{ indexname: string }>(
+      'SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1',
+      [schema, table],
+    );
     expect(indexes.rows.map((row) => row.indexname)).toEqual(
       [
         `${table}_change_seq_idx`,
@@ -133,10 +145,10 @@ describe('migrations', () => {
     await second.close();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
     expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
-    const grantIndexes = await database.admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1', [
-      schema,
-      `${table}_grants`,
-    ]);
+    const grantIndexes = await database.admin.query<{ indexname: string }>(
+      'SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 ORDER BY 1',
+      [schema, `${table}_grants`],
+    );
     expect(grantIndexes.rows.map((row) => row.indexname)).toEqual(
       [`${table}_grants_pkey`, `${table}_grants_seq_idx`, `${table}_grants_thread_seq_idx`, `${table}_grants_unrevoked_seq_idx`].sort(),
     );
@@ -156,7 +168,12 @@ describe('migrations', () => {
     for (let index = 0; index < 6; index++) {
       const id = `old-${index}`;
       const record = pendingRecord(id, { createdAt: new Date(base + index * 3_600_000).toISOString() });
-      record.request = { ...record.request, threadId: `thread-${index % 2}`, runId: `run-${index}`, requestedBy: index < 3 ? 'alice' : 'bob' };
+      record.request = {
+        ...record.request,
+        threadId: `thread-${index % 2}`,
+        runId: `run-${index}`,
+        requestedBy: index < 3 ? 'alice' : 'bob',
+      };
       // The previous release's insert: the columns of migration 1 only.
       await database.admin.query(
         `INSERT INTO "${schema}"."${table}" (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at, expires_at, closed_at, closed_reason, response)
@@ -180,7 +197,10 @@ describe('migrations', () => {
     expect(await ids({ createdAfter: '2026-02-01T02:00:00Z', createdBefore: '2026-02-01T04:00:00Z' })).toEqual(['old-3', 'old-2']);
     expect((await store.get('old-3'))?.request).toMatchObject({ threadId: 'thread-1', runId: 'run-3', requestedBy: 'bob' });
     // New rows land next to the old ones.
-    await store.create({ ...pendingRecord('new-1'), request: { id: 'new-1', type: 'approval', toolName: 'delete_user', threadId: 'thread-1' } });
+    await store.create({
+      ...pendingRecord('new-1'),
+      request: { id: 'new-1', type: 'approval', toolName: 'delete_user', threadId: 'thread-1' },
+    });
     expect(await ids({ threadId: 'thread-1', limit: 2 })).toEqual(['new-1', 'old-5']);
     // Old rows need one approval, as before; a new four-eyes row works on the migrated table.
     expect(await store.get('old-0')).not.toHaveProperty('approvals');
@@ -230,14 +250,25 @@ describe('migrations', () => {
     await store.migrate();
     const versions = await database.admin.query(`SELECT version FROM "${schema}"."${table}_migrations" ORDER BY version`);
     expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
-    const indexes = await database.admin.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2', [schema, table]);
+    const indexes = await database.admin.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2', [
+      schema,
+      table,
+    ]);
     expect(indexes.rows.map((row: { indexname: string }) => row.indexname)).toContain(`${table}_thread_seq_idx`);
   });
 
   it('answer a bad list filter with invalid_input naming the field', async () => {
     const { store } = newStore();
-    await expect(store.list({ createdAfter: 'last tuesday' })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('createdAfter'), details: { field: 'createdAfter' } });
-    await expect(store.list({ threadId: 42 as never })).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringContaining('threadId'), details: { field: 'threadId' } });
+    await expect(store.list({ createdAfter: 'last tuesday' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('createdAfter'),
+      details: { field: 'createdAfter' },
+    });
+    await expect(store.list({ threadId: 42 as never })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('threadId'),
+      details: { field: 'threadId' },
+    });
   });
 
   it('need no DDL rights once they have run: a runtime role with row privileges only works', async () => {
@@ -284,14 +315,19 @@ describe('migrations', () => {
     try {
       for (let round = 0; round < 10; round++) {
         const freshSchema = randomName('hitl_migrate_tables');
-        const stores = pools.map((pool, index) => createPostgresStore({ pool, schema: freshSchema, table: `requests_${index}`, sweepIntervalMs: Infinity }));
+        const stores = pools.map((pool, index) =>
+          createPostgresStore({ pool, schema: freshSchema, table: `requests_${index}`, sweepIntervalMs: Infinity }),
+        );
         try {
           const results = await Promise.allSettled(stores.map((store) => store.migrate()));
           const failures = results.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
           expect(failures).toEqual([]);
           const created = await Promise.all(stores.map((store, index) => store.create(pendingRecord(`table-${index}`))));
           expect(created.every((result) => result.created)).toBe(true);
-          const tables = await database.admin.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations' AND tablename NOT LIKE '%grants' AND tablename NOT LIKE '%outbox' AND tablename NOT LIKE '%resume_claims'`, [freshSchema]);
+          const tables = await database.admin.query(
+            `SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'requests\\_%' AND tablename NOT LIKE '%migrations' AND tablename NOT LIKE '%grants' AND tablename NOT LIKE '%outbox' AND tablename NOT LIKE '%resume_claims'`,
+            [freshSchema],
+          );
           expect(tables.rows[0].count).toBe(5);
         } finally {
           await Promise.all(stores.map((store) => store.close()));
@@ -349,7 +385,9 @@ describe('create and get', () => {
     const { store } = newStore();
     const first = pendingRecord('same');
     await store.create(first);
-    const second = await store.create(pendingRecord('same', { inputHash: 'b'.repeat(64), request: { id: 'same', type: 'input', toolName: 'other' } }));
+    const second = await store.create(
+      pendingRecord('same', { inputHash: 'b'.repeat(64), request: { id: 'same', type: 'input', toolName: 'other' } }),
+    );
     expect(second.created).toBe(false);
     expect(second.record).toEqual(first);
     expect(await store.get('same')).toEqual(first);
@@ -373,7 +411,12 @@ describe('create and get', () => {
     const { store, table } = newStore();
     const manager = createManager({ store });
     cleanups.push(() => manager.close());
-    const inputSchema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { user_id: { type: 'string' } }, required: ['user_id'] };
+    const inputSchema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: { user_id: { type: 'string' } },
+      required: ['user_id'],
+    };
     const record = await manager.submit({ toolName: 'delete_user', input: { user_id: '1' }, inputSchema });
     const other = createManager({ store: newStore({ table }).store });
     cleanups.push(() => other.close());
@@ -398,7 +441,13 @@ describe('create and get', () => {
     await fc.assert(
       fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()), fc.dictionary(fc.string(), fc.jsonValue()), async (input, metadata) => {
         const id = `prop-${++counter}`;
-        const request = { id, type: 'approval' as const, toolName: 'tool', input: JSON.parse(JSON.stringify(input)), metadata: JSON.parse(JSON.stringify(metadata)) };
+        const request = {
+          id,
+          type: 'approval' as const,
+          toolName: 'tool',
+          input: JSON.parse(JSON.stringify(input)),
+          metadata: JSON.parse(JSON.stringify(metadata)),
+        };
         const record = pendingRecord(id, { request });
         await store.create(record);
         expect(await store.get(id)).toEqual(record);
@@ -410,7 +459,9 @@ describe('create and get', () => {
   it('refuses malformed records and ids with invalid_input', async () => {
     const { store } = newStore();
     expect((await errorOf(store.create({ ...pendingRecord('x'), status: 'done' as RequestStatus }))).code).toBe('invalid_input');
-    expect((await errorOf(store.create({ ...pendingRecord('x'), createdAt: 'yesterday' }))).message).toMatch(/record\.createdAt 'yesterday' is not an ISO 8601 timestamp/);
+    expect((await errorOf(store.create({ ...pendingRecord('x'), createdAt: 'yesterday' }))).message).toMatch(
+      /record\.createdAt 'yesterday' is not an ISO 8601 timestamp/,
+    );
     expect((await errorOf(store.create(null as never))).message).toMatch(/record null must be an object/);
     expect((await errorOf(store.get('' as string))).message).toMatch(/id '' must be a non-empty string/);
     const nul = pendingRecord('nul', { request: { id: 'nul', type: 'approval', toolName: 'tool', input: { text: 'a\u0000b' } } });
@@ -439,7 +490,9 @@ describe('list', () => {
     expect(all.nextCursor).toBeUndefined();
 
     const pending = await store.list({ status: 'pending' });
-    expect(pending.items.map((record) => record.request.id)).toEqual(ids.filter((id) => !['list-01', 'list-03', 'list-06'].includes(id)).reverse());
+    expect(pending.items.map((record) => record.request.id)).toEqual(
+      ids.filter((id) => !['list-01', 'list-03', 'list-06'].includes(id)).reverse(),
+    );
     const deletes = await store.list({ toolName: 'delete_user' });
     expect(deletes.items.map((record) => record.request.id)).toEqual(['list-09', 'list-06', 'list-03', 'list-00']);
     const approvedDeletes = await store.list({ toolName: 'delete_user', status: 'approved' });
@@ -461,7 +514,16 @@ describe('list', () => {
 
     const filtered = await store.list({ status: 'pending', limit: 4 });
     const rest = await store.list({ status: 'pending', limit: 4, cursor: filtered.nextCursor as string });
-    expect([...filtered.items, ...rest.items].map((record) => record.request.id)).toEqual(['list-new', 'list-11', 'list-10', 'list-09', 'list-08', 'list-07', 'list-05', 'list-04']);
+    expect([...filtered.items, ...rest.items].map((record) => record.request.id)).toEqual([
+      'list-new',
+      'list-11',
+      'list-10',
+      'list-09',
+      'list-08',
+      'list-07',
+      'list-05',
+      'list-04',
+    ]);
   });
 
   it('refuses bad cursors, limits and statuses with invalid_input', async () => {
@@ -507,7 +569,11 @@ describe('decide', () => {
   it('keeps a stored response when an expiry or cancellation brings none', async () => {
     const { store } = newStore();
     await store.create(pendingRecord('c1'));
-    const cancelled = await store.decide('c1', 'pending', { status: 'cancelled', closedAt: new Date().toISOString(), closedReason: 'aborted' });
+    const cancelled = await store.decide('c1', 'pending', {
+      status: 'cancelled',
+      closedAt: new Date().toISOString(),
+      closedReason: 'aborted',
+    });
     expect(cancelled).toMatchObject({ status: 'cancelled', closedReason: 'aborted' });
     expect(cancelled.response).toBeUndefined();
   });
@@ -523,7 +589,11 @@ describe('decide', () => {
     expect(refused.details).toEqual({ ids: ['old'] });
     expect((await store.get('old'))?.status).toBe('pending');
 
-    const expired = await store.decide('old', 'pending', { status: 'expired', closedAt: new Date().toISOString(), closedReason: 'timed out' });
+    const expired = await store.decide('old', 'pending', {
+      status: 'expired',
+      closedAt: new Date().toISOString(),
+      closedReason: 'timed out',
+    });
     expect(expired).toMatchObject({ status: 'expired', closedReason: 'timed out' });
   });
 
@@ -541,19 +611,29 @@ describe('decide', () => {
     const forever = pendingRecord('forever');
     delete forever.expiresAt;
     await store.create(forever);
-    expect((await errorOf(store.decide('forever', 'pending', { status: 'expired', closedAt: aheadBy }))).message).toBe("request 'forever' never expires");
+    expect((await errorOf(store.decide('forever', 'pending', { status: 'expired', closedAt: aheadBy }))).message).toBe(
+      "request 'forever' never expires",
+    );
   });
 
   it('refuses malformed patches with invalid_input', async () => {
     const { store } = newStore();
     await store.create(pendingRecord('p1'));
-    expect((await errorOf(store.decide('p1', 'pending', { status: 'pending' as never, closedAt: new Date().toISOString() }))).message).toMatch(
-      /patch\.status 'pending' must be a final status/,
-    );
-    expect((await errorOf(store.decide('p1', 'pending', { status: 'approved', closedAt: 'now' }))).message).toMatch(/patch\.closedAt 'now' is not an ISO 8601/);
-    expect((await errorOf(store.decide('p1', 'later' as never, approve('p1')))).message).toMatch(/expectedStatus 'later' is not a request status/);
     expect(
-      (await errorOf(store.decide('p1', 'pending', { status: 'approved', closedAt: new Date().toISOString(), response: { decision: 'yes' } as never }))).code,
+      (await errorOf(store.decide('p1', 'pending', { status: 'pending' as never, closedAt: new Date().toISOString() }))).message,
+    ).toMatch(/patch\.status 'pending' must be a final status/);
+    expect((await errorOf(store.decide('p1', 'pending', { status: 'approved', closedAt: 'now' }))).message).toMatch(
+      /patch\.closedAt 'now' is not an ISO 8601/,
+    );
+    expect((await errorOf(store.decide('p1', 'later' as never, approve('p1')))).message).toMatch(
+      /expectedStatus 'later' is not a request status/,
+    );
+    expect(
+      (
+        await errorOf(
+          store.decide('p1', 'pending', { status: 'approved', closedAt: new Date().toISOString(), response: { decision: 'yes' } as never }),
+        )
+      ).code,
     ).toBe('invalid_input');
     expect((await store.get('p1'))?.status).toBe('pending');
   });
@@ -610,7 +690,10 @@ describe('decide', () => {
               const decision = op.status === 'approved' ? 'approve' : op.status === 'rejected' ? 'reject' : 'modify';
               patch.response = { requestId: id, decision, respondedAt: closedAt, ...(decision === 'modify' ? { modified: { x: 1 } } : {}) };
             }
-            const [actual, expected] = [await outcome(() => store.decide(id, op.expected, patch)), await outcome(() => model.decide(id, op.expected, patch))];
+            const [actual, expected] = [
+              await outcome(() => store.decide(id, op.expected, patch)),
+              await outcome(() => model.decide(id, op.expected, patch)),
+            ];
             expect(actual).toEqual(expected);
           } else {
             const query = { limit: op.limit, ...(op.status ? { status: op.status } : {}), ...(op.tool ? { toolName: op.tool } : {}) };
@@ -669,9 +752,10 @@ describe('failures', () => {
       `INSERT INTO "${schema}"."${table}" (id, seq, change_seq, type, tool_name, status, request, evaluation, input_hash, created_at)
        SELECT 'bad-1', v, v, 'approval', 'delete_user', 'pending', '"oops"', '{}', 'h', now() FROM (SELECT nextval('"${schema}"."${table}_seq"') AS v) n`,
     );
-    await database.admin.query(`SELECT pg_notify($1, json_build_object('id', 'bad-1', 'status', 'pending', 'kind', 'created', 'origin', 'admin')::text)`, [
-      `hitl:${schema}.${table}`,
-    ]);
+    await database.admin.query(
+      `SELECT pg_notify($1, json_build_object('id', 'bad-1', 'status', 'pending', 'kind', 'created', 'origin', 'admin')::text)`,
+      [`hitl:${schema}.${table}`],
+    );
     await store.create(pendingRecord('good-2'));
 
     const read = await errorOf(store.get('bad-1'));
@@ -703,7 +787,14 @@ describe('failures', () => {
     });
     const manager = createManager({ store, logger });
     try {
-      for (const attempt of [store.migrate(), store.get('x'), store.list({}), store.create(pendingRecord('x')), store.decide('x', 'pending', approve('x')), store.sweep()]) {
+      for (const attempt of [
+        store.migrate(),
+        store.get('x'),
+        store.list({}),
+        store.create(pendingRecord('x')),
+        store.decide('x', 'pending', approve('x')),
+        store.sweep(),
+      ]) {
         const error = await errorOf(attempt);
         expect(error.code).toBe('store_unavailable');
         expect(error.message).toMatch(/could not connect to run its migrations: .*ECONNREFUSED/);
@@ -713,7 +804,9 @@ describe('failures', () => {
       expect((await errorOf(manager.waitFor('hitl-x'))).code).toBe('store_unavailable');
       expect((await errorOf(manager.list())).code).toBe('store_unavailable');
       // The manager's subscription tried to start the store in the background: logged, not thrown.
-      await waitUntil(() => logger.messages('warn').some((message) => message.includes('could not start')), { what: 'the background start failure' });
+      await waitUntil(() => logger.messages('warn').some((message) => message.includes('could not start')), {
+        what: 'the background start failure',
+      });
     } finally {
       await manager.close();
       await store.close();
@@ -739,10 +832,18 @@ describe('failures', () => {
     try {
       store.subscribe(() => undefined);
       await store.create(pendingRecord('t-1'));
-      await waitUntil(async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount === 1, {
-        what: 'the listener',
-      });
-      const killed = await database.admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ($1, $2)', [name, `${name} hitl-listener`]);
+      await waitUntil(
+        async () =>
+          (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount ===
+          1,
+        {
+          what: 'the listener',
+        },
+      );
+      const killed = await database.admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ($1, $2)',
+        [name, `${name} hitl-listener`],
+      );
       expect(killed.rowCount).toBeGreaterThanOrEqual(2);
       await waitUntil(() => logger.messages('warn').some((message) => message.includes('LISTEN connection') && message.includes('down')), {
         what: 'the lost listener to be noticed',
@@ -755,17 +856,26 @@ describe('failures', () => {
       expect(['pending', 'store_unavailable']).toContain(outcome);
       const record = await waitUntil(() => store.get('t-1').catch(() => undefined), { what: 'the store to answer again' });
       expect(record.status).toBe('pending');
-      await waitUntil(async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount === 1, {
-        what: 'the listener to reconnect',
-      });
+      await waitUntil(
+        async () =>
+          (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${name} hitl-listener`])).rowCount ===
+          1,
+        {
+          what: 'the listener to reconnect',
+        },
+      );
     } finally {
       await store.close();
       process.off('unhandledRejection', onUnhandled);
     }
     expect(unhandled).toEqual([]);
-    await waitUntil(async () => (await database.admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1 || '%'", [name])).rowCount === 0, {
-      what: 'the owned pool and the listener to be closed',
-    });
+    await waitUntil(
+      async () =>
+        (await database.admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1 || '%'", [name])).rowCount === 0,
+      {
+        what: 'the owned pool and the listener to be closed',
+      },
+    );
   });
 });
 
@@ -794,4 +904,3 @@ function closedPort(): Promise<number> {
     });
   });
 }
-

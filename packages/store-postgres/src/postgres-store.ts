@@ -181,8 +181,20 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
  * ```
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
-  const { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, outboxPollIntervalMs, logger, notifyRecords } =
-    resolveOptions(options);
+  const {
+    schema,
+    table,
+    channel,
+    sweepIntervalMs,
+    sweepBatchSize,
+    sweepGraceMs,
+    initialDelayMs,
+    maxDelayMs,
+    heartbeatIntervalMs,
+    outboxPollIntervalMs,
+    logger,
+    notifyRecords,
+  } = resolveOptions(options);
   const sql = buildSql(schema, table, { notifyRecords });
   const tableName = sql.qualifiedTable;
   const origin = randomBytes(6).toString('hex');
@@ -268,7 +280,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const grants = createGrantStore({
     pool,
-    sql: buildGrantSql(schema, table, tableName, RECORD_COLUMNS, (channelParameter, originParameter) => notify('decided', channelParameter, originParameter, notifyRecords)),
+    sql: buildGrantSql(schema, table, tableName, RECORD_COLUMNS, (channelParameter, originParameter) =>
+      notify('decided', channelParameter, originParameter, notifyRecords),
+    ),
     run,
     failure,
     ensureReady,
@@ -288,7 +302,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const outbox = createPostgresOutbox({ sql: sql.outbox, run, ensureReady, pollIntervalMs: outboxPollIntervalMs });
   /** The statement and values of a write, with the outbox jobs (one more parameter) when there are any. */
-  const withJobs = (statement: Statement, values: unknown[], options: StoreWriteOptions | undefined, when?: string): [Statement, unknown[]] => {
+  const withJobs = (
+    statement: Statement,
+    values: unknown[],
+    options: StoreWriteOptions | undefined,
+    when?: string,
+  ): [Statement, unknown[]] => {
     if (options?.jobs === undefined || options.jobs.length === 0) return [statement, values];
     return [sql.outbox.withJobs(statement, values.length + 1, when), [...values, jobsParameter(options.jobs)]];
   };
@@ -375,9 +394,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         feed.deliver(stored);
         return stored.record;
       }
-      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]);
+      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [
+        id,
+      ]);
       if (!current) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
-      if (current.status !== expectedStatus) throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
+      if (current.status !== expectedStatus)
+        throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
       const expiresAt = current.expires_ms === null ? undefined : new Date(Number(current.expires_ms)).toISOString();
       if (status !== 'expired' && current.expired === 'true') {
         throw new HitlError('conflict', `request '${id}' expired at ${expiresAt}`, { details: { ids: [id] } });
@@ -406,10 +428,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         feed.deliver(stored);
         return stored.record;
       }
-      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]);
+      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [
+        id,
+      ]);
       const [latest] = current?.status === 'pending' ? await run<RecordRow>('read a request', sql.get, [id]) : [];
       const expiresAt = current?.expires_ms ? new Date(Number(current.expires_ms)).toISOString() : undefined;
-      throw approvalRefusal(id, input.approval.by, current && { ...current, ...(expiresAt ? { expiresAt } : {}) }, latest && rowToStored(latest, tableName).record);
+      throw approvalRefusal(
+        id,
+        input.approval.by,
+        current && { ...current, ...(expiresAt ? { expiresAt } : {}) },
+        latest && rowToStored(latest, tableName).record,
+      );
     },
 
     subscribe(listener: (change: StoreChange) => void): () => void {

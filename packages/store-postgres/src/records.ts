@@ -37,7 +37,6 @@ export interface StoredRow {
 /** The earliest instant PostgreSQL's ISO 8601 input reads the way JavaScript writes it (0001-01-01). */
 const MIN_TIMESTAMP_MS = -62_135_596_800_000;
 
-
 /** Freezes an object and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -67,7 +66,8 @@ function requireString(field: string, value: unknown): string {
 function checkResponse(field: string, response: unknown): void {
   if (!isRecord(response)) throw invalidInput(field, response, 'must be an object');
   requireString(`${field}.requestId`, response.requestId);
-  if (!isDecision(response.decision)) throw invalidInput(`${field}.decision`, response.decision, "is not a decision ('approve', 'reject' or 'modify')");
+  if (!isDecision(response.decision))
+    throw invalidInput(`${field}.decision`, response.decision, "is not a decision ('approve', 'reject' or 'modify')");
   toTimestampParameter(`${field}.respondedAt`, response.respondedAt);
 }
 
@@ -165,8 +165,10 @@ export function rowToStored(row: RecordRow, table: string): StoredRow {
     const request = parseJson('request', row.request);
     if (!isRecord(request)) throw new BadRow('column request is not a JSON object');
     if (request.id !== row.id) throw new BadRow('request.id does not match column id');
-    if (!isInteractionType(request.type) || request.type !== row.type) throw new BadRow('request.type is not the interaction type in column type');
-    if (typeof request.toolName !== 'string' || request.toolName !== row.tool_name) throw new BadRow('request.toolName does not match column tool_name');
+    if (!isInteractionType(request.type) || request.type !== row.type)
+      throw new BadRow('request.type is not the interaction type in column type');
+    if (typeof request.toolName !== 'string' || request.toolName !== row.tool_name)
+      throw new BadRow('request.toolName does not match column tool_name');
     if (!isRequestStatus(row.status)) throw new BadRow(`status '${row.status}' is not a request status`);
     const evaluation = parseJson('evaluation', row.evaluation);
     if (!isRecord(evaluation) || typeof evaluation.outcome !== 'string' || typeof evaluation.reason !== 'string') {
@@ -182,7 +184,12 @@ export function rowToStored(row: RecordRow, table: string): StoredRow {
     if (row.expires_ms !== null) record.expiresAt = isoOf('expires_at', row.expires_ms);
     if (row.response !== null) {
       const response = parseJson('response', row.response);
-      if (!isRecord(response) || typeof response.requestId !== 'string' || !isDecision(response.decision) || typeof response.respondedAt !== 'string') {
+      if (
+        !isRecord(response) ||
+        typeof response.requestId !== 'string' ||
+        !isDecision(response.decision) ||
+        typeof response.respondedAt !== 'string'
+      ) {
         throw new BadRow('column response is not an interaction response');
       }
       record.response = response as unknown as InteractionResponse;

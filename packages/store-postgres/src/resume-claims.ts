@@ -10,7 +10,12 @@ const cursorPattern = /^r(0|[1-9][0-9]{0,18})$/;
 
 type ResumeClaimMethods = Required<Pick<ApprovalStore, 'claimResume' | 'renewResume' | 'completeResume' | 'listUnresumed'>>;
 type ClaimRow = { request_id: string; owner: string; attempt: string; lease_ms: string };
-const rowToClaim = (row: ClaimRow): ResumeClaim => ({ requestId: row.request_id, owner: row.owner, attempt: Number(row.attempt), leaseExpiresAt: new Date(Number(row.lease_ms)).toISOString() });
+const rowToClaim = (row: ClaimRow): ResumeClaim => ({
+  requestId: row.request_id,
+  owner: row.owner,
+  attempt: Number(row.attempt),
+  leaseExpiresAt: new Date(Number(row.lease_ms)).toISOString(),
+});
 
 export function createResumeClaims(options: {
   schema: string;

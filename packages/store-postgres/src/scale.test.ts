@@ -13,7 +13,6 @@ const { schema, cleanups } = database;
 // Behaviour at scale, without timing assertions: the speed targets (wake-up latency, decisions per
 // second, list p99) are measured side by side with baselines by the repo's `pnpm bench`.
 
-
 interface Instance {
   store: PostgresStore;
   manager: Manager;
@@ -38,7 +37,12 @@ function startInstance(name: string, table: string, poolSize = 4): Instance {
 
 async function listening(instance: Instance): Promise<void> {
   await waitUntil(
-    async () => (await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`${instance.applicationName} hitl-listener`])).rowCount === 1,
+    async () =>
+      (
+        await database.admin.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [
+          `${instance.applicationName} hitl-listener`,
+        ])
+      ).rowCount === 1,
     { what: 'the listener' },
   );
 }
@@ -119,7 +123,9 @@ describe('performance', () => {
       FROM (SELECT g, nextval('"${schema}"."big_seq"') AS v FROM generate_series(1, 100000) AS g) AS numbered`);
     await database.admin.query(`ANALYZE ${qualified}`);
 
-    const plan = await database.admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT * FROM ${qualified} WHERE status = 'pending' ORDER BY seq DESC LIMIT 51`);
+    const plan = await database.admin.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT * FROM ${qualified} WHERE status = 'pending' ORDER BY seq DESC LIMIT 51`,
+    );
     const planText = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
     // The planner picks the (status, seq) or the seq index, by how rare the status is; never a sort of the table.
     expect(planText).toMatch(/Index Scan( Backward)? using big_(status_)?seq_idx/);

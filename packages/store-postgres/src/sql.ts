@@ -90,7 +90,9 @@ const RECORD_FIELDS: readonly (readonly [string, string])[] = [
   ...APPROVAL_FIELDS,
 ];
 
-export const RECORD_COLUMNS = RECORD_FIELDS.map(([name, expression]) => (name === expression ? name : `${expression} AS ${name}`)).join(', ');
+export const RECORD_COLUMNS = RECORD_FIELDS.map(([name, expression]) => (name === expression ? name : `${expression} AS ${name}`)).join(
+  ', ',
+);
 
 /** The same columns as one JSON object: the record a `decided` NOTIFY carries with `notifyRecords`. */
 const RECORD_JSON = `json_build_object(${RECORD_FIELDS.map(([name, expression]) => `'${name}', ${expression}`).join(', ')})`;
@@ -225,7 +227,10 @@ CREATE INDEX IF NOT EXISTS ${index('created_at_idx')} ON ${qualifiedTable} (crea
     // Four eyes: how many approvals a request needs, the approvals given, their approvers' keys.
     { version: 4, sql: approvalsMigrationSql(qualifiedTable) },
     // Grants (remembered decisions): their own table next to the requests, created in place.
-    { version: 3, sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration },
+    {
+      version: 3,
+      sql: buildGrantSql(schema, table, qualifiedTable, RECORD_COLUMNS, (channel, origin) => notify('decided', channel, origin)).migration,
+    },
     resumeClaimMigration(schema, table),
   ];
   const approvalInsert = approvalInsertSql(15);
@@ -264,7 +269,9 @@ SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::times
     closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
 WHERE id = $1 AND status = $2 AND (expires_at IS NULL OR expires_at > now())
 RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`),
-    addApproval: statement(addApprovalSql(qualifiedTable, sequenceLiteral, `${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`)),
+    addApproval: statement(
+      addApprovalSql(qualifiedTable, sequenceLiteral, `${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`),
+    ),
     decideExpired: statement(`UPDATE ${qualifiedTable}
 SET status = $3, response = coalesce($4::jsonb, response), closed_at = $5::timestamptz,
     closed_reason = coalesce($6, closed_reason), change_seq = nextval(${sequenceLiteral})
@@ -275,7 +282,8 @@ RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$7', '$8', notifyRecords)}`),
 FROM ${qualifiedTable} WHERE id = $1`),
     outbox,
     // Each expiry writes a `transition` job: whichever manager claims it runs its hook and notifications.
-    sweep: outbox.sweepWithTransitions(statement(`UPDATE ${qualifiedTable}
+    sweep: outbox.sweepWithTransitions(
+      statement(`UPDATE ${qualifiedTable}
 SET status = 'expired', closed_at = now(),
     closed_reason = 'no decision before ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     change_seq = nextval(${sequenceLiteral})
@@ -286,8 +294,11 @@ WHERE status = 'pending' AND id IN (
   LIMIT $1
   FOR UPDATE SKIP LOCKED
 )
-RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3', notifyRecords)}`)),
-    changedSince: statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY ${qualifiedTable}.change_seq LIMIT $2`),
+RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3', notifyRecords)}`),
+    ),
+    changedSince: statement(
+      `SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable} WHERE change_seq > $1::bigint ORDER BY ${qualifiedTable}.change_seq LIMIT $2`,
+    ),
     list(filters, cursor) {
       const key = `${filters.join(',')};${Number(cursor)}`;
       let found = listStatements.get(key);
@@ -297,7 +308,9 @@ RETURNING ${RECORD_COLUMNS}, ${notify('decided', '$2', '$3', notifyRecords)}`)),
         for (const filter of filters) conditions.push(filterSql[filter](`$${parameter++}`));
         if (cursor) conditions.push(`seq < $${parameter++}::bigint`);
         const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-        found = statement(`SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable}${where} ORDER BY ${qualifiedTable}.seq DESC LIMIT $${parameter}`);
+        found = statement(
+          `SELECT ${RECORD_COLUMNS} FROM ${qualifiedTable}${where} ORDER BY ${qualifiedTable}.seq DESC LIMIT $${parameter}`,
+        );
         listStatements.set(key, found);
       }
       return found;

@@ -21,7 +21,9 @@ export function createStatementRunner(pool: Pool, tableName: string): StatementR
     if (error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('22')) {
       return new HitlError('invalid_input', `PostgreSQL refused to ${action}: ${error.message}`, { cause: error });
     }
-    return new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} could not ${action}: ${errorMessage(error)}`, { cause: error });
+    return new HitlError('store_unavailable', `the PostgreSQL store on ${tableName} could not ${action}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   };
 
   const run = async <Row extends object>(action: string, statement: Statement, values: unknown[]): Promise<Row[]> => {

@@ -27,7 +27,8 @@ export function validateOptions(options: unknown): asserts options is PostgresSt
   if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString.trim() === '')) {
     throw invalidInput('options.connectionString', connectionString, 'must be a non-empty string');
   }
-  if (options.reconnect !== undefined && !isRecord(options.reconnect)) throw invalidInput('options.reconnect', options.reconnect, 'must be an object');
+  if (options.reconnect !== undefined && !isRecord(options.reconnect))
+    throw invalidInput('options.reconnect', options.reconnect, 'must be an object');
   if (options.listenerConfig !== undefined && !isRecord(options.listenerConfig)) {
     throw invalidInput('options.listenerConfig', options.listenerConfig, 'must be a pg client config object');
   }
@@ -83,8 +84,25 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
   const maxDelayMs = positiveNumber('options.reconnect.maxDelayMs', reconnectOption.maxDelayMs, Math.max(5_000, initialDelayMs));
   const heartbeatIntervalMs = positiveNumber('options.reconnect.heartbeatIntervalMs', reconnectOption.heartbeatIntervalMs, 10_000);
   if (maxDelayMs < initialDelayMs) {
-    throw invalidInput('options.reconnect.maxDelayMs', maxDelayMs, `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`);
+    throw invalidInput(
+      'options.reconnect.maxDelayMs',
+      maxDelayMs,
+      `must not be below options.reconnect.initialDelayMs (${initialDelayMs})`,
+    );
   }
   const outboxPollIntervalMs = positiveNumber('options.outboxPollIntervalMs', options.outboxPollIntervalMs, 1_000);
-  return { schema, table, channel, sweepIntervalMs, sweepBatchSize, sweepGraceMs, initialDelayMs, maxDelayMs, heartbeatIntervalMs, outboxPollIntervalMs, logger, notifyRecords };
+  return {
+    schema,
+    table,
+    channel,
+    sweepIntervalMs,
+    sweepBatchSize,
+    sweepGraceMs,
+    initialDelayMs,
+    maxDelayMs,
+    heartbeatIntervalMs,
+    outboxPollIntervalMs,
+    logger,
+    notifyRecords,
+  };
 }

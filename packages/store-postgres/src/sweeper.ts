@@ -33,7 +33,19 @@ export interface Sweeper {
   idle(): Promise<void>;
 }
 
-export function createSweeper({ sql, run, feed, channel, origin, tableName, intervalMs, batchSize, graceMs, logger, isClosed }: SweeperOptions): Sweeper {
+export function createSweeper({
+  sql,
+  run,
+  feed,
+  channel,
+  origin,
+  tableName,
+  intervalMs,
+  batchSize,
+  graceMs,
+  logger,
+  isClosed,
+}: SweeperOptions): Sweeper {
   let sweepTimer: ReturnType<typeof setTimeout> | undefined;
   let sweeping: Promise<number> | undefined;
   let sweepFailing = false;
@@ -68,7 +80,8 @@ export function createSweeper({ sql, run, feed, channel, origin, tableName, inte
           },
           (error: unknown) => {
             // Once per failure streak: a database that is down for a while should not flood the log.
-            if (!isClosed() && !sweepFailing) logger.warn(`hitl: the sweeper of ${tableName} failed; it keeps trying every ${intervalMs} ms`, error);
+            if (!isClosed() && !sweepFailing)
+              logger.warn(`hitl: the sweeper of ${tableName} failed; it keeps trying every ${intervalMs} ms`, error);
             sweepFailing = true;
           },
         )

@@ -29,7 +29,6 @@ export function pendingRecord(id: string, overrides: Partial<ApprovalRecord> = {
   };
 }
 
-
 /** A TCP proxy to PostgreSQL that can go silent, as a network partition does: no error, no FIN, no data. */
 export interface FreezableProxy {
   port: number;

@@ -104,9 +104,17 @@ export function verdictOf(record: ApprovalRecord, call: ToolCallInfo): RecordVer
       };
     }
     case 'expired':
-      return { approved: false, mismatch: false, reason: feedback ?? `no decision in time: ${record.closedReason ?? 'the request expired'}` };
+      return {
+        approved: false,
+        mismatch: false,
+        reason: feedback ?? `no decision in time: ${record.closedReason ?? 'the request expired'}`,
+      };
     case 'cancelled':
-      return { approved: false, mismatch: false, reason: `the request was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}` };
+      return {
+        approved: false,
+        mismatch: false,
+        reason: `the request was cancelled${record.closedReason ? `: ${record.closedReason}` : ''}`,
+      };
     default:
       return { approved: false, mismatch: false, reason: `the request has an unknown status` };
   }
@@ -170,7 +178,8 @@ export async function submitApprovalRequests(
   const shaping = validateShaping(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const tools = checked.tools as Record<string, ToolLike> | undefined;
-  if (tools !== undefined && (typeof tools !== 'object' || tools === null)) throw invalidInput('options.tools', tools, 'must be the tools object given to generateText');
+  if (tools !== undefined && (typeof tools !== 'object' || tools === null))
+    throw invalidInput('options.tools', tools, 'must be the tools object given to generateText');
   const resumable = resumableOption(checked);
   const requests = await collectApprovalRequests(source);
   const records: ApprovalRecord[] = [];

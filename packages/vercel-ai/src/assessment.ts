@@ -27,7 +27,6 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-
 const managerMethods = ['evaluate', 'submit', 'requestInteraction', 'get'] as const;
 
 /** Throws `invalid_input` unless `value` looks like a `@hitl/core` manager. */
@@ -125,7 +124,8 @@ export function compileAssessment(options: Record<string, unknown>, field = 'opt
   if (confidence === undefined) {
     confidenceOf = () => undefined;
   } else if (typeof confidence === 'number') {
-    if (validConfidence(confidence) === undefined) throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1');
+    if (validConfidence(confidence) === undefined)
+      throw invalidInput(`${field}.confidence`, confidence, 'must be a number between 0 and 1');
     confidenceOf = () => confidence;
   } else if (typeof confidence === 'function') {
     confidenceOf = (call) => checkedConfidence(call.toolName, confidence(call));
@@ -173,14 +173,18 @@ export function validateContextOptions(options: Record<string, unknown>, field =
   for (const key of ['requestedBy', 'threadId', 'runId'] as const) {
     const value = options[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string' && typeof value !== 'function') throw invalidInput(`${field}.${key}`, value, 'must be a string or a function');
+    if (typeof value !== 'string' && typeof value !== 'function')
+      throw invalidInput(`${field}.${key}`, value, 'must be a string or a function');
     context[key] = value as CallContextOptions[typeof key];
   }
   return context;
 }
 
 /** The call's `requestedBy`, `threadId` and `runId`, set only when present. */
-export function contextOfCall(call: ToolCallInfo, options: CallContextOptions): { requestedBy?: string; threadId?: string; runId?: string } {
+export function contextOfCall(
+  call: ToolCallInfo,
+  options: CallContextOptions,
+): { requestedBy?: string; threadId?: string; runId?: string } {
   const context: { requestedBy?: string; threadId?: string; runId?: string } = {};
   for (const key of ['requestedBy', 'threadId', 'runId'] as const) {
     const value = contextValue(call, key, options[key]);
@@ -190,7 +194,12 @@ export function contextOfCall(call: ToolCallInfo, options: CallContextOptions): 
 }
 
 /** `manager.evaluate` for a call, with its input and context for the conditions. A throwing policy engine means review (fail closed). */
-export function evaluateCall(manager: Manager, assessment: Assessment, call: ToolCallInfo, context: CallContextOptions = {}): CallEvaluation {
+export function evaluateCall(
+  manager: Manager,
+  assessment: Assessment,
+  call: ToolCallInfo,
+  context: CallContextOptions = {},
+): CallEvaluation {
   let riskLevel: RiskLevel | undefined;
   let confidence: number | undefined;
   try {
@@ -205,7 +214,13 @@ export function evaluateCall(manager: Manager, assessment: Assessment, call: Too
   }
   let evaluation: PolicyEvaluation;
   try {
-    const policyCall: PolicyCall = { toolName: call.toolName, input: toRecordInput(call.input), confidence: confidence ?? 0, riskLevel: riskLevel ?? 'irreversible', ...contextOfCall(call, context) };
+    const policyCall: PolicyCall = {
+      toolName: call.toolName,
+      input: toRecordInput(call.input),
+      confidence: confidence ?? 0,
+      riskLevel: riskLevel ?? 'irreversible',
+      ...contextOfCall(call, context),
+    };
     evaluation = manager.evaluate(policyCall);
   } catch (error) {
     evaluation = { outcome: 'review', reason: `policy evaluation failed, so a human decides: ${errorMessage(error)}` };
@@ -257,7 +272,12 @@ export function validateShaping(options: Record<string, unknown>, field = 'optio
 }
 
 /** The `InteractionRequest` for a call that needs a human. */
-export function buildRequest(call: ToolCallInfo, evaluated: CallEvaluation, shaping: RequestShaping, metadata: Record<string, unknown>): InteractionRequest {
+export function buildRequest(
+  call: ToolCallInfo,
+  evaluated: CallEvaluation,
+  shaping: RequestShaping,
+  metadata: Record<string, unknown>,
+): InteractionRequest {
   const request: InteractionRequest = {
     toolName: call.toolName,
     input: toRecordInput(call.input),
@@ -281,7 +301,11 @@ function describeCall(call: ToolCallInfo, describe: RequestShaping['describe']):
   }
 }
 
-function contextValue(call: ToolCallInfo, key: keyof CallContextOptions, option: CallContextOptions[keyof CallContextOptions]): string | undefined {
+function contextValue(
+  call: ToolCallInfo,
+  key: keyof CallContextOptions,
+  option: CallContextOptions[keyof CallContextOptions],
+): string | undefined {
   if (typeof option !== 'function') return option;
   // A throwing function is a configuration error: surface it rather than drop the self-approval
   // guard (requestedBy) or the context silently.

@@ -12,7 +12,11 @@ function makeTools() {
   const spies = createToolSpies();
   const tools = {
     delete_user: tool({ description: 'Delete a user account', inputSchema: z.object({ user_id: z.string() }), execute: spies.deleteUser }),
-    send_email: tool({ description: 'Email a customer', inputSchema: z.object({ to: z.string(), body: z.string() }), execute: spies.sendEmail }),
+    send_email: tool({
+      description: 'Email a customer',
+      inputSchema: z.object({ to: z.string(), body: z.string() }),
+      execute: spies.sendEmail,
+    }),
   };
   return { spies, tools };
 }

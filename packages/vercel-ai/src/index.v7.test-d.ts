@@ -4,7 +4,14 @@ import { generateText, tool, type ModelMessage, type ToolApprovalConfiguration, 
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { needsApproval, submitApprovalRequests, toApprovalResponses, toolApproval, withApproval, type ToolApprovalMessage } from './index.js';
+import {
+  needsApproval,
+  submitApprovalRequests,
+  toApprovalResponses,
+  toolApproval,
+  withApproval,
+  type ToolApprovalMessage,
+} from './index.js';
 
 const manager = createManager();
 const tools = {

@@ -5,7 +5,15 @@ import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { approvalRequestId, needsApproval, submitApprovalRequests, toApprovalResponses } from './index.js';
-import { policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn, type PlannedCall } from './test-support/model.js';
+import {
+  policiesWithDeny,
+  textResult,
+  textStream,
+  toolCallsResult,
+  toolCallsStream,
+  toolOutputsIn,
+  type PlannedCall,
+} from './test-support/model.js';
 import { useTwoProcesses, createToolSpies, weatherCall, deleteCall, dropCall, nativeRiskLevel } from './test-support/fixtures.js';
 
 const twoProcesses = useTwoProcesses();
@@ -76,7 +84,11 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
     const early = await toApprovalResponses(agent, conversation);
     expect(early).toEqual({ responses: [], message: undefined, pending: [approvalId], refused: [] });
 
-    await reviewers.respond(approvalRequestId(approvalId), { decision: 'approve', feedback: 'verified with the owner', respondedBy: 'alice' });
+    await reviewers.respond(approvalRequestId(approvalId), {
+      decision: 'approve',
+      feedback: 'verified with the owner',
+      respondedBy: 'alice',
+    });
     const { message, pending } = await toApprovalResponses(agent, conversation);
     expect(pending).toEqual([]);
     expect(message).toEqual({
@@ -255,10 +267,18 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
     // Resumed (ai 6 passes experimental_context): a deny policy says false, so the SDK denies.
     expect(check('drop_table', 'irreversible')({ table: 'users' }, { toolCallId: 'call-1', messages: resumedWith('x1') })).toBe(false);
     // An approval made outside the manager passes; a stored one must be approved for these arguments.
-    expect(await check('delete_user', 'irreversible')({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('ui-1') })).toBe(true);
+    expect(await check('delete_user', 'irreversible')({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('ui-1') })).toBe(
+      true,
+    );
     const [record] = await submitApprovalRequests(
       agent,
-      [{ type: 'tool-approval-request', approvalId: 'a1', toolCall: { toolCallId: 'call-1', toolName: 'delete_user', input: { user_id: '1' } } }],
+      [
+        {
+          type: 'tool-approval-request',
+          approvalId: 'a1',
+          toolCall: { toolCallId: 'call-1', toolName: 'delete_user', input: { user_id: '1' } },
+        },
+      ],
       { riskLevel },
     );
     expect(await check('delete_user', 'irreversible')({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('a1') })).toBe(false);
@@ -267,7 +287,9 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
     expect(await check('delete_user', 'irreversible')({ user_id: '2' }, { toolCallId: 'call-1', messages: resumedWith('a1') })).toBe(false);
     // A store that cannot be read means deny.
     const broken = { ...agent, get: async () => Promise.reject(new Error('store down')) } as Manager;
-    expect(await check('delete_user', 'irreversible', broken)({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('a1') })).toBe(false);
+    expect(
+      await check('delete_user', 'irreversible', broken)({ user_id: '1' }, { toolCallId: 'call-1', messages: resumedWith('a1') }),
+    ).toBe(false);
     // ai 7 (passes context) runs a resumed call on false, so no resume check there.
     const fromVersion7 = { toolCallId: 'call-1', messages: resumedWith('x1'), context: {} };
     expect(check('drop_table', 'irreversible')({ table: 'users' }, fromVersion7)).toBe(true);
@@ -283,12 +305,20 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
       },
       logger: { warn },
     });
-    expect(() => throwing({ user_id: '1' }, { toolCallId: 'call-1' })).toThrow("the call to 'delete_user' was refused: riskLevel for 'delete_user' threw: risk service down");
+    expect(() => throwing({ user_id: '1' }, { toolCallId: 'call-1' })).toThrow(
+      "the call to 'delete_user' was refused: riskLevel for 'delete_user' threw: risk service down",
+    );
     const outOfRange = needsApproval(agent, { toolName: 'delete_user', riskLevel: 'irreversible', confidence: () => 2, logger: { warn } });
     expect(() => outOfRange({ user_id: '1' }, { toolCallId: 'call-1' })).toThrow(
       expect.objectContaining({ code: 'invalid_input', details: { field: 'confidence' } }),
     );
-    const source = [{ type: 'tool-approval-request', approvalId: 'a1', toolCall: { toolCallId: 'call-1', toolName: 'delete_user', input: { user_id: '1' } } }];
+    const source = [
+      {
+        type: 'tool-approval-request',
+        approvalId: 'a1',
+        toolCall: { toolCallId: 'call-1', toolName: 'delete_user', input: { user_id: '1' } },
+      },
+    ];
     await expect(submitApprovalRequests(agent, source, { riskLevel: () => 'harmless' as never, logger: { warn } })).rejects.toMatchObject({
       code: 'invalid_input',
       details: { field: 'riskLevel' },
@@ -299,15 +329,24 @@ describe('needsApproval + the durable bridge (ai 6)', () => {
   it('validates its inputs', async () => {
     const { agent } = twoProcesses();
     expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(/options.toolName '' must be a non-empty string/);
-    expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(/manager.evaluate undefined must be a function/);
-    expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.toolName' }) }));
-    expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'manager.evaluate' }) }));
+    expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(
+      /manager.evaluate undefined must be a function/,
+    );
+    expect(() => needsApproval(agent, { toolName: '', riskLevel: 'read_only' })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.toolName' }) }),
+    );
+    expect(() => needsApproval({} as Manager, { toolName: 'x', riskLevel: 'read_only' })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'manager.evaluate' }) }),
+    );
     await expect(submitApprovalRequests(agent, 'result' as never, { riskLevel })).rejects.toMatchObject({ code: 'invalid_input' });
     await expect(submitApprovalRequests(agent, [], { riskLevel, idPrefix: '-bad' })).rejects.toThrow(/options.idPrefix '-bad'/);
-    await expect(submitApprovalRequests(agent, [], { riskLevel, idPrefix: '-bad' })).rejects.toMatchObject({ code: 'invalid_input', details: { field: 'options.idPrefix' } });
-    await expect(
-      toApprovalResponses(agent, [{ type: 'tool-approval-request', approvalId: 'a1', toolCallId: 'missing' }]),
-    ).rejects.toThrow(/tool call 'missing' is not in the source/);
+    await expect(submitApprovalRequests(agent, [], { riskLevel, idPrefix: '-bad' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      details: { field: 'options.idPrefix' },
+    });
+    await expect(toApprovalResponses(agent, [{ type: 'tool-approval-request', approvalId: 'a1', toolCallId: 'missing' }])).rejects.toThrow(
+      /tool call 'missing' is not in the source/,
+    );
     expect(approvalRequestId('aitxt-123')).toBe('ai-approval:aitxt-123');
     expect(approvalRequestId('with space/slash', { idPrefix: 'chat-7:' })).toMatch(/^chat-7:h-[0-9a-f]{48}$/);
   });

@@ -87,7 +87,8 @@ export function needsApproval(manager: Manager, options: NeedsApprovalOptions): 
   const checkedManager = requireManager(manager);
   const checked = requireOptions(options);
   const toolName = checked.toolName;
-  if (typeof toolName !== 'string' || toolName.trim() === '') throw invalidInput('options.toolName', toolName, 'must be a non-empty string');
+  if (typeof toolName !== 'string' || toolName.trim() === '')
+    throw invalidInput('options.toolName', toolName, 'must be a non-empty string');
   const assessment = compileAssessment(checked);
   const idPrefix = optionalIdPrefix('options.idPrefix', checked.idPrefix);
   const context = validateContextOptions(checked);
@@ -138,9 +139,7 @@ export interface ToolApprovalOptions extends CallOptions {
  * ```
  */
 export type ToolApprovalDecision =
-  | { type: 'approved'; reason: string }
-  | { type: 'denied'; reason: string }
-  | { type: 'user-approval'; reason: string };
+  { type: 'approved'; reason: string } | { type: 'denied'; reason: string } | { type: 'user-approval'; reason: string };
 
 /**
  * The function {@link toolApproval} returns: `ai` 7's generic approval function

@@ -35,7 +35,11 @@ async function firstTurn(manager: Manager, calls: PlannedCall[], finalText = 'Do
 describe('toolApproval + the durable bridge (ai 7)', () => {
   it('asks only for delete_user, and the next generateText runs it once the reviewer approves in another process', async () => {
     const { agent, reviewers } = twoProcesses();
-    const { spies, tools, approval, model, result, conversation } = await firstTurn(agent, [weatherCall, deleteCall], 'User 12345 deleted.');
+    const { spies, tools, approval, model, result, conversation } = await firstTurn(
+      agent,
+      [weatherCall, deleteCall],
+      'User 12345 deleted.',
+    );
 
     const requests = result.content.filter((part) => part.type === 'tool-approval-request');
     const asked = requests.filter((part) => !part.isAutomatic);
@@ -61,7 +65,13 @@ describe('toolApproval + the durable bridge (ai 7)', () => {
     expect(pending).toEqual([]);
     expect(message).toEqual({ role: 'tool', content: [{ type: 'tool-approval-response', approvalId, approved: true }] });
 
-    const next = await generateText({ model, tools, toolApproval: approval, messages: [...conversation, message!], stopWhen: isStepCount(3) });
+    const next = await generateText({
+      model,
+      tools,
+      toolApproval: approval,
+      messages: [...conversation, message!],
+      stopWhen: isStepCount(3),
+    });
     expect(spies.deleteUser).toHaveBeenCalledTimes(1);
     expect(spies.deleteUser.mock.calls[0]![0]).toEqual({ user_id: '12345' });
     expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('delete_user')).toEqual({ type: 'json', value: { deleted: '12345' } });
@@ -88,10 +98,12 @@ describe('toolApproval + the durable bridge (ai 7)', () => {
         throw new Error('scorer offline');
       },
     });
-    expect(await approval({ toolCall: { toolName: 'get_weather', toolCallId: 'call-1', input: { city: 'Paris' } }, messages: [] })).toEqual({
-      type: 'denied',
-      reason: "confidence for 'get_weather' threw: scorer offline",
-    });
+    expect(await approval({ toolCall: { toolName: 'get_weather', toolCallId: 'call-1', input: { city: 'Paris' } }, messages: [] })).toEqual(
+      {
+        type: 'denied',
+        reason: "confidence for 'get_weather' threw: scorer offline",
+      },
+    );
     expect(warnings).toEqual(["hitl: refused a call to 'get_weather': confidence for 'get_weather' threw: scorer offline"]);
     expect((await agent.list()).items).toHaveLength(0);
   });
@@ -158,7 +170,7 @@ describe('toolApproval + the durable bridge (ai 7)', () => {
     expect(spies.weather).toHaveBeenCalledTimes(1);
   });
 
-  it("fails closed on resume when the store cannot be read", async () => {
+  it('fails closed on resume when the store cannot be read', async () => {
     const { agent } = twoProcesses();
     const approval = toolApproval(agent, { riskLevel });
     const broken = { ...agent, get: async () => Promise.reject(new Error('store down')) } as Manager;

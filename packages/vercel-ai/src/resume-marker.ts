@@ -8,6 +8,7 @@ export const AI_SDK_RESUME = 'ai-sdk';
 export function resumableOption(options: Record<string, unknown>): boolean {
   const { resumable, threadId } = options;
   if (resumable !== undefined && typeof resumable !== 'boolean') throw invalidInput('options.resumable', resumable, 'must be a boolean');
-  if (resumable === true && threadId === undefined) throw invalidInput('options.threadId', threadId, 'is required with resumable: true (it names the conversation to resume)');
+  if (resumable === true && threadId === undefined)
+    throw invalidInput('options.threadId', threadId, 'is required with resumable: true (it names the conversation to resume)');
   return resumable === true;
 }

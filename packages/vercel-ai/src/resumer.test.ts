@@ -133,7 +133,11 @@ describe('createResumer (AI SDK)', () => {
   it('refuses resumable requests without a thread, and a resumer without load/save/run', async () => {
     const { store, reviewers } = setup();
     const result = { content: [] };
-    await expect(submitApprovalRequests(reviewers, result, { riskLevel, resumable: true })).rejects.toThrow(/options.threadId .*is required with resumable: true/);
-    expect(() => createResumer({ manager: reviewers, store, load: () => undefined, save: () => undefined } as never)).toThrow(/options.run/);
+    await expect(submitApprovalRequests(reviewers, result, { riskLevel, resumable: true })).rejects.toThrow(
+      /options.threadId .*is required with resumable: true/,
+    );
+    expect(() => createResumer({ manager: reviewers, store, load: () => undefined, save: () => undefined } as never)).toThrow(
+      /options.run/,
+    );
   });
 });

@@ -84,14 +84,14 @@ export interface ResumerOptions {
   logger?: Logger;
 }
 
-
 function validate(options: unknown): asserts options is ResumerOptions {
   if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
   requireManager(options.manager, 'options.manager');
   for (const field of ['load', 'save', 'run'] as const) {
     if (typeof options[field] !== 'function') throw invalidInput(`options.${field}`, options[field], 'must be a function');
   }
-  if (options.onResumed !== undefined && typeof options.onResumed !== 'function') throw invalidInput('options.onResumed', options.onResumed, 'must be a function');
+  if (options.onResumed !== undefined && typeof options.onResumed !== 'function')
+    throw invalidInput('options.onResumed', options.onResumed, 'must be a function');
 }
 
 /**

@@ -31,9 +31,7 @@ export interface ToolCallInfo {
  * ```
  */
 export type RiskLevelOption<NAME extends string = string> =
-  | RiskLevel
-  | Partial<Record<NAME, RiskLevel>>
-  | ((call: ToolCallInfo) => RiskLevel | undefined);
+  RiskLevel | Partial<Record<NAME, RiskLevel>> | ((call: ToolCallInfo) => RiskLevel | undefined);
 
 /**
  * The model's confidence in a call, in [0, 1]: one number or a function of the call. Absent, or
@@ -171,6 +169,4 @@ export interface ToolApprovalMessage {
  * await toApprovalResponses(manager, [...history, ...result.response.messages]);
  * ```
  */
-export type ApprovalRequestSource =
-  | readonly unknown[]
-  | { readonly steps?: unknown; readonly content?: unknown };
+export type ApprovalRequestSource = readonly unknown[] | { readonly steps?: unknown; readonly content?: unknown };

@@ -17,7 +17,9 @@ function describeIssues(issues: ReadonlyArray<StandardIssue>): string {
   return issues
     .slice(0, 5)
     .map((issue) => {
-      const path = (issue.path ?? []).map((segment) => (isObject(segment) && 'key' in segment ? String(segment.key) : String(segment))).join('.');
+      const path = (issue.path ?? [])
+        .map((segment) => (isObject(segment) && 'key' in segment ? String(segment.key) : String(segment)))
+        .join('.');
       return `${path === '' ? '' : `${path}: `}${String(issue.message ?? 'invalid')}`;
     })
     .join('; ');

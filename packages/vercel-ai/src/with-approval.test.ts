@@ -4,7 +4,15 @@ import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { isToolRejection, withApproval } from './index.js';
-import { fiveTierPolicies, policiesWithDeny, textResult, textStream, toolCallsResult, toolCallsStream, toolOutputsIn } from './test-support/model.js';
+import {
+  fiveTierPolicies,
+  policiesWithDeny,
+  textResult,
+  textStream,
+  toolCallsResult,
+  toolCallsStream,
+  toolOutputsIn,
+} from './test-support/model.js';
 import { useTestManagers, createToolSpies, weatherCall, deleteCall, emailCall, withApprovalRiskLevel } from './test-support/fixtures.js';
 
 const setup = useTestManagers();
@@ -97,10 +105,18 @@ describe('withApproval with generateText (ai 6)', () => {
     const dropTable = vi.fn(async () => ({ dropped: true }));
     const tools = { drop_table: tool({ inputSchema: z.object({ table: z.string() }), execute: dropTable }) };
     const model = new MockLanguageModelV3({
-      doGenerate: [toolCallsResult([{ id: 'call-1', name: 'drop_table', input: { table: 'users' } }]), textResult('I may not drop tables.')],
+      doGenerate: [
+        toolCallsResult([{ id: 'call-1', name: 'drop_table', input: { table: 'users' } }]),
+        textResult('I may not drop tables.'),
+      ],
     });
 
-    await generateText({ model, tools: withApproval(tools, { manager, riskLevel: 'irreversible' }), stopWhen: stepCountIs(2), prompt: 'Drop users' });
+    await generateText({
+      model,
+      tools: withApproval(tools, { manager, riskLevel: 'irreversible' }),
+      stopWhen: stepCountIs(2),
+      prompt: 'Drop users',
+    });
 
     expect(dropTable).not.toHaveBeenCalled();
     expect(notifier.records).toHaveLength(0);
@@ -117,7 +133,12 @@ describe('withApproval with generateText (ai 6)', () => {
     const { manager, notifier } = setup();
     const { spies, tools } = makeTools();
     const model = new MockLanguageModelV3({ doGenerate: [toolCallsResult([deleteCall]), textResult('ok')] });
-    const running = generateText({ model, tools: withApproval(tools, { manager, riskLevel }), stopWhen: stepCountIs(2), prompt: 'Delete 12345' });
+    const running = generateText({
+      model,
+      tools: withApproval(tools, { manager, riskLevel }),
+      stopWhen: stepCountIs(2),
+      prompt: 'Delete 12345',
+    });
 
     const record = await notifier.next();
     await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: '999' }, respondedBy: 'alice' });
@@ -132,11 +153,18 @@ describe('withApproval with generateText (ai 6)', () => {
     const { manager, notifier } = setup();
     const { spies, tools } = makeTools();
     const model = new MockLanguageModelV3({ doGenerate: [toolCallsResult([deleteCall]), textResult('ok')] });
-    const running = generateText({ model, tools: withApproval(tools, { manager, riskLevel }), stopWhen: stepCountIs(2), prompt: 'Delete 12345' });
+    const running = generateText({
+      model,
+      tools: withApproval(tools, { manager, riskLevel }),
+      stopWhen: stepCountIs(2),
+      prompt: 'Delete 12345',
+    });
 
     const record = await notifier.next();
     expect(record.request.inputSchema).toMatchObject({ type: 'object', properties: { user_id: { type: 'string' } } });
-    const refused = await manager.respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } }).catch((error: unknown) => error);
+    const refused = await manager
+      .respond(record.request.id, { decision: 'modify', modified: { user_id: 'everyone' } })
+      .catch((error: unknown) => error);
     expect(HitlError.is(refused, 'invalid_input')).toBe(true);
     expect((refused as Error).message).toMatch(/^modified\/user_id must /);
     expect(refused).toMatchObject({ code: 'invalid_input', details: { field: 'modified', path: 'modified/user_id' } });
@@ -170,7 +198,12 @@ describe('withApproval with generateText (ai 6)', () => {
         textResult('ok'),
       ],
     });
-    const running = generateText({ model, tools: withApproval(tools, { manager, riskLevel: 'irreversible' }), stopWhen: stepCountIs(3), prompt: 'x' });
+    const running = generateText({
+      model,
+      tools: withApproval(tools, { manager, riskLevel: 'irreversible' }),
+      stopWhen: stepCountIs(3),
+      prompt: 'x',
+    });
 
     await manager.respond((await notifier.next()).request.id, { decision: 'modify', modified: { user_id: 7 } });
     await manager.respond((await notifier.next()).request.id, { decision: 'modify', modified: { user_id: '8' } });
@@ -248,7 +281,9 @@ describe('withApproval with generateText (ai 6)', () => {
     );
     const record = await notifier.next();
     expect(record.request).toMatchObject({ description: 'Delete account 12345', requestedBy: 'user:42' });
-    await expect(manager.respond(record.request.id, { decision: 'approve', respondedBy: 'user:42' })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(manager.respond(record.request.id, { decision: 'approve', respondedBy: 'user:42' })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
     await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'admin' });
     expect(await waiting).toEqual({ deleted: '12345' });
     expect(spies.deleteUser).toHaveBeenCalledTimes(1);
@@ -257,7 +292,12 @@ describe('withApproval with generateText (ai 6)', () => {
   it('fills threadId and runId from options (a value or a function of the call), and conditions see them with the input', async () => {
     const { manager, notifier } = setup({
       policies: [
-        { name: 'test-accounts', toolPattern: 'delete_user', maxRiskLevel: 'irreversible', when: 'input.user_id.startsWith("9") && threadId == "chat-1"' },
+        {
+          name: 'test-accounts',
+          toolPattern: 'delete_user',
+          maxRiskLevel: 'irreversible',
+          when: 'input.user_id.startsWith("9") && threadId == "chat-1"',
+        },
         ...fiveTierPolicies,
       ],
     });
@@ -275,7 +315,9 @@ describe('withApproval with generateText (ai 6)', () => {
     expect(spies.deleteUser).toHaveBeenCalledTimes(1);
     expect((await manager.list({ threadId: 'chat-1' })).items).toHaveLength(1);
     expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(/options.threadId/);
-    expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.threadId' }) }));
+    expect(() => withApproval(tools, { manager, riskLevel, threadId: 7 as never })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'options.threadId' }) }),
+    );
   });
 
   it("keeps a tool's own toModelOutput away from rejections", async () => {
@@ -298,14 +340,26 @@ describe('withApproval with generateText (ai 6)', () => {
         textResult('ok'),
       ],
     });
-    const running = generateText({ model, tools: withApproval(tools, { manager, riskLevel: 'data_modification' }), stopWhen: stepCountIs(3), prompt: 'x' });
+    const running = generateText({
+      model,
+      tools: withApproval(tools, { manager, riskLevel: 'data_modification' }),
+      stopWhen: stepCountIs(3),
+      prompt: 'x',
+    });
     await manager.respond((await notifier.next()).request.id, { decision: 'reject', feedback: 'not a@' });
     await manager.respond((await notifier.next()).request.id, { decision: 'approve' });
     await running;
 
     expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('send_email')).toEqual({
       type: 'json',
-      value: { rejected: true, reason: 'reviewer', toolName: 'send_email', requestId: expect.any(String), feedback: 'not a@', message: 'Rejected by reviewer: not a@' },
+      value: {
+        rejected: true,
+        reason: 'reviewer',
+        toolName: 'send_email',
+        requestId: expect.any(String),
+        feedback: 'not a@',
+        message: 'Rejected by reviewer: not a@',
+      },
     });
     expect(toolOutputsIn(model.doGenerateCalls[2]!.prompt).get('send_email')).toEqual({ type: 'text', value: 'sent to b@example.com' });
     expect(seen.length).toBeGreaterThan(0);
@@ -343,7 +397,10 @@ describe('withApproval with generateText (ai 6)', () => {
     await running;
 
     expect(body.mock.calls).toEqual([['users']]);
-    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('update_index')).toEqual({ type: 'json', value: { name: 'users', progress: 100 } });
+    expect(toolOutputsIn(model.doGenerateCalls[1]!.prompt).get('update_index')).toEqual({
+      type: 'json',
+      value: { name: 'users', progress: 100 },
+    });
     expect(toolOutputsIn(model.doGenerateCalls[2]!.prompt).get('update_index')).toEqual({
       type: 'text',
       value: 'update_index was not run: orders is frozen',
@@ -415,7 +472,12 @@ describe('withApproval waiting: abort and timeouts', () => {
     const { manager, notifier, clock } = setup({ timeoutMs: 1_000, onTimeout: 'reject' });
     const { spies, tools } = makeTools();
     const model = new MockLanguageModelV3({ doGenerate: [toolCallsResult([deleteCall]), textResult('ok')] });
-    const running = generateText({ model, tools: withApproval(tools, { manager, riskLevel }), stopWhen: stepCountIs(2), prompt: 'Delete 12345' });
+    const running = generateText({
+      model,
+      tools: withApproval(tools, { manager, riskLevel }),
+      stopWhen: stepCountIs(2),
+      prompt: 'Delete 12345',
+    });
     const record = await notifier.next();
 
     clock.advance(1_000);
@@ -474,7 +536,9 @@ describe('withApproval input checks', () => {
     expect(attempt({ manager, riskLevel, timeoutMs: 0 })).toContain('options.timeoutMs 0');
     expect(attempt({ manager, riskLevel, describe: 'text' })).toContain("options.describe 'text' must be a function");
     expect(() => withApproval('tools' as never, { manager, riskLevel })).toThrow(/tools 'tools' must be an object/);
-    expect(() => withApproval('tools' as never, { manager, riskLevel })).toThrow(expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools' }) }));
+    expect(() => withApproval('tools' as never, { manager, riskLevel })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', details: expect.objectContaining({ field: 'tools' }) }),
+    );
   });
 
   it('leaves tools without execute as they are, and keeps names and schemas', () => {
@@ -497,7 +561,10 @@ describe('withApproval tool names', () => {
     const execute = async () => 'ran';
     let caught: unknown;
     try {
-      withApproval({ 'delete user': tool({ inputSchema: jsonSchema({ type: 'object' }), execute }) }, { manager, riskLevel: 'irreversible' });
+      withApproval(
+        { 'delete user': tool({ inputSchema: jsonSchema({ type: 'object' }), execute }) },
+        { manager, riskLevel: 'irreversible' },
+      );
     } catch (error) {
       caught = error;
     }

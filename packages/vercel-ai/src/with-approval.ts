@@ -108,7 +108,13 @@ async function lastValue(iterable: AsyncIterable<unknown>): Promise<unknown> {
 }
 
 /** Asks the manager about a call that the policies did not auto-approve (a call nobody could judge is refused at once). */
-async function ask(gate: Gate, tool: ToolLike, call: ToolCallInfo, evaluated: CallEvaluation, options: ExecutionOptions | undefined): Promise<Verdict> {
+async function ask(
+  gate: Gate,
+  tool: ToolLike,
+  call: ToolCallInfo,
+  evaluated: CallEvaluation,
+  options: ExecutionOptions | undefined,
+): Promise<Verdict> {
   if (evaluated.refusal) return { run: false, rejection: gate.formatRejection({ ...call, ...evaluated.refusal }) };
   const request = buildRequest(call, evaluated, gate.shaping, { toolCallId: call.toolCallId });
   const inputSchema = await toolJsonSchema(tool.inputSchema);
@@ -224,7 +230,8 @@ export function withApproval<TOOLS extends ToolSetLike>(tools: TOOLS, options: N
     manager: requireManager(checked.manager, 'options.manager'),
     assessment: compileAssessment(checked),
     shaping: validateShaping(checked),
-    formatRejection: optionalFunction<(details: RejectionDetails) => unknown>('options.formatRejection', checked.formatRejection) ?? defaultRejection,
+    formatRejection:
+      optionalFunction<(details: RejectionDetails) => unknown>('options.formatRejection', checked.formatRejection) ?? defaultRejection,
   };
 
   const wrapped: Record<string, ToolLike> = {};

@@ -81,7 +81,12 @@ describe('withApproval on ai 7', () => {
         { stream: convertArrayToReadableStream(textStream('User 12345 is deleted.')) },
       ],
     });
-    const result = streamText({ model, tools: withApproval(tools, { manager, riskLevel }), stopWhen: isStepCount(2), prompt: 'Delete 12345' });
+    const result = streamText({
+      model,
+      tools: withApproval(tools, { manager, riskLevel }),
+      stopWhen: isStepCount(2),
+      prompt: 'Delete 12345',
+    });
     const parts: Array<{ type: string; toolName?: string; output?: unknown }> = [];
     const consumed = (async () => {
       for await (const part of result.fullStream) parts.push(part as (typeof parts)[number]);
@@ -116,7 +121,12 @@ describe('withApproval on ai 7', () => {
 
     const expiring = setup({ timeoutMs: 1_000, onTimeout: 'error' });
     const model = new MockLanguageModelV4({ doGenerate: [toolCallsResult([deleteCall]), textResult('ok')] });
-    const timed = generateText({ model, tools: withApproval(tools, { manager: expiring.manager, riskLevel }), stopWhen: isStepCount(2), prompt: 'x' });
+    const timed = generateText({
+      model,
+      tools: withApproval(tools, { manager: expiring.manager, riskLevel }),
+      stopWhen: isStepCount(2),
+      prompt: 'x',
+    });
     await expiring.notifier.next();
     expiring.clock.advance(1_000);
     const result = await timed;

@@ -17,11 +17,14 @@ export async function runMode(agent) {
   } else if (MODE === 'pause-many') {
     const first = Number(FIRST);
     const indexes = Array.from({ length: Number(COUNT) }, (_, offset) => first + offset);
-    for (let start = 0; start < indexes.length; start += 8) await Promise.all(indexes.slice(start, start + 8).map((index) => agent.pause(index)));
+    for (let start = 0; start < indexes.length; start += 8)
+      await Promise.all(indexes.slice(start, start + 8).map((index) => agent.pause(index)));
     say({ done: true });
     await agent.close();
   } else if (MODE === 'resumer') {
-    const resumer = agent.createResumer(({ threadId, requestIds, claim }) => say({ resumed: threadId, requestIds, attempt: claim.attempt }));
+    const resumer = agent.createResumer(({ threadId, requestIds, claim }) =>
+      say({ resumed: threadId, requestIds, attempt: claim.attempt }),
+    );
     await resumer.start();
     say({ ready: true, owner: resumer.owner });
     process.on('SIGTERM', () => {

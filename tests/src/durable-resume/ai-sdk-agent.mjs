@@ -16,7 +16,11 @@ const { DATABASE_URL, HITL_SCHEMA: schema, MODE, THREAD_PREFIX = 'conversation',
 
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 6, application_name: `hitl-durable-ai-${MODE}` });
 const store = createPostgresStore({ pool, schema, sweepIntervalMs: Infinity });
-const manager = createManager({ store, policies: [{ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true }], timeoutMs: Infinity });
+const manager = createManager({
+  store,
+  policies: [{ name: 'destructive', toolPattern: 'delete_*', requireExplicit: true }],
+  timeoutMs: Infinity,
+});
 
 const usage = { inputTokens: { total: 1, noCache: 1 }, outputTokens: { total: 1, text: 1 } };
 /** The model asks to delete the user the human named; once it has read the tool's output, it answers with it. */
@@ -36,7 +40,11 @@ const model = new MockLanguageModelV3({
   doStream: async ({ prompt }) => {
     const step = next(prompt);
     const parts = step.call
-      ? [{ type: 'stream-start', warnings: [] }, step.call, { type: 'finish', finishReason: { unified: 'tool-calls', raw: undefined }, usage }]
+      ? [
+          { type: 'stream-start', warnings: [] },
+          step.call,
+          { type: 'finish', finishReason: { unified: 'tool-calls', raw: undefined }, usage },
+        ]
       : [
           { type: 'stream-start', warnings: [] },
           { type: 'text-start', id: 't' },
@@ -60,7 +68,8 @@ const tools = {
   }),
 };
 
-const load = async (threadId) => (await pool.query(`SELECT messages FROM "${schema}".conversations WHERE thread_id = $1`, [threadId])).rows[0]?.messages;
+const load = async (threadId) =>
+  (await pool.query(`SELECT messages FROM "${schema}".conversations WHERE thread_id = $1`, [threadId])).rows[0]?.messages;
 const save = async (threadId, messages) => {
   await pool.query(
     `INSERT INTO "${schema}".conversations (thread_id, messages) VALUES ($1, $2::jsonb) ON CONFLICT (thread_id) DO UPDATE SET messages = EXCLUDED.messages`,
@@ -79,16 +88,19 @@ async function pause(index) {
 
 await runMode({
   pause,
-  createResumer: (onResumed) => createResumer({
-    manager,
-    store,
-    load,
-    save,
-    run: async ({ messages }) =>
-      STREAM === '1' ? streamText({ model, tools, messages, stopWhen: stepCountIs(5) }) : generateText({ model, tools, messages, stopWhen: stepCountIs(5) }),
-    owner: OWNER,
-    onResumed,
-  }),
+  createResumer: (onResumed) =>
+    createResumer({
+      manager,
+      store,
+      load,
+      save,
+      run: async ({ messages }) =>
+        STREAM === '1'
+          ? streamText({ model, tools, messages, stopWhen: stepCountIs(5) })
+          : generateText({ model, tools, messages, stopWhen: stepCountIs(5) }),
+      owner: OWNER,
+      onResumed,
+    }),
   async close() {
     await manager.close();
     await store.close();

@@ -58,13 +58,14 @@ async function pause(index) {
 
 await runMode({
   pause,
-  createResumer: (onResumed) => createResumer({
-    manager,
-    store,
-    agent,
-    owner: OWNER,
-    onResumed,
-  }),
+  createResumer: (onResumed) =>
+    createResumer({
+      manager,
+      store,
+      agent,
+      owner: OWNER,
+      onResumed,
+    }),
   async close() {
     await manager.close();
     await store.close();

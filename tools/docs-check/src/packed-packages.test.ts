@@ -16,7 +16,22 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 /** Peers and tools the snippets need, at the versions the workspace tests with. */
-const peers = ['express', 'langchain', '@langchain/core', '@langchain/langgraph', 'ai', 'zod', 'pg', '@modelcontextprotocol/sdk', 'typescript', '@types/node', '@types/express', '@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-metrics'];
+const peers = [
+  'express',
+  'langchain',
+  '@langchain/core',
+  '@langchain/langgraph',
+  'ai',
+  'zod',
+  'pg',
+  '@modelcontextprotocol/sdk',
+  'typescript',
+  '@types/node',
+  '@types/express',
+  '@opentelemetry/api',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/sdk-metrics',
+];
 function workspaceVersion(name: string): string {
   // Found as Node finds the package's folder: some (`@opentelemetry/api`) do not export `./package.json`.
   for (const base of require.resolve.paths(name) ?? []) {
@@ -61,26 +76,48 @@ beforeAll(async () => {
   const project = join(scratch, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'hitl-scratch', private: true, type: 'module' }));
-  const files = (await run('ls', [tarballs])).stdout.trim().split('\n').map((file) => join(tarballs, file));
+  const files = (await run('ls', [tarballs])).stdout
+    .trim()
+    .split('\n')
+    .map((file) => join(tarballs, file));
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...files, ...peers.map((name) => `${name}@${workspaceVersion(name)}`)],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      ...files,
+      ...peers.map((name) => `${name}@${workspaceVersion(name)}`),
+    ],
     { cwd: project, timeout: 150_000, env: userEnvironment() },
   );
   lap('installed');
   const common = { strict: true, target: 'ES2022', lib: ['ES2023', 'DOM'], types: ['node'], rootDir: '.' };
   writeFileSync(
     join(project, 'tsconfig.node16.json'),
-    JSON.stringify({ compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16', outDir: 'out', skipLibCheck: true }, include: ['*.ts'] }),
+    JSON.stringify({
+      compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16', outDir: 'out', skipLibCheck: true },
+      include: ['*.ts'],
+    }),
   );
   writeFileSync(
     join(project, 'tsconfig.bundler.json'),
-    JSON.stringify({ compilerOptions: { ...common, module: 'preserve', moduleResolution: 'bundler', noEmit: true, skipLibCheck: true }, include: ['*.ts'] }),
+    JSON.stringify({
+      compilerOptions: { ...common, module: 'preserve', moduleResolution: 'bundler', noEmit: true, skipLibCheck: true },
+      include: ['*.ts'],
+    }),
   );
   for (const { first } of packages) if (first) writeFileSync(join(project, fileOf(first)), first.code);
   const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
   await Promise.all(
-    ([['tsconfig.node16.json', node16], ['tsconfig.bundler.json', bundler]] as const).map(async ([config, into]) => {
+    (
+      [
+        ['tsconfig.node16.json', node16],
+        ['tsconfig.bundler.json', bundler],
+      ] as const
+    ).map(async ([config, into]) => {
       for (const [file, lines] of await typeCheck(tsc, config, project)) into.set(file, lines);
       lap(`type-checked (${config})`);
     }),
@@ -127,7 +164,10 @@ describe('packed packages installed with npm outside the workspace', () => {
     renameSync(installed, hidden);
     try {
       const result = await runNode(join(project, 'no-opentelemetry.mjs'), { cwd: project, timeoutMs: 60_000 });
-      expect({ code: result.code, output: result.output }).toMatchObject({ code: 0, output: expect.stringContaining(`loaded ${names.length} packages; approved`) });
+      expect({ code: result.code, output: result.output }).toMatchObject({
+        code: 0,
+        output: expect.stringContaining(`loaded ${names.length} packages; approved`),
+      });
     } finally {
       renameSync(hidden, installed);
     }
@@ -136,12 +176,18 @@ describe('packed packages installed with npm outside the workspace', () => {
   it('the hitl command runs from the installed package: it checks a policy file, exit codes as documented', async () => {
     const project = join(scratch, 'project');
     const hitl = join(project, 'node_modules', '.bin', 'hitl');
-    writeFileSync(join(project, 'policies.yaml'), `policies:\n  - { name: reads, toolPattern: 'get_*', maxRiskLevel: read_only }\ncases:\n  - { call: { tool: get_user, risk: read_only }, expect: approve, policy: reads }\n  - { call: { tool: delete_user }, expect: approve }\n`);
+    writeFileSync(
+      join(project, 'policies.yaml'),
+      `policies:\n  - { name: reads, toolPattern: 'get_*', maxRiskLevel: read_only }\ncases:\n  - { call: { tool: get_user, risk: read_only }, expect: approve, policy: reads }\n  - { call: { tool: delete_user }, expect: approve }\n`,
+    );
     const failed = await run(hitl, ['check', 'policies.yaml', '--json'], { cwd: project, env: userEnvironment() }).then(
       () => ({ code: 0, stdout: '' }),
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
-    expect({ code: failed.code, result: JSON.parse(failed.stdout) as unknown }).toMatchObject({ code: 1, result: { passed: 1, failed: 1 } });
+    expect({ code: failed.code, result: JSON.parse(failed.stdout) as unknown }).toMatchObject({
+      code: 1,
+      result: { passed: 1, failed: 1 },
+    });
     const help = await run(hitl, ['--help'], { cwd: project, env: userEnvironment() });
     expect(help.stdout).toContain('hitl check policies.yaml');
   });
@@ -150,7 +196,10 @@ describe('packed packages installed with npm outside the workspace', () => {
     if (!first) continue;
     it(`${name}: the README's first snippet type-checks with moduleResolution node16 and bundler`, () => {
       const file = join(scratch, 'project', fileOf(first));
-      expect({ node16: atReadmeLines(first, node16.get(file) ?? []), bundler: atReadmeLines(first, bundler.get(file) ?? []) }).toEqual({ node16: [], bundler: [] });
+      expect({ node16: atReadmeLines(first, node16.get(file) ?? []), bundler: atReadmeLines(first, bundler.get(file) ?? []) }).toEqual({
+        node16: [],
+        bundler: [],
+      });
       expect(node16.get('') ?? []).toEqual([]);
     });
     it(`${name}: the README's first snippet runs`, async () => {
@@ -160,7 +209,8 @@ describe('packed packages installed with npm outside the workspace', () => {
         timeoutMs: 60_000,
         mode: first.mode === 'serve' ? 'serve' : 'run',
       });
-      if (first.mode === 'serve') expect({ exited: result.signal !== 'SIGKILL' || result.timedOut, output: result.output }).toMatchObject({ exited: false });
+      if (first.mode === 'serve')
+        expect({ exited: result.signal !== 'SIGKILL' || result.timedOut, output: result.output }).toMatchObject({ exited: false });
       else expect({ code: result.code, timedOut: result.timedOut, output: result.output }).toMatchObject({ code: 0, timedOut: false });
     });
   }

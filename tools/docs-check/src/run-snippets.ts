@@ -45,7 +45,10 @@ export function typeCheck(tsc: string, project: string, cwd: string): Promise<Ma
 /** Rewrites `12:5 error …` lines to the README's own line numbers. */
 export function atReadmeLines(snippet: Snippet, diagnostics: string[]): string[] {
   return diagnostics.map((diagnostic) =>
-    diagnostic.replace(/^(\d+):(\d+) /, (_all, line: string, column: string) => `${snippet.readme}:${snippet.line + Number(line) - 1}:${column} `),
+    diagnostic.replace(
+      /^(\d+):(\d+) /,
+      (_all, line: string, column: string) => `${snippet.readme}:${snippet.line + Number(line) - 1}:${column} `,
+    ),
   );
 }
 
@@ -63,10 +66,20 @@ export interface RunResult {
  */
 export function runNode(
   file: string,
-  { cwd, env, timeoutMs, mode = 'run', settleMs = 1_500 }: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; mode?: 'run' | 'serve'; settleMs?: number },
+  {
+    cwd,
+    env,
+    timeoutMs,
+    mode = 'run',
+    settleMs = 1_500,
+  }: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; mode?: 'run' | 'serve'; settleMs?: number },
 ): Promise<RunResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let timedOut = false;
     let settle: NodeJS.Timeout | undefined;

@@ -90,7 +90,10 @@ export function publishedPackages(): { directory: string; name: string }[] {
   return readdirSync(join(repoRoot, 'packages'))
     .sort()
     .map((entry) => {
-      const manifest = JSON.parse(readFileSync(join(repoRoot, 'packages', entry, 'package.json'), 'utf8')) as { name: string; private?: boolean };
+      const manifest = JSON.parse(readFileSync(join(repoRoot, 'packages', entry, 'package.json'), 'utf8')) as {
+        name: string;
+        private?: boolean;
+      };
       return { directory: join(repoRoot, 'packages', entry), name: manifest.name, private: manifest.private === true };
     })
     .filter((entry) => !entry.private)

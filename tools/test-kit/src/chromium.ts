@@ -40,5 +40,10 @@ export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
 
 /** Headless Chromium with its profile in `userDataDir` (service workers, storage that outlives a page). */
 export function launchPersistentChromium(userDataDir: string, options: LaunchOptions = {}): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(userDataDir, { executablePath: chromiumPath, headless: true, args: [...chromiumArgs], ...options });
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [...chromiumArgs],
+    ...options,
+  });
 }

@@ -17,17 +17,26 @@ export async function runAiSdkAgent(context: AgentContext): Promise<void> {
   const { manager, crm, narrator, run, timeoutMs } = context;
   const customer = crm.customers.get(run.customerId);
   if (!customer) throw new Error(`no customer ${run.customerId}`);
-  const execute = (name: string) => async (args: Record<string, unknown>, options: { toolCallId: string }) => perform(context, name, options.toolCallId, args);
+  const execute = (name: string) => async (args: Record<string, unknown>, options: { toolCallId: string }) =>
+    perform(context, name, options.toolCallId, args);
   const tools: ToolSet = withApproval(
     {
       get_user: tool({ description: 'Look up a customer', inputSchema: z.object({ user_id: z.string() }), execute: execute('get_user') }),
-      search_orders: tool({ description: "List a customer's orders", inputSchema: z.object({ customer_id: z.string() }), execute: execute('search_orders') }),
+      search_orders: tool({
+        description: "List a customer's orders",
+        inputSchema: z.object({ customer_id: z.string() }),
+        execute: execute('search_orders'),
+      }),
       update_user: tool({
         description: "Change a customer's plan",
         inputSchema: z.object({ user_id: z.string(), plan: z.enum(['pro', 'free']) }),
         execute: execute('update_user'),
       }),
-      delete_user: tool({ description: 'Delete a customer account and all its data', inputSchema: z.object({ user_id: z.string() }), execute: execute('delete_user') }),
+      delete_user: tool({
+        description: 'Delete a customer account and all its data',
+        inputSchema: z.object({ user_id: z.string() }),
+        execute: execute('delete_user'),
+      }),
       refund_payment: tool({
         description: 'Refund part or all of an order',
         inputSchema: z.object({ order_id: z.string(), amount: z.number().positive() }),
@@ -49,7 +58,12 @@ export async function runAiSdkAgent(context: AgentContext): Promise<void> {
   );
   let callNumber = 0;
   const turns = supportScript(customer.id, customer.email).map((turn) => ({
-    content: turn.map((call) => ({ type: 'tool-call' as const, toolCallId: `${run.id}:call-${++callNumber}`, toolName: call.name, input: JSON.stringify(call.args) })),
+    content: turn.map((call) => ({
+      type: 'tool-call' as const,
+      toolCallId: `${run.id}:call-${++callNumber}`,
+      toolName: call.name,
+      input: JSON.stringify(call.args),
+    })),
     finishReason: { unified: 'tool-calls' as const, raw: undefined },
     usage,
     warnings: [],

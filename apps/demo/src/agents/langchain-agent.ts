@@ -32,13 +32,21 @@ export async function runLangChainAgent(context: AgentContext): Promise<void> {
     JSON.stringify(perform(context, name, config?.toolCall?.id, args));
   const tools = [
     tool(body('get_user'), { name: 'get_user', description: 'Look up a customer', schema: z.object({ user_id: z.string() }) }),
-    tool(body('search_orders'), { name: 'search_orders', description: "List a customer's orders", schema: z.object({ customer_id: z.string() }) }),
+    tool(body('search_orders'), {
+      name: 'search_orders',
+      description: "List a customer's orders",
+      schema: z.object({ customer_id: z.string() }),
+    }),
     tool(body('update_user'), {
       name: 'update_user',
       description: "Change a customer's plan",
       schema: z.object({ user_id: z.string(), plan: z.enum(['pro', 'free']) }),
     }),
-    tool(body('delete_user'), { name: 'delete_user', description: 'Delete a customer account and all its data', schema: z.object({ user_id: z.string() }) }),
+    tool(body('delete_user'), {
+      name: 'delete_user',
+      description: 'Delete a customer account and all its data',
+      schema: z.object({ user_id: z.string() }),
+    }),
     tool(body('refund_payment'), {
       name: 'refund_payment',
       description: 'Refund part or all of an order',
@@ -69,7 +77,10 @@ export async function runLangChainAgent(context: AgentContext): Promise<void> {
   });
   narrator.say(run, `💬 ${customerRequest(customer.id)}`);
   // The conversation's thread: a decision remembered "for this thread" applies to this run's calls.
-  const result = await agent.invoke({ messages: [new HumanMessage(customerRequest(customer.id))] }, { configurable: { thread_id: `support-${run.id}` } });
+  const result = await agent.invoke(
+    { messages: [new HumanMessage(customerRequest(customer.id))] },
+    { configurable: { thread_id: `support-${run.id}` } },
+  );
   for (const message of result.messages) {
     if (!ToolMessage.isInstance(message)) continue;
     const output = typeof message.content === 'string' ? message.content : JSON.stringify(message.content);

@@ -27,18 +27,24 @@ export function supportScript(customerId: string, email: string, followUp = fals
       { name: 'delete_user', args: { user_id: customerId } },
       {
         name: 'send_email',
-        args: { to: email, subject: 'Your account is closed', body: 'We closed your account as you asked. Your last refund is on its way.' },
+        args: {
+          to: email,
+          subject: 'Your account is closed',
+          body: 'We closed your account as you asked. Your last refund is on its way.',
+        },
       },
     ],
   ];
   // A second email in the same thread: it runs without review once a reviewer approved the first
   // with "allow in this thread" (a grant).
-  if (followUp) turns.push([{ name: 'send_email', args: { to: email, subject: 'Your data export', body: 'Here is the export of your data you asked for.' } }]);
+  if (followUp)
+    turns.push([
+      { name: 'send_email', args: { to: email, subject: 'Your data export', body: 'Here is the export of your data you asked for.' } },
+    ]);
   return turns;
 }
 
-export const customerRequest = (customerId: string) =>
-  `Customer ${customerId} writes: "Please close my account and confirm by email."`;
+export const customerRequest = (customerId: string) => `Customer ${customerId} writes: "Please close my account and confirm by email."`;
 
 /** What reviewers read on the dashboard for each call. */
 export function describeCall(name: string, args: Record<string, unknown>, run: Run): string {
@@ -55,7 +61,12 @@ export function describeCall(name: string, args: Record<string, unknown>, run: R
 }
 
 /** Runs a tool body against the CRM and narrates it. */
-export function perform(context: { crm: Crm; narrator: Narrator; run: Run }, name: string, toolCallId: string | undefined, args: Record<string, unknown>): unknown {
+export function perform(
+  context: { crm: Crm; narrator: Narrator; run: Run },
+  name: string,
+  toolCallId: string | undefined,
+  args: Record<string, unknown>,
+): unknown {
   const { crm, narrator, run } = context;
   const how =
     toolCallId && narrator.reviewed.has(toolCallId)
@@ -63,8 +74,8 @@ export function perform(context: { crm: Crm; narrator: Narrator; run: Run }, nam
       : name === 'send_email'
         ? 'approved by a remembered decision (a grant for this thread) and ran, nobody was asked'
         : name === 'refund_payment'
-        ? "auto-approved: policy 'small-refunds' reads the arguments (input.amount <= 50 holds) and ran"
-        : `auto-approved (${toolRisk[name]}) and ran`;
+          ? "auto-approved: policy 'small-refunds' reads the arguments (input.amount <= 50 holds) and ran"
+          : `auto-approved (${toolRisk[name]}) and ran`;
   let output: unknown;
   switch (name) {
     case 'get_user':

@@ -32,7 +32,15 @@ export function runCases(file: PolicyFile): CaseResult[] {
       const expected: CaseResult['expected'] = { outcome: testCase.expect };
       if (testCase.policy !== undefined) expected.policy = testCase.policy;
       const passed = actual.outcome === expected.outcome && (expected.policy === undefined || actual.policy === expected.policy);
-      return { index: position + 1, line: testCase.source.line, column: testCase.source.column, call: testCase.call, expected, actual, passed };
+      return {
+        index: position + 1,
+        line: testCase.source.line,
+        column: testCase.source.column,
+        call: testCase.call,
+        expected,
+        actual,
+        passed,
+      };
     });
   } finally {
     void manager.close();
@@ -52,11 +60,15 @@ function describeCall(call: PolicyCase['call']): string {
 export function checkResult(path: string, file: PolicyFile): CommandResult {
   const results = runCases(file);
   const failed = results.filter((result) => !result.passed);
-  const lines = [`${path}: valid, ${file.policies.length} ${file.policies.length === 1 ? 'policy' : 'policies'}, ${results.length} ${results.length === 1 ? 'case' : 'cases'}`];
+  const lines = [
+    `${path}: valid, ${file.policies.length} ${file.policies.length === 1 ? 'policy' : 'policies'}, ${results.length} ${results.length === 1 ? 'case' : 'cases'}`,
+  ];
   for (const result of results) {
     const where = `${path}:${result.line}:${result.column}`;
     if (result.passed) {
-      lines.push(`  ✓ case ${result.index} ${describeCall(result.call)} → ${describeDecision(result.actual.outcome, result.actual.policy)}`);
+      lines.push(
+        `  ✓ case ${result.index} ${describeCall(result.call)} → ${describeDecision(result.actual.outcome, result.actual.policy)}`,
+      );
       continue;
     }
     lines.push(`  ✗ case ${result.index} at ${where}: ${describeCall(result.call)}`);
@@ -70,6 +82,13 @@ export function checkResult(path: string, file: PolicyFile): CommandResult {
   return {
     exitCode: failed.length === 0 ? ExitCode.Ok : ExitCode.Failed,
     text: lines.join('\n'),
-    json: { file: path, valid: true, policies: file.policies.length, passed: results.length - failed.length, failed: failed.length, cases: results },
+    json: {
+      file: path,
+      valid: true,
+      policies: file.policies.length,
+      passed: results.length - failed.length,
+      failed: failed.length,
+      cases: results,
+    },
   };
 }

@@ -21,14 +21,16 @@ export function callOfFlags(flags: ExplainFlags): ExplainCall {
   // Key order is the order --json prints: the tool first.
   const call: ExplainCall = { toolName: flags.tool, input: {}, confidence: 0, riskLevel: 'irreversible' };
   if (flags.input !== undefined) {
-    if (flags.input.length > MAX_INPUT_LENGTH) throw usageError(`--input has ${flags.input.length} characters; at most ${MAX_INPUT_LENGTH} are read`);
+    if (flags.input.length > MAX_INPUT_LENGTH)
+      throw usageError(`--input has ${flags.input.length} characters; at most ${MAX_INPUT_LENGTH} are read`);
     let input: unknown;
     try {
       input = JSON.parse(flags.input);
     } catch (error) {
       throw usageError(`--input is not valid JSON: ${(error as Error).message}`);
     }
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw usageError(`--input must be a JSON object, like '{"amount": 80}'`);
+    if (typeof input !== 'object' || input === null || Array.isArray(input))
+      throw usageError(`--input must be a JSON object, like '{"amount": 80}'`);
     call.input = input as Record<string, unknown>;
   }
   if (flags.confidence !== undefined) {

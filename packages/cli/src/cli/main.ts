@@ -89,12 +89,19 @@ async function run(name: CommandName, args: string[], io: CliIo, wantsJson: () =
   const flag = (key: string) => values[key] as string | undefined;
 
   if (name === 'explain') {
-    const call = callOfFlags({ tool: flag('tool'), input: flag('input'), confidence: flag('confidence'), risk: flag('risk'), thread: flag('thread') });
+    const call = callOfFlags({
+      tool: flag('tool'),
+      input: flag('input'),
+      confidence: flag('confidence'),
+      risk: flag('risk'),
+      thread: flag('thread'),
+    });
     return explainResult(path, await loadFile(path), call);
   }
   if (name === 'replay') {
     const databaseUrl = flag('database-url') ?? io.env.DATABASE_URL;
-    if (databaseUrl === undefined || databaseUrl === '') throw usageError('replay needs --database-url URL (or the DATABASE_URL environment variable)');
+    if (databaseUrl === undefined || databaseUrl === '')
+      throw usageError('replay needs --database-url URL (or the DATABASE_URL environment variable)');
     const since = flag('since');
     const source = {
       schema: requireIdentifier('--schema', flag('schema') ?? 'public'),
@@ -149,7 +156,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const message = error instanceof Error ? error.message : String(error);
     if (json) {
       const cause = error instanceof CliError ? error.cause : error;
-      const position = cause instanceof PolicyFileError ? { file: cause.file, line: cause.line, column: cause.column, problem: cause.problem } : {};
+      const position =
+        cause instanceof PolicyFileError ? { file: cause.file, line: cause.line, column: cause.column, problem: cause.problem } : {};
       io.stdout(`${JSON.stringify({ error: { message, exitCode, ...position } }, null, 2)}\n`);
     } else {
       io.stderr(`hitl: ${message}\n`);

@@ -28,7 +28,8 @@ const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** A schema or table name as the store accepts them (lower-case letters, digits, `_`). */
 export function requireIdentifier(flag: string, value: string): string {
-  if (!identifier.test(value)) throw usageError(`${flag} '${value}' must be lower-case letters, digits and _ (at most 63), as @hitl/store-postgres names it`);
+  if (!identifier.test(value))
+    throw usageError(`${flag} '${value}' must be lower-case letters, digits and _ (at most 63), as @hitl/store-postgres names it`);
   return value;
 }
 
@@ -40,7 +41,8 @@ export function parseSince(value: string, now: number): Date {
   const duration = durationPattern.exec(value);
   if (duration) return new Date(now - Number(duration[1]) * (unitMs[duration[2] as string] ?? 0));
   const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw usageError(`--since '${value}' must be an ISO 8601 time (2026-11-30T12:00:00Z) or a duration (90s, 30m, 24h, 7d)`);
+  if (Number.isNaN(date.getTime()))
+    throw usageError(`--since '${value}' must be an ISO 8601 time (2026-11-30T12:00:00Z) or a duration (90s, 30m, 24h, 7d)`);
   return date;
 }
 
@@ -48,7 +50,8 @@ export function parseSince(value: string, now: number): Date {
 export function parseLimit(value: string | undefined): number {
   if (value === undefined) return 1000;
   const limit = Number(value);
-  if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_REPLAY_LIMIT) throw usageError(`--limit '${value}' must be a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_REPLAY_LIMIT)
+    throw usageError(`--limit '${value}' must be a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
   return limit;
 }
 
@@ -103,7 +106,10 @@ LIMIT $2`,
     }));
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const message = code === '42P01' ? `the table ${table} does not exist at ${where} (see --schema and --table)` : `cannot read ${table} at ${where}: ${(error as Error).message}`;
+    const message =
+      code === '42P01'
+        ? `the table ${table} does not exist at ${where} (see --schema and --table)`
+        : `cannot read ${table} at ${where}: ${(error as Error).message}`;
     throw new CliError(ExitCode.Unavailable, message, { cause: error });
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -71,10 +71,16 @@ export function grantConformanceCases(helpers: GrantCaseHelpers): [string, Body]
         check(created.id === grant.id && created.uses === 0, 'createGrant must return the grant with uses 0');
         const read = await store.getGrant!(grant.id);
         check(read !== undefined, 'getGrant must find the grant');
-        check(read.toolPattern === 'send_email' && read.scope.threadId === 'thread-conformance' && read.maxUses === 2, 'getGrant must return the stored fields');
+        check(
+          read.toolPattern === 'send_email' && read.scope.threadId === 'thread-conformance' && read.maxUses === 2,
+          'getGrant must return the stored fields',
+        );
         check(read.when === 'input.to != ""' && read.reason === 'conformance', 'getGrant must keep when and reason');
         const listed = await store.listGrants!({ active: true, threadId: 'thread-conformance', at: now() });
-        check(listed.some((item) => item.id === grant.id), 'listGrants must list an active grant');
+        check(
+          listed.some((item) => item.id === grant.id),
+          'listGrants must list an active grant',
+        );
         check((await store.getGrant!('grant-missing')) === undefined, 'getGrant of an unknown id must be undefined');
       }),
     ],
@@ -83,7 +89,9 @@ export function grantConformanceCases(helpers: GrantCaseHelpers): [string, Body]
       needs(['createGrant', 'useGrant', 'getGrant'], async (store, peer) => {
         const grant = await store.createGrant!(sampleGrant({ maxUses: 3 }));
         const handles = [store, peer];
-        const results = await Promise.all(Array.from({ length: 12 }, (_, index) => (handles[index % 2] as ApprovalStore).useGrant!(grant.id, now())));
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, index) => (handles[index % 2] as ApprovalStore).useGrant!(grant.id, now())),
+        );
         const used = results.filter((result) => result !== undefined);
         check(used.length === 3, `maxUses 3 must allow exactly 3 uses; ${used.length} succeeded`);
         check((await store.getGrant!(grant.id))?.uses === 3, 'uses must be 3 after the grant is used up');
@@ -99,7 +107,10 @@ export function grantConformanceCases(helpers: GrantCaseHelpers): [string, Body]
         check((await peer.useGrant!(grant.id, now())) === undefined, 'a revoked grant must not be usable (through any handle)');
         const again = await store.revokeGrant!(grant.id, { revokedBy: 'bob', revokedAt: now() });
         check(again.revokedBy === 'alice', 'revoking twice must keep the first revocation');
-        check((await failureCode(() => store.revokeGrant!('grant-unknown', { revokedBy: 'a', revokedAt: now() }))) === 'not_found', 'revoking an unknown grant must be not_found');
+        check(
+          (await failureCode(() => store.revokeGrant!('grant-unknown', { revokedBy: 'a', revokedAt: now() }))) === 'not_found',
+          'revoking an unknown grant must be not_found',
+        );
         const expired = await store.createGrant!(sampleGrant({ expiresAt: new Date(Date.now() - 60_000).toISOString() }));
         check((await store.useGrant!(expired.id, now())) === undefined, 'an expired grant must not be usable');
       }),
@@ -120,10 +131,19 @@ export function grantConformanceCases(helpers: GrantCaseHelpers): [string, Body]
         }
         check(HitlError.is(refused, 'conflict'), `decideMany with a decided record must be conflict; got ${String(refused)}`);
         const error = refused as HitlError;
-        check(JSON.stringify(error.details?.ids) === JSON.stringify([second.request.id]), `the conflict must name ${second.request.id}; got ${JSON.stringify(error.details?.ids)}`);
-        check((await store.get(first.request.id))?.status === 'pending' && (await store.get(third.request.id))?.status === 'pending', 'nothing may be decided');
+        check(
+          JSON.stringify(error.details?.ids) === JSON.stringify([second.request.id]),
+          `the conflict must name ${second.request.id}; got ${JSON.stringify(error.details?.ids)}`,
+        );
+        check(
+          (await store.get(first.request.id))?.status === 'pending' && (await store.get(third.request.id))?.status === 'pending',
+          'nothing may be decided',
+        );
         const decided = await store.decideMany!([items[0]!, items[2]!]);
-        check(decided.every((record) => record.status === 'approved') && decided.length === 2, 'decideMany must return the decided records');
+        check(
+          decided.every((record) => record.status === 'approved') && decided.length === 2,
+          'decideMany must return the decided records',
+        );
       }),
     ],
     [
@@ -144,10 +164,18 @@ export function grantConformanceCases(helpers: GrantCaseHelpers): [string, Body]
       needs(['createGrant', 'revokeGrant', 'subscribeGrants'], async (store, peer) => {
         await store.listGrants?.({ at: now(), limit: 1 });
         const grant = sampleGrant();
-        const created = nextGrantChange(store, (change) => change.type === 'grant-created' && change.grant.id === grant.id, changeTimeoutMs);
+        const created = nextGrantChange(
+          store,
+          (change) => change.type === 'grant-created' && change.grant.id === grant.id,
+          changeTimeoutMs,
+        );
         await peer.createGrant!(grant);
         check((await created).grant.toolPattern === 'send_email', 'the grant-created change must carry the grant');
-        const revoked = nextGrantChange(store, (change) => change.type === 'grant-revoked' && change.grant.id === grant.id, changeTimeoutMs);
+        const revoked = nextGrantChange(
+          store,
+          (change) => change.type === 'grant-revoked' && change.grant.id === grant.id,
+          changeTimeoutMs,
+        );
         await peer.revokeGrant!(grant.id, { revokedBy: 'alice', revokedAt: now() });
         check((await revoked).grant.revokedBy === 'alice', 'the grant-revoked change must carry the revoked grant');
       }),

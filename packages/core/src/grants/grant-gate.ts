@@ -33,7 +33,11 @@ function grantEvaluation(entry: IndexedGrant, toolName: string): PolicyEvaluatio
   if (entry.cached?.toolName === toolName) return entry.cached.evaluation;
   const { grant } = entry;
   const verb = grant.effect === 'approve' ? 'approves' : 'denies';
-  const where = [grant.scope.threadId && `thread '${grant.scope.threadId}'`, grant.scope.runId && `run '${grant.scope.runId}'`, grant.scope.requestedBy && `requester '${grant.scope.requestedBy}'`]
+  const where = [
+    grant.scope.threadId && `thread '${grant.scope.threadId}'`,
+    grant.scope.runId && `run '${grant.scope.runId}'`,
+    grant.scope.requestedBy && `requester '${grant.scope.requestedBy}'`,
+  ]
     .filter(Boolean)
     .join(', ');
   const evaluation: PolicyEvaluation = Object.freeze({
@@ -94,7 +98,8 @@ export class GrantGate {
       const result = entry.condition?.test(call);
       if (result !== undefined && !result.ok) {
         // A deny grant that cannot be tested must not let the call through: a human decides.
-        if (entry.grant.effect === 'deny') return { kind: 'review', reason: `grant '${entry.grant.id}' could not be tested: its ${result.reason}` };
+        if (entry.grant.effect === 'deny')
+          return { kind: 'review', reason: `grant '${entry.grant.id}' could not be tested: its ${result.reason}` };
         continue;
       }
       if (result !== undefined && !result.holds) continue;

@@ -131,7 +131,12 @@ function compileStrictly(grant: Grant): IndexedGrant {
 }
 
 export class GrantIndex {
-  private readonly scopes: Record<ScopeKind, Map<string, Bucket>> = { run: new Map(), thread: new Map(), requester: new Map(), global: new Map() };
+  private readonly scopes: Record<ScopeKind, Map<string, Bucket>> = {
+    run: new Map(),
+    thread: new Map(),
+    requester: new Map(),
+    global: new Map(),
+  };
   private readonly entries = new Map<string, { kind: ScopeKind; value: string; entry: IndexedGrant }>();
 
   /** How many grants are indexed. */
@@ -186,11 +191,17 @@ export class GrantIndex {
     let found: IndexedGrant[] | undefined;
     if (call.runId !== undefined && scopes.run.size > 0) found = this.visit(scopes.run.get(call.runId), call, nowMs, found);
     if (call.threadId !== undefined && scopes.thread.size > 0) found = this.visit(scopes.thread.get(call.threadId), call, nowMs, found);
-    if (call.requestedBy !== undefined && scopes.requester.size > 0) found = this.visit(scopes.requester.get(identityKey(call.requestedBy)), call, nowMs, found);
+    if (call.requestedBy !== undefined && scopes.requester.size > 0)
+      found = this.visit(scopes.requester.get(identityKey(call.requestedBy)), call, nowMs, found);
     return this.visit(scopes.global.get(''), call, nowMs, found);
   }
 
-  private visit(bucket: Bucket | undefined, call: GrantCallContext, nowMs: number, found: IndexedGrant[] | undefined): IndexedGrant[] | undefined {
+  private visit(
+    bucket: Bucket | undefined,
+    call: GrantCallContext,
+    nowMs: number,
+    found: IndexedGrant[] | undefined,
+  ): IndexedGrant[] | undefined {
     if (bucket === undefined) return found;
     const exact = bucket.exact.get(call.toolName);
     if (exact !== undefined) for (const entry of exact) if (this.applies(entry, call, nowMs)) (found ??= []).push(entry);
@@ -204,7 +215,8 @@ export class GrantIndex {
     const { scope } = entry.grant;
     if (scope.runId !== undefined && scope.runId !== call.runId) return false;
     if (scope.threadId !== undefined && scope.threadId !== call.threadId) return false;
-    if (entry.requesterKey !== undefined && (call.requestedBy === undefined || identityKey(call.requestedBy) !== entry.requesterKey)) return false;
+    if (entry.requesterKey !== undefined && (call.requestedBy === undefined || identityKey(call.requestedBy) !== entry.requesterKey))
+      return false;
     return true;
   }
 }

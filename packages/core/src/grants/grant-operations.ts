@@ -9,10 +9,30 @@ import { contextOfRequest } from '../policy-engine.js';
 import { checkResponse, jsonCopy } from '../request-validation.js';
 import { storeFailure } from '../store-failure.js';
 import type { PolicyEngine } from '../policy-engine.js';
-import type { AddApprovalInput, ApprovalRecord, ApprovalStore, DecidePatch, InteractionResponse, Logger, PolicyCall, PolicyEvaluation, RespondInput, StoredRequest } from '../types.js';
+import type {
+  AddApprovalInput,
+  ApprovalRecord,
+  ApprovalStore,
+  DecidePatch,
+  InteractionResponse,
+  Logger,
+  PolicyCall,
+  PolicyEvaluation,
+  RespondInput,
+  StoredRequest,
+} from '../types.js';
 import { invalidInput, isPlainObject } from '../validation.js';
 import { GrantGate } from './grant-gate.js';
-import type { DecideManyItem, Grant, GrantChange, GrantInput, GrantList, GrantQuery, RememberInput, RespondManyTarget } from './grant-types.js';
+import type {
+  DecideManyItem,
+  Grant,
+  GrantChange,
+  GrantInput,
+  GrantList,
+  GrantQuery,
+  RememberInput,
+  RespondManyTarget,
+} from './grant-types.js';
 import { grantOfInput, grantOfRemember, normalizeGrantQuery, requireGrantId } from './grant-validation.js';
 import { MAX_RESPOND_MANY, requireNoneByRequester, resolveTarget } from './respond-many.js';
 
@@ -41,9 +61,13 @@ type StoreMethod = 'createGrant' | 'getGrant' | 'revokeGrant' | 'listGrants' | '
 export function requireStoreMethod<K extends StoreMethod>(store: ApprovalStore, method: K): NonNullable<ApprovalStore[K]> {
   const found = store[method];
   if (typeof found !== 'function') {
-    throw new HitlError('invalid_input', `the store has no ${method}(): it cannot keep grants or decide requests together (use createMemoryStore or @hitl/store-postgres)`, {
-      details: { field: `store.${method}` },
-    });
+    throw new HitlError(
+      'invalid_input',
+      `the store has no ${method}(): it cannot keep grants or decide requests together (use createMemoryStore or @hitl/store-postgres)`,
+      {
+        details: { field: `store.${method}` },
+      },
+    );
   }
   return found.bind(store) as NonNullable<ApprovalStore[K]>;
 }
@@ -173,9 +197,11 @@ export function createGrantOperations(context: GrantOperationsContext) {
   const respondMany = async (target: RespondManyTarget, input: RespondInput): Promise<ApprovalRecord[]> => {
     ensureOpen();
     const { decision, feedback, respondedBy, metadata, modified, idempotencyKey } = checkResponse(input);
-    if (decision === 'modify' || modified !== undefined) throw invalidInput('decision', decision, "must be 'approve' or 'reject' when deciding many requests");
+    if (decision === 'modify' || modified !== undefined)
+      throw invalidInput('decision', decision, "must be 'approve' or 'reject' when deciding many requests");
     if (idempotencyKey !== undefined) throw invalidInput('idempotencyKey', idempotencyKey, 'is not supported when deciding many requests');
-    if (input.remember !== undefined) throw invalidInput('remember', input.remember, 'is not supported when deciding many requests; respond to one of them with remember');
+    if (input.remember !== undefined)
+      throw invalidInput('remember', input.remember, 'is not supported when deciding many requests; respond to one of them with remember');
     requireStoreMethod(store, 'decideMany');
     const records = await guard(() => resolveTarget(store, target));
     if (records.length === 0) return [];
@@ -190,7 +216,11 @@ export function createGrantOperations(context: GrantOperationsContext) {
       if (metadataCopy !== undefined) response.metadata = metadataCopy;
       // Four eyes: on a request that needs several approvals, this approve is one of them.
       if (approvals.has(record.request.id)) return { id: record.request.id, approval: approvalInput(record, response) };
-      return { id: record.request.id, expectedStatus: 'pending', patch: { status: statusOfDecision[decision], response, closedAt: respondedAt } };
+      return {
+        id: record.request.id,
+        expectedStatus: 'pending',
+        patch: { status: statusOfDecision[decision], response, closedAt: respondedAt },
+      };
     });
     const decided = await guard(() => decideTogether(items));
     for (const record of decided) followUpDecision(record);
@@ -216,7 +246,8 @@ export function createGrantOperations(context: GrantOperationsContext) {
       return request.type === 'approval' ? gate.evaluate(callOfRequest(request), policy) : policy;
     },
     /** `evaluate`'s grant step. Grants cover calls (the object form); the positional form asks the policies alone. */
-    evaluateNow: (call: unknown, policy: PolicyEvaluation) => (typeof call === 'object' && call !== null ? gate.evaluateNow(call as PolicyCall, policy) : policy),
+    evaluateNow: (call: unknown, policy: PolicyEvaluation) =>
+      typeof call === 'object' && call !== null ? gate.evaluateNow(call as PolicyCall, policy) : policy,
     /** The grant `remember` asks for, named in the response; undefined without `remember`. */
     remembered(remember: RememberInput | undefined, record: ApprovalRecord, response: InteractionResponse): Grant | undefined {
       if (remember === undefined) return undefined;

@@ -54,7 +54,8 @@ function checkScope(value: unknown): GrantScope {
   if (!isPlainObject(value)) throw invalidInput('scope', value, 'must be an object with threadId, runId or requestedBy');
   const scope: GrantScope = {};
   for (const key of Object.keys(value)) {
-    if (!(scopeFields as readonly string[]).includes(key)) throw invalidInput(`scope.${key}`, value[key], 'is not a scope field (threadId, runId, requestedBy)');
+    if (!(scopeFields as readonly string[]).includes(key))
+      throw invalidInput(`scope.${key}`, value[key], 'is not a scope field (threadId, runId, requestedBy)');
   }
   for (const field of scopeFields) {
     if (value[field] !== undefined) scope[field] = requireIdentity(`scope.${field}`, value[field]);
@@ -77,7 +78,8 @@ export function grantOfInput(input: GrantInput, nowMs: number): Grant {
   checkLimits('', input);
   const grantedBy = requireIdentity('grantedBy', input.grantedBy);
   const reason = optionalString('reason', input.reason);
-  if (reason !== undefined && reason.length > MAX_REASON_LENGTH) throw invalidInput('reason', reason, `is longer than ${MAX_REASON_LENGTH} characters`);
+  if (reason !== undefined && reason.length > MAX_REASON_LENGTH)
+    throw invalidInput('reason', reason, `is longer than ${MAX_REASON_LENGTH} characters`);
   const grant: Grant = {
     id: `grant-${randomUUID()}`,
     effect: input.effect,
@@ -123,7 +125,8 @@ export function grantOfRemember(
     }
     scope[field] = value;
   }
-  const toolPattern = remember.toolPattern === undefined ? record.request.toolName : compileGrantGlob('remember.toolPattern', remember.toolPattern).pattern;
+  const toolPattern =
+    remember.toolPattern === undefined ? record.request.toolName : compileGrantGlob('remember.toolPattern', remember.toolPattern).pattern;
   compileGrantCondition('remember.when', remember.when);
   checkLimits('remember.', remember);
   const grant: Grant = {
@@ -154,7 +157,8 @@ export function requireGrantId(value: unknown): string {
 export function normalizeGrantQuery(query: GrantQuery | undefined): GrantQuery & { limit: number } {
   if (query !== undefined && !isPlainObject(query)) throw invalidInput('query', query, 'must be an object');
   const limit = query?.limit ?? 100;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
   const normalized: GrantQuery & { limit: number } = { limit };
   if (query?.active !== undefined) {
     if (typeof query.active !== 'boolean') throw invalidInput('active', query.active, 'must be a boolean');

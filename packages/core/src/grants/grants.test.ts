@@ -58,7 +58,9 @@ describe('respond with remember', () => {
     expect(second.response?.metadata).toEqual({ cause: 'grant', grant: grantId });
 
     const { items } = await manager.listGrants({ active: true });
-    expect(items.map((grant) => [grant.id, grant.uses, grant.scope.threadId, grant.sourceRequestId])).toEqual([[grantId, 1, 'thread-a', first.request.id]]);
+    expect(items.map((grant) => [grant.id, grant.uses, grant.scope.threadId, grant.sourceRequestId])).toEqual([
+      [grantId, 1, 'thread-a', first.request.id],
+    ]);
   });
 
   it('a thread-A grant never applies in thread B or to a call without a thread', async () => {
@@ -74,7 +76,9 @@ describe('respond with remember', () => {
   it('a scope the request lacks is invalid_input and nothing is decided', async () => {
     const { manager } = setup();
     const record = await manager.submit(email());
-    const error = await errorOf(manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', remember: { scope: 'thread' } }));
+    const error = await errorOf(
+      manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice', remember: { scope: 'thread' } }),
+    );
     expect(error.code).toBe('invalid_input');
     expect(error.message).toMatch(/threadId/);
     expect((await manager.get(record.request.id))?.status).toBe('pending');
@@ -150,7 +154,9 @@ describe('evaluation order', () => {
     expect((await errorOf(manager.grant({ effect: 'approve', toolPattern: '@(a)', grantedBy: 'a' }))).message).toMatch(/toolPattern/);
     expect((await errorOf(manager.grant({ effect: 'approve', toolPattern: 'a', maxUses: 0, grantedBy: 'a' }))).message).toMatch(/maxUses/);
     expect((await errorOf(manager.grant({ effect: 'approve', toolPattern: 'a', ttlMs: -1, grantedBy: 'a' }))).message).toMatch(/ttlMs/);
-    expect((await errorOf(manager.grant({ effect: 'approve', toolPattern: 'a', when: 'input.x >', grantedBy: 'a' }))).message).toMatch(/when/);
+    expect((await errorOf(manager.grant({ effect: 'approve', toolPattern: 'a', when: 'input.x >', grantedBy: 'a' }))).message).toMatch(
+      /when/,
+    );
     expect((await errorOf(manager.grant({ effect: 'maybe' as 'approve', toolPattern: 'a', grantedBy: 'a' }))).message).toMatch(/effect/);
   });
 });
@@ -161,7 +167,8 @@ describe('uses, expiry and revocation', () => {
     await manager.grant({ effect: 'approve', toolPattern: 'send_email', maxUses: 3, grantedBy: 'alice' });
     const fast = [manager.evaluate(call()).outcome, manager.evaluate(call()).outcome];
     const submitted = await Promise.all(Array.from({ length: 10 }, () => manager.submit(email())));
-    const approved = fast.filter((outcome) => outcome === 'approve').length + submitted.filter((record) => record.status === 'approved').length;
+    const approved =
+      fast.filter((outcome) => outcome === 'approve').length + submitted.filter((record) => record.status === 'approved').length;
     expect(approved).toBe(3);
     expect((await manager.listGrants({ active: false })).items[0]?.uses).toBe(3);
   });
@@ -218,7 +225,15 @@ describe('a store shared across processes (no useGrantNow)', () => {
   it('evaluate leaves a covered call to submit, which confirms the use with the store', async () => {
     const inner = createMemoryStore();
     const store = sharedLike((id, at) => inner.useGrant!(id, at));
-    const manager = createManager({ store: { ...store, createGrant: inner.createGrant, getGrant: inner.getGrant, listGrants: inner.listGrants, subscribeGrants: inner.subscribeGrants } });
+    const manager = createManager({
+      store: {
+        ...store,
+        createGrant: inner.createGrant,
+        getGrant: inner.getGrant,
+        listGrants: inner.listGrants,
+        subscribeGrants: inner.subscribeGrants,
+      },
+    });
     managers.push(manager);
     manager.addPolicy({ name: 'email', toolPattern: 'send_email', requireExplicit: true });
     const grant = await manager.grant({ effect: 'approve', toolPattern: 'send_email', maxUses: 1, grantedBy: 'alice' });
@@ -231,7 +246,13 @@ describe('a store shared across processes (no useGrantNow)', () => {
     const inner = createMemoryStore();
     const failing = sharedLike(async () => Promise.reject(new Error('connection reset')));
     const manager = createManager({
-      store: { ...failing, createGrant: inner.createGrant, getGrant: inner.getGrant, listGrants: inner.listGrants, subscribeGrants: inner.subscribeGrants },
+      store: {
+        ...failing,
+        createGrant: inner.createGrant,
+        getGrant: inner.getGrant,
+        listGrants: inner.listGrants,
+        subscribeGrants: inner.subscribeGrants,
+      },
       logger: { warn() {}, error() {} },
     });
     managers.push(manager);
@@ -254,7 +275,9 @@ describe('respondMany', () => {
     const { manager } = setup();
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => manager.submit(email('t'))));
     await manager.respond(b!.request.id, { decision: 'reject', respondedBy: 'alice' });
-    const error = await errorOf(manager.respondMany({ ids: [a!.request.id, b!.request.id, c!.request.id] }, { decision: 'approve', respondedBy: 'alice' }));
+    const error = await errorOf(
+      manager.respondMany({ ids: [a!.request.id, b!.request.id, c!.request.id] }, { decision: 'approve', respondedBy: 'alice' }),
+    );
     expect(error.code).toBe('conflict');
     expect(error.details?.ids).toEqual([b!.request.id]);
     expect((await manager.get(a!.request.id))?.status).toBe('pending');
@@ -271,7 +294,9 @@ describe('respondMany', () => {
     expect((await manager.get(other.request.id))?.status).toBe('pending');
     const many = Array.from({ length: 501 }, (_, index) => `id-${index}`);
     expect((await errorOf(manager.respondMany({ ids: many }, { decision: 'approve' }))).code).toBe('invalid_input');
-    expect((await errorOf(manager.respondMany({ ids: [other.request.id] }, { decision: 'modify', modified: {} }))).code).toBe('invalid_input');
+    expect((await errorOf(manager.respondMany({ ids: [other.request.id] }, { decision: 'modify', modified: {} }))).code).toBe(
+      'invalid_input',
+    );
   });
 });
 

@@ -53,7 +53,11 @@ export function createMemoryGrants(ensureOpen: () => void): MemoryGrants {
   const insert = (grant: Grant): Grant => {
     checkNew(grant);
     const snapshot = frozenCopy({ ...grant, uses: 0 });
-    grants.set(snapshot.id, { snapshot, uses: 0, expiresAtMs: snapshot.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(snapshot.expiresAt) });
+    grants.set(snapshot.id, {
+      snapshot,
+      uses: 0,
+      expiresAtMs: snapshot.expiresAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(snapshot.expiresAt),
+    });
     order.push(snapshot.id);
     emit({ type: 'grant-created', grant: snapshot });
     return snapshot;

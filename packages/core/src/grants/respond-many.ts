@@ -42,10 +42,20 @@ export async function resolveTarget(store: ApprovalStore, target: RespondManyTar
     const ids = listedIds(target.ids);
     const found = await Promise.all(ids.map((id) => store.get(id)));
     const missing = ids.filter((_id, position) => found[position] === undefined);
-    if (missing.length > 0) throw new HitlError('not_found', `nothing was decided: ${missing.length} request(s) do not exist: ${missing.slice(0, 20).join(', ')}`, { details: { ids: missing } });
+    if (missing.length > 0)
+      throw new HitlError(
+        'not_found',
+        `nothing was decided: ${missing.length} request(s) do not exist: ${missing.slice(0, 20).join(', ')}`,
+        { details: { ids: missing } },
+      );
     const records = found as ApprovalRecord[];
     const decided = records.filter((record) => record.status !== 'pending').map((record) => record.request.id);
-    if (decided.length > 0) throw new HitlError('conflict', `nothing was decided: ${decided.length} request(s) are no longer pending: ${decided.slice(0, 20).join(', ')}`, { details: { ids: decided } });
+    if (decided.length > 0)
+      throw new HitlError(
+        'conflict',
+        `nothing was decided: ${decided.length} request(s) are no longer pending: ${decided.slice(0, 20).join(', ')}`,
+        { details: { ids: decided } },
+      );
     return records;
   }
   const field = 'runId' in target ? 'runId' : 'threadId' in target ? 'threadId' : undefined;
@@ -72,6 +82,10 @@ export function requireNoneByRequester(records: ApprovalRecord[], respondedBy: s
     }
   }
   if (first !== undefined) {
-    throw new HitlError('forbidden', `nothing was decided: ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`, { details: { ids: refused } });
+    throw new HitlError(
+      'forbidden',
+      `nothing was decided: ${first.message}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`,
+      { details: { ids: refused } },
+    );
   }
 }

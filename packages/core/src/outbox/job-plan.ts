@@ -40,7 +40,10 @@ export interface JobPlan {
   /** The jobs of request `id` reaching final status `status`. */
   forDecision(id: string, status: RequestStatus, nowMs: number, claim: Claim): OutboxJobInput[];
   /** The reminder after the one `payload` describes, or nothing when it was the last. */
-  nextReminder(job: { requestId: string; target: string; payload: Record<string, unknown> }, record: ApprovalRecord): OutboxJobInput | undefined;
+  nextReminder(
+    job: { requestId: string; target: string; payload: Record<string, unknown> },
+    record: ApprovalRecord,
+  ): OutboxJobInput | undefined;
 }
 
 const takes = (notifier: Notifier, event: NotificationEventType) => (notifier.events ?? DEFAULT_EVENTS).includes(event);
@@ -56,9 +59,25 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
   const messages = (id: string, event: NotificationEventType, nowMs: number, claim: Claim): OutboxJobInput[] =>
     notifiers
       .filter((notifier) => takes(notifier, event))
-      .map((notifier) => ({ id: `${id}:${event}:${notifier.name}`, kind: 'notify', requestId: id, topic: event, target: notifier.name, dueAt: iso(nowMs), maxAttempts, claim }));
+      .map((notifier) => ({
+        id: `${id}:${event}:${notifier.name}`,
+        kind: 'notify',
+        requestId: id,
+        topic: event,
+        target: notifier.name,
+        dueAt: iso(nowMs),
+        maxAttempts,
+        claim,
+      }));
 
-  const reminderJob = (id: string, target: string, createdMs: number, everyMs: number, times: number | undefined, number: number): OutboxJobInput => {
+  const reminderJob = (
+    id: string,
+    target: string,
+    createdMs: number,
+    everyMs: number,
+    times: number | undefined,
+    number: number,
+  ): OutboxJobInput => {
     const payload: Record<string, unknown> = { reminder: number, everyMs, createdMs };
     if (times !== undefined) payload.times = times;
     return {
@@ -77,7 +96,10 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
     forCreate(record, nowMs, claim) {
       const id = record.request.id;
       if (record.status !== 'pending') {
-        return [...hookJob(id, hookOfStatus[record.status], nowMs, claim), ...messages(id, eventOfFinalStatus[record.status] as NotificationEventType, nowMs, claim)];
+        return [
+          ...hookJob(id, hookOfStatus[record.status], nowMs, claim),
+          ...messages(id, eventOfFinalStatus[record.status] as NotificationEventType, nowMs, claim),
+        ];
       }
       const jobs = messages(id, 'request.created', nowMs, claim);
       const policy = record.evaluation.policy === undefined ? undefined : policyNamed(record.evaluation.policy);

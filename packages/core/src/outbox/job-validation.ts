@@ -29,7 +29,10 @@ export function checkJobInputs(jobs: unknown): asserts jobs is readonly OutboxJo
       throw invalidInput(`${field}.maxAttempts`, maxAttempts, 'must be an integer from 1 to 100');
     }
     const claim = job.claim;
-    if (claim !== undefined && (!isPlainObject(claim) || typeof claim.owner !== 'string' || claim.owner === '' || !isIso(claim.leaseUntil))) {
+    if (
+      claim !== undefined &&
+      (!isPlainObject(claim) || typeof claim.owner !== 'string' || claim.owner === '' || !isIso(claim.leaseUntil))
+    ) {
       throw invalidInput(`${field}.claim`, claim, 'must be { owner: string, leaseUntil: ISO 8601 date-time }');
     }
   });
@@ -53,19 +56,25 @@ export function normalizeJobFilter(filter: OutboxJobFilter): OutboxJobFilter {
 export function normalizeClaim(options: OutboxClaimOptions): OutboxClaimOptions {
   if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
   const { owner, limit, leaseMs, now } = options;
-  if (typeof owner !== 'string' || owner === '' || owner.length > MAX_ID_LENGTH) throw invalidInput('owner', owner, 'must be a non-empty string');
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
-  if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs < 1) throw invalidInput('leaseMs', leaseMs, 'must be a positive number of ms');
+  if (typeof owner !== 'string' || owner === '' || owner.length > MAX_ID_LENGTH)
+    throw invalidInput('owner', owner, 'must be a non-empty string');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
+  if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs < 1)
+    throw invalidInput('leaseMs', leaseMs, 'must be a positive number of ms');
   if (!isIso(now)) throw invalidInput('now', now, 'must be an ISO 8601 date-time');
   return { owner, limit, leaseMs, now: new Date(Date.parse(now)).toISOString(), ...normalizeJobFilter(options) };
 }
 
 /** The options of `nextDue` checked and copied. */
-export function normalizeNextDue(options: ({ exceptOwner?: string } & OutboxJobFilter) | undefined): { exceptOwner?: string } & OutboxJobFilter {
+export function normalizeNextDue(
+  options: ({ exceptOwner?: string } & OutboxJobFilter) | undefined,
+): { exceptOwner?: string } & OutboxJobFilter {
   if (options === undefined) return {};
   if (!isPlainObject(options)) throw invalidInput('options', options, 'must be an object');
   const { exceptOwner } = options;
-  if (exceptOwner !== undefined && (typeof exceptOwner !== 'string' || exceptOwner === '')) throw invalidInput('exceptOwner', exceptOwner, 'must be a non-empty string');
+  if (exceptOwner !== undefined && (typeof exceptOwner !== 'string' || exceptOwner === ''))
+    throw invalidInput('exceptOwner', exceptOwner, 'must be a non-empty string');
   return { ...(exceptOwner === undefined ? {} : { exceptOwner }), ...normalizeJobFilter(options) };
 }
 
@@ -80,10 +89,12 @@ export function normalizeOutboxQuery(query: OutboxListQuery | undefined): Outbox
   if (query !== undefined && !isPlainObject(query)) throw invalidInput('query', query, 'must be an object');
   const { state, requestId, cursor } = query ?? {};
   const limit = query?.limit ?? 50;
-  if (state !== undefined && !STATES.includes(state as OutboxJobState)) throw invalidInput('state', state, `is not a delivery state (${STATES.join(', ')})`);
+  if (state !== undefined && !STATES.includes(state as OutboxJobState))
+    throw invalidInput('state', state, `is not a delivery state (${STATES.join(', ')})`);
   if (requestId !== undefined && typeof requestId !== 'string') throw invalidInput('requestId', requestId, 'must be a string');
   if (cursor !== undefined && typeof cursor !== 'string') throw invalidInput('cursor', cursor, 'must be a string');
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw invalidInput('limit', limit, 'must be an integer from 1 to 1000');
   const normalized: OutboxListQuery & { limit: number } = { limit };
   if (state !== undefined) normalized.state = state as OutboxJobState;
   if (requestId !== undefined) normalized.requestId = requestId;

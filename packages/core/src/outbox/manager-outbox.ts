@@ -5,7 +5,18 @@
  */
 import type { RequestStatus } from '../constants.js';
 import { HitlError } from '../hitl-error.js';
-import type { AddApprovalInput, ApprovalRecord, ApprovalStore, CreateResult, DecidePatch, ManagerEvent, ManagerHooks, Notifier, Scheduler, ApprovalPolicy } from '../types.js';
+import type {
+  AddApprovalInput,
+  ApprovalRecord,
+  ApprovalStore,
+  CreateResult,
+  DecidePatch,
+  ManagerEvent,
+  ManagerHooks,
+  Notifier,
+  Scheduler,
+  ApprovalPolicy,
+} from '../types.js';
 import { invalidInput } from '../validation.js';
 import { createJobPlan } from './job-plan.js';
 import { createOutboxWorker, type OutboxWorker } from './outbox-worker.js';
@@ -53,13 +64,34 @@ export interface ManagerOutbox {
 }
 
 /** The outbox side of a manager, or undefined when its store has none. */
-export function createManagerOutbox({ store, notifiers, hooks, options = {}, policyNamed, scheduler, now, emit, reportError, isClosed }: ManagerOutboxOptions):
-  | ManagerOutbox
-  | undefined {
+export function createManagerOutbox({
+  store,
+  notifiers,
+  hooks,
+  options = {},
+  policyNamed,
+  scheduler,
+  now,
+  emit,
+  reportError,
+  isClosed,
+}: ManagerOutboxOptions): ManagerOutbox | undefined {
   const outbox = store.outbox;
   if (!outbox) return undefined;
   const plan = createJobPlan({ notifiers, hooks, policyNamed, maxAttempts: options.maxAttempts ?? 8 });
-  const worker: OutboxWorker = createOutboxWorker({ store, outbox, plan, notifiers, hooks, options, scheduler, now, emit, reportError, isClosed });
+  const worker: OutboxWorker = createOutboxWorker({
+    store,
+    outbox,
+    plan,
+    notifiers,
+    hooks,
+    options,
+    scheduler,
+    now,
+    emit,
+    reportError,
+    isClosed,
+  });
   // Jobs left by an earlier run (a restart) or by other instances are picked up at once.
   worker.wake();
   /** The jobs of writes that failed with `store_unavailable` (perhaps stored, the reply lost), by write. */
@@ -104,7 +136,8 @@ export function createManagerOutbox({ store, notifiers, hooks, options = {}, pol
     },
     async addApproval(id, input) {
       const addApproval = store.addApproval;
-      if (!addApproval) throw new HitlError('store_unavailable', `request '${id}' needs several approvals but the store has no addApproval()`);
+      if (!addApproval)
+        throw new HitlError('store_unavailable', `request '${id}' needs several approvals but the store has no addApproval()`);
       const jobs = plan.forDecision(id, 'approved', now(), worker.claim());
       const key = keyOf('decide', id, input.response.decisionId);
       unacknowledged.delete(key);
@@ -121,11 +154,22 @@ export function createManagerOutbox({ store, notifiers, hooks, options = {}, pol
     },
     async decideMany(items, options) {
       const decideMany = store.decideMany;
-      if (!decideMany) throw new HitlError('invalid_input', "the manager's store cannot decide requests together (it has no decideMany)", { details: { field: 'store' } });
+      if (!decideMany)
+        throw new HitlError('invalid_input', "the manager's store cannot decide requests together (it has no decideMany)", {
+          details: { field: 'store' },
+        });
       // An approval item's jobs are those of the approval that completes the quorum; the store writes them only then.
       const statusOf = (item: DecideManyItem): RequestStatus => (item.approval === undefined ? item.patch.status : 'approved');
-      const planned = items.map((item) => ({ ...item, jobs: [...(item.jobs ?? []), ...plan.forDecision(item.id, statusOf(item), now(), worker.claim())] }) as DecideManyItem & { jobs: OutboxJobInput[] });
-      const keys = planned.map((item) => keyOf('decide', item.id, (item.approval === undefined ? item.patch.response : item.approval.response)?.decisionId));
+      const planned = items.map(
+        (item) =>
+          ({
+            ...item,
+            jobs: [...(item.jobs ?? []), ...plan.forDecision(item.id, statusOf(item), now(), worker.claim())],
+          }) as DecideManyItem & { jobs: OutboxJobInput[] },
+      );
+      const keys = planned.map((item) =>
+        keyOf('decide', item.id, (item.approval === undefined ? item.patch.response : item.approval.response)?.decisionId),
+      );
       for (const key of keys) unacknowledged.delete(key);
       let records: ApprovalRecord[];
       try {
@@ -156,13 +200,27 @@ export function createManagerOutbox({ store, notifiers, hooks, options = {}, pol
 }
 
 function noOutbox(): HitlError {
-  return new HitlError('invalid_input', 'the manager\'s store has no outbox: deliveries are listed only with a store that has one (the memory store, @hitl/store-postgres)', {
-    details: { field: 'store' },
-  });
+  return new HitlError(
+    'invalid_input',
+    "the manager's store has no outbox: deliveries are listed only with a store that has one (the memory store, @hitl/store-postgres)",
+    {
+      details: { field: 'store' },
+    },
+  );
 }
 
 /** The manager's `listDeliveries` and `redeliver`: the store's outbox jobs, and a finished one due again now. */
-export function deliveryMethods({ store, now, ensureOpen, wake }: { store: ApprovalStore; now: () => number; ensureOpen(): void; wake(): void }) {
+export function deliveryMethods({
+  store,
+  now,
+  ensureOpen,
+  wake,
+}: {
+  store: ApprovalStore;
+  now: () => number;
+  ensureOpen(): void;
+  wake(): void;
+}) {
   return {
     async listDeliveries(query?: OutboxListQuery): Promise<OutboxListResult> {
       ensureOpen();
@@ -172,7 +230,8 @@ export function deliveryMethods({ store, now, ensureOpen, wake }: { store: Appro
     },
     async redeliver(id: string): Promise<OutboxJob> {
       ensureOpen();
-      if (typeof id !== 'string' || id === '' || id.length > 512) throw invalidInput('id', id, 'must be a delivery id (a non-empty string of at most 512 characters)');
+      if (typeof id !== 'string' || id === '' || id.length > 512)
+        throw invalidInput('id', id, 'must be a delivery id (a non-empty string of at most 512 characters)');
       if (!store.outbox) throw noOutbox();
       const job = await store.outbox.redeliver(id, new Date(now()).toISOString());
       wake();

@@ -75,7 +75,10 @@ export function createMemoryOutbox(ensureOpen: () => void): MemoryOutbox {
       ensureOpen();
       const nowMs = Date.parse(now);
       const due = [...slots.values()]
-        .filter(({ job }) => (job.state === 'pending' || job.state === 'claimed') && Date.parse(job.dueAt) <= nowMs && matchesJobFilter(job, filter))
+        .filter(
+          ({ job }) =>
+            (job.state === 'pending' || job.state === 'claimed') && Date.parse(job.dueAt) <= nowMs && matchesJobFilter(job, filter),
+        )
         .sort((a, b) => Date.parse(a.job.dueAt) - Date.parse(b.job.dueAt) || a.seq - b.seq)
         .slice(0, limit);
       const leaseUntil = new Date(nowMs + leaseMs).toISOString();
@@ -124,7 +127,12 @@ export function createMemoryOutbox(ensureOpen: () => void): MemoryOutbox {
         before = Number(match[1]);
       }
       const matching = [...slots.values()]
-        .filter((slot) => slot.seq < before && (state === undefined || slot.job.state === state) && (requestId === undefined || slot.job.requestId === requestId))
+        .filter(
+          (slot) =>
+            slot.seq < before &&
+            (state === undefined || slot.job.state === state) &&
+            (requestId === undefined || slot.job.requestId === requestId),
+        )
         .sort((a, b) => b.seq - a.seq);
       const page = matching.slice(0, limit);
       const result: OutboxListResult = { items: page.map((slot) => copy(slot.job)) };
@@ -137,7 +145,8 @@ export function createMemoryOutbox(ensureOpen: () => void): MemoryOutbox {
       const slot = slots.get(id);
       if (!slot) throw new HitlError('not_found', `delivery '${id}' does not exist`, { details: { field: 'id', value: id } });
       const { job } = slot;
-      if (job.state === 'pending' || job.state === 'claimed') throw new HitlError('conflict', `delivery '${id}' is ${job.state}, not finished`);
+      if (job.state === 'pending' || job.state === 'claimed')
+        throw new HitlError('conflict', `delivery '${id}' is ${job.state}, not finished`);
       finished -= 1;
       job.state = 'pending';
       job.attempts = 0;

@@ -16,7 +16,16 @@ function check(condition: unknown, message: string): asserts condition {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function job(id: string, requestId: string, overrides: Partial<OutboxJobInput> = {}): OutboxJobInput {
-  return { id, kind: 'conformance', requestId, topic: 'request.created', target: 'pager', dueAt: iso(Date.now() - 1_000), maxAttempts: 3, ...overrides };
+  return {
+    id,
+    kind: 'conformance',
+    requestId,
+    topic: 'request.created',
+    target: 'pager',
+    dueAt: iso(Date.now() - 1_000),
+    maxAttempts: 3,
+    ...overrides,
+  };
 }
 
 /** Runs `body` with the store's outbox, or passes at once for a store without one. */
@@ -49,11 +58,14 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         }
         check(refused, 'a second decision must be refused with conflict');
         const ids = (await outbox.list({ requestId: id })).items.map((item) => item.id).sort();
-        check(JSON.stringify(ids) === JSON.stringify([`${id}:a`, `${id}:b`]), `the outbox must hold exactly the jobs of the changes made; got ${JSON.stringify(ids)}`);
+        check(
+          JSON.stringify(ids) === JSON.stringify([`${id}:a`, `${id}:b`]),
+          `the outbox must hold exactly the jobs of the changes made; got ${JSON.stringify(ids)}`,
+        );
       }),
     ],
     [
-      'outbox: decideMany writes each item\'s jobs with the decisions, and none when it decides nothing',
+      "outbox: decideMany writes each item's jobs with the decisions, and none when it decides nothing",
       withOutbox(async (outbox, store) => {
         if (!store.decideMany) return;
         const [first, second] = [sampleRecord(), sampleRecord()];
@@ -75,7 +87,10 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         for (const record of [first, second]) {
           const id = record.request.id;
           const ids = (await outbox.list({ requestId: id })).items.map((item) => item.id);
-          check(JSON.stringify(ids) === JSON.stringify([`${id}:many`]), `decideMany must write exactly the jobs of the decisions it made; got ${JSON.stringify(ids)}`);
+          check(
+            JSON.stringify(ids) === JSON.stringify([`${id}:many`]),
+            `decideMany must write exactly the jobs of the decisions it made; got ${JSON.stringify(ids)}`,
+          );
         }
       }),
     ],
@@ -86,11 +101,17 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         const id = record.request.id;
         await store.create(record, { jobs: [job(`${id}:lease`, id)] });
         const first = (await claimAll(outbox, 'owner-a')).filter((item) => item.id === `${id}:lease`);
-        check(first.length === 1 && first[0]?.state === 'claimed' && first[0].attempts === 1, `the first claim must take the job with attempt 1; got ${JSON.stringify(first)}`);
+        check(
+          first.length === 1 && first[0]?.state === 'claimed' && first[0].attempts === 1,
+          `the first claim must take the job with attempt 1; got ${JSON.stringify(first)}`,
+        );
         const second = (await claimAll(peerOutbox, 'owner-b')).filter((item) => item.id === `${id}:lease`);
         check(second.length === 0, 'a job under a live lease must not be claimed again');
         const later = (await claimAll(peerOutbox, 'owner-b', Date.now() + 120_000)).filter((item) => item.id === `${id}:lease`);
-        check(later.length === 1 && later[0]?.attempts === 2 && later[0].owner === 'owner-b', `after the lease the job must be claimable, attempt 2; got ${JSON.stringify(later)}`);
+        check(
+          later.length === 1 && later[0]?.attempts === 2 && later[0].owner === 'owner-b',
+          `after the lease the job must be claimable, attempt 2; got ${JSON.stringify(later)}`,
+        );
         check(!(await outbox.complete(`${id}:lease`, 'owner-a')), 'complete by a claimer whose lease was taken over must report false');
         check(await peerOutbox.complete(`${id}:lease`, 'owner-b'), 'complete by the current claimer must report true');
         const [done] = (await outbox.list({ requestId: id, state: 'done' })).items;
@@ -104,7 +125,10 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         const id = record.request.id;
         const leaseUntil = iso(Date.now() + 60_000);
         await store.create(record, { jobs: [job(`${id}:mine`, id, { claim: { owner: 'writer', leaseUntil } })] });
-        check((await claimAll(outbox, 'other')).every((item) => item.id !== `${id}:mine`), 'a job written claimed must not be claimed by another before its lease ends');
+        check(
+          (await claimAll(outbox, 'other')).every((item) => item.id !== `${id}:mine`),
+          'a job written claimed must not be claimed by another before its lease ends',
+        );
         check(await outbox.complete(`${id}:mine`, 'writer'), 'the writer must be able to complete the job it wrote claimed');
       }),
     ],
@@ -120,7 +144,8 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         ]);
         const mine = [...left, ...right].map((item) => item.id).filter((jobId) => jobId.startsWith(`${id}:many-`));
         check(new Set(mine).size === mine.length, `no job may be claimed twice; got ${JSON.stringify(mine)}`);
-        for (const item of [...left, ...right]) await (left.includes(item) ? outbox : peerOutbox).complete(item.id, left.includes(item) ? 'left' : 'right');
+        for (const item of [...left, ...right])
+          await (left.includes(item) ? outbox : peerOutbox).complete(item.id, left.includes(item) ? 'left' : 'right');
       }),
     ],
     [
@@ -136,17 +161,32 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         check(next, 'a follow-up written by complete must be claimable');
         const retryAt = Date.now() + 30_000;
         check(await outbox.reschedule(next.id, 'worker', { dueAt: iso(retryAt), error: 'HTTP 503' }), 'reschedule must report true');
-        check((await claimAll(outbox, 'worker')).every((item) => item.id !== next.id), 'a rescheduled job must not be claimable before its due time');
+        check(
+          (await claimAll(outbox, 'worker')).every((item) => item.id !== next.id),
+          'a rescheduled job must not be claimable before its due time',
+        );
         const due = await outbox.nextDue();
         check(due !== undefined && Date.parse(due) <= retryAt, `nextDue must be no later than the rescheduled job; got ${String(due)}`);
         const [again] = (await claimAll(outbox, 'worker', retryAt)).filter((item) => item.id === next.id);
-        check(again?.attempts === 2 && again.lastError === 'HTTP 503', `the retry must be attempt 2 with the last error; got ${JSON.stringify(again)}`);
+        check(
+          again?.attempts === 2 && again.lastError === 'HTTP 503',
+          `the retry must be attempt 2 with the last error; got ${JSON.stringify(again)}`,
+        );
         check(await outbox.dead(next.id, 'worker', 'HTTP 500'), 'dead must report true');
         const dead = (await outbox.list({ state: 'dead', requestId: id })).items;
-        check(dead.length === 1 && dead[0]?.lastError === 'HTTP 500', `the dead job must be listed with its error; got ${JSON.stringify(dead)}`);
+        check(
+          dead.length === 1 && dead[0]?.lastError === 'HTTP 500',
+          `the dead job must be listed with its error; got ${JSON.stringify(dead)}`,
+        );
         const redelivered = await outbox.redeliver(next.id, iso(Date.now()));
-        check(redelivered.state === 'pending' && redelivered.attempts === 0, `a redelivered job must be pending with no attempts; got ${JSON.stringify(redelivered)}`);
-        check((await claimAll(outbox, 'worker')).some((item) => item.id === next.id), 'a redelivered job must be claimable');
+        check(
+          redelivered.state === 'pending' && redelivered.attempts === 0,
+          `a redelivered job must be pending with no attempts; got ${JSON.stringify(redelivered)}`,
+        );
+        check(
+          (await claimAll(outbox, 'worker')).some((item) => item.id === next.id),
+          'a redelivered job must be claimable',
+        );
         let missing: unknown;
         try {
           await outbox.redeliver(`${id}:unknown`, iso(Date.now()));
@@ -170,19 +210,38 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
         const nextForMail = await outbox.nextDue({ kinds: [kind], targets: ['mail'] });
         check(nextForMail !== undefined, 'nextDue with a target that has due jobs must not be undefined');
         check((await outbox.nextDue({ kinds: [kind], targets: ['sms'] })) !== undefined, 'nextDue must count a due job without a target');
-        const claimed = await outbox.claim({ owner: 'worker', limit: 10, leaseMs: 60_000, now: iso(Date.now()), kinds: [kind], targets: ['pager', 'sms'] });
+        const claimed = await outbox.claim({
+          owner: 'worker',
+          limit: 10,
+          leaseMs: 60_000,
+          now: iso(Date.now()),
+          kinds: [kind],
+          targets: ['pager', 'sms'],
+        });
         const ids = claimed.map((item) => item.id).sort();
-        check(JSON.stringify(ids) === JSON.stringify([`${id}:none`, `${id}:pager`].sort()), `a claim for pager and sms must take the pager job and the one without a target; got ${JSON.stringify(ids)}`);
-        check((await outbox.nextDue({ exceptOwner: 'worker', kinds: [kind], targets: ['pager'] })) === undefined, 'nextDue must leave out a job for a target the claimer does not run');
+        check(
+          JSON.stringify(ids) === JSON.stringify([`${id}:none`, `${id}:pager`].sort()),
+          `a claim for pager and sms must take the pager job and the one without a target; got ${JSON.stringify(ids)}`,
+        );
+        check(
+          (await outbox.nextDue({ exceptOwner: 'worker', kinds: [kind], targets: ['pager'] })) === undefined,
+          'nextDue must leave out a job for a target the claimer does not run',
+        );
         const rest = await outbox.claim({ owner: 'other', limit: 10, leaseMs: 60_000, now: iso(Date.now()), kinds: [kind] });
-        check(rest.length === 1 && rest[0]?.id === `${id}:mail`, `a claim without targets must take the mail job left; got ${JSON.stringify(rest.map((item) => item.id))}`);
+        check(
+          rest.length === 1 && rest[0]?.id === `${id}:mail`,
+          `a claim without targets must take the mail job left; got ${JSON.stringify(rest.map((item) => item.id))}`,
+        );
         let refused: unknown;
         try {
           await outbox.claim({ owner: 'worker', limit: 10, leaseMs: 60_000, now: iso(Date.now()), targets: 'mail' as never });
         } catch (error) {
           refused = error;
         }
-        check(HitlError.is(refused, 'invalid_input') && refused.message.includes('targets'), `targets that is not an array must be refused naming targets; got ${String(refused)}`);
+        check(
+          HitlError.is(refused, 'invalid_input') && refused.message.includes('targets'),
+          `targets that is not an array must be refused naming targets; got ${String(refused)}`,
+        );
       }),
     ],
   ];

@@ -152,7 +152,10 @@ export function createOutboxWorker({
     const attempt = (signal: AbortSignal): Promise<void | 'gone'> => {
       if (!notifier) throw new HitlError('notify_failed', `no notifier named '${String(job.target)}' on this manager`);
       if (notifier.deliver) {
-        return notifier.deliver({ id: job.id, type, record, attempt: job.attempts, ...(reminder === undefined ? {} : { reminder }) }, { signal });
+        return notifier.deliver(
+          { id: job.id, type, record, attempt: job.attempts, ...(reminder === undefined ? {} : { reminder }) },
+          { signal },
+        );
       }
       return notifier.notify(record, { signal });
     };
@@ -170,9 +173,13 @@ export function createOutboxWorker({
         if (isClosed()) return;
         const failure = HitlError.is(error, 'notify_failed')
           ? error
-          : new HitlError('notify_failed', `notifier '${String(job.target)}' failed for request '${record.request.id}': ${errorMessage(error)}`, {
-              cause: error,
-            });
+          : new HitlError(
+              'notify_failed',
+              `notifier '${String(job.target)}' failed for request '${record.request.id}': ${errorMessage(error)}`,
+              {
+                cause: error,
+              },
+            );
         emit({ type: 'notify-failed', record, notifier: String(job.target), error: failure });
         reportError(failure, record);
         // `notify` keeps its own retries (and its own failure is final); only `deliver` is retried here.
@@ -184,7 +191,10 @@ export function createOutboxWorker({
         await outbox.dead(job.id, owner, `notifier '${String(job.target)}' says its receiver is gone (410)`);
         return;
       }
-      const next = type === 'request.reminder' && job.payload ? plan.nextReminder({ requestId: record.request.id, target: String(job.target), payload: job.payload }, record) : undefined;
+      const next =
+        type === 'request.reminder' && job.payload
+          ? plan.nextReminder({ requestId: record.request.id, target: String(job.target), payload: job.payload }, record)
+          : undefined;
       await outbox.complete(job.id, owner, next ? { jobs: [next] } : undefined);
       if (next) wake();
     })();
@@ -216,7 +226,9 @@ export function createOutboxWorker({
   const readRecords = async (jobs: readonly OutboxJob[]): Promise<Map<string, ApprovalRecord>> => {
     const found = new Map<string, ApprovalRecord>();
     if (typeof store.getMany !== 'function') return found;
-    const ids = [...new Set(jobs.filter((job) => job.kind !== 'transition' && job.requestId !== undefined).map((job) => job.requestId as string))];
+    const ids = [
+      ...new Set(jobs.filter((job) => job.kind !== 'transition' && job.requestId !== undefined).map((job) => job.requestId as string)),
+    ];
     if (ids.length === 0) return found;
     try {
       for (const record of await store.getMany(ids)) found.set(record.request.id, record);
@@ -265,7 +277,9 @@ export function createOutboxWorker({
       const jobs = await outbox.claim({ owner, limit: batchSize, leaseMs, now: iso(now()), ...jobFilter });
       const records = await readRecords(jobs);
       const handled = Promise.all(
-        jobs.map((job) => handle(job, records.get(job.requestId ?? '')).catch((error: unknown) => (isClosed() ? undefined : reportError(error)))),
+        jobs.map((job) =>
+          handle(job, records.get(job.requestId ?? '')).catch((error: unknown) => (isClosed() ? undefined : reportError(error))),
+        ),
       );
       await atMostALease(previous);
       previous = handled;

@@ -61,7 +61,11 @@ describe('reminders and escalation (durable timers in the outbox)', () => {
       expect(reviewers.messages).toHaveLength(expected);
       clock.advance(1);
       await settle();
-      expect(reviewers.messages.at(-1)).toMatchObject({ type: 'request.reminder', reminder: expected, record: { request: { id: record.request.id } } });
+      expect(reviewers.messages.at(-1)).toMatchObject({
+        type: 'request.reminder',
+        reminder: expected,
+        record: { request: { id: record.request.id } },
+      });
     }
     clock.advance(600_000);
     await settle();
@@ -77,7 +81,9 @@ describe('reminders and escalation (durable timers in the outbox)', () => {
       clock.advance(86_400_000);
       await settle();
     }
-    expect(reviewers.messages.filter((message) => message.type === 'request.reminder').map((message) => message.reminder)).toEqual([1, 2, 3, 4, 5]);
+    expect(reviewers.messages.filter((message) => message.type === 'request.reminder').map((message) => message.reminder)).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
     await manager.respond(record.request.id, { decision: 'approve' });
     clock.advance(3 * 86_400_000);
     await settle();
@@ -101,9 +107,15 @@ describe('reminders and escalation (durable timers in the outbox)', () => {
 
   it('refuses malformed remind and escalate, naming the field', () => {
     const { manager } = setup();
-    expect(() => manager.addPolicy({ name: 'bad', toolPattern: 'x', requireExplicit: true, remind: { everyMs: 0 } })).toThrow(/remind\.everyMs/);
-    expect(() => manager.addPolicy({ name: 'bad', toolPattern: 'x', requireExplicit: true, remind: { everyMs: 10, times: 1.5 } })).toThrow(/remind\.times/);
-    expect(() => manager.addPolicy({ name: 'bad', toolPattern: 'x', requireExplicit: true, escalate: { afterMs: 10, notifiers: [] } })).toThrow(/escalate\.notifiers/);
+    expect(() => manager.addPolicy({ name: 'bad', toolPattern: 'x', requireExplicit: true, remind: { everyMs: 0 } })).toThrow(
+      /remind\.everyMs/,
+    );
+    expect(() => manager.addPolicy({ name: 'bad', toolPattern: 'x', requireExplicit: true, remind: { everyMs: 10, times: 1.5 } })).toThrow(
+      /remind\.times/,
+    );
+    expect(() =>
+      manager.addPolicy({ name: 'bad', toolPattern: 'x', requireExplicit: true, escalate: { afterMs: 10, notifiers: [] } }),
+    ).toThrow(/escalate\.notifiers/);
   });
 });
 
@@ -134,19 +146,24 @@ describe('hooks and notifications as outbox jobs', () => {
     await store.create(record);
     // A manager that wrote the decision with its hook job claimed, then died before running it.
     const respondedAt = new Date(clock.now()).toISOString();
-    await store.decide('orphan-1', 'pending', { status: 'approved', closedAt: respondedAt, response: { requestId: 'orphan-1', decision: 'approve', respondedAt } }, {
-      jobs: [
-        {
-          id: 'orphan-1:hook:onApprove',
-          kind: 'hook',
-          requestId: 'orphan-1',
-          topic: 'onApprove',
-          dueAt: respondedAt,
-          maxAttempts: 8,
-          claim: { owner: 'dead-manager', leaseUntil: new Date(clock.now() + 30_000).toISOString() },
-        },
-      ],
-    });
+    await store.decide(
+      'orphan-1',
+      'pending',
+      { status: 'approved', closedAt: respondedAt, response: { requestId: 'orphan-1', decision: 'approve', respondedAt } },
+      {
+        jobs: [
+          {
+            id: 'orphan-1:hook:onApprove',
+            kind: 'hook',
+            requestId: 'orphan-1',
+            topic: 'onApprove',
+            dueAt: respondedAt,
+            maxAttempts: 8,
+            claim: { owner: 'dead-manager', leaseUntil: new Date(clock.now() + 30_000).toISOString() },
+          },
+        ],
+      },
+    );
     setup({ store, clock, hooks: { onApprove: (found) => void approved.push(found.request.id) } });
     await settle();
     expect(approved).toEqual([]);

@@ -223,12 +223,7 @@ export interface StoreWriteOptions {
  * ```
  */
 export type NotificationEventType =
-  | 'request.created'
-  | 'request.decided'
-  | 'request.expired'
-  | 'request.cancelled'
-  | 'request.reminder'
-  | 'request.escalated';
+  'request.created' | 'request.decided' | 'request.expired' | 'request.cancelled' | 'request.reminder' | 'request.escalated';
 
 /**
  * One event for one notifier, as {@link Notifier.deliver} receives it.

@@ -19,9 +19,7 @@ export class ApiError extends Error {
     /** The requests the error is about (a bulk decision's 409 or 403 names them). */
     readonly ids: string[] = [],
   ) {
-    super(
-      serverMessage === undefined ? `The server answered ${status}.` : `${serverMessage} (${status}${code ? ` ${code}` : ''})`,
-    );
+    super(serverMessage === undefined ? `The server answered ${status}.` : `${serverMessage} (${status}${code ? ` ${code}` : ''})`);
   }
 }
 
@@ -108,4 +106,3 @@ export function contextOf(record: ApprovalRecord): RequestContext {
   if (typeof request.runId === 'string' && request.runId !== '') context.runId = request.runId;
   return context;
 }
-

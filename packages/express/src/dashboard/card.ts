@@ -78,15 +78,22 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
 
   const head = el('div', { class: 'card-head' });
   head.appendChild(el('h3', { id: titleId, 'data-testid': 'request-tool' }, request.toolName));
-  head.appendChild(el('span', { class: `badge risk-${riskClass(request.riskLevel)}`, 'data-testid': 'request-risk' }, riskLabel(request.riskLevel)));
+  head.appendChild(
+    el('span', { class: `badge risk-${riskClass(request.riskLevel)}`, 'data-testid': 'request-risk' }, riskLabel(request.riskLevel)),
+  );
   const level = confidenceLevel(request.confidence);
-  head.appendChild(el('span', { class: 'meta', 'data-testid': 'request-confidence', 'data-level': level }, confidenceLabel(request.confidence)));
-  if (level === 'low') head.appendChild(el('strong', { class: 'low-confidence', 'data-testid': 'low-confidence' }, 'Low confidence: check carefully'));
+  head.appendChild(
+    el('span', { class: 'meta', 'data-testid': 'request-confidence', 'data-level': level }, confidenceLabel(request.confidence)),
+  );
+  if (level === 'low')
+    head.appendChild(el('strong', { class: 'low-confidence', 'data-testid': 'low-confidence' }, 'Low confidence: check carefully'));
   card.timeLeft = el('span', { class: 'time-left', 'data-testid': 'request-time-left', 'aria-live': 'off' });
   head.appendChild(card.timeLeft);
   node.appendChild(head);
 
-  node.appendChild(el('p', { class: 'description', 'data-testid': 'request-description' }, request.description ? request.description : '(no description)'));
+  node.appendChild(
+    el('p', { class: 'description', 'data-testid': 'request-description' }, request.description ? request.description : '(no description)'),
+  );
 
   const facts = el('dl', { class: 'facts' });
   const fact = (label: string, value: string, testid?: string) => {
@@ -126,12 +133,20 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
 
   const inputText = pretty(request.input);
   node.appendChild(el('p', { class: 'section-label' }, 'Input'));
-  const inputView = el('pre', { 'data-testid': 'request-input', tabindex: '0', 'aria-label': `Input of ${request.toolName} (request ${request.id})` }, inputText);
+  const inputView = el(
+    'pre',
+    { 'data-testid': 'request-input', tabindex: '0', 'aria-label': `Input of ${request.toolName} (request ${request.id})` },
+    inputText,
+  );
   node.appendChild(inputView);
   if (inputText.length > FOLD_CHARS) {
     // Folded by height only: the text is all there (copy, search and screen readers see it).
     inputView.classList.add('folded');
-    const toggle = el('button', { type: 'button', class: 'fold-toggle', 'aria-expanded': 'false', 'data-testid': 'fold-toggle' }, `Show all input of ${request.toolName}`);
+    const toggle = el(
+      'button',
+      { type: 'button', class: 'fold-toggle', 'aria-expanded': 'false', 'data-testid': 'fold-toggle' },
+      `Show all input of ${request.toolName}`,
+    );
     toggle.setAttribute('aria-controls', (inputView.id = `input-${n}`));
     toggle.addEventListener('click', () => {
       const folded = inputView.classList.toggle('folded');
@@ -160,7 +175,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     showError(decidedText(latest), near);
     host.staled(card);
   };
-  const send = async (route: string, payload: Record<string, unknown>, done: string, near: HTMLElement, onRefusal?: (failure: ApiError) => void) => {
+  const send = async (
+    route: string,
+    payload: Record<string, unknown>,
+    done: string,
+    near: HTMLElement,
+    onRefusal?: (failure: ApiError) => void,
+  ) => {
     showError('');
     for (const button of buttons) button.disabled = true;
     try {
@@ -234,7 +255,11 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
 
     const actions = el('div', { class: 'actions' });
     // An irreversible (or unrated) call asks first: the label says so ("Approve…", a dialog follows).
-    const approve = el('button', { type: 'button', class: 'primary', 'data-testid': 'approve-button' }, card.irreversible ? 'Approve…' : 'Approve');
+    const approve = el(
+      'button',
+      { type: 'button', class: 'primary', 'data-testid': 'approve-button' },
+      card.irreversible ? 'Approve…' : 'Approve',
+    );
     if (card.irreversible) approve.setAttribute('aria-haspopup', 'dialog');
     const reject = el('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button' }, 'Reject');
     const edit = el('button', { type: 'button', 'data-testid': 'edit-button', 'aria-expanded': 'false' }, 'Edit and approve');
@@ -322,7 +347,10 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       try {
         value = JSON.parse(modified.value);
       } catch (parseError) {
-        showError(`The edited input is not valid JSON: ${parseError instanceof Error ? parseError.message : 'parse error'}. Nothing was sent.`, editActions);
+        showError(
+          `The edited input is not valid JSON: ${parseError instanceof Error ? parseError.message : 'parse error'}. Nothing was sent.`,
+          editActions,
+        );
         modified.focus();
         return;
       }
@@ -332,11 +360,17 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
         return;
       }
       form?.clearErrors();
-      void send('respond', withNote({ decision: 'modify', modified: value }, feedback.value.trim()), 'Approved with edits', editActions, (failure) => {
-        // `modified/user_id must be string`: show it on the user_id field too.
-        const field = /\bmodified\/([^/\s]+)/.exec(failure.serverMessage ?? '')?.[1];
-        if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
-      });
+      void send(
+        'respond',
+        withNote({ decision: 'modify', modified: value }, feedback.value.trim()),
+        'Approved with edits',
+        editActions,
+        (failure) => {
+          // `modified/user_id must be string`: show it on the user_id field too.
+          const field = /\bmodified\/([^/\s]+)/.exec(failure.serverMessage ?? '')?.[1];
+          if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
+        },
+      );
     });
     card.unsent = () => (!editor.hidden ? 'has its edits open' : feedback.value.trim() ? 'has a note typed' : undefined);
     // The keyboard decides only what the visible buttons offer: nothing while the editor is open.

@@ -3,7 +3,11 @@
 export type Attributes = Record<string, string>;
 
 /** Creates `<tag>` with the given attributes and text (as text: markup in it stays text). */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attributes?: Attributes | null, text?: unknown): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes?: Attributes | null,
+  text?: unknown,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (attributes) for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
   if (text !== undefined && text !== null) node.textContent = String(text);

@@ -16,7 +16,12 @@ export interface EditBody {
   refreshDiff(): void;
 }
 
-export function buildEditBody(request: ApprovalRecord['request'], original: Record<string, unknown>, inputText: string, modifiedId: string): EditBody {
+export function buildEditBody(
+  request: ApprovalRecord['request'],
+  original: Record<string, unknown>,
+  inputText: string,
+  modifiedId: string,
+): EditBody {
   const node = el('div');
   const modified = el('textarea', { id: modifiedId, class: 'code', spellcheck: 'false', 'data-testid': 'modified-input' });
   modified.value = inputText;

@@ -50,7 +50,14 @@ export function formatTime(iso: string | undefined): string {
   if (!iso) return '';
   const time = new Date(iso);
   if (Number.isNaN(time.getTime())) return iso;
-  timeFormat ??= new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  timeFormat ??= new Intl.DateTimeFormat(undefined, {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
   return timeFormat.format(time);
 }
 

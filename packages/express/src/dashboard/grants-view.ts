@@ -25,7 +25,8 @@ function scopeText(grant: Grant): string {
   return parts.length ? parts.join(', ') : 'everywhere';
 }
 
-const usesText = (grant: Grant) => (grant.maxUses === undefined ? `${grant.uses} times (no limit)` : `${grant.uses} of ${grant.maxUses} times`);
+const usesText = (grant: Grant) =>
+  grant.maxUses === undefined ? `${grant.uses} times (no limit)` : `${grant.uses} of ${grant.maxUses} times`;
 
 function isActive(grant: Grant, now = Date.now()): boolean {
   if (grant.revokedAt) return false;

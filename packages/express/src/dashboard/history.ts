@@ -46,7 +46,9 @@ export function createHistory(showNotice: (text: string) => void): History {
       record.closedReason ?? '',
       JSON.stringify(record.request.input ?? {}),
       JSON.stringify(record.response?.modified ?? {}),
-    ].join('\n').toLowerCase();
+    ]
+      .join('\n')
+      .toLowerCase();
     return haystack.includes(needle);
   };
 
@@ -79,7 +81,9 @@ export function createHistory(showNotice: (text: string) => void): History {
   };
 
   const render = () => {
-    const shown = [...records.values()].filter(matches).sort((a, b) => Date.parse(b.closedAt ?? b.createdAt) - Date.parse(a.closedAt ?? a.createdAt));
+    const shown = [...records.values()]
+      .filter(matches)
+      .sort((a, b) => Date.parse(b.closedAt ?? b.createdAt) - Date.parse(a.closedAt ?? a.createdAt));
     list.replaceChildren(...shown.map(entry));
     empty.hidden = shown.length !== 0;
     const tools = [...new Set([...records.values()].map((record) => record.request.toolName))].sort();

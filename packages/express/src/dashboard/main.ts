@@ -38,7 +38,10 @@ let growTimer: ReturnType<typeof setTimeout> | undefined;
 const more = byId<HTMLButtonElement>('show-more');
 const closedIds = new Set<string>();
 /** A thread/run group: its list item (in `list`) and the list of its cards. */
-const groups = new Map<string, { node: HTMLLIElement; list: HTMLUListElement; createdMs: number; size: number; title: HTMLElement; turn?: TurnControls }>();
+const groups = new Map<
+  string,
+  { node: HTMLLIElement; list: HTMLUListElement; createdMs: number; size: number; title: HTMLElement; turn?: TurnControls }
+>();
 let selected: string | undefined;
 let loadGeneration = 0;
 /** The list is being loaded again for new filters: the page says so instead of "no match". */
@@ -65,8 +68,8 @@ const refreshCount = () => {
   empty.textContent = reloading
     ? 'Loading the pending requests…'
     : pendingFilter.active
-    ? 'No pending request matches the filters.'
-    : 'No pending requests. New ones appear here as soon as an agent asks.';
+      ? 'No pending request matches the filters.'
+      : 'No pending requests. New ones appear here as soon as an agent asks.';
   const hidden = n - cards.size;
   // While the window grows on its own, "Show more" waits.
   more.hidden = hidden <= 0 || limit < PAGE;
@@ -163,7 +166,9 @@ function containerFor(record: ApprovalRecord, createdMs: number): HTMLElement {
     const inner = el('ul', { 'aria-label': `Requests of ${parts.join(', ')}` });
     node.append(title);
     // A run is one agent turn: it can be decided as a whole (exactly the cards shown in it).
-    const turn = context.runId ? buildTurnControls(parts.join(', '), key, () => cardsIn(inner), { decided, announce, confirm: dialogs.confirm }) : undefined;
+    const turn = context.runId
+      ? buildTurnControls(parts.join(', '), key, () => cardsIn(inner), { decided, announce, confirm: dialogs.confirm })
+      : undefined;
     if (turn) node.append(turn.node);
     node.append(inner);
     group = { node, list: inner, createdMs, size: 0, title, turn };

@@ -106,10 +106,14 @@ export function buildRememberControls(context: RememberContext): RememberControl
         context.record.request.riskLevel === 'irreversible'
           ? `${tool} is irreversible: what it does cannot be undone`
           : `The risk of ${tool} was not given, so it is treated as irreversible`;
-      context.confirm(`${choice.label}: ${choice.hint}. ${risk}.`, () => {
-        // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
-        if (!button.disabled) sendNow();
-      }, choice.wording);
+      context.confirm(
+        `${choice.label}: ${choice.hint}. ${risk}.`,
+        () => {
+          // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
+          if (!button.disabled) sendNow();
+        },
+        choice.wording,
+      );
     });
     buttons.push(button);
   }

@@ -31,7 +31,11 @@ export interface SchemaForm {
 function kindOf(property: unknown): { kind: Kind; options: unknown[] } | undefined {
   if (property === null || typeof property !== 'object') return undefined;
   const schema = property as Schema;
-  if (Array.isArray(schema.enum) && schema.enum.length > 0 && schema.enum.every((option) => option === null || typeof option !== 'object')) {
+  if (
+    Array.isArray(schema.enum) &&
+    schema.enum.length > 0 &&
+    schema.enum.every((option) => option === null || typeof option !== 'object')
+  ) {
     return { kind: 'enum', options: schema.enum };
   }
   if (schema.type === 'string' || schema.type === 'number' || schema.type === 'integer' || schema.type === 'boolean') {
@@ -55,7 +59,11 @@ export function buildSchemaForm(schema: unknown, toolName: string, onChange: () 
     if (!shape) continue;
     const id = `field-${nextId()}`;
     const description = (property as Schema).description;
-    const label = el('label', { for: id }, `${key}${required.has(key) ? ' (required)' : ''}${typeof description === 'string' ? ` — ${description}` : ''}`);
+    const label = el(
+      'label',
+      { for: id },
+      `${key}${required.has(key) ? ' (required)' : ''}${typeof description === 'string' ? ` — ${description}` : ''}`,
+    );
     let control: HTMLInputElement | HTMLSelectElement;
     if (shape.kind === 'enum') {
       control = el('select', { id });

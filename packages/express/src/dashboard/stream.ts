@@ -37,7 +37,8 @@ export function startStream(host: StreamHost): void {
     const stream = new EventSource(url('events'), { withCredentials: true });
     source = stream;
     const onRecord = (event: MessageEvent<string>) => host.record(parse<{ record?: ApprovalRecord }>(event.data)?.record);
-    for (const type of ['request-created', 'request-decided', 'request-expired', 'request-cancelled', 'request-approval-added']) stream.addEventListener(type, onRecord);
+    for (const type of ['request-created', 'request-decided', 'request-expired', 'request-cancelled', 'request-approval-added'])
+      stream.addEventListener(type, onRecord);
     for (const type of ['grant-created', 'grant-revoked'] as const) {
       stream.addEventListener(type, (event: MessageEvent<string>) => {
         const grant = parse<{ grant?: Grant }>(event.data)?.grant;

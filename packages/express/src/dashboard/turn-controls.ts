@@ -60,10 +60,18 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
   const refresh = () => {
     const cards = live();
     // A request that needs an answer cannot be decided by a bare approve: no turn buttons then.
-    const answerNeeded = cards.some((card) => card.record.request.type === 'input' || card.record.request.type === 'feedback' || card.record.request.type === 'annotation');
+    const answerNeeded = cards.some(
+      (card) =>
+        card.record.request.type === 'input' || card.record.request.type === 'feedback' || card.record.request.type === 'annotation',
+    );
     // Only the buttons hide: what the last attempt answered stays readable.
     node.hidden = cards.length === 0 || answerNeeded;
-    label(approve, 'Approve', cards.length, cards.some((card) => card.irreversible));
+    label(
+      approve,
+      'Approve',
+      cards.length,
+      cards.some((card) => card.irreversible),
+    );
     label(reject, 'Reject', cards.length, false);
   };
 
@@ -83,7 +91,9 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
     // What the reviewer sees in a card must be what is sent: edits or a note belong to that card alone.
     const differing = cards.filter((card) => card.unsent() !== undefined);
     if (differing.length > 0) {
-      showError(`Nothing was sent: ${differing.map((card) => `${describe(card)} ${card.unsent() ?? ''}`).join('; ')}. Decide ${differing.length === 1 ? 'it' : 'them'} on ${differing.length === 1 ? 'its' : 'their'} own card, or clear ${differing.length === 1 ? 'it' : 'them'}.`);
+      showError(
+        `Nothing was sent: ${differing.map((card) => `${describe(card)} ${card.unsent() ?? ''}`).join('; ')}. Decide ${differing.length === 1 ? 'it' : 'them'} on ${differing.length === 1 ? 'its' : 'their'} own card, or clear ${differing.length === 1 ? 'it' : 'them'}.`,
+      );
       return;
     }
     if (cards.length === 0) return;
@@ -98,7 +108,9 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409 && failure.ids.length > 0) {
         // Decided elsewhere: nothing of the turn was decided; the cards that changed say by whom.
-        const latest = await Promise.all(failure.ids.map((id) => getJson<ApprovalRecord>(`requests/${encodeURIComponent(id)}`).catch(() => undefined)));
+        const latest = await Promise.all(
+          failure.ids.map((id) => getJson<ApprovalRecord>(`requests/${encodeURIComponent(id)}`).catch(() => undefined)),
+        );
         const reasons: string[] = [];
         for (const [index, id] of failure.ids.entries()) {
           const record = latest[index];
@@ -110,7 +122,9 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
         }
         showError(`Nothing in this turn was decided: ${reasons.join('; ')}. Check the turn again.`);
       } else {
-        showError(`Nothing in this turn was decided: ${failure instanceof Error && failure.message ? failure.message : 'the request failed.'}`);
+        showError(
+          `Nothing in this turn was decided: ${failure instanceof Error && failure.message ? failure.message : 'the request failed.'}`,
+        );
       }
       refresh();
     } finally {
@@ -129,7 +143,11 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
     host.confirm(
       key,
       `Approve all ${cards.length} requests of ${name}? ${risky.map(describe).join(', ')} ${risky.length === 1 ? 'is' : 'are'} irreversible (or not rated): ${risky.length === 1 ? 'it runs' : 'they run'} at once and cannot be undone.`,
-      () => void send('approve', cards.map((card) => card.record.request.id)),
+      () =>
+        void send(
+          'approve',
+          cards.map((card) => card.record.request.id),
+        ),
       { title: 'Confirm: approve the whole turn', yes: `Approve all ${cards.length} requests` },
     );
   });

@@ -15,7 +15,16 @@ export async function launchChromium(options: { bypassCSP?: boolean } = {}): Pro
     headless: true,
     timeout: 60_000,
     bypassCSP: options.bypassCSP ?? false,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     context,

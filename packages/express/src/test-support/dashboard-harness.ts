@@ -54,7 +54,9 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => (globalThis as unknown as AxeGlobals).axe !== undefined))) await page.evaluate(axeSource);
   return page.evaluate(async () => {
     const result = await (globalThis as unknown as Required<AxeGlobals>).axe.run();
-    return result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id} (${violation.nodes.length})`);
+    return result.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map((violation) => `${violation.id} (${violation.nodes.length})`);
   });
 }
 
@@ -117,9 +119,11 @@ export function useDashboard() {
   const chromium = useChromium();
   return {
     chromium,
-    serve: (managerOptions: Partial<ManagerOptions> = {}, routerOptions: Partial<ReviewRouterOptions> = {}) => serveDeafenable(cleanups, managerOptions, routerOptions),
+    serve: (managerOptions: Partial<ManagerOptions> = {}, routerOptions: Partial<ReviewRouterOptions> = {}) =>
+      serveDeafenable(cleanups, managerOptions, routerOptions),
     open: (url: string, reviewer = 'alice') => openDashboard(chromium.context, url, { reviewer, cleanups }),
     card: (page: Page, id: string) => page.locator(`[data-testid="request-card"][data-request-id="${id}"]`),
-    group: (page: Page, title: string) => page.getByTestId('request-group').filter({ has: page.getByTestId('group-title').filter({ hasText: title }) }),
+    group: (page: Page, title: string) =>
+      page.getByTestId('request-group').filter({ has: page.getByTestId('group-title').filter({ hasText: title }) }),
   };
 }

@@ -52,7 +52,10 @@ export async function startReviewApi(manager: Manager): Promise<{
   close: () => Promise<void>;
 }> {
   const app = express();
-  app.use('/hitl', createReviewRouter({ manager, authenticate: (request) => ({ id: String(request.headers['x-reviewer'] ?? 'reviewer') }) }));
+  app.use(
+    '/hitl',
+    createReviewRouter({ manager, authenticate: (request) => ({ id: String(request.headers['x-reviewer'] ?? 'reviewer') }) }),
+  );
   const server: HttpServer = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hitl`;

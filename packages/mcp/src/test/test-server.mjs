@@ -29,7 +29,12 @@ export const testTools = [
   {
     name: 'update_note',
     description: 'Replace the note',
-    inputSchema: { type: 'object', properties: { text: { type: 'string', maxLength: 100 } }, required: ['text'], additionalProperties: false },
+    inputSchema: {
+      type: 'object',
+      properties: { text: { type: 'string', maxLength: 100 } },
+      required: ['text'],
+      additionalProperties: false,
+    },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   },
   {

@@ -6,7 +6,11 @@ import { afterEach, vi } from 'vitest';
 import { fiveTierPolicies, policiesWithDeny, type PlannedCall } from './model.js';
 
 /** A `setup()` for a test file: a test manager with the five tiers, closed after each test. Call it at the top level. */
-export function useTestManagers(): (options?: { timeoutMs?: number; onTimeout?: 'error' | 'reject'; policies?: ApprovalPolicy[] }) => TestManager {
+export function useTestManagers(): (options?: {
+  timeoutMs?: number;
+  onTimeout?: 'error' | 'reject';
+  policies?: ApprovalPolicy[];
+}) => TestManager {
   const managers: TestManager[] = [];
   afterEach(async () => {
     await Promise.all(managers.splice(0).map(({ manager }) => manager.close()));
@@ -56,7 +60,11 @@ export function createToolSpies() {
 
 export const weatherCall: PlannedCall = { id: 'call-1', name: 'get_weather', input: { city: 'Paris' } };
 export const deleteCall: PlannedCall = { id: 'call-2', name: 'delete_user', input: { user_id: '12345' } };
-export const emailCall: PlannedCall = { id: 'call-3', name: 'send_email', input: { to: 'ann@example.com', body: 'Your refund is on its way' } };
+export const emailCall: PlannedCall = {
+  id: 'call-3',
+  name: 'send_email',
+  input: { to: 'ann@example.com', body: 'Your refund is on its way' },
+};
 export const dropCall: PlannedCall = { id: 'call-3', name: 'drop_table', input: { table: 'users' } };
 
 /** Risk levels for the withApproval tests' tools. */

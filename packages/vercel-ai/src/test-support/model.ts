@@ -64,11 +64,17 @@ export function textStream(text: string) {
 }
 
 /** The tool results a prompt sends to the model, by tool name (the last one per tool wins). */
-export function toolOutputsIn(prompt: ReadonlyArray<{ role: string; content: unknown }>): Map<string, { type: string; value?: unknown; reason?: string }> {
+export function toolOutputsIn(
+  prompt: ReadonlyArray<{ role: string; content: unknown }>,
+): Map<string, { type: string; value?: unknown; reason?: string }> {
   const outputs = new Map<string, { type: string; value?: unknown; reason?: string }>();
   for (const message of prompt) {
     if (message.role !== 'tool' || !Array.isArray(message.content)) continue;
-    for (const part of message.content as Array<{ type: string; toolName?: string; output?: { type: string; value?: unknown; reason?: string } }>) {
+    for (const part of message.content as Array<{
+      type: string;
+      toolName?: string;
+      output?: { type: string; value?: unknown; reason?: string };
+    }>) {
       if (part.type === 'tool-result' && part.toolName !== undefined && part.output) outputs.set(part.toolName, part.output);
     }
   }
