@@ -94,6 +94,12 @@ export interface PostgresStoreSettings {
    * expiries, jobs of an instance that died), in ms. Default 1 000.
    */
   outboxPollIntervalMs?: number;
+  /**
+   * How long a finished (`done`) outbox job is kept, in ms; each sweep then deletes up to
+   * `sweepBatchSize` older ones. Default 604 800 000 (7 days); `Infinity` keeps them all. Dead jobs
+   * are kept until they are redelivered.
+   */
+  outboxRetentionMs?: number;
 }
 
 /**
@@ -140,7 +146,10 @@ export interface PostgresStore extends ApprovalStore {
    * ```
    */
   addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
-  /** Expires every overdue pending request now, by the database's clock; resolves with how many. */
+  /**
+   * Expires every overdue pending request now, by the database's clock, and deletes finished outbox
+   * jobs older than `outboxRetentionMs`; resolves with how many requests it expired.
+   */
   sweep(): Promise<number>;
   /** Takes the resume claim of a decided request (see `ApprovalStore.claimResume`): one atomic statement, leases by the database clock. */
   claimResume(requestId: string, owner: string, leaseMs: number): Promise<ResumeClaim | undefined>;
@@ -192,6 +201,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     maxDelayMs,
     heartbeatIntervalMs,
     outboxPollIntervalMs,
+    outboxRetentionMs,
     logger,
     notifyRecords,
   } = resolveOptions(options);
@@ -251,6 +261,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     intervalMs: sweepIntervalMs,
     batchSize: sweepBatchSize,
     graceMs: sweepGraceMs,
+    outboxRetentionMs,
     logger,
     isClosed: () => closed,
   });

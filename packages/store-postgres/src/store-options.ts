@@ -50,6 +50,7 @@ export interface ResolvedOptions {
   maxDelayMs: number;
   heartbeatIntervalMs: number;
   outboxPollIntervalMs: number;
+  outboxRetentionMs: number;
   logger: Logger;
   notifyRecords: boolean;
 }
@@ -91,6 +92,7 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
     );
   }
   const outboxPollIntervalMs = positiveNumber('options.outboxPollIntervalMs', options.outboxPollIntervalMs, 1_000);
+  const outboxRetentionMs = positiveNumber('options.outboxRetentionMs', options.outboxRetentionMs, 604_800_000, { allowInfinity: true });
   return {
     schema,
     table,
@@ -102,6 +104,7 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
     maxDelayMs,
     heartbeatIntervalMs,
     outboxPollIntervalMs,
+    outboxRetentionMs,
     logger,
     notifyRecords,
   };

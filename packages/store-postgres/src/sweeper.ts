@@ -1,4 +1,4 @@
-/** The sweeper: expires overdue requests by the database clock on an interval, even when their instance is gone. */
+/** The sweeper: expires overdue requests by the database clock on an interval, even when their instance is gone, and deletes old finished outbox jobs. */
 import type { Logger } from '@hitl/core';
 import type { ChangeFeed } from './change-feed.js';
 import type { RecordRow } from './records.js';
@@ -18,6 +18,8 @@ export interface SweeperOptions {
   intervalMs: number;
   batchSize: number;
   graceMs: number;
+  /** Finished outbox jobs older than this are deleted, `batchSize` per sweep; `Infinity` keeps them. */
+  outboxRetentionMs: number;
   logger: Logger;
   isClosed: () => boolean;
 }
@@ -43,12 +45,31 @@ export function createSweeper({
   intervalMs,
   batchSize,
   graceMs,
+  outboxRetentionMs,
   logger,
   isClosed,
 }: SweeperOptions): Sweeper {
   let sweepTimer: ReturnType<typeof setTimeout> | undefined;
   let sweeping: Promise<number> | undefined;
   let sweepFailing = false;
+
+  let purgeFailing = false;
+  /** Deletes old finished outbox jobs; a failure (a runtime role without DELETE) is logged once per streak and never stops the expiry. */
+  const purgeFinishedJobs = async () => {
+    try {
+      await run('delete finished outbox jobs', sql.outbox.purgeDone, [outboxRetentionMs, batchSize]);
+      purgeFailing = false;
+    } catch (error) {
+      if (!purgeFailing && !isClosed()) {
+        logger.warn(
+          `hitl: the sweeper of ${tableName} could not delete finished outbox jobs (its role needs DELETE on the outbox table; ` +
+            'or set outboxRetentionMs: Infinity); expiring requests goes on',
+          error,
+        );
+      }
+      purgeFailing = true;
+    }
+  };
 
   const sweepNow = (grace: number): Promise<number> => {
     sweeping ??= (async () => {
@@ -60,6 +81,7 @@ export function createSweeper({
           total += rows.length;
           if (rows.length < batchSize) break;
         }
+        if (Number.isFinite(outboxRetentionMs) && !isClosed()) await purgeFinishedJobs();
         return total;
       } finally {
         sweeping = undefined;
