@@ -1,3 +1,4 @@
+// Vitest config for the reliability tests: races, faults and hostile input, with long timeouts for PostgreSQL and child processes.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

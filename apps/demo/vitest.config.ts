@@ -1,3 +1,4 @@
+// Vitest config for the demo: its tests, one file at a time, with 60 s test and hook timeouts.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -1,3 +1,4 @@
+// The bench harness: the result row type, side-by-side measuring in alternating rounds, percentiles and number formats.
 import { Bench } from 'tinybench';
 
 /** How hard a benchmark works: `smoke` only proves it still runs. */

@@ -1,3 +1,4 @@
+// The generated reports: BENCHMARKS.md and the README block match bench/results.json; rendering, merging a partial run, markers.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Row } from './harness.js';

@@ -1,3 +1,4 @@
+// `pnpm bench [--smoke] [suite…]`: runs the suites, prints the table and, after a full or partial run that passed, writes the reports.
 import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import type { BenchContext, Row } from './harness.js';

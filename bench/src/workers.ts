@@ -1,3 +1,4 @@
+// Servers in worker threads for the bench rows, so the load and the server do not share one event loop.
 import { Worker } from 'node:worker_threads';
 
 /** A server running in a worker thread, so load and server do not share one event loop. */

@@ -1,3 +1,4 @@
+// Vitest config for @hitl/express: the workspace's shared package settings.
 import { packageTestConfig } from '../../vitest.shared';
 
 export default packageTestConfig();

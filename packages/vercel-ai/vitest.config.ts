@@ -1,3 +1,4 @@
+// Vitest config for @hitl/vercel-ai: the workspace's shared package settings, leaving the ai 7 files out.
 import { packageTestConfig } from '../../vitest.shared';
 
 // ai 6 (the devDependency). The *.v7.* files run against ai 7 through vitest.v7.config.ts.

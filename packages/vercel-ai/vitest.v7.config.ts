@@ -1,8 +1,8 @@
+// The second test run: the *.v7.* files against ai 7, installed apart in ./ai-v7 (its engines field
+// says Node >= 22 and the workspace keeps engine-strict on). `ai` and `ai/test` point there.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// The second test run: the *.v7.* files against ai 7, installed apart in ./ai-v7 (its engines field
-// says Node >= 22 and the workspace keeps engine-strict on). `ai` and `ai/test` point there.
 const aiVersion7 = (path: string) => fileURLToPath(new URL(`./ai-v7/node_modules/ai/${path}`, import.meta.url));
 
 export default defineConfig({

@@ -1,3 +1,4 @@
+// Random interleavings of two managers on one store whose answers arrive in a fast-check scheduled order, and the checks after each.
 import fc from 'fast-check';
 import {
   createManager,

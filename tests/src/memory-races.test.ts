@@ -1,3 +1,4 @@
+// Races on the memory store: 1,000 random interleavings and 1,000 decisions at the expiry instant, one final status seen by all.
 import fc from 'fast-check';
 import { createManager, createMemoryStore, HitlError, type ManagerEvent } from '@hitl/core';
 import { createManualClock } from '@hitl/core/testing';

@@ -1,3 +1,4 @@
+// Faults on the PostgreSQL store through a TCP proxy: lost decide replies, killed LISTEN connections, the database unreachable or lost.
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

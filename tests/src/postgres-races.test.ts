@@ -1,3 +1,4 @@
+// Races on the PostgreSQL store: random interleavings, open-ended requests, and decisions racing the deadline by the database clock.
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

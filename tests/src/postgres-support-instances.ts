@@ -1,3 +1,4 @@
+// Manager instances on one PostgreSQL table for the reliability suites, and what they reported: events, hooks, NOTIFYs, listener pids.
 import type pg from 'pg';
 import { createManager, HitlError } from '@hitl/core';
 import type { ApprovalRecord, Manager, ManagerEvent, ManagerHooks, ManagerOptions } from '@hitl/core';

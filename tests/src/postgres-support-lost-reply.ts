@@ -1,3 +1,4 @@
+// Lost-reply trials: a decide PostgreSQL commits while the proxy breaks its reply, and what the caller, the retry and the row then show.
 import fc from 'fast-check';
 import type pg from 'pg';
 import { expect } from 'vitest';

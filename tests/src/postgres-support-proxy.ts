@@ -1,3 +1,5 @@
+// A TCP proxy in front of PostgreSQL that breaks the reply of one store statement at a chosen point, or cuts the database off.
+// Over 300 lines because it is one closure over the proxy's connections, armed faults and cut mode, reading the wire protocol.
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 

@@ -1,10 +1,9 @@
+// Found by the chaos run: a first attempt or a retry held back by busy slots (`concurrency`) must not
+// be sent once its request has expired, whatever the backoff said when it was scheduled.
 import { createManager, type Manager, type ManagerEvent } from '@hitl/core';
 import { createWebhookNotifier, type WebhookNotifier } from '@hitl/notifier-webhook';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSteppingClock, startChaosReceiver, type ChaosReceiver, type SteppingClock } from './webhook-chaos-support.js';
-
-// Found by the chaos run: a first attempt or a retry held back by busy slots (`concurrency`) must not
-// be sent once its request has expired, whatever the backoff said when it was scheduled.
 
 const START = Date.UTC(2026, 0, 1, 9, 0, 0, 0);
 const silent = { warn: () => undefined, error: () => undefined };

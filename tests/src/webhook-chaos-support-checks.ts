@@ -1,3 +1,5 @@
+// The webhook chaos run's checks: each notification's attempts against the delivery policy (slots, backoff, Retry-After, 410, expiry).
+// Over 300 lines because checkNotification is one walk over a notification's attempts, every rule checked where it applies.
 import { isDeepStrictEqual } from 'node:util';
 import { HitlError } from '@hitl/core';
 import { verifyWebhook } from '@hitl/notifier-webhook';

@@ -1,3 +1,5 @@
+// The webhook chaos run's parts: a stepping clock, seeded draws, receiver behaviours and their classes, and the chaos receiver.
+// Over 300 lines because the receiver performs every behaviour of the mix (answers, hangs, stalls, slow bodies, resets) in one place.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

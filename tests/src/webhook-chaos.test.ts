@@ -1,3 +1,11 @@
+// Webhook receiver chaos: 1,000 notifications through ten managers, each with its own webhook
+// notifier and endpoint on one real node:http receiver, all on one manual clock. Every attempt the
+// receiver sees gets an answer drawn from a seeded mix (2xx, 5xx, 408, 429 and 503 with Retry-After
+// in seconds, as a date or as junk, 3xx, final 4xx, hangs, stalled and slow bodies, resets). Two
+// endpoints answer 410 once, part way through; one endpoint has a queue of 6 and takes bursts of 20.
+// The driver moves the clock from one timer or scheduled action to the next, and only when nothing
+// but live hangs is in flight, so every attempt's clock time is exact and the schedule can be
+// checked to the millisecond.
 import { performance } from 'node:perf_hooks';
 import { createManager, HitlError, type ApprovalRecord, type Logger, type Manager } from '@hitl/core';
 import { createWebhookNotifier, generateWebhookSecret, toWebhookPayload, type WebhookNotifier } from '@hitl/notifier-webhook';
@@ -14,15 +22,6 @@ import {
   type Behaviour,
   type ChaosReceiver,
 } from './webhook-chaos-support.js';
-
-// Webhook receiver chaos: 1,000 notifications through ten managers, each with its own webhook
-// notifier and endpoint on one real node:http receiver, all on one manual clock. Every attempt the
-// receiver sees gets an answer drawn from a seeded mix (2xx, 5xx, 408, 429 and 503 with Retry-After
-// in seconds, as a date or as junk, 3xx, final 4xx, hangs, stalled and slow bodies, resets). Two
-// endpoints answer 410 once, part way through; one endpoint has a queue of 6 and takes bursts of 20.
-// The driver moves the clock from one timer or scheduled action to the next, and only when nothing
-// but live hangs is in flight, so every attempt's clock time is exact and the schedule can be
-// checked to the millisecond.
 
 /** Seeds of the runs; CHAOS_SEED=<n> runs that one seed alone (to replay a failure). */
 const SEEDS = process.env.CHAOS_SEED === undefined ? [20_261_124, 7, 1_000_003] : [Number(process.env.CHAOS_SEED)];

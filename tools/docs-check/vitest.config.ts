@@ -1,3 +1,4 @@
+// Vitest config for the docs check: README snippets and packed packages, one file at a time, with long timeouts for installs.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -1,3 +1,4 @@
+// The demo's decision links: one printed per pending request; opening one decides nothing, confirming it approves.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from './demo-server.js';
 

@@ -1,4 +1,7 @@
-/** The demo server: the manager, the reviewer dashboard, the agents and their scenarios on one port. */
+/**
+ * The demo server: the manager, the reviewer dashboard, the agents and their scenarios on one port.
+ * Over 300 lines because startDemo wires store, notifiers, narrator, agent runs, routes and close over the demo's one state.
+ */
 import { createLogNotifier, createManager, HitlError, type ApprovalStore, type Manager, type Notifier } from '@hitl/core';
 import { createDecisionLinks, createReviewRouter, type DecisionLinks } from '@hitl/express';
 import { createWebhookNotifier, type WebhookNotifier } from '@hitl/notifier-webhook';

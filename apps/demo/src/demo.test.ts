@@ -1,3 +1,4 @@
+// The demo end to end: a reviewer deciding in headless Chromium, the AI SDK agent waiting on the REST API, and a clean close.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { chromiumPath, hasChromium, launchChromium, requireChromiumInCi } from '@hitl/test-kit/chromium';

@@ -1,3 +1,4 @@
+// The demo's command line: a port already in use is named, with how to pick another, and it exits 1.
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+// The demo's narration: colours only on a terminal without NO_COLOR, long values clipped once, orphaned requests marked.
 import { createManager } from '@hitl/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clip, colorWanted, createNarrator } from './narrator.js';

@@ -1,3 +1,4 @@
+// apps/demo/policies.yaml against the demo's code: the same policies in the same order, and a passing case for each.
 import { readFileSync } from 'node:fs';
 import { loadPolicyFile } from '@hitl/cli';
 import { createManager } from '@hitl/core';

@@ -1,3 +1,4 @@
+// README command 1 from a fresh clone: `npm run demo` installs, builds and serves, and SIGINT or SIGTERM stops it quietly.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

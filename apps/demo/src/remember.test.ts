@@ -1,3 +1,4 @@
+// The demo's "allow in this thread" scenario: one approval with remember: thread lets the next email in that thread run unreviewed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDemo, type Demo } from './demo-server.js';
 

@@ -1,3 +1,4 @@
+// Peer versions: read from the installed package.json, and a missing peer fails loudly so its row cannot disappear.
 import { describe, expect, it } from 'vitest';
 import { installedVersion, versionsOf } from './versions.js';
 

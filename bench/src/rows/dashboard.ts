@@ -1,3 +1,5 @@
+// Dashboard row: first render of 1,000 pending requests and live updates, in headless Chromium, against the bare list and stream.
+// Over 300 lines because the page-side probes (render polling, DOM observers, a bare EventSource) belong with the rows they time.
 import { performance } from 'node:perf_hooks';
 import { createManager, type Manager } from '@hitl/core';
 import { createReviewRouter } from '@hitl/express';

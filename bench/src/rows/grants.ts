@@ -1,3 +1,4 @@
+// Grant rows: the in-process fast path with 10,000 live grants, and respondMany of 100 on PostgreSQL against single responds.
 import { createManager, type Manager, type PolicyCall } from '@hitl/core';
 import { createPostgresStore } from '@hitl/store-postgres';
 import { randomBytes } from 'node:crypto';

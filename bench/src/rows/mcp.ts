@@ -1,3 +1,4 @@
+// MCP row: an auto-approved tools/call through hitl-mcp over stdio, against the upstream server direct and a bare byte relay.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Memory row: heap held per pending request (100,000 with a 200-byte input), the inputs' own cost subtracted.
 import { createManager } from '@hitl/core';
 import { formatNumber, settledHeap, type BenchContext, type Row } from '../harness.js';
 

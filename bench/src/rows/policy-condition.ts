@@ -1,3 +1,4 @@
+// Policy condition row: what a CEL `when` adds to manager.evaluate for four kinds of condition, and its compile time.
 import { createManager, type ApprovalPolicy, type PolicyCall } from '@hitl/core';
 import { compareLatency, formatUs, median, type BenchContext, type Row } from '../harness.js';
 

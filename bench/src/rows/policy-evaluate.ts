@@ -1,3 +1,4 @@
+// Policy evaluate rows: manager.evaluate against a naive minimatch loop, with 10, 100 and 1,000 policies.
 import { createManager, type ApprovalPolicy, type RiskLevel } from '@hitl/core';
 import { minimatch } from 'minimatch';
 import { compareLatency, formatNumber, formatUs, type BenchContext, type Row } from '../harness.js';

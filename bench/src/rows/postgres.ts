@@ -1,3 +1,4 @@
+// PostgreSQL rows: cross-instance wake-up (LISTEN/NOTIFY against polling), decisions over three instances, list among 100,000 rows.
 import { createManager, type ApprovalRecord, type Manager } from '@hitl/core';
 import { createPostgresStore, type PostgresStore } from '@hitl/store-postgres';
 import { randomBytes } from 'node:crypto';

@@ -1,3 +1,4 @@
+// Round-trip row: submit, wait, respond and resolve in memory, in batches of 100, against a bare Promise resolved the same way.
 import { createManager } from '@hitl/core';
 import { formatNumber, median, percentile, type BenchContext, type Row } from '../harness.js';
 

@@ -1,3 +1,4 @@
+// Slack row: a signed button click through the actions router to a recorded decision and the 200, with a local fake Slack API.
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,4 @@
+// Tool overhead rows: what withApproval adds to an auto-approved LangChain tool call and an AI SDK tool's execute.
 import { createManager, type Manager } from '@hitl/core';
 import { withApproval as withLangChainApproval } from '@hitl/langchain';
 import { withApproval as withAiSdkApproval } from '@hitl/vercel-ai';

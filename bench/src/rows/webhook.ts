@@ -1,3 +1,4 @@
+// Webhook rows: signed deliveries to a local receiver against a bare unsigned fetch, and the heap while the receiver is down.
 import { createManager, type ApprovalRecord } from '@hitl/core';
 import { createWebhookNotifier, generateWebhookSecret, toWebhookPayload } from '@hitl/notifier-webhook';
 import { formatNumber, median, settledHeap, type BenchContext, type Row } from '../harness.js';

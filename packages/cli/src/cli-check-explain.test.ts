@@ -1,3 +1,4 @@
+// The built `hitl` binary: help and usage errors, `hitl check` on good and bad files, and `hitl explain`'s reasons, with exit codes.
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hitl, scratchDirectory } from './test/run-hitl.js';

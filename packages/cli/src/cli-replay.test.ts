@@ -1,3 +1,4 @@
+// `hitl replay` against a real PostgreSQL store: what would change, --json, limits, read-only access, and exit codes 1, 2 and 3.
 import { createManager, type ApprovalPolicy } from '@hitl/core';
 import { createPostgresStore } from '@hitl/store-postgres';
 import { closedPort } from '@hitl/test-kit';

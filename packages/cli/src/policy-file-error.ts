@@ -1,3 +1,4 @@
+/** The error a policy file raises: a HitlError with the file, line and column of what is wrong. */
 import { HitlError } from '@hitl/core';
 
 /**

@@ -1,3 +1,4 @@
+// Policy files: parsed in order with their cases, YAML and JSON alike, and every error named at its file, line and column.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

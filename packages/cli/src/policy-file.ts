@@ -1,3 +1,7 @@
+/**
+ * Policy files as code: YAML or JSON read, checked against the JSON Schema and by core, each error at its file, line and column.
+ * Over 300 lines because reading a file is one pipeline (parse, schema, core's checks) and every export carries its example.
+ */
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createManager, HitlError } from '@hitl/core';

@@ -1,3 +1,4 @@
+// watchPolicies: invalid or half-written edits keep the old set, valid ones apply whole; renames, deletions, close().
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createManager, HitlError } from '@hitl/core';

@@ -1,3 +1,5 @@
+// The approval manager's lifecycle: requestInteraction, submit and waitFor, input hashes, respond, expiry, abort and cancel,
+// listing and events, hooks, notifiers that fail or hang, bad input, isolation and close().
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createLogNotifier,

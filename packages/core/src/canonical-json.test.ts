@@ -1,3 +1,4 @@
+// canonicalJson and hashInput: sorted keys, JSON.stringify's edge cases, refused cycles and BigInts, the input's sha256.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, hashInput, HitlError } from './index.js';

@@ -1,3 +1,4 @@
+// close() in a fresh Node process: no timers or listeners left behind, against a pending request that keeps the process alive.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

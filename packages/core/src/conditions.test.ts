@@ -1,3 +1,4 @@
+// Policy conditions: CEL over a call, what is refused at compile, function conditions, bounds on hostile input, and properties.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileCondition, type ConditionResult, type PolicyCall } from './conditions.js';

@@ -1,3 +1,4 @@
+// Four eyes with grants and respondMany: a grant or a bulk decision gives at most one approval, never the whole quorum.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HitlError, type Manager } from './index.js';
 import { createTestManager } from './testing.js';

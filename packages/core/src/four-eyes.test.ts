@@ -1,3 +1,4 @@
+// Four eyes: the approvals field, a two-approval request's life (distinct approvers, reject, expiry, retries), racing reviewers.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManager, createMemoryStore, HitlError, type ApprovalStore, type Manager, type ManagerEvent } from './index.js';
 import { createManualClock, createRecordingNotifier, createTestManager } from './testing.js';

@@ -1,3 +1,4 @@
+// HitlError: code, message, cause and name, and is() recognising errors from another copy of the package.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The memory store's own rules: create once, frozen records, decide as compare-and-set, expiry, subscribers, closed.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, hashInput, HitlError, type ApprovalRecord, type StoreChange } from './index.js';
 

@@ -1,4 +1,7 @@
-/** `createMemoryStore`: the in-process ApprovalStore, and the list query rules every store follows. */
+/**
+ * `createMemoryStore`: the in-process ApprovalStore, and the list query rules every store follows.
+ * Over 300 lines because the store is one closure over its records, subscribers and outbox, beside the shared list rules.
+ */
 import { isRequestStatus } from './constants.js';
 import { applyApproval, changeOfApproval, checkAddApprovalInput } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';

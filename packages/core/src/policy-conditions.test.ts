@@ -1,3 +1,4 @@
+// Conditions on policies through the manager: reasons, order, function conditions, submit; never approving what they reject.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createManager, HitlError, type ApprovalPolicy, type PolicyCall, type PolicyOutcome } from './index.js';

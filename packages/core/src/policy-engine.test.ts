@@ -1,3 +1,4 @@
+// The policy engine on the tutorial's five tiers: first match wins, reasons, globs, deny, failing closed; and policy validation.
 import { describe, expect, it } from 'vitest';
 import { createManager, HitlError, RiskLevel, type ApprovalPolicy } from './index.js';
 

@@ -1,4 +1,7 @@
-/** The policy engine: validates and compiles policies, then evaluates a call against them in order. */
+/**
+ * The policy engine: validates and compiles policies, then evaluates a call against them in order.
+ * Over 300 lines because compiling a policy and evaluating a call (match cache, rules in order, reasons) are read together.
+ */
 import { compileCondition, type CompiledCondition } from './conditions.js';
 import { isRiskLevel, rankOfRisk, type RiskLevel } from './constants.js';
 import { optionalApprovals } from './four-eyes.js';

@@ -1,3 +1,4 @@
+// explainEvaluation: the same answer as the manager's evaluate, and why each earlier policy did not apply.
 import { describe, expect, it } from 'vitest';
 import { createManager, explainEvaluation, HitlError, type ApprovalPolicy, type ExplainCall } from './index.js';
 

@@ -1,3 +1,4 @@
+// Shadow policies report where a candidate set disagrees and never decide; setPolicies replaces the whole list or nothing.
 import { describe, expect, it } from 'vitest';
 import { createManager, HitlError, type ApprovalPolicy, type ManagerEvent } from './index.js';
 import { createRecordingNotifier } from './testing.js';

@@ -1,3 +1,4 @@
+// The memory store's conformance run: every ApprovalStore rule, and the suite catching stores that break them.
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from './memory-store.js';
 import { storeConformanceCases } from './testing.js';

@@ -1,6 +1,6 @@
 // The rules every ApprovalStore keeps, as runnable cases: one suite for the memory store, the
 // PostgreSQL store and any store a user writes (run each case in the test runner of your choice).
-// Over 400 lines because it is one table of independent cases that a store author reads together.
+// Over 450 lines because it is one table of independent cases that a store author reads together.
 import { grantConformanceCases } from './grants/grant-conformance.js';
 import { HitlError, type HitlErrorCode } from './hitl-error.js';
 import { approvalConformanceCases } from './store-conformance-approvals.js';

@@ -1,3 +1,4 @@
+// Type tests of @hitl/core's public types: enums as constants or strings, the manager's methods, narrowed events and errors.
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   createManager,

@@ -1,5 +1,5 @@
 // The public types of @hitl/core: policies, requests, records, stores, notifiers, events and the
-// manager. Over 400 lines because each is documented where it is declared (the JSDoc is the API
+// manager. Over 750 lines because each is documented where it is declared (the JSDoc is the API
 // reference); splitting them would only scatter one reference over several files.
 import type { Decision, InteractionType, RequestStatus, RiskLevel } from './constants.js';
 import type { HitlError } from './hitl-error.js';

@@ -1,3 +1,4 @@
+// The dashboard page: served with a strict CSP and ETag; in headless Chromium, live cards, approve, reject, edits, input answers, refusals.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// The dashboard in headless Chromium: card details, thread and run groups, history, schema-form edits, keyboard, axe-core, four eyes.
 import { createManager } from '@hitl/core';
 import type { InteractionRequest, Manager, ManagerOptions } from '@hitl/core';
 import express, { type Request } from 'express';

@@ -1,3 +1,4 @@
+// Decision links: a GET only confirms, the POST decides once; forged, expired or reused tokens refused; one link in Chromium.
 import { createManager, type Manager } from '@hitl/core';
 import express from 'express';
 import { SignJWT } from 'jose';

@@ -1,3 +1,4 @@
+// The outbox routes: GET /deliveries lists a dead delivery and redeliver sends it again; bad input, 403, no outbox.
 import { createManager, type ApprovalStore, type Manager, type Notifier } from '@hitl/core';
 import { createMemoryStore } from '@hitl/core';
 import express, { type Request } from 'express';

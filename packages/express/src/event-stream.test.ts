@@ -1,3 +1,4 @@
+// GET /events (SSE): events with ids, heartbeats, one shared subscription, slow clients dropped, Last-Event-ID resume, authorize.
 import http from 'node:http';
 import type { ApprovalRecord, Manager, ManagerOptions, Scheduler } from '@hitl/core';
 import { createManualClock, createRecordingNotifier, createTestManager, nextEvent, type ManualClock } from '@hitl/core/testing';

@@ -1,3 +1,4 @@
+// The grant routes and bulk respond: respond with remember, POST /requests/respond all or nothing, /grants CRUD and authorizeGrant.
 import type { ApprovalRecord, Grant, InteractionRequest, Manager } from '@hitl/core';
 import { createTestManager } from '@hitl/core/testing';
 import express, { type Request } from 'express';

@@ -1,3 +1,4 @@
+// Type tests of createReviewRouter: an Express router, the reviewer type flowing to authorize, option types and error codes.
 import type { ApprovalRecord, Manager } from '@hitl/core';
 import type { Request, Router } from 'express';
 import { describe, expectTypeOf, it } from 'vitest';

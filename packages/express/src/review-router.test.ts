@@ -1,3 +1,4 @@
+// The reviewer REST API: router options, listing and reading requests, respond and its shortcuts with every 4xx, and 500/503 failures.
 import { createManager, createMemoryStore, HitlError } from '@hitl/core';
 import type { ApprovalRecord, ApprovalStore, InteractionRequest, Manager, ManagerOptions } from '@hitl/core';
 import { createTestManager, nextEvent, type ManualClock } from '@hitl/core/testing';

@@ -1,3 +1,4 @@
+// approvalMiddleware in createAgent runs: reviewed and denied calls, parallel calls, modify, timeout, abort, onReject, risk callbacks.
 import { HitlError } from '@hitl/core';
 import { nextEvent } from '@hitl/core/testing';
 import { tool } from '@langchain/core/tools';

@@ -1,4 +1,7 @@
-/** `approvalMiddleware`: agent middleware that sends each tool call of a LangChain agent through the manager's policies. */
+/**
+ * `approvalMiddleware`: agent middleware that sends each tool call of a LangChain agent through the manager's policies.
+ * Over 300 lines because its documented option types and one closure (risk, refusals, review, durable pause) make the middleware.
+ */
 import { HitlError, toolNameProblem } from '@hitl/core';
 import { checkedConfidence, checkedRiskLevel, describeValue, invalidInput } from '@hitl/core/internal';
 import type { InteractionRequest, Manager, RiskLevel } from '@hitl/core';

@@ -1,3 +1,4 @@
+// Grants with createAgent: thread and run grants let covered calls run at once, audited; a deny grant refuses without asking.
 import { createAgent, FakeToolCallingModel, HumanMessage } from 'langchain';
 import { describe, expect, it } from 'vitest';
 import { approvalMiddleware } from './middleware.js';

@@ -1,3 +1,4 @@
+// toInterruptOn from the policies, and humanInTheLoopMiddleware interrupts carried through the manager and resumed with its decisions.
 import { HitlError } from '@hitl/core';
 import { ToolMessage } from '@langchain/core/messages';
 import { Command, MemorySaver } from '@langchain/langgraph';

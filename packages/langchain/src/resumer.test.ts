@@ -1,3 +1,4 @@
+// Durable approvalMiddleware and createResumer: a paused run resumed exactly once on any instance, catch-up scans, leases, retries.
 import { createManager, createMemoryStore, HitlError } from '@hitl/core';
 import type { ApprovalStore, Manager } from '@hitl/core';
 import { MemorySaver } from '@langchain/langgraph';

@@ -1,4 +1,7 @@
-/** What `withApproval` and `approvalMiddleware` share: option checks, asking the manager, refusals, schemas, run context. */
+/**
+ * What `withApproval` and `approvalMiddleware` share: option checks, asking the manager, refusals, schemas, run context.
+ * Over 300 lines because it holds every piece both wrappers share, in one place so the two cannot drift apart.
+ */
 import { HitlError, isRiskLevel, MAX_INPUT_SCHEMA_BYTES } from '@hitl/core';
 import {
   callbackRejection,

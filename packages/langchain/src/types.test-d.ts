@@ -1,3 +1,4 @@
+// Type tests of @hitl/langchain: withApproval keeps the tool's type, wrapTools the tuple; middleware and interrupt types fit LangChain.
 import { createManager } from '@hitl/core';
 import type { ToolRejection as CoreToolRejection } from '@hitl/core';
 import type { ToolMessage } from '@langchain/core/messages';

@@ -1,3 +1,4 @@
+// withApproval and wrapTools for LangChain tools: in createAgent runs and invoked directly, every decision, timeout, abort and option.
 import { HitlError } from '@hitl/core';
 import type { Manager } from '@hitl/core';
 import { nextEvent } from '@hitl/core/testing';

@@ -1,3 +1,4 @@
+// createApprovalProxy and the hitl-mcp CLI: relisted tools, gated calls over stdio and Streamable HTTP, upstream restarts, elicitation.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';

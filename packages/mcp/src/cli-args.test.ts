@@ -1,3 +1,4 @@
+// parseCliArguments: hitl-mcp's options and the upstream command after --, and refusals with the usage.
 import { describe, expect, it } from 'vitest';
 import { parseCliArguments } from './cli-args.js';
 

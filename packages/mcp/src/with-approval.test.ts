@@ -1,3 +1,4 @@
+// withApproval(client) for MCP: read-only calls at once, destructive ones held for a reviewer, rejections as isError results, options.
 import { createManager, type ApprovalPolicy, type Manager } from '@hitl/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { withApproval } from './index.js';

@@ -1,3 +1,4 @@
+// The approval email under four eyes: how many approvers are needed, who cannot approve again, one-approval requests unchanged.
 import type { ApprovalRecord } from '@hitl/core';
 import { describe, expect, it } from 'vitest';
 import { toEmailContent } from './index.js';

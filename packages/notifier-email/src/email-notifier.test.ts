@@ -1,3 +1,4 @@
+// createEmailNotifier against a local SMTP inbox: escaped mails with per-reviewer links, and a link confirmed in Chromium.
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,3 +1,4 @@
+// Type tests of @hitl/notifier-webhook: notifiers the manager accepts, a required url, the body function and payload types.
 import { createManager, type ApprovalRecord, type Notifier } from '@hitl/core';
 import { describe, expectTypeOf, it } from 'vitest';
 import {

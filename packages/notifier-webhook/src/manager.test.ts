@@ -1,3 +1,4 @@
+// The webhook notifier with a real manager: a hanging receiver delays nothing, verified payloads, four eyes, drops reported.
 import { createManager, HitlError, type Manager, type ManagerEvent } from '@hitl/core';
 import { createManualClock, nextEvent, type ManualClock } from '@hitl/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Test helpers for the webhook notifiers: a local receiver that records requests, a dead URL, bounded waits, a memory logger, records.
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApprovalRecord, Logger } from '@hitl/core';

@@ -1,3 +1,4 @@
+// The Slack incoming-webhook notifier: the Block Kit message, escaping of the agent's text, review links, errors without the secret.
 import { HitlError } from '@hitl/core';
 import { createManualClock } from '@hitl/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';

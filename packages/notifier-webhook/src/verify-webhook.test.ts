@@ -1,3 +1,4 @@
+// verifyWebhook: the Standard Webhooks vector, timestamp tolerance, rotated secrets, header and body forms, and properties.
 import { HitlError } from '@hitl/core';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';

@@ -1,3 +1,4 @@
+// Webhook events through the outbox: signed request.created and request.decided, retries under one webhook-id, 410 and redelivery.
 import { createManager, HitlError, type Manager } from '@hitl/core';
 import { createManualClock, type ManualClock } from '@hitl/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';

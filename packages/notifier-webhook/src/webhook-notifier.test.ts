@@ -1,3 +1,4 @@
+// The webhook notifier: retries and Retry-After, 410 Gone, the bounded queue, the caller signal, close, request content, options.
 import { getEventListeners } from 'node:events';
 import { HitlError } from '@hitl/core';
 import { createManualClock, type ManualClock } from '@hitl/core/testing';

@@ -1,4 +1,7 @@
-/** The webhook notifier: a bounded queue of deliveries, each retried with backoff until it succeeds, fails or is dropped. */
+/**
+ * The webhook notifier: a bounded queue of deliveries, each retried with backoff until it succeeds, fails or is dropped.
+ * Over 300 lines because notify, deliver, retries, 410 Gone and close are one closure over the queue and its slots.
+ */
 import { randomUUID } from 'node:crypto';
 import { HitlError, type ApprovalRecord } from '@hitl/core';
 import { describeValue, errorMessage, invalidInput, isPlainObject } from '@hitl/core/internal';

@@ -1,3 +1,4 @@
+// instrumentManager: approval spans from creation to decision with their parents and outcomes, and the approval metrics.
 import { createManager, createMemoryStore, HitlError } from '@hitl/core';
 import type { ApprovalPolicy, ApprovalRecord, ApprovalStore, Notifier } from '@hitl/core';
 import { createRecordingNotifier, createTestManager, nextEvent } from '@hitl/core/testing';

@@ -1,3 +1,4 @@
+// Test helpers for @hitl/slack: a fake Slack Web API that records calls, and signed block_actions and view_submission payloads.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

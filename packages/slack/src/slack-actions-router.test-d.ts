@@ -1,3 +1,4 @@
+// Type test of createSlackActionsRouter: resolveReviewer returns @hitl/express's Reviewer, and authorize receives it.
 import type { Manager } from '@hitl/core';
 import type { Reviewer } from '@hitl/express';
 import type { Router } from 'express';

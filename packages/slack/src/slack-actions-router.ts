@@ -1,4 +1,7 @@
-/** `createSlackActionsRouter`: the Express route Slack calls when a reviewer clicks a button or submits a modal. */
+/**
+ * `createSlackActionsRouter`: the Express route Slack calls when a reviewer clicks a button or submits a modal.
+ * Over 300 lines because clicks and modal submissions share one closure: who the reviewer is, deciding, updating the message.
+ */
 import { HitlError, type ApprovalRecord, type Decision, type Manager } from '@hitl/core';
 import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { ReviewAction, Reviewer } from '@hitl/express';

@@ -1,3 +1,4 @@
+// Slack end to end against a fake Slack API: the approval message, clicks and modals deciding, forged or raced clicks, four eyes.
 import { createManager, createMemoryStore, type ApprovalRecord, type Manager } from '@hitl/core';
 import express from 'express';
 import request from 'supertest';

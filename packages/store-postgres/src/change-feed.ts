@@ -1,6 +1,7 @@
 // Turns changes (a store's own and, through LISTEN, everyone else's) into `StoreChange`s, each
 // delivered once: notified rows are read in batches (or, with notifyRecords, taken from the
-// payload), and a reconnect re-reads what was missed.
+// payload), and a reconnect re-reads what was missed. Over 300 lines because the LISTEN handler,
+// the batched reads and the catch-up share the feed's state of what was delivered.
 import type { ClientConfig, Notification } from 'pg';
 import type { Logger, StoreChange } from '@hitl/core';
 import { carriedRecordRow } from './carried-record.js';

@@ -2,6 +2,7 @@
  * The PostgreSQL store's grant methods and decideMany: grants in their own table, a use counted by
  * one atomic UPDATE (database clock), grant changes NOTIFYed on the store's channel, and decideMany
  * (with respond's grant) in one transaction.
+ * Over 300 lines because every grant method and decideMany share one closure: the query and transaction helpers, the listeners.
  */
 import { HitlError } from '@hitl/core';
 import { errorMessage, invalidInput, isRecord, matchesGrantQuery } from '@hitl/core/internal';

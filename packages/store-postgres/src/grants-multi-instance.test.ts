@@ -1,3 +1,4 @@
+// Grants over three PostgreSQL instances: maxUses held exactly, revocation, grants heard through the change feed, database-clock expiry.
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManager, type Manager, type PolicyCall } from '@hitl/core';

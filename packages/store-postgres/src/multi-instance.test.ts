@@ -1,3 +1,4 @@
+// Several instances on one PostgreSQL table: changes reported once each, racing responds, LISTEN reconnects and heartbeats, sweepers.
 import { createServer } from 'node:net';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Type tests of createPostgresStore: a pool or a connection string, not both; an ApprovalStore with migrate, sweep and close.
 import pg from 'pg';
 import { describe, expectTypeOf, it } from 'vitest';
 import { createManager } from '@hitl/core';

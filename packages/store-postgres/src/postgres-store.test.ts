@@ -1,3 +1,4 @@
+// The PostgreSQL store: options, migrations, create and get, list, decide (against the memory store), subscribe, failures, close.
 import { createServer } from 'node:net';
 import fc from 'fast-check';
 import type pg from 'pg';

@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL store: an ApprovalStore on one table, assembled from its options, statement
  * runner, migrations, sweeper and change feed (grants, the outbox, resume claims and four eyes in
- * their own modules, spread in here). Over 400 lines because it also holds the store's public
- * option types (~90 lines of documented fields) and the core ApprovalStore methods, whose SQL
+ * their own modules, spread in here). Over 450 lines because it also holds the store's public
+ * option types (~100 lines of documented fields) and the core ApprovalStore methods, whose SQL
  * outcomes (created or found, decided or why not) are read here.
  */
 import { randomBytes } from 'node:crypto';

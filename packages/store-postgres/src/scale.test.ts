@@ -1,3 +1,4 @@
+// The PostgreSQL store at scale: 200 cross-instance wake-ups, 1,500 concurrent decisions over three instances, listing 100,000 rows.
 import { describe, expect, it } from 'vitest';
 import { createManager } from '@hitl/core';
 import type { DecidePatch, Manager, StoreChange } from '@hitl/core';

@@ -1,4 +1,7 @@
-/** The SQL of the PostgreSQL store: identifiers checked, statements and migrations built for one table. */
+/**
+ * The SQL of the PostgreSQL store: identifiers checked, statements and migrations built for one table.
+ * Over 300 lines because buildSql is every statement and migration of the requests table, built together from one name.
+ */
 import { createHash } from 'node:crypto';
 import { invalidInput } from '@hitl/core/internal';
 import { addApprovalSql, APPROVAL_FIELDS, approvalInsertSql, approvalsMigrationSql } from './approvals-sql.js';

@@ -1,3 +1,4 @@
+// The PostgreSQL store's conformance run: every ApprovalStore rule, with a second instance on the same table as the peer.
 import type pg from 'pg';
 import { describe, it } from 'vitest';
 import type { ApprovalStore } from '@hitl/core';

@@ -1,4 +1,7 @@
-/** How the AI SDK adapter judges a call: option checks, risk and confidence readers, the policy evaluation, the stored request. */
+/**
+ * How the AI SDK adapter judges a call: option checks, risk and confidence readers, the policy evaluation, the stored request.
+ * Over 300 lines because it is the whole judgement of a call, which withApproval, needsApproval and the bridge all share.
+ */
 import {
   HitlError,
   isRiskLevel,

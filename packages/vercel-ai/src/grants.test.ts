@@ -1,3 +1,4 @@
+// Grants with generateText (ai 6): covered calls run at once, remember: thread, and needsApproval following a grant and its revocation.
 import { generateText, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Type tests of @hitl/vercel-ai against ai 6: tool set types kept, riskLevel checked, needsApproval and the bridge fit the SDK.
 import { createManager } from '@hitl/core';
 import type { ToolRejection as CoreToolRejection } from '@hitl/core';
 import { generateText, tool, type GenerateTextResult, type ModelMessage, type Tool, type ToolSet } from 'ai';

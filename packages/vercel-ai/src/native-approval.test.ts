@@ -1,3 +1,4 @@
+// needsApproval and the durable approval bridge (ai 6): decisions from another process answer the SDK's own approval requests.
 import { hashInput, HitlError, type Manager } from '@hitl/core';
 import { createTestManager } from '@hitl/core/testing';
 import { generateText, stepCountIs, streamText, tool, type ModelMessage } from 'ai';

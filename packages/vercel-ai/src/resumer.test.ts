@@ -1,3 +1,4 @@
+// createResumer for the AI SDK (ai 6): saved conversations continued once decided, with generateText or streamText, racing resumers.
 import { createManager, createMemoryStore } from '@hitl/core';
 import type { ApprovalStore } from '@hitl/core';
 import { generateText, stepCountIs, streamText, tool } from 'ai';

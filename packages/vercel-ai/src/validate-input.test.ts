@@ -1,3 +1,4 @@
+// validateToolInput: zod (Standard Schema), the SDK's zodSchema() and jsonSchema() wrappers, and failing closed on anything else.
 import { jsonSchema, zodSchema } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -1,3 +1,4 @@
+// withApproval for AI SDK tools (ai 6): generateText and streamText runs, every decision, abort and timeouts, option and name checks.
 import { HitlError } from '@hitl/core';
 import { generateText, jsonSchema, stepCountIs, streamText, tool, type TextStreamPart, type ToolSet } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';

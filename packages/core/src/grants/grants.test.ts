@@ -1,3 +1,4 @@
+// Grants (remembered decisions): respond with remember, evaluation order, uses, expiry and revocation, shared stores, respondMany.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createManager, createMemoryStore, HitlError, type ApprovalStore, type Manager, type PolicyCall } from '../index.js';
 import { createTestManager } from '../testing.js';

@@ -2,6 +2,7 @@
  * The manager's outbox worker: handles the jobs it wrote itself at once (written already claimed),
  * and claims due jobs — retries, reminders, escalations, jobs of a process that died — in rounds
  * woken by its own writes, by the earliest due job and, on a shared store, by polling.
+ * Over 300 lines because handling, claiming and rescheduling jobs are one closure over the worker's timer, rounds and jobs in flight.
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';

@@ -1,3 +1,4 @@
+// The outbox in the manager: reminders and escalation as durable timers, hooks and notifications as jobs, retries and dead jobs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManager } from '../approval-manager.js';
 import { HitlError } from '../hitl-error.js';

@@ -1,3 +1,4 @@
+// Test fixtures for @hitl/langchain: the README's five policy tiers on a test manager, spy-bodied tools and scripted tool calls.
 import type { ManagerOptions } from '@hitl/core';
 import { createTestManager } from '@hitl/core/testing';
 import type { TestManager } from '@hitl/core/testing';

@@ -1,3 +1,4 @@
+// Test support for @hitl/mcp: an in-process test server and client, waits for pending requests, and the real reviewer API on a port.
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
