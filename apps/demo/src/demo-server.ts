@@ -221,11 +221,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   app.post('/demo/run', express.json({ limit: '4kb' }), (request, response) => {
     const name: unknown = request.body?.scenario ?? 'all';
     if (!isScenario(name)) {
-      response
-        .status(400)
-        .json({
-          error: { code: 'invalid_input', message: `scenario ${JSON.stringify(name)} is not one of ${Object.keys(scenarios).join(', ')}` },
-        });
+      response.status(400).json({
+        error: { code: 'invalid_input', message: `scenario ${JSON.stringify(name)} is not one of ${Object.keys(scenarios).join(', ')}` },
+      });
       return;
     }
     response.status(202).json({ runs: start(name) });
@@ -244,11 +242,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   app.use((error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
     if (response.headersSent) return next(error);
     const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
-    response
-      .status(status)
-      .json({
-        error: { code: status === 500 ? 'internal_error' : 'invalid_input', message: status === 500 ? 'internal error' : 'bad request' },
-      });
+    response.status(status).json({
+      error: { code: status === 500 ? 'internal_error' : 'invalid_input', message: status === 500 ? 'internal error' : 'bad request' },
+    });
   });
 
   // Express 5 hands a failed listen (EADDRINUSE...) to the callback.

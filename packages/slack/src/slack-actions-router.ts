@@ -306,14 +306,12 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
       }
       const status = HitlError.is(error, 'not_found') ? 404 : HitlError.is(error, 'invalid_input') ? 400 : 500;
       if (status === 500) onError(error);
-      response
-        .status(status)
-        .json({
-          error: {
-            code: status === 500 ? 'internal' : (error as HitlError).code,
-            message: status === 500 ? 'internal error' : (error as Error).message,
-          },
-        });
+      response.status(status).json({
+        error: {
+          code: status === 500 ? 'internal' : (error as HitlError).code,
+          message: status === 500 ? 'internal error' : (error as Error).message,
+        },
+      });
     }
   });
   return router;
