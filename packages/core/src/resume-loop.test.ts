@@ -55,6 +55,49 @@ async function decidedRequest(store: ApprovalStore): Promise<string> {
   return record.request.id;
 }
 
+/**
+ * A loop on `store` whose one resume runs until `finish()`: `started` resolves once it runs, with
+ * the claim it holds and the id of the request.
+ */
+async function startLongRun(
+  store: ApprovalStore,
+  options: { leaseMs: number; owner?: string; logger?: { warn(...args: unknown[]): void; error(...args: unknown[]): void } },
+) {
+  const { scheduler, advance } = manualScheduler();
+  let finish!: () => void;
+  const running = new Promise<void>((resolve) => (finish = resolve));
+  let started!: (claim: ResumeClaim) => void;
+  const hasStarted = new Promise<ResumeClaim>((resolve) => (started = resolve));
+  const loop = createResumeLoop({
+    store,
+    resumeWith: 'renewal-test',
+    scheduler,
+    ...options,
+    async handle(record, claims) {
+      const claim = await claims.claim(record.request.id);
+      if (!claim) return 'done';
+      await claims.runClaimed(claim, [], async () => {
+        started(claim);
+        await running;
+      });
+      return 'done';
+    },
+  });
+  loops.push(loop);
+  const id = await decidedRequest(store);
+  await loop.start();
+  const claim = await hasStarted;
+  return {
+    id,
+    claim,
+    advance,
+    finish: async () => {
+      finish();
+      await loop.idle();
+    },
+  };
+}
+
 describe('createResumeLoop renews the claim of a long run', () => {
   it('renews every third of the lease while the run goes on, keeps others out, and stops when it returns', async () => {
     const store = createMemoryStore();
@@ -65,33 +108,8 @@ describe('createResumeLoop renews the claim of a long run', () => {
       renewals.push(`${requestId}:${owner}:${leaseMs}`);
       return renewResume(requestId, owner, leaseMs);
     };
-    const { scheduler, advance } = manualScheduler();
-    let finish!: () => void;
-    const running = new Promise<void>((resolve) => (finish = resolve));
-    let started!: () => void;
-    const hasStarted = new Promise<void>((resolve) => (started = resolve));
-    let claimed: ResumeClaim | undefined;
-    const loop = createResumeLoop({
-      store,
-      resumeWith: 'renewal-test',
-      owner: 'resumer-a',
-      leaseMs: 30_000,
-      scheduler,
-      async handle(record, claims) {
-        claimed = await claims.claim(record.request.id);
-        if (!claimed) return 'done';
-        await claims.runClaimed(claimed, [], async () => {
-          started();
-          await running;
-        });
-        return 'done';
-      },
-    });
-    loops.push(loop);
-    const id = await decidedRequest(store);
-    await loop.start();
-    await hasStarted;
-    expect(claimed?.owner).toBe('resumer-a');
+    const { id, claim, advance, finish } = await startLongRun(store, { leaseMs: 30_000, owner: 'resumer-a' });
+    expect(claim.owner).toBe('resumer-a');
 
     await advance(9_999);
     expect(renewals).toEqual([]);
@@ -101,8 +119,7 @@ describe('createResumeLoop renews the claim of a long run', () => {
     expect(renewals).toHaveLength(3);
     expect(await store.claimResume?.(id, 'resumer-b', 30_000)).toBeUndefined();
 
-    finish();
-    await loop.idle();
+    await finish();
     await advance(100_000);
     expect(renewals).toHaveLength(3);
     // Completed: nobody can take it again.
@@ -112,38 +129,13 @@ describe('createResumeLoop renews the claim of a long run', () => {
   it('says so when the claim was lost while the run went on, and renews no more', async () => {
     const store = createMemoryStore();
     store.renewResume = vi.fn(async () => undefined);
-    const { scheduler, advance } = manualScheduler();
-    let finish!: () => void;
-    const running = new Promise<void>((resolve) => (finish = resolve));
-    let started!: () => void;
-    const hasStarted = new Promise<void>((resolve) => (started = resolve));
     const logger = { warn: vi.fn(), error: vi.fn() };
-    const loop = createResumeLoop({
-      store,
-      resumeWith: 'renewal-test',
-      leaseMs: 3_000,
-      scheduler,
-      logger,
-      async handle(record, claims) {
-        const claim = await claims.claim(record.request.id);
-        if (!claim) return 'done';
-        await claims.runClaimed(claim, [], async () => {
-          started();
-          await running;
-        });
-        return 'done';
-      },
-    });
-    loops.push(loop);
-    const id = await decidedRequest(store);
-    await loop.start();
-    await hasStarted;
+    const { id, advance, finish } = await startLongRun(store, { leaseMs: 3_000, logger });
     await advance(1_000);
     expect(store.renewResume).toHaveBeenCalledTimes(1);
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining(`request '${id}' lost its claim while running`));
     await advance(10_000);
     expect(store.renewResume).toHaveBeenCalledTimes(1);
-    finish();
-    await loop.idle();
+    await finish();
   });
 });
