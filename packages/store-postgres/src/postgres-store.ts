@@ -324,6 +324,19 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   };
   const resumeClaims = createResumeClaims({ schema, table, tableName, run, ensureReady });
 
+  /** Runs a write that returns the changed row, and delivers that change to subscribers; undefined when it changed nothing. */
+  const writeRecord = async (action: string, statement: Statement, values: unknown[]): Promise<ApprovalRecord | undefined> => {
+    await ensureReady();
+    const [row] = await run<RecordRow>(action, statement, values);
+    if (!row) return undefined;
+    const stored = rowToStored(row, tableName);
+    feed.deliver(stored);
+    return stored.record;
+  };
+  /** Why a decide or an approval changed nothing: the request's status and expiry as they are now. */
+  const readDecideFailure = async (id: string) =>
+    (await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [id]))[0];
+
   const store: PostgresStore = {
     tableName,
     ...resumeClaims,
@@ -334,13 +347,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const parameters = insertParameters(record);
       const approvalParameters = approvalInsertParameters(record);
       const [insert, values] = withJobs(sql.insert, [...parameters, channel, origin, ...approvalParameters], options);
-      await ensureReady();
-      const [row] = await run<RecordRow>('store a request', insert, values);
-      if (row) {
-        const stored = rowToStored(row, tableName);
-        feed.deliver(stored);
-        return { record: stored.record, created: true };
-      }
+      const created = await writeRecord('store a request', insert, values);
+      if (created) return { record: created, created: true };
       const [existing] = await run<RecordRow>('read a request', sql.get, [parameters[0]]);
       if (!existing) {
         throw new HitlError('store_unavailable', `request '${String(parameters[0])}' was neither stored nor found in ${tableName}`, {
@@ -398,16 +406,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         [id, expectedStatus, status, response, closedAt, closedReason, channel, origin],
         options,
       );
-      await ensureReady();
-      const [row] = await run<RecordRow>('decide a request', statement, values);
-      if (row) {
-        const stored = rowToStored(row, tableName);
-        feed.deliver(stored);
-        return stored.record;
-      }
-      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [
-        id,
-      ]);
+      const decided = await writeRecord('decide a request', statement, values);
+      if (decided) return decided;
+      const current = await readDecideFailure(id);
       if (!current) throw new HitlError('not_found', `request '${id}' does not exist`, { details: { ids: [id] } });
       if (current.status !== expectedStatus)
         throw new HitlError('conflict', `request '${id}' is already ${current.status}`, { details: { ids: [id] } });
@@ -432,16 +433,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const parameters = addApprovalParameters(id, input, toTimestampParameter('input.approval.at', input.approval.at));
       // The decision's jobs go in only when this approval completed the quorum (the same statement).
       const [statement, values] = withJobs(sql.addApproval, [...parameters, channel, origin], options, "written.status = 'approved'");
-      await ensureReady();
-      const [row] = await run<RecordRow>('record an approval', statement, values);
-      if (row) {
-        const stored = rowToStored(row, tableName);
-        feed.deliver(stored);
-        return stored.record;
-      }
-      const [current] = await run<{ status: string; expires_ms: string | null; expired: string }>('read a request', sql.decideFailure, [
-        id,
-      ]);
+      const approved = await writeRecord('record an approval', statement, values);
+      if (approved) return approved;
+      const current = await readDecideFailure(id);
       const [latest] = current?.status === 'pending' ? await run<RecordRow>('read a request', sql.get, [id]) : [];
       const expiresAt = current?.expires_ms ? new Date(Number(current.expires_ms)).toISOString() : undefined;
       throw approvalRefusal(
