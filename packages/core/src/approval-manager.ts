@@ -267,7 +267,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
       request: stored,
       policies,
       evaluation: granted,
-      at: iso(now()),
+      at: () => iso(now()),
     });
     await vet(stored, evaluation);
     ensureOpen();

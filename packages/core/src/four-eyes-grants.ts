@@ -34,11 +34,16 @@ export async function grantApproval(
  */
 export async function grantAsFirstApproval(
   store: ApprovalStore,
-  { request, policies, evaluation, at }: { request: StoredRequest; policies: PolicyEvaluation; evaluation: PolicyEvaluation; at: string },
+  {
+    request,
+    policies,
+    evaluation,
+    at,
+  }: { request: StoredRequest; policies: PolicyEvaluation; evaluation: PolicyEvaluation; at: () => string },
 ): Promise<{ evaluation: PolicyEvaluation; approval?: Approval }> {
   const required = policies.approvals ?? 1;
   if (required < 2 || evaluation.grant === undefined || evaluation.outcome !== 'approve') return { evaluation };
-  const approval = await grantApproval(store, { request, evaluation, at });
+  const approval = await grantApproval(store, { request, evaluation, at: at() });
   if (approval === undefined) return { evaluation: policies };
   const reason = `${policies.reason}; ${evaluation.reason}: one of ${required} approvals`;
   return { evaluation: { ...policies, reason, grant: evaluation.grant }, approval };

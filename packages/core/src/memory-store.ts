@@ -167,7 +167,7 @@ export function createMemoryStore(): ApprovalStore {
     if (patch.closedReason !== undefined) next.closedReason = patch.closedReason;
     const stored = deepFreeze(next);
     records[index] = stored;
-    if (jobs !== undefined) outbox.write(jobs, new Date().toISOString());
+    if (jobs !== undefined && jobs.length > 0) outbox.write(jobs, new Date().toISOString());
     decisionOrder.push(stored.request.id);
     emit({ type: 'decided', record: stored });
     return stored;
@@ -178,7 +178,7 @@ export function createMemoryStore(): ApprovalStore {
     const stored = deepFreeze(next);
     records[index] = stored;
     // The decision's jobs are written only by the approval that completes the quorum.
-    if (jobs !== undefined && stored.status === 'approved') outbox.write(jobs, new Date().toISOString());
+    if (jobs !== undefined && jobs.length > 0 && stored.status === 'approved') outbox.write(jobs, new Date().toISOString());
     emit(changeOfApproval(stored));
     return stored;
   };
@@ -195,7 +195,7 @@ export function createMemoryStore(): ApprovalStore {
       const stored = deepFreeze(record);
       indexById.set(stored.request.id, records.length);
       records.push(stored);
-      outbox.write(jobs, new Date().toISOString());
+      if (jobs.length > 0) outbox.write(jobs, new Date().toISOString());
       emit({ type: 'created', record: stored });
       return { record: stored, created: true };
     },

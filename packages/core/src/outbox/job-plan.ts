@@ -33,12 +33,14 @@ export interface JobPlanOptions {
 
 /** Who holds a job written already claimed. */
 export type Claim = { owner: string; leaseUntil: string };
+/** The claim of jobs written now, made only when there is a job to carry it (most writes have none). */
+export type ClaimSource = () => Claim;
 
 export interface JobPlan {
   /** The jobs of a record just created (pending, or decided by a policy). */
-  forCreate(record: ApprovalRecord, nowMs: number, claim: Claim): OutboxJobInput[];
+  forCreate(record: ApprovalRecord, nowMs: number, claim: ClaimSource): OutboxJobInput[];
   /** The jobs of request `id` reaching final status `status`. */
-  forDecision(id: string, status: RequestStatus, nowMs: number, claim: Claim): OutboxJobInput[];
+  forDecision(id: string, status: RequestStatus, nowMs: number, claim: ClaimSource): OutboxJobInput[];
   /** The reminder after the one `payload` describes, or nothing when it was the last. */
   nextReminder(
     job: { requestId: string; target: string; payload: Record<string, unknown> },
@@ -46,17 +48,23 @@ export interface JobPlan {
   ): OutboxJobInput | undefined;
 }
 
+/** `source`, called at most once: the jobs of one write share one claim. */
+function once(source: ClaimSource): ClaimSource {
+  let claim: Claim | undefined;
+  return () => (claim ??= source());
+}
+
 const takes = (notifier: Notifier, event: NotificationEventType) => (notifier.events ?? DEFAULT_EVENTS).includes(event);
 
 export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: JobPlanOptions): JobPlan {
   const iso = (ms: number) => new Date(ms).toISOString();
 
-  const hookJob = (id: string, hook: DecisionHook | undefined, nowMs: number, claim: Claim): OutboxJobInput[] =>
+  const hookJob = (id: string, hook: DecisionHook | undefined, nowMs: number, claim: ClaimSource): OutboxJobInput[] =>
     hook !== undefined && typeof hooks[hook] === 'function'
-      ? [{ id: `${id}:hook:${hook}`, kind: 'hook', requestId: id, topic: hook, dueAt: iso(nowMs), maxAttempts, claim }]
+      ? [{ id: `${id}:hook:${hook}`, kind: 'hook', requestId: id, topic: hook, dueAt: iso(nowMs), maxAttempts, claim: claim() }]
       : [];
 
-  const messages = (id: string, event: NotificationEventType, nowMs: number, claim: Claim): OutboxJobInput[] =>
+  const messages = (id: string, event: NotificationEventType, nowMs: number, claim: ClaimSource): OutboxJobInput[] =>
     notifiers
       .filter((notifier) => takes(notifier, event))
       .map((notifier) => ({
@@ -67,7 +75,7 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
         target: notifier.name,
         dueAt: iso(nowMs),
         maxAttempts,
-        claim,
+        claim: claim(),
       }));
 
   const reminderJob = (
@@ -93,7 +101,8 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
   };
 
   return {
-    forCreate(record, nowMs, claim) {
+    forCreate(record, nowMs, source) {
+      const claim = once(source);
       const id = record.request.id;
       if (record.status !== 'pending') {
         return [
@@ -103,14 +112,15 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
       }
       const jobs = messages(id, 'request.created', nowMs, claim);
       const policy = record.evaluation.policy === undefined ? undefined : policyNamed(record.evaluation.policy);
+      if (!policy?.remind && !policy?.escalate) return jobs;
       const createdMs = Date.parse(record.createdAt);
-      if (policy?.remind) {
+      if (policy.remind) {
         const { everyMs, times } = policy.remind;
         for (const notifier of notifiers) {
           if (takes(notifier, 'request.reminder')) jobs.push(reminderJob(id, notifier.name, createdMs, everyMs, times, 1));
         }
       }
-      if (policy?.escalate) {
+      if (policy.escalate) {
         for (const target of policy.escalate.notifiers) {
           jobs.push({
             id: `${id}:request.escalated:${target}`,
@@ -125,7 +135,8 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
       }
       return jobs;
     },
-    forDecision(id, status, nowMs, claim) {
+    forDecision(id, status, nowMs, source) {
+      const claim = once(source);
       const event = eventOfFinalStatus[status];
       return [...hookJob(id, hookOfStatus[status], nowMs, claim), ...(event ? messages(id, event, nowMs, claim) : [])];
     },

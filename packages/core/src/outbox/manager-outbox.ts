@@ -104,9 +104,9 @@ export function createManagerOutbox({
   };
   return {
     async create(record, created) {
-      const jobs = plan.forCreate(record, now(), worker.claim());
+      const jobs = plan.forCreate(record, now(), worker.claim);
       const key = keyOf('create', record.request.id, undefined);
-      unacknowledged.delete(key);
+      if (unacknowledged.size > 0) unacknowledged.delete(key);
       let result: CreateResult;
       try {
         result = jobs.length > 0 ? await store.create(record, { jobs }) : await store.create(record);
@@ -121,9 +121,9 @@ export function createManagerOutbox({
       return result;
     },
     async decide(id, patch) {
-      const jobs = plan.forDecision(id, patch.status as RequestStatus, now(), worker.claim());
+      const jobs = plan.forDecision(id, patch.status as RequestStatus, now(), worker.claim);
       const key = keyOf('decide', id, patch.response?.decisionId);
-      unacknowledged.delete(key);
+      if (unacknowledged.size > 0) unacknowledged.delete(key);
       let record: ApprovalRecord;
       try {
         record = jobs.length > 0 ? await store.decide(id, 'pending', patch, { jobs }) : await store.decide(id, 'pending', patch);
@@ -138,9 +138,9 @@ export function createManagerOutbox({
       const addApproval = store.addApproval;
       if (!addApproval)
         throw new HitlError('store_unavailable', `request '${id}' needs several approvals but the store has no addApproval()`);
-      const jobs = plan.forDecision(id, 'approved', now(), worker.claim());
+      const jobs = plan.forDecision(id, 'approved', now(), worker.claim);
       const key = keyOf('decide', id, input.response.decisionId);
-      unacknowledged.delete(key);
+      if (unacknowledged.size > 0) unacknowledged.delete(key);
       let record: ApprovalRecord;
       try {
         record = jobs.length > 0 ? await addApproval.call(store, id, input, { jobs }) : await addApproval.call(store, id, input);
@@ -164,7 +164,7 @@ export function createManagerOutbox({
         (item) =>
           ({
             ...item,
-            jobs: [...(item.jobs ?? []), ...plan.forDecision(item.id, statusOf(item), now(), worker.claim())],
+            jobs: [...(item.jobs ?? []), ...plan.forDecision(item.id, statusOf(item), now(), worker.claim)],
           }) as DecideManyItem & { jobs: OutboxJobInput[] },
       );
       const keys = planned.map((item) =>
@@ -184,10 +184,11 @@ export function createManagerOutbox({
       return records;
     },
     recover(record, write) {
+      if (unacknowledged.size === 0) return;
       const key = keyOf(write, record.request.id, write === 'decide' ? record.response?.decisionId : undefined);
       const jobs = unacknowledged.get(key);
       if (!jobs) return;
-      unacknowledged.delete(key);
+      if (unacknowledged.size > 0) unacknowledged.delete(key);
       worker.run(jobs, record);
     },
     wake() {

@@ -205,7 +205,7 @@ export function createOutboxWorker({
   const transition = async (job: OutboxJob): Promise<void> => {
     const record = job.requestId === undefined ? undefined : await store.get(job.requestId);
     const status = record?.status as RequestStatus | undefined;
-    const jobs = record && status !== 'pending' && status !== undefined ? plan.forDecision(record.request.id, status, now(), claim()) : [];
+    const jobs = record && status !== 'pending' && status !== undefined ? plan.forDecision(record.request.id, status, now(), claim) : [];
     if ((await outbox.complete(job.id, owner, { jobs })) && record) run(jobs, record);
   };
 
