@@ -47,7 +47,7 @@ export interface OutboxSql {
   redeliver: Statement;
   exists: Statement;
   nextDue: Statement;
-  /** Deletes up to `$2` done jobs finished more than `$1` ms ago (by the database clock), oldest first. */
+  /** Of the `$2` oldest done jobs, deletes those finished more than `$1` ms ago (by the database clock). */
   purgeDone: Statement;
 }
 
@@ -134,10 +134,12 @@ ORDER BY seq DESC LIMIT $4`),
     redeliver: statement(`UPDATE ${outbox} SET state = 'pending', attempts = 0, owner = NULL, due_at = $2::timestamptz, updated_at = now()
 WHERE id = $1 AND state IN ('done', 'dead') RETURNING ${JOB_COLUMNS}`),
     exists: statement(`SELECT state FROM ${outbox} WHERE id = $1`),
+    // Looks at the $2 oldest finished jobs only (the (state, seq) index), so a sweep reads at most
+    // that many rows however many recent ones there are; those finished long enough ago go.
     purgeDone: statement(`DELETE FROM ${outbox} WHERE id IN (
-  SELECT id FROM ${outbox} WHERE state = 'done' AND updated_at < now() - $1::double precision * interval '1 millisecond'
-  ORDER BY seq LIMIT $2
-) RETURNING id`),
+  SELECT id FROM ${outbox} WHERE state = 'done' ORDER BY seq LIMIT $2
+) AND state = 'done' AND updated_at < now() - $1::double precision * interval '1 millisecond'
+RETURNING id`),
     nextDue: statement(`SELECT floor(extract(epoch FROM min(due_at)) * 1000)::bigint::text AS due_ms FROM ${outbox}
 WHERE state IN ('pending', 'claimed') AND NOT (state = 'claimed' AND owner IS NOT DISTINCT FROM $1::text)
   AND ($2::text[] IS NULL OR kind = ANY($2::text[])) AND ($3::text[] IS NULL OR target IS NULL OR target = ANY($3::text[]))`),

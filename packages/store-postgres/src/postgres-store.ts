@@ -95,9 +95,9 @@ export interface PostgresStoreSettings {
    */
   outboxPollIntervalMs?: number;
   /**
-   * How long a finished (`done`) outbox job is kept, in ms; each sweep then deletes up to
-   * `sweepBatchSize` older ones. Default 604 800 000 (7 days); `Infinity` keeps them all. Dead jobs
-   * are kept until they are redelivered.
+   * How long a finished (`done`) outbox job is kept, in ms: each sweep looks at the `sweepBatchSize`
+   * oldest finished jobs and deletes those finished longer ago. Default 604 800 000 (7 days);
+   * `Infinity` keeps them all. Dead jobs are kept until they are redelivered.
    */
   outboxRetentionMs?: number;
 }
