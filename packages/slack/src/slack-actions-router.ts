@@ -2,7 +2,7 @@
  * `createSlackActionsRouter`: the Express route Slack calls when a reviewer clicks a button or submits a modal.
  * Over 300 lines because clicks and modal submissions share one closure: who the reviewer is, deciding, updating the message.
  */
-import { HitlError, type ApprovalRecord, type Decision, type Manager } from '@hitl/core';
+import { HitlError, type ApprovalRecord, type Decision, type Manager, type RememberInput } from '@hitl/core';
 import { invalidInput, isPlainObject } from '@hitl/core/internal';
 import type { ReviewAction, Reviewer } from '@hitl/express';
 import type { WebClient } from '@slack/web-api';
@@ -17,6 +17,7 @@ import {
   type ModalContext,
 } from './edit-modal.js';
 import { createReplayGuard } from './replay-guard.js';
+import { grantToShow } from './slack-allow-thread.js';
 import { SlackActionId, toSlackDecidedMessage } from './slack-message.js';
 import { createWebClient } from './slack-notifier.js';
 import { verifySlackRequest } from './verify-slack-request.js';
@@ -84,10 +85,12 @@ class Refusal extends Error {
   }
 }
 
-const ACTION_DECISION: Record<string, Decision> = {
-  [SlackActionId.Approve]: 'approve',
-  [SlackActionId.Reject]: 'reject',
-  [SlackActionId.Edit]: 'modify',
+/** What each button asks for; "Allow in this thread" is an approve that also makes a thread grant. */
+const BUTTONS: Record<string, { decision: Decision; remember?: RememberInput }> = {
+  [SlackActionId.Approve]: { decision: 'approve' },
+  [SlackActionId.Reject]: { decision: 'reject' },
+  [SlackActionId.Edit]: { decision: 'modify' },
+  [SlackActionId.AllowThread]: { decision: 'approve', remember: { scope: 'thread' } },
 };
 
 function validate(options: SlackActionsRouterOptions<Reviewer>): void {
@@ -121,10 +124,12 @@ function parsePayload(rawBody: string): SlackPayload {
  * (`respondedBy` = the reviewer's id), answers Slack, then updates the message in place
  * ("Approved by @alice at 14:02", or "Already decided by @bob" for the click that lost).
  * Reject opens a modal for an optional reason; Edit opens a modal built from `request.inputSchema`,
- * and an edit the schema refuses is shown on its field.
+ * and an edit the schema refuses is shown on its field. "Allow in this thread" approves with
+ * `remember: { scope: 'thread' }` (a grant for the request's thread), and `authorize` must allow both
+ * `'approve'` and `'grant'`, as `createReviewRouter` asks for a respond with `remember`.
  *
  * Refusals: 401 for a missing, forged, stale (over 300 s) or replayed signature; 403 for a user
- * `resolveReviewer` does not know, a decision `authorize` refuses, or self-approval. None decides anything.
+ * `resolveReviewer` does not know, a decision (or grant) `authorize` refuses, or self-approval. None decides anything.
  *
  * @example
  * ```ts
@@ -159,14 +164,19 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
     setImmediate(() => void work().catch(onError));
   };
 
+  /** `rememberedThread`: this click's approval made a thread grant (named in the message while the request stays pending). */
   const updateMessage = (
     record: ApprovalRecord,
     where: { channel?: string; ts?: string },
-    note: { slackUserId: string; alreadyDecided: boolean },
+    note: { slackUserId: string; alreadyDecided: boolean; rememberedThread?: boolean },
   ) => {
     if (where.channel === undefined || where.ts === undefined) return;
     const { channel, ts } = where;
-    later(() => client.chat.update({ channel, ts, ...toSlackDecidedMessage(record, { ...note, mask }) }));
+    const { rememberedThread = false, ...decisionNote } = note;
+    later(async () => {
+      const grant = await grantToShow(manager, record, { rememberedThread });
+      await client.chat.update({ channel, ts, ...toSlackDecidedMessage(record, { ...decisionNote, mask, ...(grant ? { grant } : {}) }) });
+    });
   };
 
   const identify = async (payload: SlackPayload): Promise<{ reviewer: TReviewer; userId: string; teamId: string | undefined }> => {
@@ -181,11 +191,14 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
     return { reviewer, userId, teamId };
   };
 
-  const recordFor = async (reviewer: TReviewer, id: string, action: ReviewAction): Promise<ApprovalRecord> => {
+  /** The record, once `authorize` allows each of `actions` on it. */
+  const recordFor = async (reviewer: TReviewer, id: string, actions: readonly ReviewAction[]): Promise<ApprovalRecord> => {
     const record = await manager.get(id);
     if (record === undefined) throw new Refusal(404, 'not_found', `no request with id '${id}'`);
-    if (authorize && (await authorize(reviewer, record, action)) !== true) {
-      throw new Refusal(403, 'forbidden', `reviewer '${reviewer.id}' may not ${action} request '${id}'`);
+    for (const action of actions) {
+      if (authorize && (await authorize(reviewer, record, action)) !== true) {
+        throw new Refusal(403, 'forbidden', `reviewer '${reviewer.id}' may not ${action} request '${id}'`);
+      }
     }
     return record;
   };
@@ -194,7 +207,7 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
   const decide = async (
     id: string,
     who: { reviewer: TReviewer; userId: string; teamId: string | undefined },
-    input: { decision: Decision; feedback?: string; modified?: Record<string, unknown> },
+    input: { decision: Decision; feedback?: string; modified?: Record<string, unknown>; remember?: RememberInput },
   ): Promise<{ record: ApprovalRecord; alreadyDecided: boolean }> => {
     try {
       const record = await manager.respond(id, {
@@ -215,21 +228,30 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
 
   const onBlockActions = async (payload: SlackPayload, response: Response) => {
     const action = payload.actions?.[0];
-    const decision = action?.action_id === undefined ? undefined : ACTION_DECISION[action.action_id];
-    if (action === undefined || decision === undefined || typeof action.value !== 'string') {
+    const button = action?.action_id === undefined ? undefined : BUTTONS[action.action_id];
+    if (action === undefined || button === undefined || typeof action.value !== 'string') {
       response.status(200).end(); // not one of our buttons
       return;
     }
+    const { decision, remember } = button;
     const who = await identify(payload);
-    const record = await recordFor(who.reviewer, action.value, decision);
+    // Remembering a decision makes a grant: the reviewer needs the grant action too.
+    const record = await recordFor(who.reviewer, action.value, remember === undefined ? [decision] : [decision, 'grant']);
     const where = {
       channel: payload.container?.channel_id ?? payload.channel?.id,
       ts: payload.container?.message_ts ?? payload.message?.ts,
     };
     if (decision === 'approve' || record.status !== 'pending') {
-      const result = record.status === 'pending' ? await decide(record.request.id, who, { decision }) : { record, alreadyDecided: true };
+      const result =
+        record.status === 'pending'
+          ? await decide(record.request.id, who, { decision, ...(remember === undefined ? {} : { remember }) })
+          : { record, alreadyDecided: true };
       response.status(200).end();
-      updateMessage(result.record, where, { slackUserId: who.userId, alreadyDecided: result.alreadyDecided });
+      updateMessage(result.record, where, {
+        slackUserId: who.userId,
+        alreadyDecided: result.alreadyDecided,
+        rememberedThread: remember !== undefined && !result.alreadyDecided,
+      });
       return;
     }
     // Reject and Edit ask first: answer Slack now, open the modal while the trigger id is valid (3 s).
@@ -254,7 +276,7 @@ export function createSlackActionsRouter<TReviewer extends Reviewer = Reviewer>(
     }
     const decision: Decision = callbackId === 'hitl_reject' ? 'reject' : 'modify';
     const who = await identify(payload);
-    const record = await recordFor(who.reviewer, context.requestId, decision);
+    const record = await recordFor(who.reviewer, context.requestId, [decision]);
     const values = payload.view?.state?.values;
     let result: { record: ApprovalRecord; alreadyDecided: boolean };
     try {

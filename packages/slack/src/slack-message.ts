@@ -1,6 +1,7 @@
 /** The Slack approval message: a pending request as blocks with buttons, and its decided form. */
 import type { ApprovalRecord } from '@hitl/core';
 import type { Button, KnownBlock } from '@slack/web-api';
+import { allowThreadButton, allowedApprovalBlock, describeGrant, type SlackGrantSummary } from './slack-allow-thread.js';
 import { needsSeveralApprovals, quorumBlocks } from './slack-quorum.js';
 import { cut, escapeText, inlineCode, summarizeInput } from './slack-text.js';
 
@@ -16,6 +17,8 @@ export const SlackActionId = {
   Approve: 'hitl_approve',
   Reject: 'hitl_reject',
   Edit: 'hitl_edit',
+  /** Approve, and remember it for the request's thread (a grant); only on approval requests with a `threadId`. */
+  AllowThread: 'hitl_allow_thread',
 } as const;
 /**
  * One of {@link SlackActionId}.
@@ -53,6 +56,8 @@ export interface SlackDecisionNote {
   slackUserId?: string;
   /** Whether the viewer lost a race: "Already decided by …". */
   alreadyDecided?: boolean;
+  /** The grant made with the decision (or with this approval of several), named after it: "…, allowed in this thread". */
+  grant?: SlackGrantSummary;
 }
 
 const HEADINGS: Record<string, string> = {
@@ -116,6 +121,25 @@ function summaryBlocks(record: ApprovalRecord, mask: readonly string[]): KnownBl
   return blocks;
 }
 
+/** A request still pending after one approval of several; an approval that made a grant says so above the buttons. */
+function pendingAfterApproval(
+  record: ApprovalRecord,
+  { mask, slackUserId, grant }: { mask: readonly string[]; slackUserId: string | undefined; grant: SlackGrantSummary | undefined },
+): SlackApprovalMessage {
+  const message = toSlackApprovalMessage(record, { mask });
+  if (grant === undefined) return message;
+  const approver = record.approvals?.at(-1)?.by;
+  const who =
+    slackUserId !== undefined && SLACK_USER_ID.test(slackUserId)
+      ? `<@${slackUserId}>`
+      : approver !== undefined
+        ? inlineCode(approver, 100)
+        : 'A reviewer';
+  const blocks = [...message.blocks];
+  blocks.splice(blocks.length - 1, 0, allowedApprovalBlock(record, grant, who));
+  return { ...message, blocks };
+}
+
 function fallbackText(record: ApprovalRecord, prefix: string): string {
   const { request } = record;
   // The top-level text is the notification and is parsed like mrkdwn: escape everything from the request.
@@ -125,8 +149,9 @@ function fallbackText(record: ApprovalRecord, prefix: string): string {
 /**
  * The Block Kit message `createSlackNotifier` posts for a pending request: tool, risk, confidence,
  * expiry, description, a summary of the input (keys in `mask` masked), the policy's reason, and
- * Approve / Reject / Edit buttons (Edit only when the request carries an `inputSchema`). Every piece of
- * request data is escaped, so `<!channel>` in an input pings nobody.
+ * Approve / Reject / Edit buttons (Edit only when the request carries an `inputSchema`), plus "Allow in
+ * this thread…" on an approval request that has a `threadId` (Slack asks for confirmation first). Every
+ * piece of request data is escaped, so `<!channel>` in an input pings nobody.
  *
  * @example
  * ```ts
@@ -145,7 +170,8 @@ export function toSlackApprovalMessage(record: ApprovalRecord, { mask = [] }: { 
   if (hasEditableSchema(record) && !needsSeveralApprovals(record)) {
     elements.push({ type: 'button', action_id: SlackActionId.Edit, value: id, text: { type: 'plain_text', text: 'Edit…' } });
   }
-  // A later "Allow in this thread" button (a grant) slots in here as one more element.
+  const allowThread = allowThreadButton(record, SlackActionId.AllowThread);
+  if (allowThread !== undefined) elements.push(allowThread);
   const blocks = [...summaryBlocks(record, mask), { type: 'actions', block_id: 'hitl_actions', elements } satisfies KnownBlock];
   const heading = HEADINGS[record.request.type] ?? 'Review needed';
   return { text: fallbackText(record, heading), blocks };
@@ -153,7 +179,8 @@ export function toSlackApprovalMessage(record: ApprovalRecord, { mask = [] }: { 
 
 /**
  * The message a decided request's Slack message is replaced with: the same summary, with the buttons
- * replaced by who decided and when ("Approved by @alice at 14:02", "Already decided by @bob").
+ * replaced by who decided and when ("Approved by @alice at 14:02", "Already decided by @bob"), and what
+ * the decision's grant remembers ("…, allowed in this thread").
  *
  * @example
  * ```ts
@@ -162,10 +189,10 @@ export function toSlackApprovalMessage(record: ApprovalRecord, { mask = [] }: { 
  */
 export function toSlackDecidedMessage(
   record: ApprovalRecord,
-  { mask = [], slackUserId, alreadyDecided = false }: SlackDecisionNote & { mask?: readonly string[] } = {},
+  { mask = [], slackUserId, alreadyDecided = false, grant }: SlackDecisionNote & { mask?: readonly string[] } = {},
 ): SlackApprovalMessage {
   // One approval of several (four eyes): still pending, so the buttons stay for the next approver.
-  if (record.status === 'pending') return toSlackApprovalMessage(record, { mask });
+  if (record.status === 'pending') return pendingAfterApproval(record, { mask, slackUserId, grant });
   const response = record.response;
   const verb = VERBS[record.status] ?? escapeText(record.status);
   const metadataUser = (response?.metadata?.slack as { userId?: unknown } | undefined)?.userId;
@@ -184,6 +211,7 @@ export function toSlackDecidedMessage(
     ? `Already decided by ${who}: ${verb.toLowerCase()} at ${slackDate(when)}`
     : `${verb} by ${who} at ${slackDate(when)}`;
   if (record.status === 'expired' || record.status === 'cancelled') line = `${verb} at ${slackDate(when)}`;
+  else if (grant !== undefined) line += `, ${describeGrant(grant, record)}`;
   if (response?.feedback) line += `\n>${escapeText(cut(response.feedback, 1_000)).replace(/\n/g, '\n>')}`;
   const icon = record.status === 'approved' || record.status === 'modified' ? '✅' : record.status === 'rejected' ? '⛔' : '⏹';
   const blocks = [

@@ -82,6 +82,28 @@ async function pending(
   });
 }
 
+/** A transfer in an agent's conversation (`threadId`): the kind of request "Allow in this thread" is offered on. */
+async function pendingInThread(manager: Manager, threadId: string, amount = 120): Promise<ApprovalRecord> {
+  return manager.submit({
+    toolName: 'transfer_money',
+    input: { amount, to: 'DE89 3704' },
+    riskLevel: 'irreversible',
+    confidence: 0.42,
+    requestedBy: 'agent@example.com',
+    threadId,
+  });
+}
+
+interface ButtonElement {
+  action_id: string;
+  value: string;
+  confirm?: { title: { text: string }; text: { text: string }; confirm: { text: string }; deny: { text: string } };
+}
+
+function buttonsOf(blocks: unknown): ButtonElement[] {
+  return (blocks as Array<{ type: string; elements?: ButtonElement[] }>).find((block) => block.type === 'actions')?.elements ?? [];
+}
+
 describe('createSlackNotifier', () => {
   it('posts a Block Kit message with escaped, masked data and the three buttons', async () => {
     const manager = makeManager();
@@ -107,6 +129,159 @@ describe('createSlackNotifier', () => {
       ['hitl_reject', record.request.id],
       ['hitl_edit', record.request.id],
     ]);
+  });
+});
+
+describe('"Allow in this thread"', () => {
+  it('is offered, with a confirmation, only on approval requests that have a thread', async () => {
+    const manager = makeManager();
+    const inThread = await pendingInThread(manager, 'thread-1');
+    await pending(manager); // no threadId
+    await manager.submit({ type: 'feedback', toolName: 'draft_reply', input: { to: 'ann' }, threadId: 'thread-1' });
+    const posted = await slack.waitForCalls('chat.postMessage', 3);
+    const [first, second, third] = posted.map((call) => buttonsOf(call.args.blocks));
+    expect(first?.map((button) => button.action_id)).toEqual(['hitl_approve', 'hitl_reject', 'hitl_allow_thread']);
+    const allow = first?.[2];
+    expect(allow?.value).toBe(inThread.request.id);
+    expect(allow?.confirm?.title.text).toBe('Allow in this thread?');
+    expect(allow?.confirm?.text.text).toContain('later transfer_money calls in this thread (those waiting too) run without asking');
+    expect(allow?.confirm?.confirm.text).toBe('Approve and allow');
+    expect(second?.map((button) => button.action_id)).not.toContain('hitl_allow_thread');
+    expect(third?.map((button) => button.action_id)).not.toContain('hitl_allow_thread');
+  });
+
+  it('approves, makes a grant for the thread that approves its next call, and not calls in other threads', async () => {
+    const manager = makeManager();
+    const record = await pendingInThread(manager, 'thread-1');
+    const response = await post(
+      makeApp(manager),
+      blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_allow_thread', requestId: record.request.id }),
+    );
+    expect(response.status).toBe(200);
+    const decided = await manager.get(record.request.id);
+    expect(decided?.response).toMatchObject({ decision: 'approve', respondedBy: 'alice@example.com' });
+    const { items: grants } = await manager.listGrants({ threadId: 'thread-1' });
+    expect(grants).toHaveLength(1);
+    expect(grants[0]).toMatchObject({
+      id: decided?.response?.grantId,
+      effect: 'approve',
+      toolPattern: 'transfer_money',
+      scope: { threadId: 'thread-1' },
+      grantedBy: 'alice@example.com',
+    });
+
+    const [update] = await slack.waitForCalls('chat.update');
+    const updated = JSON.stringify(update?.args.blocks);
+    expect(updated).toMatch(/Approved by <@U0ALICE> at <!date\^\d+\^[^>]*>, allowed in this thread/);
+    expect(updated).not.toContain('hitl_allow_thread');
+    // A late click reads the grant back from the decision: the message keeps saying what was allowed.
+    await post(
+      makeApp(manager),
+      blockActionsPayload({ userId: 'U0BOB', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }),
+    );
+    const [, late] = await slack.waitForCalls('chat.update', 2);
+    expect(JSON.stringify(late?.args.blocks)).toMatch(
+      /Already decided by <@U0ALICE>: approved at <!date\^\d+\^[^>]*>, allowed in this thread/,
+    );
+
+    const call = { toolName: 'transfer_money', input: { amount: 5, to: 'DE89' }, riskLevel: 'irreversible' as const, confidence: 0.42 };
+    expect(manager.evaluate({ ...call, threadId: 'thread-1' })).toMatchObject({ outcome: 'approve', grant: grants[0]?.id });
+    expect(manager.evaluate({ ...call, threadId: 'thread-2' }).outcome).toBe('review');
+    const next = await pendingInThread(manager, 'thread-1', 5);
+    expect(next.status).toBe('approved');
+    expect(next.evaluation.grant).toBe(grants[0]?.id);
+    expect((await pendingInThread(manager, 'thread-2', 5)).status).toBe('pending');
+    await slack.waitForCalls('chat.postMessage', 2); // the first request and the one in thread-2: nobody asked about the next
+  });
+
+  it('needs authorize to allow the grant action too: refused, nothing decided, while Approve still works', async () => {
+    const manager = makeManager();
+    const record = await pendingInThread(manager, 'thread-1');
+    const app = makeApp(manager, { authorize: (_reviewer, _record, action) => action !== 'grant' });
+    const refused = await post(
+      app,
+      blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_allow_thread', requestId: record.request.id }),
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('may not grant') });
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    expect((await manager.listGrants()).items).toHaveLength(0);
+    expect(slack.callsTo('chat.update')).toHaveLength(0);
+
+    const approved = await post(
+      app,
+      blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_approve', requestId: record.request.id }),
+    );
+    expect(approved.status).toBe(200);
+    expect((await manager.get(record.request.id))?.status).toBe('approved');
+    expect((await manager.listGrants()).items).toHaveLength(0);
+    expect(JSON.stringify((await slack.waitForCalls('chat.update'))[0]?.args.blocks)).not.toContain('allowed in this thread');
+  });
+
+  it('refuses forged and replayed clicks: nothing decided, no grant', async () => {
+    const manager = makeManager();
+    const record = await pendingInThread(manager, 'thread-1');
+    const app = makeApp(manager);
+    const click = blockActionsPayload({ userId: 'U0ALICE', teamId: TEAM, actionId: 'hitl_allow_thread', requestId: record.request.id });
+    expect((await post(app, click, { secret: 'not-the-secret' })).status).toBe(401);
+    expect((await post(app, click, { timestamp: Math.floor(Date.now() / 1000) - 301 })).status).toBe(401);
+    expect((await manager.get(record.request.id))?.status).toBe('pending');
+    expect((await manager.listGrants()).items).toHaveLength(0);
+
+    const rawBody = formBody(click);
+    const headers = signSlackRequest({ signingSecret: SECRET, rawBody });
+    expect((await request(app).post('/slack/actions').set(headers).type('form').send(rawBody)).status).toBe(200);
+    await manager.revokeGrant((await manager.listGrants()).items[0]!.id, { revokedBy: 'admin@example.com' });
+    const replay = await request(app).post('/slack/actions').set(headers).type('form').send(rawBody);
+    expect(replay.status).toBe(401);
+    expect((await manager.listGrants({ active: true })).items).toHaveLength(0);
+    await slack.waitForCalls('chat.update');
+  });
+
+  it('four eyes: the click is one approval; the grant gives later calls one approval, and the message says so', async () => {
+    const manager = makeManager();
+    manager.addPolicy({ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 });
+    const record = await pendingInThread(manager, 'thread-1');
+    const [posted] = await slack.waitForCalls('chat.postMessage');
+    const allow = buttonsOf(posted?.args.blocks).find((button) => button.action_id === 'hitl_allow_thread');
+    expect(allow?.confirm?.text.text).toContain('(one of 2 approvals)');
+    expect(allow?.confirm?.text.text).toContain('each still needs another approver');
+    expect(allow?.confirm?.text.text).not.toContain('without asking');
+
+    const app = makeApp(manager);
+    const click = (userId: string, actionId: string) =>
+      post(app, blockActionsPayload({ userId, teamId: TEAM, actionId, requestId: record.request.id }));
+    expect((await click('U0ALICE', 'hitl_allow_thread')).status).toBe(200);
+    const pendingRecord = await manager.get(record.request.id);
+    expect(pendingRecord?.status).toBe('pending');
+    expect(pendingRecord?.approvals?.map((approval) => approval.by)).toEqual(['alice@example.com']);
+    expect((await manager.listGrants({ threadId: 'thread-1' })).items).toMatchObject([{ grantedBy: 'alice@example.com' }]);
+
+    const [first] = await slack.waitForCalls('chat.update');
+    const firstText = JSON.stringify(first?.args.blocks);
+    expect(firstText).toContain(
+      '<@U0ALICE> approved; `transfer_money` allowed in this thread as one approval: later calls still need another approver',
+    );
+    expect(firstText).toContain('hitl_approve');
+
+    // The next call in the thread starts with Alice's approval and still waits for a second reviewer.
+    const next = await pendingInThread(manager, 'thread-1', 5);
+    expect(next.status).toBe('pending');
+    expect(next.approvals?.map((approval) => approval.by)).toEqual(['alice@example.com']);
+    expect(
+      manager.evaluate({
+        toolName: 'transfer_money',
+        input: { amount: 5, to: 'DE89' },
+        riskLevel: 'irreversible',
+        confidence: 1,
+        threadId: 'thread-1',
+      }).outcome,
+    ).toBe('review');
+
+    expect((await click('U0BOB', 'hitl_approve')).status).toBe(200);
+    expect((await manager.get(record.request.id))?.status).toBe('approved');
+    await slack.waitForCalls('chat.update', 2);
+    await slack.waitForCalls('chat.postMessage', 3); // the request, "another approver is needed", the next call
   });
 });
 
