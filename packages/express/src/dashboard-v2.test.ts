@@ -477,6 +477,10 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     );
     // A request that needs several approvers cannot be modified: no Edit on offer.
     expect(await aliceCard.getByTestId('edit-button').isVisible()).toBe(false);
+    // Remembering an approval here is one approval of each later call, and the hint says so.
+    expect(await aliceCard.getByTestId('always-button').getAttribute('title')).toBe(
+      'Always allow: adds your approval to this call, and from now on counts as your approval of every transfer_funds call in any thread (those waiting too); each still needs its other approvers.',
+    );
 
     await aliceCard.getByTestId('approve-button').click();
     const partly = '1 of 2 approvals (alice). Another approver is needed: anyone but alice and agent-7 (who asked).';

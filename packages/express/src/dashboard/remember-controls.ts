@@ -7,6 +7,7 @@
 import type { ApprovalRecord } from '@hitl/core';
 import type { Remember } from './api.js';
 import { el, nameAfterCard } from './dom.js';
+import { approvalsRequired } from './quorum.js';
 
 /** How a remembered decision is confirmed: the dialog's title and its confirming button's label. */
 export interface ConfirmWording {
@@ -45,6 +46,11 @@ interface Choice {
 
 export function buildRememberControls(context: RememberContext): RememberControls {
   const tool = context.record.request.toolName;
+  // Four eyes: remembering an approval makes it one approval of each call it covers, not all of them.
+  const allow = (where: string) =>
+    approvalsRequired(context.record) > 1
+      ? `adds your approval to this call, and from now on counts as your approval of every ${tool} call in ${where} (those waiting too); each still needs its other approvers`
+      : `approves this call, and from now on every ${tool} call in ${where} (those waiting too) without asking`;
   const choices: Choice[] = [];
   if (context.threadId) {
     choices.push({
@@ -52,7 +58,7 @@ export function buildRememberControls(context: RememberContext): RememberControl
       label: 'Allow in this thread',
       decision: 'approve',
       remember: { scope: 'thread' },
-      hint: `approves this call, and from now on every ${tool} call in thread ${context.threadId} (those waiting too) without asking`,
+      hint: allow(`thread ${context.threadId}`),
       done: 'Approved and allowed in this thread',
       wording: { title: 'Confirm: allow in this thread', yes: 'Approve and allow in this thread' },
     });
@@ -63,7 +69,7 @@ export function buildRememberControls(context: RememberContext): RememberControl
       label: 'Always allow',
       decision: 'approve',
       remember: { scope: 'global' },
-      hint: `approves this call, and from now on every ${tool} call in any thread (those waiting too) without asking`,
+      hint: allow('any thread'),
       done: 'Approved and always allowed',
       wording: { title: 'Confirm: always allow', yes: 'Approve and always allow' },
     },
