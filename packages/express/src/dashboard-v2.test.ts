@@ -323,13 +323,9 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect(await entries.count()).toBe(1);
   }, 60_000);
 
-  // Known intermittent defect: about one CI run in three, on a loaded 2-core machine, one step of
-  // this walk-through never finished (the test then ran into its 120 s limit; alone it takes about
-  // 1 s). Each step is now bounded and names itself with the page's focus, selection and dialogs,
-  // and the test is retried twice while the cause is found (see the issue notes).
   it(
     'keyboard: j/k select, a approves (an irreversible one after confirming), r rejects, ? helps; focus moves to the next card',
-    { retry: 2, timeout: 120_000 },
+    { timeout: 120_000 },
     async () => {
       const { manager, url } = await serve();
       const older = await ask(manager, { toolName: 'read_file', input: { path: '/a' }, riskLevel: 'read_only' });
@@ -371,6 +367,28 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
       await manager.cancel(fourth.id);
     },
   );
+
+  it("Cancel then a at once (before the dialog's close event): the new question keeps its action, and confirming approves", async () => {
+    const { manager, url } = await serve();
+    const { id, waiting } = await ask(manager, { toolName: 'delete_user', input: { user_id: '9' }, riskLevel: 'irreversible' });
+    const { page, pageErrors } = await open(url);
+    await card(page, id).waitFor({ timeout: 20_000 });
+    await page.keyboard.press('j');
+    await page.keyboard.press('a');
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'visible', timeout: 20_000 });
+    // Cancel and the next `a` in one task: the browser queues the first close's event after both.
+    await page.evaluate(() => {
+      document.getElementById('confirm-no')?.click();
+      document.dispatchEvent(new KeyboardEvent('keydown', { key: 'a', bubbles: true }));
+    });
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'visible', timeout: 20_000 });
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
+    await expect(step(page, 'the second confirmation approves', waiting)).resolves.toMatchObject({
+      decision: 'approve',
+      respondedBy: 'alice',
+    });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 
   it('Approve on an irreversible card asks first; decided elsewhere meanwhile, the question closes and nothing is sent', async () => {
     const { manager, url } = await serve();

@@ -31,16 +31,26 @@ export function createDialogs(): Dialogs {
   const yes = byId<HTMLButtonElement>('confirm-yes');
   let action: (() => void) | undefined;
   let subjectOpen: string | undefined;
-  dialog.addEventListener('close', () => {
+  /** Forgets the question and closes it, at once: the `close` event comes later, as a task of its own. */
+  const shut = () => {
     action = undefined;
     subjectOpen = undefined;
+    if (dialog.open) dialog.close();
+  };
+  // Closed by Escape. The event arrives after `close()`, so a question asked in between (Cancel, then
+  // a quick `a`) is open again by then and must keep its action.
+  dialog.addEventListener('close', () => {
+    if (!dialog.open) {
+      action = undefined;
+      subjectOpen = undefined;
+    }
   });
   yes.addEventListener('click', () => {
     const run = action;
-    dialog.close();
+    shut();
     run?.();
   });
-  byId('confirm-no').addEventListener('click', () => dialog.close());
+  byId('confirm-no').addEventListener('click', shut);
 
   return {
     confirm(subject, question, run, wording = APPROVE) {
@@ -54,7 +64,7 @@ export function createDialogs(): Dialogs {
     },
     dismiss(subject) {
       if (subjectOpen !== subject || !dialog.open) return false;
-      dialog.close();
+      shut();
       return true;
     },
     get open() {
