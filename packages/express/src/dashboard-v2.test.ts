@@ -378,8 +378,13 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await page.getByTestId('confirm-dialog').waitFor({ state: 'visible', timeout: 20_000 });
     // Cancel and the next `a` in one task: the browser queues the first close's event after both.
     await page.evaluate(() => {
-      document.getElementById('confirm-no')?.click();
-      document.dispatchEvent(new KeyboardEvent('keydown', { key: 'a', bubbles: true }));
+      // The test's types have no DOM: the page's globals, as far as this step uses them.
+      const page = globalThis as unknown as {
+        document: { getElementById(id: string): { click(): void } | null; dispatchEvent(event: unknown): boolean };
+        KeyboardEvent: new (type: string, init: { key: string; bubbles: boolean }) => unknown;
+      };
+      page.document.getElementById('confirm-no')?.click();
+      page.document.dispatchEvent(new page.KeyboardEvent('keydown', { key: 'a', bubbles: true }));
     });
     await page.getByTestId('confirm-dialog').waitFor({ state: 'visible', timeout: 20_000 });
     await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
