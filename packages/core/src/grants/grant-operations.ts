@@ -165,21 +165,32 @@ export function createGrantOperations(context: GrantOperationsContext) {
     followUpDecision(decided);
   };
 
-  /** A new approve grant decides the pending requests it covers (the other calls of the same turn), each by {@link decideOneCovered}. */
+  /**
+   * A new approve grant decides the pending requests it covers (the other calls of the same turn),
+   * each by {@link decideOneCovered}, every page of them: list cursors move to older records only,
+   * so the loop ends when the store reports no further page (or repeats a cursor).
+   */
   const decideCovered = async (grant: Grant, exceptId?: string): Promise<void> => {
     if (grant.effect !== 'approve') return;
     const filter: ListQuery = { status: 'pending', limit: MAX_RESPOND_MANY };
     if (grant.scope.runId !== undefined) filter.runId = grant.scope.runId;
     if (grant.scope.threadId !== undefined) filter.threadId = grant.scope.threadId;
-    const page = await store.list(filter);
-    for (const record of page.items) {
-      if (record.request.id === exceptId || record.request.type !== 'approval') continue;
-      try {
-        await decideOneCovered(record);
-      } catch (error) {
-        reportError(error, record);
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await store.list(cursor === undefined ? filter : { ...filter, cursor });
+      for (const record of page.items) {
+        if (record.request.id === exceptId || record.request.type !== 'approval') continue;
+        try {
+          await decideOneCovered(record);
+        } catch (error) {
+          reportError(error, record);
+        }
       }
-    }
+      cursor = page.nextCursor;
+      if (cursor !== undefined && seen.has(cursor)) break;
+      if (cursor !== undefined) seen.add(cursor);
+    } while (cursor !== undefined);
   };
 
   const grant = async (input: GrantInput): Promise<Grant> => {

@@ -165,4 +165,21 @@ describe('a new grant deciding the pending requests it covers: a use counts only
     expect((await manager.get(pending.request.id))?.approvals).toEqual([]);
     expect(await usesOf(manager, grant.id)).toBe(0);
   });
+
+  it('decides every covered pending request, more than one page of 500', async () => {
+    const { manager } = setup();
+    const count = 520;
+    for (let index = 0; index < count; index++) await manager.submit(email('chat-big'));
+    await manager.submit(email('chat-other'));
+    const grant = await manager.grant({
+      effect: 'approve',
+      toolPattern: 'send_email',
+      scope: { threadId: 'chat-big' },
+      grantedBy: 'alice',
+    });
+    expect((await manager.list({ status: 'pending', threadId: 'chat-big', limit: 1000 })).items).toEqual([]);
+    expect((await manager.list({ status: 'approved', threadId: 'chat-big', limit: 1000 })).items).toHaveLength(count);
+    expect((await manager.list({ status: 'pending', threadId: 'chat-other' })).items).toHaveLength(1);
+    expect(await usesOf(manager, grant.id)).toBe(count);
+  });
 });
