@@ -45,6 +45,7 @@ import { storeFailure } from './store-failure.js';
 import { subscribeStoreFeed } from './store-feed.js';
 import type {
   AddApprovalInput,
+  Approval,
   ApprovalPolicy,
   ApprovalRecord,
   ApprovalStore,
@@ -263,14 +264,28 @@ export function createManager(options: ManagerOptions = {}): Manager {
     const shadowed = shadow?.compare(stored, policies);
     // Four eyes: a grant is at most one of the approvals, never the whole quorum.
     const granted = await grants.evaluateRequest(stored, policies);
-    const { evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, {
-      request: stored,
-      policies,
-      evaluation: granted,
-      at: () => iso(now()),
-    });
-    await vet(stored, evaluation);
-    ensureOpen();
+    // The grant whose use this call holds: given back if the call stops before the grant decides it.
+    let usedGrant = granted.grant;
+    let evaluation: PolicyEvaluation;
+    let grantedApproval: Approval | undefined;
+    try {
+      ({ evaluation, approval: grantedApproval } = await grantAsFirstApproval(store, {
+        request: stored,
+        policies,
+        evaluation: granted,
+        at: () => iso(now()),
+      }));
+      if (usedGrant !== undefined && evaluation.grant === undefined) {
+        // Four eyes: the grant counted for nothing here (it could not be read back).
+        await grants.release(usedGrant);
+        usedGrant = undefined;
+      }
+      await vet(stored, evaluation);
+      ensureOpen();
+    } catch (error) {
+      if (usedGrant !== undefined) await grants.release(usedGrant);
+      throw error;
+    }
 
     const createdMs = now();
     const createdAt = iso(createdMs);
@@ -304,9 +319,14 @@ export function createManager(options: ManagerOptions = {}): Manager {
     } catch (error) {
       const failure = storeFailure(error);
       if (HitlError.is(failure, 'store_unavailable')) lostReplies.rememberCreate(id);
+      if (usedGrant !== undefined) await grants.releaseUnlessStored(id, usedGrant);
       throw failure;
     }
-    if (!result.created) return sameRequest(result.record, inputHash, stored);
+    if (!result.created) {
+      // Another write of this id was first: the grant decided nothing here.
+      if (usedGrant !== undefined) await grants.release(usedGrant);
+      return sameRequest(result.record, inputHash, stored);
+    }
     if (shadowed) emit({ type: 'policy-shadowed', record: result.record, live: evaluation, shadow: shadowed });
     if (!sideEffects) followUpCreate(result.record);
     return result.record;

@@ -1,13 +1,28 @@
 /**
  * Four eyes meets grants (remembered decisions): a grant satisfies at most one approval of a request
  * that needs several, as an approval by whoever made the grant, never the whole quorum. A grant made
- * by the requester, or one that cannot be read back, counts for nothing (fail closed).
+ * by the requester, or one that cannot be read back, counts for nothing (fail closed), and its use
+ * is not counted: such a grant is skipped before counting, or its use given back.
  */
 import type { Decision } from './constants.js';
 import { approvalBy, quorumAction, requiredApprovals } from './four-eyes.js';
 import { HitlError } from './hitl-error.js';
 import { sameIdentity } from './identity.js';
+import type { Grant } from './grants/grant-types.js';
 import type { Approval, ApprovalRecord, ApprovalStore, PolicyEvaluation, StoredRequest } from './types.js';
+
+/**
+ * Whether a grant may stand for one approval of `request`, judged from facts known before any use is
+ * counted: its maker is named, is not the requester (identities compared after normalisation), and
+ * has not approved `record` already (when given). A grant this refuses is skipped, its use never counted.
+ */
+export function grantMayApprove(request: StoredRequest, record?: ApprovalRecord): (grant: Pick<Grant, 'grantedBy'>) => boolean {
+  return ({ grantedBy }) => {
+    if (typeof grantedBy !== 'string' || grantedBy.trim() === '') return false;
+    if (request.requestedBy !== undefined && sameIdentity(grantedBy, request.requestedBy)) return false;
+    return record === undefined || approvalBy(record, grantedBy) === undefined;
+  };
+}
 
 /**
  * The approval a grant that approves `request` stands for: by the grant's maker, at `at`, its
@@ -20,11 +35,8 @@ export async function grantApproval(
 ): Promise<Approval | undefined> {
   if (evaluation.grant === undefined || evaluation.outcome !== 'approve') return undefined;
   const grant = await Promise.resolve(store.getGrant?.(evaluation.grant)).catch(() => undefined);
-  const grantedBy = grant?.grantedBy;
-  if (typeof grantedBy !== 'string' || grantedBy.trim() === '') return undefined;
-  if (request.requestedBy !== undefined && sameIdentity(grantedBy, request.requestedBy)) return undefined;
-  if (record !== undefined && approvalBy(record, grantedBy) !== undefined) return undefined;
-  return { by: grantedBy, at, feedback: evaluation.reason };
+  if (grant === undefined || !grantMayApprove(request, record)(grant)) return undefined;
+  return { by: grant.grantedBy, at, feedback: evaluation.reason };
 }
 
 /**

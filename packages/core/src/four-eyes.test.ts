@@ -190,6 +190,45 @@ describe('a request that needs two approvals', () => {
   });
 });
 
+describe('a condition together with approvals', () => {
+  function conditional() {
+    const test = createTestManager({
+      timeoutMs: 60_000,
+      policies: [
+        { name: 'large-transfers', toolPattern: 'transfer_*', when: 'input.amount > 10000', requireExplicit: true, approvals: 2 },
+        { name: 'small-transfers', toolPattern: 'transfer_*', maxRiskLevel: 'irreversible' },
+      ],
+    });
+    managers.push(test.manager);
+    return test;
+  }
+
+  it('a large amount needs two distinct approvers, none of them the requester', async () => {
+    const { manager } = conditional();
+    const record = await manager.submit(transfer);
+    expect(record).toMatchObject({ status: 'pending', approvalsRequired: 2, approvals: [] });
+    expect(record.evaluation).toMatchObject({ outcome: 'review', policy: 'large-transfers', approvals: 2 });
+    expect(record.evaluation.reason).toContain('input.amount > 10000');
+    const id = record.request.id;
+    expect((await errorOf(manager.respond(id, { decision: 'approve', respondedBy: 'Agent-Bob' }))).code).toBe('forbidden');
+    expect((await manager.respond(id, { decision: 'approve', respondedBy: 'alice' })).status).toBe('pending');
+    expect((await errorOf(manager.respond(id, { decision: 'approve', respondedBy: ' ALICE' }))).code).toBe('conflict');
+    const approved = await manager.respond(id, { decision: 'approve', respondedBy: 'carol' });
+    expect(approved.status).toBe('approved');
+    expect(approved.approvals?.map((approval) => approval.by)).toEqual(['alice', 'carol']);
+  });
+
+  it('a small amount is decided by the next policy, with no approvals asked', async () => {
+    const { manager, notifier } = conditional();
+    const record = await manager.submit({ ...transfer, input: { amount: 10_000, to: 'ACME' } });
+    expect(record.status).toBe('approved');
+    expect(record.evaluation).toMatchObject({ outcome: 'approve', policy: 'small-transfers' });
+    expect(record.approvalsRequired).toBeUndefined();
+    expect(record.response).toMatchObject({ automatic: true, metadata: { cause: 'policy' } });
+    expect(notifier.records).toHaveLength(0);
+  });
+});
+
 describe('racing reviewers on the memory store', () => {
   it('10 reviewers on 3 managers sharing a store, 200 rounds: 2 approvals, one approved, every waiter woken once alike', async () => {
     const clock = createManualClock();

@@ -307,6 +307,7 @@ export function createMemoryStore(): ApprovalStore {
     listGrants: grants.listGrants,
     useGrant: grants.useGrant,
     useGrantNow: grants.useGrantNow,
+    releaseGrantUse: grants.releaseGrantUse,
     subscribeGrants: grants.subscribeGrants,
 
     subscribe(listener: (change: StoreChange) => void): () => void {

@@ -699,7 +699,9 @@ export interface Manager {
   respondMany(target: RespondManyTarget, input: RespondInput): Promise<ApprovalRecord[]>;
   /**
    * Stores a grant (remembered decision). A new approve grant also decides the pending requests it
-   * covers, each by the same rules as a new call.
+   * covers, each by the same rules as a new call. A `deny` from the policies always wins, and with
+   * `defaultOutcome: 'deny'` a tool no policy matches is denied that way: no approve grant applies to
+   * it (add a policy for the tool, say `requireExplicit: true`, for grants to cover it).
    *
    * @example
    * ```ts

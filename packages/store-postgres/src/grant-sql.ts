@@ -38,6 +38,7 @@ export interface GrantSql {
   getGrant: Statement;
   revokeGrant: Statement;
   useGrant: Statement;
+  releaseGrantUse: Statement;
   /** `$1` active filter (null, true, false), `$2` thread id (or null), `$3` limit. */
   listGrants: Statement;
   lockForDecide: Statement;
@@ -90,6 +91,8 @@ WHERE id = $1 AND revoked_at IS NULL
 RETURNING ${GRANT_COLUMNS}, ${notifyGrant('grant-revoked', '$4', '$5')}`),
     // One atomic statement, by the database clock: maxUses and revocation hold across instances.
     useGrant: statement(`UPDATE ${grants} SET uses = uses + 1 WHERE id = $1 AND ${live} RETURNING ${GRANT_COLUMNS}`),
+    // Gives back one counted use; never below 0, and (uses only ever counted below max_uses) never past max_uses.
+    releaseGrantUse: statement(`UPDATE ${grants} SET uses = uses - 1 WHERE id = $1 AND uses > 0 RETURNING ${GRANT_COLUMNS}`),
     listGrants: statement(`SELECT ${GRANT_COLUMNS} FROM ${grants}
 WHERE ($1::boolean IS NULL OR (${live}) = $1::boolean) AND ($2::text IS NULL OR thread_id = $2)
 ORDER BY seq DESC LIMIT $3`),

@@ -213,6 +213,12 @@ export function createGrantStore(context: GrantStoreContext) {
       return row ? rowToGrant(row) : undefined;
     },
 
+    async releaseGrantUse(id: string): Promise<Grant | undefined> {
+      await ensureReady();
+      const [row] = await run<GrantRow>('give back a use of a grant', sql.releaseGrantUse, [id]);
+      return row ? rowToGrant(row) : undefined;
+    },
+
     async decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> {
       if (!Array.isArray(items)) throw invalidInput('items', items, 'must be an array');
       const ids = items.map((item) => item.id);

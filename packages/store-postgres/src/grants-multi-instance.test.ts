@@ -1,7 +1,7 @@
 // Grants over three PostgreSQL instances: maxUses held exactly, revocation, grants heard through the change feed, database-clock expiry.
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManager, type Manager, type PolicyCall } from '@hitl/core';
+import { createManager, type Manager, type ManagerHooks, type PolicyCall } from '@hitl/core';
 import { createPostgresStore, type PostgresStore } from './index.js';
 import { createRecordingLogger, waitUntil } from '@hitl/test-kit';
 import { createTestPool, randomName, usePostgresSchema } from '@hitl/test-kit/postgres';
@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 /** Three "server instances" (own pool, store, manager) on one new table. */
-async function startInstances(count = 3): Promise<Instance[]> {
+async function startInstances(count = 3, hooks: ManagerHooks = {}): Promise<Instance[]> {
   const table = `grants_${++tableCounter}`;
   const instances: Instance[] = [];
   for (let index = 0; index < count; index++) {
@@ -35,7 +35,7 @@ async function startInstances(count = 3): Promise<Instance[]> {
     const logger = createRecordingLogger();
     const store = createPostgresStore({ pool, schema, table, sweepIntervalMs: Infinity, logger });
     await store.migrate();
-    const manager = createManager({ store, logger });
+    const manager = createManager({ store, logger, hooks });
     manager.addPolicy({ name: 'email', toolPattern: 'send_email', requireExplicit: true });
     const instance = { manager, store, pool };
     running.push(instance);
@@ -78,6 +78,25 @@ describe('grants across PostgreSQL instances', () => {
     expect(records.filter((record) => record.status === 'pending')).toHaveLength(17);
     const stored = await instances[2]!.manager.listGrants({ active: false });
     expect(stored.items.find((item) => item.id === grant.id)?.uses).toBe(3);
+  });
+
+  it('maxUses 3 while vetoed calls give their uses back: never more than 3 approved by the grant, uses equal to them', async () => {
+    // Every other call is vetoed after its use was counted; the use goes back as other calls race for it.
+    const instances = await startInstances(3, { onRequest: (request) => request.input?.to !== 'eve@evil.test' });
+    const heard = instances.map(() => new Set<string>());
+    instances.forEach((instance, index) => instance.manager.subscribeGrants((change) => heard[index]!.add(change.grant.id)));
+    const grant = await instances[0]!.manager.grant({ effect: 'approve', toolPattern: 'send_email', maxUses: 3, grantedBy: 'alice' });
+    await waitUntil(() => heard.every((ids) => ids.has(grant.id)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) =>
+        instances[index % 3]!.manager.submit({ ...email(), input: { to: index % 2 === 0 ? 'eve@evil.test' : 'bob@example.com' } }),
+      ),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).toHaveLength(10);
+    const byGrant = results.filter((result) => result.status === 'fulfilled' && result.value.evaluation.grant === grant.id);
+    expect(byGrant.length).toBeLessThanOrEqual(3);
+    const stored = await instances[1]!.manager.getGrant(grant.id);
+    expect(stored?.uses).toBe(byGrant.length);
   });
 
   it('once revokeGrant has returned, no instance approves by it', async () => {

@@ -1,13 +1,27 @@
 // Grants with generateText (ai 6): covered calls run at once, remember: thread, and needsApproval following a grant and its revocation.
 import { generateText, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { describe, expect, it } from 'vitest';
+import { createManager, createMemoryStore, type Manager } from '@hitl/core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { needsApproval, withApproval } from './index.js';
-import { textResult, toolCallsResult, toolOutputsIn } from './test-support/model.js';
+import { fiveTierPolicies, textResult, toolCallsResult, toolOutputsIn } from './test-support/model.js';
 import { useTestManagers, createToolSpies, deleteCall, emailCall, withApprovalRiskLevel as riskLevel } from './test-support/fixtures.js';
 
 const setup = useTestManagers();
+
+const shared: Manager[] = [];
+afterEach(async () => {
+  await Promise.all(shared.splice(0).map((manager) => manager.close()));
+});
+
+/** A manager on a store shared across processes: it cannot count a grant's use in process (no useGrantNow), as with PostgreSQL. */
+function sharedStoreManager(): Manager {
+  const { useGrantNow: _inProcessOnly, ...store } = createMemoryStore();
+  const manager = createManager({ store, policies: fiveTierPolicies, timeoutMs: 60_000 });
+  shared.push(manager);
+  return manager;
+}
 
 function makeTools() {
   const spies = createToolSpies();
@@ -67,6 +81,26 @@ describe('grants with generateText (ai 6)', () => {
     expect(notifier.records).toHaveLength(1);
     const grant = await manager.getGrant(decided.response!.grantId!);
     expect(grant).toMatchObject({ scope: { threadId: 'chat-2' }, uses: 1, grantedBy: 'alice' });
+  });
+
+  it('with a shared store the covered call goes to submit, runs at once, and its record names the grant', async () => {
+    const manager = sharedStoreManager();
+    const grant = await manager.grant({ effect: 'approve', toolPattern: 'send_email', scope: { threadId: 'chat-3' }, grantedBy: 'alice' });
+    const { spies, tools } = makeTools();
+    await generateText({
+      model: new MockLanguageModelV3({ doGenerate: [toolCallsResult([emailCall]), textResult('Sent.')] }),
+      tools: withApproval(tools, { manager, riskLevel, confidence: 0.9, threadId: 'chat-3' }),
+      stopWhen: stepCountIs(2),
+      prompt: 'email Ann',
+    });
+    expect(spies.sendEmail).toHaveBeenCalledTimes(1);
+    const { items } = await manager.list({ threadId: 'chat-3' });
+    expect(items).toHaveLength(1);
+    const [record] = items;
+    expect(record).toMatchObject({ status: 'approved', evaluation: { outcome: 'approve', grant: grant.id } });
+    expect(record?.request.metadata?.toolCallId).toBe(emailCall.id);
+    expect(record?.response).toMatchObject({ automatic: true, metadata: { cause: 'grant', grant: grant.id } });
+    expect((await manager.getGrant(grant.id))?.uses).toBe(1);
   });
 
   it('needsApproval answers false for a call a grant covers, and true once it is revoked', async () => {

@@ -98,6 +98,30 @@ export function grantConformanceCases(helpers: GrantCaseHelpers): [string, Body]
       }),
     ],
     [
+      'grants: releaseGrantUse gives one use back atomically, never below 0 and never past maxUses',
+      needs(['createGrant', 'useGrant', 'releaseGrantUse', 'getGrant'], async (store, peer) => {
+        const grant = await store.createGrant!(sampleGrant({ maxUses: 2 }));
+        check((await store.releaseGrantUse!(grant.id)) === undefined, 'a grant with no use counted has none to give back');
+        check((await store.getGrant!(grant.id))?.uses === 0, 'uses must stay 0');
+        await store.useGrant!(grant.id, now());
+        await store.useGrant!(grant.id, now());
+        check((await peer.useGrant!(grant.id, now())) === undefined, 'a used-up grant must not be usable');
+        const released = await peer.releaseGrantUse!(grant.id);
+        check(released?.uses === 1, `releaseGrantUse must return the grant with uses 1; got ${String(released?.uses)}`);
+        check((await store.useGrant!(grant.id, now()))?.uses === 2, 'a use given back must be usable again');
+        // A use given back while others race for the grant, through two handles: never past maxUses.
+        const handles = [store, peer];
+        const [, ...results] = await Promise.all([
+          store.releaseGrantUse!(grant.id),
+          ...Array.from({ length: 12 }, (_, index) => (handles[index % 2] as ApprovalStore).useGrant!(grant.id, now())),
+        ]);
+        const counted = results.filter((result) => result !== undefined).length;
+        const uses = (await store.getGrant!(grant.id))?.uses;
+        check(counted <= 1 && uses === 1 + counted, `one use given back allows at most one more; ${counted} counted, uses ${String(uses)}`);
+        check((await store.releaseGrantUse!('grant-unknown')) === undefined, 'an unknown grant has no use to give back');
+      }),
+    ],
+    [
       'grants: a revoked or expired grant cannot be used',
       needs(['createGrant', 'useGrant', 'revokeGrant'], async (store, peer) => {
         const grant = await store.createGrant!(sampleGrant());

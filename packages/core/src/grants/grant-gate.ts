@@ -2,7 +2,9 @@
  * Where grants meet the policies. Order: a `deny` from the policies first (a grant never overrides
  * it); then deny grants; then approve grants, unless the applicable policy says `grants: false`;
  * then the policies' own answer. A grant decides only once the store confirmed its use (one atomic
- * count); any error while looking a grant up falls through to the policies, never to approve.
+ * count); any error while looking a grant up falls through to the policies, never to approve. A use
+ * counts only when it decides (or is one approval of) a call: grants the caller knows cannot count
+ * are skipped before counting, and a use whose call stops later is given back ({@link GrantGate.release}).
  */
 import { errorMessage } from '../internal.js';
 import type { ApprovalStore, Logger, PolicyCall, PolicyEvaluation } from '../types.js';
@@ -147,8 +149,12 @@ export class GrantGate {
     }
   }
 
-  /** The same as {@link evaluateNow}, confirming each use with the store (one atomic count). */
-  async evaluate(call: PolicyCall, policy: PolicyEvaluation): Promise<PolicyEvaluation> {
+  /**
+   * The same as {@link evaluateNow}, confirming each use with the store (one atomic count). An
+   * approve grant `accepts` refuses is skipped before any use is counted (four eyes: a grant made by
+   * the requester, or by someone who already approved the request, counts for nothing).
+   */
+  async evaluate(call: PolicyCall, policy: PolicyEvaluation, accepts?: (grant: Grant) => boolean): Promise<PolicyEvaluation> {
     const { now, logger } = this.options;
     await this.ready;
     const nowMs = now();
@@ -174,6 +180,7 @@ export class GrantGate {
     }
     if (this.refuses(policy)) return policy;
     for (const entry of found.approve) {
+      if (accepts !== undefined && !accepts(entry.grant)) continue;
       try {
         if (await this.use(entry.grant.id, at, nowMs)) return grantEvaluation(entry, call.toolName);
         this.index.remove(entry.grant.id);
@@ -183,6 +190,22 @@ export class GrantGate {
       }
     }
     return policy;
+  }
+
+  /**
+   * Gives back the use {@link evaluate} counted for a call the grant then did not decide, and
+   * re-indexes the grant (it may be live again). A store that cannot give it back keeps the use
+   * counted: a grant may then decide one call fewer, never one more.
+   */
+  async release(id: string): Promise<void> {
+    const { store, logger } = this.options;
+    if (store.releaseGrantUse === undefined) return;
+    try {
+      const grant = await store.releaseGrantUse(id);
+      if (grant !== undefined) this.learn(grant);
+    } catch (error) {
+      logger.warn(`hitl: could not give back a use of grant '${id}'; it stays counted: ${errorMessage(error)}`);
+    }
   }
 
   /** Counts one use with the store; true when it was counted (the grant was live). */

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { statusOfDecision } from '../constants.js';
 import { approvalInput, requiredApprovals } from '../four-eyes.js';
-import { approvalsAmong, grantApproval, needsSeveral } from '../four-eyes-grants.js';
+import { approvalsAmong, grantApproval, grantMayApprove, needsSeveral } from '../four-eyes-grants.js';
 import { HitlError } from '../hitl-error.js';
 import { requireIdentity } from '../identity.js';
 import { contextOfRequest } from '../policy-engine.js';
@@ -15,6 +15,7 @@ import type {
   ApprovalStore,
   DecidePatch,
   InteractionResponse,
+  ListQuery,
   Logger,
   PolicyCall,
   PolicyEvaluation,
@@ -127,37 +128,69 @@ export function createGrantOperations(context: GrantOperationsContext) {
   };
 
   /**
+   * One pending request a new grant may cover, decided by the same rules as a new call: deny
+   * policies, deny grants and `grants: false` still win, and a decision counts one use. A grant that
+   * cannot be one of its approvals (four eyes: made by the requester, or its maker approved already)
+   * is skipped before counting; a use whose write the store refused (someone decided first) is given back.
+   */
+  const decideOneCovered = async (record: ApprovalRecord): Promise<void> => {
+    const several = needsSeveral(record);
+    const evaluation = await gate.evaluate(
+      callOfRequest(record.request),
+      evaluatePolicies(record.request),
+      several ? grantMayApprove(record.request, record) : undefined,
+    );
+    if (evaluation.grant === undefined) return;
+    const at = iso(now());
+    const response = grantResponse(record.request.id, evaluation, at);
+    let decided: ApprovalRecord;
+    try {
+      if (several) {
+        // Four eyes: the grant is one approval (by its maker), never the whole quorum.
+        const approval = await grantApproval(store, { request: record.request, evaluation, at, record });
+        if (approval === undefined || store.addApproval === undefined) {
+          await gate.release(evaluation.grant);
+          return;
+        }
+        decided = await addApproval(record.request.id, { approval, required: requiredApprovals(record), response });
+      } else {
+        decided = await decidePending(record.request.id, { status: statusOfDecision[response.decision], response, closedAt: at });
+      }
+    } catch (error) {
+      // A refusal (conflict, not_found) means nothing was written; after store_unavailable the write may have landed, so the use stays.
+      if (HitlError.is(error) && !HitlError.is(error, 'store_unavailable')) await gate.release(evaluation.grant);
+      if (!HitlError.is(error, 'conflict')) reportError(error, record);
+      return;
+    }
+    followUpDecision(decided);
+  };
+
+  /**
    * A new approve grant decides the pending requests it covers (the other calls of the same turn),
-   * each by the same rules as a new call: deny policies, deny grants and `grants: false` still win,
-   * and each decision counts one use. A request someone else decided first is left alone.
+   * each by {@link decideOneCovered}, every page of them: list cursors move to older records only,
+   * so the loop ends when the store reports no further page (or repeats a cursor).
    */
   const decideCovered = async (grant: Grant, exceptId?: string): Promise<void> => {
     if (grant.effect !== 'approve') return;
-    const filter: { threadId?: string; runId?: string } = {};
+    const filter: ListQuery = { status: 'pending', limit: MAX_RESPOND_MANY };
     if (grant.scope.runId !== undefined) filter.runId = grant.scope.runId;
     if (grant.scope.threadId !== undefined) filter.threadId = grant.scope.threadId;
-    const page = await store.list({ status: 'pending', ...filter, limit: MAX_RESPOND_MANY });
-    for (const record of page.items) {
-      if (record.request.id === exceptId || record.request.type !== 'approval') continue;
-      try {
-        const call = callOfRequest(record.request);
-        const evaluation = await gate.evaluate(call, evaluatePolicies(record.request));
-        if (evaluation.grant === undefined) continue;
-        const at = iso(now());
-        const response = grantResponse(record.request.id, evaluation, at);
-        if (needsSeveral(record)) {
-          // Four eyes: the grant is one approval (by its maker), never the whole quorum.
-          const approval = await grantApproval(store, { request: record.request, evaluation, at, record });
-          if (approval === undefined || store.addApproval === undefined) continue;
-          followUpDecision(await addApproval(record.request.id, { approval, required: requiredApprovals(record), response }));
-          continue;
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await store.list(cursor === undefined ? filter : { ...filter, cursor });
+      for (const record of page.items) {
+        if (record.request.id === exceptId || record.request.type !== 'approval') continue;
+        try {
+          await decideOneCovered(record);
+        } catch (error) {
+          reportError(error, record);
         }
-        const decided = await decidePending(record.request.id, { status: statusOfDecision[response.decision], response, closedAt: at });
-        followUpDecision(decided);
-      } catch (error) {
-        if (!HitlError.is(error, 'conflict')) reportError(error, record);
       }
-    }
+      cursor = page.nextCursor;
+      if (cursor !== undefined && seen.has(cursor)) break;
+      if (cursor !== undefined) seen.add(cursor);
+    } while (cursor !== undefined);
   };
 
   const grant = async (input: GrantInput): Promise<Grant> => {
@@ -241,9 +274,29 @@ export function createGrantOperations(context: GrantOperationsContext) {
   return {
     /** The grant methods of the manager. */
     methods: { grant, getGrant, revokeGrant, listGrants, respondMany, subscribeGrants },
-    /** `submit`'s grant step: approval requests only (other types always go to a human). */
+    /**
+     * `submit`'s grant step: approval requests only (other types always go to a human). On a policy
+     * that needs several approvals, a grant that cannot be one of them is skipped before counting.
+     */
     async evaluateRequest(request: StoredRequest, policy: PolicyEvaluation): Promise<PolicyEvaluation> {
-      return request.type === 'approval' ? gate.evaluate(callOfRequest(request), policy) : policy;
+      if (request.type !== 'approval') return policy;
+      const accepts = (policy.approvals ?? 1) > 1 ? grantMayApprove(request) : undefined;
+      return gate.evaluate(callOfRequest(request), policy, accepts);
+    },
+    /** Gives back the use a grant step counted for a call that then stopped (vetoed, refused): it decided nothing. */
+    release: (grantId: string): Promise<void> => gate.release(grantId),
+    /**
+     * After `store.create` failed for a call a grant decided: gives the use back when the record was
+     * not stored. When the store cannot say (it is down), the use stays counted: one call fewer, never one more.
+     */
+    async releaseUnlessStored(id: string, grantId: string): Promise<void> {
+      let stored: ApprovalRecord | undefined;
+      try {
+        stored = await store.get(id);
+      } catch {
+        return;
+      }
+      if (stored === undefined) await gate.release(grantId);
     },
     /** `evaluate`'s grant step. Grants cover calls (the object form); the positional form asks the policies alone. */
     evaluateNow: (call: unknown, policy: PolicyEvaluation) =>

@@ -240,6 +240,13 @@ export interface ApprovalStoreGrants {
    */
   useGrant?(id: string, at: string): Promise<Grant | undefined>;
   /**
+   * Gives back one use counted by `useGrant` (or `useGrantNow`) for a call the grant did not decide
+   * after all (the call was vetoed or not stored, or someone else decided the request first), in one
+   * atomic step: `uses` goes down by one and never below 0, so it never passes `maxUses`. Returns the
+   * grant after it, or `undefined` when there was no use to give back (an unknown grant, or `uses` 0).
+   */
+  releaseGrantUse?(id: string): Promise<Grant | undefined>;
+  /**
    * `useGrant` done synchronously, answering whether the use was counted: only for stores that live
    * in this process (the memory store). It lets `evaluate` decide a call a grant covers with no await.
    */

@@ -119,6 +119,18 @@ describe('evaluation order', () => {
     expect((await manager.submit({ toolName: 'drop_table', input: {} })).evaluation.policy).toBe('no-drops');
   });
 
+  it("with defaultOutcome: 'deny', no approve grant applies to a tool no policy matches", async () => {
+    const { manager } = setup({ defaultOutcome: 'deny' });
+    const grant = await manager.grant({ effect: 'approve', toolPattern: '*', grantedBy: 'alice' });
+    expect(manager.evaluate({ ...call(), toolName: 'send_report' }).outcome).toBe('deny');
+    const record = await manager.submit({ toolName: 'send_report', input: {} });
+    expect(record.status).toBe('rejected');
+    expect(record.evaluation.grant).toBeUndefined();
+    // A tool a policy matches is covered as usual.
+    expect(manager.evaluate(call())).toMatchObject({ outcome: 'approve', grant: grant.id });
+    expect((await manager.getGrant(grant.id))?.uses).toBe(1);
+  });
+
   it('a grants: false policy is never satisfied by a grant', async () => {
     const { manager } = setup();
     manager.addPolicy({ name: 'transfers', toolPattern: 'transfer_*', requireExplicit: true, grants: false });

@@ -110,6 +110,13 @@ export function createMemoryGrants(ensureOpen: () => void): MemoryGrants {
       return read(grants.get(id) as Entry);
     },
     useGrantNow,
+    async releaseGrantUse(id: string) {
+      ensureOpen();
+      const entry = grants.get(id);
+      if (entry === undefined || entry.uses === 0) return undefined;
+      entry.uses -= 1;
+      return read(entry);
+    },
     subscribeGrants(listener) {
       listeners.add(listener);
       return () => {
