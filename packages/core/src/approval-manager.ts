@@ -182,8 +182,15 @@ export function createManager(options: ManagerOptions = {}): Manager {
     if (hook) runHook(hook, record);
   };
 
-  /** After a decision, its hook; after one approval of several, the reviewers hear that another approver is needed. */
-  const followUpAnswer = (record: ApprovalRecord) => (record.status === 'pending' ? dispatch.notify(record) : followUpDecision(record));
+  /**
+   * After a decision, its hook; after one approval of several, the reviewers hear that another
+   * approver is needed: with an outbox by the `request.approval_added` jobs written with the
+   * approval, else in process.
+   */
+  const followUpAnswer = (record: ApprovalRecord) => {
+    if (record.status !== 'pending') return followUpDecision(record);
+    if (!sideEffects) dispatch.notify(record);
+  };
 
   const lostReplies = createLostReplies({ followUpCreate, followUpDecision });
 

@@ -28,6 +28,7 @@ export { MAX_INPUT_SCHEMA_BYTES } from './input-schema.js';
 export { MAX_RESUME_LEASE_MS, RESUME_WITH_KEY } from './resume-claim.js';
 export type { ResumeClaim, Resumer, UnresumedPage, UnresumedQuery } from './resume-claim.js';
 export type {
+  AddApprovalWriteOptions,
   NotificationEventType,
   NotificationMessage,
   OutboxClaimOptions,

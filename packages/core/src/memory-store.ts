@@ -22,7 +22,7 @@ import type { RequestStatus } from './constants.js';
 import { checkGetManyIds, invalidInput, optionalString } from './validation.js';
 import { createMemoryOutbox } from './outbox/memory-outbox.js';
 import { checkJobInputs } from './outbox/job-validation.js';
-import type { StoreWriteOptions } from './outbox/types.js';
+import type { AddApprovalWriteOptions, StoreWriteOptions } from './outbox/types.js';
 
 /** Freezes an object and everything reachable from it. */
 export function deepFreeze<T>(value: T): T {
@@ -173,12 +173,20 @@ export function createMemoryStore(): ApprovalStore {
     return stored;
   };
 
-  /** Four eyes: stores the record an approval left (see `applyApproval`) and tells the subscribers. */
-  const storeApproval = (index: number, next: ApprovalRecord, jobs?: Parameters<typeof outbox.write>[0]): ApprovalRecord => {
+  /**
+   * Four eyes: stores the record an approval left (see `applyApproval`), with the decision's jobs
+   * when it completed the quorum or the partial approval's when it did not, and tells the subscribers.
+   */
+  const storeApproval = (
+    index: number,
+    next: ApprovalRecord,
+    jobs?: Parameters<typeof outbox.write>[0],
+    partialJobs?: Parameters<typeof outbox.write>[0],
+  ): ApprovalRecord => {
     const stored = deepFreeze(next);
     records[index] = stored;
-    // The decision's jobs are written only by the approval that completes the quorum.
-    if (jobs !== undefined && jobs.length > 0 && stored.status === 'approved') outbox.write(jobs, new Date().toISOString());
+    const written = stored.status === 'approved' ? jobs : partialJobs;
+    if (written !== undefined && written.length > 0) outbox.write(written, new Date().toISOString());
     emit(changeOfApproval(stored));
     return stored;
   };
@@ -244,20 +252,24 @@ export function createMemoryStore(): ApprovalStore {
       return applyDecide(checkDecide(id, expectedStatus, patch), patch, jobs);
     },
 
-    async addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord> {
+    async addApproval(id: string, input: AddApprovalInput, options?: AddApprovalWriteOptions): Promise<ApprovalRecord> {
       ensureOpen();
       checkAddApprovalInput(input);
       const jobs = jobsOf(options);
+      const partialJobs = jobsOf({ jobs: options?.partialJobs ?? [] });
       const index = indexById.get(id);
       if (index === undefined) throw new HitlError('not_found', `request '${id}' does not exist`);
       // Checked and written in one synchronous step: no other call runs in between.
-      return storeApproval(index, applyApproval(records[index] as ApprovalRecord, structuredClone(input)), jobs);
+      return storeApproval(index, applyApproval(records[index] as ApprovalRecord, structuredClone(input)), jobs, partialJobs);
     },
 
     /** All checks first, then every change, with no await in between: all or nothing. */
     async decideMany(items: DecideManyItem[], options?: { grant?: Grant }): Promise<ApprovalRecord[]> {
       ensureOpen();
       const jobLists = items.map((item) => (item.jobs === undefined ? undefined : jobsOf({ jobs: item.jobs })));
+      const partialJobLists = items.map((item) =>
+        item.approval === undefined || item.partialJobs === undefined ? undefined : jobsOf({ jobs: item.partialJobs }),
+      );
       const failures: Record<'not_found' | 'conflict', string[]> = { not_found: [], conflict: [] };
       const indexes: number[] = [];
       /** Four eyes: the record each approval item would leave, computed before anything changes. */
@@ -295,7 +307,7 @@ export function createMemoryStore(): ApprovalStore {
         const next = approved.get(position);
         return next === undefined
           ? applyDecide(index, item.patch as DecidePatch, jobLists[position])
-          : storeApproval(index, next, jobLists[position]);
+          : storeApproval(index, next, jobLists[position], partialJobLists[position]);
       });
       if (options?.grant !== undefined) grants.insert(options.grant);
       return decided;

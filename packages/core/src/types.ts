@@ -15,6 +15,7 @@ import type {
   RespondManyTarget,
 } from './grants/grant-types.js';
 import type {
+  AddApprovalWriteOptions,
   NotificationEventType,
   NotificationMessage,
   OutboxJob,
@@ -422,10 +423,11 @@ export interface ApprovalStore extends ApprovalStoreGrants {
    * that makes `input.required`, moves it to `approved` with `input.response`. Throws `not_found`
    * for an unknown id and `conflict` when it is not pending, has expired, or already holds an
    * approval by the same reviewer (ids compared by `identityKey`). Optional: without it, policies
-   * with `approvals` above 1 are refused by `addPolicy`. `options.jobs` (stores with an outbox) are
-   * written in the same write, and only when this approval moves the request to `approved`.
+   * with `approvals` above 1 are refused by `addPolicy`. Stores with an outbox write `options.jobs`
+   * in the same write only when this approval moves the request to `approved`, and
+   * `options.partialJobs` only when it leaves the request pending.
    */
-  addApproval?(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
+  addApproval?(id: string, input: AddApprovalInput, options?: AddApprovalWriteOptions): Promise<ApprovalRecord>;
   subscribe(listener: (change: StoreChange) => void): () => void;
   close?(): Promise<void>;
   /**
@@ -472,7 +474,7 @@ export interface Notifier {
   notify(record: ApprovalRecord, context: { signal: AbortSignal }): Promise<void>;
   /**
    * The events this notifier takes (with a store that has an outbox). Default
-   * `['request.created', 'request.reminder']`. `request.escalated` also reaches the notifiers a
+   * `['request.created', 'request.approval_added', 'request.reminder']`. `request.escalated` also reaches the notifiers a
    * policy's `escalate.notifiers` names, whatever this says.
    */
   readonly events?: readonly NotificationEventType[];

@@ -64,7 +64,8 @@ export interface WebhookNotifierOptions {
   scheduler?: Scheduler;
   /**
    * The events to send, with a store that has an outbox: any of `request.created`,
-   * `request.decided`, `request.expired`, `request.cancelled`, `request.reminder`,
+   * `request.approval_added` (four eyes: an approval left the request pending, another approver is
+   * needed), `request.decided`, `request.expired`, `request.cancelled`, `request.reminder`,
    * `request.escalated`. Each is then sent once per event (the manager's outbox retries it, from any
    * instance) as a Standard Webhooks message `{ type, timestamp, data }` with a stable `webhook-id`.
    * Without it, pending requests are sent as {@link toWebhookPayload} bodies through `notify`.

@@ -6,6 +6,7 @@ import { toWebhookPayload, type WebhookPayload } from './payload.js';
 /** Every event a webhook notifier can send. */
 export const WEBHOOK_EVENT_TYPES: readonly NotificationEventType[] = [
   'request.created',
+  'request.approval_added',
   'request.decided',
   'request.expired',
   'request.cancelled',
@@ -17,6 +18,8 @@ export const WEBHOOK_EVENT_TYPES: readonly NotificationEventType[] = [
  * The body of an event message (with a store that has an outbox): a Standard Webhooks payload whose
  * `data` is the request as {@link toWebhookPayload} sends it, plus its status and, once decided,
  * the response. Dedupe on the `webhook-id` header: it is the same for every retry of one event.
+ * `request.approval_added` (four eyes: an approval left the request pending) also names the
+ * approval in `data.approval`, next to `approvals`, `approvalsRequired` and `approvalsRemaining`.
  *
  * @example
  * ```json
@@ -39,6 +42,11 @@ export interface WebhookEvent {
     closedReason?: string;
     /** `request.reminder`: which reminder this is, from 1. */
     reminder?: number;
+    /**
+     * `request.approval_added` (four eyes): the approval this event reports, by whom and when.
+     * `approvals` and `approvalsRemaining` say how many the request has and still needs.
+     */
+    approval?: { by: string; at: string };
   };
 }
 
@@ -58,6 +66,7 @@ export function toWebhookEvent(message: NotificationMessage, nowMs: number): Web
   if (record.closedAt !== undefined) data.closedAt = record.closedAt;
   if (record.closedReason !== undefined) data.closedReason = record.closedReason;
   if (message.reminder !== undefined) data.reminder = message.reminder;
+  if (message.approval !== undefined) data.approval = { by: message.approval.by, at: message.approval.at };
   return { type: message.type, timestamp: new Date(nowMs).toISOString(), data };
 }
 

@@ -124,6 +124,34 @@ describe('webhook events through the outbox', () => {
     await expect(manager.redeliver('no-such-delivery')).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('sends request.approval_added after an approval that leaves a four-eyes request pending: who approved and how many remain', async () => {
+    const { receiver, manager, clock } = await setUp((_, response) => response.writeHead(204).end(), {
+      events: ['request.created', 'request.approval_added', 'request.decided'],
+    });
+    manager.addPolicy({ name: 'dual-control', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2 });
+    const record = await manager.submit({ toolName: 'transfer_funds', input: { amount: 25_000 }, requestedBy: 'agent-7' });
+    await until(() => receiver.requests.length === 1, 'the created event');
+    const first = await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice' });
+    await until(() => receiver.requests.length === 2, 'the approval event');
+    await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'bob' });
+    await until(() => receiver.requests.length === 3, 'the decided event');
+    const seen = events(receiver, clock.now);
+    expect(seen.map(({ event }) => event.type)).toEqual(['request.created', 'request.approval_added', 'request.decided']);
+    expect(seen[1]?.event.data).toMatchObject({
+      id: record.request.id,
+      status: 'pending',
+      approval: { by: 'alice', at: first.approvals?.[0]?.at },
+      approvals: [{ by: 'alice', at: first.approvals?.[0]?.at }],
+      approvalsRequired: 2,
+      approvalsRemaining: 1,
+    });
+    const [job] = (await manager.listDeliveries({ requestId: record.request.id })).items.filter(
+      (item) => item.topic === 'request.approval_added',
+    );
+    expect(seen[1]?.id).toBe(webhookIdOf(job?.id ?? ''));
+    expect(seen[2]?.event.data).toMatchObject({ status: 'approved', approvalsRemaining: 0 });
+  });
+
   it('refuses an events list with an unknown event, naming the option', () => {
     expect(() => createWebhookNotifier({ url: 'http://127.0.0.1:9/hooks', events: ['request.updated' as never] })).toThrow(HitlError);
     expect(() => createWebhookNotifier({ url: 'http://127.0.0.1:9/hooks', events: [] })).toThrow(/events/);

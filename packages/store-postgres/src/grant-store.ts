@@ -233,6 +233,7 @@ export function createGrantStore(context: GrantStoreContext) {
                 by: item.approval.approval.by,
                 values: addApprovalParameters(item.id, item.approval, toTimestampParameter('approval.at', item.approval.approval.at)),
                 jobs: item.jobs ?? [],
+                partialJobs: item.partialJobs ?? [],
               },
             ],
       );
@@ -287,8 +288,10 @@ export function createGrantStore(context: GrantStoreContext) {
               },
             );
           }
-          // Four eyes: an approval's jobs are the decision's, written only when it completed the quorum.
+          // Four eyes: an approval's jobs are the decision's, written only when it completed the quorum;
+          // its partial jobs (another approver is needed) only when the request stayed pending.
           if (row.status === 'approved') jobs.push(...approval.jobs);
+          else jobs.push(...approval.partialJobs);
           decided.rows.push(row);
         }
         if (jobs.length > 0) await query(client, context.jobs.statement, [context.jobs.parameter(jobs)]);

@@ -33,6 +33,12 @@ export interface OutboxSql {
    * written with it, only if it wrote a row (and, with `when`, a row matching that SQL condition).
    */
   withJobs(written: Statement, jobsParameter: number, when?: string): Statement;
+  /**
+   * {@link withJobs} with several job lists, each in its own parameter and written only if the
+   * statement wrote a row matching its condition (four eyes: the decision's jobs when the approval
+   * approved the request, the partial approval's when it stayed pending).
+   */
+  withJobGroups(written: Statement, groups: readonly { parameter: number; when: string }[]): Statement;
   /** Wraps the sweep so each request it expires gets a `transition` job. */
   sweepWithTransitions(sweep: Statement): Statement;
   /** Writes the jobs in `$1` (a JSON array), inside a transaction that made the change causing them. */
@@ -94,6 +100,14 @@ COMMENT ON TABLE ${outbox} IS 'hitl outbox jobs (@hitl/store-postgres); change r
     withJobs(written, jobsParameter, when = 'true') {
       return statement(`WITH written AS (${written.text}),
 jobs AS (${insertJobs(`$${jobsParameter}`, `EXISTS (SELECT 1 FROM written WHERE ${when})`)})
+SELECT * FROM written`);
+    },
+    withJobGroups(written, groups) {
+      const inserts = groups.map(
+        ({ parameter, when }, index) => `jobs_${index} AS (${insertJobs(`$${parameter}`, `EXISTS (SELECT 1 FROM written WHERE ${when})`)})`,
+      );
+      return statement(`WITH written AS (${written.text}),
+${inserts.join(',\n')}
 SELECT * FROM written`);
     },
     insertJobs: statement(insertJobs('$1', 'true')),

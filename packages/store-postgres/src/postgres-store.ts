@@ -12,6 +12,7 @@ import { HitlError, isRequestStatus } from '@hitl/core';
 import { checkGetManyIds, invalidInput, isRecord, normalizeListQuery } from '@hitl/core/internal';
 import type {
   AddApprovalInput,
+  AddApprovalWriteOptions,
   ApprovalRecord,
   ApprovalStore,
   CreateResult,
@@ -145,7 +146,7 @@ export interface PostgresStore extends ApprovalStore {
    * await store.addApproval(id, { approval: { by: 'alice', at }, required: 2, response: { requestId: id, decision: 'approve', respondedBy: 'alice', respondedAt: at } });
    * ```
    */
-  addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord>;
+  addApproval(id: string, input: AddApprovalInput, options?: AddApprovalWriteOptions): Promise<ApprovalRecord>;
   /**
    * Expires every overdue pending request now, by the database's clock, and deletes finished outbox
    * jobs older than `outboxRetentionMs`; resolves with how many requests it expired.
@@ -428,11 +429,22 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       throw new HitlError('conflict', `request '${id}' changed while it was being decided`, { details: { ids: [id] } });
     },
 
-    async addApproval(id: string, input: AddApprovalInput, options?: StoreWriteOptions): Promise<ApprovalRecord> {
+    async addApproval(id: string, input: AddApprovalInput, options?: AddApprovalWriteOptions): Promise<ApprovalRecord> {
       requireRecordId(id);
       const parameters = addApprovalParameters(id, input, toTimestampParameter('input.approval.at', input.approval.at));
-      // The decision's jobs go in only when this approval completed the quorum (the same statement).
-      const [statement, values] = withJobs(sql.addApproval, [...parameters, channel, origin], options, "written.status = 'approved'");
+      // In the same statement: the decision's jobs only when this approval completed the quorum, the
+      // partial approval's (another approver is needed) only when the request stayed pending.
+      const values: unknown[] = [...parameters, channel, origin];
+      const groups: { parameter: number; when: string }[] = [];
+      for (const [jobs, when] of [
+        [options?.jobs, "written.status = 'approved'"],
+        [options?.partialJobs, "written.status = 'pending'"],
+      ] as const) {
+        if (jobs === undefined || jobs.length === 0) continue;
+        values.push(jobsParameter(jobs));
+        groups.push({ parameter: values.length, when });
+      }
+      const statement = groups.length === 0 ? sql.addApproval : sql.outbox.withJobGroups(sql.addApproval, groups);
       const approved = await writeRecord('record an approval', statement, values);
       if (approved) return approved;
       const current = await readDecideFailure(id);

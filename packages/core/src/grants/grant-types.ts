@@ -212,6 +212,8 @@ export type DecideManyItem =
       patch?: undefined;
       /** Outbox jobs written with this approval, and only when it moves the request to `approved`. */
       jobs?: OutboxJobInput[];
+      /** Outbox jobs written with this approval, and only when it leaves the request pending. */
+      partialJobs?: OutboxJobInput[];
     };
 
 /**

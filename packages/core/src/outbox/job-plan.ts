@@ -1,19 +1,22 @@
 /**
  * What a transition calls for, as outbox jobs: its decision hook, one message per notifier that
- * takes its event, and for a new pending request its reminders and escalation (durable timers).
+ * takes its event, for a new pending request its reminders and escalation (durable timers), and for
+ * an approval that leaves a request pending (four eyes) the notice that another approver is needed.
  * Job ids are stable (`<request>:<topic>:<target>`), so a repeated write adds nothing.
  */
+import { sha256 } from '../canonical-json.js';
+import { identityKey } from '../identity.js';
 import type { DecisionHook } from '../manager-events.js';
 import { hookOfStatus } from '../manager-events.js';
 import type { RequestStatus } from '../constants.js';
-import type { ApprovalPolicy, ApprovalRecord, ManagerHooks, Notifier } from '../types.js';
+import type { Approval, ApprovalPolicy, ApprovalRecord, ManagerHooks, Notifier } from '../types.js';
 import type { NotificationEventType, OutboxJobInput } from './types.js';
 
 /** The job kinds the manager writes and claims. */
 export const MANAGER_JOB_KINDS = ['hook', 'notify', 'transition'] as const;
 
 /** Events a notifier takes when it does not say. */
-export const DEFAULT_EVENTS: readonly NotificationEventType[] = ['request.created', 'request.reminder'];
+export const DEFAULT_EVENTS: readonly NotificationEventType[] = ['request.created', 'request.approval_added', 'request.reminder'];
 
 /** The webhook event of a final status. */
 export const eventOfFinalStatus: Record<string, NotificationEventType> = {
@@ -41,6 +44,12 @@ export interface JobPlan {
   forCreate(record: ApprovalRecord, nowMs: number, claim: ClaimSource): OutboxJobInput[];
   /** The jobs of request `id` reaching final status `status`. */
   forDecision(id: string, status: RequestStatus, nowMs: number, claim: ClaimSource): OutboxJobInput[];
+  /**
+   * Four eyes: the jobs of `approval` when it leaves request `id` pending, `request.approval_added`
+   * to every notifier that takes it (the store writes them only then). One job per approver and
+   * notifier: `<request>:request.approval_added:<approver digest>:<target>`, the approver in the payload.
+   */
+  forApproval(id: string, approval: Approval, nowMs: number, claim: ClaimSource): OutboxJobInput[];
   /** The reminder after the one `payload` describes, or nothing when it was the last. */
   nextReminder(
     job: { requestId: string; target: string; payload: Record<string, unknown> },
@@ -64,15 +73,22 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
       ? [{ id: `${id}:hook:${hook}`, kind: 'hook', requestId: id, topic: hook, dueAt: iso(nowMs), maxAttempts, claim: claim() }]
       : [];
 
-  const messages = (id: string, event: NotificationEventType, nowMs: number, claim: ClaimSource): OutboxJobInput[] =>
+  const messages = (
+    id: string,
+    event: NotificationEventType,
+    nowMs: number,
+    claim: ClaimSource,
+    about?: { key: string; payload: Record<string, unknown> },
+  ): OutboxJobInput[] =>
     notifiers
       .filter((notifier) => takes(notifier, event))
       .map((notifier) => ({
-        id: `${id}:${event}:${notifier.name}`,
+        id: about === undefined ? `${id}:${event}:${notifier.name}` : `${id}:${event}:${about.key}:${notifier.name}`,
         kind: 'notify',
         requestId: id,
         topic: event,
         target: notifier.name,
+        ...(about === undefined ? {} : { payload: about.payload }),
         dueAt: iso(nowMs),
         maxAttempts,
         claim: claim(),
@@ -139,6 +155,11 @@ export function createJobPlan({ notifiers, hooks, policyNamed, maxAttempts }: Jo
       const claim = once(source);
       const event = eventOfFinalStatus[status];
       return [...hookJob(id, hookOfStatus[status], nowMs, claim), ...(event ? messages(id, event, nowMs, claim) : [])];
+    },
+    forApproval(id, approval, nowMs, source) {
+      // Approvers are distinct per request, so the approver names the approval; a digest keeps the id short.
+      const key = sha256(identityKey(approval.by)).slice(0, 16);
+      return messages(id, 'request.approval_added', nowMs, once(source), { key, payload: { by: approval.by } });
     },
     nextReminder({ requestId, target, payload }, record) {
       const number = Number(payload.reminder);

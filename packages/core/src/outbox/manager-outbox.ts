@@ -47,7 +47,8 @@ export interface ManagerOutbox {
   decide(id: string, patch: DecidePatch): Promise<ApprovalRecord>;
   /**
    * Four eyes: `store.addApproval` with the decision's jobs, which the store writes only when this
-   * approval completes the quorum; runs them then.
+   * approval completes the quorum, and the `request.approval_added` jobs, which it writes only when
+   * the request stays pending; runs the ones written.
    */
   addApproval(id: string, input: AddApprovalInput): Promise<ApprovalRecord>;
   /** `store.decideMany` (all or nothing) with each decision's jobs in the same write; runs them. */
@@ -139,17 +140,26 @@ export function createManagerOutbox({
       if (!addApproval)
         throw new HitlError('store_unavailable', `request '${id}' needs several approvals but the store has no addApproval()`);
       const jobs = plan.forDecision(id, 'approved', now(), worker.claim);
+      const partialJobs = plan.forApproval(id, input.approval, now(), worker.claim);
       const key = keyOf('decide', id, input.response.decisionId);
       if (unacknowledged.size > 0) unacknowledged.delete(key);
+      const options = {
+        ...(jobs.length > 0 ? { jobs } : {}),
+        ...(partialJobs.length > 0 ? { partialJobs } : {}),
+      };
       let record: ApprovalRecord;
       try {
-        record = jobs.length > 0 ? await addApproval.call(store, id, input, { jobs }) : await addApproval.call(store, id, input);
+        record =
+          jobs.length + partialJobs.length > 0
+            ? await addApproval.call(store, id, input, options)
+            : await addApproval.call(store, id, input);
       } catch (error) {
         remember(key, jobs, error);
         throw error;
       }
-      // Below the quorum the store wrote no jobs: nothing to run.
+      // The store wrote the decision's jobs or the partial approval's, never both.
       if (record.status === 'approved') worker.run(jobs, record);
+      else if (record.status === 'pending') worker.run(partialJobs, record);
       return record;
     },
     async decideMany(items, options) {
@@ -158,14 +168,18 @@ export function createManagerOutbox({
         throw new HitlError('invalid_input', "the manager's store cannot decide requests together (it has no decideMany)", {
           details: { field: 'store' },
         });
-      // An approval item's jobs are those of the approval that completes the quorum; the store writes them only then.
+      // An approval item's jobs are those of the approval that completes the quorum; the store writes them only then,
+      // and its partial jobs (another approver is needed) only when the request stays pending.
       const statusOf = (item: DecideManyItem): RequestStatus => (item.approval === undefined ? item.patch.status : 'approved');
       const planned = items.map(
         (item) =>
           ({
             ...item,
             jobs: [...(item.jobs ?? []), ...plan.forDecision(item.id, statusOf(item), now(), worker.claim)],
-          }) as DecideManyItem & { jobs: OutboxJobInput[] },
+            ...(item.approval === undefined
+              ? {}
+              : { partialJobs: [...(item.partialJobs ?? []), ...plan.forApproval(item.id, item.approval.approval, now(), worker.claim)] }),
+          }) as DecideManyItem & { jobs: OutboxJobInput[]; partialJobs?: OutboxJobInput[] },
       );
       const keys = planned.map((item) =>
         keyOf('decide', item.id, (item.approval === undefined ? item.patch.response : item.approval.response)?.decisionId),
@@ -180,6 +194,7 @@ export function createManagerOutbox({
       }
       records.forEach((record, index) => {
         if (record.status !== 'pending') worker.run(planned[index]?.jobs ?? [], record);
+        else worker.run(planned[index]?.partialJobs ?? [], record);
       });
       return records;
     },

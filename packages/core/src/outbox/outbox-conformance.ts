@@ -1,6 +1,6 @@
 /** The outbox rules of the store conformance suite: atomic writes with a change, leases, claim exclusivity, follow-ups, dead and redelivered jobs. */
 import { HitlError } from '../hitl-error.js';
-import type { ApprovalRecord, ApprovalStore, DecidePatch } from '../types.js';
+import type { AddApprovalInput, ApprovalRecord, ApprovalStore, DecidePatch } from '../types.js';
 import type { OutboxJobInput, OutboxStore } from './types.js';
 
 type Body = (store: ApprovalStore, peer: ApprovalStore) => Promise<void>;
@@ -25,6 +25,16 @@ function job(id: string, requestId: string, overrides: Partial<OutboxJobInput> =
     dueAt: iso(Date.now() - 1_000),
     maxAttempts: 3,
     ...overrides,
+  };
+}
+
+/** One approval by `by` of a request that needs `required`. */
+function approvalOf(record: ApprovalRecord, by: string, required = 2): AddApprovalInput {
+  const at = new Date().toISOString();
+  return {
+    approval: { by, at },
+    required,
+    response: { requestId: record.request.id, decision: 'approve', respondedBy: by, respondedAt: at },
   };
 }
 
@@ -90,6 +100,67 @@ export function outboxCaseBodies(sampleRecord: () => ApprovalRecord, approval: (
           check(
             JSON.stringify(ids) === JSON.stringify([`${id}:many`]),
             `decideMany must write exactly the jobs of the decisions it made; got ${JSON.stringify(ids)}`,
+          );
+        }
+      }),
+    ],
+    [
+      'outbox: addApproval writes its partialJobs when the request stays pending and its jobs when it is approved, never both',
+      withOutbox(async (outbox, store) => {
+        if (!store.addApproval) return;
+        const record: ApprovalRecord = { ...sampleRecord(), approvalsRequired: 2, approvals: [] };
+        const id = record.request.id;
+        await store.create(record);
+        const written = (suffix: string) => ({
+          jobs: [job(`${id}:decided-${suffix}`, id)],
+          partialJobs: [job(`${id}:partial-${suffix}`, id)],
+        });
+        const first = await store.addApproval(id, approvalOf(record, 'alice'), written('alice'));
+        check(first.status === 'pending', `one approval of two must leave the request pending; got ${first.status}`);
+        const second = await store.addApproval(id, approvalOf(record, 'bob'), written('bob'));
+        check(second.status === 'approved', `the second approval of two must approve the request; got ${second.status}`);
+        let refused = false;
+        try {
+          await store.addApproval(id, approvalOf(record, 'carol'), written('carol'));
+        } catch (error) {
+          refused = HitlError.is(error, 'conflict');
+        }
+        check(refused, 'an approval of an approved request must be refused with conflict');
+        const ids = (await outbox.list({ requestId: id })).items.map((item) => item.id).sort();
+        check(
+          JSON.stringify(ids) === JSON.stringify([`${id}:decided-bob`, `${id}:partial-alice`]),
+          `the outbox must hold alice's partial job and bob's decision job only; got ${JSON.stringify(ids)}`,
+        );
+      }),
+    ],
+    [
+      "outbox: decideMany writes an approval item's partialJobs when it leaves the request pending, its jobs when it approves it",
+      withOutbox(async (outbox, store) => {
+        if (!store.decideMany || !store.addApproval) return;
+        const done: ApprovalRecord = { ...sampleRecord(), approvalsRequired: 2, approvals: [] };
+        const waiting: ApprovalRecord = { ...sampleRecord(), approvalsRequired: 2, approvals: [] };
+        for (const record of [done, waiting]) await store.create(record);
+        await store.addApproval(done.request.id, approvalOf(done, 'alice'));
+        const records = await store.decideMany(
+          [done, waiting].map((record) => ({
+            id: record.request.id,
+            approval: approvalOf(record, 'bob'),
+            jobs: [job(`${record.request.id}:decided`, record.request.id)],
+            partialJobs: [job(`${record.request.id}:partial`, record.request.id)],
+          })),
+        );
+        check(
+          records.map((record) => record.status).join() === 'approved,pending',
+          `bob's approvals must approve the first request and leave the second pending; got ${records.map((record) => record.status).join()}`,
+        );
+        for (const [record, expected] of [
+          [done, `${done.request.id}:decided`],
+          [waiting, `${waiting.request.id}:partial`],
+        ] as const) {
+          const ids = (await outbox.list({ requestId: record.request.id })).items.map((item) => item.id);
+          check(
+            JSON.stringify(ids) === JSON.stringify([expected]),
+            `expected exactly ${expected} in the outbox; got ${JSON.stringify(ids)}`,
           );
         }
       }),

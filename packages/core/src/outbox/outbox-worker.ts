@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { approvalBy } from '../four-eyes.js';
 import { HitlError } from '../hitl-error.js';
 import { errorMessage } from '../internal.js';
 import type { DecisionHook } from '../manager-events.js';
@@ -145,16 +146,26 @@ export function createOutboxWorker({
 
   const send = (job: OutboxJob, record: ApprovalRecord | undefined): Promise<void> => {
     const type = job.topic as NotificationEventType;
-    const isTimer = type === 'request.reminder' || type === 'request.escalated';
-    // A request decided (or gone) before its reminder or escalation is due needs neither.
-    if (!record || (isTimer && record.status !== 'pending')) return outbox.complete(job.id, owner).then(() => undefined);
+    // Notices about a pending request: reminders, escalations and (four eyes) "another approver is needed".
+    const whilePending = type === 'request.reminder' || type === 'request.escalated' || type === 'request.approval_added';
+    // A request decided (or gone) before such a notice goes out needs none.
+    if (!record || (whilePending && record.status !== 'pending')) return outbox.complete(job.id, owner).then(() => undefined);
     const notifier = byName.get(job.target ?? '');
     const reminder = type === 'request.reminder' ? Number(job.payload?.reminder) : undefined;
+    const approval =
+      type === 'request.approval_added' && typeof job.payload?.by === 'string' ? approvalBy(record, job.payload.by) : undefined;
     const attempt = (signal: AbortSignal): Promise<void | 'gone'> => {
       if (!notifier) throw new HitlError('notify_failed', `no notifier named '${String(job.target)}' on this manager`);
       if (notifier.deliver) {
         return notifier.deliver(
-          { id: job.id, type, record, attempt: job.attempts, ...(reminder === undefined ? {} : { reminder }) },
+          {
+            id: job.id,
+            type,
+            record,
+            attempt: job.attempts,
+            ...(reminder === undefined ? {} : { reminder }),
+            ...(approval === undefined ? {} : { approval }),
+          },
           { signal },
         );
       }

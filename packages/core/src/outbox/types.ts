@@ -1,5 +1,5 @@
 /** The public types of the outbox: durable jobs a store writes with the change that causes them, claimed under a lease by any live manager. */
-import type { ApprovalRecord } from '../types.js';
+import type { Approval, ApprovalRecord } from '../types.js';
 
 /**
  * Where a job is in its life. `claimed` jobs whose lease has ended are claimable again.
@@ -214,7 +214,26 @@ export interface StoreWriteOptions {
 }
 
 /**
+ * Options of {@link ApprovalStore.addApproval} (four eyes): one approval writes either the
+ * decision's jobs (it completed the quorum) or the partial approval's (the request stays pending),
+ * in the same write as the approval.
+ *
+ * @example
+ * ```ts
+ * await store.addApproval(id, input, { jobs: decisionJobs, partialJobs: [approvalAddedJob] });
+ * ```
+ */
+export interface AddApprovalWriteOptions extends StoreWriteOptions {
+  /** Written with the approval only when it moves the request to `approved`. */
+  jobs?: readonly OutboxJobInput[];
+  /** Written with the approval only when it leaves the request pending: the notices that another approver is needed. */
+  partialJobs?: readonly OutboxJobInput[];
+}
+
+/**
  * The webhook events a notifier can subscribe to (Standard Webhooks `type`).
+ * `request.approval_added` (four eyes): an approval left the request pending, so another approver
+ * is needed; it is not sent once the request is decided (`request.decided` follows instead).
  *
  * @example
  * ```ts
@@ -223,7 +242,13 @@ export interface StoreWriteOptions {
  * ```
  */
 export type NotificationEventType =
-  'request.created' | 'request.decided' | 'request.expired' | 'request.cancelled' | 'request.reminder' | 'request.escalated';
+  | 'request.created'
+  | 'request.approval_added'
+  | 'request.decided'
+  | 'request.expired'
+  | 'request.cancelled'
+  | 'request.reminder'
+  | 'request.escalated';
 
 /**
  * One event for one notifier, as {@link Notifier.deliver} receives it.
@@ -243,6 +268,11 @@ export interface NotificationMessage {
   attempt: number;
   /** Reminders: which one this is, from 1. */
   reminder?: number;
+  /**
+   * `request.approval_added` (four eyes): the approval this message reports. The record says how
+   * many approvals it has and needs now (`approvals`, `approvalsRequired`).
+   */
+  approval?: Approval;
 }
 
 /**
