@@ -210,7 +210,7 @@ export function createManager(options: ManagerOptions = {}): Manager {
   const evaluateStored = (request: StoredRequest): PolicyEvaluation => {
     const evaluation = evaluateRequest(engine, request);
     return request.type === 'approval'
-      ? withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy)?.approvals)
+      ? withQuorum(evaluation, evaluation.policy === undefined ? undefined : engine.policyNamed(evaluation.policy))
       : evaluation;
   };
 

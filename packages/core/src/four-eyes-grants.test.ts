@@ -108,6 +108,79 @@ describe('four eyes with grants: a grant is at most one approval, never the whol
   });
 });
 
+describe('ApprovalPolicy.grantCoversQuorum: a grant decides a request that needs several approvals when the policy says so', () => {
+  function coveredSetup() {
+    const test = createTestManager({
+      timeoutMs: 60_000,
+      policies: [{ name: 'payouts', toolPattern: 'transfer_*', requireExplicit: true, approvals: 2, grantCoversQuorum: true }],
+    });
+    managers.push(test.manager);
+    return test;
+  }
+
+  it.each([['yes'], [1], [null]])('refuses %s, naming the policy, the field and the value', (value) => {
+    const { manager } = setup();
+    let caught: unknown;
+    try {
+      manager.addPolicy({ name: 'p', toolPattern: 'x_*', requireExplicit: true, approvals: 2, grantCoversQuorum: value as never });
+    } catch (error) {
+      caught = error;
+    }
+    expect(HitlError.is(caught, 'invalid_input')).toBe(true);
+    expect((caught as HitlError).details?.field).toBe("policy 'p': grantCoversQuorum");
+    expect((caught as HitlError).message).toContain("policy 'p': grantCoversQuorum");
+    expect(manager.listPolicies().map((policy) => policy.name)).toEqual(['dual-control', 'emails']);
+  });
+
+  it('refuses it with grants: false, which no grant can satisfy', () => {
+    const { manager } = setup();
+    const refusal = (() => {
+      try {
+        manager.addPolicy({ name: 'p', toolPattern: 'x_*', requireExplicit: true, approvals: 2, grants: false, grantCoversQuorum: true });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(HitlError.is(refusal, 'invalid_input')).toBe(true);
+    expect((refusal as HitlError).details?.field).toBe("policy 'p': grantCoversQuorum");
+  });
+
+  it('a covering approve grant approves a new call outright, naming the grant, and counts one use', async () => {
+    const { manager } = coveredSetup();
+    expect(manager.listPolicies()[0]).toMatchObject({ approvals: 2, grantCoversQuorum: true });
+    const grant = await manager.grant({ effect: 'approve', toolPattern: 'transfer_*', scope: { threadId: 'chat-1' }, grantedBy: 'alice' });
+    const record = await manager.submit(transfer());
+    expect(record.status).toBe('approved');
+    expect(record.evaluation).toMatchObject({ outcome: 'approve', grant: grant.id });
+    expect(record.response).toMatchObject({ decision: 'approve', automatic: true, metadata: { cause: 'grant', grant: grant.id } });
+    expect((await manager.getGrant(grant.id))?.uses).toBe(1);
+    // Without a grant the call still needs two distinct approvers.
+    const other = await manager.submit(transfer('chat-2'));
+    expect(other).toMatchObject({ status: 'pending', approvalsRequired: 2, evaluation: { approvals: 2, grantCoversQuorum: true } });
+  });
+
+  it('a new grant decides the pending requests it covers, even one with an approval already', async () => {
+    const { manager } = coveredSetup();
+    const fresh = await manager.submit(transfer('chat-3', 1));
+    const halfway = await manager.submit(transfer('chat-3', 2));
+    await manager.respond(halfway.request.id, { decision: 'approve', respondedBy: 'bob' });
+    const grant = await manager.grant({ effect: 'approve', toolPattern: '*', scope: { threadId: 'chat-3' }, grantedBy: 'alice' });
+    for (const id of [fresh.request.id, halfway.request.id]) {
+      expect(await manager.get(id)).toMatchObject({ status: 'approved', response: { metadata: { cause: 'grant', grant: grant.id } } });
+    }
+  });
+
+  it("a human's approval is still one of the quorum, in respond and respondMany", async () => {
+    const { manager } = coveredSetup();
+    const one = await manager.submit(transfer('chat-4', 1));
+    const two = await manager.submit(transfer('chat-4', 2));
+    expect((await manager.respond(one.request.id, { decision: 'approve', respondedBy: 'alice' })).status).toBe('pending');
+    const [bulk] = await manager.respondMany({ ids: [two.request.id] }, { decision: 'approve', respondedBy: 'alice' });
+    expect(bulk).toMatchObject({ status: 'pending', approvals: [{ by: 'alice' }] });
+  });
+});
+
 describe('four eyes with respondMany: each request gets one approval from the reviewer, all or nothing', () => {
   it('approves the one-approval requests and adds one approval to the others', async () => {
     const { manager } = setup();

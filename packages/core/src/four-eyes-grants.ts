@@ -1,8 +1,9 @@
 /**
  * Four eyes meets grants (remembered decisions): a grant satisfies at most one approval of a request
- * that needs several, as an approval by whoever made the grant, never the whole quorum. A grant made
- * by the requester, or one that cannot be read back, counts for nothing (fail closed), and its use
- * is not counted: such a grant is skipped before counting, or its use given back.
+ * that needs several, as an approval by whoever made the grant, never the whole quorum — unless the
+ * policy says so (`grantCoversQuorum: true`): then the grant decides it as it decides any call. A
+ * grant made by the requester, or one that cannot be read back, counts for nothing (fail closed),
+ * and its use is not counted: such a grant is skipped before counting, or its use given back.
  */
 import type { Decision } from './constants.js';
 import { approvalBy, quorumAction, requiredApprovals } from './four-eyes.js';
@@ -42,7 +43,8 @@ export async function grantApproval(
 /**
  * `submit`'s view of a grant that approves a call whose policy needs several approvals: the call
  * goes to review as the policies said, with the grant's approval as its first one (and the grant
- * named in the evaluation). Any other evaluation is returned as it is.
+ * named in the evaluation). Any other evaluation is returned as it is, so a grant decides the call
+ * outright when the policy has `grantCoversQuorum`.
  */
 export async function grantAsFirstApproval(
   store: ApprovalStore,
@@ -54,16 +56,21 @@ export async function grantAsFirstApproval(
   }: { request: StoredRequest; policies: PolicyEvaluation; evaluation: PolicyEvaluation; at: () => string },
 ): Promise<{ evaluation: PolicyEvaluation; approval?: Approval }> {
   const required = policies.approvals ?? 1;
-  if (required < 2 || evaluation.grant === undefined || evaluation.outcome !== 'approve') return { evaluation };
+  if (required < 2 || policies.grantCoversQuorum === true || evaluation.grant === undefined || evaluation.outcome !== 'approve') {
+    return { evaluation };
+  }
   const approval = await grantApproval(store, { request, evaluation, at: at() });
   if (approval === undefined) return { evaluation: policies };
   const reason = `${policies.reason}; ${evaluation.reason}: one of ${required} approvals`;
   return { evaluation: { ...policies, reason, grant: evaluation.grant }, approval };
 }
 
-/** Whether a pending record still needs human approvals beyond the one a grant may give. */
+/**
+ * Whether a grant gives a pending record one approval (it needs several, and its policy did not let
+ * a grant cover the quorum when it was created) rather than deciding it.
+ */
 export function needsSeveral(record: ApprovalRecord): boolean {
-  return requiredApprovals(record) > 1;
+  return requiredApprovals(record) > 1 && record.evaluation.grantCoversQuorum !== true;
 }
 
 /**
@@ -76,7 +83,7 @@ export function approvalsAmong(records: readonly ApprovalRecord[], decision: Dec
   const refused: string[] = [];
   let first: HitlError | undefined;
   for (const record of records) {
-    if (!needsSeveral(record)) continue;
+    if (requiredApprovals(record) < 2) continue;
     try {
       if (quorumAction(record, decision, respondedBy) === 'approval') approvals.add(record.request.id);
     } catch (error) {

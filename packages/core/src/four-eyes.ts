@@ -31,10 +31,17 @@ export function requiredApprovals(record: ApprovalRecord): number {
   return record.approvalsRequired ?? 1;
 }
 
-/** The evaluation with the policy's quorum on it, when the call goes to review and needs more than one approval. */
-export function withQuorum(evaluation: PolicyEvaluation, approvals: number | undefined): PolicyEvaluation {
+/**
+ * The evaluation with the policy's quorum on it, when the call goes to review and needs more than
+ * one approval; with `grantCoversQuorum` when the policy lets a grant decide such a call outright.
+ */
+export function withQuorum(
+  evaluation: PolicyEvaluation,
+  policy: { approvals?: number; grantCoversQuorum?: boolean } | undefined,
+): PolicyEvaluation {
+  const approvals = policy?.approvals;
   if (evaluation.outcome !== 'review' || approvals === undefined || approvals < 2) return evaluation;
-  return { ...evaluation, approvals };
+  return policy?.grantCoversQuorum === true ? { ...evaluation, approvals, grantCoversQuorum: true } : { ...evaluation, approvals };
 }
 
 /** Fills a new pending record's quorum fields from its evaluation (nothing for a single approval). */

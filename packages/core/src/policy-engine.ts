@@ -60,7 +60,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   }
 
   const minConfidence = optionalUnitInterval(field('minConfidence'), policy.minConfidence) ?? 0;
-  for (const flag of ['requireExplicit', 'deny', 'grants'] as const) {
+  for (const flag of ['requireExplicit', 'deny', 'grants', 'grantCoversQuorum'] as const) {
     if (policy[flag] !== undefined && typeof policy[flag] !== 'boolean') {
       throw invalidInput(field(flag), policy[flag], 'must be a boolean');
     }
@@ -79,6 +79,13 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
       { details: { field: field('maxRiskLevel'), value: 'undefined' } },
     );
   }
+  if (policy.grantCoversQuorum === true && policy.grants === false) {
+    throw invalidInput(
+      field('grantCoversQuorum'),
+      policy.grantCoversQuorum,
+      'cannot be true with grants: false (no grant satisfies this policy, so none can cover its approvals)',
+    );
+  }
   optionalTimeout(field('timeoutMs'), policy.timeoutMs);
   const approvals = optionalApprovals(field('approvals'), policy.approvals);
   const condition = policy.when === undefined ? undefined : compileCondition(name, policy.when);
@@ -92,6 +99,7 @@ export function compilePolicy(policy: ApprovalPolicy): CompiledPolicy {
   if (policy.when !== undefined) copy.when = policy.when;
   if (approvals !== undefined) copy.approvals = approvals;
   if (policy.grants !== undefined) copy.grants = policy.grants;
+  if (policy.grantCoversQuorum !== undefined) copy.grantCoversQuorum = policy.grantCoversQuorum;
   Object.assign(copy, compilePolicyTimers(policy, field));
   const compiled: CompiledPolicy = {
     policy: Object.freeze(copy),

@@ -91,6 +91,19 @@ export interface ApprovalPolicy {
    */
   approvals?: number;
   /**
+   * Four eyes with grants: `true` lets a covering approve grant decide a request that needs several
+   * approvals outright (`approved`, naming the grant, one use counted), as it decides a request that
+   * needs one. Default `false`: a grant is at most one of the approvals (by the grant's maker), never
+   * the whole quorum. Taken when the request is created; cannot be combined with `grants: false`.
+   *
+   * @example
+   * ```ts
+   * // Two people approve a payout, but a thread a manager has vouched for ("allow for this thread") needs nobody.
+   * const payouts: ApprovalPolicy = { name: 'payouts', toolPattern: 'payout_*', requireExplicit: true, approvals: 2, grantCoversQuorum: true };
+   * ```
+   */
+  grantCoversQuorum?: boolean;
+  /**
    * `false`: no grant (remembered decision) ever satisfies this policy, so every call it applies to
    * needs a fresh human decision ("every transfer is reviewed"). Deny grants still apply. Default `true`.
    */
@@ -179,6 +192,8 @@ export interface PolicyEvaluation {
   reason: string;
   /** How many distinct approvals the review needs; present only when the policy asks for more than one. */
   approvals?: number;
+  /** Four eyes: `true` when the policy lets an approve grant decide the request outright (`ApprovalPolicy.grantCoversQuorum`); present only then. */
+  grantCoversQuorum?: boolean;
   /** The id of the grant (remembered decision) that decided; absent when the policies did. */
   grant?: string;
 }
