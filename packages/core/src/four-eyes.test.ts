@@ -1,6 +1,14 @@
 // Four eyes: the approvals field, a two-approval request's life (distinct approvers, reject, expiry, retries), racing reviewers.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createManager, createMemoryStore, HitlError, type ApprovalStore, type Manager, type ManagerEvent } from './index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createLogNotifier,
+  createManager,
+  createMemoryStore,
+  HitlError,
+  type ApprovalStore,
+  type Manager,
+  type ManagerEvent,
+} from './index.js';
 import { createManualClock, createRecordingNotifier, createTestManager } from './testing.js';
 
 const managers: Manager[] = [];
@@ -264,5 +272,27 @@ describe('racing reviewers on the memory store', () => {
       // Each of the three managers saw the one approved transition once.
       expect(approvedTransitions.get(request.id)).toBe(3);
     }
+  });
+});
+
+describe('the log notifier on a request that needs several approvals', () => {
+  it('says how many approvals are in, by whom, and how many more are needed, as the other notifiers do', async () => {
+    const warn = vi.fn();
+    const { manager } = setup(2, { notifiers: [createLogNotifier({ warn })] });
+    const record = await manager.submit(transfer);
+    await manager.respond(record.request.id, { decision: 'approve', respondedBy: 'alice' });
+    // The manager's own notice jobs run before respond returns.
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      'human interaction required: 0 of 2 approvals; needs 2',
+      'human interaction required: 1 of 2 approvals (alice); needs 1 more',
+    ]);
+    expect(warn.mock.calls[1]?.[1]).toMatchObject({
+      id: record.request.id,
+      toolName: 'transfer_funds',
+      approvals: ['alice'],
+      approvalsRequired: 2,
+      approvalsRemaining: 1,
+    });
   });
 });

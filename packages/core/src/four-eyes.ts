@@ -32,6 +32,20 @@ export function requiredApprovals(record: ApprovalRecord): number {
 }
 
 /**
+ * "1 of 2 approvals (alice); needs 1 more": where a request that needs several approvals stands, in
+ * words; undefined for a request that needs one.
+ */
+export function quorumSummary(record: ApprovalRecord): string | undefined {
+  const required = requiredApprovals(record);
+  if (required < 2) return undefined;
+  const by = (record.approvals ?? []).map((approval) => approval.by);
+  const remaining = Math.max(required - by.length, 0);
+  const count = `${by.length} of ${required} approvals${by.length > 0 ? ` (${by.join(', ')})` : ''}`;
+  if (record.status !== 'pending' || remaining === 0) return count;
+  return `${count}; needs ${remaining}${by.length > 0 ? ' more' : ''}`;
+}
+
+/**
  * The evaluation with the policy's quorum on it, when the call goes to review and needs more than
  * one approval; with `grantCoversQuorum` when the policy lets a grant decide such a call outright.
  */

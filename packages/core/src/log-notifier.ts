@@ -1,9 +1,13 @@
 /** `createLogNotifier`: a notifier that writes each pending request to a logger. */
+import { quorumSummary, requiredApprovals } from './four-eyes.js';
 import type { Logger, Notifier } from './types.js';
 
 /**
  * A notifier that logs "human interaction required" at warn level with the request's id, type, tool,
  * description, confidence and risk. Handy in development and as a fallback next to a webhook.
+ * A request that needs several approvers (four eyes) says where it stands, as the other notifiers
+ * do: "human interaction required: 1 of 2 approvals (alice); needs 1 more", with `approvals`,
+ * `approvalsRequired` and `approvalsRemaining` in the details.
  *
  * @example
  * ```ts
@@ -16,7 +20,7 @@ export function createLogNotifier(logger: Pick<Logger, 'warn'> = console): Notif
     name: 'log',
     async notify(record) {
       const { request } = record;
-      logger.warn('human interaction required', {
+      const details: Record<string, unknown> = {
         id: request.id,
         type: request.type,
         toolName: request.toolName,
@@ -24,6 +28,19 @@ export function createLogNotifier(logger: Pick<Logger, 'warn'> = console): Notif
         confidence: request.confidence ?? 0,
         riskLevel: request.riskLevel ?? 'irreversible',
         expiresAt: record.expiresAt,
+      };
+      const quorum = quorumSummary(record);
+      if (quorum === undefined) {
+        logger.warn('human interaction required', details);
+        return;
+      }
+      const required = requiredApprovals(record);
+      const approvals = (record.approvals ?? []).map((approval) => approval.by);
+      logger.warn(`human interaction required: ${quorum}`, {
+        ...details,
+        approvals,
+        approvalsRequired: required,
+        approvalsRemaining: Math.max(required - approvals.length, 0),
       });
     },
   };
