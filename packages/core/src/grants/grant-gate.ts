@@ -6,6 +6,7 @@
  * counts only when it decides (or is one approval of) a call: grants the caller knows cannot count
  * are skipped before counting, and a use whose call stops later is given back ({@link GrantGate.release}).
  */
+import { sameIdentity } from '../identity.js';
 import { errorMessage } from '../internal.js';
 import type { ApprovalStore, Logger, PolicyCall, PolicyEvaluation } from '../types.js';
 import { GrantIndex, type IndexedGrant } from './grant-index.js';
@@ -105,7 +106,9 @@ export class GrantGate {
         continue;
       }
       if (result !== undefined && !result.holds) continue;
-      (entry.grant.effect === 'deny' ? deny : approve).push(entry);
+      if (entry.grant.effect === 'deny') deny.push(entry);
+      // No self-approval through a grant: one its maker made never approves the maker's own calls.
+      else if (call.requestedBy === undefined || !sameIdentity(entry.grant.grantedBy, call.requestedBy)) approve.push(entry);
     }
     if (deny.length === 0 && approve.length === 0) return { kind: 'none' };
     return { kind: 'grants', deny, approve };

@@ -48,6 +48,22 @@ async function usesOf(manager: Manager, id: string): Promise<number | undefined>
 }
 
 describe('submit: a use counts only when the grant decides the call', () => {
+  it("a grant never approves its maker's own calls (no self-approval through a grant), in evaluate and in submit; a deny grant still refuses them", async () => {
+    const { manager } = setup();
+    const own = await manager.grant({ effect: 'approve', toolPattern: 'send_email', grantedBy: 'Ａgent-7 ' });
+    const call = { toolName: 'send_email', input: { to: 'ann@example.com' }, confidence: 0.9, riskLevel: 'data_modification' as const };
+    expect(manager.evaluate({ ...call, requestedBy: 'agent-7' }).outcome).toBe('review');
+    const record = await manager.submit(email());
+    expect(record.status).toBe('pending');
+    expect(record.evaluation.grant).toBeUndefined();
+    expect(await usesOf(manager, own.id)).toBe(0);
+    // Someone else's call is approved by it.
+    expect(manager.evaluate({ ...call, requestedBy: 'agent-8' })).toMatchObject({ outcome: 'approve', grant: own.id });
+    // Restricting oneself is allowed: a deny grant by the requester applies to the requester's calls.
+    const never = await manager.grant({ effect: 'deny', toolPattern: 'send_email', grantedBy: 'agent-7' });
+    expect(manager.evaluate({ ...call, requestedBy: 'agent-7' })).toMatchObject({ outcome: 'deny', grant: never.id });
+  });
+
   it('a maxUses 1 grant made by the requester, on a 2-approval policy, is skipped: no approval, no use', async () => {
     const { manager } = setup();
     const grant = await manager.grant({
