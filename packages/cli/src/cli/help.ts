@@ -53,8 +53,10 @@ ${EXIT_CODES}`;
 export const EXPLAIN_HELP = `hitl explain FILE --tool NAME [--input JSON] [--confidence N] [--risk LEVEL] [--thread ID] [--json]
 
 Shows the outcome for one call under FILE's policies, the policy that decides and why (which
-rule: deny, requireExplicit, the confidence or risk threshold, the condition), and for each
-earlier policy why it did not apply (its toolPattern did not match, or its "when" was false).
+rule: deny, requireExplicit, the confidence or risk threshold, the condition), which grants
+(remembered decisions) could decide the call first (none under a deny policy, only deny grants
+under "grants: false"), and for each earlier policy why it did not apply (its toolPattern did
+not match, or its "when" was false).
 
 Options:
   --tool NAME         the tool name (required)
