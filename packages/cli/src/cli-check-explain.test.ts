@@ -275,3 +275,75 @@ describe.concurrent('hitl explain, on each tier of the demo policies', () => {
     });
   });
 });
+
+/** Grants refused, four eyes, reminders and escalation: every policy field core takes, in one file. */
+const transfers = scratch.write(
+  'transfers.yaml',
+  `policies:
+  - name: blocked
+    toolPattern: 'drop_*'
+    deny: true
+  - name: transfers
+    toolPattern: 'transfer_*'
+    requireExplicit: true
+    grants: false
+    approvals: 2
+    remind: { everyMs: 3600000, times: 3 }
+    escalate: { afterMs: 14400000, notifiers: [oncall] }
+  - name: emails
+    toolPattern: 'send_*'
+    requireExplicit: true
+    approvals: 2
+cases:
+  - call: { tool: transfer_funds, input: { amount: 900 } }
+    expect: review
+    policy: transfers
+`,
+);
+
+describe.concurrent('hitl on a file with grants: false, approvals, remind and escalate', () => {
+  it('check: valid, its case passes', async () => {
+    const { code, stdout } = await hitl(['check', transfers]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('valid, 3 policies, 1 case');
+    expect(stdout).toContain('✓ case 1 transfer_funds {"amount":900} → review by \'transfers\'');
+  });
+
+  it('explain: says which grants could decide the call first', async () => {
+    const refused = await hitl(['explain', transfers, '--tool', 'transfer_funds']);
+    expect(refused.code).toBe(0);
+    expect(refused.stdout).toContain(
+      "transfer_funds → review by 'transfers'\n  rule:    require-explicit\n  reason:  policy 'transfers' requires explicit approval for 'transfer_funds'\n  grants:  refused: 'transfers' has grants: false, so only a deny grant can decide this call\n",
+    );
+    const json = JSON.parse((await hitl(['explain', transfers, '--tool', 'transfer_funds', '--json'])).stdout) as { grants: string };
+    expect(json.grants).toBe('deny-only');
+    const quorum = await hitl(['explain', transfers, '--tool', 'send_email']);
+    expect(quorum.stdout).toContain(
+      '  grants:  a grant covering this call decides it first (deny grants, then approve grants); an approve grant is one of the 2 approvals',
+    );
+    const denied = await hitl(['explain', transfers, '--tool', 'drop_table', '--json']);
+    expect(JSON.parse(denied.stdout)).toMatchObject({ outcome: 'deny', policy: 'blocked', grants: 'none' });
+  });
+
+  it('check: a schema violation in grants, remind or escalate is exit code 2 at its line and column', async () => {
+    const violations: [string, string, string][] = [
+      ['    grants: false', '    grants: nope', "5:13: policies[1].grants 'nope' must be boolean"],
+      ['times: 3 }', 'times: 0 }', '6:40: policies[1].remind.times 0 must be >= 1'],
+      ['notifiers: [oncall]', 'notifiers: oncall', "7:47: policies[1].escalate.notifiers 'oncall' must be array"],
+    ];
+    for (const [from, to, message] of violations) {
+      const text = `policies:
+  - { name: blocked, toolPattern: 'drop_*', deny: true }
+  - name: transfers
+    toolPattern: 'transfer_*'
+    grants: false
+    remind: { everyMs: 3600000, times: 3 }
+    escalate: { afterMs: 14400000, notifiers: [oncall] }
+    requireExplicit: true
+`;
+      expect(text).toContain(from);
+      const file = scratch.write('violation.yaml', text.replace(from, to));
+      expect(await hitl(['check', file])).toMatchObject({ code: 2, stderr: `hitl: ${file}:${message}\n` });
+    }
+  });
+});

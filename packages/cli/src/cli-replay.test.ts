@@ -26,9 +26,18 @@ const after = `policies:
 interface ReplayJson {
   records: number;
   changed: number;
+  outcomeChanged: number;
+  policyChanged: number;
   unchanged: number;
-  transitions: { from: string; to: string; count: number }[];
-  changes: { id: string; toolName: string; before: { outcome: string; policy?: string }; after: { outcome: string; policy?: string } }[];
+  grants: { decided: number; assumedInForce: boolean };
+  transitions: { from: string; to: string; kind: string; count: number }[];
+  changes: {
+    id: string;
+    toolName: string;
+    kind: string;
+    before: { outcome: string; policy?: string };
+    after: { outcome: string; policy?: string };
+  }[];
 }
 
 /** What the table holds, whole: a replay must leave it exactly so. */
@@ -50,7 +59,7 @@ beforeAll(async () => {
   });
   const manager = createManager({ store, policies: before });
   try {
-    await manager.submit({ id: 'get-confident', toolName: 'get_user', confidence: 0.9, riskLevel: 'read_only' }); // approve → approve
+    await manager.submit({ id: 'get-confident', toolName: 'get_user', confidence: 0.9, riskLevel: 'read_only' }); // approve → approve, by reads-strict
     await manager.submit({ id: 'get-unsure', toolName: 'get_user', confidence: 0.6, riskLevel: 'read_only' }); // approve → review
     await manager.submit({ id: 'get-unsure-2', toolName: 'get_order', confidence: 0.7, riskLevel: 'read_only' }); // approve → review
     const deletion = await manager.submit({ id: 'delete', toolName: 'delete_user', input: { user_id: '7' }, riskLevel: 'irreversible' }); // review → deny
@@ -69,7 +78,7 @@ beforeAll(async () => {
       confidence: 0.9,
       riskLevel: 'irreversible',
     }); // review → review
-    await manager.submit({ id: 'feedback', type: 'feedback', toolName: 'refund_payment', input: { amount: 5 }, riskLevel: 'irreversible' }); // review → review (not an approval)
+    await manager.submit({ id: 'feedback', type: 'feedback', toolName: 'refund_payment', input: { amount: 5 }, riskLevel: 'irreversible' }); // review → review (not an approval), by small-refunds
   } finally {
     await manager.close();
     await store.close();
@@ -82,11 +91,17 @@ describe('hitl replay against a real store', () => {
     const { code, stdout, stderr } = await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toContain(`Replayed 7 requests from "${database.schema}"."hitl_requests" (newest first, at most 1000) under ${file}`);
-    expect(stdout).toContain('4 would be decided differently:');
-    expect(stdout).toMatch(/get-unsure\s+get_user\s+\S+\s+approve \(reads\)\s+review \(reads-strict\)/);
-    expect(stdout).toMatch(/delete\s+delete_user\s+\S+\s+review \(deletes\)\s+deny \(no-deletes\)/);
-    expect(stdout).toMatch(/refund-small\s+refund_payment\s+\S+\s+review\s+approve \(small-refunds\)/);
-    expect(stdout).toMatch(/approve → review\s+2\n\s+review → approve\s+1\n\s+review → deny\s+1\n\s+unchanged\s+3/);
+    expect(stdout).toContain('6 would change: 4 decided differently, 2 by another policy with the same outcome:');
+    expect(stdout).toMatch(/get-unsure\s+get_user\s+\S+\s+approve \(reads\)\s+review \(reads-strict\)\s+outcome\n/);
+    expect(stdout).toMatch(/delete\s+delete_user\s+\S+\s+review \(deletes\)\s+deny \(no-deletes\)\s+outcome\n/);
+    expect(stdout).toMatch(/refund-small\s+refund_payment\s+\S+\s+review\s+approve \(small-refunds\)\s+outcome\n/);
+    expect(stdout).toMatch(/get-confident\s+get_user\s+\S+\s+approve \(reads\)\s+approve \(reads-strict\)\s+policy\n/);
+    expect(stdout).toMatch(/feedback\s+refund_payment\s+\S+\s+review\s+review \(small-refunds\)\s+policy\n/);
+    expect(stdout).not.toContain('refund-large');
+    expect(stdout).not.toContain('assumed still in force');
+    expect(stdout).toMatch(
+      /approve → review\s+2\n\s+review → approve\s+1\n\s+review → deny\s+1\n\s+approve → approve \(another policy\)\s+1\n\s+review → review \(another policy\)\s+1\n\s+unchanged\s+1/,
+    );
     expect(await tableDigest()).toBe(digest);
   });
 
@@ -94,22 +109,31 @@ describe('hitl replay against a real store', () => {
     const { code, stdout } = await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--json']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as ReplayJson;
-    expect({ records: result.records, changed: result.changed, unchanged: result.unchanged }).toEqual({
-      records: 7,
-      changed: 4,
-      unchanged: 3,
-    });
-    expect(result.transitions).toEqual(
-      expect.arrayContaining([
-        { from: 'approve', to: 'review', count: 2 },
-        { from: 'review', to: 'deny', count: 1 },
-        { from: 'review', to: 'approve', count: 1 },
-      ]),
-    );
-    expect(result.changes.map((change) => change.id).sort()).toEqual(['delete', 'get-unsure', 'get-unsure-2', 'refund-small']);
+    expect(result).toMatchObject({ records: 7, changed: 6, outcomeChanged: 4, policyChanged: 2, unchanged: 1, grants: { decided: 0 } });
+    expect(result.transitions).toEqual([
+      { from: 'approve', to: 'review', kind: 'outcome', count: 2 },
+      { from: 'review', to: 'approve', kind: 'outcome', count: 1 },
+      { from: 'review', to: 'deny', kind: 'outcome', count: 1 },
+      { from: 'approve', to: 'approve', kind: 'policy', count: 1 },
+      { from: 'review', to: 'review', kind: 'policy', count: 1 },
+    ]);
+    expect(result.changes.map((change) => change.id).sort()).toEqual([
+      'delete',
+      'feedback',
+      'get-confident',
+      'get-unsure',
+      'get-unsure-2',
+      'refund-small',
+    ]);
     expect(result.changes.find((change) => change.id === 'delete')).toMatchObject({
+      kind: 'outcome',
       before: { outcome: 'review', policy: 'deletes' },
       after: { outcome: 'deny', policy: 'no-deletes' },
+    });
+    expect(result.changes.find((change) => change.id === 'get-confident')).toMatchObject({
+      kind: 'policy',
+      before: { outcome: 'approve', policy: 'reads' },
+      after: { outcome: 'approve', policy: 'reads-strict' },
     });
   });
 
@@ -118,7 +142,7 @@ describe('hitl replay against a real store', () => {
     const newest = JSON.parse(
       (await hitl(['replay', file, '--database-url', databaseUrl, '--schema', database.schema, '--limit', '2', '--json'])).stdout,
     ) as ReplayJson;
-    expect({ records: newest.records, changed: newest.changes.map((change) => change.id) }).toEqual({ records: 2, changed: [] });
+    expect({ records: newest.records, changed: newest.changes.map((change) => change.id) }).toEqual({ records: 2, changed: ['feedback'] });
     const future = await hitl([
       'replay',
       file,
@@ -148,7 +172,7 @@ describe('hitl replay against a real store', () => {
       url.password = '';
       const { code, stdout } = await hitl(['replay', file, '--schema', database.schema, '--json'], { DATABASE_URL: url.toString() });
       expect(code).toBe(0);
-      expect((JSON.parse(stdout) as ReplayJson).changed).toBe(4);
+      expect((JSON.parse(stdout) as ReplayJson).changed).toBe(6);
     } finally {
       await database.admin.query(`DROP OWNED BY ${role}`);
       await database.admin.query(`DROP ROLE ${role}`);

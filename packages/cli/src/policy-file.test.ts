@@ -2,7 +2,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createManager, HitlError } from '@hitl/core';
+import { readFileSync } from 'node:fs';
+import { createManager, HitlError, type ApprovalPolicy, type Notifier, type NotificationMessage } from '@hitl/core';
+import { createManualClock } from '@hitl/core/testing';
 import { describe, expect, it } from 'vitest';
 import { loadPolicies, loadPolicyFile, parsePolicies, parsePolicyFile, PolicyFileError } from './index.js';
 
@@ -193,6 +195,177 @@ describe('parsePolicyFile', () => {
   it('refuses a text that is not a policy file at all', () => {
     expect(failure(() => parsePolicies('just a string')).message).toMatch(/^<policies>:1:1: the file/);
     expect(failure(() => parsePolicies('')).message).toMatch(/^<policies>:1:1: /);
+  });
+});
+
+/**
+ * A valid value for every field of core's `ApprovalPolicy` (the mapped type makes a field core adds
+ * fail to compile here until it has a sample, and policy-file.test-d.ts until the schema has it).
+ */
+const everyField: { [K in keyof ApprovalPolicy]-?: Exclude<ApprovalPolicy[K], (...args: never[]) => unknown> } = {
+  name: 'everything',
+  toolPattern: 'pay_*',
+  minConfidence: 0.5,
+  maxRiskLevel: 'data_modification',
+  requireExplicit: true,
+  deny: false,
+  timeoutMs: 60_000,
+  when: 'input.amount > 0',
+  approvals: 2,
+  grants: false,
+  remind: { everyMs: 600_000, times: 3 },
+  escalate: { afterMs: 3_600_000, notifiers: ['oncall'] },
+};
+
+const schemaFields = Object.keys(
+  (
+    JSON.parse(readFileSync(new URL('../policy-file.schema.json', import.meta.url), 'utf8')) as {
+      definitions: { policy: { properties: Record<string, unknown> } };
+    }
+  ).definitions.policy.properties,
+);
+
+describe('every field of ApprovalPolicy', () => {
+  it('is in the schema, and the schema has no other', () => {
+    expect([...schemaFields].sort()).toEqual(Object.keys(everyField).sort());
+  });
+
+  it.each(Object.entries(everyField))('%s is read from the file as core keeps it', (key, value) => {
+    const policy = { name: 'one', toolPattern: 'pay_*', requireExplicit: true, [key]: value };
+    const [parsed] = parsePolicies(JSON.stringify({ policies: [policy] }), { filename: 'p.json' });
+    expect(parsed).toEqual(policy);
+    const manager = createManager({ policies: [parsed!] });
+    // What core kept of the policy (it copies only the fields it knows) is what the file said.
+    expect(manager.listPolicies()).toEqual([policy]);
+    void manager.close();
+  });
+
+  it('all at once, the same', () => {
+    const [parsed] = parsePolicies(JSON.stringify({ policies: [everyField] }), { filename: 'p.json' });
+    expect(parsed).toEqual(everyField);
+    const manager = createManager({ policies: [parsed!] });
+    expect(manager.listPolicies()).toEqual([everyField]);
+    void manager.close();
+  });
+});
+
+const grantsAndTimers = `policies:
+  - name: transfers
+    toolPattern: 'transfer_*'
+    maxRiskLevel: irreversible
+    requireExplicit: true
+    grants: false
+    approvals: 2
+    remind: { everyMs: 60000, times: 2 }
+    escalate: { afterMs: 180000, notifiers: [oncall] }
+  - name: emails
+    toolPattern: 'send_*'
+    requireExplicit: true
+`;
+
+/** A notifier that keeps what the outbox delivers to it. */
+function keeper(name: string): { notifier: Notifier; types: string[] } {
+  const types: string[] = [];
+  return {
+    types,
+    notifier: {
+      name,
+      async notify() {},
+      async deliver(message: NotificationMessage) {
+        types.push(message.type);
+      },
+    },
+  };
+}
+
+/** Lets the outbox's promise chains run. */
+const settle = async () => {
+  for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe('grants, approvals, remind and escalate in a file', () => {
+  it('reads them as core takes them', () => {
+    expect(parsePolicies(grantsAndTimers)[0]).toEqual({
+      name: 'transfers',
+      toolPattern: 'transfer_*',
+      maxRiskLevel: 'irreversible',
+      requireExplicit: true,
+      grants: false,
+      approvals: 2,
+      remind: { everyMs: 60_000, times: 2 },
+      escalate: { afterMs: 180_000, notifiers: ['oncall'] },
+    });
+  });
+
+  it('behaves: a grant does not satisfy grants: false, reminders and the escalation go out', async () => {
+    const clock = createManualClock();
+    const reviewers = keeper('reviewers');
+    const oncall = keeper('oncall');
+    const manager = createManager({
+      policies: parsePolicies(grantsAndTimers),
+      now: clock.now,
+      scheduler: clock,
+      notifiers: [reviewers.notifier, oncall.notifier],
+      logger: { warn() {}, error() {} },
+    });
+    try {
+      await manager.grant({ effect: 'approve', toolPattern: '*', scope: {}, grantedBy: 'ann' });
+      const email = await manager.submit({ toolName: 'send_email', requestedBy: 'bot' });
+      expect({ status: email.status, cause: email.response?.metadata?.cause }).toEqual({ status: 'approved', cause: 'grant' });
+      const transfer = await manager.submit({ toolName: 'transfer_funds', requestedBy: 'bot' });
+      expect({ status: transfer.status, policy: transfer.evaluation.policy, approvals: transfer.approvalsRequired }).toEqual({
+        status: 'pending',
+        policy: 'transfers',
+        approvals: 2,
+      });
+      expect(transfer.approvals ?? []).toEqual([]);
+      // The outbox runs each timer as it falls due: a minute at a time.
+      for (let minute = 1; minute <= 4; minute++) {
+        clock.advance(60_000);
+        await settle();
+      }
+      expect(reviewers.types.filter((type) => type === 'request.reminder')).toHaveLength(2);
+      expect(oncall.types).toContain('request.escalated');
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('points at a schema violation in each of them', () => {
+    const at = (line: string) =>
+      failure(() =>
+        parsePolicies(`policies:\n  - name: t\n    toolPattern: x\n    requireExplicit: true\n${line}\n`, { filename: 'n.yaml' }),
+      ).message;
+    expect(at('    grants: no')).toBe("n.yaml:5:13: policies[0].grants 'no' must be boolean");
+    expect(at('    approvals: 1.5')).toBe('n.yaml:5:16: policies[0].approvals 1.5 must be integer');
+    expect(at('    remind: { everyMs: 0 }')).toBe('n.yaml:5:24: policies[0].remind.everyMs 0 must be >= 1');
+    expect(at('    remind: { everyMs: 10, times: 0 }')).toBe('n.yaml:5:35: policies[0].remind.times 0 must be >= 1');
+    expect(at('    remind: { every: 10 }')).toBe('n.yaml:5:15: policies[0].remind.every is not a known field');
+    expect(at('    remind: hourly')).toBe("n.yaml:5:13: policies[0].remind 'hourly' must be object");
+    expect(at('    escalate: { afterMs: 10 }')).toBe("n.yaml:5:15: policies[0].escalate is missing 'notifiers'");
+    expect(at('    escalate: { afterMs: -1, notifiers: [oncall] }')).toBe('n.yaml:5:26: policies[0].escalate.afterMs -1 must be >= 0');
+    expect(at('    escalate: { afterMs: 10, notifiers: [] }')).toBe(
+      'n.yaml:5:41: policies[0].escalate.notifiers [] must NOT have fewer than 1 items',
+    );
+    expect(at("    escalate: { afterMs: 10, notifiers: [''] }")).toBe(
+      "n.yaml:5:42: policies[0].escalate.notifiers[0] '' must NOT have fewer than 1 characters",
+    );
+  });
+
+  it('refuses a number that is no count of milliseconds (.nan, .inf) at its line and column, as core would', () => {
+    const error = failure(() =>
+      parsePolicies('policies:\n  - name: t\n    toolPattern: x\n    requireExplicit: true\n    remind:\n      everyMs: .nan\n', {
+        filename: 'c.yaml',
+      }),
+    );
+    expect(error.message).toBe('c.yaml:6:16: policies[0].remind.everyMs NaN must be <= 8640000000000');
+    expect(error.details?.path).toBe('/policies/0/remind/everyMs');
+    const escalate = failure(() =>
+      parsePolicies('policies:\n  - { name: t, toolPattern: x, requireExplicit: true, escalate: { afterMs: .inf, notifiers: [a] } }\n', {
+        filename: 'c.yaml',
+      }),
+    );
+    expect(escalate.message).toBe('c.yaml:2:76: policies[0].escalate.afterMs Infinity must be <= 8640000000000');
   });
 });
 

@@ -83,26 +83,30 @@ export interface PolicyFile {
   cases: PolicyCase[];
 }
 
-const POLICY_KEYS = [
-  'name',
-  'toolPattern',
-  'minConfidence',
-  'maxRiskLevel',
-  'requireExplicit',
-  'deny',
-  'timeoutMs',
-  'when',
-  'approvals',
-] as const;
+interface PolicyFileSchema {
+  definitions: { policy: { properties: Record<string, unknown> } };
+}
 
+let schema: PolicyFileSchema | undefined;
 let validator: ValidateFunction | undefined;
 
 /** The JSON Schema of a policy file, as shipped in the package (`@hitl/cli/policy-file.schema.json`). */
+function policyFileSchema(): PolicyFileSchema {
+  schema ??= JSON.parse(readFileSync(new URL('../policy-file.schema.json', import.meta.url), 'utf8')) as PolicyFileSchema;
+  return schema;
+}
+
 function schemaValidator(): ValidateFunction {
-  if (validator) return validator;
-  const schema = JSON.parse(readFileSync(new URL('../policy-file.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-  validator = new Ajv({ allErrors: true, strict: false, logger: false }).compile(schema);
+  validator ??= new Ajv({ allErrors: true, strict: false, logger: false }).compile(policyFileSchema());
   return validator;
+}
+
+/**
+ * The fields a policy may have: the schema's, so a new `ApprovalPolicy` field reaches the file
+ * format with one entry under `definitions.policy.properties` in `policy-file.schema.json`.
+ */
+function policyKeys(): readonly string[] {
+  return Object.keys(policyFileSchema().definitions.policy.properties);
 }
 
 function formatOf(options: ParsePolicyOptions): 'yaml' | 'json' {
@@ -149,6 +153,7 @@ function dotted(path: ReadonlyArray<string | number>): string {
 }
 
 function show(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
 }
 
@@ -185,8 +190,10 @@ function validateShape(map: SourceMap, data: unknown): void {
   const validate = schemaValidator();
   if (validate(data)) return;
   const errors = (validate.errors ?? []).filter((error) => !error.schemaPath.includes('/anyOf/'));
-  // The cap rule (anyOf) reads best after the plain ones: a policy missing its toolPattern says so first.
-  const first = errors.find((error) => error.keyword !== 'anyOf') ?? errors[0];
+  // An unknown field first (a misspelt one also makes its real one missing), the cap rule (anyOf)
+  // last: a policy missing its toolPattern says so first.
+  const first =
+    errors.find((error) => error.keyword === 'additionalProperties') ?? errors.find((error) => error.keyword !== 'anyOf') ?? errors[0];
   if (!first) throw new PolicyFileError(map.positionOf([]), 'the file does not match the policy file schema');
   const { path, key, message } = schemaProblem(first, data);
   throw new PolicyFileError(map.positionOf(path, key), message, { path: first.instancePath || '/' });
@@ -214,7 +221,9 @@ function checkWithCore(map: SourceMap, policies: FilePolicy[]): void {
         if (!HitlError.is(error, 'invalid_input')) throw error;
         // A condition's errors name the policy and the column, not a field: point at `when`.
         const field = fieldOf(error) ?? (policy.when !== undefined && /^policy '.*?': when /.test(error.message) ? 'when' : undefined);
-        const path = field && (POLICY_KEYS as readonly string[]).includes(field) ? ['policies', index, field] : ['policies', index];
+        // A nested field (`remind.everyMs`) points at its own value.
+        const parts = field?.split('.') ?? [];
+        const path = parts[0] !== undefined && policyKeys().includes(parts[0]) ? ['policies', index, ...parts] : ['policies', index];
         throw new PolicyFileError(map.positionOf(path), error.message, { cause: error, path: `/${path.join('/')}` });
       }
     }
@@ -225,7 +234,7 @@ function checkWithCore(map: SourceMap, policies: FilePolicy[]): void {
 
 function toPolicy(raw: Record<string, unknown>): FilePolicy {
   const policy: Record<string, unknown> = {};
-  for (const key of POLICY_KEYS) if (raw[key] !== undefined) policy[key] = raw[key];
+  for (const key of policyKeys()) if (raw[key] !== undefined) policy[key] = raw[key];
   return policy as unknown as FilePolicy;
 }
 

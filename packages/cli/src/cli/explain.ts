@@ -1,6 +1,6 @@
 /** `hitl explain FILE --tool …`: how the file's policies decide one call, through core's `explainEvaluation`. */
-import { explainEvaluation, isRiskLevel, toolNameProblem, type ExplainCall, type RiskLevel } from '@hitl/core';
-import type { PolicyFile } from '../policy-file.js';
+import { explainEvaluation, isRiskLevel, toolNameProblem, type ExplainCall, type PolicyEvaluation, type RiskLevel } from '@hitl/core';
+import type { FilePolicy, PolicyFile } from '../policy-file.js';
 import { ExitCode, usageError } from './exit-codes.js';
 import { describeDecision, formatTable, type CommandResult } from './output.js';
 
@@ -48,6 +48,26 @@ export function callOfFlags(flags: ExplainFlags): ExplainCall {
   return call;
 }
 
+/**
+ * Which grants (remembered decisions) could decide the call before the policies' answer: `none`
+ * under a deny policy (it comes first), `deny-only` when the deciding policy says `grants: false`,
+ * else `any` (deny grants, then approve grants).
+ */
+export type GrantsThatApply = 'any' | 'deny-only' | 'none';
+
+function grantsThatApply(policy: FilePolicy | undefined, evaluation: PolicyEvaluation): GrantsThatApply {
+  if (evaluation.outcome === 'deny' && policy !== undefined) return 'none';
+  return policy?.grants === false ? 'deny-only' : 'any';
+}
+
+function describeGrants(grants: GrantsThatApply, policy: FilePolicy | undefined, evaluation: PolicyEvaluation): string {
+  if (grants === 'none') return 'none apply: a deny policy decides before any grant';
+  if (grants === 'deny-only') return `refused: '${policy?.name}' has grants: false, so only a deny grant can decide this call`;
+  const approvals = evaluation.outcome === 'review' ? (policy?.approvals ?? 1) : 1;
+  const quorum = approvals > 1 ? `; an approve grant is one of the ${approvals} approvals` : '';
+  return `a grant covering this call decides it first (deny grants, then approve grants)${quorum}`;
+}
+
 /** The result of `hitl explain` for a parsed file and a call. */
 export function explainResult(path: string, file: PolicyFile, call: ExplainCall): CommandResult {
   const explanation = explainEvaluation({ policies: file.policies, call });
@@ -56,11 +76,14 @@ export function explainResult(path: string, file: PolicyFile, call: ExplainCall)
   // Refused before any policy is looked at.
   const invalidName = toolNameProblem(call.toolName) !== undefined;
   const rule = deciding ? deciding.check : invalidName ? 'invalid tool name' : 'default outcome (no policy applies)';
+  const policy = file.policies.find((entry) => entry.name === evaluation.policy);
+  const grants = invalidName ? 'none' : grantsThatApply(policy, evaluation);
   const lines = [
     `${call.toolName} → ${invalidName ? `${evaluation.outcome} (not a valid tool name)` : describeDecision(evaluation.outcome, evaluation.policy)}`,
     `  rule:    ${rule}`,
     `  reason:  ${evaluation.reason}`,
   ];
+  if (!invalidName) lines.push(`  grants:  ${describeGrants(grants, policy, evaluation)}`);
   const skipped = steps.filter((step) => !step.decides);
   if (skipped.length > 0) {
     lines.push('', `Policies before it that did not apply (${skipped.length}):`);
@@ -74,6 +97,6 @@ export function explainResult(path: string, file: PolicyFile, call: ExplainCall)
   return {
     exitCode: ExitCode.Ok,
     text: lines.join('\n'),
-    json: { file: path, call, ...evaluation, steps },
+    json: { file: path, call, ...evaluation, grants, steps },
   };
 }

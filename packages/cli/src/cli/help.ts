@@ -53,8 +53,10 @@ ${EXIT_CODES}`;
 export const EXPLAIN_HELP = `hitl explain FILE --tool NAME [--input JSON] [--confidence N] [--risk LEVEL] [--thread ID] [--json]
 
 Shows the outcome for one call under FILE's policies, the policy that decides and why (which
-rule: deny, requireExplicit, the confidence or risk threshold, the condition), and for each
-earlier policy why it did not apply (its toolPattern did not match, or its "when" was false).
+rule: deny, requireExplicit, the confidence or risk threshold, the condition), which grants
+(remembered decisions) could decide the call first (none under a deny policy, only deny grants
+under "grants: false"), and for each earlier policy why it did not apply (its toolPattern did
+not match, or its "when" was false).
 
 Options:
   --tool NAME         the tool name (required)
@@ -74,8 +76,15 @@ ${EXIT_CODES}`;
 export const REPLAY_HELP = `hitl replay FILE [--database-url URL] [--schema S] [--table T] [--since WHEN] [--limit N] [--fail-on-change] [--json]
 
 Reads stored requests from a @hitl/store-postgres table in a READ ONLY transaction (nothing is
-ever written), re-evaluates each one under FILE's policies, and prints what would change
-(approve -> review, review -> deny, ...) with counts. Newest first.
+ever written), re-evaluates each one under FILE's policies, and prints what would change, with
+counts. Newest first. Columns: ID, TOOL, CREATED, STORED, UNDER THE FILE, CHANGE ("outcome":
+approve -> review, review -> deny, ...; "policy": the same outcome decided by another policy or
+grant) and, when a grant no longer decides a request, WHY.
+
+A request a grant (remembered decision) decided is replayed with that grant, assumed still in
+force, in the manager's order: a deny policy first ("denied by policy X"), then the grant, unless
+the deciding policy says grants: false ("policy X refuses grants") or needs several approvals
+(the grant is one of them).
 
 Options:
   --database-url URL  PostgreSQL connection string (default: the DATABASE_URL environment variable)
@@ -84,7 +93,7 @@ Options:
   --since WHEN        only requests created since WHEN: an ISO 8601 time, or a duration back
                       from now: 90s, 30m, 24h, 7d
   --limit N           at most N requests, 1..100000 (default 1000)
-  --fail-on-change    exit 1 when any request would be decided differently
+  --fail-on-change    exit 1 when any request would change (its outcome or its deciding policy)
   --json              the comparison as JSON
   -h, --help          this help
 

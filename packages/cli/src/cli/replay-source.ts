@@ -1,5 +1,5 @@
 /** Reads stored requests from a @hitl/store-postgres table in a READ ONLY transaction, for `hitl replay`. */
-import type { PolicyEvaluation, RequestStatus, StoredRequest } from '@hitl/core';
+import type { InteractionResponse, PolicyEvaluation, RequestStatus, StoredRequest } from '@hitl/core';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
 
 /** What replay needs of a stored record. */
@@ -7,6 +7,8 @@ export interface StoredDecision {
   request: StoredRequest;
   status: RequestStatus;
   evaluation: PolicyEvaluation;
+  /** Once decided: who or what decided (`metadata.cause: 'grant'` for a grant that decided it while pending). */
+  response?: InteractionResponse;
   createdAt: string;
 }
 
@@ -58,6 +60,7 @@ export function parseLimit(value: string | undefined): number {
 interface Row {
   request: string;
   evaluation: string;
+  response: string | null;
   status: RequestStatus;
   created_ms: string;
 }
@@ -90,7 +93,7 @@ export async function readStoredDecisions(source: ReplaySource): Promise<StoredD
     await client.query('BEGIN TRANSACTION READ ONLY');
     await client.query(`SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
     const result = await client.query<Row>(
-      `SELECT request::text AS request, evaluation::text AS evaluation, status,
+      `SELECT request::text AS request, evaluation::text AS evaluation, response::text AS response, status,
   floor(extract(epoch FROM created_at) * 1000)::bigint::text AS created_ms
 FROM ${table}
 WHERE $1::timestamptz IS NULL OR created_at >= $1::timestamptz
@@ -98,12 +101,17 @@ ORDER BY seq DESC
 LIMIT $2`,
       [source.since?.toISOString() ?? null, source.limit],
     );
-    return result.rows.map((row) => ({
-      request: JSON.parse(row.request) as StoredRequest,
-      evaluation: JSON.parse(row.evaluation) as PolicyEvaluation,
-      status: row.status,
-      createdAt: new Date(Number(row.created_ms)).toISOString(),
-    }));
+    return result.rows.map((row) => {
+      const decision: StoredDecision = {
+        request: JSON.parse(row.request) as StoredRequest,
+        evaluation: JSON.parse(row.evaluation) as PolicyEvaluation,
+        status: row.status,
+        createdAt: new Date(Number(row.created_ms)).toISOString(),
+      };
+      const response = row.response === null ? null : (JSON.parse(row.response) as InteractionResponse | null);
+      if (response !== null) decision.response = response;
+      return decision;
+    });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message =
