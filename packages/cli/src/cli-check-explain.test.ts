@@ -294,6 +294,11 @@ const transfers = scratch.write(
     toolPattern: 'send_*'
     requireExplicit: true
     approvals: 2
+  - name: payouts
+    toolPattern: 'payout_*'
+    requireExplicit: true
+    approvals: 2
+    grantCoversQuorum: true
 cases:
   - call: { tool: transfer_funds, input: { amount: 900 } }
     expect: review
@@ -305,7 +310,7 @@ describe.concurrent('hitl on a file with grants: false, approvals, remind and es
   it('check: valid, its case passes', async () => {
     const { code, stdout } = await hitl(['check', transfers]);
     expect(code).toBe(0);
-    expect(stdout).toContain('valid, 3 policies, 1 case');
+    expect(stdout).toContain('valid, 4 policies, 1 case');
     expect(stdout).toContain('✓ case 1 transfer_funds {"amount":900} → review by \'transfers\'');
   });
 
@@ -320,6 +325,10 @@ describe.concurrent('hitl on a file with grants: false, approvals, remind and es
     const quorum = await hitl(['explain', transfers, '--tool', 'send_email']);
     expect(quorum.stdout).toContain(
       '  grants:  a grant covering this call decides it first (deny grants, then approve grants); an approve grant is one of the 2 approvals',
+    );
+    const covered = await hitl(['explain', transfers, '--tool', 'payout_vendor']);
+    expect(covered.stdout).toContain(
+      '  grants:  a grant covering this call decides it first (deny grants, then approve grants); an approve grant decides it outright (grantCoversQuorum), not as one of the 2 approvals',
     );
     const denied = await hitl(['explain', transfers, '--tool', 'drop_table', '--json']);
     expect(JSON.parse(denied.stdout)).toMatchObject({ outcome: 'deny', policy: 'blocked', grants: 'none' });

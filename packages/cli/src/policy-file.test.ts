@@ -213,6 +213,8 @@ const everyField: { [K in keyof ApprovalPolicy]-?: Exclude<ApprovalPolicy[K], (.
   when: 'input.amount > 0',
   approvals: 2,
   grants: false,
+  // true is refused beside grants: false; its own behaviour is tested in core.
+  grantCoversQuorum: false,
   remind: { everyMs: 600_000, times: 3 },
   escalate: { afterMs: 3_600_000, notifiers: ['oncall'] },
 };

@@ -64,7 +64,12 @@ function describeGrants(grants: GrantsThatApply, policy: FilePolicy | undefined,
   if (grants === 'none') return 'none apply: a deny policy decides before any grant';
   if (grants === 'deny-only') return `refused: '${policy?.name}' has grants: false, so only a deny grant can decide this call`;
   const approvals = evaluation.outcome === 'review' ? (policy?.approvals ?? 1) : 1;
-  const quorum = approvals > 1 ? `; an approve grant is one of the ${approvals} approvals` : '';
+  const quorum =
+    approvals <= 1
+      ? ''
+      : policy?.grantCoversQuorum === true
+        ? `; an approve grant decides it outright (grantCoversQuorum), not as one of the ${approvals} approvals`
+        : `; an approve grant is one of the ${approvals} approvals`;
   return `a grant covering this call decides it first (deny grants, then approve grants)${quorum}`;
 }
 

@@ -81,10 +81,11 @@ function withGrant(
   if (grant.effect === 'deny') {
     return { after: { outcome: 'deny', reason: `grant '${grant.id}' denies it (assumed still in force)`, grant: grant.id } };
   }
-  if (name !== undefined && policies.find((policy) => policy.name === name)?.grants === false) {
+  const deciding = name === undefined ? undefined : policies.find((policy) => policy.name === name);
+  if (deciding?.grants === false) {
     return { after: evaluation, because: `policy '${name}' refuses grants` };
   }
-  if (evaluation.approvals !== undefined) {
+  if (evaluation.approvals !== undefined && deciding?.grantCoversQuorum !== true) {
     // Four eyes: the grant is one approval (by its maker), never the whole quorum.
     const reason = `${evaluation.reason}; grant '${grant.id}' is one of ${evaluation.approvals} approvals`;
     return {
