@@ -230,7 +230,9 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     expect((await manager.get(id))?.status).toBe('pending');
 
     await editor.fill('{ "amount": 10, "to": "acct-1" }');
+    // Unrated, so treated as irreversible: the edited approval asks first, as Approve does.
     await shown.getByTestId('submit-modified-button').click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, respondedBy: 'alice' });
     expect(posts).toHaveLength(1);
     expect(posts[0]).toMatch(new RegExp(`/hitl/requests/${id}/respond$`));
@@ -266,7 +268,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await editor.fill('{ "amount": 1, "to": "acct-9" }');
     expect(await approve.isVisible()).toBe(false);
     expect(await shown.getByTestId('edit-button').isVisible()).toBe(false);
-    expect(await shown.getByRole('button').allTextContents()).toEqual(['Reject', 'Approve with edits', 'Discard edits']);
+    expect(await shown.getByRole('button').allTextContents()).toEqual(['Reject', 'Approve with edits…', 'Discard edits']);
     await shown.getByRole('button', { name: 'Discard edits' }).click();
     expect(await approve.isVisible()).toBe(true);
     expect(await editor.isVisible()).toBe(false);
@@ -277,6 +279,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await editor.fill('{ "amount": 10, "to": "acct-1" }');
     await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('capped at 10');
     await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expect(waiting).resolves.toMatchObject({
       decision: 'modify',
       modified: { amount: 10, to: 'acct-1' },
@@ -327,10 +330,11 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     const editor = shown.getByLabel('Edited input (a JSON object)');
     await editor.fill('{ "user_id": 12345 }');
     await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expectText(shown.getByTestId('card-error'), /reviewer 'alice' may not modify .* \(403 forbidden\)/);
     // The message sits right after the "Approve with edits" controls, inside the open editor.
     expect(await shown.getByTestId('card-error').evaluate((node) => node.previousElementSibling?.textContent ?? '')).toBe(
-      'Approve with editsDiscard edits',
+      'Approve with edits…Discard edits',
     );
     expect(await editor.inputValue()).toBe('{ "user_id": 12345 }');
     expect(await shown.getByRole('button', { name: 'Approve with edits' }).isEnabled()).toBe(true);
@@ -351,6 +355,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await shown.getByTestId('edit-button').click();
     await shown.getByLabel('Edited input (a JSON object)').fill('{ "user_id": 12345 }');
     await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expectText(shown.getByTestId('card-error'), /user_id.*\(400 invalid_input\)/);
     expect((await manager.get(id))?.status).toBe('pending');
     await manager.cancel(id);

@@ -239,7 +239,7 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect(decodeURIComponent(urls.at(-1) ?? '')).toMatch(/createdAfter=2026-03-01T10:30:00.000Z&createdBefore=2026-03-01T11:30:00.000Z/);
   }, 60_000);
 
-  it('edits through a form generated from the input schema, shows the diff, and sends exactly that as a modify', async () => {
+  it('edits through a form generated from the input schema, shows the diff, and sends exactly that as a modify once confirmed', async () => {
     const { manager, url } = await serve();
     const inputSchema = {
       type: 'object',
@@ -256,7 +256,12 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
       input: { user_id: 'u-12345', amount: 100, notify: false, mode: 'hard' },
       inputSchema,
     });
-    const { page } = await open(url);
+    const posts: string[] = [];
+    const { page } = await open(url, 'alice', async (prepared) => {
+      prepared.on('request', (sent) => {
+        if (sent.method() === 'POST') posts.push(sent.url());
+      });
+    });
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
     await shown.getByTestId('edit-button').click();
@@ -277,15 +282,35 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
       mode: 'soft',
     });
 
+    // An unrated refund counts as irreversible: "Approve with edits…" asks first, saying what it approves.
+    const sendEdits = shown.getByRole('button', { name: /^Approve with edits… refund/ });
+    expect(await sendEdits.getAttribute('aria-haspopup')).toBe('dialog');
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval with edits' });
+
     // The server's refusal lands on the field it names (minLength 3).
     await form.getByLabel('user_id').fill('ab');
-    await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await sendEdits.click();
+    await dialog.getByRole('button', { name: 'Approve with edits, it cannot be undone' }).click({ timeout: 20_000 });
     await visibleText(form.getByTestId('field-error'), /modified\/user_id .*3 characters/);
     expect(await form.getByLabel('user_id').getAttribute('aria-invalid')).toBe('true');
     expect((await manager.get(id))?.status).toBe('pending');
+    expect(posts).toHaveLength(1);
 
+    // Cancel sends nothing: the edits stay open and the request pending.
     await form.getByLabel('user_id').fill('u-999');
-    await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await sendEdits.click();
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await page.locator('#confirm-text').textContent()).toBe(
+      'Approve refund with your edits? Its risk was not given, so it is treated as irreversible: it runs at once with the edited arguments and cannot be undone.',
+    );
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 20_000 });
+    expect(posts).toHaveLength(1);
+    expect((await manager.get(id))?.status).toBe('pending');
+    expect(await form.getByLabel('user_id').inputValue()).toBe('u-999');
+
+    await sendEdits.click();
+    await dialog.getByRole('button', { name: 'Approve with edits, it cannot be undone' }).click({ timeout: 20_000 });
     await expect(waiting).resolves.toMatchObject({
       decision: 'modify',
       modified: { user_id: 'u-999', amount: 40, notify: true, mode: 'soft' },

@@ -47,6 +47,12 @@ export interface Card {
 
 const FOLD_CHARS = 800;
 
+/** The confirmation of "Approve with edits" on an irreversible (or unrated) call: it approves the edited arguments. */
+const EDITS_WORDING: ConfirmWording = {
+  title: 'Confirm an irreversible approval with edits',
+  yes: 'Approve with edits, it cannot be undone',
+};
+
 function decidedText(record: ApprovalRecord): string {
   const by = record.response?.respondedBy;
   const verb = record.status === 'modified' ? 'approved with edits' : record.status;
@@ -285,7 +291,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     editor.hidden = true;
     edit.setAttribute('aria-controls', editorId);
     const editActions = el('div', { class: 'actions' });
-    const sendModified = el('button', { type: 'button', class: 'primary', 'data-testid': 'submit-modified-button' }, 'Approve with edits');
+    // Like Approve, an irreversible (or unrated) call asks first, and the label says so.
+    const sendModified = el(
+      'button',
+      { type: 'button', class: 'primary', 'data-testid': 'submit-modified-button' },
+      card.irreversible ? 'Approve with edits…' : 'Approve with edits',
+    );
+    if (card.irreversible) sendModified.setAttribute('aria-haspopup', 'dialog');
     const discard = el('button', { type: 'button', 'data-testid': 'cancel-edit-button' }, 'Discard edits');
     editActions.append(sendModified, discard);
     editor.appendChild(editActions);
@@ -315,13 +327,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       showError('');
     };
 
+    const risk = request.riskLevel === 'irreversible' ? 'It is irreversible' : 'Its risk was not given, so it is treated as irreversible';
     approve.addEventListener('click', () => {
       const approveNow = () => void send('approve', withNote({}, feedback.value.trim()), 'Approved', actions);
       if (!card.irreversible) {
         approveNow();
         return;
       }
-      const risk = request.riskLevel === 'irreversible' ? 'It is irreversible' : 'Its risk was not given, so it is treated as irreversible';
       host.confirm(request.id, `Approve ${request.toolName}? ${risk}: it runs at once and cannot be undone.`, () => {
         // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
         if (!approve.disabled) approveNow();
@@ -360,16 +372,30 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
         return;
       }
       form?.clearErrors();
-      void send(
-        'respond',
-        withNote({ decision: 'modify', modified: value }, feedback.value.trim()),
-        'Approved with edits',
-        editActions,
-        (failure) => {
-          // `modified/user_id must be string`: show it on the user_id field too.
-          const field = /\bmodified\/([^/\s]+)/.exec(failure.serverMessage ?? '')?.[1];
-          if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
+      const sendNow = () =>
+        void send(
+          'respond',
+          withNote({ decision: 'modify', modified: value }, feedback.value.trim()),
+          'Approved with edits',
+          editActions,
+          (failure) => {
+            // `modified/user_id must be string`: show it on the user_id field too.
+            const field = /\bmodified\/([^/\s]+)/.exec(failure.serverMessage ?? '')?.[1];
+            if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
+          },
+        );
+      if (!card.irreversible) {
+        sendNow();
+        return;
+      }
+      host.confirm(
+        request.id,
+        `Approve ${request.toolName} with your edits? ${risk}: it runs at once with the edited arguments and cannot be undone.`,
+        () => {
+          // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
+          if (!sendModified.disabled) sendNow();
         },
+        EDITS_WORDING,
       );
     });
     card.unsent = () => (!editor.hidden ? 'has its edits open' : feedback.value.trim() ? 'has a note typed' : undefined);
