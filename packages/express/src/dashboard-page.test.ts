@@ -75,6 +75,11 @@ describe('GET / (dashboard page over HTTP)', () => {
     expect((await request(url).get('/me')).status).toBe(401);
   });
 
+  it("returns the router's signOutUrl at GET /me when it has one", async () => {
+    const { url } = await serve({ signOutUrl: '/oauth2/sign_out' });
+    expect((await request(url).get('/me').set('x-reviewer', 'alice')).body).toEqual({ id: 'alice', signOutUrl: '/oauth2/sign_out' });
+  });
+
   it('is not served when dashboard is false', async () => {
     const { url } = await serve({ dashboard: false });
     expect((await request(url).get('/')).status).toBe(404);

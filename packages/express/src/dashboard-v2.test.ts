@@ -115,6 +115,30 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await manager.cancel(id);
   }, 60_000);
 
+  it('shows a Sign out link next to who I am when the router has a signOutUrl, and none when it has not', async () => {
+    const external = await serve({ signOutUrl: 'https://auth.example.com/logout?rd=%2F' });
+    const first = await open(external.url);
+    const link = first.page.getByTestId('whoami').getByRole('link', { name: 'Sign out' });
+    await link.waitFor({ timeout: 20_000 });
+    expect(await first.page.getByTestId('whoami').textContent()).toBe('Signed in as alice Sign out');
+    expect(await link.getAttribute('href')).toBe('https://auth.example.com/logout?rd=%2F');
+    expect(await seriousViolations(first.page)).toEqual([]);
+
+    // A path without a leading '/' is resolved against the router's mount path, as the API calls are.
+    const relative = await serve({ signOutUrl: 'logout' });
+    const second = await open(relative.url);
+    const relativeLink = second.page.getByRole('link', { name: 'Sign out' });
+    await relativeLink.waitFor({ timeout: 20_000 });
+    expect(await relativeLink.getAttribute('href')).toBe(`${relative.url}/logout`);
+
+    const plain = await serve();
+    const third = await open(plain.url);
+    await visibleText(third.page.getByTestId('whoami'), 'Signed in as alice');
+    expect(await third.page.getByTestId('whoami').textContent()).toBe('Signed in as alice');
+    expect(await third.page.getByRole('link').count()).toBe(0);
+    expect([...first.pageErrors, ...second.pageErrors, ...third.pageErrors]).toEqual([]);
+  }, 60_000);
+
   /** The `GET /requests` URLs the page sends, from the moment it opens. */
   const listRequests = (urls: string[]) => async (page: Page) => {
     page.on('request', (sent) => {

@@ -10,6 +10,17 @@ export function url(path: string): string {
   return new URL(base + path, location.origin).toString();
 }
 
+/** `reference` (a path or an http(s) URL) resolved as the page's API calls are: against the router's mount path. */
+export function resolveLink(reference: string): URL | undefined {
+  let resolved: URL;
+  try {
+    resolved = new URL(reference, url(''));
+  } catch {
+    return undefined;
+  }
+  return resolved.protocol === 'https:' || resolved.protocol === 'http:' ? resolved : undefined;
+}
+
 /** A refusal by the router, with the fields of its JSON error body. */
 export class ApiError extends Error {
   constructor(
