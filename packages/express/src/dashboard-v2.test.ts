@@ -464,6 +464,45 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
   }, 60_000);
 
+  it('offline: the status says so, Approve says nothing was sent and the request stays pending; back online, live again and Approve works', async () => {
+    const { manager, url } = await serve();
+    const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'ops' }, riskLevel: 'data_modification' });
+    const { page, pageErrors } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    const status = page.getByTestId('connection-status');
+
+    // Online, but the decision gets no answer: it may have arrived, and the card says how to tell.
+    await page.route(/\/approve$/, (route) => route.abort('connectionreset'));
+    await shown.getByTestId('approve-button').click();
+    await visibleText(
+      shown.getByTestId('card-error'),
+      'The server could not be reached and no answer came back. If this card is still here when the status says Live, nothing was decided: try again.',
+    );
+    await page.unroute(/\/approve$/);
+    expect((await manager.get(id))?.status).toBe('pending');
+
+    cleanups.push(() => chromium.context.setOffline(false));
+    await chromium.context.setOffline(true);
+    await visibleText(status, /^Offline/);
+    await shown.getByTestId('approve-button').click();
+    await visibleText(
+      shown.getByTestId('card-error'),
+      'The page is offline, so nothing was sent: nothing was decided. Try again when the status says Live.',
+    );
+    // The message sits next to the buttons, which work again.
+    expect(await shown.getByTestId('card-error').evaluate((node) => node.previousElementSibling?.getAttribute('class'))).toBe('actions');
+    expect(await shown.getByTestId('approve-button').isEnabled()).toBe(true);
+    expect((await manager.get(id))?.status).toBe('pending');
+
+    await chromium.context.setOffline(false);
+    await visibleText(status, 'Live');
+    await shown.getByTestId('approve-button').click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it('a card decided elsewhere while the stream was away says by whom and offers nothing (409)', async () => {
     const { manager } = await serve();
     const { id } = await ask(manager, { toolName: 'send_email', input: { to: 'all' }, riskLevel: 'data_modification' });

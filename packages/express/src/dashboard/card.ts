@@ -7,7 +7,7 @@
  * send and its stale state.)
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { ApiError, contextOf, getJson, postJson } from './api.js';
+import { ApiError, contextOf, getJson, NetworkError, noAnswerText, postJson } from './api.js';
 import { cardLabel, el, nameAfterCard, nextId } from './dom.js';
 import { buildEditBody } from './edit-body.js';
 import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
@@ -212,7 +212,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       }
       // The request stays pending (nothing was recorded): every control works again.
       for (const button of buttons) button.disabled = false;
-      showError(failure instanceof Error && failure.message ? failure.message : 'The request failed.', near);
+      const text =
+        failure instanceof NetworkError
+          ? noAnswerText(failure, 'request')
+          : failure instanceof Error && failure.message
+            ? failure.message
+            : 'The request failed.';
+      showError(text, near);
       if (failure instanceof ApiError && onRefusal) onRefusal(failure);
     }
   };
