@@ -1,4 +1,4 @@
-// The dashboard page: served with a strict CSP and ETag; in headless Chromium, live cards, approve, reject, edits, input answers, refusals.
+// The dashboard page: served with a strict CSP and ETag; in headless Chromium, live cards, approve, reject, edits, input, feedback and annotation answers, refusals.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -322,6 +322,64 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       respondedBy: 'bob',
     });
     await shown.waitFor({ state: 'detached', timeout: 20_000 });
+  }, 60_000);
+
+  it('answers a feedback request: the text is recorded as an approve whose feedback it is', async () => {
+    const { manager, url } = await serve();
+    const { page, posts } = await openDashboard(url, 'bob');
+    const record = await manager.submit({
+      type: 'feedback',
+      toolName: 'draft_reply',
+      description: 'Is this reply ready to send to the customer?',
+      input: { draft: 'Dear customer, your refund is on its way.' },
+    });
+    const id = record.request.id;
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    // Text is asked for, not an approval: no Approve, no Edit.
+    expect(await shown.getByRole('button').allTextContents()).toEqual(['Send feedback', 'Decline']);
+
+    await shown.getByLabel('Your feedback').fill('Add the refund amount and the date.');
+    await shown.getByRole('button', { name: 'Send feedback' }).click();
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(posts).toEqual([expect.stringMatching(new RegExp(`/hitl/requests/${id}/approve$`))]);
+    const answered = await manager.get(id);
+    expect(answered?.request.type).toBe('feedback');
+    expect(answered?.status).toBe('approved');
+    expect(answered?.response).toMatchObject({
+      decision: 'approve',
+      feedback: 'Add the refund amount and the date.',
+      respondedBy: 'bob',
+    });
+    expect(answered?.response?.automatic).toBeUndefined();
+  }, 60_000);
+
+  it('answers an annotation request with text, and Decline records a reject that carries the text typed', async () => {
+    const { manager, url } = await serve();
+    const { page } = await openDashboard(url);
+    const first = await manager.submit({ type: 'annotation', toolName: 'label_ticket', input: { ticket: 'T-1', text: 'App crashes' } });
+    const second = await manager.submit({ type: 'annotation', toolName: 'label_ticket', input: { ticket: 'T-2', text: 'Hello?' } });
+    const one = card(page, first.request.id);
+    const two = card(page, second.request.id);
+    await one.waitFor({ state: 'visible', timeout: 20_000 });
+    await two.waitFor({ state: 'visible', timeout: 20_000 });
+
+    await one.getByLabel('Your annotation').fill('bug, severity high');
+    await one.getByRole('button', { name: 'Send annotation' }).click();
+    await one.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await manager.get(first.request.id)).toMatchObject({
+      status: 'approved',
+      request: { type: 'annotation' },
+      response: { decision: 'approve', feedback: 'bug, severity high', respondedBy: 'alice' },
+    });
+
+    await two.getByLabel('Your annotation').fill('spam, not a ticket');
+    await two.getByRole('button', { name: 'Decline' }).click();
+    await two.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await manager.get(second.request.id)).toMatchObject({
+      status: 'rejected',
+      response: { decision: 'reject', feedback: 'spam, not a ticket', respondedBy: 'alice' },
+    });
   }, 60_000);
 
   it('shows the server’s refusal of an edit next to the edit controls, keeps the edits and the request pending', async () => {
