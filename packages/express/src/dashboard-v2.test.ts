@@ -360,17 +360,88 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect(JSON.parse((await refund.getByTestId('history-arguments').textContent()) ?? '')).toEqual({ amount: 10 });
     await page.getByLabel('Reviewer').fill('bob');
     expect(await entries.count()).toBe(2);
+    await visibleText(page.getByTestId('history-scope'), 'Reviewer and search looked in all 3 decisions that match the other filters.');
+    // The outcome is a filter of the server: the list is loaded again for it.
     await page.getByLabel('Outcome').selectOption('rejected');
-    expect(await entries.count()).toBe(1);
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(1);
     expect(await entries.getByTestId('history-why').textContent()).toBe('never delete');
     await page.getByLabel('Outcome').selectOption('');
     await page.getByLabel('Reviewer').fill('');
+    expect(await page.getByTestId('history-scope').isHidden()).toBe(true);
     await page.getByLabel('Search').fill('a@example');
-    expect(await entries.count()).toBe(1);
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(1);
     await page.getByLabel('Search').fill('');
-    await page.getByLabel('Tool').selectOption('refund');
-    expect(await entries.count()).toBe(1);
+    // The tool is typed (or picked from the names seen) and sent to the server.
+    expect(
+      await page.locator('#filter-tool-names option').evaluateAll((options) => options.map((option) => option.getAttribute('value'))),
+    ).toEqual(['delete_user', 'refund', 'send_email']);
+    await page.getByLabel('Tool').fill('refund');
+    await page.getByLabel('Tool').press('Enter');
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(1);
+    expect(await entries.getAttribute('data-request-id')).toBe(three.id);
   }, 60_000);
+
+  it('history: tool and outcome go to the server and find a decision older than the pages loaded; reviewer and search say they look only in what was loaded', async () => {
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    const { manager, url } = await serve({}, { now: () => clock });
+    // The oldest decision: a rare tool, rejected by carol.
+    const old = await manager.submit({ toolName: 'wipe_disk', input: { disk: 'sdb' }, riskLevel: 'irreversible' });
+    await manager.respond(old.request.id, { decision: 'reject', respondedBy: 'carol', feedback: 'not this disk' });
+    // Then 210 newer approvals: more than a page of 200.
+    for (let index = 0; index < 210; index += 1) {
+      clock += 1000;
+      const newer = await manager.submit({ toolName: 'send_email', input: { to: `user-${index}` }, riskLevel: 'data_modification' });
+      await manager.respond(newer.request.id, { decision: 'approve', respondedBy: 'bob' });
+    }
+    const urls: string[] = [];
+    const { page, pageErrors } = await open(url, 'alice', listRequests(urls));
+    await page.getByRole('tab', { name: 'History' }).click();
+    const entries = page.getByTestId('history-entry');
+    const oldEntry = page.locator(`[data-testid="history-entry"][data-request-id="${old.request.id}"]`);
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(200);
+    expect(await oldEntry.count()).toBe(0);
+    await page.getByTestId('history-more').waitFor({ state: 'visible', timeout: 20_000 });
+
+    // Reviewer and search look in what was loaded, and say so.
+    await page.getByLabel('Reviewer').fill('carol');
+    await visibleText(
+      page.getByTestId('history-scope'),
+      'Reviewer and search look only in the 200 decisions loaded; load older decisions to search further.',
+    );
+    await visibleText(page.getByTestId('history-empty'), 'No decided request matches.');
+    await page.getByLabel('Reviewer').fill('');
+
+    // The tool goes to the server: the old decision is found without loading older pages.
+    await page.getByLabel('Tool').fill('wipe_disk');
+    await page.getByLabel('Tool').press('Enter');
+    await oldEntry.waitFor({ timeout: 20_000 });
+    expect(await entries.count()).toBe(1);
+    expect(new URL(urls.at(-1) ?? '').searchParams.get('toolName')).toBe('wipe_disk');
+    expect(await page.getByTestId('history-more').isHidden()).toBe(true);
+
+    // So does the outcome.
+    await page.getByLabel('Tool').fill('');
+    await page.getByLabel('Tool').press('Enter');
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(200);
+    await page.getByLabel('Outcome').selectOption('rejected');
+    await oldEntry.waitFor({ timeout: 20_000 });
+    expect(await entries.count()).toBe(1);
+    expect(new URL(urls.at(-1) ?? '').searchParams.get('status')).toBe('rejected');
+    expect(await oldEntry.getByTestId('history-by').textContent()).toBe('carol');
+
+    // Reviewer again over every outcome: loading older decisions finds it, and the page says all were searched.
+    await page.getByLabel('Outcome').selectOption('');
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(200);
+    await page.getByLabel('Reviewer').fill('carol');
+    await page.getByTestId('history-more').click();
+    await oldEntry.waitFor({ timeout: 20_000 });
+    await visibleText(page.getByTestId('history-scope'), 'Reviewer and search looked in all 211 decisions that match the other filters.');
+    // The time filters say what they filter by: when the request was asked.
+    expect(await page.getByTestId('history-filter-after').evaluate((node) => node.closest('label')?.textContent?.trim())).toBe(
+      'Asked after',
+    );
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 
   it(
     'keyboard: j/k select, a approves (an irreversible one after confirming), r rejects, ? helps; focus moves to the next card',
