@@ -139,6 +139,31 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect([...first.pageErrors, ...second.pageErrors, ...third.pageErrors]).toEqual([]);
   }, 60_000);
 
+  it('a call sent to review by a CEL condition shows the reason naming the condition and the policy', async () => {
+    const { manager, url } = await serve(
+      {},
+      {
+        policies: [
+          { name: 'big-refunds', toolPattern: 'refund', when: 'input.amount > 100', requireExplicit: true },
+          { name: 'small-refunds', toolPattern: 'refund', maxRiskLevel: 'irreversible' },
+        ],
+      },
+    );
+    // Below the threshold the condition does not hold: the next policy approves without asking.
+    const small = await manager.submit({ toolName: 'refund', input: { amount: 20 }, riskLevel: 'data_modification' });
+    expect(small.status).toBe('approved');
+    const { id } = await ask(manager, { toolName: 'refund', input: { amount: 500 }, riskLevel: 'data_modification' });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    expect(await shown.getByTestId('request-reason').textContent()).toBe(
+      "policy 'big-refunds' requires explicit approval for 'refund' (input.amount > 100 holds)",
+    );
+    expect(await shown.getByTestId('request-policy').textContent()).toBe('big-refunds');
+    expect(await page.getByTestId('request-card').count()).toBe(1);
+    await manager.cancel(id);
+  }, 60_000);
+
   /** The `GET /requests` URLs the page sends, from the moment it opens. */
   const listRequests = (urls: string[]) => async (page: Page) => {
     page.on('request', (sent) => {
