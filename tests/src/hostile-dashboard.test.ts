@@ -178,7 +178,9 @@ describe.skipIf(!hasChromium)('dashboard under script-injection payloads (headle
         expect(await edited.getByTestId('card-error').textContent()).toContain('Nothing was sent');
         const modified = { command: injectionPayloads[3], [injectionPayloads[5]!]: injectionPayloads[14] };
         await edited.getByTestId('modified-input').fill(JSON.stringify(modified));
+        // Irreversible: the edited approval is confirmed first, as a plain Approve is.
         await edited.getByTestId('submit-modified-button').click();
+        await page.getByTestId('confirm-yes').click({ timeout: 30_000 });
         await edited.waitFor({ state: 'detached', timeout: 30_000 });
         expect((await harness.manager.get('live-3'))?.response).toMatchObject({ decision: 'modify', modified });
 

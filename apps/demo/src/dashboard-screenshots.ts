@@ -20,7 +20,7 @@ const manager = createManager({
   ],
 });
 const app = express();
-app.use('/hitl', createReviewRouter({ manager, authenticate: () => ({ id: 'alice@example.com' }) }));
+app.use('/hitl', createReviewRouter({ manager, authenticate: () => ({ id: 'alice@example.com' }), signOutUrl: '/logout' }));
 const server = http.createServer(app);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hitl/`;

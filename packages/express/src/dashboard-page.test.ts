@@ -1,4 +1,4 @@
-// The dashboard page: served with a strict CSP and ETag; in headless Chromium, live cards, approve, reject, edits, input answers, refusals.
+// The dashboard page: served with a strict CSP and ETag; in headless Chromium, live cards, approve, reject, edits, input, feedback and annotation answers, refusals.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -73,6 +73,11 @@ describe('GET / (dashboard page over HTTP)', () => {
     const { url } = await serve();
     expect((await request(url).get('/me').set('x-reviewer', 'alice')).body).toEqual({ id: 'alice' });
     expect((await request(url).get('/me')).status).toBe(401);
+  });
+
+  it("returns the router's signOutUrl at GET /me when it has one", async () => {
+    const { url } = await serve({ signOutUrl: '/oauth2/sign_out' });
+    expect((await request(url).get('/me').set('x-reviewer', 'alice')).body).toEqual({ id: 'alice', signOutUrl: '/oauth2/sign_out' });
   });
 
   it('is not served when dashboard is false', async () => {
@@ -230,7 +235,9 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     expect((await manager.get(id))?.status).toBe('pending');
 
     await editor.fill('{ "amount": 10, "to": "acct-1" }');
+    // Unrated, so treated as irreversible: the edited approval asks first, as Approve does.
     await shown.getByTestId('submit-modified-button').click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expect(waiting).resolves.toMatchObject({ decision: 'modify', modified: { amount: 10, to: 'acct-1' }, respondedBy: 'alice' });
     expect(posts).toHaveLength(1);
     expect(posts[0]).toMatch(new RegExp(`/hitl/requests/${id}/respond$`));
@@ -266,7 +273,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await editor.fill('{ "amount": 1, "to": "acct-9" }');
     expect(await approve.isVisible()).toBe(false);
     expect(await shown.getByTestId('edit-button').isVisible()).toBe(false);
-    expect(await shown.getByRole('button').allTextContents()).toEqual(['Reject', 'Approve with edits', 'Discard edits']);
+    expect(await shown.getByRole('button').allTextContents()).toEqual(['Reject', 'Approve with edits…', 'Discard edits']);
     await shown.getByRole('button', { name: 'Discard edits' }).click();
     expect(await approve.isVisible()).toBe(true);
     expect(await editor.isVisible()).toBe(false);
@@ -277,6 +284,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await editor.fill('{ "amount": 10, "to": "acct-1" }');
     await shown.getByLabel('Note for the agent (optional, sent with your decision)').fill('capped at 10');
     await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expect(waiting).resolves.toMatchObject({
       decision: 'modify',
       modified: { amount: 10, to: 'acct-1' },
@@ -316,6 +324,64 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await shown.waitFor({ state: 'detached', timeout: 20_000 });
   }, 60_000);
 
+  it('answers a feedback request: the text is recorded as an approve whose feedback it is', async () => {
+    const { manager, url } = await serve();
+    const { page, posts } = await openDashboard(url, 'bob');
+    const record = await manager.submit({
+      type: 'feedback',
+      toolName: 'draft_reply',
+      description: 'Is this reply ready to send to the customer?',
+      input: { draft: 'Dear customer, your refund is on its way.' },
+    });
+    const id = record.request.id;
+    const shown = card(page, id);
+    await shown.waitFor({ state: 'visible', timeout: 20_000 });
+    // Text is asked for, not an approval: no Approve, no Edit.
+    expect(await shown.getByRole('button').allTextContents()).toEqual(['Send feedback', 'Decline']);
+
+    await shown.getByLabel('Your feedback').fill('Add the refund amount and the date.');
+    await shown.getByRole('button', { name: 'Send feedback' }).click();
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(posts).toEqual([expect.stringMatching(new RegExp(`/hitl/requests/${id}/approve$`))]);
+    const answered = await manager.get(id);
+    expect(answered?.request.type).toBe('feedback');
+    expect(answered?.status).toBe('approved');
+    expect(answered?.response).toMatchObject({
+      decision: 'approve',
+      feedback: 'Add the refund amount and the date.',
+      respondedBy: 'bob',
+    });
+    expect(answered?.response?.automatic).toBeUndefined();
+  }, 60_000);
+
+  it('answers an annotation request with text, and Decline records a reject that carries the text typed', async () => {
+    const { manager, url } = await serve();
+    const { page } = await openDashboard(url);
+    const first = await manager.submit({ type: 'annotation', toolName: 'label_ticket', input: { ticket: 'T-1', text: 'App crashes' } });
+    const second = await manager.submit({ type: 'annotation', toolName: 'label_ticket', input: { ticket: 'T-2', text: 'Hello?' } });
+    const one = card(page, first.request.id);
+    const two = card(page, second.request.id);
+    await one.waitFor({ state: 'visible', timeout: 20_000 });
+    await two.waitFor({ state: 'visible', timeout: 20_000 });
+
+    await one.getByLabel('Your annotation').fill('bug, severity high');
+    await one.getByRole('button', { name: 'Send annotation' }).click();
+    await one.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await manager.get(first.request.id)).toMatchObject({
+      status: 'approved',
+      request: { type: 'annotation' },
+      response: { decision: 'approve', feedback: 'bug, severity high', respondedBy: 'alice' },
+    });
+
+    await two.getByLabel('Your annotation').fill('spam, not a ticket');
+    await two.getByRole('button', { name: 'Decline' }).click();
+    await two.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await manager.get(second.request.id)).toMatchObject({
+      status: 'rejected',
+      response: { decision: 'reject', feedback: 'spam, not a ticket', respondedBy: 'alice' },
+    });
+  }, 60_000);
+
   it('shows the server’s refusal of an edit next to the edit controls, keeps the edits and the request pending', async () => {
     // A real refusal by the router: this reviewer may approve but not modify.
     const { manager, url } = await serve({ authorize: (_reviewer, _record, action) => action !== 'modify' });
@@ -327,10 +393,11 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     const editor = shown.getByLabel('Edited input (a JSON object)');
     await editor.fill('{ "user_id": 12345 }');
     await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expectText(shown.getByTestId('card-error'), /reviewer 'alice' may not modify .* \(403 forbidden\)/);
     // The message sits right after the "Approve with edits" controls, inside the open editor.
     expect(await shown.getByTestId('card-error').evaluate((node) => node.previousElementSibling?.textContent ?? '')).toBe(
-      'Approve with editsDiscard edits',
+      'Approve with edits…Discard edits',
     );
     expect(await editor.inputValue()).toBe('{ "user_id": 12345 }');
     expect(await shown.getByRole('button', { name: 'Approve with edits' }).isEnabled()).toBe(true);
@@ -351,6 +418,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await shown.getByTestId('edit-button').click();
     await shown.getByLabel('Edited input (a JSON object)').fill('{ "user_id": 12345 }');
     await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await page.getByTestId('confirm-yes').click({ timeout: 20_000 });
     await expectText(shown.getByTestId('card-error'), /user_id.*\(400 invalid_input\)/);
     expect((await manager.get(id))?.status).toBe('pending');
     await manager.cancel(id);

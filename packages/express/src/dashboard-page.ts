@@ -57,7 +57,8 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
   </section>
   <section id="history-view" role="tabpanel" aria-labelledby="tab-history" hidden>
     <div class="history-filters" role="search" aria-label="Filter the history">
-      <label>Tool <select id="filter-tool" data-testid="filter-tool"><option value="">All tools</option></select></label>
+      <label>Tool <input id="filter-tool" data-testid="filter-tool" type="text" list="filter-tool-names" placeholder="any tool" spellcheck="false" autocomplete="off"></label>
+      <datalist id="filter-tool-names"></datalist>
       <label>Outcome <select id="filter-status" data-testid="filter-status">
         <option value="">All outcomes</option><option value="approved">approved</option><option value="modified">approved with edits</option>
         <option value="rejected">rejected</option><option value="expired">expired</option><option value="cancelled">cancelled</option>
@@ -66,10 +67,11 @@ export function renderDashboardPage(script: string, styles: string): DashboardPa
       <label>Search <input id="filter-search" data-testid="filter-search" type="search" spellcheck="false"></label>
       <label>Thread<span class="visually-hidden"> of decided requests</span> <input id="history-thread" data-testid="history-filter-thread" type="text" spellcheck="false"></label>
       <label>Run<span class="visually-hidden"> of decided requests</span> <input id="history-run" data-testid="history-filter-run" type="text" spellcheck="false"></label>
-      <label>Created after <input id="history-after" data-testid="history-filter-after" type="datetime-local" step="1"></label>
-      <label>Created before <input id="history-before" data-testid="history-filter-before" type="datetime-local" step="1"></label>
+      <label>Asked after <input id="history-after" data-testid="history-filter-after" type="datetime-local" step="1"></label>
+      <label>Asked before <input id="history-before" data-testid="history-filter-before" type="datetime-local" step="1"></label>
       <button type="button" id="history-clear" data-testid="history-filter-clear" hidden>Clear filters<span class="visually-hidden"> of decided requests</span></button>
     </div>
+    <p class="hint" id="history-scope" data-testid="history-scope" role="status" hidden></p>
     <p class="empty" id="history-empty" data-testid="history-empty" hidden>No decided request matches.</p>
     <ul class="list" id="history" data-testid="history-list" aria-label="Decided requests"></ul>
     <button type="button" id="history-more" data-testid="history-more" hidden>Load older decisions</button>

@@ -6,7 +6,31 @@ import { hasChromium } from './test-support/browser.js';
 import { ask, useDashboard, visibleText } from './test-support/dashboard-harness.js';
 
 describe.skipIf(!hasChromium)('dashboard whole turns in headless Chromium', () => {
-  const { serve, open, card, group } = useDashboard();
+  const { serve, open, card, group, chromium } = useDashboard();
+
+  it('a whole turn sent while the page is offline says nothing was sent, and every request of it stays pending', async () => {
+    const { manager, url } = await serve();
+    const a = await ask(manager, { toolName: 'send_email', input: { to: 'a' }, riskLevel: 'data_modification', runId: 'run-5' });
+    const b = await ask(manager, { toolName: 'refund', input: { amount: 1 }, riskLevel: 'data_modification', runId: 'run-5' });
+    const { page } = await open(url);
+    const run = group(page, 'run run-5');
+    await card(page, a.id).waitFor({ timeout: 20_000 });
+    await card(page, b.id).waitFor({ timeout: 20_000 });
+    try {
+      await chromium.context.setOffline(true);
+      await visibleText(page.getByTestId('connection-status'), /^Offline/);
+      await run.getByTestId('reject-turn-button').click();
+      await visibleText(
+        run.getByTestId('turn-error'),
+        'The page is offline, so nothing was sent: nothing in this turn was decided. Try again when the status says Live.',
+      );
+    } finally {
+      await chromium.context.setOffline(false);
+    }
+    expect([(await manager.get(a.id))?.status, (await manager.get(b.id))?.status]).toEqual(['pending', 'pending']);
+    await manager.cancel(a.id);
+    await manager.cancel(b.id);
+  }, 60_000);
 
   it('"Approve whole turn" decides exactly the cards shown in the run, after confirming the irreversible one', async () => {
     const { manager, url } = await serve();

@@ -115,6 +115,55 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await manager.cancel(id);
   }, 60_000);
 
+  it('shows a Sign out link next to who I am when the router has a signOutUrl, and none when it has not', async () => {
+    const external = await serve({ signOutUrl: 'https://auth.example.com/logout?rd=%2F' });
+    const first = await open(external.url);
+    const link = first.page.getByTestId('whoami').getByRole('link', { name: 'Sign out' });
+    await link.waitFor({ timeout: 20_000 });
+    expect(await first.page.getByTestId('whoami').textContent()).toBe('Signed in as alice Sign out');
+    expect(await link.getAttribute('href')).toBe('https://auth.example.com/logout?rd=%2F');
+    expect(await seriousViolations(first.page)).toEqual([]);
+
+    // A path without a leading '/' is resolved against the router's mount path, as the API calls are.
+    const relative = await serve({ signOutUrl: 'logout' });
+    const second = await open(relative.url);
+    const relativeLink = second.page.getByRole('link', { name: 'Sign out' });
+    await relativeLink.waitFor({ timeout: 20_000 });
+    expect(await relativeLink.getAttribute('href')).toBe(`${relative.url}/logout`);
+
+    const plain = await serve();
+    const third = await open(plain.url);
+    await visibleText(third.page.getByTestId('whoami'), 'Signed in as alice');
+    expect(await third.page.getByTestId('whoami').textContent()).toBe('Signed in as alice');
+    expect(await third.page.getByRole('link').count()).toBe(0);
+    expect([...first.pageErrors, ...second.pageErrors, ...third.pageErrors]).toEqual([]);
+  }, 60_000);
+
+  it('a call sent to review by a CEL condition shows the reason naming the condition and the policy', async () => {
+    const { manager, url } = await serve(
+      {},
+      {
+        policies: [
+          { name: 'big-refunds', toolPattern: 'refund', when: 'input.amount > 100', requireExplicit: true },
+          { name: 'small-refunds', toolPattern: 'refund', maxRiskLevel: 'irreversible' },
+        ],
+      },
+    );
+    // Below the threshold the condition does not hold: the next policy approves without asking.
+    const small = await manager.submit({ toolName: 'refund', input: { amount: 20 }, riskLevel: 'data_modification' });
+    expect(small.status).toBe('approved');
+    const { id } = await ask(manager, { toolName: 'refund', input: { amount: 500 }, riskLevel: 'data_modification' });
+    const { page } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    expect(await shown.getByTestId('request-reason').textContent()).toBe(
+      "policy 'big-refunds' requires explicit approval for 'refund' (input.amount > 100 holds)",
+    );
+    expect(await shown.getByTestId('request-policy').textContent()).toBe('big-refunds');
+    expect(await page.getByTestId('request-card').count()).toBe(1);
+    await manager.cancel(id);
+  }, 60_000);
+
   /** The `GET /requests` URLs the page sends, from the moment it opens. */
   const listRequests = (urls: string[]) => async (page: Page) => {
     page.on('request', (sent) => {
@@ -239,7 +288,7 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect(decodeURIComponent(urls.at(-1) ?? '')).toMatch(/createdAfter=2026-03-01T10:30:00.000Z&createdBefore=2026-03-01T11:30:00.000Z/);
   }, 60_000);
 
-  it('edits through a form generated from the input schema, shows the diff, and sends exactly that as a modify', async () => {
+  it('edits through a form generated from the input schema, shows the diff, and sends exactly that as a modify once confirmed', async () => {
     const { manager, url } = await serve();
     const inputSchema = {
       type: 'object',
@@ -256,7 +305,12 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
       input: { user_id: 'u-12345', amount: 100, notify: false, mode: 'hard' },
       inputSchema,
     });
-    const { page } = await open(url);
+    const posts: string[] = [];
+    const { page } = await open(url, 'alice', async (prepared) => {
+      prepared.on('request', (sent) => {
+        if (sent.method() === 'POST') posts.push(sent.url());
+      });
+    });
     const shown = card(page, id);
     await shown.waitFor({ timeout: 20_000 });
     await shown.getByTestId('edit-button').click();
@@ -277,15 +331,35 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
       mode: 'soft',
     });
 
+    // An unrated refund counts as irreversible: "Approve with edits…" asks first, saying what it approves.
+    const sendEdits = shown.getByRole('button', { name: /^Approve with edits… refund/ });
+    expect(await sendEdits.getAttribute('aria-haspopup')).toBe('dialog');
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm an irreversible approval with edits' });
+
     // The server's refusal lands on the field it names (minLength 3).
     await form.getByLabel('user_id').fill('ab');
-    await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await sendEdits.click();
+    await dialog.getByRole('button', { name: 'Approve with edits, it cannot be undone' }).click({ timeout: 20_000 });
     await visibleText(form.getByTestId('field-error'), /modified\/user_id .*3 characters/);
     expect(await form.getByLabel('user_id').getAttribute('aria-invalid')).toBe('true');
     expect((await manager.get(id))?.status).toBe('pending');
+    expect(posts).toHaveLength(1);
 
+    // Cancel sends nothing: the edits stay open and the request pending.
     await form.getByLabel('user_id').fill('u-999');
-    await shown.getByRole('button', { name: 'Approve with edits' }).click();
+    await sendEdits.click();
+    await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await page.locator('#confirm-text').textContent()).toBe(
+      'Approve refund with your edits? Its risk was not given, so it is treated as irreversible: it runs at once with the edited arguments and cannot be undone.',
+    );
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 20_000 });
+    expect(posts).toHaveLength(1);
+    expect((await manager.get(id))?.status).toBe('pending');
+    expect(await form.getByLabel('user_id').inputValue()).toBe('u-999');
+
+    await sendEdits.click();
+    await dialog.getByRole('button', { name: 'Approve with edits, it cannot be undone' }).click({ timeout: 20_000 });
     await expect(waiting).resolves.toMatchObject({
       decision: 'modify',
       modified: { user_id: 'u-999', amount: 40, notify: true, mode: 'soft' },
@@ -311,17 +385,88 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     expect(JSON.parse((await refund.getByTestId('history-arguments').textContent()) ?? '')).toEqual({ amount: 10 });
     await page.getByLabel('Reviewer').fill('bob');
     expect(await entries.count()).toBe(2);
+    await visibleText(page.getByTestId('history-scope'), 'Reviewer and search looked in all 3 decisions that match the other filters.');
+    // The outcome is a filter of the server: the list is loaded again for it.
     await page.getByLabel('Outcome').selectOption('rejected');
-    expect(await entries.count()).toBe(1);
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(1);
     expect(await entries.getByTestId('history-why').textContent()).toBe('never delete');
     await page.getByLabel('Outcome').selectOption('');
     await page.getByLabel('Reviewer').fill('');
+    expect(await page.getByTestId('history-scope').isHidden()).toBe(true);
     await page.getByLabel('Search').fill('a@example');
-    expect(await entries.count()).toBe(1);
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(1);
     await page.getByLabel('Search').fill('');
-    await page.getByLabel('Tool').selectOption('refund');
-    expect(await entries.count()).toBe(1);
+    // The tool is typed (or picked from the names seen) and sent to the server.
+    expect(
+      await page.locator('#filter-tool-names option').evaluateAll((options) => options.map((option) => option.getAttribute('value'))),
+    ).toEqual(['delete_user', 'refund', 'send_email']);
+    await page.getByLabel('Tool').fill('refund');
+    await page.getByLabel('Tool').press('Enter');
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(1);
+    expect(await entries.getAttribute('data-request-id')).toBe(three.id);
   }, 60_000);
+
+  it('history: tool and outcome go to the server and find a decision older than the pages loaded; reviewer and search say they look only in what was loaded', async () => {
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    const { manager, url } = await serve({}, { now: () => clock });
+    // The oldest decision: a rare tool, rejected by carol.
+    const old = await manager.submit({ toolName: 'wipe_disk', input: { disk: 'sdb' }, riskLevel: 'irreversible' });
+    await manager.respond(old.request.id, { decision: 'reject', respondedBy: 'carol', feedback: 'not this disk' });
+    // Then 210 newer approvals: more than a page of 200.
+    for (let index = 0; index < 210; index += 1) {
+      clock += 1000;
+      const newer = await manager.submit({ toolName: 'send_email', input: { to: `user-${index}` }, riskLevel: 'data_modification' });
+      await manager.respond(newer.request.id, { decision: 'approve', respondedBy: 'bob' });
+    }
+    const urls: string[] = [];
+    const { page, pageErrors } = await open(url, 'alice', listRequests(urls));
+    await page.getByRole('tab', { name: 'History' }).click();
+    const entries = page.getByTestId('history-entry');
+    const oldEntry = page.locator(`[data-testid="history-entry"][data-request-id="${old.request.id}"]`);
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(200);
+    expect(await oldEntry.count()).toBe(0);
+    await page.getByTestId('history-more').waitFor({ state: 'visible', timeout: 20_000 });
+
+    // Reviewer and search look in what was loaded, and say so.
+    await page.getByLabel('Reviewer').fill('carol');
+    await visibleText(
+      page.getByTestId('history-scope'),
+      'Reviewer and search look only in the 200 decisions loaded; load older decisions to search further.',
+    );
+    await visibleText(page.getByTestId('history-empty'), 'No decided request matches.');
+    await page.getByLabel('Reviewer').fill('');
+
+    // The tool goes to the server: the old decision is found without loading older pages.
+    await page.getByLabel('Tool').fill('wipe_disk');
+    await page.getByLabel('Tool').press('Enter');
+    await oldEntry.waitFor({ timeout: 20_000 });
+    expect(await entries.count()).toBe(1);
+    expect(new URL(urls.at(-1) ?? '').searchParams.get('toolName')).toBe('wipe_disk');
+    expect(await page.getByTestId('history-more').isHidden()).toBe(true);
+
+    // So does the outcome.
+    await page.getByLabel('Tool').fill('');
+    await page.getByLabel('Tool').press('Enter');
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(200);
+    await page.getByLabel('Outcome').selectOption('rejected');
+    await oldEntry.waitFor({ timeout: 20_000 });
+    expect(await entries.count()).toBe(1);
+    expect(new URL(urls.at(-1) ?? '').searchParams.get('status')).toBe('rejected');
+    expect(await oldEntry.getByTestId('history-by').textContent()).toBe('carol');
+
+    // Reviewer again over every outcome: loading older decisions finds it, and the page says all were searched.
+    await page.getByLabel('Outcome').selectOption('');
+    await expect.poll(() => entries.count(), { timeout: 20_000 }).toBe(200);
+    await page.getByLabel('Reviewer').fill('carol');
+    await page.getByTestId('history-more').click();
+    await oldEntry.waitFor({ timeout: 20_000 });
+    await visibleText(page.getByTestId('history-scope'), 'Reviewer and search looked in all 211 decisions that match the other filters.');
+    // The time filters say what they filter by: when the request was asked.
+    expect(await page.getByTestId('history-filter-after').evaluate((node) => node.closest('label')?.textContent?.trim())).toBe(
+      'Asked after',
+    );
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 
   it(
     'keyboard: j/k select, a approves (an irreversible one after confirming), r rejects, ? helps; focus moves to the next card',
@@ -413,6 +558,45 @@ describe.skipIf(!hasChromium)('dashboard v2 in headless Chromium', () => {
     await dialog.waitFor({ state: 'hidden', timeout: 20_000 });
     await shown.waitFor({ state: 'detached', timeout: 20_000 });
     expect((await manager.get(id))?.response).toMatchObject({ decision: 'reject', respondedBy: 'bob' });
+  }, 60_000);
+
+  it('offline: the status says so, Approve says nothing was sent and the request stays pending; back online, live again and Approve works', async () => {
+    const { manager, url } = await serve();
+    const { id, waiting } = await ask(manager, { toolName: 'send_email', input: { to: 'ops' }, riskLevel: 'data_modification' });
+    const { page, pageErrors } = await open(url);
+    const shown = card(page, id);
+    await shown.waitFor({ timeout: 20_000 });
+    const status = page.getByTestId('connection-status');
+
+    // Online, but the decision gets no answer: it may have arrived, and the card says how to tell.
+    await page.route(/\/approve$/, (route) => route.abort('connectionreset'));
+    await shown.getByTestId('approve-button').click();
+    await visibleText(
+      shown.getByTestId('card-error'),
+      'The server could not be reached and no answer came back. If this card is still here when the status says Live, nothing was decided: try again.',
+    );
+    await page.unroute(/\/approve$/);
+    expect((await manager.get(id))?.status).toBe('pending');
+
+    cleanups.push(() => chromium.context.setOffline(false));
+    await chromium.context.setOffline(true);
+    await visibleText(status, /^Offline/);
+    await shown.getByTestId('approve-button').click();
+    await visibleText(
+      shown.getByTestId('card-error'),
+      'The page is offline, so nothing was sent: nothing was decided. Try again when the status says Live.',
+    );
+    // The message sits next to the buttons, which work again.
+    expect(await shown.getByTestId('card-error').evaluate((node) => node.previousElementSibling?.getAttribute('class'))).toBe('actions');
+    expect(await shown.getByTestId('approve-button').isEnabled()).toBe(true);
+    expect((await manager.get(id))?.status).toBe('pending');
+
+    await chromium.context.setOffline(false);
+    await visibleText(status, 'Live');
+    await shown.getByTestId('approve-button').click();
+    await expect(waiting).resolves.toMatchObject({ decision: 'approve', respondedBy: 'alice' });
+    await shown.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(pageErrors).toEqual([]);
   }, 60_000);
 
   it('a card decided elsewhere while the stream was away says by whom and offers nothing (409)', async () => {

@@ -98,11 +98,39 @@ describe('createReviewRouter options', () => {
       [{ authorize: true }, /options\.authorize boolean must be a function/],
       [{ dashboard: 'yes' }, /options\.dashboard 'yes' must be a boolean/],
       [{ manager: {} }, /options\.manager must be a Manager/],
+      [
+        { signOutUrl: 'javascript:alert(1)' },
+        /options\.signOutUrl 'javascript:alert\(1\)' must be a path such as '\/logout' or an http\(s\) URL/,
+      ],
+      [{ signOutUrl: '//evil.example/logout' }, /options\.signOutUrl '\/\/evil\.example\/logout' must be a path .*write https:/],
+      [{ signOutUrl: '/\\evil.example' }, /options\.signOutUrl '\/\\evil\.example' must be a path .*backslashes/],
+      [{ signOutUrl: 'ftp://files.example/logout' }, /options\.signOutUrl 'ftp:\/\/files\.example\/logout' must be a path/],
+      [{ signOutUrl: 'https://exa mple.com' }, /options\.signOutUrl 'https:\/\/exa mple\.com' must be a path/],
+      [{ signOutUrl: 'https://[::1' }, /options\.signOutUrl 'https:\/\/\[::1' is not a valid URL/],
+      [{ signOutUrl: '' }, /options\.signOutUrl '' must be a path/],
+      [{ signOutUrl: 42 }, /options\.signOutUrl 42 must be a path/],
     ];
     for (const [options, message] of cases) {
       expect(() => createReviewRouter({ manager, authenticate: headerAuthenticate, ...options } as ReviewRouterOptions)).toThrowError(
         message,
       );
+    }
+  });
+
+  it('accepts a path or an http(s) URL as signOutUrl, and refuses anything else as invalid_input naming options.signOutUrl', () => {
+    const manager = createManager();
+    cleanups.push(() => manager.close());
+    const create = (signOutUrl: unknown) => () =>
+      createReviewRouter({ manager, authenticate: headerAuthenticate, signOutUrl } as ReviewRouterOptions);
+    for (const good of ['/logout', 'logout', '../oauth2/sign_out?rd=%2F', 'https://auth.example.com/logout', 'HTTP://intranet/logout'])
+      expect(typeof create(good)()).toBe('function');
+    for (const bad of ['javascript:alert(1)', 'data:text/html,x', 'mailto:a@example.com', '//evil.example', ' /logout', null, {}]) {
+      expect(create(bad)).toThrowError(HitlError);
+      try {
+        create(bad)();
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'invalid_input', details: { field: 'options.signOutUrl' } });
+      }
     }
   });
 

@@ -218,7 +218,10 @@ export function createReviewRouter<TReviewer extends Reviewer = Reviewer>(option
   });
 
   if (dashboard) router.get('/', dashboardHandler(loadDashboardPage()));
-  router.get('/me', async (request, response) => sendJson(response, 200, { id: (await identify(request)).id }));
+  router.get('/me', async (request, response) => {
+    const { id } = await identify(request);
+    sendJson(response, 200, options.signOutUrl === undefined ? { id } : { id, signOutUrl: options.signOutUrl });
+  });
 
   // Any error of the routes above (HitlError, RouteFailure, body-parser errors, bugs) becomes JSON.
   router.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {

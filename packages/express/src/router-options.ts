@@ -13,6 +13,22 @@ function invalidOption(field: string, value: unknown, problem: string): HitlErro
   });
 }
 
+/**
+ * Why `value` cannot be the dashboard's sign-out link, or undefined when it can: a path on this
+ * origin or an http(s) URL. No other scheme (`javascript:`), no `//host` nor backslash (a path that
+ * browsers would read as another host), no spaces or control characters.
+ */
+function signOutUrlProblem(value: unknown): string | undefined {
+  const allowed = "must be a path such as '/logout' or an http(s) URL";
+  if (typeof value !== 'string' || value === '' || value.length > 2048) return allowed;
+  if (/[\s\\\p{Cc}]/u.test(value)) return `${allowed}, without spaces, backslashes or control characters`;
+  if (/^https?:\/\//i.test(value)) return URL.canParse(value) ? undefined : `is not a valid URL; it ${allowed}`;
+  if (value.startsWith('//')) return `${allowed} (a URL without its scheme is not accepted: write https://…)`;
+  // A scheme is what comes before the first ':' that precedes any '/', '?' or '#'.
+  if (/^[^/?#]*:/.test(value)) return allowed;
+  return undefined;
+}
+
 export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   if (!isPlainObject(options))
     throw new HitlError('invalid_input', 'createReviewRouter: options must be an object', { details: { field: 'options' } });
@@ -42,6 +58,10 @@ export function validateOptions(options: ReviewRouterOptions<Reviewer>): void {
   }
   if (options.dashboard !== undefined && typeof options.dashboard !== 'boolean') {
     throw invalidOption('dashboard', options.dashboard, 'must be a boolean');
+  }
+  if (options.signOutUrl !== undefined) {
+    const problem = signOutUrlProblem(options.signOutUrl);
+    if (problem) throw invalidOption('signOutUrl', options.signOutUrl, problem);
   }
   const { bodyLimit } = options;
   if (bodyLimit !== undefined) {

@@ -92,6 +92,13 @@ export interface ReviewRouterOptions<TReviewer extends Reviewer = Reviewer> {
   allowAnonymous?: boolean;
   /** Serve the dashboard page at `GET /`. Default `true`. */
   dashboard?: boolean;
+  /**
+   * Where the dashboard's "Sign out" link goes (your auth proxy's or app's sign-out page, opened with
+   * a plain GET): a path (`'/logout'`; one without a leading `/` is resolved against the router's
+   * mount path, as the page's API calls are) or an `http(s)` URL. `GET /me` returns it. Default: no
+   * link.
+   */
+  signOutUrl?: string;
   /** Largest JSON body accepted on the POST routes: bytes, or a string such as `'64kb'`. Default `'64kb'`. */
   bodyLimit?: number | string;
   /** How often an idle event stream gets a heartbeat comment, in ms. Default 15 000. */

@@ -10,6 +10,17 @@ export function url(path: string): string {
   return new URL(base + path, location.origin).toString();
 }
 
+/** `reference` (a path or an http(s) URL) resolved as the page's API calls are: against the router's mount path. */
+export function resolveLink(reference: string): URL | undefined {
+  let resolved: URL;
+  try {
+    resolved = new URL(reference, url(''));
+  } catch {
+    return undefined;
+  }
+  return resolved.protocol === 'https:' || resolved.protocol === 'http:' ? resolved : undefined;
+}
+
 /** A refusal by the router, with the fields of its JSON error body. */
 export class ApiError extends Error {
   constructor(
@@ -20,6 +31,26 @@ export class ApiError extends Error {
     readonly ids: string[] = [],
   ) {
     super(serverMessage === undefined ? `The server answered ${status}.` : `${serverMessage} (${status}${code ? ` ${code}` : ''})`);
+  }
+}
+
+/** No answer came back: the page is offline (then nothing was sent), or the server could not be reached. */
+export class NetworkError extends Error {
+  constructor(
+    /** The browser said it was offline when the request failed: the request was not sent. */
+    readonly offline: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(offline ? 'The page is offline: the server could not be reached.' : 'The server could not be reached.', options);
+  }
+}
+
+/** `fetch`, whose network failure is a {@link NetworkError} (not the browser's "Failed to fetch"). */
+async function request(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url(path), { credentials: 'same-origin', ...init });
+  } catch (failure) {
+    throw new NetworkError(!navigator.onLine, { cause: failure });
   }
 }
 
@@ -42,13 +73,12 @@ async function readJson<T>(response: Response): Promise<T> {
 }
 
 export async function getJson<T>(path: string): Promise<T> {
-  return readJson<T>(await fetch(url(path), { credentials: 'same-origin', headers: { Accept: 'application/json' } }));
+  return readJson<T>(await request(path, { headers: { Accept: 'application/json' } }));
 }
 
 export async function postJson<T>(path: string, payload: unknown): Promise<T> {
-  const response = await fetch(url(path), {
+  const response = await request(path, {
     method: 'POST',
-    credentials: 'same-origin',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify(payload),
   });
@@ -56,8 +86,20 @@ export async function postJson<T>(path: string, payload: unknown): Promise<T> {
 }
 
 export async function deleteJson<T>(path: string): Promise<T> {
-  const response = await fetch(url(path), { method: 'DELETE', credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  return readJson<T>(response);
+  return readJson<T>(await request(path, { method: 'DELETE', headers: { Accept: 'application/json' } }));
+}
+
+/**
+ * What a decision that got no answer means, said plainly. Offline, nothing was sent. Otherwise the
+ * decision may have arrived: the page learns which when it is live again (a recorded decision
+ * removes the card), and a card still there was not decided.
+ */
+export function noAnswerText(failure: NetworkError, subject: 'request' | 'turn'): string {
+  const nothing = subject === 'request' ? 'nothing was decided' : 'nothing in this turn was decided';
+  const cards = subject === 'request' ? 'this card is' : 'these cards are';
+  return failure.offline
+    ? `The page is offline, so nothing was sent: ${nothing}. Try again when the status says Live.`
+    : `The server could not be reached and no answer came back. If ${cards} still here when the status says Live, ${nothing}: try again.`;
 }
 
 /** `requests?…`: the list path with these query parameters (empty ones left out). */

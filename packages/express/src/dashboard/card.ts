@@ -7,7 +7,7 @@
  * send and its stale state.)
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { ApiError, contextOf, getJson, postJson } from './api.js';
+import { ApiError, contextOf, getJson, NetworkError, noAnswerText, postJson } from './api.js';
 import { cardLabel, el, nameAfterCard, nextId } from './dom.js';
 import { buildEditBody } from './edit-body.js';
 import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
@@ -46,6 +46,12 @@ export interface Card {
 }
 
 const FOLD_CHARS = 800;
+
+/** The confirmation of "Approve with edits" on an irreversible (or unrated) call: it approves the edited arguments. */
+const EDITS_WORDING: ConfirmWording = {
+  title: 'Confirm an irreversible approval with edits',
+  yes: 'Approve with edits, it cannot be undone',
+};
 
 function decidedText(record: ApprovalRecord): string {
   const by = record.response?.respondedBy;
@@ -206,7 +212,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       }
       // The request stays pending (nothing was recorded): every control works again.
       for (const button of buttons) button.disabled = false;
-      showError(failure instanceof Error && failure.message ? failure.message : 'The request failed.', near);
+      const text =
+        failure instanceof NetworkError
+          ? noAnswerText(failure, 'request')
+          : failure instanceof Error && failure.message
+            ? failure.message
+            : 'The request failed.';
+      showError(text, near);
       if (failure instanceof ApiError && onRefusal) onRefusal(failure);
     }
   };
@@ -285,7 +297,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     editor.hidden = true;
     edit.setAttribute('aria-controls', editorId);
     const editActions = el('div', { class: 'actions' });
-    const sendModified = el('button', { type: 'button', class: 'primary', 'data-testid': 'submit-modified-button' }, 'Approve with edits');
+    // Like Approve, an irreversible (or unrated) call asks first, and the label says so.
+    const sendModified = el(
+      'button',
+      { type: 'button', class: 'primary', 'data-testid': 'submit-modified-button' },
+      card.irreversible ? 'Approve with edits…' : 'Approve with edits',
+    );
+    if (card.irreversible) sendModified.setAttribute('aria-haspopup', 'dialog');
     const discard = el('button', { type: 'button', 'data-testid': 'cancel-edit-button' }, 'Discard edits');
     editActions.append(sendModified, discard);
     editor.appendChild(editActions);
@@ -315,13 +333,13 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
       showError('');
     };
 
+    const risk = request.riskLevel === 'irreversible' ? 'It is irreversible' : 'Its risk was not given, so it is treated as irreversible';
     approve.addEventListener('click', () => {
       const approveNow = () => void send('approve', withNote({}, feedback.value.trim()), 'Approved', actions);
       if (!card.irreversible) {
         approveNow();
         return;
       }
-      const risk = request.riskLevel === 'irreversible' ? 'It is irreversible' : 'Its risk was not given, so it is treated as irreversible';
       host.confirm(request.id, `Approve ${request.toolName}? ${risk}: it runs at once and cannot be undone.`, () => {
         // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
         if (!approve.disabled) approveNow();
@@ -360,16 +378,30 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
         return;
       }
       form?.clearErrors();
-      void send(
-        'respond',
-        withNote({ decision: 'modify', modified: value }, feedback.value.trim()),
-        'Approved with edits',
-        editActions,
-        (failure) => {
-          // `modified/user_id must be string`: show it on the user_id field too.
-          const field = /\bmodified\/([^/\s]+)/.exec(failure.serverMessage ?? '')?.[1];
-          if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
+      const sendNow = () =>
+        void send(
+          'respond',
+          withNote({ decision: 'modify', modified: value }, feedback.value.trim()),
+          'Approved with edits',
+          editActions,
+          (failure) => {
+            // `modified/user_id must be string`: show it on the user_id field too.
+            const field = /\bmodified\/([^/\s]+)/.exec(failure.serverMessage ?? '')?.[1];
+            if (field && form?.showFieldError(field, failure.serverMessage ?? '')) form.focusField(field);
+          },
+        );
+      if (!card.irreversible) {
+        sendNow();
+        return;
+      }
+      host.confirm(
+        request.id,
+        `Approve ${request.toolName} with your edits? ${risk}: it runs at once with the edited arguments and cannot be undone.`,
+        () => {
+          // Decided elsewhere while the dialog was open: the card says so, and nothing is sent.
+          if (!sendModified.disabled) sendNow();
         },
+        EDITS_WORDING,
       );
     });
     card.unsent = () => (!editor.hidden ? 'has its edits open' : feedback.value.trim() ? 'has a note typed' : undefined);

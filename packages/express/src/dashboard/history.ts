@@ -1,8 +1,9 @@
 /**
- * The history tab: decided requests, newest first, with filters (thread, run and creation time,
- * applied by the server; tool, outcome and reviewer, applied to what was loaded) and a search over
- * tool, description, reasons, feedback and arguments. Each entry says who decided
- * what, when, why, and the arguments that ran.
+ * The history tab: decided requests, newest first, with filters. Tool, outcome, thread, run and the
+ * time the request was asked are applied by the server (`GET /requests`), so they find old decisions
+ * too; reviewer and a search over tool, description, reasons, feedback and arguments look only in the
+ * decisions loaded, and the page says so. Each entry says who decided what, when, why, and the
+ * arguments that ran.
  */
 import type { ApprovalRecord } from '@hitl/core';
 import { contextOf, getJson, listPath, matchesFilter, type ListPage } from './api.js';
@@ -21,19 +22,29 @@ export function createHistory(showNotice: (text: string) => void): History {
   const list = byId<HTMLUListElement>('history');
   const empty = byId('history-empty');
   const more = byId<HTMLButtonElement>('history-more');
-  const tool = byId<HTMLSelectElement>('filter-tool');
+  const tool = byId<HTMLInputElement>('filter-tool');
+  const toolNames = byId<HTMLDataListElement>('filter-tool-names');
   const outcome = byId<HTMLSelectElement>('filter-status');
   const reviewer = byId<HTMLInputElement>('filter-reviewer');
   const search = byId<HTMLInputElement>('filter-search');
+  const scope = byId('history-scope');
   const records = new Map<string, ApprovalRecord>();
+  /** Tool names seen, offered as the tool field's suggestions (any exact name can be typed). */
+  const knownTools = new Set<string>();
   let cursor: string | undefined;
-  /** Thread, run and time: filters the server applies (`GET /requests`); the others filter what was loaded. */
+  /** Thread, run and time: filters the server applies (`GET /requests`), with tool and outcome below. */
   const serverFilter = createFilterBar('history', () => void refresh());
+  /** The tool and outcome applied now (a tool name counts once committed: Enter, leaving the field, or a suggestion picked). */
+  let applied: { toolName?: string; status?: string } = {};
+
+  /** Whether `record` passes the filters the server applies (for decisions that arrive live). */
+  const matchesServer = (record: ApprovalRecord): boolean =>
+    matchesFilter(record, serverFilter.value) &&
+    (!applied.toolName || record.request.toolName === applied.toolName) &&
+    (!applied.status || record.status === applied.status);
 
   const matches = (record: ApprovalRecord): boolean => {
-    if (!matchesFilter(record, serverFilter.value)) return false;
-    if (tool.value && record.request.toolName !== tool.value) return false;
-    if (outcome.value && record.status !== outcome.value) return false;
+    if (!matchesServer(record)) return false;
     const by = (record.response?.respondedBy ?? '').toLowerCase();
     if (reviewer.value.trim() && !by.includes(reviewer.value.trim().toLowerCase())) return false;
     const needle = search.value.trim().toLowerCase();
@@ -80,23 +91,37 @@ export function createHistory(showNotice: (text: string) => void): History {
     return item;
   };
 
+  /** What reviewer and search looked in: the decisions loaded, and whether older ones are left to load. */
+  const describeScope = () => {
+    const active = reviewer.value.trim() !== '' || search.value.trim() !== '';
+    scope.hidden = !active;
+    if (!active) return;
+    const loaded = [...records.values()].filter(matchesServer).length;
+    const decisions = `${loaded} decision${loaded === 1 ? '' : 's'}`;
+    scope.textContent =
+      cursor === undefined
+        ? `Reviewer and search looked in all ${decisions} that match the other filters.`
+        : `Reviewer and search look only in the ${decisions} loaded; load older decisions to search further.`;
+  };
+
   const render = () => {
     const shown = [...records.values()]
       .filter(matches)
       .sort((a, b) => Date.parse(b.closedAt ?? b.createdAt) - Date.parse(a.closedAt ?? a.createdAt));
     list.replaceChildren(...shown.map(entry));
     empty.hidden = shown.length !== 0;
-    const tools = [...new Set([...records.values()].map((record) => record.request.toolName))].sort();
-    const chosen = tool.value;
-    tool.replaceChildren(el('option', { value: '' }, 'All tools'), ...tools.map((name) => el('option', { value: name }, name)));
-    tool.value = tools.includes(chosen) ? chosen : '';
+    describeScope();
+    const before = knownTools.size;
+    for (const record of records.values()) knownTools.add(record.request.toolName);
+    if (knownTools.size !== before) toolNames.replaceChildren(...[...knownTools].sort().map((name) => el('option', { value: name })));
   };
 
   let generation = 0;
   const loadPage = async (from: string | undefined) => {
     const mine = generation;
     try {
-      const page = await getJson<ListPage>(listPath({ limit: '200', cursor: from, ...serverFilter.value }));
+      const query = listPath({ limit: '200', cursor: from, ...serverFilter.value, ...applied });
+      const page = await getJson<ListPage>(query);
       // The filters changed while this page was on its way: a newer load answers for them.
       if (mine !== generation) return;
       for (const record of page.items) if (record.status !== 'pending') records.set(record.request.id, record);
@@ -108,13 +133,34 @@ export function createHistory(showNotice: (text: string) => void): History {
     }
   };
 
-  for (const control of [tool, outcome]) control.addEventListener('change', render);
+  /** Tool and outcome changed: the server answers for them (older decisions included). */
+  const applyServerFields = () => {
+    const next: { toolName?: string; status?: string } = {};
+    const toolName = tool.value.trim();
+    if (toolName) next.toolName = toolName;
+    if (outcome.value) next.status = outcome.value;
+    if (next.toolName === applied.toolName && next.status === applied.status) return;
+    applied = next;
+    void refresh();
+  };
+  outcome.addEventListener('change', applyServerFields);
+  tool.addEventListener('change', applyServerFields);
+  tool.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') applyServerFields();
+  });
+  // A suggestion picked from the list is a whole name: applied at once.
+  tool.addEventListener('input', (event) => {
+    if (!(event instanceof InputEvent) || event.inputType === 'insertReplacementText') applyServerFields();
+  });
   for (const control of [reviewer, search]) control.addEventListener('input', render);
   more.addEventListener('click', () => void loadPage(cursor));
 
   function refresh(): Promise<void> {
     generation += 1;
     records.clear();
+    // The next page of the old filters is not the next page of these.
+    cursor = undefined;
+    more.hidden = true;
     return loadPage(undefined);
   }
 

@@ -6,7 +6,7 @@
  * list's loading share the page's state.)
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { contextOf, getJson, listPath, matchesFilter, type ListPage } from './api.js';
+import { contextOf, getJson, listPath, matchesFilter, resolveLink, type ListPage } from './api.js';
 import { buildCard, type Card } from './card.js';
 import { createDialogs } from './dialogs.js';
 import { byId, el } from './dom.js';
@@ -353,8 +353,11 @@ function reloadPending() {
 
 async function loadIdentity() {
   try {
-    const me = await getJson<{ id: string }>('me');
+    const me = await getJson<{ id: string; signOutUrl?: string }>('me');
     whoami.replaceChildren('Signed in as ', el('strong', { 'data-testid': 'whoami-id' }, me.id));
+    // The router's signOutUrl, when it has one: a plain link to the app's sign-out page.
+    const signOut = typeof me.signOutUrl === 'string' ? resolveLink(me.signOutUrl) : undefined;
+    if (signOut) whoami.append(' ', el('a', { href: signOut.toString(), 'data-testid': 'sign-out' }, 'Sign out'));
   } catch {
     whoami.textContent = 'Not signed in';
   }

@@ -63,6 +63,9 @@ export function startStream(host: StreamHost): void {
 
   window.addEventListener('online', () => {
     if (!source || source.readyState === EventSource.CLOSED) connect();
+    // The connection outlived the outage (nothing was lost on it): live again.
+    else if (source.readyState === EventSource.OPEN) setStatus('live', 'Live');
+    else setStatus('connecting', 'Reconnecting…');
   });
   window.addEventListener('offline', () => setStatus('offline', 'Offline: decisions cannot be sent'));
   connect();

@@ -5,7 +5,7 @@
  * sent; a request decided elsewhere makes the server decide nothing (409), and its card says by whom.
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { ApiError, getJson, postJson } from './api.js';
+import { ApiError, getJson, NetworkError, noAnswerText, postJson } from './api.js';
 import type { Card } from './card.js';
 import type { Wording } from './dialogs.js';
 import { el, nextId } from './dom.js';
@@ -121,6 +121,8 @@ export function buildTurnControls(name: string, key: string, cardsOf: () => Card
           } else reasons.push(`${card ? describe(card) : id} could not be decided`);
         }
         showError(`Nothing in this turn was decided: ${reasons.join('; ')}. Check the turn again.`);
+      } else if (failure instanceof NetworkError) {
+        showError(noAnswerText(failure, 'turn'));
       } else {
         showError(
           `Nothing in this turn was decided: ${failure instanceof Error && failure.message ? failure.message : 'the request failed.'}`,
