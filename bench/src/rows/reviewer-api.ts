@@ -4,17 +4,18 @@ import { request } from 'node:http';
 import { formatNumber, median, percentile, type BenchContext, type Row } from '../harness.js';
 import { startWorkerServer } from '../workers.js';
 
-/** Requests per second autocannon gets from `POST /hitl/requests/bench-N/respond`, each on its own request. */
-async function respondThroughput(
-  port: number,
-  durationSec: number,
-  firstId: number,
-): Promise<{ rate: number; non2xx: number; used: number }> {
+const CONNECTIONS = 32;
+
+/**
+ * Requests per second autocannon gets from `POST /hitl/requests/bench-N/respond`, each on its own
+ * request: a run is `amount` requests, not a duration, so a fast machine cannot run out of pending ones.
+ */
+async function respondThroughput(port: number, amount: number, firstId: number): Promise<{ rate: number; non2xx: number; used: number }> {
   let next = firstId;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: 32,
-    duration: durationSec,
+    connections: CONNECTIONS,
+    amount,
     requests: [
       {
         method: 'POST',
@@ -49,8 +50,10 @@ function getLatencyMs(port: number, path: string): Promise<number> {
  */
 export async function reviewerApi(context: BenchContext): Promise<Row[]> {
   const rounds = context.smoke ? 1 : 5;
-  const durationSec = context.smoke ? 1 : 3;
   const pool = context.smoke ? 20_000 : 100_000;
+  // Each round's share of the pending requests, less what may be in flight when a run stops (about
+  // 3 s of requests at this machine's rate; a smoke run takes 4,000).
+  const perRound = context.smoke ? 4_000 : Math.floor(pool / rounds) - 2 * CONNECTIONS;
   const hitl = await startWorkerServer('review-server.js', { mode: 'hitl', count: pool });
   const bare = await startWorkerServer('review-server.js', { mode: 'bare', count: 0 });
   const hitlRates: number[] = [];
@@ -59,11 +62,11 @@ export async function reviewerApi(context: BenchContext): Promise<Row[]> {
   let failures = 0;
   try {
     for (let round = 0; round < rounds; round++) {
-      const measured = await respondThroughput(hitl.port, durationSec, nextId);
+      const measured = await respondThroughput(hitl.port, perRound, nextId);
       nextId += measured.used;
       failures += measured.non2xx;
       hitlRates.push(measured.rate);
-      bareRates.push((await respondThroughput(bare.port, durationSec, 0)).rate);
+      bareRates.push((await respondThroughput(bare.port, perRound, 0)).rate);
     }
   } finally {
     await bare.stop();
