@@ -3,14 +3,15 @@
  * confidence, policy, who asked, context, expiry) and the controls that decide it. A control only
  * ever sends what its label and the visible state say: while the editor is open the plain Approve
  * is hidden; a card whose request was decided elsewhere is marked stale and its controls disabled.
- * (Over 300 lines: the approval, remember and answer controls share the card's error line, its
- * send and its stale state.)
+ * What it shows of the request is card-view.ts; here are the controls. (Over 300 lines: the
+ * approval, remember and answer controls share the card's error line, its send and its stale state.)
  */
 import type { ApprovalRecord } from '@hitl/core';
-import { ApiError, contextOf, getJson, NetworkError, noAnswerText, postJson } from './api.js';
+import { ApiError, getJson, NetworkError, noAnswerText, postJson } from './api.js';
 import { cardLabel, el, nameAfterCard, nextId } from './dom.js';
+import { appendCardView } from './card-view.js';
 import { buildEditBody } from './edit-body.js';
-import { confidenceLabel, confidenceLevel, formatTime, isIrreversible, pretty, riskClass, riskLabel } from './format.js';
+import { isIrreversible } from './format.js';
 import { buildRememberControls, type ConfirmWording } from './remember-controls.js';
 import { approvalsRequired, buildQuorumLine, updateQuorumLine } from './quorum.js';
 
@@ -44,8 +45,6 @@ export interface Card {
   /** What the card shows that a decision of the whole turn would not send ("has edits open"), if anything. */
   unsent(): string | undefined;
 }
-
-const FOLD_CHARS = 800;
 
 /** The confirmation of "Approve with edits" on an irreversible (or unrated) call: it approves the edited arguments. */
 const EDITS_WORDING: ConfirmWording = {
@@ -82,85 +81,9 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     update,
   };
 
-  const head = el('div', { class: 'card-head' });
-  head.appendChild(el('h3', { id: titleId, 'data-testid': 'request-tool' }, request.toolName));
-  head.appendChild(
-    el('span', { class: `badge risk-${riskClass(request.riskLevel)}`, 'data-testid': 'request-risk' }, riskLabel(request.riskLevel)),
-  );
-  const level = confidenceLevel(request.confidence);
-  head.appendChild(
-    el('span', { class: 'meta', 'data-testid': 'request-confidence', 'data-level': level }, confidenceLabel(request.confidence)),
-  );
-  if (level === 'low')
-    head.appendChild(el('strong', { class: 'low-confidence', 'data-testid': 'low-confidence' }, 'Low confidence: check carefully'));
-  card.timeLeft = el('span', { class: 'time-left', 'data-testid': 'request-time-left', 'aria-live': 'off' });
-  head.appendChild(card.timeLeft);
-  node.appendChild(head);
-
-  node.appendChild(
-    el('p', { class: 'description', 'data-testid': 'request-description' }, request.description ? request.description : '(no description)'),
-  );
-
-  const facts = el('dl', { class: 'facts' });
-  const fact = (label: string, value: string, testid?: string) => {
-    facts.appendChild(el('dt', null, label));
-    facts.appendChild(el('dd', testid ? { 'data-testid': testid } : null, value));
-  };
-  fact('Policy', record.evaluation?.reason ? record.evaluation.reason : '(no reason given)', 'request-reason');
-  if (record.evaluation?.policy) fact('Policy name', record.evaluation.policy, 'request-policy');
-  if (request.requestedBy) fact('Requested by', request.requestedBy, 'request-requested-by');
-  const context = contextOf(record);
-  if (context.threadId) {
-    const threadId = context.threadId;
-    facts.appendChild(el('dt', null, 'Thread'));
-    const value = el('dd');
-    const show = el('button', { type: 'button', class: 'link', 'data-testid': 'show-thread' }, 'Show only this thread');
-    show.addEventListener('click', () => host.showThread(threadId));
-    value.append(el('span', { 'data-testid': 'request-thread' }, threadId), ' ', show);
-    facts.appendChild(value);
-    // Named after the card's title and request id below, like the card's other controls.
-    nameAfterCard(show, titleId);
-  }
-  if (context.runId) fact('Run', context.runId, 'request-run');
-  fact('Type', request.type);
-  fact('Created', formatTime(record.createdAt));
-  fact(
-    'Expires',
-    record.expiresAt
-      ? `${formatTime(record.expiresAt)}; then it closes as expired and the call does not run`
-      : 'never (waits for a decision)',
-    'request-expiry',
-  );
-  fact('Request id', request.id, 'request-id');
-  // The request id ends every control's accessible name: two cards of one tool are told apart.
-  facts.lastElementChild?.setAttribute('id', `${titleId}-ref`);
-  node.appendChild(facts);
-  if (quorumLine) node.appendChild(quorumLine);
-
-  const inputText = pretty(request.input);
-  node.appendChild(el('p', { class: 'section-label' }, 'Input'));
-  const inputView = el(
-    'pre',
-    { 'data-testid': 'request-input', tabindex: '0', 'aria-label': `Input of ${request.toolName} (request ${request.id})` },
-    inputText,
-  );
-  node.appendChild(inputView);
-  if (inputText.length > FOLD_CHARS) {
-    // Folded by height only: the text is all there (copy, search and screen readers see it).
-    inputView.classList.add('folded');
-    const toggle = el(
-      'button',
-      { type: 'button', class: 'fold-toggle', 'aria-expanded': 'false', 'data-testid': 'fold-toggle' },
-      `Show all input of ${request.toolName}`,
-    );
-    toggle.setAttribute('aria-controls', (inputView.id = `input-${n}`));
-    toggle.addEventListener('click', () => {
-      const folded = inputView.classList.toggle('folded');
-      toggle.setAttribute('aria-expanded', String(!folded));
-      toggle.textContent = `${folded ? 'Show all' : 'Fold'} input of ${request.toolName}`;
-    });
-    node.appendChild(toggle);
-  }
+  const view = appendCardView(node, record, { titleId, n, quorumLine, showThread: (threadId) => host.showThread(threadId) });
+  card.timeLeft = view.timeLeft;
+  const { inputText } = view;
 
   const path = `requests/${encodeURIComponent(request.id)}/`;
   const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'card-error' });
@@ -282,7 +205,7 @@ export function buildCard(record: ApprovalRecord, host: CardHost): Card {
     // Remembered decisions approve or reject the original input: hidden while the editor is open.
     const remember = buildRememberControls({
       record,
-      threadId: context.threadId,
+      threadId: view.threadId,
       titleId,
       irreversible: card.irreversible,
       note: () => feedback.value.trim(),
