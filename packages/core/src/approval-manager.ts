@@ -1,9 +1,9 @@
 /**
  * The approval manager: evaluate → store → notify → wait. Each concern it uses lives in its own
  * module (validation, expiry timers, waiters, lost replies, notification, the outbox, events, store
- * feed); what stays here (~520 lines, half of them imports, docs and the public method table) is the
+ * feed); what stays here (~550 lines, half of them imports, docs and the public method table) is the
  * lifecycle those modules serve: submit, waitFor, respond, cancel and close. Grants (remembered
- * decisions) and respondMany live in ./grants; here they are three calls: on submit, on evaluate, on respond.
+ * decisions) and respondMany live in ./grants; here they are a few calls: on submit (with giving back a use the call did not spend), on evaluate, on respond.
  * Four eyes (several approvers) lives in ./four-eyes; here it is a step of submit and of respond.
  */
 import { randomUUID } from 'node:crypto';
