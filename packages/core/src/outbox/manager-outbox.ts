@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { invalidInput } from '../validation.js';
 import { createJobPlan } from './job-plan.js';
-import { createOutboxWorker, type OutboxWorker } from './outbox-worker.js';
+import { createOutboxWorker, DEFAULT_MAX_ATTEMPTS, type OutboxWorker } from './outbox-worker.js';
 import { normalizeOutboxQuery } from './job-validation.js';
 import type { OutboxJob, OutboxJobInput, OutboxListQuery, OutboxListResult, OutboxOptions } from './types.js';
 import type { DecideManyItem, Grant } from '../grants/grant-types.js';
@@ -79,7 +79,7 @@ export function createManagerOutbox({
 }: ManagerOutboxOptions): ManagerOutbox | undefined {
   const outbox = store.outbox;
   if (!outbox) return undefined;
-  const plan = createJobPlan({ notifiers, hooks, policyNamed, maxAttempts: options.maxAttempts ?? 8 });
+  const plan = createJobPlan({ notifiers, hooks, policyNamed, maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS });
   const worker: OutboxWorker = createOutboxWorker({
     store,
     outbox,

@@ -15,7 +15,8 @@ import type { ApprovalRecord, ApprovalStore, ManagerEvent, ManagerHooks, Notifie
 import { MANAGER_JOB_KINDS, type Claim, type JobPlan } from './job-plan.js';
 import type { NotificationEventType, OutboxJob, OutboxJobFilter, OutboxJobInput, OutboxOptions, OutboxStore } from './types.js';
 
-const DEFAULT_MAX_ATTEMPTS = 8;
+/** How many times a job is tried before it is dead, unless `OutboxOptions.maxAttempts` says otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 8;
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_BATCH = 50;
 /** Rounds one wake-up may run back to back before yielding to the timer. */
