@@ -4,6 +4,7 @@ import { createManager, type ApprovalPolicy, type Grant } from '@hitl/core';
 import { createPostgresStore } from '@hitl/store-postgres';
 import { databaseUrl, usePostgresSchema } from '@hitl/test-kit/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplayJson } from './cli/replay.js';
 import { hitl, scratchDirectory } from './test/run-hitl.js';
 
 const database = usePostgresSchema('hitl_cli_replay_grants');
@@ -28,24 +29,6 @@ const after = `policies:
   - { name: deletes, toolPattern: 'delete_*', requireExplicit: true }
   - { name: reads-v2, toolPattern: 'get_*', minConfidence: 0.5, maxRiskLevel: read_only }
 `;
-
-interface Evaluation {
-  outcome: string;
-  policy?: string;
-  grant?: string;
-  approvals?: number;
-}
-
-interface ReplayJson {
-  records: number;
-  changed: number;
-  outcomeChanged: number;
-  policyChanged: number;
-  unchanged: number;
-  grants: { decided: number; assumedInForce: boolean };
-  transitions: { from: string; to: string; kind: string; count: number }[];
-  changes: { id: string; kind: string; before: Evaluation; after: Evaluation; because?: string }[];
-}
 
 let file = '';
 const grants: Record<'transfers' | 'payments' | 'messages' | 'deletes', Grant> = {} as never;

@@ -4,6 +4,7 @@ import { createPostgresStore } from '@hitl/store-postgres';
 import { closedPort } from '@hitl/test-kit';
 import { databaseUrl, usePostgresSchema } from '@hitl/test-kit/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplayJson } from './cli/replay.js';
 import { hitl, scratchDirectory } from './test/run-hitl.js';
 
 const database = usePostgresSchema('hitl_cli_replay');
@@ -22,23 +23,6 @@ const after = `policies:
   - { name: no-deletes, toolPattern: 'delete_*', deny: true }
   - { name: small-refunds, toolPattern: refund_payment, maxRiskLevel: irreversible, when: 'input.amount <= 50' }
 `;
-
-interface ReplayJson {
-  records: number;
-  changed: number;
-  outcomeChanged: number;
-  policyChanged: number;
-  unchanged: number;
-  grants: { decided: number; assumedInForce: boolean };
-  transitions: { from: string; to: string; kind: string; count: number }[];
-  changes: {
-    id: string;
-    toolName: string;
-    kind: string;
-    before: { outcome: string; policy?: string };
-    after: { outcome: string; policy?: string };
-  }[];
-}
 
 /** What the table holds, whole: a replay must leave it exactly so. */
 async function tableDigest(): Promise<string> {

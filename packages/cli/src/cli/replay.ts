@@ -29,6 +29,22 @@ export interface ReplayTransition {
   count: number;
 }
 
+/** What `hitl replay --json` prints. */
+export interface ReplayJson {
+  file: string;
+  source: { schema: string; table: string; since: string | null; limit: number };
+  records: number;
+  /** Records with either kind of change. */
+  changed: number;
+  outcomeChanged: number;
+  policyChanged: number;
+  unchanged: number;
+  /** Records a grant decided, replayed with that grant (assumed still in force). */
+  grants: { decided: number; assumedInForce: true };
+  transitions: ReplayTransition[];
+  changes: ReplayChange[];
+}
+
 /** Grant ids made by core start with `grant-`: they name themselves. */
 const grantLabel = (id: string) => (id.startsWith('grant-') ? id : `grant ${id}`);
 
@@ -126,20 +142,21 @@ export function replayResult(
       .split('\n')
       .map((line) => `  ${line}`),
   );
+  const json: ReplayJson = {
+    file: path,
+    source: { schema: source.schema, table: source.table, since: source.since?.toISOString() ?? null, limit: source.limit },
+    records: records.length,
+    changed: changes.length,
+    outcomeChanged: changes.filter((change) => change.kind === 'outcome').length,
+    policyChanged: changes.filter((change) => change.kind === 'policy').length,
+    unchanged: records.length - changes.length,
+    grants: { decided: grantDecided, assumedInForce: true },
+    transitions: ordered,
+    changes,
+  };
   return {
     exitCode: failOnChange && changes.length > 0 ? ExitCode.Failed : ExitCode.Ok,
     text: lines.join('\n'),
-    json: {
-      file: path,
-      source: { schema: source.schema, table: source.table, since: source.since?.toISOString() ?? null, limit: source.limit },
-      records: records.length,
-      changed: changes.length,
-      outcomeChanged: changes.filter((change) => change.kind === 'outcome').length,
-      policyChanged: changes.filter((change) => change.kind === 'policy').length,
-      unchanged: records.length - changes.length,
-      grants: { decided: grantDecided, assumedInForce: true },
-      transitions: ordered,
-      changes,
-    },
+    json,
   };
 }
